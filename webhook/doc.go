@@ -1,0 +1,2 @@
+// Package webhook receives change events from a provider.
+package webhook

@@ -1,0 +1,119 @@
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+)
+
+// The headers of a Medplum-style rest-hook.
+const (
+	// HeaderMedplumSignature is the hex HMAC-SHA256 of the body, keyed by
+	// the subscription's secret.
+	HeaderMedplumSignature = "X-Signature"
+	// HeaderMedplumSubscription is the id of the Subscription that sent the
+	// notification.
+	HeaderMedplumSubscription = "X-Medplum-Subscription"
+	// HeaderMedplumDeleted names the deleted resource ("Type/id"); the body
+	// is then "{}".
+	HeaderMedplumDeleted = "X-Medplum-Deleted-Resource"
+)
+
+// SignMedplum returns the X-Signature value of body under secret.
+func SignMedplum(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// verifyMedplum checks the X-Signature of body against each secret in
+// constant time.
+func verifyMedplum(h http.Header, body []byte, secrets []string) error {
+	sig := h.Get(HeaderMedplumSignature)
+	if sig == "" {
+		return fmt.Errorf("%w: %s header is missing", ErrUnauthenticated, HeaderMedplumSignature)
+	}
+	got, err := hex.DecodeString(strings.TrimSpace(sig))
+	if err != nil {
+		return fmt.Errorf("%w: %s is not hex", ErrUnauthenticated, HeaderMedplumSignature)
+	}
+	ok := false
+	for _, s := range secrets {
+		m := hmac.New(sha256.New, []byte(s))
+		m.Write(body)
+		if hmac.Equal(got, m.Sum(nil)) {
+			ok = true
+		}
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s matches no secret", ErrUnauthenticated, HeaderMedplumSignature)
+	}
+	return nil
+}
+
+// parseMedplum normalizes a verified Medplum notification into the Change
+// and the key that identifies it (subscription, resource, version).
+func parseMedplum(h http.Header, body []byte, subscription string) (connector.Change, []string, error) {
+	if del := h.Get(HeaderMedplumDeleted); del != "" {
+		ref, ok := parseReference(del)
+		if !ok || ref.Version != "" {
+			return connector.Change{}, nil, fmt.Errorf("%w: %s %q is not Type/id", errMalformed, HeaderMedplumDeleted, del)
+		}
+		c := connector.Change{Kind: connector.ChangeDelete, Ref: connector.Ref{Type: ref.Type, ID: ref.ID}}
+		return c, []string{subscription, ref.key(), "deleted"}, nil
+	}
+	res, err := decodeResource(body)
+	if err != nil {
+		return connector.Change{}, nil, fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	if !isResourceType(res.ResourceType) || !isID(res.ID) {
+		return connector.Change{}, nil, fmt.Errorf("%w: the body is not a resource with resourceType and id", errMalformed)
+	}
+	c := connector.Change{
+		Kind:    connector.ChangeUpsert,
+		Ref:     connector.Ref{Type: res.ResourceType, ID: res.ID},
+		Version: res.Meta.VersionID,
+		Patient: res.patient(),
+	}
+	key := []string{subscription, res.ResourceType + "/" + res.ID, "v:" + res.Meta.VersionID}
+	if res.Meta.VersionID == "" {
+		// Without a version, the body itself tells one notification from
+		// the next.
+		sum := sha256.Sum256(body)
+		key = append(key, "t:"+res.Meta.LastUpdated, "b:"+hex.EncodeToString(sum[:]))
+	}
+	return c, key, nil
+}
+
+// medplumEventID hashes the key parts into an event id.
+func medplumEventID(parts []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return "medplum:" + hex.EncodeToString(sum[:16])
+}
+
+// decodeMedplum verifies and normalizes one Medplum-style notification. The
+// subscription is the X-Medplum-Subscription header, or the request path
+// when the sender sets none.
+func (r *Receiver) decodeMedplum(req *http.Request, body []byte) (decoded, error) {
+	var d decoded
+	if err := verifyMedplum(req.Header, body, r.cfg.Secrets); err != nil {
+		return d, authProblem(err)
+	}
+	sub := req.Header.Get(HeaderMedplumSubscription)
+	if sub == "" {
+		sub = req.URL.Path
+	}
+	c, key, err := parseMedplum(req.Header, body, sub)
+	if err != nil {
+		return d, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body is not a resource notification", err)
+	}
+	c.Ref.System = r.cfg.Source
+	d.id = medplumEventID(key)
+	d.event = &connector.Event{ID: d.id, Changes: []connector.Change{c}}
+	return d, nil
+}

@@ -1,0 +1,90 @@
+package webhook
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// outcome is what became of one request: the label of the requests counter
+// and the "outcome" of every log entry and response body.
+type outcome string
+
+// The outcomes, one per way a request can end.
+const (
+	outcomeAccepted         outcome = "accepted"  // 202: ingested and committed
+	outcomeDuplicate        outcome = "duplicate" // 200: event id seen before
+	outcomeIgnored          outcome = "ignored"   // 200: an event type not acted on
+	outcomeHandshake        outcome = "handshake" // 200: FHIR subscription handshake
+	outcomeHeartbeat        outcome = "heartbeat" // 200: FHIR heartbeat, no gap
+	outcomeUnauthorized     outcome = "unauthorized"
+	outcomeStale            outcome = "stale_timestamp"
+	outcomeTooLarge         outcome = "too_large"
+	outcomeUnsupportedMedia outcome = "unsupported_media_type"
+	outcomeMalformed        outcome = "malformed"
+	outcomeMethodNotAllowed outcome = "method_not_allowed"
+	outcomeInvalid          outcome = "invalid"     // 400: the Ingester refused the event
+	outcomeUnavailable      outcome = "unavailable" // 503: the Ingester failed
+	outcomeNotFound         outcome = "unknown_source"
+)
+
+// problem is a refusal, answered as an RFC 9457 problem detail.
+type problem struct {
+	status  int
+	outcome outcome
+	detail  string
+	cause   error
+}
+
+func newProblem(status int, o outcome, detail string) *problem {
+	return &problem{status: status, outcome: o, detail: detail}
+}
+
+func wrapProblem(status int, o outcome, detail string, cause error) *problem {
+	return &problem{status: status, outcome: o, detail: detail + ": " + cause.Error(), cause: cause}
+}
+
+func (p *problem) Error() string { return p.detail }
+
+func (p *problem) Unwrap() error { return p.cause }
+
+// problemBody is the JSON of an RFC 9457 problem, with the outcome as an
+// extension member so that a sender's logs can tell refusals apart.
+type problemBody struct {
+	Type    string  `json:"type"`
+	Title   string  `json:"title"`
+	Status  int     `json:"status"`
+	Detail  string  `json:"detail,omitempty"`
+	Outcome outcome `json:"outcome"`
+}
+
+// writeProblem answers err, which must be a *problem, and returns it.
+func writeProblem(w http.ResponseWriter, err error) error {
+	p, ok := err.(*problem)
+	if !ok {
+		p = wrapProblem(http.StatusInternalServerError, outcomeUnavailable, "internal error", err)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.status)
+	_ = json.NewEncoder(w).Encode(problemBody{
+		Type:    "about:blank",
+		Title:   http.StatusText(p.status),
+		Status:  p.status,
+		Detail:  p.detail,
+		Outcome: p.outcome,
+	})
+	return p
+}
+
+// ack is the body of a 2xx answer.
+type ack struct {
+	ID       string  `json:"id,omitempty"`
+	Outcome  outcome `json:"outcome"`
+	Enqueued int     `json:"enqueued,omitempty"`
+}
+
+func writeAck(w http.ResponseWriter, status int, id string, o outcome, enqueued int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(ack{ID: id, Outcome: o, Enqueued: enqueued})
+}

@@ -1,0 +1,118 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+)
+
+// The event types of a ChangeEvent. Any other type is acknowledged and
+// ignored.
+const (
+	EventResourceCreated = "resource.created"
+	EventResourceUpdated = "resource.updated"
+	EventResourceDeleted = "resource.deleted"
+)
+
+// ChangeEvent is the body of a FormatStandardWebhooks request: a small
+// change event about one FHIR resource, following the Standard Webhooks
+// payload shape (type, timestamp, data).
+//
+//	{"type": "resource.updated", "timestamp": "2026-01-02T03:04:05Z",
+//	 "data": {"resourceType": "DocumentReference", "id": "doc-1",
+//	          "versionId": "3", "patient": "Patient/p-1",
+//	          "lastUpdated": "2026-01-02T03:04:05Z"}}
+type ChangeEvent struct {
+	// Type is one of the EventResource* types.
+	Type string `json:"type"`
+	// Timestamp is when the change happened at the sender.
+	Timestamp time.Time  `json:"timestamp,omitzero"`
+	Data      ChangeData `json:"data"`
+}
+
+// ChangeData names the resource a ChangeEvent is about.
+type ChangeData struct {
+	ResourceType string `json:"resourceType"`
+	ID           string `json:"id"`
+	// VersionID is the resource's meta.versionId after the change, when
+	// known.
+	VersionID string `json:"versionId,omitempty"`
+	// Patient is the reference of the patient the resource belongs to
+	// ("Patient/123"; a bare id is accepted too), when known.
+	Patient     string    `json:"patient,omitempty"`
+	LastUpdated time.Time `json:"lastUpdated,omitzero"`
+}
+
+// errMalformed marks a body that is not what its format says it is.
+var errMalformed = errors.New("malformed body")
+
+// ParseChangeEvent decodes a ChangeEvent body. It reports whether the type
+// is one this package acts on; an event of another type is returned with
+// known false and no error, and its data is not checked.
+func ParseChangeEvent(body []byte) (ev ChangeEvent, known bool, err error) {
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return ChangeEvent{}, false, fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	switch ev.Type {
+	case EventResourceCreated, EventResourceUpdated, EventResourceDeleted:
+	case "":
+		return ChangeEvent{}, false, fmt.Errorf("%w: event has no type", errMalformed)
+	default:
+		return ev, false, nil
+	}
+	if ev.Data.ResourceType == "" || ev.Data.ID == "" {
+		return ChangeEvent{}, false, fmt.Errorf("%w: %s event has no data.resourceType or data.id", errMalformed, ev.Type)
+	}
+	return ev, true, nil
+}
+
+// Change normalizes a known event into a Change of source.
+func (e ChangeEvent) Change(source string) connector.Change {
+	c := connector.Change{
+		Kind:    connector.ChangeUpsert,
+		Ref:     connector.Ref{System: source, Type: e.Data.ResourceType, ID: e.Data.ID},
+		Version: e.Data.VersionID,
+	}
+	if e.Type == EventResourceDeleted {
+		c.Kind = connector.ChangeDelete
+	}
+	if c.Ref.Type != connector.PatientType {
+		c.Patient = patientID(e.Data.Patient)
+	}
+	return c
+}
+
+// standardDecoder verifies with v and parses ChangeEvents.
+func (r *Receiver) standardDecoder(v *Verifier) func(*http.Request, []byte) (decoded, error) {
+	return func(req *http.Request, body []byte) (decoded, error) {
+		id := req.Header.Get(HeaderID)
+		d := decoded{id: id}
+		if err := v.Verify(req.Header, body, r.cfg.Now()); err != nil {
+			return d, authProblem(err)
+		}
+		ev, known, err := ParseChangeEvent(bytes.TrimSpace(body))
+		if err != nil {
+			return d, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body is not a change event", err)
+		}
+		if !known {
+			d.outcome = outcomeIgnored
+			return d, nil
+		}
+		d.event = &connector.Event{ID: id, Changes: []connector.Change{ev.Change(r.cfg.Source)}}
+		return d, nil
+	}
+}
+
+// authProblem answers a verification error with 401.
+func authProblem(err error) *problem {
+	o := outcomeUnauthorized
+	if errors.Is(err, ErrStale) {
+		o = outcomeStale
+	}
+	return &problem{status: http.StatusUnauthorized, outcome: o, detail: err.Error(), cause: err}
+}
