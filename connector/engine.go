@@ -1,0 +1,287 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Config configures an Engine. Zero values of the optional fields take the
+// documented defaults.
+type Config struct {
+	// Store persists the local copies and runs the ops. Required.
+	Store Store
+	// Sources by name; the name is Ref.System of their resources. Required.
+	Sources map[string]Source
+	// Sinks by name; every document is delivered to each.
+	Sinks map[string]Sink
+	// Logger receives ids and outcomes, never patient data. Default:
+	// slog.Default().
+	Logger *slog.Logger
+	// LeaseTTL bounds how long one delivery may hold a patient or document
+	// before another may take over (after a crash). Default 2 minutes; it
+	// must exceed CallTimeout.
+	LeaseTTL time.Duration
+	// CallTimeout bounds each Source and Sink call. Default 1 minute.
+	CallTimeout time.Duration
+	// Retry shapes the delay between attempts of a failed op.
+	Retry Backoff
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Engine holds the sync logic: it turns events into ops, and runs each op
+// the Store schedules. It is safe for concurrent use.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+	hub Hub
+}
+
+// New validates cfg and returns an Engine.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("connector: config has no store")
+	}
+	if len(cfg.Sources) == 0 {
+		return nil, errors.New("connector: config has no source")
+	}
+	for name, s := range cfg.Sources {
+		if name == "" || s == nil {
+			return nil, fmt.Errorf("connector: source %q is unnamed or nil", name)
+		}
+	}
+	for name, s := range cfg.Sinks {
+		if name == "" || s == nil {
+			return nil, fmt.Errorf("connector: sink %q is unnamed or nil", name)
+		}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = time.Minute
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 2 * time.Minute
+	}
+	if cfg.LeaseTTL <= cfg.CallTimeout {
+		return nil, fmt.Errorf("connector: lease ttl %s must exceed call timeout %s", cfg.LeaseTTL, cfg.CallTimeout)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Engine{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Backoff returns the retry delays the engine was configured with.
+func (e *Engine) Backoff() Backoff { return e.cfg.Retry }
+
+// SinkNames returns the names of the registered sinks, sorted.
+func (e *Engine) SinkNames() []string { return slices.Sorted(maps.Keys(e.cfg.Sinks)) }
+
+// Progress returns the hub that publishes sync progress.
+func (e *Engine) Progress() *Hub { return &e.hub }
+
+// IngestResult says what Ingest did with an event.
+type IngestResult struct {
+	// Duplicate is true when the event id was ingested before; nothing was
+	// enqueued.
+	Duplicate bool
+	// Enqueued counts new ops; ops already queued are not counted.
+	Enqueued int
+}
+
+// Ingest records the event and enqueues its ops in one transaction: once
+// it returns nil, the work is durable. A repeated event id enqueues nothing.
+// A malformed event is refused with ErrInvalid and nothing is recorded.
+func (e *Engine) Ingest(ctx context.Context, ev Event) (IngestResult, error) {
+	ops, err := e.Ops(ev)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	var res IngestResult
+	err = e.cfg.Store.Update(ctx, func(tx Tx) error {
+		fresh, err := tx.RecordEvent(ctx, ev.Source, ev.ID)
+		if err != nil || !fresh {
+			res.Duplicate = !fresh
+			return err
+		}
+		skipped, err := tx.Enqueue(ctx, ops...)
+		res.Enqueued = len(ops) - skipped
+		return err
+	})
+	if err != nil {
+		return IngestResult{}, fmt.Errorf("ingest event %s: %w", ev.ID, err)
+	}
+	e.log.DebugContext(ctx, "event ingested", "event", ev.ID, "source", ev.Source, "duplicate", res.Duplicate, "enqueued", res.Enqueued)
+	return res, nil
+}
+
+// Ops validates ev and returns the ops it asks for, for a Store that
+// ingests events in its own batches.
+func (e *Engine) Ops(ev Event) ([]Op, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	if _, ok := e.cfg.Sources[ev.Source]; !ok {
+		return nil, fmt.Errorf("%w: event %q names unknown source %q", ErrInvalid, ev.ID, ev.Source)
+	}
+	action := ev.Action
+	if action == "" {
+		action = ActionAutomaticUpdate
+	}
+	ops := make([]Op, 0, len(ev.Changes)+1)
+	for _, c := range ev.Changes {
+		ops = append(ops, PullOp{Ref: c.Ref, Version: c.Version, Delete: c.Kind == ChangeDelete, Event: ev.ID, Action: action})
+	}
+	if ev.Reconcile {
+		ops = append(ops, ReconcileOp{Source: ev.Source, Action: action, Run: uuid.NewString()})
+	}
+	return ops, nil
+}
+
+// Sync enqueues a reconcile of one patient of a source (or of every patient
+// when patient is empty) and returns the run id its progress is published
+// under. Full lists everything instead of what changed since the last sync.
+func (e *Engine) Sync(ctx context.Context, source, patient string, action Action, full bool) (string, error) {
+	if _, ok := e.cfg.Sources[source]; !ok {
+		return "", fmt.Errorf("%w: unknown source %q", ErrInvalid, source)
+	}
+	op := ReconcileOp{Source: source, Patient: patient, Full: full, Action: action, Run: uuid.NewString()}
+	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
+		_, err := tx.Enqueue(ctx, op)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("sync %s patient %s: %w", source, patient, err)
+	}
+	return op.Run, nil
+}
+
+// Run performs one op for the Store's job runner. A returned error is
+// classified by the package's error classes; ErrBusy asks the runner to
+// try again shortly without counting a failure.
+func (e *Engine) Run(ctx context.Context, job Job, op Op) error {
+	var err error
+	var run string
+	switch op := op.(type) {
+	case PullOp:
+		run = op.Run
+		err = e.pull(ctx, job, op)
+	case DeliverOp:
+		err = e.deliver(ctx, job, op)
+	case ReconcileOp:
+		run = op.Run
+		err = e.reconcile(ctx, job, op)
+	default:
+		return fmt.Errorf("%w: unknown op %T", ErrPermanent, op)
+	}
+	if err == nil || errors.Is(err, ErrBusy) {
+		return err
+	}
+	if job.Final() || IsPermanent(err) {
+		e.recordFailure(ctx, op, run, err)
+	}
+	return err
+}
+
+// ErrBusy means another job holds the patient or document; the runner
+// retries soon without counting an attempt.
+var ErrBusy = errors.New("busy: another job holds the resource")
+
+// recordFailure logs an op that failed for good, where the dietician sees
+// it, and counts it against its run.
+func (e *Engine) recordFailure(ctx context.Context, op Op, run string, cause error) {
+	ctx = context.WithoutCancel(ctx)
+	e.log.ErrorContext(ctx, "op failed for good", "op", op.Kind(), "key", op.UniqueKey(), "err", cause)
+	var prog *Progress
+	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
+		entry := LogEntry{Action: actionOf(op), Status: StatusError, Details: fmt.Sprintf("%s failed: %v", op.Kind(), cause), Timestamp: e.cfg.Now()}
+		if ref, ok := refOf(op); ok {
+			e.locate(ctx, tx, ref, &entry)
+		}
+		if err := tx.AppendLog(ctx, entry); err != nil {
+			return err
+		}
+		if run != "" {
+			p, err := e.advance(ctx, tx, run, entry.PatientID, RunDelta{Errors: 1})
+			prog = &p
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		e.log.ErrorContext(ctx, "recording failure", "op", op.Kind(), "err", err)
+		return
+	}
+	if prog != nil {
+		e.hub.Publish(*prog)
+	}
+}
+
+// advance updates a run's counters and moves it to done once every listed
+// document is accounted for.
+func (e *Engine) advance(ctx context.Context, tx Tx, run string, patientID int64, d RunDelta) (Progress, error) {
+	p, err := tx.UpdateRun(ctx, run, patientID, d)
+	if err == nil && p.Finished() && p.Phase != PhaseDone {
+		p, err = tx.UpdateRun(ctx, run, patientID, RunDelta{Phase: PhaseDone})
+	}
+	return p, err
+}
+
+// locate fills the local patient and document ids of ref into a log entry.
+func (e *Engine) locate(ctx context.Context, tx Tx, ref Ref, entry *LogEntry) {
+	if ref.Type == PatientType {
+		if p, err := tx.Patient(ctx, ref); err == nil {
+			entry.PatientID = p.ID
+		}
+		return
+	}
+	if d, err := tx.Document(ctx, ref); err == nil {
+		entry.PatientID, entry.DocumentID = d.PatientID, d.ID
+	}
+}
+
+func actionOf(op Op) Action {
+	switch op := op.(type) {
+	case PullOp:
+		return op.Action
+	case DeliverOp:
+		return ActionDelivery
+	case ReconcileOp:
+		return op.Action
+	}
+	return ""
+}
+
+func refOf(op Op) (Ref, bool) {
+	switch op := op.(type) {
+	case PullOp:
+		return op.Ref, true
+	case DeliverOp:
+		return op.Ref, true
+	}
+	return Ref{}, false
+}
+
+func (e *Engine) source(name string) (Source, error) {
+	s, ok := e.cfg.Sources[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown source %q", ErrPermanent, name)
+	}
+	return s, nil
+}
+
+// call bounds one adapter call by CallTimeout.
+func (e *Engine) call(ctx context.Context, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.CallTimeout)
+	defer cancel()
+	return fn(ctx)
+}

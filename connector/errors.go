@@ -1,0 +1,58 @@
+package connector
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error classes. Adapters wrap their errors with one of these (fmt.Errorf
+// with %w) so the engine knows what to do; an error of no class is retried
+// with backoff.
+var (
+	// ErrPermanent: retrying cannot help (bad credentials, a rejected
+	// payload). The operation becomes a dead letter at once.
+	ErrPermanent = errors.New("permanent failure")
+	// ErrNotFound: the resource does not exist (any more). Fetching a
+	// document that is not found deletes the local copy.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the write lost a race (an If-Match precondition, an
+	// idempotency key reused with another body). Retried: the next attempt
+	// reads the current state first.
+	ErrConflict = errors.New("conflict")
+)
+
+// RetryAfterError is a retryable error carrying the delay the server asked
+// for (HTTP 429 or 503 with Retry-After). The engine waits at least Delay
+// before the next attempt.
+type RetryAfterError struct {
+	Delay time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("retry after %s: %v", e.Delay, e.Err)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter wraps err so that the engine waits at least delay before
+// retrying.
+func RetryAfter(delay time.Duration, err error) error {
+	return &RetryAfterError{Delay: delay, Err: err}
+}
+
+// IsPermanent reports whether err must not be retried: ErrPermanent or
+// ErrInvalid anywhere in its chain.
+func IsPermanent(err error) bool {
+	return errors.Is(err, ErrPermanent) || errors.Is(err, ErrInvalid)
+}
+
+// RetryDelay returns the server-requested delay carried by err, if any.
+func RetryDelay(err error) (time.Duration, bool) {
+	var ra *RetryAfterError
+	if errors.As(err, &ra) {
+		return ra.Delay, true
+	}
+	return 0, false
+}

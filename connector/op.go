@@ -1,0 +1,101 @@
+package connector
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+// Op is one unit of work the engine schedules: a job. Ops are persisted by
+// the Store in the transaction that decides them, and run at least once;
+// every op is safe to run again.
+type Op interface {
+	// Kind names the op type ("pull", "deliver", ...).
+	Kind() string
+	// UniqueKey identifies the work: an op whose key is already queued,
+	// running or done is not enqueued again.
+	UniqueKey() string
+}
+
+// PullOp fetches a resource from its Source into the local copy.
+type PullOp struct {
+	Ref     Ref    `json:"ref"`
+	Version string `json:"version,omitempty"`
+	// Delete says the Source reported the resource deleted.
+	Delete bool `json:"delete,omitempty"`
+	// Event is the ingested event id; it keeps hints (no version) of
+	// different events apart.
+	Event  string `json:"event,omitempty"`
+	Action Action `json:"action"`
+	// Run ties the pull to a reconcile run's progress; empty otherwise.
+	Run string `json:"run,omitempty"`
+}
+
+// Kind implements Op.
+func (PullOp) Kind() string { return "pull" }
+
+// UniqueKey implements Op: one pull per (ref, version), or per (ref, event)
+// when the version is unknown.
+func (o PullOp) UniqueKey() string {
+	what := "v:" + o.Version
+	if o.Version == "" {
+		what = "e:" + o.Event
+	}
+	if o.Delete {
+		what += ":deleted"
+	}
+	return key("pull", o.Ref.String(), what)
+}
+
+// DeliverOp writes the local copy of a document or patient to one Sink.
+type DeliverOp struct {
+	Sink    string `json:"sink"`
+	Ref     Ref    `json:"ref"`
+	Version string `json:"version,omitempty"`
+	Deleted bool   `json:"deleted,omitempty"`
+	Action  Action `json:"action"`
+}
+
+// Kind implements Op.
+func (DeliverOp) Kind() string { return "deliver" }
+
+// UniqueKey implements Op: one delivery per (sink, ref, version).
+func (o DeliverOp) UniqueKey() string {
+	v := "v:" + o.Version
+	if o.Deleted {
+		v += ":deleted"
+	}
+	return key("deliver", o.Sink, o.Ref.String(), v)
+}
+
+// ReconcileOp lists a patient's documents from the Source and pulls what
+// changed. With Patient unset it fans out to every known patient of Source.
+type ReconcileOp struct {
+	Source string `json:"source"`
+	// Patient is the Source's patient id; empty means every patient.
+	Patient string `json:"patient,omitempty"`
+	// Full lists from the beginning instead of the saved cursor.
+	Full   bool   `json:"full,omitempty"`
+	Action Action `json:"action"`
+	// Run identifies this reconcile for progress; each request has its own.
+	Run string `json:"run"`
+}
+
+// Kind implements Op.
+func (ReconcileOp) Kind() string { return "reconcile" }
+
+// UniqueKey implements Op: one per run.
+func (o ReconcileOp) UniqueKey() string {
+	return key("reconcile", o.Source, o.Patient, o.Run)
+}
+
+func key(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// IdempotencyKey is the key sent to a Sink for writing version of ref: the
+// same across retries of one delivery, different for another version.
+func IdempotencyKey(sink string, ref Ref, version string, deleted bool) string {
+	return DeliverOp{Sink: sink, Ref: ref, Version: version, Deleted: deleted}.UniqueKey()
+}

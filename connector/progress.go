@@ -1,0 +1,90 @@
+package connector
+
+import (
+	"sync"
+	"time"
+)
+
+// Phase is where a sync run stands.
+type Phase string
+
+// The phases of a sync run.
+const (
+	PhaseListing  Phase = "listing"
+	PhaseFetching Phase = "fetching"
+	PhaseDone     Phase = "done"
+)
+
+// Progress is a snapshot of one sync run for one patient: what a progress
+// bar shows. Done counts listed documents that were pulled or found
+// unchanged; Errors counts those that failed for good.
+type Progress struct {
+	Run       string    `json:"run"`
+	PatientID int64     `json:"patient_id"`
+	Phase     Phase     `json:"phase"`
+	Done      int       `json:"done"`
+	Total     int       `json:"total"`
+	Errors    int       `json:"errors"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Finished reports whether every listed document is accounted for.
+func (p Progress) Finished() bool {
+	return p.Phase != PhaseListing && p.Done+p.Errors >= p.Total
+}
+
+// Hub fans progress out to subscribers. A slow subscriber misses
+// intermediate snapshots, never the latest: each subscription holds only the
+// newest undelivered one. The zero Hub is ready to use.
+type Hub struct {
+	mu   sync.Mutex
+	subs map[*subscription]struct{}
+}
+
+type subscription struct {
+	patientID int64
+	ch        chan Progress
+}
+
+// Subscribe returns a channel of progress for one local patient id (0 for
+// all patients) and a function that ends the subscription and closes the
+// channel.
+func (h *Hub) Subscribe(patientID int64) (<-chan Progress, func()) {
+	s := &subscription{patientID: patientID, ch: make(chan Progress, 1)}
+	h.mu.Lock()
+	if h.subs == nil {
+		h.subs = make(map[*subscription]struct{})
+	}
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	var once sync.Once
+	return s.ch, func() {
+		once.Do(func() {
+			h.mu.Lock()
+			delete(h.subs, s)
+			h.mu.Unlock()
+			close(s.ch)
+		})
+	}
+}
+
+// Publish delivers p to the subscribers of its patient without blocking.
+func (h *Hub) Publish(p Progress) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		if s.patientID != 0 && s.patientID != p.PatientID {
+			continue
+		}
+		select {
+		case s.ch <- p:
+		default:
+			// Replace the stale snapshot with the newest.
+			select {
+			case <-s.ch:
+			default:
+			}
+			s.ch <- p
+		}
+	}
+}

@@ -1,0 +1,262 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// pull fetches one resource from its Source and keeps the local copy when
+// it is newer and differs, enqueuing a delivery to every sink, all in the
+// transaction that completes the job.
+func (e *Engine) pull(ctx context.Context, job Job, op PullOp) error {
+	src, err := e.source(op.Ref.System)
+	if err != nil {
+		return err
+	}
+	if op.Ref.Type == PatientType {
+		return e.pullPatient(ctx, job, src, op)
+	}
+	doc, err := e.fetch(ctx, src, op)
+	if err != nil {
+		return err
+	}
+	var patient *Patient
+	if !doc.Deleted {
+		if patient, err = e.unknownPatient(ctx, src, doc.Patient); err != nil {
+			return err
+		}
+	}
+	var prog *Progress
+	err = job.Complete(ctx, func(tx Tx) error {
+		patientID, err := e.keepDocument(ctx, tx, op, doc, patient)
+		if err != nil || op.Run == "" {
+			return err
+		}
+		p, err := e.advance(ctx, tx, op.Run, patientID, RunDelta{Done: 1})
+		prog = &p
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", op.Ref, err)
+	}
+	if prog != nil {
+		e.hub.Publish(*prog)
+	}
+	return nil
+}
+
+// fetch returns the document op names as the Source has it now; a document
+// the Source no longer has comes back marked Deleted.
+func (e *Engine) fetch(ctx context.Context, src Source, op PullOp) (*Document, error) {
+	gone := &Document{Ref: op.Ref, Version: op.Version, Deleted: true}
+	if op.Delete {
+		return gone, nil
+	}
+	var doc *Document
+	err := e.call(ctx, func(ctx context.Context) (err error) {
+		doc, err = src.FetchDocument(ctx, op.Ref)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return gone, nil
+	case err != nil:
+		return nil, fmt.Errorf("fetch %s: %w", op.Ref, err)
+	case doc == nil:
+		return nil, fmt.Errorf("%w: fetch %s returned no document", ErrPermanent, op.Ref)
+	}
+	doc.Ref = op.Ref
+	if doc.Patient.System == "" {
+		doc.Patient.System = op.Ref.System
+	}
+	if doc.Patient.Type == "" {
+		doc.Patient.Type = PatientType
+	}
+	doc.Seal()
+	if err := doc.Validate(); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", op.Ref, err)
+	}
+	return doc, nil
+}
+
+// unknownPatient returns the patient from the Source when the store does
+// not know it yet, nil when it does. The lookup happens outside the job's
+// transaction so that no transaction waits on the network.
+func (e *Engine) unknownPatient(ctx context.Context, src Source, ref Ref) (*Patient, error) {
+	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
+		_, err := tx.Patient(ctx, ref)
+		return err
+	})
+	if err == nil {
+		return nil, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	p, err := e.findPatient(ctx, src, ref)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: patient %s of a document is not found at the source", ErrPermanent, ref)
+	}
+	return p, err
+}
+
+func (e *Engine) findPatient(ctx context.Context, src Source, ref Ref) (*Patient, error) {
+	var p *Patient
+	err := e.call(ctx, func(ctx context.Context) (err error) {
+		p, err = src.FindPatient(ctx, PatientQuery{ID: ref.ID})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find patient %s: %w", ref, err)
+	}
+	if p == nil {
+		return nil, fmt.Errorf("%w: find patient %s returned none", ErrPermanent, ref)
+	}
+	p.Ref = ref
+	return p, nil
+}
+
+// keepDocument stores doc if it is newer than the local copy and differs
+// from it, and enqueues its deliveries. It returns the local patient id.
+func (e *Engine) keepDocument(ctx context.Context, tx Tx, op PullOp, doc *Document, patient *Patient) (int64, error) {
+	old, err := tx.Document(ctx, doc.Ref)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	entry := LogEntry{Action: op.Action, Timestamp: e.cfg.Now(), PatientID: old.PatientID, DocumentID: old.ID}
+	if !changed(found, &old, doc) {
+		if op.Action == ActionPoll {
+			return old.PatientID, nil
+		}
+		entry.Status, entry.Details = StatusSkipped, "unchanged: local version "+old.Version
+		return old.PatientID, tx.AppendLog(ctx, entry)
+	}
+
+	next := StoredDocument{ID: old.ID, PatientID: old.PatientID, Document: *doc}
+	if doc.Deleted {
+		// Keep what the sinks need to find the document again.
+		next.Document, next.Document.Deleted = old.Document, true
+		if CompareVersions(doc.Version, old.Version) > 0 {
+			next.Version = doc.Version
+		}
+	}
+	if !found {
+		if next.PatientID, err = e.localPatient(ctx, tx, doc.Patient, patient); err != nil {
+			return 0, err
+		}
+	}
+	next.Fingerprint = next.Document.Fingerprint()
+	if next.ID, err = tx.SaveDocument(ctx, next); err != nil {
+		return 0, err
+	}
+	if err := e.enqueueDeliveries(ctx, tx, next.Ref, next.Version, next.Deleted); err != nil {
+		return 0, err
+	}
+	entry.PatientID, entry.DocumentID = next.PatientID, next.ID
+	entry.Status, entry.Details = StatusSuccess, "stored version "+next.Version
+	if next.Deleted {
+		entry.Details = "deleted at source"
+	}
+	return next.PatientID, tx.AppendLog(ctx, entry)
+}
+
+// changed decides whether doc replaces the local copy old.
+func changed(found bool, old *StoredDocument, doc *Document) bool {
+	switch {
+	case !found:
+		return !doc.Deleted
+	case doc.Deleted:
+		return !old.Deleted
+	case old.Deleted:
+		return CompareVersions(doc.Version, old.Version) >= 0
+	case !newer(doc.Version, old.Version, doc.UpdatedAt, old.UpdatedAt):
+		return false
+	}
+	return doc.Fingerprint() != old.Fingerprint
+}
+
+// localPatient returns the local id of the patient, saving the one fetched
+// from the Source when the store does not have it.
+func (e *Engine) localPatient(ctx context.Context, tx Tx, ref Ref, fetched *Patient) (int64, error) {
+	p, err := tx.Patient(ctx, ref)
+	if err == nil {
+		return p.ID, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	if fetched == nil {
+		// The patient was deleted locally since the lookup: retry finds it.
+		return 0, fmt.Errorf("patient %s vanished during pull", ref)
+	}
+	id, err := tx.SavePatient(ctx, StoredPatient{Patient: *fetched, Fingerprint: fetched.Fingerprint()})
+	if err != nil {
+		return 0, err
+	}
+	return id, e.enqueueDeliveries(ctx, tx, ref, fetched.Version, false)
+}
+
+// pullPatient refreshes the local copy of a patient from its Source.
+func (e *Engine) pullPatient(ctx context.Context, job Job, src Source, op PullOp) error {
+	var p *Patient
+	if !op.Delete {
+		var err error
+		p, err = e.findPatient(ctx, src, op.Ref)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return job.Complete(ctx, func(tx Tx) error {
+		old, err := tx.Patient(ctx, op.Ref)
+		found := err == nil
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		entry := LogEntry{Action: op.Action, Timestamp: e.cfg.Now(), PatientID: old.ID}
+		switch {
+		case p == nil:
+			// Patients are not deleted here: their documents and the
+			// dietician's record outlive the provider's.
+			entry.Status, entry.Details = StatusIgnored, "patient deleted at source"
+			return tx.AppendLog(ctx, entry)
+		case found && (!newer(p.Version, old.Version, p.UpdatedAt, old.UpdatedAt) || p.Fingerprint() == old.Fingerprint):
+			if op.Action == ActionPoll {
+				return nil
+			}
+			entry.Status, entry.Details = StatusSkipped, "patient unchanged: local version "+old.Version
+			return tx.AppendLog(ctx, entry)
+		}
+		id, err := tx.SavePatient(ctx, StoredPatient{ID: old.ID, Patient: *p, Fingerprint: p.Fingerprint()})
+		if err != nil {
+			return err
+		}
+		if err := e.enqueueDeliveries(ctx, tx, p.Ref, p.Version, false); err != nil {
+			return err
+		}
+		entry.PatientID, entry.Status, entry.Details = id, StatusSuccess, "stored patient version "+p.Version
+		return tx.AppendLog(ctx, entry)
+	})
+}
+
+// newer reports whether version a (updated at ta) is newer than b: by
+// version when both are known, else by update time.
+func newer(a, b string, ta, tb time.Time) bool {
+	if a != "" && b != "" {
+		return CompareVersions(a, b) > 0
+	}
+	// Without versions, equal times may still hide a change: let the
+	// fingerprint decide.
+	return !ta.Before(tb)
+}
+
+func (e *Engine) enqueueDeliveries(ctx context.Context, tx Tx, ref Ref, version string, deleted bool) error {
+	ops := make([]Op, 0, len(e.cfg.Sinks))
+	for name := range e.cfg.Sinks {
+		ops = append(ops, DeliverOp{Sink: name, Ref: ref, Version: version, Deleted: deleted, Action: ActionDelivery})
+	}
+	_, err := tx.Enqueue(ctx, ops...)
+	return err
+}

@@ -1,0 +1,103 @@
+package connector
+
+import (
+	"context"
+	"time"
+)
+
+// Store is what the engine needs persisted. The packages under store/
+// implement it on SQLite and PostgreSQL, with River running the ops.
+type Store interface {
+	// Update runs fn in one read-write transaction and commits it if fn
+	// returns nil.
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Job is a running op as the store presents it to the engine.
+type Job interface {
+	// ID identifies the job across its attempts.
+	ID() string
+	// Attempt counts from 1.
+	Attempt() int
+	// Final reports whether a failure now leaves the job dead.
+	Final() bool
+	// Complete runs fn in one transaction that also marks the job done,
+	// so that the job's effects and its completion commit together.
+	Complete(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is one store transaction. Methods return ErrNotFound for a missing
+// row. Local ids are the store's own (the seed tables' primary keys).
+type Tx interface {
+	// RecordEvent records an ingested event id and reports whether it was
+	// new.
+	RecordEvent(ctx context.Context, source, id string) (fresh bool, err error)
+	// Enqueue persists ops; an op whose UniqueKey exists is skipped. It
+	// returns how many were skipped.
+	Enqueue(ctx context.Context, ops ...Op) (skipped int, err error)
+
+	Patient(ctx context.Context, ref Ref) (StoredPatient, error)
+	PatientByID(ctx context.Context, id int64) (StoredPatient, error)
+	// SavePatient inserts or updates the patient by its Ref.
+	SavePatient(ctx context.Context, p StoredPatient) (id int64, err error)
+	// PatientRefs lists the Source refs of every patient of a source.
+	PatientRefs(ctx context.Context, source string) ([]Ref, error)
+
+	Document(ctx context.Context, ref Ref) (StoredDocument, error)
+	// SaveDocument inserts or updates the document by its Ref.
+	SaveDocument(ctx context.Context, d StoredDocument) (id int64, err error)
+
+	// Mapping returns the (sink, ref) mapping; a zero Mapping if none.
+	Mapping(ctx context.Context, sink string, ref Ref) (Mapping, error)
+	// ClaimMapping leases the (sink, ref) mapping to holder until the given
+	// time, creating it if needed; it reports false if another holder's
+	// lease is still live.
+	ClaimMapping(ctx context.Context, sink string, ref Ref, holder string, until time.Time) (Mapping, bool, error)
+	// SaveMapping stores m and releases its lease.
+	SaveMapping(ctx context.Context, m Mapping) error
+	// ReleaseMapping drops holder's lease, if it still holds it.
+	ReleaseMapping(ctx context.Context, sink string, ref Ref, holder string) error
+
+	Cursor(ctx context.Context, source string, patient string) (string, error)
+	SaveCursor(ctx context.Context, source string, patient string, cursor string) error
+
+	AppendLog(ctx context.Context, e LogEntry) error
+	// UpdateRun adds to a run's counters (creating it) and returns its state.
+	UpdateRun(ctx context.Context, run string, patientID int64, d RunDelta) (Progress, error)
+}
+
+// StoredPatient is a patient as kept locally.
+type StoredPatient struct {
+	ID int64
+	Patient
+	// Fingerprint summarizes the delivered fields; equal means unchanged.
+	Fingerprint string
+}
+
+// StoredDocument is a document as kept locally.
+type StoredDocument struct {
+	ID        int64
+	PatientID int64
+	Document
+	Fingerprint string
+}
+
+// Mapping ties a local patient or document to its id in one Sink.
+type Mapping struct {
+	Sink string
+	Ref  Ref
+	// SinkID is empty until the first successful write.
+	SinkID string
+	// Version is the last version written to the sink.
+	Version string
+	// Fingerprint is that of the last write.
+	Fingerprint string
+	Deleted     bool
+}
+
+// RunDelta changes a run's progress counters.
+type RunDelta struct {
+	Total, Done, Errors int
+	// Phase, when set, replaces the run's phase.
+	Phase Phase
+}

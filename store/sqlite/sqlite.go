@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/healthcare-records/healthcare-records/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the store on SQLite.
+type Store = store.Store[*sql.Tx]
+
+// Open opens (creating if needed) the SQLite database at path, applies
+// River's and the store's migrations, and returns the store. The database
+// runs in WAL mode with a busy timeout and one connection, which SQLite's
+// single writer wants anyway.
+func Open(ctx context.Context, path string, cfg store.Config) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	b := &backend{db: db, driver: riversqlite.New(db)}
+	if err := migrate(ctx, db, b.driver); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s, err := store.New[*sql.Tx](b, cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func dsn(path string) string {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(FULL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	return "file:" + strings.TrimPrefix(path, "file:") + "?" + q.Encode()
+}
+
+func migrate(ctx context.Context, db *sql.DB, driver *riversqlite.Driver) error {
+	rm, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: river migrator: %w", err)
+	}
+	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("sqlite: migrate river tables: %w", err)
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrator: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+type backend struct {
+	db     *sql.DB
+	driver *riversqlite.Driver
+}
+
+func (b *backend) Driver() riverdriver.Driver[*sql.Tx] { return b.driver }
+
+func (b *backend) Close() error { return b.db.Close() }
+
+func (b *backend) InTx(ctx context.Context, fn func(*sql.Tx, store.Querier) error) error {
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx, querier{tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// querier adapts *sql.Tx to store.Querier.
+type querier struct{ tx *sql.Tx }
+
+func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := q.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (q querier) QueryRow(ctx context.Context, query string, args ...any) store.Row {
+	return row{q.tx.QueryRowContext(ctx, query, args...)}
+}
+
+func (q querier) Query(ctx context.Context, query string, args ...any) (store.Rows, error) {
+	rs, err := q.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows{rs}, nil
+}
+
+type row struct{ r *sql.Row }
+
+func (r row) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNoRows
+	}
+	return err
+}
+
+type rows struct{ *sql.Rows }
+
+func (r rows) Close() { r.Rows.Close() }

@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+)
+
+// Backend is what a database package provides to the shared store: River's
+// driver for it and its transactions.
+type Backend[TTx any] interface {
+	// Driver is River's driver over the same database.
+	Driver() riverdriver.Driver[TTx]
+	// InTx runs fn in one transaction, committing when fn returns nil.
+	InTx(ctx context.Context, fn func(tx TTx, q Querier) error) error
+	// Close releases the database.
+	Close() error
+}
+
+// Config tunes the job engine. Zero values take the documented defaults.
+type Config struct {
+	// PullWorkers and DeliverWorkers bound concurrent jobs per queue (each
+	// sink has its own delivery queue). Defaults 4 and 4.
+	PullWorkers, DeliverWorkers int
+	// MaxAttempts before an op becomes a dead letter. Default 12.
+	MaxAttempts int
+	// FetchPollInterval is how often idle workers look for jobs when the
+	// database cannot notify them. Default 50ms.
+	FetchPollInterval time.Duration
+	// JobTimeout bounds one attempt. Default 10 minutes.
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before it is taken
+	// for crashed and retried. Default JobTimeout + 1 minute.
+	RescueAfter time.Duration
+	// Logger for the job engine. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.PullWorkers <= 0 {
+		c.PullWorkers = 4
+	}
+	if c.DeliverWorkers <= 0 {
+		c.DeliverWorkers = 4
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 12
+	}
+	if c.FetchPollInterval <= 0 {
+		c.FetchPollInterval = 50 * time.Millisecond
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 10 * time.Minute
+	}
+	if c.RescueAfter <= c.JobTimeout {
+		c.RescueAfter = c.JobTimeout + time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Store persists the engine's state in one database and runs its ops as
+// River jobs in the same database, so an op and the state change that
+// decided it commit together. It implements connector.Store.
+type Store[TTx any] struct {
+	backend Backend[TTx]
+	river   *river.Client[TTx]
+	cfg     Config
+
+	mu     sync.Mutex
+	engine *connector.Engine
+
+	// retryAfter carries a server's requested delay from a failed attempt
+	// to River's retry policy, keyed by job id.
+	retryAfter sync.Map
+}
+
+// Queue names. Each sink's deliveries have their own queue, so that a slow
+// sink never holds up intake or another sink.
+const (
+	QueuePull      = "hr_pull"
+	QueueReconcile = "hr_reconcile"
+	queueDeliver   = "hr_deliver_"
+)
+
+// QueueDeliver is the queue of deliveries to one sink.
+func QueueDeliver(sink string) string { return queueDeliver + sink }
+
+// New wraps a backend whose schema is migrated. Jobs are inserted at once;
+// they run once Start is called.
+func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
+	cfg.defaults()
+	s := &Store[TTx]{backend: b, cfg: cfg}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &worker[TTx, pullArgs]{s: s})
+	river.AddWorker(workers, &worker[TTx, deliverArgs]{s: s})
+	river.AddWorker(workers, &worker[TTx, reconcileArgs]{s: s})
+	client, err := river.NewClient(b.Driver(), &river.Config{
+		FetchCooldown:        min(cfg.FetchPollInterval, 5*time.Millisecond),
+		FetchPollInterval:    cfg.FetchPollInterval,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		MaxAttempts:          cfg.MaxAttempts,
+		Logger:               cfg.Logger.With("component", "river"),
+		RetryPolicy:          retryPolicy[TTx]{s},
+		Queues: map[string]river.QueueConfig{
+			QueuePull:      {MaxWorkers: cfg.PullWorkers},
+			QueueReconcile: {MaxWorkers: 2},
+		},
+		Workers: workers,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: job client: %w", err)
+	}
+	s.river = client
+	return s, nil
+}
+
+// River returns the job client, for dead-letter tooling and tests.
+func (s *Store[TTx]) River() *river.Client[TTx] { return s.river }
+
+// Update implements connector.Store.
+func (s *Store[TTx]) Update(ctx context.Context, fn func(connector.Tx) error) error {
+	return s.backend.InTx(ctx, func(ttx TTx, q Querier) error {
+		return fn(s.tx(ttx, q))
+	})
+}
+
+func (s *Store[TTx]) tx(ttx TTx, q Querier) *tx {
+	return &tx{q: q, now: s.cfg.Now, enqueue: func(ctx context.Context, ops []connector.Op) (int, error) {
+		return s.insert(ctx, ttx, ops)
+	}}
+}
+
+// Start runs the engine's ops on workers until Stop. Each sink named gets
+// its delivery queue.
+func (s *Store[TTx]) Start(ctx context.Context, e *connector.Engine) error {
+	s.mu.Lock()
+	s.engine = e
+	s.mu.Unlock()
+	for _, sink := range e.SinkNames() {
+		err := s.river.Queues().Add(QueueDeliver(sink), river.QueueConfig{MaxWorkers: s.cfg.DeliverWorkers})
+		if err != nil && !errors.Is(err, &river.QueueAlreadyAddedError{}) {
+			return fmt.Errorf("store: queue for sink %s: %w", sink, err)
+		}
+	}
+	if err := s.river.Start(ctx); err != nil {
+		return fmt.Errorf("store: start workers: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching new jobs and waits for running ones until ctx ends;
+// then it cancels them, and River retries them on the next start.
+func (s *Store[TTx]) Stop(ctx context.Context) error {
+	err := s.river.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return s.river.StopAndCancel(context.WithoutCancel(ctx))
+	}
+	return err
+}
+
+// Close releases the database. Call Stop first if Start was called.
+func (s *Store[TTx]) Close() error { return s.backend.Close() }
+
+func (s *Store[TTx]) currentEngine() *connector.Engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.engine
+}
