@@ -1,0 +1,321 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Config configures a Client. Only BaseURL is required; every zero value
+// means the documented default.
+type Config struct {
+	// BaseURL is the FHIR service base, such as
+	// "https://ehr.example.org/fhir/r4". Relative references and
+	// attachment URLs resolve against it, and only its origin is trusted.
+	BaseURL string
+
+	// SMART enables SMART Backend Services authorization. It wins over
+	// BearerToken.
+	SMART *SMARTConfig
+	// BearerToken is a static access token, for servers without SMART.
+	BearerToken string
+	// TokenSource, when set, supplies access tokens and wins over SMART
+	// and BearerToken.
+	TokenSource TokenSource
+
+	// HTTPClient supplies the Transport (TLS settings, proxies); its
+	// Timeout and CheckRedirect are replaced. Nil means a pooled default.
+	HTTPClient *http.Client
+	// Timeout bounds one HTTP attempt, body included. Default 30s.
+	Timeout time.Duration
+	// RetryMax is how many times a request is retried after a transport
+	// error, a 429 or a 5xx. Default 4; negative means never.
+	RetryMax int
+	// RetryWaitMin and RetryWaitMax bound the jittered exponential
+	// backoff between retries. Defaults 500ms and 30s.
+	RetryWaitMin, RetryWaitMax time.Duration
+	// MaxRetryAfter is the longest Retry-After the client waits out
+	// itself; a longer one is returned as a *StatusError carrying it.
+	// Default 30s.
+	MaxRetryAfter time.Duration
+
+	// PageSize is the _count sent with searches. Default 100.
+	PageSize int
+	// MaxPages stops a SearchAll that never ends. Default 10,000.
+	MaxPages int
+	// MaxBodyBytes limits a resource or Bundle response. Default 64 MiB.
+	MaxBodyBytes int64
+	// MaxContentBytes limits one attachment's content. Default 32 MiB.
+	MaxContentBytes int64
+	// ContentOrigins are further origins ("https://files.example.org")
+	// attachments may be fetched from, with credentials. The base URL's
+	// origin is always allowed; nothing else is.
+	ContentOrigins []string
+
+	// Logger receives ids and statuses, never patient data. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// UserAgent is sent with every request.
+	UserAgent string
+
+	now func() time.Time // tests
+}
+
+// Client talks to one FHIR R4 server. It is safe for concurrent use.
+type Client struct {
+	cfg     Config
+	base    *url.URL
+	origins map[string]bool
+	http    *retryablehttp.Client
+	auth    TokenSource
+	log     *slog.Logger
+}
+
+// FHIR JSON media type, sent as Accept and Content-Type.
+const fhirJSON = "application/fhir+json"
+
+// New checks cfg and returns a Client. It does no I/O: SMART discovery
+// happens on the first request.
+func New(cfg Config) (*Client, error) {
+	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
+		return nil, fmt.Errorf("fhir base url %q: must be an absolute http(s) url", cfg.BaseURL)
+	}
+	base.RawQuery, base.Fragment = "", ""
+	setDefaults(&cfg)
+	c := &Client{cfg: cfg, base: base, log: cfg.Logger, origins: map[string]bool{origin(base): true}}
+	for _, o := range cfg.ContentOrigins {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("content origin %q: must be an absolute url", o)
+		}
+		c.origins[origin(u)] = true
+	}
+	c.http = newHTTP(&c.cfg, c.log)
+	switch {
+	case cfg.TokenSource != nil:
+		c.auth = cfg.TokenSource
+	case cfg.SMART != nil:
+		s, err := newSMART(*cfg.SMART, c)
+		if err != nil {
+			return nil, err
+		}
+		c.auth = s
+	case cfg.BearerToken != "":
+		c.auth = StaticToken(cfg.BearerToken)
+	}
+	return c, nil
+}
+
+func setDefaults(cfg *Config) {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.Timeout, 30*time.Second)
+	def(&cfg.RetryWaitMin, 500*time.Millisecond)
+	def(&cfg.RetryWaitMax, 30*time.Second)
+	def(&cfg.MaxRetryAfter, 30*time.Second)
+	switch {
+	case cfg.RetryMax == 0:
+		cfg.RetryMax = 4
+	case cfg.RetryMax < 0:
+		cfg.RetryMax = 0
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 100
+	}
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = 10_000
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 20
+	}
+	if cfg.MaxContentBytes <= 0 {
+		cfg.MaxContentBytes = 32 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+}
+
+// BaseURL returns the service base the client was configured with.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// request is one call to the server.
+type request struct {
+	method string
+	url    *url.URL
+	body   []byte
+	header http.Header
+	// accept overrides the FHIR JSON Accept header.
+	accept string
+	// limit overrides MaxBodyBytes.
+	limit int64
+	// noAuth sends no Authorization header (token endpoint, discovery).
+	noAuth bool
+}
+
+// response is a successful (2xx) answer, its body read.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends req, retrying as configured, and returns a 2xx response or an
+// error: a *StatusError for any other status. A 401 with a token from a
+// refreshable source gets one more try with a fresh token.
+func (c *Client) do(ctx context.Context, req request) (*response, error) {
+	resp, err := c.send(ctx, req)
+	if se := (*StatusError)(nil); errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized && !req.noAuth && c.auth != nil {
+		if inv, ok := c.auth.(invalidator); ok {
+			c.log.InfoContext(ctx, "fhir token refused, refreshing", "path", req.url.Path)
+			inv.invalidate()
+			resp, err = c.send(ctx, req)
+		}
+		if StatusCode(err) == http.StatusUnauthorized {
+			return nil, fmt.Errorf("%w: %w", ErrAuth, err)
+		}
+	}
+	return resp, err
+}
+
+func (c *Client) send(ctx context.Context, req request) (*response, error) {
+	var body any
+	if req.body != nil {
+		body = req.body
+	}
+	r, err := retryablehttp.NewRequestWithContext(ctx, req.method, req.url.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, err)
+	}
+	for k, vs := range req.header {
+		r.Header[k] = vs
+	}
+	accept := req.accept
+	if accept == "" {
+		accept = fhirJSON
+	}
+	r.Header.Set("Accept", accept)
+	if req.body != nil && r.Header.Get("Content-Type") == "" {
+		r.Header.Set("Content-Type", fhirJSON)
+	}
+	if c.cfg.UserAgent != "" {
+		r.Header.Set("User-Agent", c.cfg.UserAgent)
+	}
+	if c.auth != nil && !req.noAuth {
+		tok, err := c.auth.Token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.Header.Set("Authorization", "Bearer "+tok)
+	}
+	start := c.cfg.now()
+	hr, err := c.http.Do(r)
+	if err != nil {
+		if hr != nil {
+			hr.Body.Close()
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, ctx.Err())
+		}
+		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, err)
+	}
+	defer hr.Body.Close()
+	c.log.DebugContext(ctx, "fhir response", "method", req.method, "path", req.url.Path,
+		"status", hr.StatusCode, "elapsed", c.cfg.now().Sub(start))
+
+	if hr.StatusCode < 200 || hr.StatusCode > 299 {
+		return nil, c.statusError(req, hr)
+	}
+	limit := req.limit
+	if limit <= 0 {
+		limit = c.cfg.MaxBodyBytes
+	}
+	data, err := readLimited(hr.Body, limit)
+	if err != nil {
+		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, err)
+	}
+	return &response{status: hr.StatusCode, header: hr.Header, body: data}, nil
+}
+
+// statusError reads an error answer, keeping its OperationOutcome.
+func (c *Client) statusError(req request, hr *http.Response) error {
+	se := &StatusError{Method: req.method, Path: req.url.Path, StatusCode: hr.StatusCode}
+	if hr.StatusCode == http.StatusTooManyRequests || hr.StatusCode == http.StatusServiceUnavailable {
+		se.RetryAfter, _ = retryAfter(hr.Header.Get("Retry-After"), c.cfg.now())
+	}
+	data, _ := readLimited(hr.Body, 1<<20)
+	if req.noAuth && len(data) <= 4<<10 {
+		se.body = data
+	}
+	if oo, err := DecodeAs[OperationOutcome](data); err == nil {
+		se.Outcome = oo
+	}
+	return se
+}
+
+// readLimited reads r to the end, failing with ErrTooLarge past limit.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
+	}
+	return buf.Bytes(), nil
+}
+
+// resolve turns a reference or link into an absolute URL on an allowed
+// origin. Relative values resolve against the base URL: "Binary/1" and
+// "/Binary/1" alike name base/Binary/1, as FHIR relative references are
+// relative to the service base, not to the host root.
+func (c *Client) resolve(ref string) (*url.URL, error) {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return nil, fmt.Errorf("%w: malformed url", ErrOrigin)
+	}
+	if u.Scheme == "" && u.Host == "" {
+		p := u.Path
+		if !strings.HasPrefix(p, c.base.Path+"/") || c.base.Path == "" {
+			p = c.base.Path + "/" + strings.TrimLeft(p, "/")
+		}
+		abs := *c.base
+		abs.Path, abs.RawPath = p, ""
+		abs.RawQuery = u.RawQuery
+		return &abs, nil
+	}
+	if !c.origins[origin(u)] || u.User != nil {
+		return nil, fmt.Errorf("%w: %s", ErrOrigin, origin(u))
+	}
+	return u, nil
+}
+
+// endpoint returns base/parts..., each part path-escaped.
+func (c *Client) endpoint(query url.Values, parts ...string) *url.URL {
+	u := *c.base
+	esc := make([]string, len(parts))
+	for i, p := range parts {
+		esc[i] = url.PathEscape(p)
+	}
+	u.Path = c.base.Path + "/" + strings.Join(parts, "/")
+	u.RawPath = c.base.EscapedPath() + "/" + strings.Join(esc, "/")
+	u.RawQuery = query.Encode()
+	return &u
+}
