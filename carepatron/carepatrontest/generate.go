@@ -1,0 +1,3 @@
+package carepatrontest
+
+//go:generate go tool oapi-codegen -config ../../openapi/carepatron.server.cfg.yaml ../../openapi/carepatron.yaml

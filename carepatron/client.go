@@ -1,0 +1,202 @@
+package carepatron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+)
+
+// Client calls Carepatron's API. It is safe for concurrent use.
+//
+// Every call authenticates with the API key, waits for the client-side rate
+// limiter, and is retried on a lost connection, a 5xx, a 429 or a 503 only
+// when retrying cannot write twice: GET, PUT and DELETE requests, and
+// creates that carry an Idempotency-Key. Errors that remain are *Error
+// values classed for the connector engine (see Error).
+type Client struct {
+	api *APIClient
+	log *slog.Logger
+}
+
+// Option configures a Client.
+type Option func(*config)
+
+type config struct {
+	transport     http.RoundTripper
+	timeout       time.Duration
+	userAgent     string
+	retries       int
+	minWait       time.Duration
+	maxWait       time.Duration
+	maxRetryAfter time.Duration
+	limit         rate.Limit
+	burst         int
+	logger        *slog.Logger
+}
+
+// Defaults of the options.
+const (
+	DefaultTimeout       = 30 * time.Second
+	DefaultUserAgent     = "healthcare-records-carepatron/1"
+	DefaultRetries       = 4
+	DefaultMinWait       = 200 * time.Millisecond
+	DefaultMaxWait       = 10 * time.Second
+	DefaultMaxRetryAfter = 30 * time.Second
+	DefaultRate          = 10
+)
+
+// WithTransport sets the transport that carries the requests. Default
+// http.DefaultTransport.
+func WithTransport(rt http.RoundTripper) Option { return func(c *config) { c.transport = rt } }
+
+// WithTimeout bounds each attempt of a request. Default DefaultTimeout. The
+// context bounds the whole call, retries included.
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithUserAgent sets the User-Agent header. Default DefaultUserAgent.
+func WithUserAgent(ua string) Option { return func(c *config) { c.userAgent = ua } }
+
+// WithRetries sets how many times a retryable request is tried again
+// (0: never) and the exponential backoff between attempts, from minWait
+// doubling up to maxWait, with jitter. Default DefaultRetries, DefaultMinWait,
+// DefaultMaxWait.
+func WithRetries(retries int, minWait, maxWait time.Duration) Option {
+	return func(c *config) { c.retries, c.minWait, c.maxWait = retries, minWait, maxWait }
+}
+
+// WithMaxRetryAfter sets the longest Retry-After (of a 429 or 503) the
+// client waits out itself; a longer one is returned at once as a
+// connector.RetryAfter error so the caller can reschedule. Default
+// DefaultMaxRetryAfter.
+func WithMaxRetryAfter(d time.Duration) Option { return func(c *config) { c.maxRetryAfter = d } }
+
+// WithRateLimit caps the requests sent per second, retries included, with
+// a token bucket of burst tokens. A non-positive perSecond removes the
+// limit. Default DefaultRate per second, burst 1.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(c *config) {
+		c.limit, c.burst = rate.Limit(perSecond), burst
+		if perSecond <= 0 {
+			c.limit = rate.Inf
+		}
+	}
+}
+
+// WithLogger sets the logger of retries, which logs methods, paths and
+// statuses only. Default slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// New returns a client of the API at baseURL (such as
+// "https://carepatron.example/api") authenticating with apiKey.
+func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
+	if apiKey == "" {
+		return nil, errors.New("carepatron: no api key")
+	}
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("carepatron: base url %q is not an absolute url", baseURL)
+	}
+	cfg := config{
+		timeout:       DefaultTimeout,
+		userAgent:     DefaultUserAgent,
+		retries:       DefaultRetries,
+		minWait:       DefaultMinWait,
+		maxWait:       DefaultMaxWait,
+		maxRetryAfter: DefaultMaxRetryAfter,
+		limit:         DefaultRate,
+		burst:         1,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	if cfg.burst < 1 {
+		cfg.burst = 1
+	}
+	if cfg.minWait <= 0 {
+		cfg.minWait = time.Millisecond
+	}
+	if cfg.maxWait < cfg.minWait {
+		cfg.maxWait = cfg.minWait
+	}
+
+	base := cfg.transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc := &http.Client{
+		Transport: &limitedTransport{next: base, limiter: rate.NewLimiter(cfg.limit, cfg.burst)},
+		Timeout:   cfg.timeout,
+		// Never follow a redirect: the api key would go along.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+
+	rc := retryablehttp.NewClient()
+	rc.HTTPClient = hc
+	rc.Logger = nil
+	rc.RetryMax = cfg.retries
+	rc.RetryWaitMin = cfg.minWait
+	rc.RetryWaitMax = cfg.maxWait
+	rc.CheckRetry = retryPolicy(cfg.maxRetryAfter)
+	rc.Backoff = backoffPolicy
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	rc.RequestLogHook = func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+		if attempt > 0 {
+			cfg.logger.DebugContext(r.Context(), "carepatron retry", "method", r.Method, "path", r.URL.Path, "attempt", attempt)
+		}
+	}
+
+	d := &doer{rc: rc, apiKey: apiKey, userAgent: cfg.userAgent}
+	api, err := NewClient(strings.TrimSuffix(baseURL, "/"), WithHTTPClient(d))
+	if err != nil {
+		return nil, fmt.Errorf("carepatron: %w", err)
+	}
+	return &Client{api: api, log: cfg.logger}, nil
+}
+
+// API returns the generated client underneath, for operations this face
+// does not wrap. Its calls get the same authentication, rate limit and
+// retries, but answer raw responses.
+func (c *Client) API() *APIClient { return c.api }
+
+// doer authenticates each request and hands it to retryablehttp, marking
+// whether it may be sent again.
+type doer struct {
+	rc        *retryablehttp.Client
+	apiKey    string
+	userAgent string
+}
+
+func (d *doer) Do(req *http.Request) (*http.Response, error) {
+	req.Header.Set("cp-api-key", d.apiKey)
+	req.Header.Set("User-Agent", d.userAgent)
+	req = req.WithContext(context.WithValue(req.Context(), replayableKey{}, replayable(req)))
+	rreq, err := retryablehttp.FromRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	return d.rc.Do(rreq)
+}
+
+// limitedTransport waits for the rate limiter before every attempt.
+type limitedTransport struct {
+	next    http.RoundTripper
+	limiter *rate.Limiter
+}
+
+func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.limiter.Wait(req.Context()); err != nil {
+		return nil, fmt.Errorf("carepatron rate limiter: %w", err)
+	}
+	return t.next.RoundTrip(req)
+}

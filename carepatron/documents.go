@@ -1,0 +1,178 @@
+package carepatron
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strings"
+)
+
+// File is a document's file and what Carepatron shows of it.
+type File struct {
+	Metadata DocumentMetadata
+	// Name is the file name shown; default "document".
+	Name string
+	// ContentType is the file's media type; default
+	// "application/octet-stream".
+	ContentType string
+	Content     []byte
+}
+
+// DocumentQuery narrows Documents. Empty fields do not narrow.
+type DocumentQuery struct {
+	ExternalReference string
+	// Cursor is the NextCursor of the previous page.
+	Cursor string
+	// Limit is the page size, 1 to 100; 0 takes the server's default.
+	Limit int
+}
+
+// Documents returns one page of the contact's documents matching q.
+// Modeled route: not yet published by Carepatron.
+func (c *Client) Documents(ctx context.Context, contactID string, q DocumentQuery) (*DocumentPage, error) {
+	resp, err := c.api.ListContactDocuments(ctx, contactID, &ListContactDocumentsParams{
+		ExternalReference: opt(q.ExternalReference), Cursor: opt(q.Cursor), Limit: opt(q.Limit),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("carepatron listContactDocuments: %w", err)
+	}
+	return decode[DocumentPage]("listContactDocuments", resp, http.StatusOK)
+}
+
+// UploadDocument stores f on the contact's record. The idempotency key makes
+// the call safe to repeat: the same key with the same file and metadata
+// answers the document stored first. A document of the contact holding
+// f.Metadata.ExternalReference already is an *Error with status 409 and
+// code "duplicate_external_reference" naming it in Problem.ExistingId.
+// Modeled route: not yet published by Carepatron.
+func (c *Client) UploadDocument(ctx context.Context, contactID, idempotencyKey string, f File) (*Document, error) {
+	if idempotencyKey == "" {
+		return nil, fmt.Errorf("carepatron uploadContactDocument: no idempotency key")
+	}
+	ct, body, err := multipartFile(idempotencyKey, f)
+	if err != nil {
+		return nil, fmt.Errorf("carepatron uploadContactDocument: %w", err)
+	}
+	resp, err := c.api.UploadContactDocumentWithBody(ctx, contactID,
+		&UploadContactDocumentParams{IdempotencyKey: idempotencyKey}, ct, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("carepatron uploadContactDocument: %w", err)
+	}
+	return decode[Document]("uploadContactDocument", resp, http.StatusCreated)
+}
+
+// Document returns the metadata of a document.
+// Modeled route: not yet published by Carepatron.
+func (c *Client) Document(ctx context.Context, contactID, documentID string) (*Document, error) {
+	resp, err := c.api.GetContactDocument(ctx, contactID, documentID)
+	if err != nil {
+		return nil, fmt.Errorf("carepatron getContactDocument: %w", err)
+	}
+	return decode[Document]("getContactDocument", resp, http.StatusOK)
+}
+
+// UpdateDocument replaces a document's metadata and keeps its file.
+// Modeled route: not yet published by Carepatron.
+func (c *Client) UpdateDocument(ctx context.Context, contactID, documentID string, m DocumentMetadata) (*Document, error) {
+	resp, err := c.api.UpdateContactDocument(ctx, contactID, documentID, m)
+	if err != nil {
+		return nil, fmt.Errorf("carepatron updateContactDocument: %w", err)
+	}
+	return decode[Document]("updateContactDocument", resp, http.StatusOK)
+}
+
+// ReplaceDocument replaces a document's metadata and file in one call.
+// Modeled route: not yet published by Carepatron.
+func (c *Client) ReplaceDocument(ctx context.Context, contactID, documentID string, f File) (*Document, error) {
+	ct, body, err := multipartFile(documentID, f)
+	if err != nil {
+		return nil, fmt.Errorf("carepatron updateContactDocument: %w", err)
+	}
+	resp, err := c.api.UpdateContactDocumentWithBody(ctx, contactID, documentID, ct, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("carepatron updateContactDocument: %w", err)
+	}
+	return decode[Document]("updateContactDocument", resp, http.StatusOK)
+}
+
+// DownloadDocument returns a document's file and its media type.
+// Modeled route: not yet published by Carepatron.
+func (c *Client) DownloadDocument(ctx context.Context, contactID, documentID string) (content []byte, contentType string, err error) {
+	resp, err := c.api.DownloadContactDocument(ctx, contactID, documentID)
+	if err != nil {
+		return nil, "", fmt.Errorf("carepatron downloadContactDocument: %w", err)
+	}
+	if err := check("downloadContactDocument", resp, http.StatusOK); err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	content, err = io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("carepatron downloadContactDocument: %w", err)
+	}
+	return content, resp.Header.Get("Content-Type"), nil
+}
+
+// DeleteDocument deletes a document. One already gone is an *Error that
+// unwraps to connector.ErrNotFound.
+// Modeled route: not yet published by Carepatron.
+func (c *Client) DeleteDocument(ctx context.Context, contactID, documentID string) error {
+	resp, err := c.api.DeleteContactDocument(ctx, contactID, documentID)
+	if err != nil {
+		return fmt.Errorf("carepatron deleteContactDocument: %w", err)
+	}
+	if err := check("deleteContactDocument", resp, http.StatusNoContent); err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "", "\n", "")
+
+// multipartFile encodes f as the upload form. The boundary derives from
+// seed, so a request built again for a retry is the same bytes.
+func multipartFile(seed string, f File) (contentType string, body []byte, err error) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	sum := sha256.Sum256([]byte(seed))
+	if err := w.SetBoundary("cp-" + hex.EncodeToString(sum[:20])); err != nil {
+		return "", nil, err
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="metadata"`)
+	h.Set("Content-Type", "application/json")
+	part, err := w.CreatePart(h)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := json.NewEncoder(part).Encode(f.Metadata); err != nil {
+		return "", nil, err
+	}
+	name, ct := f.Name, f.ContentType
+	if name == "" {
+		name = "document"
+	}
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h = textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename="%s"`, quoteEscaper.Replace(name)))
+	h.Set("Content-Type", ct)
+	if part, err = w.CreatePart(h); err != nil {
+		return "", nil, err
+	}
+	if _, err := part.Write(f.Content); err != nil {
+		return "", nil, err
+	}
+	if err := w.Close(); err != nil {
+		return "", nil, err
+	}
+	return w.FormDataContentType(), buf.Bytes(), nil
+}

@@ -1,0 +1,3 @@
+package carepatron
+
+//go:generate go tool oapi-codegen -config ../openapi/carepatron.client.cfg.yaml ../openapi/carepatron.yaml
