@@ -1,0 +1,216 @@
+package fhir
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/provider"
+)
+
+// ListDocuments lists one page of the patient's DocumentReferences, then
+// of their DiagnosticReports, changed since cursor (with the configured
+// overlap). Pages follow the server's next links unchanged; a phase ends
+// at a page without a next link, an empty page or a repeated link.
+//
+// Items are deduplicated by (type, id, meta.versionId) within a pass and
+// against the overlap of the previous pass. A DiagnosticReport whose every
+// presentedForm URL is also a DocumentReference attachment URL (US Core
+// exposes one scanned report both ways) is not listed: the
+// DocumentReference delivers it.
+func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, cur string) (connector.Page, error) {
+	if patient.ID == "" {
+		return connector.Page{}, fmt.Errorf("%w: list documents: patient ref has no id", connector.ErrInvalid)
+	}
+	c, err := decodeCursor(cur)
+	if err != nil {
+		return connector.Page{}, err
+	}
+	typ := typeDocumentReference
+	if c.Phase == 1 {
+		typ = typeDiagnosticReport
+	}
+	var b *provider.Bundle
+	if c.Next != "" {
+		b, err = s.c.Page(ctx, c.Next)
+	} else {
+		b, err = s.c.Search(ctx, typ, s.searchParams(patient.ID, c))
+	}
+	if err != nil {
+		return connector.Page{}, classify(fmt.Errorf("list %s: %w", typ, err))
+	}
+
+	items, err := s.pageItems(ctx, patient.ID, typ, b, &c)
+	if err != nil {
+		return connector.Page{}, classify(fmt.Errorf("list %s: %w", typ, err))
+	}
+
+	next := b.NextLink()
+	if next != "" && len(b.Entry) > 0 && !c.visit(next) {
+		c.Next = next
+		return connector.Page{Items: items, Cursor: c.encode(), More: true}, nil
+	}
+	if next != "" && len(b.Entry) > 0 {
+		s.log.WarnContext(ctx, "fhir search repeats a next link; ending the phase", "type", typ, "patient", patient.ID)
+	}
+	// The phase is done.
+	c.Next, c.Visited = "", nil
+	if c.Phase == 0 {
+		c.Phase = 1
+		return connector.Page{Items: items, Cursor: c.encode(), More: true}, nil
+	}
+	c.Phase = 0
+	if c.Max != "" {
+		if m, err := time.Parse(time.RFC3339Nano, c.Max); err == nil {
+			if since, ok := c.since(); !ok || m.After(since) {
+				c.Since = c.Max
+			}
+		}
+	}
+	c.Max = ""
+	if since, ok := c.since(); ok {
+		c.prune(since.Add(-s.cfg.Overlap))
+	}
+	return connector.Page{Items: items, Cursor: c.encode(), More: false}, nil
+}
+
+func (s *Source) searchParams(patientID string, c cursor) url.Values {
+	q := url.Values{"patient": {patientID}}
+	if since, ok := c.since(); ok {
+		q.Set("_lastUpdated", "gt"+since.Add(-s.cfg.Overlap).UTC().Format(time.RFC3339Nano))
+	}
+	return q
+}
+
+// pageItems turns a page's matches into items, skipping repeats and
+// DiagnosticReports that duplicate a DocumentReference.
+func (s *Source) pageItems(ctx context.Context, patientID, typ string, b *provider.Bundle, c *cursor) ([]connector.Item, error) {
+	rs, errs := b.Matches()
+	for _, err := range errs {
+		// One undecodable entry must not hide the rest of the page; it is
+		// found again by a later pass if the server fixes it.
+		s.log.WarnContext(ctx, "fhir search entry skipped", "type", typ, "error", err)
+	}
+	prevSeen := c.Seen
+	var dups map[string]bool
+	if typ == typeDiagnosticReport {
+		var err error
+		if dups, err = s.presentedDuplicates(ctx, patientID, rs); err != nil {
+			return nil, err
+		}
+	}
+	items := []connector.Item{}
+	for _, r := range rs {
+		var (
+			id, version, status string
+			updated             time.Time
+		)
+		switch v := r.(type) {
+		case *provider.DocumentReference:
+			id, version, status, updated = v.ID, v.Meta.VersionID, v.Status, firstTime(v.Meta.LastUpdated)
+		case *provider.DiagnosticReport:
+			id, version, status, updated = v.ID, v.Meta.VersionID, v.Status, firstTime(v.Meta.LastUpdated)
+			if dups[v.ID] {
+				c.observe(itemKey(typ, id, version), updated)
+				continue
+			}
+		default:
+			continue // an OperationOutcome or include in match mode
+		}
+		if id == "" {
+			continue
+		}
+		key := itemKey(typ, id, version)
+		if _, ok := prevSeen[key]; ok && version != "" {
+			continue
+		}
+		c.observe(key, updated)
+		items = append(items, connector.Item{
+			Ref:       connector.Ref{Type: typ, ID: id},
+			Version:   version,
+			UpdatedAt: updated,
+			Deleted:   deleted(status),
+		})
+	}
+	return items, nil
+}
+
+// presentedDuplicates returns the ids of the DiagnosticReports whose every
+// presentedForm URL is the attachment URL of one of the patient's
+// DocumentReferences. It asks the server with the DocumentReference
+// "location" search parameter and compares URLs itself, so a server that
+// ignores the parameter costs more requests but gives the same answer.
+func (s *Source) presentedDuplicates(ctx context.Context, patientID string, rs []provider.Resource) (map[string]bool, error) {
+	byReport := map[string][]string{}
+	var all []string
+	for _, r := range rs {
+		dr, ok := r.(*provider.DiagnosticReport)
+		if !ok || len(dr.PresentedForm) == 0 {
+			continue
+		}
+		var urls []string
+		for _, a := range dr.PresentedForm {
+			if a.URL == "" {
+				urls = nil // inline content cannot be a shared URL
+				break
+			}
+			urls = append(urls, s.normalizeURL(a.URL))
+		}
+		if len(urls) > 0 {
+			byReport[dr.ID] = urls
+			all = append(all, urls...)
+		}
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	escaped := make([]string, len(all))
+	for i, u := range all {
+		escaped[i] = escapeSearchValue(u)
+	}
+	known := map[string]bool{}
+	q := url.Values{"patient": {patientID}, "location": {strings.Join(escaped, ",")}}
+	err := s.c.SearchAll(ctx, typeDocumentReference, q, func(b *provider.Bundle) error {
+		rs, _ := b.Matches()
+		for _, r := range rs {
+			if d, ok := r.(*provider.DocumentReference); ok {
+				for _, ct := range d.Content {
+					if ct.Attachment.URL != "" {
+						known[s.normalizeURL(ct.Attachment.URL)] = true
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("document references by location: %w", err)
+	}
+	dups := map[string]bool{}
+	for id, urls := range byReport {
+		dup := true
+		for _, u := range urls {
+			dup = dup && known[u]
+		}
+		dups[id] = dup
+	}
+	return dups, nil
+}
+
+// normalizeURL resolves a URL against the base so that relative and
+// absolute forms of one URL compare equal.
+func (s *Source) normalizeURL(u string) string {
+	if abs, err := s.c.Resolve(u); err == nil {
+		return abs
+	}
+	return u
+}
+
+// escapeSearchValue escapes the characters FHIR search gives a meaning
+// inside a parameter value.
+func escapeSearchValue(v string) string {
+	return strings.NewReplacer(`\`, `\\`, `,`, `\,`, `$`, `\$`, `|`, `\|`).Replace(v)
+}
