@@ -42,7 +42,11 @@ func TestBadInputIsRefusedAndNothingIngested(t *testing.T) {
 		{"no id", http.MethodPost, func() http.Header { h := good(); h.Del(webhook.HeaderID); return h }, body, http.StatusUnauthorized, "unauthorized"},
 		{"no timestamp", http.MethodPost, func() http.Header { h := good(); h.Del(webhook.HeaderTimestamp); return h }, body, http.StatusUnauthorized, "unauthorized"},
 		{"timestamp not a number", http.MethodPost, func() http.Header { h := good(); h.Set(webhook.HeaderTimestamp, "2026-03-01T12:00:00Z"); return h }, body, http.StatusUnauthorized, "unauthorized"},
-		{"bad signature", http.MethodPost, func() http.Header { h := good(); h.Set(webhook.HeaderSignature, "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="); return h }, body, http.StatusUnauthorized, "unauthorized"},
+		{"bad signature", http.MethodPost, func() http.Header {
+			h := good()
+			h.Set(webhook.HeaderSignature, "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+			return h
+		}, body, http.StatusUnauthorized, "unauthorized"},
 		{"signature not base64", http.MethodPost, func() http.Header { h := good(); h.Set(webhook.HeaderSignature, "v1,!!!"); return h }, body, http.StatusUnauthorized, "unauthorized"},
 		{"signature of another version", http.MethodPost, func() http.Header {
 			h := good()
