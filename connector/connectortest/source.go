@@ -42,11 +42,12 @@ type Source struct {
 	cfg    SourceConfig
 	faults injector
 
-	mu       sync.Mutex
-	seq      uint64 // change counter; a cursor is a value of it
-	nextID   int
-	patients map[string]*connector.Patient
-	docs     map[string]*sourceDoc
+	mu  sync.Mutex
+	seq uint64 // change counter; a cursor is a value of it
+	// lastPatient and lastDocument number assigned ids.
+	lastPatient, lastDocument int
+	patients                  map[string]*connector.Patient
+	docs                      map[string]*sourceDoc
 	// byPatient indexes docs by patient id.
 	byPatient map[string]map[string]*sourceDoc
 	calls     SourceCalls
@@ -119,8 +120,10 @@ func (s *Source) PutPatient(p connector.Patient) connector.Patient {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.Ref.ID == "" {
-		s.nextID++
-		p.Ref.ID = fmt.Sprintf("patient-%d", s.nextID)
+		for used := true; used; _, used = s.patients[p.Ref.ID] {
+			s.lastPatient++
+			p.Ref.ID = fmt.Sprintf("patient-%d", s.lastPatient)
+		}
 	}
 	p.Ref = s.PatientRef(p.Ref.ID)
 	p.Version = "1"
@@ -145,8 +148,10 @@ func (s *Source) AddDocument(d connector.Document) (connector.Document, error) {
 		return connector.Document{}, fmt.Errorf("add document: patient %q: %w", d.Patient.ID, connector.ErrNotFound)
 	}
 	if d.Ref.ID == "" {
-		s.nextID++
-		d.Ref.ID = fmt.Sprintf("doc-%d", s.nextID)
+		for used := true; used; _, used = s.docs[d.Ref.ID] {
+			s.lastDocument++
+			d.Ref.ID = fmt.Sprintf("doc-%d", s.lastDocument)
+		}
 	}
 	version := "1"
 	if old, ok := s.docs[d.Ref.ID]; ok {
