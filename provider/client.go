@@ -319,3 +319,14 @@ func (c *Client) endpoint(query url.Values, parts ...string) *url.URL {
 	u.RawQuery = query.Encode()
 	return &u
 }
+
+// Resolve returns the absolute URL a reference or attachment URL names,
+// resolved against the base URL as Content would fetch it. A URL outside
+// the allowed origins fails with ErrOrigin.
+func (c *Client) Resolve(ref string) (string, error) {
+	u, err := c.resolve(ref)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
