@@ -83,7 +83,11 @@ type Contact struct {
 	Id          string            `json:"id"`
 	Identifiers []Identifier      `json:"identifiers,omitempty,omitzero"`
 	LastName    string            `json:"lastName,omitempty,omitzero"`
-	UpdatedAt   time.Time         `json:"updatedAt"`
+
+	// SourceVersion The version of the object at its source, as the caller's own opaque
+	// string; kept and returned, never interpreted by Carepatron.
+	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
+	UpdatedAt     time.Time     `json:"updatedAt"`
 }
 
 // ContactInput A contact's writable fields.
@@ -101,6 +105,10 @@ type ContactInput struct {
 	FirstName   string            `json:"firstName"`
 	Identifiers []Identifier      `json:"identifiers,omitempty,omitzero"`
 	LastName    string            `json:"lastName,omitempty,omitzero"`
+
+	// SourceVersion The version of the object at its source, as the caller's own opaque
+	// string; kept and returned, never interpreted by Carepatron.
+	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
 }
 
 // ContactPage defines model for ContactPage.
@@ -134,10 +142,14 @@ type Document struct {
 	Source string `json:"source,omitempty,omitzero"`
 
 	// SourceLink A link back to the document where it came from (a URL or URN).
-	SourceLink string       `json:"sourceLink,omitempty,omitzero"`
-	Title      string       `json:"title"`
-	Type       DocumentType `json:"type"`
-	UpdatedAt  time.Time    `json:"updatedAt"`
+	SourceLink string `json:"sourceLink,omitempty,omitzero"`
+
+	// SourceVersion The version of the object at its source, as the caller's own opaque
+	// string; kept and returned, never interpreted by Carepatron.
+	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
+	Title         string        `json:"title"`
+	Type          DocumentType  `json:"type"`
+	UpdatedAt     time.Time     `json:"updatedAt"`
 }
 
 // DocumentMetadata What the practitioner sees about a document besides its file.
@@ -155,9 +167,13 @@ type DocumentMetadata struct {
 	Source string `json:"source,omitempty,omitzero"`
 
 	// SourceLink A link back to the document where it came from (a URL or URN).
-	SourceLink string       `json:"sourceLink,omitempty,omitzero"`
-	Title      string       `json:"title"`
-	Type       DocumentType `json:"type"`
+	SourceLink string `json:"sourceLink,omitempty,omitzero"`
+
+	// SourceVersion The version of the object at its source, as the caller's own opaque
+	// string; kept and returned, never interpreted by Carepatron.
+	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
+	Title         string        `json:"title"`
+	Type          DocumentType  `json:"type"`
 }
 
 // DocumentPage defines model for DocumentPage.
@@ -240,6 +256,10 @@ type Problem struct {
 	Type string `json:"type,omitempty,omitzero"`
 }
 
+// SourceVersion The version of the object at its source, as the caller's own opaque
+// string; kept and returned, never interpreted by Carepatron.
+type SourceVersion = string
+
 // ContactId defines model for ContactId.
 type ContactId = string
 
@@ -310,6 +330,13 @@ type CreateContactParams struct {
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
+// UpdateContactParams defines parameters for UpdateContact.
+type UpdateContactParams struct {
+	// IdempotencyKey When sent, as on the modeled creates: the same key with the same
+	// request answers the original response without writing again.
+	IdempotencyKey *OptionalIdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListContactDocumentsParams defines parameters for ListContactDocuments.
 type ListContactDocumentsParams struct {
 	ExternalReference *ExternalReference `form:"externalReference,omitempty" json:"externalReference,omitempty"`
@@ -328,9 +355,17 @@ type UploadContactDocumentParams struct {
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
+// UpdateContactDocumentParams defines parameters for UpdateContactDocument.
+type UpdateContactDocumentParams struct {
+	// IdempotencyKey When sent, as on the modeled creates: the same key with the same
+	// request answers the original response without writing again.
+	IdempotencyKey *OptionalIdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // StartContactsExportParams defines parameters for StartContactsExport.
 type StartContactsExportParams struct {
-	// IdempotencyKey As on the modeled creates, when sent.
+	// IdempotencyKey When sent, as on the modeled creates: the same key with the same
+	// request answers the original response without writing again.
 	IdempotencyKey *OptionalIdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -465,23 +500,29 @@ type ClientInterface interface {
 	//
 	// Modeled: not yet published by Carepatron. Replaces every field of the
 	// contact with the body; idempotent. An `externalReference` another
-	// contact holds answers 409 `duplicate_external_reference`.
+	// contact holds answers 409 `duplicate_external_reference`. With an
+	// `Idempotency-Key`, a repeated update answers the first response
+	// without writing again, so replaying an old update cannot undo a newer
+	// one.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /contacts/{contactId} (the `UpdateContact` operationId).
-	UpdateContactWithBody(ctx context.Context, contactId ContactId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateContactWithBody(ctx context.Context, contactId ContactId, params *UpdateContactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateContact Replace a contact's fields.
 	//
 	// Modeled: not yet published by Carepatron. Replaces every field of the
 	// contact with the body; idempotent. An `externalReference` another
-	// contact holds answers 409 `duplicate_external_reference`.
+	// contact holds answers 409 `duplicate_external_reference`. With an
+	// `Idempotency-Key`, a repeated update answers the first response
+	// without writing again, so replaying an old update cannot undo a newer
+	// one.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /contacts/{contactId} (the `UpdateContact` operationId).
-	UpdateContact(ctx context.Context, contactId ContactId, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateContact(ctx context.Context, contactId ContactId, params *UpdateContactParams, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListContactDocuments List the documents on a contact's record.
 	//
@@ -525,12 +566,14 @@ type ClientInterface interface {
 	// the metadata and keeps the file. With a multipart form like the
 	// upload's, replaces both. Idempotent. An `externalReference` another
 	// document of the contact holds answers 409
-	// `duplicate_external_reference`.
+	// `duplicate_external_reference`. With an `Idempotency-Key`, a repeated
+	// update answers the first response without writing again, so
+	// replaying an old update cannot undo a newer one.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /contacts/{contactId}/documents/{documentId} (the `UpdateContactDocument` operationId).
-	UpdateContactDocumentWithBody(ctx context.Context, contactId ContactId, documentId DocumentId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateContactDocumentWithBody(ctx context.Context, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateContactDocument Replace a document's metadata, and its file when one is sent.
 	//
@@ -538,12 +581,14 @@ type ClientInterface interface {
 	// the metadata and keeps the file. With a multipart form like the
 	// upload's, replaces both. Idempotent. An `externalReference` another
 	// document of the contact holds answers 409
-	// `duplicate_external_reference`.
+	// `duplicate_external_reference`. With an `Idempotency-Key`, a repeated
+	// update answers the first response without writing again, so
+	// replaying an old update cannot undo a newer one.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /contacts/{contactId}/documents/{documentId} (the `UpdateContactDocument` operationId).
-	UpdateContactDocument(ctx context.Context, contactId ContactId, documentId DocumentId, body UpdateContactDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateContactDocument(ctx context.Context, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, body UpdateContactDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DownloadContactDocument Download a document's file.
 	//
@@ -664,13 +709,16 @@ func (c *APIClient) GetContact(ctx context.Context, contactId ContactId, reqEdit
 //
 // Modeled: not yet published by Carepatron. Replaces every field of the
 // contact with the body; idempotent. An `externalReference` another
-// contact holds answers 409 `duplicate_external_reference`.
+// contact holds answers 409 `duplicate_external_reference`. With an
+// `Idempotency-Key`, a repeated update answers the first response
+// without writing again, so replaying an old update cannot undo a newer
+// one.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /contacts/{contactId} (the `UpdateContact` operationId).
-func (c *APIClient) UpdateContactWithBody(ctx context.Context, contactId ContactId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateContactRequestWithBody(c.Server, contactId, contentType, body)
+func (c *APIClient) UpdateContactWithBody(ctx context.Context, contactId ContactId, params *UpdateContactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateContactRequestWithBody(c.Server, contactId, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -685,13 +733,16 @@ func (c *APIClient) UpdateContactWithBody(ctx context.Context, contactId Contact
 //
 // Modeled: not yet published by Carepatron. Replaces every field of the
 // contact with the body; idempotent. An `externalReference` another
-// contact holds answers 409 `duplicate_external_reference`.
+// contact holds answers 409 `duplicate_external_reference`. With an
+// `Idempotency-Key`, a repeated update answers the first response
+// without writing again, so replaying an old update cannot undo a newer
+// one.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /contacts/{contactId} (the `UpdateContact` operationId).
-func (c *APIClient) UpdateContact(ctx context.Context, contactId ContactId, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateContactRequest(c.Server, contactId, body)
+func (c *APIClient) UpdateContact(ctx context.Context, contactId ContactId, params *UpdateContactParams, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateContactRequest(c.Server, contactId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -784,13 +835,15 @@ func (c *APIClient) GetContactDocument(ctx context.Context, contactId ContactId,
 // the metadata and keeps the file. With a multipart form like the
 // upload's, replaces both. Idempotent. An `externalReference` another
 // document of the contact holds answers 409
-// `duplicate_external_reference`.
+// `duplicate_external_reference`. With an `Idempotency-Key`, a repeated
+// update answers the first response without writing again, so
+// replaying an old update cannot undo a newer one.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /contacts/{contactId}/documents/{documentId} (the `UpdateContactDocument` operationId).
-func (c *APIClient) UpdateContactDocumentWithBody(ctx context.Context, contactId ContactId, documentId DocumentId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateContactDocumentRequestWithBody(c.Server, contactId, documentId, contentType, body)
+func (c *APIClient) UpdateContactDocumentWithBody(ctx context.Context, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateContactDocumentRequestWithBody(c.Server, contactId, documentId, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -807,13 +860,15 @@ func (c *APIClient) UpdateContactDocumentWithBody(ctx context.Context, contactId
 // the metadata and keeps the file. With a multipart form like the
 // upload's, replaces both. Idempotent. An `externalReference` another
 // document of the contact holds answers 409
-// `duplicate_external_reference`.
+// `duplicate_external_reference`. With an `Idempotency-Key`, a repeated
+// update answers the first response without writing again, so
+// replaying an old update cannot undo a newer one.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /contacts/{contactId}/documents/{documentId} (the `UpdateContactDocument` operationId).
-func (c *APIClient) UpdateContactDocument(ctx context.Context, contactId ContactId, documentId DocumentId, body UpdateContactDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateContactDocumentRequest(c.Server, contactId, documentId, body)
+func (c *APIClient) UpdateContactDocument(ctx context.Context, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, body UpdateContactDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateContactDocumentRequest(c.Server, contactId, documentId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1088,18 +1143,18 @@ func NewGetContactRequest(server string, contactId ContactId) (*http.Request, er
 }
 
 // NewUpdateContactRequest calls the generic UpdateContact builder with application/json body
-func NewUpdateContactRequest(server string, contactId ContactId, body UpdateContactJSONRequestBody) (*http.Request, error) {
+func NewUpdateContactRequest(server string, contactId ContactId, params *UpdateContactParams, body UpdateContactJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateContactRequestWithBody(server, contactId, "application/json", bodyReader)
+	return NewUpdateContactRequestWithBody(server, contactId, params, "application/json", bodyReader)
 }
 
 // NewUpdateContactRequestWithBody constructs an http.Request for the UpdateContact method, with any body, and a specified content type
-func NewUpdateContactRequestWithBody(server string, contactId ContactId, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateContactRequestWithBody(server string, contactId ContactId, params *UpdateContactParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1130,6 +1185,21 @@ func NewUpdateContactRequestWithBody(server string, contactId ContactId, content
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -1351,18 +1421,18 @@ func NewGetContactDocumentRequest(server string, contactId ContactId, documentId
 }
 
 // NewUpdateContactDocumentRequest calls the generic UpdateContactDocument builder with application/json body
-func NewUpdateContactDocumentRequest(server string, contactId ContactId, documentId DocumentId, body UpdateContactDocumentJSONRequestBody) (*http.Request, error) {
+func NewUpdateContactDocumentRequest(server string, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, body UpdateContactDocumentJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateContactDocumentRequestWithBody(server, contactId, documentId, "application/json", bodyReader)
+	return NewUpdateContactDocumentRequestWithBody(server, contactId, documentId, params, "application/json", bodyReader)
 }
 
 // NewUpdateContactDocumentRequestWithBody constructs an http.Request for the UpdateContactDocument method, with any body, and a specified content type
-func NewUpdateContactDocumentRequestWithBody(server string, contactId ContactId, documentId DocumentId, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateContactDocumentRequestWithBody(server string, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1400,6 +1470,21 @@ func NewUpdateContactDocumentRequestWithBody(server string, contactId ContactId,
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -1686,23 +1771,29 @@ type ClientWithResponsesInterface interface {
 	//
 	// Modeled: not yet published by Carepatron. Replaces every field of the
 	// contact with the body; idempotent. An `externalReference` another
-	// contact holds answers 409 `duplicate_external_reference`.
+	// contact holds answers 409 `duplicate_external_reference`. With an
+	// `Idempotency-Key`, a repeated update answers the first response
+	// without writing again, so replaying an old update cannot undo a newer
+	// one.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /contacts/{contactId} (the `UpdateContact` operationId).
-	UpdateContactWithBodyWithResponse(ctx context.Context, contactId ContactId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error)
+	UpdateContactWithBodyWithResponse(ctx context.Context, contactId ContactId, params *UpdateContactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error)
 
 	// UpdateContactWithResponse Replace a contact's fields.
 	//
 	// Modeled: not yet published by Carepatron. Replaces every field of the
 	// contact with the body; idempotent. An `externalReference` another
-	// contact holds answers 409 `duplicate_external_reference`.
+	// contact holds answers 409 `duplicate_external_reference`. With an
+	// `Idempotency-Key`, a repeated update answers the first response
+	// without writing again, so replaying an old update cannot undo a newer
+	// one.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /contacts/{contactId} (the `UpdateContact` operationId).
-	UpdateContactWithResponse(ctx context.Context, contactId ContactId, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error)
+	UpdateContactWithResponse(ctx context.Context, contactId ContactId, params *UpdateContactParams, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error)
 
 	// ListContactDocumentsWithResponse List the documents on a contact's record.
 	//
@@ -1752,12 +1843,14 @@ type ClientWithResponsesInterface interface {
 	// the metadata and keeps the file. With a multipart form like the
 	// upload's, replaces both. Idempotent. An `externalReference` another
 	// document of the contact holds answers 409
-	// `duplicate_external_reference`.
+	// `duplicate_external_reference`. With an `Idempotency-Key`, a repeated
+	// update answers the first response without writing again, so
+	// replaying an old update cannot undo a newer one.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /contacts/{contactId}/documents/{documentId} (the `UpdateContactDocument` operationId).
-	UpdateContactDocumentWithBodyWithResponse(ctx context.Context, contactId ContactId, documentId DocumentId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContactDocumentResponse, error)
+	UpdateContactDocumentWithBodyWithResponse(ctx context.Context, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContactDocumentResponse, error)
 
 	// UpdateContactDocumentWithResponse Replace a document's metadata, and its file when one is sent.
 	//
@@ -1765,12 +1858,14 @@ type ClientWithResponsesInterface interface {
 	// the metadata and keeps the file. With a multipart form like the
 	// upload's, replaces both. Idempotent. An `externalReference` another
 	// document of the contact holds answers 409
-	// `duplicate_external_reference`.
+	// `duplicate_external_reference`. With an `Idempotency-Key`, a repeated
+	// update answers the first response without writing again, so
+	// replaying an old update cannot undo a newer one.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /contacts/{contactId}/documents/{documentId} (the `UpdateContactDocument` operationId).
-	UpdateContactDocumentWithResponse(ctx context.Context, contactId ContactId, documentId DocumentId, body UpdateContactDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContactDocumentResponse, error)
+	UpdateContactDocumentWithResponse(ctx context.Context, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, body UpdateContactDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContactDocumentResponse, error)
 
 	// DownloadContactDocumentWithResponse Download a document's file.
 	//
@@ -3303,13 +3398,16 @@ func (c *ClientWithResponses) GetContactWithResponse(ctx context.Context, contac
 //
 // Modeled: not yet published by Carepatron. Replaces every field of the
 // contact with the body; idempotent. An `externalReference` another
-// contact holds answers 409 `duplicate_external_reference`.
+// contact holds answers 409 `duplicate_external_reference`. With an
+// `Idempotency-Key`, a repeated update answers the first response
+// without writing again, so replaying an old update cannot undo a newer
+// one.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /contacts/{contactId} (the `UpdateContact` operationId).
-func (c *ClientWithResponses) UpdateContactWithBodyWithResponse(ctx context.Context, contactId ContactId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error) {
-	rsp, err := c.UpdateContactWithBody(ctx, contactId, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateContactWithBodyWithResponse(ctx context.Context, contactId ContactId, params *UpdateContactParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error) {
+	rsp, err := c.UpdateContactWithBody(ctx, contactId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3320,13 +3418,16 @@ func (c *ClientWithResponses) UpdateContactWithBodyWithResponse(ctx context.Cont
 //
 // Modeled: not yet published by Carepatron. Replaces every field of the
 // contact with the body; idempotent. An `externalReference` another
-// contact holds answers 409 `duplicate_external_reference`.
+// contact holds answers 409 `duplicate_external_reference`. With an
+// `Idempotency-Key`, a repeated update answers the first response
+// without writing again, so replaying an old update cannot undo a newer
+// one.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /contacts/{contactId} (the `UpdateContact` operationId).
-func (c *ClientWithResponses) UpdateContactWithResponse(ctx context.Context, contactId ContactId, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error) {
-	rsp, err := c.UpdateContact(ctx, contactId, body, reqEditors...)
+func (c *ClientWithResponses) UpdateContactWithResponse(ctx context.Context, contactId ContactId, params *UpdateContactParams, body UpdateContactJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContactResponse, error) {
+	rsp, err := c.UpdateContact(ctx, contactId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3405,13 +3506,15 @@ func (c *ClientWithResponses) GetContactDocumentWithResponse(ctx context.Context
 // the metadata and keeps the file. With a multipart form like the
 // upload's, replaces both. Idempotent. An `externalReference` another
 // document of the contact holds answers 409
-// `duplicate_external_reference`.
+// `duplicate_external_reference`. With an `Idempotency-Key`, a repeated
+// update answers the first response without writing again, so
+// replaying an old update cannot undo a newer one.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /contacts/{contactId}/documents/{documentId} (the `UpdateContactDocument` operationId).
-func (c *ClientWithResponses) UpdateContactDocumentWithBodyWithResponse(ctx context.Context, contactId ContactId, documentId DocumentId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContactDocumentResponse, error) {
-	rsp, err := c.UpdateContactDocumentWithBody(ctx, contactId, documentId, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateContactDocumentWithBodyWithResponse(ctx context.Context, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateContactDocumentResponse, error) {
+	rsp, err := c.UpdateContactDocumentWithBody(ctx, contactId, documentId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3424,13 +3527,15 @@ func (c *ClientWithResponses) UpdateContactDocumentWithBodyWithResponse(ctx cont
 // the metadata and keeps the file. With a multipart form like the
 // upload's, replaces both. Idempotent. An `externalReference` another
 // document of the contact holds answers 409
-// `duplicate_external_reference`.
+// `duplicate_external_reference`. With an `Idempotency-Key`, a repeated
+// update answers the first response without writing again, so
+// replaying an old update cannot undo a newer one.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /contacts/{contactId}/documents/{documentId} (the `UpdateContactDocument` operationId).
-func (c *ClientWithResponses) UpdateContactDocumentWithResponse(ctx context.Context, contactId ContactId, documentId DocumentId, body UpdateContactDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContactDocumentResponse, error) {
-	rsp, err := c.UpdateContactDocument(ctx, contactId, documentId, body, reqEditors...)
+func (c *ClientWithResponses) UpdateContactDocumentWithResponse(ctx context.Context, contactId ContactId, documentId DocumentId, params *UpdateContactDocumentParams, body UpdateContactDocumentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateContactDocumentResponse, error) {
+	rsp, err := c.UpdateContactDocument(ctx, contactId, documentId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

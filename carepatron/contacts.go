@@ -54,10 +54,11 @@ func (c *Client) Contact(ctx context.Context, id string) (*Contact, error) {
 	return decode[Contact]("getContact", resp, http.StatusOK)
 }
 
-// UpdateContact replaces every field of the contact with in.
-// Modeled route: not yet published by Carepatron.
-func (c *Client) UpdateContact(ctx context.Context, id string, in ContactInput) (*Contact, error) {
-	resp, err := c.api.UpdateContact(ctx, id, in)
+// UpdateContact replaces every field of the contact with in. A non-empty
+// idempotency key makes a repeat answer the first update without writing
+// again. Modeled route: not yet published by Carepatron.
+func (c *Client) UpdateContact(ctx context.Context, id, idempotencyKey string, in ContactInput) (*Contact, error) {
+	resp, err := c.api.UpdateContact(ctx, id, &UpdateContactParams{IdempotencyKey: opt(idempotencyKey)}, in)
 	if err != nil {
 		return nil, fmt.Errorf("carepatron updateContact: %w", err)
 	}

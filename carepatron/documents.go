@@ -78,24 +78,28 @@ func (c *Client) Document(ctx context.Context, contactID, documentID string) (*D
 	return decode[Document]("getContactDocument", resp, http.StatusOK)
 }
 
-// UpdateDocument replaces a document's metadata and keeps its file.
-// Modeled route: not yet published by Carepatron.
-func (c *Client) UpdateDocument(ctx context.Context, contactID, documentID string, m DocumentMetadata) (*Document, error) {
-	resp, err := c.api.UpdateContactDocument(ctx, contactID, documentID, m)
+// UpdateDocument replaces a document's metadata and keeps its file. A
+// non-empty idempotency key makes a repeat answer the first update without
+// writing again. Modeled route: not yet published by Carepatron.
+func (c *Client) UpdateDocument(ctx context.Context, contactID, documentID, idempotencyKey string, m DocumentMetadata) (*Document, error) {
+	resp, err := c.api.UpdateContactDocument(ctx, contactID, documentID,
+		&UpdateContactDocumentParams{IdempotencyKey: opt(idempotencyKey)}, m)
 	if err != nil {
 		return nil, fmt.Errorf("carepatron updateContactDocument: %w", err)
 	}
 	return decode[Document]("updateContactDocument", resp, http.StatusOK)
 }
 
-// ReplaceDocument replaces a document's metadata and file in one call.
-// Modeled route: not yet published by Carepatron.
-func (c *Client) ReplaceDocument(ctx context.Context, contactID, documentID string, f File) (*Document, error) {
-	ct, body, err := multipartFile(documentID, f)
+// ReplaceDocument replaces a document's metadata and file in one call. A
+// non-empty idempotency key makes a repeat answer the first replacement
+// without writing again. Modeled route: not yet published by Carepatron.
+func (c *Client) ReplaceDocument(ctx context.Context, contactID, documentID, idempotencyKey string, f File) (*Document, error) {
+	ct, body, err := multipartFile(documentID+"\x00"+idempotencyKey, f)
 	if err != nil {
 		return nil, fmt.Errorf("carepatron updateContactDocument: %w", err)
 	}
-	resp, err := c.api.UpdateContactDocumentWithBody(ctx, contactID, documentID, ct, bytes.NewReader(body))
+	resp, err := c.api.UpdateContactDocumentWithBody(ctx, contactID, documentID,
+		&UpdateContactDocumentParams{IdempotencyKey: opt(idempotencyKey)}, ct, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("carepatron updateContactDocument: %w", err)
 	}

@@ -49,15 +49,19 @@ func (e *Error) Error() string {
 	if e.Problem.Code != "" {
 		fmt.Fprintf(&b, " %s", e.Problem.Code)
 	}
-	msg := e.Problem.Detail
-	if msg == "" {
-		msg = e.Problem.Title
-	}
-	if msg != "" {
-		fmt.Fprintf(&b, ": %s", msg)
-	}
-	for _, fe := range e.Problem.Errors {
-		fmt.Fprintf(&b, "; %s: %s", fe.Field, fe.Message)
+	switch {
+	case e.Problem.Detail != "":
+		fmt.Fprintf(&b, ": %s", e.Problem.Detail)
+	case len(e.Problem.Errors) > 0:
+		for i, fe := range e.Problem.Errors {
+			sep := "; "
+			if i == 0 {
+				sep = ": "
+			}
+			fmt.Fprintf(&b, "%s%s: %s", sep, fe.Field, fe.Message)
+		}
+	case e.Problem.Title != "":
+		fmt.Fprintf(&b, ": %s", e.Problem.Title)
 	}
 	return b.String()
 }

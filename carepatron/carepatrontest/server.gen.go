@@ -91,7 +91,11 @@ type Contact struct {
 	Id          string            `json:"id"`
 	Identifiers []Identifier      `json:"identifiers,omitempty,omitzero"`
 	LastName    string            `json:"lastName,omitempty,omitzero"`
-	UpdatedAt   time.Time         `json:"updatedAt"`
+
+	// SourceVersion The version of the object at its source, as the caller's own opaque
+	// string; kept and returned, never interpreted by Carepatron.
+	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
+	UpdatedAt     time.Time     `json:"updatedAt"`
 }
 
 // ContactInput A contact's writable fields.
@@ -109,6 +113,10 @@ type ContactInput struct {
 	FirstName   string            `json:"firstName"`
 	Identifiers []Identifier      `json:"identifiers,omitempty,omitzero"`
 	LastName    string            `json:"lastName,omitempty,omitzero"`
+
+	// SourceVersion The version of the object at its source, as the caller's own opaque
+	// string; kept and returned, never interpreted by Carepatron.
+	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
 }
 
 // ContactPage defines model for ContactPage.
@@ -142,10 +150,14 @@ type Document struct {
 	Source string `json:"source,omitempty,omitzero"`
 
 	// SourceLink A link back to the document where it came from (a URL or URN).
-	SourceLink string       `json:"sourceLink,omitempty,omitzero"`
-	Title      string       `json:"title"`
-	Type       DocumentType `json:"type"`
-	UpdatedAt  time.Time    `json:"updatedAt"`
+	SourceLink string `json:"sourceLink,omitempty,omitzero"`
+
+	// SourceVersion The version of the object at its source, as the caller's own opaque
+	// string; kept and returned, never interpreted by Carepatron.
+	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
+	Title         string        `json:"title"`
+	Type          DocumentType  `json:"type"`
+	UpdatedAt     time.Time     `json:"updatedAt"`
 }
 
 // DocumentMetadata What the practitioner sees about a document besides its file.
@@ -163,9 +175,13 @@ type DocumentMetadata struct {
 	Source string `json:"source,omitempty,omitzero"`
 
 	// SourceLink A link back to the document where it came from (a URL or URN).
-	SourceLink string       `json:"sourceLink,omitempty,omitzero"`
-	Title      string       `json:"title"`
-	Type       DocumentType `json:"type"`
+	SourceLink string `json:"sourceLink,omitempty,omitzero"`
+
+	// SourceVersion The version of the object at its source, as the caller's own opaque
+	// string; kept and returned, never interpreted by Carepatron.
+	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
+	Title         string        `json:"title"`
+	Type          DocumentType  `json:"type"`
 }
 
 // DocumentPage defines model for DocumentPage.
@@ -248,6 +264,10 @@ type Problem struct {
 	Type string `json:"type,omitempty,omitzero"`
 }
 
+// SourceVersion The version of the object at its source, as the caller's own opaque
+// string; kept and returned, never interpreted by Carepatron.
+type SourceVersion = string
+
 // ContactId defines model for ContactId.
 type ContactId = string
 
@@ -318,6 +338,13 @@ type CreateContactParams struct {
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
+// UpdateContactParams defines parameters for UpdateContact.
+type UpdateContactParams struct {
+	// IdempotencyKey When sent, as on the modeled creates: the same key with the same
+	// request answers the original response without writing again.
+	IdempotencyKey *OptionalIdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListContactDocumentsParams defines parameters for ListContactDocuments.
 type ListContactDocumentsParams struct {
 	ExternalReference *ExternalReference `form:"externalReference,omitempty" json:"externalReference,omitempty"`
@@ -336,9 +363,17 @@ type UploadContactDocumentParams struct {
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
+// UpdateContactDocumentParams defines parameters for UpdateContactDocument.
+type UpdateContactDocumentParams struct {
+	// IdempotencyKey When sent, as on the modeled creates: the same key with the same
+	// request answers the original response without writing again.
+	IdempotencyKey *OptionalIdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // StartContactsExportParams defines parameters for StartContactsExport.
 type StartContactsExportParams struct {
-	// IdempotencyKey As on the modeled creates, when sent.
+	// IdempotencyKey When sent, as on the modeled creates: the same key with the same
+	// request answers the original response without writing again.
 	IdempotencyKey *OptionalIdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -370,7 +405,7 @@ type ServerInterface interface {
 	GetContact(w http.ResponseWriter, r *http.Request, contactId ContactId)
 	// UpdateContact Replace a contact's fields.
 	// (PUT /contacts/{contactId})
-	UpdateContact(w http.ResponseWriter, r *http.Request, contactId ContactId)
+	UpdateContact(w http.ResponseWriter, r *http.Request, contactId ContactId, params UpdateContactParams)
 	// ListContactDocuments List the documents on a contact's record.
 	// (GET /contacts/{contactId}/documents)
 	ListContactDocuments(w http.ResponseWriter, r *http.Request, contactId ContactId, params ListContactDocumentsParams)
@@ -385,7 +420,7 @@ type ServerInterface interface {
 	GetContactDocument(w http.ResponseWriter, r *http.Request, contactId ContactId, documentId DocumentId)
 	// UpdateContactDocument Replace a document's metadata, and its file when one is sent.
 	// (PUT /contacts/{contactId}/documents/{documentId})
-	UpdateContactDocument(w http.ResponseWriter, r *http.Request, contactId ContactId, documentId DocumentId)
+	UpdateContactDocument(w http.ResponseWriter, r *http.Request, contactId ContactId, documentId DocumentId, params UpdateContactDocumentParams)
 	// DownloadContactDocument Download a document's file.
 	// (GET /contacts/{contactId}/documents/{documentId}/content)
 	DownloadContactDocument(w http.ResponseWriter, r *http.Request, contactId ContactId, documentId DocumentId)
@@ -570,8 +605,32 @@ func (siw *ServerInterfaceWrapper) UpdateContact(w http.ResponseWriter, r *http.
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateContactParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey OptionalIdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateContact(w, r, contactId)
+		siw.Handler.UpdateContact(w, r, contactId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -797,8 +856,32 @@ func (siw *ServerInterfaceWrapper) UpdateContactDocument(w http.ResponseWriter, 
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateContactDocumentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey OptionalIdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateContactDocument(w, r, contactId, documentId)
+		siw.Handler.UpdateContactDocument(w, r, contactId, documentId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1554,6 +1637,7 @@ func (response GetContactdefaultApplicationProblemPlusJSONResponse) VisitGetCont
 
 type UpdateContactRequestObject struct {
 	ContactId ContactId `json:"contactId"`
+	Params    UpdateContactParams
 	Body      *UpdateContactJSONRequestBody
 }
 
@@ -2304,6 +2388,7 @@ func (response GetContactDocumentdefaultApplicationProblemPlusJSONResponse) Visi
 type UpdateContactDocumentRequestObject struct {
 	ContactId     ContactId  `json:"contactId"`
 	DocumentId    DocumentId `json:"documentId"`
+	Params        UpdateContactDocumentParams
 	JSONBody      *UpdateContactDocumentJSONRequestBody
 	MultipartBody *multipart.Reader
 }
@@ -3204,10 +3289,11 @@ func (sh *strictHandler) GetContact(w http.ResponseWriter, r *http.Request, cont
 }
 
 // UpdateContact operation middleware
-func (sh *strictHandler) UpdateContact(w http.ResponseWriter, r *http.Request, contactId ContactId) {
+func (sh *strictHandler) UpdateContact(w http.ResponseWriter, r *http.Request, contactId ContactId, params UpdateContactParams) {
 	var request UpdateContactRequestObject
 
 	request.ContactId = contactId
+	request.Params = params
 
 	var body UpdateContactJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -3352,11 +3438,12 @@ func (sh *strictHandler) GetContactDocument(w http.ResponseWriter, r *http.Reque
 }
 
 // UpdateContactDocument operation middleware
-func (sh *strictHandler) UpdateContactDocument(w http.ResponseWriter, r *http.Request, contactId ContactId, documentId DocumentId) {
+func (sh *strictHandler) UpdateContactDocument(w http.ResponseWriter, r *http.Request, contactId ContactId, documentId DocumentId, params UpdateContactDocumentParams) {
 	var request UpdateContactDocumentRequestObject
 
 	request.ContactId = contactId
 	request.DocumentId = documentId
+	request.Params = params
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 
 		var body UpdateContactDocumentJSONRequestBody
@@ -3532,81 +3619,84 @@ func (sh *strictHandler) SecurePing(w http.ResponseWriter, r *http.Request, prov
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F1tc9s4kv4rXbyriu2jZcdx5m6UT17PzG12M4nLSWo/jFIWRLYkxCTAAUDb2pT++1U3+CaRsmRL8SZ7",
-	"+TaOSKDR6JenGw84X4JIp5lWqJwN+l+CKYoYDf/nJTozOxs7NPRXjDYyMnNSq6AfvMdIq9iC03ArpIMR",
-	"jrVBcGYm1QTEREjVC8LA4J+5NBgHfWdyDAMbTTEVNFwqlUzzNOgfh4GbZRj0A6kcTtAE8/k8DDJhRIqu",
-	"EOVcKyci9zqmPyQJkAk3DcJAiZRejarf18z5BtXETYP+82pW64xUk4DmPM+N1R2L/TBFGCq8c/6BIegx",
-	"uClCZvBG6txCJib4CsTIonIw1oZ/HUtjHSmB5f0zRzNrCOynWpBO3JXSvXx+0iXfLzrKU1Sr1RDXD2yj",
-	"h9cxppl2qKLZ33HW1sfv4hotrzEyKByCFWMkUzBkMX3+xYoU4RpncCvdtP4XEgqtGyih7C0aP4o2ciKV",
-	"SMCgzbSy+Mq/JZR2UzTlSyGcHv/cG6hSpd5U69U3xD4kue9VQa3sk5cvw7UqeSNT6botI9XWgXSYWhBs",
-	"CTDVSWxX7XzCIzVliXEs8sQF/ZfHIQnm/eL58XFYe8nzDi8Jg3csh0jWbdiZBa1Y1amOMcG42Dgbwu0U",
-	"FZDd9jZX6+PVeGH0jYzReAtu6zIrfoe9W22ubSYi3AcZV7ItmntWj/Z4c5/Tq97sONT8RcSX3t7oLwos",
-	"qPg/RZYlMhIk7VFm9CjB9L8+WxL9S2Oy/zQ4DvrBfxzVYfXI/2qPLvxbftL24gszB2khFclYmxRj2COb",
-	"KkJhCAJGOp6BmwoHsUYLSjv63eJ+L6AIptU4kdGTin6mQNYmwj5vMLcYdzrxQO0NG49fXePsyj8+3Adt",
-	"wDqZJCAV5Bah/ahUV7nF4X44UNqAUIB3Do2PHWM0qCIEkRgU8QymmMSwN4xzv3i8Kp+9qp4dhgPFUg7x",
-	"Tlon1eR1PNynGDMPg9+0Gck4RvXUhkAqlBZuRCJjGOUOUjHjnY41uKm0vNVvtftN5yp+SuHearB5NKU4",
-	"rXMTIewJNYNUm8L83tFO/2qMT6JPZ4Az8DaGNDVL8kHrN8JM8Km3jt2zAgAJ0j4mJAj9k/AxOEuEI+8G",
-	"EUWYOVsK/LtQsyL02KeU+5JSOKcljF95ODdk7HfI4G8I1oM9isLL8PCwwoddkxdPHzWQJM//UYncTbWR",
-	"/8T4qXdoGGWHIpOH1zgbgheQI660lqBrsXeFC5LTsRvyHn1U4kbIRIySp7UrCoFGGJnMIK9FeKqtyoyO",
-	"0NonX3XpTZzeLMfBkUFxTTDL5LT+Ifu7HUIirbOAIprCWGJCuzUvEUCzfmChk+TdOOj/cb9gZcGhstwF",
-	"8/ALYY0MjZMeJHj4FJ/xiOTLwhH8Fg4PnUwxWIYZYXB3ONGH9I+H9lpmh7pAboeZJkBnPGqZh4Fkh3js",
-	"23kWfxW55k189QcJGTZ00Jz3UzWFHn3GyAXzT614DUW5RuAmSiQVTVVFJSInoxrN1JvQBrXlMM8s3Brp",
-	"yED99rP5L22Yf/QXdEImtj3YxVQrBJWnIypKhIpBxLFBS5YnLIwNIji8Y5TcAL2nx8fHj99rTIVMlmD0",
-	"i5NtBiwAzmWJb9b536+tFzafzKuaXSqOpX/oYkHpzerguENTLZ8/z63TabGJpU1UlUAIoxkQ9O8Fy0b2",
-	"EKmNdW+5flgW8P7y5SEujMrJsSyCL5eG6zbidfUOaSUVd6/9Ww1rEMaI2QPESMTqhe4kCtSqbDt95bwX",
-	"woOwRXesdLKRcsroPX+0LurmTUcc8W2bokAmrXEV39tZsOQldqmo7OdsnpbKN35HJ2LhRFdqarbKHmvC",
-	"RZL/wK9vMcw3mibtVJy8/KltCn/FO3j/17PDk5c/ldGHQHxvC0Gt/CcurF4q99Np0GrnfKM5vtFXbdpE",
-	"sa5Kk1uhgbJrSS4oGkndYKSNR94tu29t3T+mwjUgBP0rGrBI+XukcweinmeEVsZoQTpb7e+iE/nyZLkr",
-	"u02uJ410SY0+7FSy3QqPZhxyA32nTvOk8MB3CLqWrBdXHIkUYWx0GhLSslN9q8Dp1l4uIa+tNsPL9kaq",
-	"6y5YmUh1DSMRXZdi1JszRYMgGzIThP14+YbKxo+Xb/eXhDw5Pv2fx0vppEuwywZ3A1NcEdw3yTeF0z8q",
-	"kDj/rl/NfWlwF1ChSqn/rlihTMmo8pTeSMToyqDNE+eD2ISKliulHek8m86sjERyJaiQsayYMOBeWWOS",
-	"Go2Xk3zMEi3i9l5QsOxu3NMvrzigZsJQ8D732eKQ5AVpF/zomV0IbSOpBJ+QPNaS00ZWeBB6euQupfX7",
-	"rJGu/fr1LtPG/U2P2lokyRL8OrioyJ7nOvew8tEo4+tBN1LZR5N0JkODbCjIyoNIKBiR2dwqskeMQasI",
-	"odJf718HIJ1wuW364Z855sjnULlSfrBKTrITIROM2063DTgrhGjuVbcldmT9tgdHIknQPLNA+bcuYUsc",
-	"7MeDvbE2IMDOVBT6U11OpQNlZ9ZhyqitmGa/Bx+V/DNHkIojg410hv78dvms+94jujD4TWISV+cKyzEJ",
-	"k632MkVri8yzo7KYBKrH7dqTRrnfWpDX5HpGwOYrvBFJjrsbcGm9hbzlNF3LLdu87Xyq/JkNQ7/L387h",
-	"59OX/w1FLxli360rzhHB+hZfpGPsavDF2AXmipdSEU2lwkODIq5G6YNU3N2/Epm8usZZCOPyzC8cKKXd",
-	"1VjnKg5hJOKrioXAr3DX+8q7dQhO6ys+5gkHqvt0M4Tuo8xwoO47oAzB0A/F6UzY7P/TVMo/753q0aUJ",
-	"q3lFSXXLuNdoNSmZHNLWhAwfDTI0VqttorFv5HeIQFN26FsrBFTOzGhu3y8E4YB5FEwW2AQrNqLK49Fi",
-	"fW68Qvr7d5dCqIzLIDvVSewrnUenNWWdKGL89smtnSX++uHDBfgHKkd8NMaoCpyW004p/ds8TYWZ1WcD",
-	"PirQwNuoqKx7lif9ePkalEilmrSmewWDgLsI/VEi1PUg8LQZpdXuoL9XRjOrU0RrR1PaIIxyI93sPRly",
-	"0bDIZCfz50Ozgf7MwtnFa+BAV2AGys3nwmAmnNHqmQWLjszZrqQD1cen9cqL2fkUT6qxbsuxMEeWjxIZ",
-	"sSwid1NKheQgFvAGzYyRSMkdKQUmOd0UB6rj+LbXWIEf206Zn8aHNlNaTZ+ilFSTkNIIaQ8HKmOmoorr",
-	"npM9LIDnZz3qwYeptgiUYzj2WBAGwa9qhDEwWBV2oMoZ495ADVSjnUUgCRRibJki0a+mgb0FdfgjMLvv",
-	"GwsKxlLF4UAV3DqS0DfUQv7vcni7ol3WVEas0XIeK9UCjhdldE7qnqELwXpOiWcrHBwwQcweHJC200Lr",
-	"TN0bKOtmCfbgV96kkkhW6QciYYxEC8O7w+LHPpChD1lsK2aW5pJqoAgMNsyDVI3lQaBUMIyqFRz5l7kR",
-	"K64RLJobNDxI86n6Px1aN+SdGmk3hQkqEg9j36ypFtpnBx6oFYZT64hSTTJraCiaCjVBy3t9rtUNGS8Z",
-	"RxGkSrX4t/v01AEcHDQ4dL2Dg0KFxQY7ZlMKBcMlpl1t32cDBWAw8y67klUJe/xXim6q4xAywS4U8zF6",
-	"yGWTMBjTWKMZFO3ckDkOoxmkeeIkFe8wIswjzGwf7iVphjRQkQrqWUgwnTvuYVZUYG+5hYHQa/VS3eEl",
-	"ZomYVdbSg7OOpQqI5ZizpquZZFAJeHr8s3+OgiasIpjR0DSi55iNUKoJDVIQHDDedLiChNaDv+OMw4Lf",
-	"nhTTERqyNUJFDhIU1sHJKUx1bshiyBJ+bfHVLFlE8zB72OrTDkFayMtiimZbOhgVjd5K41ntC69iaFp+",
-	"aXNTwfqjmG4ZTZWkObJG1a0I3rh72XSVs3ogQ7Jwhmmy60o9MOI7OGBfHa5ikgxhr6wK9hfLABaGpCoH",
-	"vBBknjTCwQGpgEycu3gU+xNpXbWoJpU7LFnbusgvUHf1XkEmrKWozM1gYWHoRyynrIlTvBAeHk5PCpUt",
-	"EnOkKrk5rygMMnnz5fELmvB2SoGFnRnNjYzQ72AF9At078FSI5Nybtyr0g8rv4g/+1SOobE++Z4cn/zU",
-	"e947JpirM1Qik0E/eNE77r2gOkq4KWOIozI/0R8T7KBc/F7GdYoZM6zSCsak7lqyHrxhRo5bRB8DVc4Q",
-	"ghLG6Fv/4pCJEEPYwzsRuRAiYfFQKovKSidvkAJRPFBdfuFf2fd4bCJvUIVAtmddwb9n3VVJilB68B6F",
-	"iabn5WIX7xr88aWTte2pGiuozx2cjfk8XDFQx5HKZlypdh+HJ+l6pV7QUdHJ3uBJT3Gff1riQ58cH99D",
-	"+3oY3avJCeigfL1T6An0elxhJT7+O/UydA1dyXrUIG7zK8/Xv7LAQ+SXXqx/qaYF0xsnP69/Y5nbOQ+D",
-	"l5vM1OQbsrKKewLr3mvQcLlc8HVU0A9+k5SGSxQ6mgGbNWjTQaPmwkZMyCWCKjB8ouKmiDFVQZVpu1Ws",
-	"qLEAjGYD1YJBPThTnUmxpJaXdDK+d1FfLaHktSZftbjfXfHinHNmSUJphYs1brV0N8P7FxvCX3Q827Vr",
-	"FYTFxeKy2Kclt36+67lXsTjL7bkVtiw7v3WvPt7Aq6u7FvTC8xcbhQHPSee4cbLJQprc2+8u2pwXBWyF",
-	"PzeMKPOwhiJHXyoKynwdLAnXhpqWa/8vutqvv3baW+MfvSc18NP1b1Q3TL47y7tEET/c7h4a2etLqRTU",
-	"OznKmydBroKjqgfmW9q+qVDB5rrqp1r7VX2i4NalyHoIzpGweYrsSogfuR3VdJxvIZ89mb8W9LYlv/12",
-	"c9lDXf1H8ttJCGJ/XujQ1pcTtkmDR1UHeAd1+rtGrbxQlG9abnfFByr+Cx/6pZJ1szL7/3N1vMCDW1Me",
-	"Vzbwbxd9visvJ0tfoLatOpVp+HztvrvHIFtW4meNUwC+oVoCjoFq9JeHJf9tCHt/e//uLbfnuNE8HMsE",
-	"hzuo6GtK+BICeih84RVwLLu3xPeEx6WY9XVL/UrTR6Tpw5K/iCrSsVQTfqTBa1y4kdEOMvV9x02jTMHx",
-	"fOJWQc3P7cZWCzx467T5DnoFP/DVvyDyevNt3upwepvAux5tHX2pP68z91E2wa5LHQ+Jt5X05fnbRCts",
-	"tjBPu8LVLzxzO1wtue1pNx9kwcf8IuIfzYedWabfnKZlMvdgK1Dw1dpeq43n+Mlj/g8b3HUDrAHaSizx",
-	"FEh0fTXV+JLZDnpn//DEAMKiBQvFFN20gWJSTrF2xqnXiJmtr3aWLy8B30Reo0eeOSeaZ7YelKlFTZC7",
-	"vvu2hGdhJZwdqC3bcQsOvfu2XPsC8jz8rqDs04W1sk24FN5+4NgfOLazT9gRrMOqsmbuIXfdtGJ+UPnJ",
-	"vq8Bbo8a/rFlf/GswSD0a6g6CsUkTLAG6dGoD7bFp+M6kW9xF+zB8OXg6GDRtdddP1zh1f6++A+gsiuw",
-	"XOznov1XH134toAKuVFWJLROv7hY5QZvmQWudElnb0PyC391YI0VO7xzR1ki5FKe2sh0aW5JPtb7buyk",
-	"uOgQ9P/4tMAsmGJ07b+C6YqFFRiqaTVVUAo+cQQsPxdqj77UXw6d14HRk//5Ql5nH3Xl7l7oJGFBPusR",
-	"5MrJhKn8xfVP297s906YsgKz/qbwg5uNjU+pbmDHK74U23GecbIzgFRfgV5hkKQuivr+O4hP3YR4KHr5",
-	"ruIqWxgIVjH7iTduW15tYtN5Zhs0y2395ujLZz26j6Vz8fDuxI58o+PTwSzrFl8N/prngJv4zQ8Istte",
-	"CbPvnXB8uNp9IezhHuJvmh0+CjJ0sNZpsAImPN4dPn1djLHw6eLyS/ilTno/iNmrqJJtQNPSpOj8OvpK",
-	"s1yET/UN0T8+kQ34i3Teepa+BoyJcPIGy48fjYRF/sSRa1zSswX5IwiD3CRBPzhiyyoEWR7yXX2HsuvC",
-	"Xa/xRfdqBRS3H9/uXvzfQtjdjFZXIfNP8/8LAAD//w==",
+	"7F3dc9s4kv9XunhXFdtHy45jz90oT9nMTG12M4krH7cPo5QFkS0JYwpgANA2N6X//aob/JJIWbKkeJO9",
+	"vNkmATT689eNBv0liPQs1QqVs0H/SzBFEaPhH9+hM/mLsUNDv8VoIyNTJ7UK+sF7jLSKLTgNt0I6GOFY",
+	"GwRncqkmICZCql4QBgY/Z9JgHPSdyTAMbDTFmaDpZlLJWTYL+qdh4PIUg34glcMJmmA+n4dBKoyYoStI",
+	"eamVE5F7FdMvkghIhZsGYaDEjIZG1fM1a75GNXHToP+0WtU6I9UkoDVfZsbqjs1+mCIMFd45/8IQ9Bjc",
+	"FCE1eCN1ZiEVE3wOYmRRORhrw0/H0lhHTGB6P2do8gbBfqkF6sRdSd3F07Mu+n7RUTZDtZoNcf3CLnx4",
+	"FeMs1Q5VlP8d8zY/fhfXaHmPkUHhEKwYI6mCIY3p8xMrZgjXmMOtdNP6L0QUWjdQQtlbNH4WbeREKpGA",
+	"QZtqZfG5HyWUdlM05aAQzk9/7g1UyVKvqvXuG2QfE933sqBm9tnFRbiWJa/lTLpuzZhp60A6nFkQrAkw",
+	"1UlsV0k+4ZmatMQ4Flnigv7FaUiEebt4enoa1lbytMNKwuAt0yGSdQL7xxQVkHKGICxoxVyf6RgTjAsZ",
+	"2vvENlCFCOBesfEgnTm4NdLVfuAhEtteQpdG38gYjTeOtpjS4jkc3GpzbVMR4SHIuBLToiWl9WzbW9Kc",
+	"hnrWsBf7i4jfeT7Sb+SzUPGPIk0TGQmi9iQ1epTg7L/+tET6l8Zi/2lwHPSD/zipPfaJf2pPLv0ov2h7",
+	"86X4pIWZSMbazDCGA1LXwsuGIGCk4xzcVDiINVpQ2tFzi4e9gJyjVuNERo9K+gsFslYR1kuDmcW40z8M",
+	"1MGw8frVNeZX/vXhIWgD1skkAakgswjtV6W6yiwOD8OB0gaEArxzaLx+j9GgihBEYlDEOUwxieFgGGd+",
+	"83hVvntVvTsMB4qpHOKdtGQOr+LhIRnDPAx+02Yk4xjVYysCsVBauBGJjGGUOZiJnCUda3BTaVnUb7T7",
+	"TWcqfkzi3miwWTQlX6IzEyEcCJXDTJtC/d6SpH81xsfnx1PAHLyOIS3NlHzQ+rUwE3xs0bF5VtgiQZJj",
+	"QoTQn4T36WkiHFk3iCjC1NmS4N+FygvXYx+T7neEDjjiYfzcI8Uhw8pjxpVDsB5HkhdeRp7HFfTsWrx4",
+	"+6QBUnn9j0pkbqqN/CfGjy2hYZQei1QeX2M+BE8ge1xpLUXDQnaFCZLRsRmyjD4qcSNkIkbJ4+oVuUAj",
+	"jExyyGoSHktUqdERWvvouy6ticObZT84MiiuCcGZjPY/ZHu3Q0ikdRZQRFMYS0xIWvMSATRTEyY6Sd6O",
+	"g/4f9xNW5jIqzVwwD78Q1kjROOlBgodj8QuekWxZOEL2wuGxkzMMlmFGGNwdT/Qx/fHYXsv0WBeg8DjV",
+	"hBWNRy3zMJBsENuOztL4q9A1b+KrP4jIsMGD5rqfqiX06E+MXDD/1PLXUGSCBG6iRFI+ViVrInIyqtFM",
+	"LYQWXqymeWIZy5KCevGz+i8JzL/6CzohE9ue7HKqFYLKZiMCzkLFIOLYoCXNExbGBhEc3nGq2AC956en",
+	"p9vLGmdCJksw+tnZLhMWAOddiW/W2d+vrQGbL+ZZzSYVx9K/dLnA9GZ2cNrBqZbNv8ys07NCiKVOVJlA",
+	"CKMcCPr3gmUlewjVxro3nD8sE3h/+vIQE0bl5FgWzpezznWCeFWNIa7MxN0rP6qhDcIYkT+AjESs3ui2",
+	"W/Ow73/RWOnd/H17er/w8pauppZX27NUHuJSeKS3aPMV4zeSQBki5lszvC4+dTgrX3YqsnoSDVchenvz",
+	"yLzFLhaV9ajNY1854nd0IhZOdMW/ZqlvW2UqkMQHHr7DNN9oLLZTcXbxU1sV/op38P6vL47PLn4qXRxl",
+	"Cr0dCLXyn7iwe6ncT+dBqxz1jQKJRl24qRPFvipO7gQ5yqormaBoIAeDkTYe3rf0vqNEJ1wDp9Bf0YBF",
+	"AgkjnTkQ9TojtDJGC9LZSr6LRuRzoOWq8i7umTiyorBIVFe03QoPmRzyAcBejeZRMYiPR11b1os7jsQM",
+	"YWz0jIurdqpvFTjdkuUSvLvYPVa+luq6C7smUl3DSETXJRm1cKZoEGSDZsLJH9+9ptz047s3h0tEnp2e",
+	"/883HdHDwEmXYJei7wdwuSKCbBLUCs+ylbdyfqzfzX2xdh94pIrb/66ApIz7qLIZjUjE6MqgzRLnPeWE",
+	"0q8rpR3xPJ3mVkYiuRKUkllmTBhw1a+xSJ1XlIt8TBMt4rYsyCN3H0HQk+fstVNhKEK89CHpmOgFaReM",
+	"9Yld8J8jqQQfI22rybNG6HkQRNtSSrN6PHOkS16/3qXauL/pUZuLRFmCXwd8FSH6pc48dt0aynw9fEgs",
+	"+2iSzohrkBUFmXkQCQUjUptbRfqIMWgVIVT86/3rUKoTLrNNO/ycYYZ8opYp5Ser6CQ9ETLBuG10uyDA",
+	"goimrLo1sQNatC04EkmC5okFCvJ1Ml6CbT8fHIy1AQE2V1Hoz1A5uA2Uza3DGUPDYpnDHnxU8nOGIBV7",
+	"BhvpFP2R6XJDwL2HjWHwm8Qkrk5Iln0SJjvJcobWFpFnL7LxBNXzdsmkUbhobchzcn3bxOY7vBFJhvub",
+	"cGm/Bb3lMl3bLQvW7Xiq/OkT48t3v72En88v/huKqjjEvu5YnIiC9cXKSMfYVaqMsQsxFoNmIppKhccG",
+	"RVzN0gep+JziSqTy6hrzEMbl6WU4UEq7q7HOVBzCSMRXVasGD+H6/ZU36xCc1ld8YBUOVPc5bQjdh7Lh",
+	"QN131BqCoQfFOVPYPMmgpZR/3xvV1vkPs3lF3nbL4NpoNSn7JqStu1a8N0jRWK128cb+SKKDBFqyg99a",
+	"IaByJqe1feUThANuNuG2h02wYsOrbI8W6xPwFdTfL11yoTIunexUJ7FPp7YOa8o6Ufj43YNbO0r89cOH",
+	"S/AvVIa4NcaoEpyW0U4p/NtsNhMmr085vFegiXdhUZn3LC/68d0rUGIm1aS13HMYBFyq6I8Soa4HAaWb",
+	"CpRW+4P+nhnNqE4ercubvl9OPttiuvEPl4K3cD4O83h2uW458OtUfM4onPNensM1po4Pdgy6zCiyPYU3",
+	"aIB3khqCNzDK4aUwmApntGoF+LOLn7qamixGmZEuf0/WWJR2UtnZ4/WheZ7xxMKLy1fA3roAPgQwagKe",
+	"WLDoyCbrRrXl7qz6NLsWX7E6H6pKNdZtOhbWSLNRIiOmRWRuSvGcrNwCsSdnrpatPCXBRKeb4kB1nKb3",
+	"Gjvwc9spdyLyGdqUdtMnVyvVJKRYSNzDgUq5F03FdXXOHhfo+U896sGHqbYIFCjZgVoQBsHvaoQxMOIW",
+	"dqDKFePeQA1Uo/BHSA8UYmy5Y6VfLQMHC+zwJ5L20JdgFIylisOBKrooiUJfegz553J6u6Kw2GRGrNFy",
+	"MC7ZAo43ZXRG7M7RhWB9i49vHjk64v4/e3RE3J4VXC+6/azLE+zBryyksk+w4g9EwhiJFoZ3x8XDPpC1",
+	"DplsK3IyH5BqoMiSGupBrMbyXFYqGEbVDk78YC5Zi2sEi8ZbEClC/Vb9o0PrhiypkXZTmKAi8jD2Za1q",
+	"o332QgO1QnFqHlG8TPIGh6KpUBO0LOuXWt2Q8pJyFO6iZIsf3ae3juDoqNHS2Ds6KlhYCNhx36xQMFxq",
+	"fCz1m+U+UFCYh1eGspeH4nkPXtBjg6m36ZUNtnDAv83QTXUcQirYxmJuewg5ORQGealRDkVlPOSelFEO",
+	"syxxMhXGwYiQnTD54f2NnyFNVAS8epXOblCv2oUG0bCaF+74HaaJyCt16sGLjq0KiOWYsYGrO/+gIvD8",
+	"9Gf/HoUGWNUQSFPTjL4ncIRSTWiSoiEF402nK5oGe/B3zNlvePHMcDZCQ8pI2M9BgsI6ODuHqc4MqRSp",
+	"yq+t/kJLKtNsPhi2St5DkBayMmWk1ZYOskWjgtR4V/v0spiatl8q5VQw/8jps45VTY6krqqbESy4e7sf",
+	"K2v2cI1o4RDU7IYs+cC49uiIjXm4qvNnCAdl7nO4mOwwMURVOeGlIPWkGY6OiAWk4lyrpOCQyEYbc7Or",
+	"Pywb+HURgKCuXT6HVFhLbpvr6sLC0M9YLlk3uvFGeHo4PytYtthIJVXZS/Wc/CQ3216cPqMFb6fkediY",
+	"0dzICL0Eq3SmyGE8JGyEWg6eB1V8YuYXDuqQks4SBgVnp2c/9Z72Tgki6RSVSGXQD571TnvPKFsUbsog",
+	"46QMYPTLBDtaZH4vHT/5jByruNNCOvCaO6jcIjwZqHKFEJQwRt/6gUNuXBnCAd6JyIUQCYvHUllUVjp5",
+	"g4feQ3bZhR9y6FHnRN6gCoF0z7riKgbzropilIsEFoWJpi/LzS5eO/njS2cDv2+tWdGq3tFjM5+HKybq",
+	"OJ3arLetXa3iRbqG1Bs6Ker1G7zpbzvMPy31r5+dnt7Tpvew9rxme0VHi95bhf4uhR5XYIpPUs89DV1T",
+	"V7SeNBrtecjT9UMW+kZ50LP1g+o2bhpx9vP6Ecu9uPMwuNhkpWZ/KDOruDKyblyjbZrzCZ8tBv3gN0lh",
+	"uISpoxxYrUGbjrZ3Tt/EhEwiqBzDJ0rhCh9TpY2ptjv5ihoLwCgfqBZO6sEL1RkUy6sAZfsfX8GpbxlR",
+	"8FoTr1q9+l3+wsfMsp+n5S7WmNXSNR1vX6wIf9Fxvm/TKhpMF1PoQk5LZv1032uv6rotxXMrbJmXfutW",
+	"fbqBVVd3Y2jA02cbuQF/h4D9xtkmG2n2Sn933uZlkeFW+HNDjzIPayhy8qXq5pmvgyXhWlfTMu0Jutqu",
+	"v3bYW2MfvUdV8PP1I6obQd+d5r1DET9c7x7q2ev7yeTUO3vKNw+CnAVHVZHMF+591aGCzXXWT7n28/rc",
+	"xK0LkfUUHCNh8xDZg3/4Ul1HYKa8s0rVy7pFo2TACLyqF/ibcR21AatplkT4W+SK8Hs5WyS4vJWpWIMA",
+	"hbe0Fa2wK0z7IduG6RW3ar+dcP1o7qhohFxyS99uqH6oJ/sR2/fiYdldLVSo67syu0T5k6oCvocyxNtG",
+	"KWCh5rBpNaHL0STSlqjhl4rWzaoI/5+T/4VmxjXZf6UD/3be57uy8tfSuoX+xFWnUg2br813/xBrx0LD",
+	"i8YhB1+YLvHUQDXK58OyiXEIB397//YNVx+5jj4cy4QQ0c4Fi/rywBLAeyg64x2wL7u3gpFx1+qSz/q6",
+	"lYyK0yfE6eOyCRVVpGOpJvxKozl14e5O28nU12839TJFo+4jV0LqJutubLVwY8I6bb6DUsgPfPUv8Lxe",
+	"fZv3f5zexfGuR1snX+oPSc29l02w6/rPQ/xtRX15vDjRCpsV2vMud+VXbrurJbM97+6HWbAxP1X8o7ay",
+	"N838hTna1EzuvdgJFHy1qt5q5Tl9dJ//Qwf3Xd9rgLYSSzwGEl2fTTW+2beH0qAvwAFh0aLJxhTFwoHi",
+	"pqRi74xTrxFTW18CLgcvAd9EXqNHnh4aPrH1pNxa1QS564uLS3gWVsLZgdqw2gj3FhuJ7DXVRlhZbByo",
+	"B1QbYZNi49aI+pGLju2L+PPwuwLqj+e0yyLokvP+gdJ/oPTOKmhHKAqrugF3lnJNUStu7rKsUV8Hup80",
+	"7GPH6umLBe+aYKNeUizCdwBAeqztQ0nxncZOXF9cV3wwODs6OVo07XU3ZFdYtf9uwg8Ytq9UoJDnov5X",
+	"Hx/5tmAYmVFaBLROu7hcZQZvuMdf6fKyQjvhSP3tljVa7PDOnaSJkEtxaiPVpbUl2Vjvu9GT4hpL0P/j",
+	"00JbyBSja//JWVdsrIBxTa2pnFLwiT1g+W1ee/Kl/kzvvHaM/moH3xntrBKvlO6lThIm5E89gkw5mfBF",
+	"jeKGsm0L2zphyvzS+svsDwZ+je8Wb6DH98LEBZU72xtAqm/pr1BIYhd5fX9R4bFLLA9FL9+VX31PGgaC",
+	"Wcx24pXblrfvWHWe2EaP7K52c/LlTz26r8Xq8uG1lz3ZRsd3upnWHT7R/TVPOTexmx8QZL+VIL464SiD",
+	"1+MV1/0ebiH+HuHxVpCh48oBTXbpYcL25vDp62KMhe+El//RouRJ70dX/ao+1zagaXFSdP4rgpVquQif",
+	"6vu/f3wiHfDXJL32LH16GxPh5A2WHwEbCYv8qS/XuIJpi9aWIAwykwT94IQ1qyBkecq39Q3ZruuUvca/",
+	"T6h2QH57+2L+4r93sfuZrc5C5p/m/xcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
