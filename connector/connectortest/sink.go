@@ -88,6 +88,7 @@ type Regression struct {
 	Version, Newer string
 }
 
+// String describes the regression by ref and versions, without patient data.
 func (r Regression) String() string {
 	return fmt.Sprintf("%s: version %s written after version %s", r.Ref, r.Version, r.Newer)
 }
