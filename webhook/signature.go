@@ -94,8 +94,11 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s is not integer seconds", ErrUnauthenticated, HeaderTimestamp)
 	}
-	if d := now.Sub(time.Unix(secs, 0)); d > v.tolerance || d < -v.tolerance {
-		return fmt.Errorf("%w: %s is %s from now, beyond %s", ErrStale, HeaderTimestamp, d.Round(time.Second), v.tolerance)
+	switch d := now.Sub(time.Unix(secs, 0)); {
+	case d > v.tolerance:
+		return fmt.Errorf("%w: %s is %s old, beyond the %s tolerance", ErrStale, HeaderTimestamp, d.Round(time.Second), v.tolerance)
+	case d < -v.tolerance:
+		return fmt.Errorf("%w: %s is %s ahead, beyond the %s tolerance", ErrStale, HeaderTimestamp, (-d).Round(time.Second), v.tolerance)
 	}
 	want := make([][]byte, len(v.keys))
 	for i, key := range v.keys {
@@ -110,7 +113,9 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 		if tried++; tried > maxSignatures {
 			break
 		}
-		got, err := base64.StdEncoding.DecodeString(sig)
+		// Strict: one signature has one spelling, as for senders that
+		// compare the encoded strings.
+		got, err := base64.StdEncoding.Strict().DecodeString(sig)
 		if err != nil {
 			continue
 		}
