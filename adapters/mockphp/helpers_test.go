@@ -147,3 +147,5 @@ func ids(rs []map[string]any) []string {
 }
 
 func meta(r map[string]any, k string) string { return r["meta"].(map[string]any)[k].(string) }
+
+func readAll(resp *http.Response) ([]byte, error) { return io.ReadAll(resp.Body) }
