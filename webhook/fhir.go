@@ -249,16 +249,21 @@ func eventNumber(s string) (int64, error) {
 }
 
 // changes normalizes the notification's events into Changes of source,
-// one per distinct focus. It reports false when some focus could not be
-// told, so that the caller reconciles instead. An id-only event gives a
+// one per distinct focus. It reports false when some event's resource
+// cannot be told (no focus, as with "empty" content, or one that cannot be
+// read), so that the caller reconciles instead. An id-only event gives a
 // ChangeHint; an event whose resource is in the Bundle gives a ChangeUpsert
 // at the resource's meta.versionId (or a ChangeDelete for a DELETE entry).
 func (n *notification) changes(source string) ([]connector.Change, bool) {
 	var out []connector.Change
 	complete := true
 	seen := make(map[string]bool)
+	if len(n.Events) == 0 {
+		complete = false // an event-notification about nothing named
+	}
 	for _, ev := range n.Events {
 		if ev.Focus == "" {
+			complete = false // "empty" content: the subscriber must look
 			continue
 		}
 		c, ok := n.change(source, ev.Focus)
@@ -414,10 +419,6 @@ func (r *Receiver) decodeFHIR(req *http.Request, body []byte) (decoded, error) {
 	}
 
 	changes, complete := n.changes(r.cfg.Source)
-	if len(changes) == 0 && complete && !reconcile {
-		d.outcome = outcomeIgnored // an event about nothing this source can fetch
-		return d, nil
-	}
 	d.event = &connector.Event{ID: d.id, Changes: changes, Reconcile: reconcile || !complete}
 	return d, nil
 }

@@ -230,6 +230,22 @@ func TestFullResourceNotifications(t *testing.T) {
 	assert.True(t, ev.Reconcile)
 }
 
+// With "empty" content the notification names no focus: the source is
+// reconciled instead.
+func TestEmptyContentReconciles(t *testing.T) {
+	ing := newMemIngester()
+	_, post := fhirReceiver(t, ing, webhook.Config{})
+	body := []byte(`{"resourceType":"Bundle","type":"history","entry":[{"resource":{"resourceType":"Parameters","parameter":[
+	  {"name":"subscription","valueReference":{"reference":"Subscription/s1"}},
+	  {"name":"type","valueCode":"event-notification"},
+	  {"name":"events-since-subscription-start","valueString":"1"},
+	  {"name":"notification-event","part":[{"name":"event-number","valueString":"1"}]}]}}]}`)
+	res := post(body)
+	require.Equal(t, http.StatusAccepted, res.Status, "%s", res.Body)
+	require.Len(t, ing.Events(), 1)
+	assert.Equal(t, connector.Event{ID: "Subscription/s1#1", Source: "php", Action: connector.ActionWebhook, Reconcile: true}, ing.Events()[0])
+}
+
 // A subscription silent for more than two heartbeat periods has missed a
 // heartbeat: CheckHeartbeats reconciles the source, once per silence.
 func TestMissedHeartbeatTriggersReconcile(t *testing.T) {

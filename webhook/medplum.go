@@ -65,7 +65,13 @@ func parseMedplum(h http.Header, body []byte, subscription string) (connector.Ch
 			return connector.Change{}, nil, fmt.Errorf("%w: %s %q is not Type/id", errMalformed, HeaderMedplumDeleted, del)
 		}
 		c := connector.Change{Kind: connector.ChangeDelete, Ref: connector.Ref{Type: ref.Type, ID: ref.ID}}
-		return c, []string{subscription, ref.key(), "deleted"}, nil
+		// Medplum sends "{}"; a sender that sends the deleted resource
+		// gives its version, which keeps a later deletion of the same
+		// resource (recreated meanwhile) from looking like a duplicate.
+		if res, err := decodeResource(body); err == nil && res.ResourceType == ref.Type && res.ID == ref.ID && isID(res.Meta.VersionID) {
+			c.Version = res.Meta.VersionID
+		}
+		return c, []string{subscription, ref.key(), "deleted", "v:" + c.Version}, nil
 	}
 	res, err := decodeResource(body)
 	if err != nil {

@@ -54,6 +54,11 @@ func TestMedplumNotifications(t *testing.T) {
 			h.Set(webhook.HeaderMedplumDeleted, "DiagnosticReport/dr-1")
 			return h
 		}(), []byte(`{}`), http.StatusAccepted, &connector.Change{Kind: connector.ChangeDelete, Ref: ref}},
+		{"deleted again, the sender naming the version", func() http.Header {
+			h := medplumHeader(medplumSecret, "sub-1", docV3)
+			h.Set(webhook.HeaderMedplumDeleted, "DiagnosticReport/dr-1")
+			return h
+		}(), docV3, http.StatusAccepted, &connector.Change{Kind: connector.ChangeDelete, Ref: ref, Version: "3"}},
 	}
 	count := 0
 	for _, s := range steps {
@@ -68,7 +73,7 @@ func TestMedplumNotifications(t *testing.T) {
 		assert.Equal(t, []connector.Change{*s.want}, evs[count-1].Changes, s.name)
 		assert.Regexp(t, `^medplum:[0-9a-f]{32}$`, evs[count-1].ID)
 	}
-	assert.Len(t, ing.Events(), 5)
+	assert.Len(t, ing.Events(), 6)
 }
 
 func TestMedplumBadInput(t *testing.T) {

@@ -215,6 +215,8 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.log.WarnContext(req.Context(), "webhook refused", append(attrs, "status", p.status, "err", p.Error())...)
 	case out == outcomeIgnored:
 		r.log.InfoContext(req.Context(), "webhook ignored", attrs...)
+	case out == outcomeDuplicate:
+		r.log.InfoContext(req.Context(), "webhook duplicate", attrs...)
 	case d.event != nil:
 		r.log.InfoContext(req.Context(), "webhook ingested", append(attrs, "changes", len(d.event.Changes), "reconcile", d.event.Reconcile, "enqueued", res.Enqueued)...)
 	default:

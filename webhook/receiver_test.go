@@ -64,6 +64,9 @@ func TestBadInputIsRefusedAndNothingIngested(t *testing.T) {
 		{"known type without id", http.MethodPost, func() http.Header {
 			return signed(t, secretA, "msg_1", fixedNow, []byte(`{"type":"resource.updated","data":{"resourceType":"DocumentReference"}}`))
 		}, []byte(`{"type":"resource.updated","data":{"resourceType":"DocumentReference"}}`), http.StatusBadRequest, "malformed"},
+		{"id with a slash", http.MethodPost, func() http.Header {
+			return signed(t, secretA, "msg_1", fixedNow, []byte(`{"type":"resource.updated","data":{"resourceType":"DocumentReference","id":"../Patient/1"}}`))
+		}, []byte(`{"type":"resource.updated","data":{"resourceType":"DocumentReference","id":"../Patient/1"}}`), http.StatusBadRequest, "malformed"},
 		{"bad timestamp in body", http.MethodPost, func() http.Header {
 			return signed(t, secretA, "msg_1", fixedNow, []byte(`{"type":"resource.updated","timestamp":"yesterday","data":{"resourceType":"DocumentReference","id":"d"}}`))
 		}, []byte(`{"type":"resource.updated","timestamp":"yesterday","data":{"resourceType":"DocumentReference","id":"d"}}`), http.StatusBadRequest, "malformed"},
@@ -140,6 +143,18 @@ func TestStandardWebhooksNormalizesEachEventType(t *testing.T) {
 			assert.Equal(t, []connector.Event{{ID: "msg_1", Source: "php", Action: connector.ActionWebhook, Changes: []connector.Change{tt.want}}}, ing.Events())
 		})
 	}
+}
+
+// Optional fields are read leniently: an empty time is unknown, extra
+// members (a full resource, say) are skipped.
+func TestStandardWebhooksLenientBody(t *testing.T) {
+	ing := newMemIngester()
+	_, srv, _ := newReceiver(t, ing, webhook.Config{Format: webhook.FormatStandardWebhooks, Secrets: []string{secretA}})
+	body := []byte(`{"type":"resource.updated","timestamp":"","data":{"resourceType":"Binary","id":"b-1","versionId":"2",
+	  "lastUpdated":"","resource":{"resourceType":"Binary","id":"b-1"},"extra":[1]}}`)
+	res := send(t, srv, http.MethodPost, signed(t, secretA, "msg_lenient", fixedNow, body), body)
+	require.Equal(t, http.StatusAccepted, res.Status, "%s", res.Body)
+	assert.Equal(t, []connector.Change{{Kind: connector.ChangeUpsert, Ref: connector.Ref{System: "php", Type: "Binary", ID: "b-1"}, Version: "2"}}, ing.Events()[0].Changes)
 }
 
 func TestDuplicateAndUnknownTypeEnqueueNothing(t *testing.T) {

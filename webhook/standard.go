@@ -55,8 +55,31 @@ var errMalformed = errors.New("malformed body")
 // is one this package acts on; an event of another type is returned with
 // known false and no error, and its data is not checked.
 func ParseChangeEvent(body []byte) (ev ChangeEvent, known bool, err error) {
-	if err := json.Unmarshal(body, &ev); err != nil {
+	// The times are read by hand so that an empty one means unknown rather
+	// than malformed.
+	var wire struct {
+		Type      string `json:"type"`
+		Timestamp string `json:"timestamp"`
+		Data      struct {
+			ResourceType string `json:"resourceType"`
+			ID           string `json:"id"`
+			VersionID    string `json:"versionId"`
+			Patient      string `json:"patient"`
+			LastUpdated  string `json:"lastUpdated"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &wire); err != nil {
 		return ChangeEvent{}, false, fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	ev = ChangeEvent{Type: wire.Type, Data: ChangeData{
+		ResourceType: wire.Data.ResourceType, ID: wire.Data.ID,
+		VersionID: wire.Data.VersionID, Patient: wire.Data.Patient,
+	}}
+	if ev.Timestamp, err = parseInstant(wire.Timestamp); err != nil {
+		return ChangeEvent{}, false, fmt.Errorf("%w: timestamp: %w", errMalformed, err)
+	}
+	if ev.Data.LastUpdated, err = parseInstant(wire.Data.LastUpdated); err != nil {
+		return ChangeEvent{}, false, fmt.Errorf("%w: data.lastUpdated: %w", errMalformed, err)
 	}
 	switch ev.Type {
 	case EventResourceCreated, EventResourceUpdated, EventResourceDeleted:
@@ -68,7 +91,20 @@ func ParseChangeEvent(body []byte) (ev ChangeEvent, known bool, err error) {
 	if ev.Data.ResourceType == "" || ev.Data.ID == "" {
 		return ChangeEvent{}, false, fmt.Errorf("%w: %s event has no data.resourceType or data.id", errMalformed, ev.Type)
 	}
+	// The ref ends up in a URL path of the provider's API: only what FHIR
+	// allows in a type and an id passes.
+	if !isResourceType(ev.Data.ResourceType) || !isID(ev.Data.ID) || (ev.Data.VersionID != "" && !isID(ev.Data.VersionID)) {
+		return ChangeEvent{}, false, fmt.Errorf("%w: %s event names no valid FHIR resource type, id and version", errMalformed, ev.Type)
+	}
 	return ev, true, nil
+}
+
+// parseInstant reads an RFC 3339 time; "" is the zero time.
+func parseInstant(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
 }
 
 // Change normalizes a known event into a Change of source.
