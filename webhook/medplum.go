@@ -66,12 +66,15 @@ func parseMedplum(h http.Header, body []byte, subscription string) (connector.Ch
 		}
 		c := connector.Change{Kind: connector.ChangeDelete, Ref: connector.Ref{Type: ref.Type, ID: ref.ID}}
 		// Medplum sends "{}"; a sender that sends the deleted resource
-		// gives its version, which keeps a later deletion of the same
-		// resource (recreated meanwhile) from looking like a duplicate.
-		if res, err := decodeResource(body); err == nil && res.ResourceType == ref.Type && res.ID == ref.ID && isID(res.Meta.VersionID) {
-			c.Version = res.Meta.VersionID
+		// gives the version it had, which keeps a later deletion of the
+		// same resource (recreated meanwhile) from looking like a
+		// duplicate. It is not the Change's version: that would be the
+		// version after the change, which the notification does not tell.
+		last := ""
+		if res, err := decodeResource(body); err == nil && res.ResourceType == ref.Type && res.ID == ref.ID {
+			last = res.Meta.VersionID
 		}
-		return c, []string{subscription, ref.key(), "deleted", "v:" + c.Version}, nil
+		return c, []string{subscription, ref.key(), "deleted", "last:" + last}, nil
 	}
 	res, err := decodeResource(body)
 	if err != nil {

@@ -58,7 +58,7 @@ func TestMedplumNotifications(t *testing.T) {
 			h := medplumHeader(medplumSecret, "sub-1", docV3)
 			h.Set(webhook.HeaderMedplumDeleted, "DiagnosticReport/dr-1")
 			return h
-		}(), docV3, http.StatusAccepted, &connector.Change{Kind: connector.ChangeDelete, Ref: ref, Version: "3"}},
+		}(), docV3, http.StatusAccepted, &connector.Change{Kind: connector.ChangeDelete, Ref: ref}},
 	}
 	count := 0
 	for _, s := range steps {
