@@ -19,6 +19,9 @@ import (
 	"github.com/healthcare-records/healthcare-records/webhook"
 )
 
+// The engine is what a Receiver hands events to in production.
+var _ webhook.Ingester = (*connector.Engine)(nil)
+
 // memIngester is the consumer side of webhook.Ingester in memory: it
 // validates events as the engine does, records them once by id, and can be
 // made to fail after the body was read, as a store that is down does.
