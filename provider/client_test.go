@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,7 +32,8 @@ func newServer(t *testing.T, h http.Handler) *httptest.Server {
 // newClient returns a client of srv with fast retries.
 func newClient(t *testing.T, base string, edit ...func(*provider.Config)) *provider.Client {
 	t.Helper()
-	cfg := provider.Config{BaseURL: base, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, Timeout: 5 * time.Second}
+	cfg := provider.Config{BaseURL: base, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, Timeout: 5 * time.Second,
+		Logger: slog.New(slog.DiscardHandler)}
 	for _, e := range edit {
 		e(&cfg)
 	}
