@@ -1,0 +1,343 @@
+package webhook
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+)
+
+// notification is a Subscriptions Backport notification Bundle, reduced to
+// what ingest needs. Both the R4 form (a Parameters with the
+// backport-subscription-status-r4 profile) and the R4B form (a
+// SubscriptionStatus) parse to it.
+type notification struct {
+	// Subscription is the reference of the Subscription that sent it.
+	Subscription string
+	Status       string
+	// Type is handshake, heartbeat, event-notification, query-status or
+	// query-event.
+	Type string
+	// EventsSinceStart is events-since-subscription-start, or -1 when the
+	// notification does not carry it.
+	EventsSinceStart int64
+	Events           []notificationEvent
+	// entries are the Bundle's other entries, by fullUrl and by Type/id.
+	entries map[string]*bundleEntry
+}
+
+type notificationEvent struct {
+	Number int64
+	// Focus is the reference of the resource the event is about; empty
+	// for an event without one.
+	Focus string
+}
+
+type bundle struct {
+	ResourceType string        `json:"resourceType"`
+	Type         string        `json:"type"`
+	Entry        []bundleEntry `json:"entry"`
+}
+
+type bundleEntry struct {
+	FullURL  string          `json:"fullUrl"`
+	Resource json.RawMessage `json:"resource"`
+	Request  *struct {
+		Method string `json:"method"`
+		URL    string `json:"url"`
+	} `json:"request"`
+}
+
+// parameters is the R4 form of the subscription status.
+type parameters struct {
+	ResourceType string      `json:"resourceType"`
+	Parameter    []parameter `json:"parameter"`
+}
+
+type parameter struct {
+	Name           string         `json:"name"`
+	ValueString    string         `json:"valueString"`
+	ValueCode      string         `json:"valueCode"`
+	ValueCanonical string         `json:"valueCanonical"`
+	ValueURI       string         `json:"valueUri"`
+	ValueInteger64 string         `json:"valueInteger64"`
+	ValueUnsigned  *json.Number   `json:"valueUnsignedInt"`
+	ValueInteger   *json.Number   `json:"valueInteger"`
+	ValueReference *fhirReference `json:"valueReference"`
+	Part           []parameter    `json:"part"`
+}
+
+// value returns the parameter's primitive value as a string.
+func (p parameter) value() string {
+	for _, s := range []string{p.ValueString, p.ValueCode, p.ValueCanonical, p.ValueURI, p.ValueInteger64} {
+		if s != "" {
+			return s
+		}
+	}
+	for _, n := range []*json.Number{p.ValueUnsigned, p.ValueInteger} {
+		if n != nil {
+			return n.String()
+		}
+	}
+	if p.ValueReference != nil {
+		return p.ValueReference.Reference
+	}
+	return ""
+}
+
+// subscriptionStatus is the R4B (and R5) form of the subscription status.
+type subscriptionStatus struct {
+	ResourceType                 string         `json:"resourceType"`
+	Status                       string         `json:"status"`
+	Type                         string         `json:"type"`
+	EventsSinceSubscriptionStart json.Number    `json:"eventsSinceSubscriptionStart"`
+	Subscription                 *fhirReference `json:"subscription"`
+	NotificationEvent            []struct {
+		EventNumber json.Number    `json:"eventNumber"`
+		Focus       *fhirReference `json:"focus"`
+	} `json:"notificationEvent"`
+}
+
+// parseNotification decodes a notification Bundle. Errors wrap
+// errMalformed.
+func parseNotification(body []byte) (*notification, error) {
+	var b bundle
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, fmt.Errorf("%w: %w", errMalformed, err)
+	}
+	if b.ResourceType != "Bundle" {
+		return nil, fmt.Errorf("%w: resourceType is %q, not Bundle", errMalformed, b.ResourceType)
+	}
+	if len(b.Entry) == 0 || len(b.Entry[0].Resource) == 0 {
+		return nil, fmt.Errorf("%w: the Bundle has no subscription status entry", errMalformed)
+	}
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if err := json.Unmarshal(b.Entry[0].Resource, &head); err != nil {
+		return nil, fmt.Errorf("%w: status entry: %w", errMalformed, err)
+	}
+	var n *notification
+	var err error
+	switch head.ResourceType {
+	case "Parameters":
+		n, err = fromParameters(b.Entry[0].Resource)
+	case "SubscriptionStatus":
+		n, err = fromSubscriptionStatus(b.Entry[0].Resource)
+	default:
+		return nil, fmt.Errorf("%w: the first entry is a %q, not a subscription status", errMalformed, head.ResourceType)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if n.Subscription == "" {
+		return nil, fmt.Errorf("%w: the status names no subscription", errMalformed)
+	}
+	if n.Type == "" {
+		return nil, fmt.Errorf("%w: the status has no type", errMalformed)
+	}
+	n.entries = make(map[string]*bundleEntry, 2*(len(b.Entry)-1))
+	for i := 1; i < len(b.Entry); i++ {
+		e := &b.Entry[i]
+		if e.FullURL != "" {
+			n.entries[e.FullURL] = e
+		}
+		if ref, ok := parseReference(e.FullURL); ok {
+			n.entries[ref.key()] = e
+		}
+		if e.Request != nil {
+			if ref, ok := parseReference(e.Request.URL); ok {
+				n.entries[ref.key()] = e
+			}
+		}
+	}
+	return n, nil
+}
+
+func fromParameters(raw json.RawMessage) (*notification, error) {
+	var p parameters
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, fmt.Errorf("%w: status parameters: %w", errMalformed, err)
+	}
+	n := &notification{EventsSinceStart: -1}
+	for _, prm := range p.Parameter {
+		switch prm.Name {
+		case "subscription":
+			n.Subscription = prm.value()
+		case "status":
+			n.Status = prm.value()
+		case "type":
+			n.Type = prm.value()
+		case "events-since-subscription-start":
+			v, err := eventNumber(prm.value())
+			if err != nil {
+				return nil, fmt.Errorf("events-since-subscription-start: %w", err)
+			}
+			n.EventsSinceStart = v
+		case "notification-event":
+			var ev notificationEvent
+			number := ""
+			for _, part := range prm.Part {
+				switch part.Name {
+				case "event-number":
+					number = part.value()
+				case "focus":
+					ev.Focus = part.value()
+				}
+			}
+			v, err := eventNumber(number)
+			if err != nil {
+				return nil, fmt.Errorf("notification-event event-number: %w", err)
+			}
+			ev.Number = v
+			n.Events = append(n.Events, ev)
+		}
+	}
+	return n, nil
+}
+
+func fromSubscriptionStatus(raw json.RawMessage) (*notification, error) {
+	var s subscriptionStatus
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("%w: SubscriptionStatus: %w", errMalformed, err)
+	}
+	n := &notification{Status: s.Status, Type: s.Type, EventsSinceStart: -1}
+	if s.Subscription != nil {
+		n.Subscription = s.Subscription.Reference
+	}
+	if s.EventsSinceSubscriptionStart != "" {
+		v, err := eventNumber(s.EventsSinceSubscriptionStart.String())
+		if err != nil {
+			return nil, fmt.Errorf("eventsSinceSubscriptionStart: %w", err)
+		}
+		n.EventsSinceStart = v
+	}
+	for _, e := range s.NotificationEvent {
+		v, err := eventNumber(e.EventNumber.String())
+		if err != nil {
+			return nil, fmt.Errorf("notificationEvent.eventNumber: %w", err)
+		}
+		ev := notificationEvent{Number: v}
+		if e.Focus != nil {
+			ev.Focus = e.Focus.Reference
+		}
+		n.Events = append(n.Events, ev)
+	}
+	return n, nil
+}
+
+// eventNumber reads an event counter: a non-negative decimal integer64.
+func eventNumber(s string) (int64, error) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%w: %q is not an event number", errMalformed, s)
+	}
+	return v, nil
+}
+
+// changes normalizes the notification's events into Changes of source,
+// one per distinct focus. It reports false when some event's resource
+// cannot be told (no focus, as with "empty" content, or one that cannot be
+// read), so that the caller reconciles instead. An id-only event gives a
+// ChangeHint; an event whose resource is in the Bundle gives a ChangeUpsert
+// at the resource's meta.versionId (or a ChangeDelete for a DELETE entry).
+func (n *notification) changes(source string) ([]connector.Change, bool) {
+	var out []connector.Change
+	complete := true
+	seen := make(map[string]bool)
+	if len(n.Events) == 0 {
+		complete = false // an event-notification about nothing named
+	}
+	for _, ev := range n.Events {
+		if ev.Focus == "" {
+			complete = false // "empty" content: the subscriber must look
+			continue
+		}
+		c, ok := n.change(source, ev.Focus)
+		if !ok {
+			complete = false
+			continue
+		}
+		k := c.Ref.String() + "@" + c.Version + ":" + string(c.Kind)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, c)
+	}
+	return out, complete
+}
+
+func (n *notification) change(source, focus string) (connector.Change, bool) {
+	ref, parsed := parseReference(focus)
+	entry := n.entries[focus]
+	if entry == nil && parsed {
+		entry = n.entries[ref.key()]
+	}
+	if entry != nil && entry.Request != nil && strings.EqualFold(entry.Request.Method, "DELETE") && parsed {
+		return connector.Change{
+			Kind:    connector.ChangeDelete,
+			Ref:     connector.Ref{System: source, Type: ref.Type, ID: ref.ID},
+			Version: ref.Version,
+		}, true
+	}
+	if entry != nil && len(entry.Resource) > 0 {
+		res, err := decodeResource(entry.Resource)
+		if err == nil && isResourceType(res.ResourceType) && isID(res.ID) {
+			return connector.Change{
+				Kind:    connector.ChangeUpsert,
+				Ref:     connector.Ref{System: source, Type: res.ResourceType, ID: res.ID},
+				Version: res.Meta.VersionID,
+				Patient: res.patient(),
+			}, true
+		}
+	}
+	if !parsed {
+		return connector.Change{}, false
+	}
+	return connector.Change{
+		Kind:    connector.ChangeHint,
+		Ref:     connector.Ref{System: source, Type: ref.Type, ID: ref.ID},
+		Version: ref.Version,
+	}, true
+}
+
+// eventID names the events a notification carries: the subscription and
+// the event numbers, so a resent notification is a duplicate.
+func (n *notification) eventID() string {
+	nums := make([]int64, 0, len(n.Events))
+	for _, ev := range n.Events {
+		nums = append(nums, ev.Number)
+	}
+	slices.Sort(nums)
+	nums = slices.Compact(nums)
+	if len(nums) == 0 {
+		return fmt.Sprintf("%s#since@%d", n.Subscription, n.EventsSinceStart)
+	}
+	var b strings.Builder
+	b.WriteString(n.Subscription)
+	b.WriteByte('#')
+	for i, v := range nums {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(v, 10))
+	}
+	return b.String()
+}
+
+// eventRange returns the lowest and highest event number carried, or, for a
+// notification without events, its events-since-subscription-start twice.
+func (n *notification) eventRange() (lo, hi int64, ok bool) {
+	if len(n.Events) == 0 {
+		return n.EventsSinceStart, n.EventsSinceStart, n.EventsSinceStart >= 0
+	}
+	lo, hi = n.Events[0].Number, n.Events[0].Number
+	for _, ev := range n.Events[1:] {
+		lo, hi = min(lo, ev.Number), max(hi, ev.Number)
+	}
+	return lo, hi, true
+}
