@@ -1,0 +1,43 @@
+package fhir_test
+
+import (
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/healthcare-records/healthcare-records/adapters/fhir"
+	"github.com/healthcare-records/healthcare-records/adapters/mockphp"
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/connector/connectortest"
+	"github.com/healthcare-records/healthcare-records/provider"
+)
+
+// The Source keeps the connector.Source contract against the mock PHP,
+// authorized with SMART Backend Services (ES384).
+func TestConformanceMockPHP(t *testing.T) {
+	key, err := mockphp.NewClientKey("ES384")
+	require.NoError(t, err)
+	log := slog.New(slog.DiscardHandler)
+	php, err := mockphp.New(mockphp.Config{Seed: 4, Patients: 3, DocsPerPatient: 4, RequireAuth: true,
+		Clients: []mockphp.Client{{ID: "hr", JWKS: key.JWKS()}}, Logger: log})
+	require.NoError(t, err)
+	srv := httptest.NewServer(php)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { _ = php.Close() })
+	php.SetPublicURL(srv.URL)
+
+	c, err := provider.New(provider.Config{BaseURL: php.BaseURL(), PageSize: 3, Logger: log,
+		SMART: &provider.SMARTConfig{ClientID: "hr", Key: key.Private, KeyID: key.Kid}})
+	require.NoError(t, err)
+	src, err := fhir.New(fhir.Config{Client: c, Logger: log})
+	require.NoError(t, err)
+
+	var patients []connector.Ref
+	for _, p := range php.Patients() {
+		patients = append(patients, connector.Ref{ID: p.ID})
+	}
+	require.NotEmpty(t, patients)
+	connectortest.TestSource(t, src, connectortest.SourceOptions{Name: "php", Patients: patients})
+}
