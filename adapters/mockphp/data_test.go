@@ -110,7 +110,7 @@ func TestDataRealism(t *testing.T) {
 			Code struct {
 				Coding []struct{ System, Code string } `json:"coding"`
 			} `json:"code"`
-			Result []struct{ Reference string } `json:"result"`
+			Result        []struct{ Reference string } `json:"result"`
 			PresentedForm []struct {
 				ContentType string `json:"contentType"`
 				Data        string `json:"data"`

@@ -3,7 +3,6 @@ package mockphp
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,7 +20,7 @@ func writeOutcome(w http.ResponseWriter, status int, code, diagnostics string) {
 	if status < 400 {
 		severity = "information"
 	}
-	body, _ := json.Marshal(object{
+	body, _ := encodeResource(object{
 		"resourceType": "OperationOutcome",
 		"issue": list(object{
 			"severity":    severity,
