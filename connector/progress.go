@@ -33,13 +33,15 @@ func (p Progress) Finished() bool {
 	return p.Phase != PhaseListing && p.Done+p.Errors >= p.Total
 }
 
-// Hub fans progress out to subscribers. A slow subscriber misses
-// intermediate snapshots, never the latest: each subscription holds only the
-// newest undelivered one. The zero Hub is ready to use.
+// Hub fans progress out to subscribers without ever blocking the engine. A
+// subscriber that falls more than hubBuffer snapshots behind loses the
+// oldest ones, never the latest. The zero Hub is ready to use.
 type Hub struct {
 	mu   sync.Mutex
 	subs map[*subscription]struct{}
 }
+
+const hubBuffer = 64
 
 type subscription struct {
 	patientID int64
@@ -50,7 +52,7 @@ type subscription struct {
 // all patients) and a function that ends the subscription and closes the
 // channel.
 func (h *Hub) Subscribe(patientID int64) (<-chan Progress, func()) {
-	s := &subscription{patientID: patientID, ch: make(chan Progress, 1)}
+	s := &subscription{patientID: patientID, ch: make(chan Progress, hubBuffer)}
 	h.mu.Lock()
 	if h.subs == nil {
 		h.subs = make(map[*subscription]struct{})
@@ -79,7 +81,7 @@ func (h *Hub) Publish(p Progress) {
 		select {
 		case s.ch <- p:
 		default:
-			// Replace the stale snapshot with the newest.
+			// Make room by dropping the oldest snapshot.
 			select {
 			case <-s.ch:
 			default:

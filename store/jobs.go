@@ -63,19 +63,26 @@ func params(op connector.Op) (river.InsertManyParams, error) {
 }
 
 func (s *Store[TTx]) insert(ctx context.Context, ttx TTx, ops []connector.Op) (int, error) {
-	batch := make([]river.InsertManyParams, len(ops))
-	for i, op := range ops {
+	batch := make([]river.InsertManyParams, 0, len(ops))
+	seen := make(map[string]bool, len(ops))
+	skipped := 0
+	for _, op := range ops {
+		if k := op.Kind() + op.UniqueKey(); seen[k] {
+			skipped++
+			continue
+		} else {
+			seen[k] = true
+		}
 		p, err := params(op)
 		if err != nil {
 			return 0, err
 		}
-		batch[i] = p
+		batch = append(batch, p)
 	}
 	res, err := s.river.InsertManyTx(ctx, ttx, batch)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue %d ops: %w", len(ops), err)
 	}
-	skipped := 0
 	for _, r := range res {
 		if r.UniqueSkippedAsDuplicate {
 			skipped++

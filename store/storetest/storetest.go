@@ -1,0 +1,77 @@
+// Package storetest is the contract every store must keep, as one suite:
+// the SQLite and PostgreSQL stores both run it, so they cannot drift apart.
+package storetest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/store"
+)
+
+// Store is what the suite needs of a store.
+type Store interface {
+	connector.Store
+	Start(ctx context.Context, e *connector.Engine) error
+	Stop(ctx context.Context) error
+	Close() error
+	Idle(ctx context.Context) (bool, error)
+	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
+	Replay(ctx context.Context, jobID int64) error
+}
+
+// Opener returns a new, empty, migrated store. The suite closes it.
+type Opener func(t *testing.T, cfg store.Config) Store
+
+// Run runs the whole suite against the stores open returns.
+func Run(t *testing.T, open Opener) {
+	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
+	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
+	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
+	t.Run("Runs", func(t *testing.T) { testRuns(t, open) })
+	t.Run("Sync", func(t *testing.T) { testSync(t, open) })
+	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, open) })
+	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, open) })
+}
+
+// FastConfig is a store configuration for tests: short polls and quick
+// rescue of jobs whose process died.
+func FastConfig() store.Config {
+	return store.Config{
+		FetchPollInterval: 20 * time.Millisecond,
+		PullWorkers:       4,
+		DeliverWorkers:    4,
+		JobTimeout:        20 * time.Second,
+		RescueAfter:       25 * time.Second,
+		MaxAttempts:       25,
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+// FastRetry is an engine backoff for tests.
+var FastRetry = connector.Backoff{Initial: 10 * time.Millisecond, Max: 200 * time.Millisecond}
+
+// WaitIdle waits until s has no pending op and done reports true, failing
+// the test after timeout.
+func WaitIdle(t testing.TB, s Store, timeout time.Duration, done func() bool) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for {
+		idle, err := s.Idle(ctx)
+		if err != nil {
+			t.Fatalf("idle: %v", err)
+		}
+		if idle && (done == nil || done()) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("store not idle after %s", timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,303 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/connector/connectortest"
+)
+
+// harness is one engine over a store, syncing an in-memory Source into an
+// in-memory Sink.
+type harness struct {
+	store  Store
+	engine *connector.Engine
+	src    *connectortest.Source
+	sink   *connectortest.Sink
+}
+
+func start(t *testing.T, open Opener) *harness {
+	t.Helper()
+	h := &harness{
+		store: open(t, FastConfig()),
+		src:   connectortest.NewSource(connectortest.SourceConfig{Name: "php", PageSize: 7}),
+		sink:  connectortest.NewSink(connectortest.SinkConfig{}),
+	}
+	var err error
+	h.engine, err = connector.New(connector.Config{
+		Store:   h.store,
+		Sources: map[string]connector.Source{"php": h.src},
+		Sinks:   map[string]connector.Sink{"cp": h.sink},
+		Retry:   FastRetry,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	require.NoError(t, h.store.Start(context.Background(), h.engine))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		assert.NoError(t, h.store.Stop(ctx))
+		assert.NoError(t, h.store.Close())
+	})
+	return h
+}
+
+// synced reports whether the sink holds every source document at its
+// current version, and nothing else.
+func (h *harness) synced() bool {
+	want := map[connector.Ref]string{}
+	for _, d := range h.src.Documents() {
+		if !d.Deleted {
+			want[d.Ref] = d.Version
+		}
+	}
+	got := h.sink.Documents()
+	if len(got) != len(want) {
+		return false
+	}
+	for _, d := range got {
+		if want[d.Document.Ref] != d.Document.Version {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *harness) assertSynced(t *testing.T) {
+	t.Helper()
+	require.NoError(t, h.sink.Check())
+	for _, d := range h.src.Documents() {
+		got, ok := h.sink.Document(d.Ref)
+		if d.Deleted {
+			assert.False(t, ok, "%s deleted at the source is still in the sink", d.Ref)
+			continue
+		}
+		if assert.True(t, ok, "%s missing from the sink", d.Ref) {
+			assert.Equal(t, d.Version, got.Document.Version, "%s version in the sink", d.Ref)
+			assert.Equal(t, d.Content, got.Document.Content, "%s content in the sink", d.Ref)
+		}
+	}
+}
+
+func testSync(t *testing.T, open Opener) {
+	ctx := context.Background()
+	h := start(t, open)
+	patients, err := h.src.Fill(3, 5)
+	require.NoError(t, err)
+
+	// Malformed input is refused and enqueues nothing.
+	for _, ev := range []connector.Event{
+		{ID: "bad-1", Source: "php", Changes: []connector.Change{{Kind: connector.ChangeUpsert}}},
+		{ID: "bad-2", Source: "php", Changes: []connector.Change{{Kind: "explode", Ref: h.src.DocumentRef("x")}}},
+		{ID: "bad-3", Source: "nowhere", Changes: []connector.Change{{Kind: connector.ChangeHint, Ref: connector.Ref{System: "nowhere", Type: "X", ID: "1"}}}},
+		{ID: "", Source: "php"},
+	} {
+		_, err := h.engine.Ingest(ctx, ev)
+		assert.ErrorIs(t, err, connector.ErrInvalid, "event %q", ev.ID)
+	}
+	idle, err := h.store.Idle(ctx)
+	require.NoError(t, err)
+	assert.True(t, idle, "a refused event must enqueue nothing")
+
+	// A patient's first sync lists everything through the saved cursor
+	// and reports progress to the end.
+	for _, p := range patients {
+		ev := connector.Event{ID: "new-" + p.Ref.ID, Source: "php", Action: connector.ActionWebhook,
+			Changes: []connector.Change{{Kind: connector.ChangeUpsert, Ref: h.src.PatientRef(p.Ref.ID)}}}
+		_, err := h.engine.Ingest(ctx, ev)
+		require.NoError(t, err)
+	}
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	progress, stop := h.engine.Progress().Subscribe(0)
+	defer stop()
+	runs := map[string]bool{}
+	for _, p := range patients {
+		run, err := h.engine.Sync(ctx, "php", p.Ref.ID, connector.ActionManualSync, false)
+		require.NoError(t, err)
+		runs[run] = true
+	}
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+	assert.Len(t, h.sink.Patients(), len(patients))
+	finished := map[string]bool{}
+	for len(finished) < len(runs) {
+		select {
+		case p := <-progress:
+			if p.Phase == connector.PhaseDone {
+				assert.Equal(t, 5, p.Total, "run %s", p.Run)
+				assert.Equal(t, 5, p.Done, "run %s", p.Run)
+				finished[p.Run] = true
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("progress: %d of %d runs reported done", len(finished), len(runs))
+		}
+	}
+
+	// A re-sync of unchanged documents makes zero sink calls, even when
+	// listing everything again.
+	calls := h.sink.Stats().Calls
+	for _, p := range patients {
+		_, err := h.engine.Sync(ctx, "php", p.Ref.ID, connector.ActionManualSync, true)
+		require.NoError(t, err)
+	}
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	assert.Equal(t, calls, h.sink.Stats().Calls, "re-sync of unchanged documents called the sink")
+
+	// Changes flow through: an update, a delete.
+	docs := h.src.Documents()
+	upd, err := h.src.UpdateDocument(docs[0].Ref.ID, func(d *connector.Document) { d.Content = []byte("amended") })
+	require.NoError(t, err)
+	require.NoError(t, h.src.RemoveDocument(docs[1].Ref.ID))
+	_, err = h.engine.Ingest(ctx, connector.Event{ID: "chg-1", Source: "php", Changes: []connector.Change{
+		{Kind: connector.ChangeUpsert, Ref: h.src.DocumentRef(upd.Ref.ID), Version: upd.Version},
+		{Kind: connector.ChangeDelete, Ref: h.src.DocumentRef(docs[1].Ref.ID)},
+	}})
+	require.NoError(t, err)
+	res, err := h.engine.Ingest(ctx, connector.Event{ID: "chg-1", Source: "php", Changes: []connector.Change{
+		{Kind: connector.ChangeUpsert, Ref: h.src.DocumentRef(upd.Ref.ID), Version: upd.Version},
+	}})
+	require.NoError(t, err)
+	assert.True(t, res.Duplicate)
+	assert.Zero(t, res.Enqueued)
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+}
+
+func testDeadLetters(t *testing.T, open Opener) {
+	ctx := context.Background()
+	h := start(t, open)
+	_, err := h.src.Fill(1, 1)
+	require.NoError(t, err)
+	doc := h.src.Documents()[0]
+
+	broken := &refusingSink{Sink: h.sink}
+	broken.refuse.Store(true)
+	// Swap the sink for one that refuses for good: a new engine on the
+	// same store.
+	e, err := connector.New(connector.Config{
+		Store: h.store, Sources: map[string]connector.Source{"php": h.src},
+		Sinks: map[string]connector.Sink{"cp": broken}, Retry: FastRetry,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	require.NoError(t, h.store.Stop(ctx))
+	require.NoError(t, h.store.Start(ctx, e))
+
+	_, err = e.Ingest(ctx, connector.Event{ID: "e1", Source: "php", Changes: []connector.Change{
+		{Kind: connector.ChangeUpsert, Ref: h.src.DocumentRef(doc.Ref.ID), Version: doc.Version},
+	}})
+	require.NoError(t, err)
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	dead, err := h.store.DeadLetters(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	assert.Equal(t, "hr_deliver", dead[0].Kind)
+	assert.Contains(t, dead[0].Error, "refused")
+	assert.NotContains(t, string(dead[0].Args), doc.Title, "dead letters hold ids, not patient data")
+
+	broken.refuse.Store(false)
+	require.NoError(t, h.store.Replay(ctx, dead[0].JobID))
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+	dead, err = h.store.DeadLetters(ctx, 10)
+	require.NoError(t, err)
+	assert.Empty(t, dead)
+}
+
+func testExactlyOnce(t *testing.T, open Opener) {
+	patients, each := 200, 10
+	if testing.Short() {
+		patients, each = 40, 5
+	}
+	ctx := context.Background()
+	h := start(t, open)
+	_, err := h.src.Fill(patients, each)
+	require.NoError(t, err)
+	faults := connectortest.Faults{ErrorRate: 0.2, RetryAfterRate: 0.05, RetryAfter: 30 * time.Millisecond, LostResponseRate: 0.05, Seed: 7}
+	h.sink.SetFaults(faults)
+	h.src.SetFaults(connectortest.Faults{ErrorRate: 0.2, RetryAfterRate: 0.05, RetryAfter: 30 * time.Millisecond, Seed: 8})
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	changes := func(docs []connector.Document) []connector.Event {
+		var evs []connector.Event
+		for _, d := range docs {
+			ev := connector.Event{ID: fmt.Sprintf("%s@%s", d.Ref.ID, d.Version), Source: "php", Action: connector.ActionWebhook,
+				Changes: []connector.Change{{Kind: connector.ChangeUpsert, Ref: h.src.DocumentRef(d.Ref.ID), Version: d.Version}}}
+			// Every change arrives twice: once resent under its id,
+			// once more under another id, as a second sender would.
+			again := ev
+			again.ID += "-again"
+			evs = append(evs, ev, ev, again)
+		}
+		rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+		return evs
+	}
+	ingest := func(evs []connector.Event) {
+		var wg sync.WaitGroup
+		work := make(chan connector.Event)
+		for range 8 {
+			wg.Go(func() {
+				for ev := range work {
+					_, err := h.engine.Ingest(ctx, ev)
+					assert.NoError(t, err)
+				}
+			})
+		}
+		for _, ev := range evs {
+			work <- ev
+		}
+		close(work)
+		wg.Wait()
+	}
+
+	first := changes(h.src.Documents())
+	ingest(first[:len(first)/2])
+	// While the first half syncs, a third of the documents change again;
+	// their new versions arrive mixed with the rest of the first ones.
+	var updated []connector.Document
+	for i, d := range h.src.Documents() {
+		if i%3 == 0 {
+			u, err := h.src.UpdateDocument(d.Ref.ID, func(d *connector.Document) { d.Content = append(d.Content, " (amended)"...) })
+			require.NoError(t, err)
+			updated = append(updated, u)
+		}
+	}
+	rest := append(first[len(first)/2:], changes(updated)...)
+	rng.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+	ingest(rest)
+
+	WaitIdle(t, h.store, 4*time.Minute, h.synced)
+	h.assertSynced(t)
+	dead, err := h.store.DeadLetters(ctx, 5)
+	require.NoError(t, err)
+	assert.Empty(t, dead, "no op may die under transient faults")
+	st := h.sink.Stats()
+	t.Logf("%d documents (%d updated): sink calls %d, applied %d, replays %d, injected faults %d",
+		len(h.src.Documents()), len(updated), st.Calls, st.Applied, st.Replays, st.Injected)
+	assert.Positive(t, st.Injected, "faults were injected")
+	assert.Positive(t, st.Replays, "lost responses were retried with their key")
+}
+
+// refusingSink fails every write permanently while refuse is set.
+type refusingSink struct {
+	*connectortest.Sink
+	refuse atomic.Bool
+}
+
+func (s *refusingSink) PutDocument(ctx context.Context, w connector.DocumentWrite) (string, error) {
+	if s.refuse.Load() {
+		return "", fmt.Errorf("%w: sink refused the document", connector.ErrPermanent)
+	}
+	return s.Sink.PutDocument(ctx, w)
+}
