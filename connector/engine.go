@@ -32,6 +32,10 @@ type Config struct {
 	CallTimeout time.Duration
 	// Retry shapes the delay between attempts of a failed op.
 	Retry Backoff
+	// Progress carries progress snapshots to subscribers. Default: an
+	// in-process Hub; a store shared by several processes may provide
+	// one that reaches subscribers in every process.
+	Progress ProgressBus
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -41,7 +45,7 @@ type Config struct {
 type Engine struct {
 	cfg Config
 	log *slog.Logger
-	hub Hub
+	hub ProgressBus
 }
 
 // New validates cfg and returns an Engine.
@@ -77,7 +81,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Engine{cfg: cfg, log: cfg.Logger}, nil
+	if cfg.Progress == nil {
+		cfg.Progress = new(Hub)
+	}
+	return &Engine{cfg: cfg, log: cfg.Logger, hub: cfg.Progress}, nil
 }
 
 // Backoff returns the retry delays the engine was configured with.
@@ -86,8 +93,8 @@ func (e *Engine) Backoff() Backoff { return e.cfg.Retry }
 // SinkNames returns the names of the registered sinks, sorted.
 func (e *Engine) SinkNames() []string { return slices.Sorted(maps.Keys(e.cfg.Sinks)) }
 
-// Progress returns the hub that publishes sync progress.
-func (e *Engine) Progress() *Hub { return &e.hub }
+// Progress returns the bus that publishes sync progress.
+func (e *Engine) Progress() ProgressBus { return e.hub }
 
 // IngestResult says what Ingest did with an event.
 type IngestResult struct {

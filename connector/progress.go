@@ -33,8 +33,17 @@ func (p Progress) Finished() bool {
 	return p.Phase != PhaseListing && p.Done+p.Errors >= p.Total
 }
 
-// Hub fans progress out to subscribers without ever blocking the engine. A
-// subscriber that falls more than hubBuffer snapshots behind loses the
+// ProgressBus carries progress snapshots from the engine to subscribers.
+// Publish must not block. Subscribe returns a channel of snapshots for one
+// local patient id (0 for all) and a function that ends the subscription
+// and closes the channel.
+type ProgressBus interface {
+	Publish(p Progress)
+	Subscribe(patientID int64) (<-chan Progress, func())
+}
+
+// Hub is the in-process ProgressBus: it fans progress out to subscribers
+// without ever blocking the engine. A subscriber that falls more than hubBuffer snapshots behind loses the
 // oldest ones, never the latest. The zero Hub is ready to use.
 type Hub struct {
 	mu   sync.Mutex
