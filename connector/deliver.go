@@ -2,151 +2,298 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
-// deliver writes the latest local copy of a document to one sink. Deliveries
-// of one document (and the first write of its patient) are serialized by a
-// lease on the sink mapping, so an older version never overwrites a newer
-// one; whichever delivery runs first writes the latest version and the
-// others find nothing left to do.
-func (e *Engine) deliver(ctx context.Context, job Job, op DeliverOp) error {
-	sink, ok := e.cfg.Sinks[op.Sink]
-	if !ok {
-		return fmt.Errorf("%w: unknown sink %q", ErrPermanent, op.Sink)
+// Deliveries of one patient or document to one sink never overlap: each
+// holds a lease on the sink mapping while it writes, so an older version
+// never overwrites a newer one. Whichever delivery runs first writes the
+// latest local version, and the others find nothing left to do.
+
+// deliverAll writes the latest local copies the ops name to their sinks.
+func (e *Engine) deliverAll(ctx context.Context, job Job, ops []DeliverOp) []failure {
+	bySink := map[string][]DeliverOp{}
+	var order []string
+	for _, op := range ops {
+		if _, ok := bySink[op.Sink]; !ok {
+			order = append(order, op.Sink)
+		}
+		bySink[op.Sink] = append(bySink[op.Sink], op)
 	}
-	if op.Ref.Type == PatientType {
-		return e.deliverPatient(ctx, job, sink, op)
+	var failed []failure
+	for _, name := range order {
+		failed = append(failed, e.deliverTo(ctx, job, name, bySink[name])...)
+	}
+	return failed
+}
+
+// delivery is one op of a batch on its way to a sink.
+type delivery struct {
+	op       DeliverOp
+	doc      StoredDocument // for a document
+	patient  *batchPatient
+	m        Mapping // the document's mapping, leased
+	next     Mapping // the mapping after the write
+	entry    LogEntry
+	leased   bool
+	patientW bool // the op is the patient's own delivery
+}
+
+// batchPatient is a patient that deliveries in one batch share.
+type batchPatient struct {
+	p StoredPatient
+	m Mapping
+	// leased: this batch holds the patient's lease (to write it).
+	leased bool
+	// written: the mapping changed and must be saved.
+	written bool
+	err     error
+}
+
+// deliverTo leases what the ops name, writes each to the sink outside any
+// transaction, then saves the mappings and completes the written ops in
+// one transaction.
+func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []DeliverOp) []failure {
+	sink, ok := e.cfg.Sinks[name]
+	if !ok {
+		return failAll(ops, fmt.Errorf("%w: unknown sink %q", ErrPermanent, name))
 	}
 	holder := job.ID()
+	leasedAt := e.cfg.Now()
 	var (
-		doc     StoredDocument
-		patient StoredPatient
-		dm, pm  Mapping
-		claimed []Ref
+		items    []*delivery
+		failed   []failure
+		patients map[Ref]*batchPatient
 	)
-	err := e.cfg.Store.Update(ctx, func(tx Tx) (err error) {
-		claimed = claimed[:0]
-		if doc, err = tx.Document(ctx, op.Ref); err != nil {
-			return err
+	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
+		items, failed, patients = items[:0], failed[:0], map[Ref]*batchPatient{}
+		for _, op := range ops {
+			d, err := e.lease(ctx, tx, name, holder, op, patients)
+			switch {
+			case errors.Is(err, ErrBusy):
+				failed = append(failed, failure{op, err})
+			case errors.Is(err, ErrNotFound):
+				// Deliveries are enqueued with what they deliver.
+				failed = append(failed, failure{op, fmt.Errorf("%w: deliver %s: %w", ErrPermanent, op.Ref, err)})
+			case err != nil:
+				return err
+			default:
+				items = append(items, d)
+			}
 		}
-		if patient, err = tx.PatientByID(ctx, doc.PatientID); err != nil {
-			return err
-		}
-		if dm, err = e.claim(ctx, tx, op.Sink, doc.Ref, holder); err != nil {
-			return err
-		}
-		claimed = append(claimed, doc.Ref)
-		if pm, err = tx.Mapping(ctx, op.Sink, patient.Ref); err != nil || pm.SinkID != "" || doc.Deleted {
-			return err
-		}
-		pm, err = e.claim(ctx, tx, op.Sink, patient.Ref, holder)
-		claimed = append(claimed, patient.Ref)
-		return err
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("deliver %s to %s: %w", op.Ref, op.Sink, err)
+		return failAll(ops, fmt.Errorf("deliver to %s: %w", name, err))
 	}
 
-	if !doc.Deleted && pm.SinkID == "" {
-		if pm, err = e.writePatient(ctx, sink, pm, patient, nil); err != nil {
-			e.release(ctx, op.Sink, holder, claimed...)
-			return err
+	var done []*delivery
+	for _, d := range items {
+		switch {
+		case ctx.Err() != nil:
+			err = ctx.Err()
+		case e.cfg.Now().Sub(leasedAt) > e.cfg.LeaseTTL-e.cfg.CallTimeout:
+			// Not enough lease left for another call: leave it to a retry.
+			err = fmt.Errorf("deliver %s to %s: lease running out", d.op.Ref, name)
+		default:
+			err = e.write(ctx, sink, d)
+		}
+		if err != nil {
+			failed = append(failed, failure{d.op, err})
+			continue
+		}
+		done = append(done, d)
+	}
+
+	doneOps := make([]Op, len(done))
+	for i, d := range done {
+		doneOps[i] = d.op
+	}
+	err = job.Complete(ctx, doneOps, func(tx Tx) error {
+		for _, d := range done {
+			if !d.patientW {
+				if err := tx.SaveMapping(ctx, d.next); err != nil {
+					return err
+				}
+			}
+			if err := tx.AppendLog(ctx, d.entry); err != nil {
+				return err
+			}
+		}
+		for ref, p := range patients {
+			switch {
+			case p.written:
+				if err := tx.SaveMapping(ctx, p.m); err != nil {
+					return err
+				}
+			case p.leased:
+				if err := tx.ReleaseMapping(ctx, name, ref, holder); err != nil {
+					return err
+				}
+			}
+		}
+		return e.releaseFailed(ctx, tx, name, holder, items, done)
+	})
+	if err != nil {
+		e.release(ctx, name, holder, items)
+		for _, d := range done {
+			failed = append(failed, failure{d.op, fmt.Errorf("deliver %s to %s: %w", d.op.Ref, name, err)})
 		}
 	}
+	return failed
+}
 
-	entry := LogEntry{Action: ActionDelivery, Timestamp: e.cfg.Now(), PatientID: doc.PatientID, DocumentID: doc.ID}
-	next := dm
-	next.Version, next.Fingerprint, next.Deleted = doc.Version, doc.Fingerprint, doc.Deleted
+func failAll(ops []DeliverOp, err error) []failure {
+	f := make([]failure, len(ops))
+	for i, op := range ops {
+		f[i] = failure{op, err}
+	}
+	return f
+}
+
+// lease loads what op delivers and leases its mapping, and the patient's
+// when the patient is not in the sink yet. A lease another job holds
+// yields ErrBusy.
+func (e *Engine) lease(ctx context.Context, tx Tx, sink, holder string, op DeliverOp, patients map[Ref]*batchPatient) (*delivery, error) {
+	d := &delivery{op: op, patientW: op.Ref.Type == PatientType}
+	patientRef := op.Ref
+	if !d.patientW {
+		doc, err := tx.Document(ctx, op.Ref)
+		if err != nil {
+			return nil, err
+		}
+		d.doc = doc
+		if doc.Deleted {
+			// A deletion needs no patient in the sink.
+			patientRef = Ref{}
+		} else {
+			p, err := tx.PatientByID(ctx, doc.PatientID)
+			if err != nil {
+				return nil, err
+			}
+			patientRef = p.Ref
+		}
+	}
+	if !patientRef.IsZero() {
+		bp, err := e.leasePatient(ctx, tx, sink, holder, patientRef, d.patientW, patients)
+		if err != nil {
+			return nil, err
+		}
+		d.patient = bp
+	}
+	if d.patientW {
+		return d, nil
+	}
+	m, err := e.claim(ctx, tx, sink, op.Ref, holder)
+	if err != nil {
+		return nil, err
+	}
+	d.m, d.leased = m, true
+	return d, nil
+}
+
+// leasePatient returns the batch's view of a patient, leasing its mapping
+// when it must be written: for its own delivery, or when it is not in the
+// sink yet.
+func (e *Engine) leasePatient(ctx context.Context, tx Tx, sink, holder string, ref Ref, own bool, patients map[Ref]*batchPatient) (*batchPatient, error) {
+	bp, ok := patients[ref]
+	if !ok {
+		p, err := tx.Patient(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		m, err := tx.Mapping(ctx, sink, ref)
+		if err != nil {
+			return nil, err
+		}
+		bp = &batchPatient{p: p, m: m}
+		patients[ref] = bp
+	}
+	if bp.leased || (!own && bp.m.SinkID != "") {
+		return bp, nil
+	}
+	m, err := e.claim(ctx, tx, sink, ref, holder)
+	if err != nil {
+		return nil, err
+	}
+	bp.m, bp.leased = m, true
+	return bp, nil
+}
+
+// write makes the sink hold the leased copy, unless it already does.
+func (e *Engine) write(ctx context.Context, sink Sink, d *delivery) error {
+	if bp := d.patient; bp != nil && (d.patientW || bp.m.SinkID == "") {
+		if err := e.writePatient(ctx, sink, bp); err != nil {
+			return err
+		}
+		if d.patientW {
+			d.entry = LogEntry{Action: ActionDelivery, Status: StatusSuccess, Timestamp: e.cfg.Now(), PatientID: bp.p.ID,
+				Details: fmt.Sprintf("patient version %s in %s", bp.p.Version, d.op.Sink)}
+			return nil
+		}
+	}
+	doc, m := d.doc, d.m
+	d.next = m
+	d.next.Version, d.next.Fingerprint, d.next.Deleted = doc.Version, doc.Fingerprint, doc.Deleted
+	d.entry = LogEntry{Action: ActionDelivery, Timestamp: e.cfg.Now(), PatientID: doc.PatientID, DocumentID: doc.ID}
+	var patientSinkID string
+	if d.patient != nil {
+		patientSinkID = d.patient.m.SinkID
+	}
+	var err error
 	switch {
-	case dm.Fingerprint == doc.Fingerprint:
-		entry.Status, entry.Details = StatusSkipped, fmt.Sprintf("%s already has version %s", op.Sink, dm.Version)
-		next.Version = dm.Version
-	case doc.Deleted && (dm.SinkID == "" || dm.Deleted):
-		entry.Status, entry.Details = StatusSkipped, fmt.Sprintf("%s never had the document", op.Sink)
+	case m.Fingerprint == doc.Fingerprint:
+		d.entry.Status, d.entry.Details = StatusSkipped, fmt.Sprintf("%s already has version %s", d.op.Sink, m.Version)
+		d.next.Version = m.Version
+	case doc.Deleted && (m.SinkID == "" || m.Deleted):
+		d.entry.Status, d.entry.Details = StatusSkipped, fmt.Sprintf("%s never had the document", d.op.Sink)
 	case doc.Deleted:
 		err = e.call(ctx, func(ctx context.Context) error {
 			return sink.DeleteDocument(ctx, DocumentDelete{
-				Key: IdempotencyKey(op.Sink, doc.Ref, doc.Version, true), SinkID: dm.SinkID, PatientSinkID: pm.SinkID, Ref: doc.Ref,
+				Key: IdempotencyKey(d.op.Sink, doc.Ref, doc.Version, true), SinkID: m.SinkID, PatientSinkID: patientSinkID, Ref: doc.Ref,
 			})
 		})
-		entry.Status, entry.Details = StatusSuccess, fmt.Sprintf("deleted from %s", op.Sink)
+		d.entry.Status, d.entry.Details = StatusSuccess, fmt.Sprintf("deleted from %s", d.op.Sink)
 	default:
-		w := DocumentWrite{Key: IdempotencyKey(op.Sink, doc.Ref, doc.Version, false), PatientSinkID: pm.SinkID, Document: doc.Document}
-		if !dm.Deleted {
-			w.SinkID = dm.SinkID
+		w := DocumentWrite{Key: IdempotencyKey(d.op.Sink, doc.Ref, doc.Version, false), PatientSinkID: patientSinkID, Document: doc.Document}
+		if !m.Deleted {
+			w.SinkID = m.SinkID
 		}
 		err = e.call(ctx, func(ctx context.Context) (err error) {
-			next.SinkID, err = sink.PutDocument(ctx, w)
+			d.next.SinkID, err = sink.PutDocument(ctx, w)
 			return err
 		})
-		entry.Status, entry.Details = StatusSuccess, fmt.Sprintf("delivered version %s to %s", doc.Version, op.Sink)
+		d.entry.Status, d.entry.Details = StatusSuccess, fmt.Sprintf("delivered version %s to %s", doc.Version, d.op.Sink)
 	}
 	if err != nil {
-		e.release(ctx, op.Sink, holder, doc.Ref)
-		return fmt.Errorf("deliver %s to %s: %w", op.Ref, op.Sink, err)
-	}
-	return job.Complete(ctx, func(tx Tx) error {
-		if err := tx.SaveMapping(ctx, next); err != nil {
-			return err
-		}
-		return tx.AppendLog(ctx, entry)
-	})
-}
-
-// deliverPatient writes the latest local copy of a patient to one sink.
-func (e *Engine) deliverPatient(ctx context.Context, job Job, sink Sink, op DeliverOp) error {
-	holder := job.ID()
-	var patient StoredPatient
-	var pm Mapping
-	err := e.cfg.Store.Update(ctx, func(tx Tx) (err error) {
-		if patient, err = tx.Patient(ctx, op.Ref); err != nil {
-			return err
-		}
-		pm, err = e.claim(ctx, tx, op.Sink, op.Ref, holder)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("deliver %s to %s: %w", op.Ref, op.Sink, err)
-	}
-	if pm.SinkID != "" && pm.Fingerprint == patient.Fingerprint {
-		return job.Complete(ctx, func(tx Tx) error { return tx.SaveMapping(ctx, pm) })
-	}
-	if _, err := e.writePatient(ctx, sink, pm, patient, job); err != nil {
-		e.release(ctx, op.Sink, holder, op.Ref)
-		return err
+		return fmt.Errorf("deliver %s to %s: %w", doc.Ref, d.op.Sink, err)
 	}
 	return nil
 }
 
-// writePatient upserts the patient into the sink and saves the mapping,
-// releasing its lease. With done set, the save also completes that job.
-func (e *Engine) writePatient(ctx context.Context, sink Sink, pm Mapping, patient StoredPatient, done Job) (Mapping, error) {
-	w := PatientWrite{Key: IdempotencyKey(pm.Sink, patient.Ref, patient.Version, false), SinkID: pm.SinkID, Patient: patient.Patient}
+// writePatient upserts a leased patient into the sink once per batch,
+// unless the sink already holds this version.
+func (e *Engine) writePatient(ctx context.Context, sink Sink, bp *batchPatient) error {
+	if bp.err != nil {
+		return bp.err
+	}
+	if bp.written || (bp.m.SinkID != "" && bp.m.Fingerprint == bp.p.Fingerprint) {
+		return nil
+	}
+	w := PatientWrite{Key: IdempotencyKey(bp.m.Sink, bp.p.Ref, bp.p.Version, false), SinkID: bp.m.SinkID, Patient: bp.p.Patient}
 	var id string
 	err := e.call(ctx, func(ctx context.Context) (err error) {
 		id, err = sink.UpsertPatient(ctx, w)
 		return err
 	})
 	if err != nil {
-		return pm, fmt.Errorf("deliver %s to %s: %w", patient.Ref, pm.Sink, err)
+		bp.err = fmt.Errorf("deliver %s to %s: %w", bp.p.Ref, bp.m.Sink, err)
+		return bp.err
 	}
-	pm.SinkID, pm.Version, pm.Fingerprint = id, patient.Version, patient.Fingerprint
-	save := func(tx Tx) error {
-		if err := tx.SaveMapping(ctx, pm); err != nil {
-			return err
-		}
-		return tx.AppendLog(ctx, LogEntry{
-			Action: ActionDelivery, Status: StatusSuccess, Timestamp: e.cfg.Now(), PatientID: patient.ID,
-			Details: fmt.Sprintf("delivered patient version %s to %s", patient.Version, pm.Sink),
-		})
-	}
-	if done != nil {
-		err = done.Complete(ctx, save)
-	} else {
-		err = e.cfg.Store.Update(ctx, save)
-	}
-	return pm, err
+	bp.m.SinkID, bp.m.Version, bp.m.Fingerprint = id, bp.p.Version, bp.p.Fingerprint
+	bp.written = true
+	return nil
 }
 
 // claim leases the (sink, ref) mapping to holder or reports ErrBusy.
@@ -161,20 +308,51 @@ func (e *Engine) claim(ctx context.Context, tx Tx, sink string, ref Ref, holder 
 	return m, nil
 }
 
-// release drops holder's leases after a failed write, so that the retry or
-// another version's delivery need not wait for the lease to expire. If it
-// fails the lease simply expires.
-func (e *Engine) release(ctx context.Context, sink, holder string, refs ...Ref) {
+// releaseFailed drops the document leases of deliveries that did not
+// complete, so that their retry or another version's delivery need not wait
+// for the lease to expire.
+func (e *Engine) releaseFailed(ctx context.Context, tx Tx, sink, holder string, items, done []*delivery) error {
+	completed := make(map[*delivery]bool, len(done))
+	for _, d := range done {
+		completed[d] = true
+	}
+	for _, d := range items {
+		if d.leased && !completed[d] {
+			if err := tx.ReleaseMapping(ctx, sink, d.op.Ref, holder); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// release drops every lease of a batch whose completion failed. If it
+// fails too, the leases expire.
+func (e *Engine) release(ctx context.Context, sink, holder string, items []*delivery) {
 	ctx = context.WithoutCancel(ctx)
 	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
-		for _, ref := range refs {
-			if err := tx.ReleaseMapping(ctx, sink, ref, holder); err != nil {
-				return err
+		seen := map[Ref]bool{}
+		for _, d := range items {
+			refs := []Ref{}
+			if d.leased {
+				refs = append(refs, d.op.Ref)
+			}
+			if d.patient != nil && d.patient.leased {
+				refs = append(refs, d.patient.p.Ref)
+			}
+			for _, ref := range refs {
+				if seen[ref] {
+					continue
+				}
+				seen[ref] = true
+				if err := tx.ReleaseMapping(ctx, sink, ref, holder); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		e.log.WarnContext(ctx, "releasing lease", "sink", sink, "holder", holder, "err", err)
+		e.log.WarnContext(ctx, "releasing leases", "sink", sink, "holder", holder, "err", err)
 	}
 }

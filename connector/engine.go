@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +47,9 @@ type Engine struct {
 	cfg Config
 	log *slog.Logger
 	hub ProgressBus
+	// knownPatients caches the refs of patients the store has, sparing
+	// each pull a transaction to look its patient up.
+	knownPatients sync.Map
 }
 
 // New validates cfg and returns an Engine.
@@ -172,40 +176,88 @@ func (e *Engine) Sync(ctx context.Context, source, patient string, action Action
 	return op.Run, nil
 }
 
-// Run performs one op for the Store's job runner. A returned error is
-// classified by the package's error classes; ErrBusy asks the runner to
-// try again shortly without counting a failure.
-func (e *Engine) Run(ctx context.Context, job Job, op Op) error {
-	var err error
+// Run performs a batch of ops for the Store's job runner. Each op's effects
+// commit with its completion (Job.Complete), so when some ops fail the
+// others stay done and a retry runs only the failed ones. The returned
+// error joins the failures: ErrBusy alone asks the runner to try again
+// shortly without counting an attempt; an error that IsPermanent makes the
+// job a dead letter; anything else is retried with backoff.
+func (e *Engine) Run(ctx context.Context, job Job, ops []Op) error {
+	var (
+		pulls    []PullOp
+		delivers []DeliverOp
+		failed   []failure
+	)
+	for _, op := range ops {
+		switch op := op.(type) {
+		case PullOp:
+			pulls = append(pulls, op)
+		case DeliverOp:
+			delivers = append(delivers, op)
+		case ReconcileOp:
+			if err := e.reconcile(ctx, job, op); err != nil {
+				failed = append(failed, failure{op, err})
+			}
+		default:
+			failed = append(failed, failure{op, fmt.Errorf("%w: unknown op %T", ErrPermanent, op)})
+		}
+	}
+	failed = append(failed, e.pullAll(ctx, job, pulls)...)
+	failed = append(failed, e.deliverAll(ctx, job, delivers)...)
+	return e.settle(ctx, job, failed)
+}
+
+// failure is one op of a batch that failed.
+type failure struct {
+	op  Op
+	err error
+}
+
+// settle turns a batch's failures into the job's outcome, recording those
+// that failed for good.
+func (e *Engine) settle(ctx context.Context, job Job, failed []failure) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	var busy, transient, permanent []error
+	for _, f := range failed {
+		switch {
+		case errors.Is(f.err, ErrBusy):
+			busy = append(busy, f.err)
+		case IsPermanent(f.err):
+			permanent = append(permanent, f.err)
+		default:
+			transient = append(transient, f.err)
+		}
+	}
+	if len(transient)+len(permanent) == 0 {
+		return errors.Join(busy...)
+	}
+	if job.Final() || len(transient) == 0 {
+		for _, f := range failed {
+			if !errors.Is(f.err, ErrBusy) {
+				e.recordFailure(ctx, f.op, f.err)
+			}
+		}
+	}
+	if len(transient) > 0 {
+		// Retry the batch (busy ops included); its permanent failures meet
+		// the same end then.
+		return errors.Join(transient...)
+	}
+	return errors.Join(permanent...)
+}
+
+// recordFailure logs an op that failed for good, where the dietician sees
+// it, and counts it against its run.
+func (e *Engine) recordFailure(ctx context.Context, op Op, cause error) {
 	var run string
 	switch op := op.(type) {
 	case PullOp:
 		run = op.Run
-		err = e.pull(ctx, job, op)
-	case DeliverOp:
-		err = e.deliver(ctx, job, op)
 	case ReconcileOp:
 		run = op.Run
-		err = e.reconcile(ctx, job, op)
-	default:
-		return fmt.Errorf("%w: unknown op %T", ErrPermanent, op)
 	}
-	if err == nil || errors.Is(err, ErrBusy) {
-		return err
-	}
-	if job.Final() || IsPermanent(err) {
-		e.recordFailure(ctx, op, run, err)
-	}
-	return err
-}
-
-// ErrBusy means another job holds the patient or document; the runner
-// retries soon without counting an attempt.
-var ErrBusy = errors.New("busy: another job holds the resource")
-
-// recordFailure logs an op that failed for good, where the dietician sees
-// it, and counts it against its run.
-func (e *Engine) recordFailure(ctx context.Context, op Op, run string, cause error) {
 	ctx = context.WithoutCancel(ctx)
 	e.log.ErrorContext(ctx, "op failed for good", "op", op.Kind(), "key", op.UniqueKey(), "err", cause)
 	var prog *Progress

@@ -56,3 +56,7 @@ func RetryDelay(err error) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// ErrBusy means another job holds the patient or document for the moment;
+// the job runner tries again shortly without counting an attempt.
+var ErrBusy = errors.New("busy: another job holds the resource")

@@ -7,44 +7,98 @@ import (
 	"time"
 )
 
-// pull fetches one resource from its Source and keeps the local copy when
-// it is newer and differs, enqueuing a delivery to every sink, all in the
-// transaction that completes the job.
-func (e *Engine) pull(ctx context.Context, job Job, op PullOp) error {
-	src, err := e.source(op.Ref.System)
-	if err != nil {
-		return err
-	}
-	if op.Ref.Type == PatientType {
-		return e.pullPatient(ctx, job, src, op)
-	}
-	doc, err := e.fetch(ctx, src, op)
-	if err != nil {
-		return err
-	}
-	var patient *Patient
-	if !doc.Deleted {
-		if patient, err = e.unknownPatient(ctx, src, doc.Patient); err != nil {
-			return err
+// pullAll fetches each resource from its Source and, in one transaction
+// that completes the fetched ops, keeps each local copy that is newer and
+// differs, enqueuing its deliveries. Network calls happen before the
+// transaction, so no transaction waits on a Source.
+func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
+	var (
+		failed  []failure
+		fetched []pulled
+		found   = map[Ref]*Patient{}
+	)
+	for _, op := range ops {
+		if err := ctx.Err(); err != nil {
+			failed = append(failed, failure{op, err})
+			continue
 		}
-	}
-	var prog *Progress
-	err = job.Complete(ctx, func(tx Tx) error {
-		patientID, err := e.keepDocument(ctx, tx, op, doc, patient)
-		if err != nil || op.Run == "" {
-			return err
+		if op.Ref.Type == PatientType {
+			if err := e.pullPatient(ctx, job, op); err != nil {
+				failed = append(failed, failure{op, err})
+			}
+			continue
 		}
-		p, err := e.advance(ctx, tx, op.Run, patientID, RunDelta{Done: 1})
-		prog = &p
-		return err
+		p, err := e.prepare(ctx, op, found)
+		if err != nil {
+			failed = append(failed, failure{op, fmt.Errorf("pull %s: %w", op.Ref, err)})
+			continue
+		}
+		fetched = append(fetched, p)
+	}
+	if len(fetched) == 0 {
+		return failed
+	}
+	done := make([]Op, len(fetched))
+	for i, p := range fetched {
+		done[i] = p.op
+	}
+	var progress []Progress
+	err := job.Complete(ctx, done, func(tx Tx) error {
+		progress = progress[:0]
+		for _, p := range fetched {
+			patientID, err := e.keepDocument(ctx, tx, p.op, p.doc, p.patient)
+			if err != nil {
+				return fmt.Errorf("pull %s: %w", p.op.Ref, err)
+			}
+			if p.op.Run != "" {
+				prog, err := e.advance(ctx, tx, p.op.Run, patientID, RunDelta{Done: 1})
+				if err != nil {
+					return err
+				}
+				progress = append(progress, prog)
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("pull %s: %w", op.Ref, err)
+		for _, op := range done {
+			failed = append(failed, failure{op, err})
+		}
+		return failed
 	}
-	if prog != nil {
-		e.hub.Publish(*prog)
+	for _, p := range progress {
+		e.hub.Publish(p)
 	}
-	return nil
+	return failed
+}
+
+// pulled is a fetched document waiting to be kept.
+type pulled struct {
+	op  PullOp
+	doc *Document
+	// patient is the document's patient when the store does not know it.
+	patient *Patient
+}
+
+// prepare fetches what op names and, for a document of a patient the store
+// does not know, the patient; found memoizes patients within a batch.
+func (e *Engine) prepare(ctx context.Context, op PullOp, found map[Ref]*Patient) (pulled, error) {
+	src, err := e.source(op.Ref.System)
+	if err != nil {
+		return pulled{}, err
+	}
+	doc, err := e.fetch(ctx, src, op)
+	if err != nil || doc.Deleted {
+		return pulled{op: op, doc: doc}, err
+	}
+	p, ok := found[doc.Patient]
+	if !ok {
+		if p, err = e.unknownPatient(ctx, src, doc.Patient); err != nil {
+			return pulled{}, err
+		}
+		found[doc.Patient] = p
+	}
+	return pulled{op: op, doc: doc, patient: p}, nil
 }
 
 // fetch returns the document op names as the Source has it now; a document
@@ -85,11 +139,16 @@ func (e *Engine) fetch(ctx context.Context, src Source, op PullOp) (*Document, e
 // not know it yet, nil when it does. The lookup happens outside the job's
 // transaction so that no transaction waits on the network.
 func (e *Engine) unknownPatient(ctx context.Context, src Source, ref Ref) (*Patient, error) {
+	if _, ok := e.knownPatients.Load(ref); ok {
+		return nil, nil
+	}
 	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
 		_, err := tx.Patient(ctx, ref)
 		return err
 	})
 	if err == nil {
+		// Local patients are never deleted, so this stays true.
+		e.knownPatients.Store(ref, struct{}{})
 		return nil, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
@@ -200,16 +259,19 @@ func (e *Engine) localPatient(ctx context.Context, tx Tx, ref Ref, fetched *Pati
 }
 
 // pullPatient refreshes the local copy of a patient from its Source.
-func (e *Engine) pullPatient(ctx context.Context, job Job, src Source, op PullOp) error {
+func (e *Engine) pullPatient(ctx context.Context, job Job, op PullOp) error {
+	src, err := e.source(op.Ref.System)
+	if err != nil {
+		return err
+	}
 	var p *Patient
 	if !op.Delete {
-		var err error
 		p, err = e.findPatient(ctx, src, op.Ref)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 	}
-	return job.Complete(ctx, func(tx Tx) error {
+	return job.Complete(ctx, []Op{op}, func(tx Tx) error {
 		old, err := tx.Patient(ctx, op.Ref)
 		found := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {

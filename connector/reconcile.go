@@ -18,7 +18,7 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 		return err
 	}
 	if op.Patient == "" {
-		return job.Complete(ctx, func(tx Tx) error {
+		return job.Complete(ctx, []Op{op}, func(tx Tx) error {
 			refs, err := tx.PatientRefs(ctx, op.Source)
 			if err != nil {
 				return err
@@ -65,7 +65,7 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 		}
 	}
 	var prog Progress
-	err = job.Complete(ctx, func(tx Tx) (err error) {
+	err = job.Complete(ctx, []Op{op}, func(tx Tx) (err error) {
 		prog, err = e.advance(ctx, tx, op.Run, patientID, RunDelta{Phase: PhaseFetching})
 		if err != nil {
 			return err

@@ -13,7 +13,9 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 }
 
-// Job is a running op as the store presents it to the engine.
+// Job is one run of a batch of ops, as the store presents it to the
+// engine. Ops of a batch are of one kind; each op is done once its effects
+// commit with Complete, and a retry of the job runs only the ops not done.
 type Job interface {
 	// ID identifies the job across its attempts.
 	ID() string
@@ -21,9 +23,10 @@ type Job interface {
 	Attempt() int
 	// Final reports whether a failure now leaves the job dead.
 	Final() bool
-	// Complete runs fn in one transaction that also marks the job done,
-	// so that the job's effects and its completion commit together.
-	Complete(ctx context.Context, fn func(Tx) error) error
+	// Complete runs fn in one transaction that also records the ops in
+	// done as done, so that an op's effects and its completion commit
+	// together.
+	Complete(ctx context.Context, done []Op, fn func(Tx) error) error
 }
 
 // Tx is one store transaction. Methods return ErrNotFound for a missing
@@ -32,8 +35,9 @@ type Tx interface {
 	// RecordEvent records an ingested event id and reports whether it was
 	// new.
 	RecordEvent(ctx context.Context, source, id string) (fresh bool, err error)
-	// Enqueue persists ops; an op whose UniqueKey exists is skipped. It
-	// returns how many were skipped.
+	// Enqueue persists ops, to run once the transaction commits; an op
+	// whose UniqueKey is already queued or done is skipped. It returns how
+	// many were skipped.
 	Enqueue(ctx context.Context, ops ...Op) (skipped int, err error)
 
 	Patient(ctx context.Context, ref Ref) (StoredPatient, error)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,109 +10,133 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 )
 
-// Job arguments: one River job kind per op type. Key is the op's UniqueKey
-// and the only field River's uniqueness looks at.
-type (
-	pullArgs struct {
-		Op  connector.PullOp `json:"op"`
-		Key string           `json:"key" river:"unique"`
-	}
-	deliverArgs struct {
-		Op  connector.DeliverOp `json:"op"`
-		Key string              `json:"key" river:"unique"`
-	}
-	reconcileArgs struct {
-		Op  connector.ReconcileOp `json:"op"`
-		Key string                `json:"key" river:"unique"`
-	}
-)
+// Ops run in batches: one River job carries up to maxBatch ops of one kind
+// for one queue, enqueued in one transaction. River's cost per job, not the
+// work of an op, bounded throughput when every op was a job of its own.
+// Each op's unique key is recorded in op_keys when it is enqueued, which is
+// how a duplicate op is skipped, and marked done when its effects commit,
+// which is how a retried batch skips the ops already done.
+const maxBatch = 50
 
-func (pullArgs) Kind() string      { return "hr_pull" }
-func (deliverArgs) Kind() string   { return "hr_deliver" }
-func (reconcileArgs) Kind() string { return "hr_reconcile" }
-
-func (a pullArgs) op() connector.Op      { return a.Op }
-func (a deliverArgs) op() connector.Op   { return a.Op }
-func (a reconcileArgs) op() connector.Op { return a.Op }
-
-type opArgs interface {
-	river.JobArgs
-	op() connector.Op
+// batch is a River job of ops of one kind.
+type batch[T connector.Op] struct {
+	Ops []T `json:"ops"`
 }
 
-// params turns an op into River's insert parameters.
-func params(op connector.Op) (river.InsertManyParams, error) {
-	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-	var args river.JobArgs
+// Kind implements river.JobArgs: hr_pull, hr_deliver, hr_reconcile.
+func (batch[T]) Kind() string {
+	var op T
+	return "hr_" + op.Kind()
+}
+
+func queueOf(op connector.Op) (string, error) {
 	switch op := op.(type) {
 	case connector.PullOp:
-		args, opts.Queue = pullArgs{Op: op, Key: op.UniqueKey()}, QueuePull
+		return QueuePull, nil
 	case connector.DeliverOp:
-		args, opts.Queue = deliverArgs{Op: op, Key: op.UniqueKey()}, QueueDeliver(op.Sink)
+		return QueueDeliver(op.Sink), nil
 	case connector.ReconcileOp:
-		args, opts.Queue = reconcileArgs{Op: op, Key: op.UniqueKey()}, QueueReconcile
-	default:
-		return river.InsertManyParams{}, fmt.Errorf("%w: unknown op %T", connector.ErrInvalid, op)
+		return QueueReconcile, nil
 	}
-	return river.InsertManyParams{Args: args, InsertOpts: opts}, nil
+	return "", fmt.Errorf("%w: unknown op %T", connector.ErrInvalid, op)
 }
 
-func (s *Store[TTx]) insert(ctx context.Context, ttx TTx, ops []connector.Op) (int, error) {
-	batch := make([]river.InsertManyParams, 0, len(ops))
-	seen := make(map[string]bool, len(ops))
-	skipped := 0
+// flush inserts the ops a transaction enqueued as River jobs of up to
+// maxBatch ops each, one queue at a time.
+func (s *Store[TTx]) flush(ctx context.Context, ttx TTx, ops []connector.Op) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	byQueue := map[string][]connector.Op{}
+	var queues []string
 	for _, op := range ops {
-		if k := op.Kind() + op.UniqueKey(); seen[k] {
-			skipped++
-			continue
-		} else {
-			seen[k] = true
-		}
-		p, err := params(op)
+		q, err := queueOf(op)
 		if err != nil {
-			return 0, err
+			return err
 		}
-		batch = append(batch, p)
+		if _, ok := byQueue[q]; !ok {
+			queues = append(queues, q)
+		}
+		byQueue[q] = append(byQueue[q], op)
 	}
-	res, err := s.river.InsertManyTx(ctx, ttx, batch)
-	if err != nil {
-		return 0, fmt.Errorf("enqueue %d ops: %w", len(ops), err)
-	}
-	for _, r := range res {
-		if r.UniqueSkippedAsDuplicate {
-			skipped++
+	var params []river.InsertManyParams
+	for _, q := range queues {
+		ops := byQueue[q]
+		for len(ops) > 0 {
+			n := min(len(ops), maxBatch)
+			args, err := batchArgs(ops[:n])
+			if err != nil {
+				return err
+			}
+			params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: q}})
+			ops = ops[n:]
 		}
 	}
-	return skipped, nil
+	if _, err := s.river.InsertManyTx(ctx, ttx, params); err != nil {
+		return fmt.Errorf("enqueue %d ops: %w", len(ops), err)
+	}
+	return nil
 }
 
-// worker runs one kind of op through the engine.
-type worker[TTx any, A opArgs] struct {
-	river.WorkerDefaults[A]
+// batchArgs packs ops of one kind into their job's arguments.
+func batchArgs(ops []connector.Op) (river.JobArgs, error) {
+	switch ops[0].(type) {
+	case connector.PullOp:
+		return pack[connector.PullOp](ops)
+	case connector.DeliverOp:
+		return pack[connector.DeliverOp](ops)
+	case connector.ReconcileOp:
+		return pack[connector.ReconcileOp](ops)
+	}
+	return nil, fmt.Errorf("%w: unknown op %T", connector.ErrInvalid, ops[0])
+}
+
+func pack[T connector.Op](ops []connector.Op) (river.JobArgs, error) {
+	b := batch[T]{Ops: make([]T, len(ops))}
+	for i, op := range ops {
+		t, ok := op.(T)
+		if !ok {
+			return nil, fmt.Errorf("%w: op %T in a batch of %T", connector.ErrInvalid, op, t)
+		}
+		b.Ops[i] = t
+	}
+	return b, nil
+}
+
+// worker runs batches of one kind of op through the engine.
+type worker[TTx any, T connector.Op] struct {
+	river.WorkerDefaults[batch[T]]
 	s *Store[TTx]
 }
 
-func (w *worker[TTx, A]) Work(ctx context.Context, j *river.Job[A]) error {
+func (w *worker[TTx, T]) Work(ctx context.Context, j *river.Job[batch[T]]) error {
 	e := w.s.currentEngine()
 	if e == nil {
 		return errors.New("store: no engine")
 	}
-	err := e.Run(ctx, &job[TTx, A]{s: w.s, j: j}, j.Args.op())
+	ops, err := w.pending(ctx, j)
+	if err != nil || len(ops) == 0 {
+		return err
+	}
+	err = e.Run(ctx, &job[TTx, T]{s: w.s, j: j}, ops)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, connector.ErrBusy):
-		// Another job holds the resource for a moment; come back soon
+		// Another job holds a resource for a moment; come back soon
 		// without spending an attempt.
 		return river.JobSnooze(time.Duration(100+rand.IntN(400)) * time.Millisecond)
 	case connector.IsPermanent(err):
+		w.s.forget(ctx, j.Args.Ops)
 		return river.JobCancel(err)
+	}
+	if j.Attempt >= j.MaxAttempts {
+		w.s.forget(ctx, j.Args.Ops)
 	}
 	if d, ok := connector.RetryDelay(err); ok {
 		w.s.retryAfter.Store(j.ID, d)
@@ -119,23 +144,91 @@ func (w *worker[TTx, A]) Work(ctx context.Context, j *river.Job[A]) error {
 	return err
 }
 
-// job presents a River job to the engine.
-type job[TTx any, A opArgs] struct {
-	s *Store[TTx]
-	j *river.Job[A]
+// pending returns the batch's ops not done yet. A first attempt that was
+// never snoozed has none done.
+func (w *worker[TTx, T]) pending(ctx context.Context, j *river.Job[batch[T]]) ([]connector.Op, error) {
+	ops := make([]connector.Op, 0, len(j.Args.Ops))
+	for _, op := range j.Args.Ops {
+		ops = append(ops, op)
+	}
+	if j.Attempt <= 1 && !bytes.Contains(j.Metadata, []byte(`"snoozes"`)) {
+		return ops, nil
+	}
+	var out []connector.Op
+	err := w.s.backend.InTx(ctx, func(_ TTx, q Querier) error {
+		out = out[:0]
+		for _, op := range ops {
+			var done bool
+			err := q.QueryRow(ctx, `SELECT done FROM op_keys WHERE key = $1`, op.UniqueKey()).Scan(&done)
+			if err != nil && !errors.Is(err, ErrNoRows) {
+				return err
+			}
+			if !done {
+				out = append(out, op)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
-func (j *job[TTx, A]) ID() string   { return strconv.FormatInt(j.j.ID, 10) }
-func (j *job[TTx, A]) Attempt() int { return j.j.Attempt }
-func (j *job[TTx, A]) Final() bool  { return j.j.Attempt >= j.j.MaxAttempts }
+// forget drops the unique keys of a dead batch's unfinished ops, so that
+// the same ops can be enqueued again (by the next reconcile, say).
+func (s *Store[TTx]) forget(ctx context.Context, ops any) {
+	ctx = context.WithoutCancel(ctx)
+	err := s.backend.InTx(ctx, func(_ TTx, q Querier) error {
+		for _, op := range opsOf(ops) {
+			if _, err := q.Exec(ctx, `DELETE FROM op_keys WHERE key = $1 AND NOT done`, op.UniqueKey()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.cfg.Logger.WarnContext(ctx, "forgetting dead ops", "err", err)
+	}
+}
 
-func (j *job[TTx, A]) Complete(ctx context.Context, fn func(connector.Tx) error) error {
-	return j.s.backend.InTx(ctx, func(ttx TTx, q Querier) error {
-		if err := fn(j.s.tx(ttx, q)); err != nil {
+func opsOf(ops any) []connector.Op {
+	var out []connector.Op
+	switch ops := ops.(type) {
+	case []connector.PullOp:
+		for _, op := range ops {
+			out = append(out, op)
+		}
+	case []connector.DeliverOp:
+		for _, op := range ops {
+			out = append(out, op)
+		}
+	case []connector.ReconcileOp:
+		for _, op := range ops {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// job presents a River job to the engine.
+type job[TTx any, T connector.Op] struct {
+	s *Store[TTx]
+	j *river.Job[batch[T]]
+}
+
+func (j *job[TTx, T]) ID() string   { return strconv.FormatInt(j.j.ID, 10) }
+func (j *job[TTx, T]) Attempt() int { return j.j.Attempt }
+func (j *job[TTx, T]) Final() bool  { return j.j.Attempt >= j.j.MaxAttempts }
+
+func (j *job[TTx, T]) Complete(ctx context.Context, done []connector.Op, fn func(connector.Tx) error) error {
+	return j.s.inTx(ctx, func(t *tx) error {
+		if err := fn(t); err != nil {
 			return err
 		}
-		_, err := river.JobCompleteTx[riverdriver.Driver[TTx]](ctx, ttx, j.j)
-		return err
+		for _, op := range done {
+			if _, err := t.q.Exec(ctx, `UPDATE op_keys SET done = TRUE WHERE key = $1`, op.UniqueKey()); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -106,11 +106,11 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 	cfg.defaults()
 	s := &Store[TTx]{backend: b, cfg: cfg}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker[TTx, pullArgs]{s: s})
-	river.AddWorker(workers, &worker[TTx, deliverArgs]{s: s})
-	river.AddWorker(workers, &worker[TTx, reconcileArgs]{s: s})
+	river.AddWorker(workers, &worker[TTx, connector.PullOp]{s: s})
+	river.AddWorker(workers, &worker[TTx, connector.DeliverOp]{s: s})
+	river.AddWorker(workers, &worker[TTx, connector.ReconcileOp]{s: s})
 	client, err := river.NewClient(b.Driver(), &river.Config{
-		FetchCooldown:        min(cfg.FetchPollInterval, 5*time.Millisecond),
+		FetchCooldown:        min(cfg.FetchPollInterval, 20*time.Millisecond),
 		FetchPollInterval:    cfg.FetchPollInterval,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -135,15 +135,19 @@ func (s *Store[TTx]) River() *river.Client[TTx] { return s.river }
 
 // Update implements connector.Store.
 func (s *Store[TTx]) Update(ctx context.Context, fn func(connector.Tx) error) error {
-	return s.backend.InTx(ctx, func(ttx TTx, q Querier) error {
-		return fn(s.tx(ttx, q))
-	})
+	return s.inTx(ctx, func(t *tx) error { return fn(t) })
 }
 
-func (s *Store[TTx]) tx(ttx TTx, q Querier) *tx {
-	return &tx{q: q, now: s.cfg.Now, enqueue: func(ctx context.Context, ops []connector.Op) (int, error) {
-		return s.insert(ctx, ttx, ops)
-	}}
+// inTx runs fn in a transaction and, before it commits, inserts the jobs
+// for the ops fn enqueued.
+func (s *Store[TTx]) inTx(ctx context.Context, fn func(*tx) error) error {
+	return s.backend.InTx(ctx, func(ttx TTx, q Querier) error {
+		t := &tx{q: q, now: s.cfg.Now}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return s.flush(ctx, ttx, t.enqueued)
+	})
 }
 
 // Start runs the engine's ops on workers until Stop. Each sink named gets

@@ -12,9 +12,11 @@ import (
 
 // tx implements connector.Tx with SQL both backends accept.
 type tx struct {
-	q       Querier
-	enqueue func(ctx context.Context, ops []connector.Op) (skipped int, err error)
-	now     func() time.Time
+	q   Querier
+	now func() time.Time
+	// enqueued holds the ops to insert as jobs when the transaction
+	// commits, so that they go in as batches.
+	enqueued []connector.Op
 }
 
 var _ connector.Tx = (*tx)(nil)
@@ -33,10 +35,23 @@ func (t *tx) RecordEvent(ctx context.Context, source, id string) (bool, error) {
 }
 
 func (t *tx) Enqueue(ctx context.Context, ops ...connector.Op) (int, error) {
-	if len(ops) == 0 {
-		return 0, nil
+	skipped := 0
+	for _, op := range ops {
+		if _, err := queueOf(op); err != nil {
+			return 0, err
+		}
+		n, err := t.q.Exec(ctx, `INSERT INTO op_keys (key, done, created_at) VALUES ($1, FALSE, $2)
+			ON CONFLICT (key) DO NOTHING`, op.UniqueKey(), t.now().UTC())
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			skipped++
+			continue
+		}
+		t.enqueued = append(t.enqueued, op)
 	}
-	return t.enqueue(ctx, ops)
+	return skipped, nil
 }
 
 const patientColumns = `id, source, source_id, name, email, contact_details, medical_history, dietary_preferences,

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Sync", func(t *testing.T) { testSync(t, open) })
 	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, open) })
 	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, open) })
+	t.Run("Search", func(t *testing.T) { testSearch(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick

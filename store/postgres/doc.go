@@ -1,0 +1,2 @@
+// Package postgres is the store on PostgreSQL.
+package postgres

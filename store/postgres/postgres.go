@@ -1,0 +1,247 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the store on PostgreSQL. Several processes may open one
+// database: they share its job queue, and Progress reaches subscribers in
+// all of them.
+type Store struct {
+	*store.Store[pgx.Tx]
+	pool *pgxpool.Pool
+
+	busOnce sync.Once
+	bus     *ProgressBus
+}
+
+// Defaults for what the URL does not set.
+const (
+	// DefaultMaxConns is the pool size unless the URL sets pool_max_conns:
+	// River's fetchers, completer and listener share the pool with ingest.
+	DefaultMaxConns = 20
+	// DefaultConnectTimeout bounds each connection attempt unless the URL
+	// sets connect_timeout, so that an unreachable server fails Open fast.
+	DefaultConnectTimeout = 5 * time.Second
+)
+
+// migrationLock is the advisory lock key that serializes migrations when
+// several processes open the database at once.
+const migrationLock = 0x68725f6d6967 // "hr_mig"
+
+// Open connects to the database at url (postgres://user:password@host/db),
+// applies River's and the store's migrations, and returns the store. It
+// fails at once when the server cannot be reached or refuses the
+// credentials; its errors never contain the password.
+func Open(ctx context.Context, url string, cfg store.Config) (*Store, error) {
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, redact(fmt.Errorf("postgres: parse database url: %w", err), url, "")
+	}
+	secret := pcfg.ConnConfig.Password
+	where := Redact(url)
+	if !strings.Contains(url, "pool_max_conns") {
+		pcfg.MaxConns = DefaultMaxConns
+	}
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		pcfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, redact(fmt.Errorf("postgres: %s: %w", where, err), url, secret)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, redact(fmt.Errorf("postgres: connect to %s: %w", where, err), url, secret)
+	}
+	b := &backend{pool: pool, driver: riverpgxv5.New(pool)}
+	if err := migrate(ctx, pool, b.driver); err != nil {
+		pool.Close()
+		return nil, redact(err, url, secret)
+	}
+	s, err := store.New[pgx.Tx](b, cfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{Store: s, pool: pool}, nil
+}
+
+// Pool returns the connection pool, for queries of the application's own.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Progress returns the store's ProgressBus: pass it as
+// connector.Config.Progress so that progress published by any process on
+// the database reaches subscribers in every process. Close stops it.
+func (s *Store) Progress() connector.ProgressBus {
+	s.busOnce.Do(func() { s.bus = NewProgressBus(s.pool) })
+	return s.bus
+}
+
+// Close stops the progress bus and releases the database. Call Stop first
+// if Start was called.
+func (s *Store) Close() error {
+	s.busOnce.Do(func() {})
+	if s.bus != nil {
+		s.bus.Close()
+	}
+	return s.Store.Close()
+}
+
+func migrate(ctx context.Context, pool *pgxpool.Pool, driver *riverpgxv5.Driver) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+		return fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
+
+	rm, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return fmt.Errorf("postgres: river migrator: %w", err)
+	}
+	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("postgres: migrate river tables: %w", err)
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	// goose speaks database/sql; the stdlib adapter lends it the pool.
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	if err != nil {
+		return fmt.Errorf("postgres: migrator: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+type backend struct {
+	pool   *pgxpool.Pool
+	driver *riverpgxv5.Driver
+}
+
+var _ store.Backend[pgx.Tx] = (*backend)(nil)
+
+func (b *backend) Driver() riverdriver.Driver[pgx.Tx] { return b.driver }
+
+func (b *backend) Close() error {
+	b.pool.Close()
+	return nil
+}
+
+func (b *backend) InTx(ctx context.Context, fn func(pgx.Tx, store.Querier) error) error {
+	return pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		return fn(tx, querier{tx})
+	})
+}
+
+// querier adapts pgx.Tx to store.Querier.
+type querier struct{ tx pgx.Tx }
+
+func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := q.tx.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+func (q querier) QueryRow(ctx context.Context, query string, args ...any) store.Row {
+	return row{q.tx.QueryRow(ctx, query, args...)}
+}
+
+func (q querier) Query(ctx context.Context, query string, args ...any) (store.Rows, error) {
+	return q.tx.Query(ctx, query, args...)
+}
+
+type row struct{ r pgx.Row }
+
+func (r row) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNoRows
+	}
+	return err
+}
+
+// Redact returns the database URL with its password masked, fit for logs
+// and errors. A string that is not a URL is masked whole.
+func Redact(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil || u.Scheme == "" {
+		return "(unparsable database url)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// redact masks the password of databaseURL (and secret, the password it
+// resolved to) wherever err's message would show it.
+func redact(err error, databaseURL, secret string) error {
+	var secrets []string
+	if u, perr := url.Parse(databaseURL); perr == nil {
+		if pw, ok := u.User.Password(); ok {
+			secrets = append(secrets, pw, url.PathEscape(pw), url.QueryEscape(pw))
+		}
+		if pw := u.Query().Get("password"); pw != "" {
+			secrets = append(secrets, pw, url.QueryEscape(pw))
+		}
+	}
+	if secret != "" {
+		secrets = append(secrets, secret)
+	}
+	msg := err.Error()
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// redactedError shows a message with the password masked and unwraps to
+// the original error, for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

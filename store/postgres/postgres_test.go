@@ -1,0 +1,21 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/healthcare-records/healthcare-records/internal/pgtest"
+	"github.com/healthcare-records/healthcare-records/store"
+	"github.com/healthcare-records/healthcare-records/store/postgres"
+	"github.com/healthcare-records/healthcare-records/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, cfg store.Config) storetest.Store {
+		s, err := postgres.Open(context.Background(), pgtest.Database(t), cfg)
+		require.NoError(t, err)
+		return s
+	})
+}
