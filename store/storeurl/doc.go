@@ -1,0 +1,13 @@
+// Package storeurl opens the store a database URL names, so that a service
+// takes one setting, DATABASE_URL, and runs on SQLite or PostgreSQL alike:
+//
+//	s, err := storeurl.Open(ctx, os.Getenv("DATABASE_URL"), store.Config{})
+//	// postgres://user:password@db.internal/records  -> PostgreSQL
+//	// sqlite:///var/lib/hr/records.db or records.db -> SQLite
+//
+// Give the engine storeurl.Progress(s) as its ProgressBus: on PostgreSQL it
+// carries progress between every process sharing the database.
+//
+// Errors never show the password: a wrong or unreachable URL fails Open at
+// once with a message that names the server with the password masked.
+package storeurl
