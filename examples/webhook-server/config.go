@@ -1,0 +1,407 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/healthcare-records/healthcare-records/webhook"
+)
+
+// Config is everything the server is configured with. Each field comes from
+// a flag, else from an environment variable, else from its default; see
+// settings.
+type Config struct {
+	DatabaseURL     string
+	ListenAddr      string
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+
+	// Source is the name the provider is registered under: the {source}
+	// of /webhooks/{source} and the system of every ref it gives.
+	Source       string
+	FHIRBaseURL  string
+	ProviderName string
+	SMARTClient  string
+	SMARTKeyFile string
+	SMARTKeyID   string
+	SMARTToken   string // token endpoint URL; empty: discovered
+	SMARTScope   string
+	BearerToken  string // secret
+
+	WebhookFormat    string // a webhook.Format, or "none"
+	WebhookSecrets   []string
+	WebhookHeader    string
+	WebhookHeartbeat time.Duration
+	WebhookMaxBody   int64
+
+	CarepatronURL  string
+	CarepatronKey  string // secret
+	CarepatronRate float64
+
+	PollInterval   time.Duration
+	Overlap        time.Duration
+	PullWorkers    int
+	DeliverWorkers int
+	SyncPatients   []string
+
+	Demo           bool
+	DemoPatients   int
+	DemoDocs       int
+	DemoTouchEvery time.Duration
+	DemoSeed       int64
+
+	// explicit names the settings (by env name) given by flag or
+	// environment rather than left at their defaults.
+	explicit map[string]bool
+}
+
+// formatNone turns webhooks off: the server then relies on reconciliation.
+const formatNone = "none"
+
+// setting is one configuration knob: a flag, the environment variable that
+// provides its default, and how its text becomes a Config field. A setter
+// of a secret must never put the value in its error.
+type setting struct {
+	flag, env string
+	def       string
+	usage     string
+	secret    bool
+	boolean   bool
+	set       func(c *Config, v string) error
+}
+
+// name is how errors refer to the setting.
+func (s setting) name() string { return fmt.Sprintf("%s (-%s)", s.env, s.flag) }
+
+var settings = []setting{
+	{flag: "database-url", env: "DATABASE_URL", def: "./healthcare-records.db", secret: true,
+		usage: "database: a SQLite file path (or sqlite:PATH); postgres:// once the Postgres store lands",
+		set:   func(c *Config, v string) error { c.DatabaseURL = v; return nonEmpty(v) }},
+	{flag: "listen", env: "LISTEN_ADDR", def: "127.0.0.1:8080",
+		usage: "HTTP listen address (\":8080\" for every interface)",
+		set:   func(c *Config, v string) error { c.ListenAddr = v; return nonEmpty(v) }},
+	{flag: "log-level", env: "LOG_LEVEL", def: "info",
+		usage: "debug, info, warn or error",
+		set: func(c *Config, v string) error {
+			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("%q is not debug, info, warn or error", v)
+			}
+			return nil
+		}},
+	{flag: "shutdown-timeout", env: "SHUTDOWN_TIMEOUT", def: "30s",
+		usage: "how long shutdown waits for in-flight requests and jobs",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, false)},
+
+	{flag: "source", env: "SOURCE_NAME", def: "php",
+		usage: "name of the provider source: webhooks arrive at /webhooks/NAME",
+		set: func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, "/ ?#%") {
+				return fmt.Errorf("%q is not a plain name", v)
+			}
+			c.Source = v
+			return nil
+		}},
+	{flag: "fhir-base-url", env: "FHIR_BASE_URL",
+		usage: "the provider's FHIR R4 base URL (required)",
+		set:   func(c *Config, v string) error { c.FHIRBaseURL = v; return absoluteURL(v) }},
+	{flag: "provider-name", env: "PROVIDER_NAME", def: "Primary Healthcare Provider",
+		usage: "shown as a document's source when the document names no custodian",
+		set:   func(c *Config, v string) error { c.ProviderName = v; return nil }},
+	{flag: "smart-client-id", env: "SMART_CLIENT_ID",
+		usage: "SMART Backend Services client id",
+		set:   func(c *Config, v string) error { c.SMARTClient = v; return nil }},
+	{flag: "smart-key-file", env: "SMART_KEY_FILE",
+		usage: "PEM private key of the SMART client (RSA >= 2048 bits or EC P-384)",
+		set:   func(c *Config, v string) error { c.SMARTKeyFile = v; return nil }},
+	{flag: "smart-key-id", env: "SMART_KEY_ID",
+		usage: "kid of the SMART client's public key in its registered JWK Set",
+		set:   func(c *Config, v string) error { c.SMARTKeyID = v; return nil }},
+	{flag: "smart-token-url", env: "SMART_TOKEN_URL",
+		usage: "SMART token endpoint (default: discovered from .well-known/smart-configuration)",
+		set: func(c *Config, v string) error {
+			c.SMARTToken = v
+			if v == "" {
+				return nil
+			}
+			return absoluteURL(v)
+		}},
+	{flag: "smart-scope", env: "SMART_SCOPE",
+		usage: "SMART scopes to request (default: what the sync reads and writes)",
+		set:   func(c *Config, v string) error { c.SMARTScope = v; return nil }},
+	{flag: "fhir-bearer-token", env: "FHIR_BEARER_TOKEN", secret: true,
+		usage: "static bearer token, for a provider without SMART (prefer the environment variable)",
+		set:   func(c *Config, v string) error { c.BearerToken = v; return nil }},
+
+	{flag: "webhook-format", env: "WEBHOOK_FORMAT", def: string(webhook.FormatStandardWebhooks),
+		usage: "standard-webhooks, fhir-subscription, medplum, or none (reconciliation only)",
+		set: func(c *Config, v string) error {
+			switch v {
+			case string(webhook.FormatStandardWebhooks), string(webhook.FormatFHIRSubscription), string(webhook.FormatMedplum), formatNone:
+				c.WebhookFormat = v
+				return nil
+			}
+			return fmt.Errorf("%q is not standard-webhooks, fhir-subscription, medplum or none", v)
+		}},
+	{flag: "webhook-secrets", env: "WEBHOOK_SECRETS", secret: true,
+		usage: "comma-separated webhook secrets accepted (several while rotating; prefer the environment variable)",
+		set: func(c *Config, v string) error {
+			c.WebhookSecrets = nil
+			for s := range strings.SplitSeq(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					c.WebhookSecrets = append(c.WebhookSecrets, s)
+				}
+			}
+			return nil
+		}},
+	{flag: "webhook-header", env: "WEBHOOK_HEADER", def: webhook.DefaultAuthHeader,
+		usage: "header a fhir-subscription sender authenticates with (its channel.header)",
+		set:   func(c *Config, v string) error { c.WebhookHeader = v; return nonEmpty(v) }},
+	{flag: "webhook-heartbeat", env: "WEBHOOK_HEARTBEAT", def: "0s",
+		usage: "heartbeat period of the provider's FHIR subscriptions; silence past two periods triggers a reconcile (0: off)",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.WebhookHeartbeat }, true)},
+	{flag: "webhook-max-body", env: "WEBHOOK_MAX_BODY", def: strconv.Itoa(webhook.DefaultMaxBody),
+		usage: "largest webhook body accepted, in bytes",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("%q is not a positive number of bytes", v)
+			}
+			c.WebhookMaxBody = n
+			return nil
+		}},
+
+	{flag: "carepatron-url", env: "CAREPATRON_BASE_URL",
+		usage: "Carepatron API base URL (required)",
+		set:   func(c *Config, v string) error { c.CarepatronURL = v; return absoluteURL(v) }},
+	{flag: "carepatron-api-key", env: "CAREPATRON_API_KEY", secret: true,
+		usage: "Carepatron API key (required; prefer the environment variable)",
+		set:   func(c *Config, v string) error { c.CarepatronKey = v; return nil }},
+	{flag: "carepatron-rate", env: "CAREPATRON_RATE", def: "10",
+		usage: "requests per second sent to Carepatron at most (0: no limit)",
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				return fmt.Errorf("%q is not a non-negative number", v)
+			}
+			c.CarepatronRate = f
+			return nil
+		}},
+
+	{flag: "poll-interval", env: "POLL_INTERVAL", def: "5m",
+		usage: "how often every known patient is reconciled with the provider, repairing lost webhooks (0: never)",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.PollInterval }, true)},
+	{flag: "overlap", env: "POLL_OVERLAP", def: "5m",
+		usage: "how far before its cursor an incremental listing starts again (late commits, clock skew)",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.Overlap }, false)},
+	{flag: "pull-workers", env: "PULL_WORKERS", def: "4",
+		usage: "concurrent fetches from the provider",
+		set:   intSetter(func(c *Config) *int { return &c.PullWorkers })},
+	{flag: "deliver-workers", env: "DELIVER_WORKERS", def: "4",
+		usage: "concurrent deliveries to Carepatron",
+		set:   intSetter(func(c *Config) *int { return &c.DeliverWorkers })},
+	{flag: "sync-patients", env: "SYNC_PATIENTS",
+		usage: "comma-separated provider patient ids to enroll and sync at start",
+		set: func(c *Config, v string) error {
+			c.SyncPatients = nil
+			for s := range strings.SplitSeq(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					c.SyncPatients = append(c.SyncPatients, s)
+				}
+			}
+			return nil
+		}},
+
+	{flag: "demo", env: "DEMO", def: "false", boolean: true,
+		usage: "run with the mock provider and a fake Carepatron in-process, on loopback",
+		set: func(c *Config, v string) (err error) {
+			c.Demo, err = strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			return nil
+		}},
+	{flag: "demo-patients", env: "DEMO_PATIENTS", def: "5",
+		usage: "demo: patients of the mock provider",
+		set:   intSetter(func(c *Config) *int { return &c.DemoPatients })},
+	{flag: "demo-docs", env: "DEMO_DOCS", def: "4",
+		usage: "demo: documents per patient",
+		set:   intSetter(func(c *Config) *int { return &c.DemoDocs })},
+	{flag: "demo-touch-every", env: "DEMO_TOUCH_EVERY", def: "5s",
+		usage: "demo: how often the mock provider changes a document or patient (0: never)",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.DemoTouchEvery }, true)},
+	{flag: "demo-seed", env: "DEMO_SEED", def: "1",
+		usage: "demo: seed of the synthetic data",
+		set: func(c *Config, v string) (err error) {
+			if c.DemoSeed, err = strconv.ParseInt(v, 10, 64); err != nil {
+				return fmt.Errorf("%q is not an integer", v)
+			}
+			return nil
+		}},
+}
+
+// LoadConfig reads the flags in args, then the environment through
+// lookup, then the defaults. It reports every invalid setting at once,
+// naming each and never quoting a secret. Requirements that the demo
+// fills in are checked later, by Config.Validate.
+func LoadConfig(args []string, lookup func(string) (string, bool), usageOut io.Writer) (*Config, error) {
+	fs := flag.NewFlagSet("webhook-server", flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+	fs.Usage = func() {
+		fmt.Fprintln(usageOut, "Usage: webhook-server [flags]\n\nEvery flag defaults to its environment variable. Flags:")
+		fs.PrintDefaults()
+	}
+	raws := make([]*rawValue, len(settings))
+	for i, s := range settings {
+		raws[i] = &rawValue{def: s.def, secret: s.secret, boolean: s.boolean}
+		fs.Var(raws[i], s.flag, fmt.Sprintf("%s (env %s)", s.usage, s.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (settings are flags such as -listen, or environment variables)", fs.Arg(0))
+	}
+	c := &Config{explicit: map[string]bool{}}
+	var errs []error
+	for i, s := range settings {
+		v, given := raws[i].val, raws[i].set
+		if !given {
+			if e, ok := lookup(s.env); ok && e != "" {
+				v, given = e, true
+			} else {
+				v = s.def
+			}
+		}
+		c.explicit[s.env] = given
+		if err := s.set(c, strings.TrimSpace(v)); err != nil {
+			if s.secret {
+				err = errors.New("invalid value")
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", s.name(), err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// Validate checks what a running server needs beyond each setting being
+// well formed: the provider, its credentials, the webhook secrets and
+// Carepatron.
+func (c *Config) Validate() error {
+	var errs []error
+	missing := func(env string) {
+		errs = append(errs, fmt.Errorf("%s is required", settingName(env)))
+	}
+	if c.FHIRBaseURL == "" {
+		missing("FHIR_BASE_URL")
+	}
+	switch {
+	case c.SMARTClient != "" && c.SMARTKeyFile == "":
+		missing("SMART_KEY_FILE")
+	case c.SMARTClient == "" && c.SMARTKeyFile != "":
+		missing("SMART_CLIENT_ID")
+	case c.SMARTClient == "" && c.BearerToken == "":
+		errs = append(errs, fmt.Errorf("provider credentials are required: set %s and %s, or %s",
+			settingName("SMART_CLIENT_ID"), settingName("SMART_KEY_FILE"), settingName("FHIR_BEARER_TOKEN")))
+	}
+	if c.WebhookFormat != formatNone && len(c.WebhookSecrets) == 0 {
+		errs = append(errs, fmt.Errorf("%s is required with %s=%s (or set %s=none to rely on reconciliation alone)",
+			settingName("WEBHOOK_SECRETS"), "WEBHOOK_FORMAT", c.WebhookFormat, "WEBHOOK_FORMAT"))
+	}
+	if c.WebhookFormat == string(webhook.FormatStandardWebhooks) && len(c.WebhookSecrets) > 0 {
+		// Checked here too, so a bad secret stops the server before it
+		// touches the database. The error names the secret's position.
+		if _, err := webhook.NewVerifier(c.WebhookSecrets, webhook.DefaultTolerance); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", settingName("WEBHOOK_SECRETS"), err))
+		}
+	}
+	if c.CarepatronURL == "" {
+		missing("CAREPATRON_BASE_URL")
+	}
+	if c.CarepatronKey == "" {
+		missing("CAREPATRON_API_KEY")
+	}
+	if c.WebhookFormat == formatNone && c.PollInterval == 0 {
+		errs = append(errs, fmt.Errorf("%s=none and %s=0 would never hear of a change: enable one",
+			"WEBHOOK_FORMAT", settingName("POLL_INTERVAL")))
+	}
+	return errors.Join(errs...)
+}
+
+// settingName is how errors name the setting of an environment variable.
+func settingName(env string) string {
+	for _, s := range settings {
+		if s.env == env {
+			return s.name()
+		}
+	}
+	return env
+}
+
+// rawValue holds a flag's text until every source of settings is known.
+// A secret's String is empty, so -help never prints one.
+type rawValue struct {
+	val, def        string
+	set             bool
+	secret, boolean bool
+}
+
+func (r *rawValue) String() string {
+	if r == nil || r.secret {
+		return ""
+	}
+	return r.def
+}
+
+func (r *rawValue) Set(v string) error { r.val, r.set = v, true; return nil }
+
+func (r *rawValue) IsBoolFlag() bool { return r.boolean }
+
+func nonEmpty(v string) error {
+	if v == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+func absoluteURL(v string) error {
+	if v == "" {
+		return nil // required-ness is Validate's business
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", v)
+	}
+	return nil
+}
+
+func durationSetter(field func(*Config) *time.Duration, zeroOK bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || (d == 0 && !zeroOK) {
+			return fmt.Errorf("%q is not a positive duration such as 30s or 5m", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func intSetter(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive integer", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}

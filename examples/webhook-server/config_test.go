@@ -1,0 +1,152 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	testAPIKey  = "cp-live-TOPSECRET-api-key"
+	testWebhook = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" // base64 of 24 bytes
+	testToken   = "bearer-TOPSECRET-token"
+)
+
+func envMap(kv ...string) func(string) (string, bool) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// validEnv is a complete production configuration.
+func validEnv(extra ...string) []string {
+	return append([]string{
+		"FHIR_BASE_URL", "https://ehr.example.org/fhir/r4",
+		"FHIR_BEARER_TOKEN", testToken,
+		"WEBHOOK_SECRETS", testWebhook,
+		"CAREPATRON_BASE_URL", "https://carepatron.example/api",
+		"CAREPATRON_API_KEY", testAPIKey,
+	}, extra...)
+}
+
+func TestLoadConfigSources(t *testing.T) {
+	cfg, err := LoadConfig([]string{"-poll-interval", "1m", "-pull-workers", "8"},
+		envMap(validEnv("POLL_INTERVAL", "10m", "DELIVER_WORKERS", "2", "WEBHOOK_SECRETS", "whsec_b2xkLXNlY3JldC0xMjM0NQ==, "+testWebhook+" ,")...), io.Discard)
+	require.NoError(t, err)
+	require.NoError(t, cfg.Validate())
+	assert.Equal(t, time.Minute, cfg.PollInterval, "a flag wins over the environment")
+	assert.Equal(t, 8, cfg.PullWorkers)
+	assert.Equal(t, 2, cfg.DeliverWorkers, "the environment wins over the default")
+	assert.Equal(t, "./healthcare-records.db", cfg.DatabaseURL, "default")
+	assert.Equal(t, []string{"whsec_b2xkLXNlY3JldC0xMjM0NQ==", testWebhook}, cfg.WebhookSecrets, "comma-separated, trimmed")
+	assert.Equal(t, 5*time.Minute, cfg.Overlap)
+	assert.True(t, cfg.explicit["DELIVER_WORKERS"])
+	assert.False(t, cfg.explicit["DATABASE_URL"])
+}
+
+// Each bad configuration is refused with a message that names the setting
+// and never quotes a secret.
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		env   []string
+		names []string
+	}{
+		{name: "nothing set", env: nil,
+			names: []string{"FHIR_BASE_URL", "SMART_CLIENT_ID", "FHIR_BEARER_TOKEN", "WEBHOOK_SECRETS", "CAREPATRON_BASE_URL", "CAREPATRON_API_KEY"}},
+		{name: "no api key", env: without(validEnv(), "CAREPATRON_API_KEY"), names: []string{"CAREPATRON_API_KEY (-carepatron-api-key) is required"}},
+		{name: "bad duration", env: validEnv("POLL_INTERVAL", "fortnightly"), names: []string{"POLL_INTERVAL (-poll-interval)", `"fortnightly"`}},
+		{name: "bad url", args: []string{"-fhir-base-url", "ehr.example.org"}, env: validEnv(), names: []string{"FHIR_BASE_URL (-fhir-base-url)"}},
+		{name: "bad workers", env: validEnv("DELIVER_WORKERS", "-3"), names: []string{"DELIVER_WORKERS"}},
+		{name: "bad format", env: validEnv("WEBHOOK_FORMAT", "carrier-pigeon"), names: []string{"WEBHOOK_FORMAT"}},
+		{name: "key without client", env: validEnv("SMART_KEY_FILE", "/etc/key.pem"), names: []string{"SMART_CLIENT_ID"}},
+		{name: "nothing to hear changes", env: validEnv("WEBHOOK_FORMAT", "none", "POLL_INTERVAL", "0"), names: []string{"POLL_INTERVAL"}},
+		{name: "bad log level", env: validEnv("LOG_LEVEL", "loud"), names: []string{"LOG_LEVEL"}},
+		{name: "stray argument", args: []string{"serve"}, env: validEnv(), names: []string{`"serve"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := LoadConfig(tc.args, envMap(tc.env...), io.Discard)
+			if err == nil {
+				err = cfg.Validate()
+			}
+			require.Error(t, err)
+			for _, n := range tc.names {
+				assert.Contains(t, err.Error(), n)
+			}
+			for _, secret := range []string{testAPIKey, testWebhook, testToken} {
+				assert.NotContains(t, err.Error(), secret)
+			}
+		})
+	}
+}
+
+func without(env []string, key string) []string {
+	var out []string
+	for i := 0; i+1 < len(env); i += 2 {
+		if env[i] != key {
+			out = append(out, env[i], env[i+1])
+		}
+	}
+	return out
+}
+
+// -help lists every setting with its variable, and no secret from the
+// environment.
+func TestHelpHidesSecrets(t *testing.T) {
+	var out strings.Builder
+	_, err := LoadConfig([]string{"-help"}, envMap(validEnv()...), &out)
+	require.Error(t, err)
+	for _, s := range settings {
+		assert.Contains(t, out.String(), "-"+s.flag)
+		assert.Contains(t, out.String(), "env "+s.env)
+	}
+	for _, secret := range []string{testAPIKey, testWebhook, testToken} {
+		assert.NotContains(t, out.String(), secret)
+	}
+}
+
+// The built binary fails fast, exit code 2, naming what is wrong and never
+// printing a secret: a missing setting, an invalid one, and an invalid
+// secret found only when the webhook receiver is built.
+func TestBinaryRefusesBadConfiguration(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "missing-key.pem")
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{name: "missing", env: without(validEnv(), "FHIR_BASE_URL"), want: []string{"FHIR_BASE_URL (-fhir-base-url) is required"}},
+		{name: "invalid", env: validEnv("POLL_INTERVAL", "soon"), want: []string{"POLL_INTERVAL (-poll-interval)"}},
+		{name: "bad secret", env: validEnv("WEBHOOK_SECRETS", "whsec_not*base64*TOPSECRET"), want: []string{"WEBHOOK_SECRETS (-webhook-secrets)"}},
+		{name: "unreadable key", env: without(validEnv("SMART_CLIENT_ID", "hr", "SMART_KEY_FILE", keyFile), "FHIR_BEARER_TOKEN"), want: []string{"SMART_KEY_FILE (-smart-key-file)"}},
+		{name: "postgres not yet", env: validEnv("DATABASE_URL", "postgres://hr:TOPSECRET@127.0.0.1:1/hr"), want: []string{"DATABASE_URL (-database-url)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := []string{}
+			for i := 0; i+1 < len(tc.env); i += 2 {
+				env = append(env, tc.env[i]+"="+tc.env[i+1])
+			}
+			t0 := time.Now()
+			c := start(t, baseEnv(t, append(env, "LISTEN_ADDR=127.0.0.1:0")...))
+			code := c.wait(t, 20*time.Second)
+			out := c.output() + c.errors()
+			assert.NotEqual(t, 0, code)
+			assert.Equal(t, exitConfig, code, "exit code of a configuration error")
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+			assert.NotContains(t, out, "TOPSECRET")
+			assert.Less(t, time.Since(t0), 10*time.Second, "fails fast")
+		})
+	}
+	_ = os.Remove(keyFile)
+}
