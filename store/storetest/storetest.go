@@ -1,5 +1,3 @@
-// Package storetest is the contract every store must keep, as one suite:
-// the SQLite and PostgreSQL stores both run it, so they cannot drift apart.
 package storetest
 
 import (

@@ -1,0 +1,159 @@
+package connector_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+)
+
+func TestCompareVersions(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"1", "1", 0}, {"1", "2", -1}, {"10", "9", 1}, {"007", "7", 0}, {"12345678901234567890", "2", 1},
+		{"", "1", -1}, {"1", "", 1}, {"", "", 0}, {"b", "a", 1}, {"W/2", "W/10", 1},
+	} {
+		assert.Equal(t, tc.want, connector.CompareVersions(tc.a, tc.b), "%q vs %q", tc.a, tc.b)
+	}
+}
+
+func TestChangeValidate(t *testing.T) {
+	ref := connector.Ref{System: "php", Type: "DocumentReference", ID: "d1"}
+	for _, tc := range []struct {
+		name string
+		c    connector.Change
+		err  string
+	}{
+		{"upsert", connector.Change{Kind: connector.ChangeUpsert, Ref: ref, Version: "2"}, ""},
+		{"hint", connector.Change{Kind: connector.ChangeHint, Ref: ref}, ""},
+		{"delete", connector.Change{Kind: connector.ChangeDelete, Ref: ref}, ""},
+		{"no kind", connector.Change{Ref: ref}, "change has no kind"},
+		{"unknown kind", connector.Change{Kind: "merge", Ref: ref}, `unknown kind "merge"`},
+		{"empty ref", connector.Change{Kind: connector.ChangeUpsert}, "ref has no system"},
+		{"no type", connector.Change{Kind: connector.ChangeUpsert, Ref: connector.Ref{System: "php", ID: "1"}}, "has no type"},
+		{"no id", connector.Change{Kind: connector.ChangeUpsert, Ref: connector.Ref{System: "php", Type: "X"}}, "has no id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.c.Validate()
+			if tc.err == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, connector.ErrInvalid)
+			assert.ErrorContains(t, err, tc.err)
+			assert.True(t, connector.IsPermanent(err), "invalid input is never retried")
+		})
+	}
+}
+
+func TestEventValidate(t *testing.T) {
+	ok := connector.Change{Kind: connector.ChangeUpsert, Ref: connector.Ref{System: "php", Type: "DocumentReference", ID: "d1"}}
+	assert.NoError(t, connector.Event{ID: "e", Source: "php", Changes: []connector.Change{ok}}.Validate())
+	assert.ErrorContains(t, connector.Event{Source: "php"}.Validate(), "no id")
+	assert.ErrorContains(t, connector.Event{ID: "e"}.Validate(), "no source")
+	assert.ErrorContains(t, connector.Event{ID: "e", Source: "other", Changes: []connector.Change{ok}}.Validate(), "not the event's source")
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	_, err := connector.New(connector.Config{})
+	assert.ErrorContains(t, err, "no store")
+	_, err = connector.New(connector.Config{Store: nopStore{}})
+	assert.ErrorContains(t, err, "no source")
+	_, err = connector.New(connector.Config{Store: nopStore{}, Sources: map[string]connector.Source{"php": nil}})
+	assert.ErrorContains(t, err, "unnamed or nil")
+	_, err = connector.New(connector.Config{Store: nopStore{}, Sources: map[string]connector.Source{"php": nopSource{}},
+		CallTimeout: time.Minute, LeaseTTL: time.Second})
+	assert.ErrorContains(t, err, "must exceed call timeout")
+}
+
+func TestBackoff(t *testing.T) {
+	b := connector.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: 0.1}
+	for attempt, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 150 * time.Millisecond, 3: 225 * time.Millisecond, 20: time.Second} {
+		d := b.Delay(attempt, errors.New("boom"))
+		assert.InDelta(t, float64(want), float64(d), float64(want)*0.11, "attempt %d: %s", attempt, d)
+	}
+	d := b.Delay(1, fmt.Errorf("put: %w", connector.RetryAfter(5*time.Second, errors.New("429"))))
+	assert.Equal(t, 5*time.Second, d, "the server's delay wins over a shorter backoff")
+	d = b.Delay(20, connector.RetryAfter(time.Millisecond, errors.New("429")))
+	assert.GreaterOrEqual(t, d, 900*time.Millisecond, "a short server delay does not shorten the backoff")
+}
+
+func TestErrorClasses(t *testing.T) {
+	ra := fmt.Errorf("fetch: %w", connector.RetryAfter(2*time.Second, errors.New("slow down")))
+	d, ok := connector.RetryDelay(ra)
+	assert.True(t, ok)
+	assert.Equal(t, 2*time.Second, d)
+	assert.False(t, connector.IsPermanent(ra))
+	assert.True(t, connector.IsPermanent(fmt.Errorf("x: %w", connector.ErrPermanent)))
+	_, ok = connector.RetryDelay(errors.New("plain"))
+	assert.False(t, ok)
+}
+
+func TestHub(t *testing.T) {
+	var h connector.Hub
+	all, stopAll := h.Subscribe(0)
+	one, stopOne := h.Subscribe(7)
+	for i := range 100 {
+		h.Publish(connector.Progress{Run: "r", PatientID: int64(7 + i%2), Done: i})
+	}
+	var last connector.Progress
+	n := 0
+	for len(all) > 0 {
+		last = <-all
+		n++
+	}
+	assert.Equal(t, 64, n, "a slow subscriber keeps the newest snapshots")
+	assert.Equal(t, 99, last.Done, "and never loses the latest")
+	for len(one) > 0 {
+		p := <-one
+		require.Equal(t, int64(7), p.PatientID, "a patient's subscription sees only that patient")
+	}
+	stopOne()
+	stopOne()
+	_, open := <-one
+	assert.False(t, open, "ending a subscription closes its channel")
+	stopAll()
+	h.Publish(connector.Progress{PatientID: 7}) // no subscriber left: must not block
+}
+
+func TestProgressFinished(t *testing.T) {
+	assert.False(t, connector.Progress{Phase: connector.PhaseListing, Total: 0}.Finished(), "still listing")
+	assert.False(t, connector.Progress{Phase: connector.PhaseFetching, Total: 3, Done: 2}.Finished())
+	assert.True(t, connector.Progress{Phase: connector.PhaseFetching, Total: 3, Done: 2, Errors: 1}.Finished())
+}
+
+func TestFingerprint(t *testing.T) {
+	d := connector.Document{Ref: connector.Ref{System: "php", Type: "DocumentReference", ID: "1"}, Title: "A", Content: []byte("x")}
+	d.Seal()
+	assert.Equal(t, int64(1), d.Size)
+	assert.Equal(t, "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", d.ContentHash)
+	fp := d.Fingerprint()
+	d.Version = "9"
+	assert.Equal(t, fp, d.Fingerprint(), "the version alone is no change")
+	d.Title = "B"
+	assert.NotEqual(t, fp, d.Fingerprint(), "a new title is")
+}
+
+type nopStore struct{}
+
+func (nopStore) Update(context.Context, func(connector.Tx) error) error { return nil }
+
+type nopSource struct{}
+
+func (nopSource) ListDocuments(context.Context, connector.Ref, string) (connector.Page, error) {
+	return connector.Page{}, nil
+}
+func (nopSource) FetchDocument(context.Context, connector.Ref) (*connector.Document, error) {
+	return nil, connector.ErrNotFound
+}
+func (nopSource) FindPatient(context.Context, connector.PatientQuery) (*connector.Patient, error) {
+	return nil, connector.ErrNotFound
+}

@@ -1,0 +1,24 @@
+// Package store persists what the sync engine needs and runs its ops, on
+// one database: the local copies of patients and documents (the seed's
+// patients, healthcare_documents and synchronization_log tables, with users
+// for the API), ingested event ids, sink id mappings with their leases,
+// source cursors, sync-run progress and op keys.
+//
+// The ops run as River jobs in the same database, so an op is enqueued in
+// the transaction that decided it, and an op's effects commit with its
+// completion. A job carries a batch of up to 50 ops of one kind; each op
+// is recorded in op_keys when enqueued (a duplicate is skipped) and marked
+// done when its effects commit (a retried batch skips it). Pulls share one
+// queue, reconciles another, and each sink's deliveries have their own, so
+// a slow sink never holds up intake.
+//
+// Failed ops are retried with the engine's backoff, at least as late as a
+// server's Retry-After. A batch whose attempts run out, or that meets a
+// permanent error, is a dead letter: [Store.DeadLetters] lists them and
+// [Store.Replay] runs one again.
+//
+// [Store] is generic over the database's transaction type and shared by
+// the backends: store/sqlite (embedded, the default) and store/postgres
+// (several processes on one database). Its SQL is written once, in the
+// dialect both accept. store/storetest holds the contract both must keep.
+package store

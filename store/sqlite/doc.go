@@ -1,0 +1,12 @@
+// Package sqlite is the embedded store: a single SQLite file through the
+// pure-Go modernc.org/sqlite driver (no cgo), with River on its SQLite
+// driver running the ops.
+//
+// The database runs in WAL mode with synchronous=NORMAL, a busy timeout
+// and foreign keys on, through one connection, which SQLite's single
+// writer wants anyway; the connection keeps its statements prepared, since
+// parsing was half the cost of a job. A process crash loses nothing
+// committed; an operating-system crash may lose the last commits, which
+// the idempotent ops and the periodic reconcile repair. Migrations (River's
+// and the store's, embedded) are applied by [Open].
+package sqlite
