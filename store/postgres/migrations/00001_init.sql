@@ -111,7 +111,16 @@ CREATE TABLE sync_runs (
   updated_at timestamptz NOT NULL
 );
 
+-- Unique keys of enqueued ops: a duplicate op is skipped, and a retried
+-- batch skips the ops marked done.
+CREATE TABLE op_keys (
+  key text PRIMARY KEY,
+  done boolean NOT NULL,
+  created_at timestamptz NOT NULL
+);
+
 -- +goose Down
+DROP TABLE op_keys;
 DROP TABLE sync_runs;
 DROP TABLE source_cursors;
 DROP TABLE sink_mappings;
