@@ -83,4 +83,7 @@ type DocumentRequest struct {
 	What string
 	// Types narrows the request to some document types; empty means any.
 	Types []DocumentType
+	// From and To bound the dates of the documents asked for; a zero
+	// time leaves that end open.
+	From, To time.Time
 }

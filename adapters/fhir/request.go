@@ -20,7 +20,8 @@ var typeCodes = map[connector.DocumentType]provider.Coding{
 
 // RequestDocuments asks the provider for documents with a FHIR Task
 // (status requested, intent order) for the patient, naming the document
-// types as inputs and r.What as description and reason. The Task carries
+// types and the period the documents should cover (r.From, r.To) as inputs
+// and r.What as description and reason. The Task carries
 // r.Key as its identifier and is created conditionally
 // (If-None-Exist), so the same key creates one Task however often it is
 // sent. Follow it with TaskStatus.
@@ -54,6 +55,12 @@ func (s *Source) RequestDocuments(ctx context.Context, r connector.DocumentReque
 			ValueCodeableConcept: &cc,
 		})
 	}
+	if !r.From.IsZero() || !r.To.IsZero() {
+		task.Input = append(task.Input, provider.TaskParameter{
+			Type:        provider.CodeableConcept{Text: "document-period"},
+			ValuePeriod: &provider.Period{Start: fhirDate(r.From), End: fhirDate(r.To)},
+		})
+	}
 	body, err := json.Marshal(task)
 	if err != nil {
 		return connector.Ref{}, err
@@ -85,4 +92,12 @@ func (s *Source) TaskStatus(ctx context.Context, ref connector.Ref) (status, rea
 		reason = t.StatusReason.Display()
 	}
 	return strings.TrimSpace(t.Status), reason, nil
+}
+
+// fhirDate renders t as a FHIR date, or nothing for the zero time.
+func fhirDate(t time.Time) provider.Instant {
+	if t.IsZero() {
+		return ""
+	}
+	return provider.Instant(t.UTC().Format(time.DateOnly))
 }

@@ -275,7 +275,8 @@ func TestRequestDocuments(t *testing.T) {
 	seed(s)
 	src := newSource(t, s, 10)
 	req := connector.DocumentRequest{Patient: connector.Ref{System: "php", Type: "Patient", ID: "p1"}, Key: "req-1",
-		What: "Recent lab results for diet planning", Types: []connector.DocumentType{connector.DocumentLabResult}}
+		What: "Recent lab results for diet planning", Types: []connector.DocumentType{connector.DocumentLabResult},
+		From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	ref, err := src.RequestDocuments(t.Context(), req)
 	require.NoError(t, err)
 	assert.Equal(t, "Task", ref.Type)
@@ -293,6 +294,7 @@ func TestRequestDocuments(t *testing.T) {
 	assert.Equal(t, "order", task["intent"])
 	assert.Equal(t, "Patient/p1", task["for"].(map[string]any)["reference"])
 	assert.Contains(t, fmt.Sprint(task["input"]), "11502-2")
+	assert.Contains(t, fmt.Sprint(task["input"]), "valuePeriod:map[start:2025-01-01]", "the period asked for, open-ended")
 
 	_, err = src.RequestDocuments(t.Context(), connector.DocumentRequest{Patient: req.Patient})
 	assert.ErrorIs(t, err, connector.ErrInvalid)
