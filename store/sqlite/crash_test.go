@@ -66,6 +66,13 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		require.NoError(t, cmd.Start())
+		t.Cleanup(func() {
+			// Ends a child the test left running when it failed.
+			if cmd.ProcessState == nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+			}
+		})
 		return cmd
 	}
 	waitFor := func(n int, within time.Duration) {
@@ -85,7 +92,7 @@ func TestCrashRecovery(t *testing.T) {
 		cmd = child(false)
 	}
 	// The survivor finishes the work; the killed runs' jobs are rescued.
-	waitFor(total, 2*time.Minute)
+	waitFor(total, 4*time.Minute)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), "clean exit on SIGTERM")
 

@@ -277,7 +277,7 @@ func testExactlyOnce(t *testing.T, open Opener) {
 	rng.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
 	ingest(rest)
 
-	WaitIdle(t, h.store, 4*time.Minute, h.synced)
+	WaitIdle(t, h.store, 8*time.Minute, h.synced)
 	h.assertSynced(t)
 	dead, err := h.store.DeadLetters(ctx, 5)
 	require.NoError(t, err)
