@@ -82,7 +82,7 @@ func (s setting) name() string { return fmt.Sprintf("%s (-%s)", s.env, s.flag) }
 
 var settings = []setting{
 	{flag: "database-url", env: "DATABASE_URL", def: "./healthcare-records.db", secret: true,
-		usage: "database: a SQLite file path (or sqlite:PATH); postgres:// once the Postgres store lands",
+		usage: "database: postgres://user:password@host/db, or a SQLite file path (sqlite://PATH)",
 		set:   func(c *Config, v string) error { c.DatabaseURL = v; return nonEmpty(v) }},
 	{flag: "listen", env: "LISTEN_ADDR", def: "127.0.0.1:8080",
 		usage: "HTTP listen address (\":8080\" for every interface)",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"io"
 	"os"
 	"path/filepath"
@@ -123,24 +124,29 @@ func TestBinaryRefusesBadConfiguration(t *testing.T) {
 		name string
 		env  []string
 		want []string
+		code int
 	}{
 		{name: "missing", env: without(validEnv(), "FHIR_BASE_URL"), want: []string{"FHIR_BASE_URL (-fhir-base-url) is required"}},
 		{name: "invalid", env: validEnv("POLL_INTERVAL", "soon"), want: []string{"POLL_INTERVAL (-poll-interval)"}},
 		{name: "bad secret", env: validEnv("WEBHOOK_SECRETS", "whsec_not*base64*TOPSECRET"), want: []string{"WEBHOOK_SECRETS (-webhook-secrets)"}},
 		{name: "unreadable key", env: without(validEnv("SMART_CLIENT_ID", "hr", "SMART_KEY_FILE", keyFile), "FHIR_BEARER_TOKEN"), want: []string{"SMART_KEY_FILE (-smart-key-file)"}},
-		{name: "postgres not yet", env: validEnv("DATABASE_URL", "postgres://hr:TOPSECRET@127.0.0.1:1/hr"), want: []string{"DATABASE_URL (-database-url)"}},
+		{name: "unknown database", env: validEnv("DATABASE_URL", "mysql://hr:TOPSECRET@127.0.0.1:1/hr"), want: []string{"DATABASE_URL (-database-url)"}},
+		{name: "unreachable postgres", env: validEnv("DATABASE_URL", "postgres://hr:TOPSECRET@127.0.0.1:1/hr?connect_timeout=2"),
+			want: []string{"DATABASE_URL (-database-url)", "127.0.0.1:1"}, code: exitFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := []string{}
 			for i := 0; i+1 < len(tc.env); i += 2 {
 				env = append(env, tc.env[i]+"="+tc.env[i+1])
 			}
+			serverBinary(t) // built before the clock starts
 			t0 := time.Now()
 			c := start(t, baseEnv(t, append(env, "LISTEN_ADDR=127.0.0.1:0")...))
 			code := c.wait(t, 20*time.Second)
 			out := c.output() + c.errors()
 			assert.NotEqual(t, 0, code)
-			assert.Equal(t, exitConfig, code, "exit code of a configuration error")
+			want := cmp.Or(tc.code, exitConfig)
+			assert.Equal(t, want, code, "exit code")
 			for _, w := range tc.want {
 				assert.Contains(t, out, w)
 			}

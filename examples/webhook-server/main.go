@@ -17,6 +17,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/store"
+	"github.com/healthcare-records/healthcare-records/store/storeurl"
 )
 
 // Exit codes.
@@ -124,10 +125,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	log.Info("database open", "kind", db.kind, "database", describeDatabase(cfg.DatabaseURL))
 
 	engine, err := connector.New(connector.Config{
-		Store:   db,
-		Sources: map[string]connector.Source{cfg.Source: src},
-		Sinks:   map[string]connector.Sink{sinkName: sink},
-		Logger:  log.With("component", "engine"),
+		Store:    db,
+		Progress: storeurl.Progress(db.Store),
+		Sources:  map[string]connector.Source{cfg.Source: src},
+		Sinks:    map[string]connector.Sink{sinkName: sink},
+		Logger:   log.With("component", "engine"),
 	})
 	if err != nil {
 		return err

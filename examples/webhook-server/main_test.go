@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/healthcare-records/healthcare-records/internal/pgtest"
 )
 
 // The binary is built once per test run, without -race: it is the program
@@ -180,11 +182,23 @@ func getJSON(ctx context.Context, url string, v any) (int, error) {
 	return resp.StatusCode, nil
 }
 
+// PostgreSQL tests get a throwaway cluster, stopped when the tests end.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
 // The README's demo: the built server with -demo syncs the mock provider's
 // documents into the fake Carepatron, reports itself ready, serves the
 // webhook metrics, and exits 0 on SIGTERM.
 func TestDemoEndToEnd(t *testing.T) {
-	c := start(t, baseEnv(t), "-demo", "-listen", "127.0.0.1:0", "-demo-touch-every", "1s")
+	runDemo(t, baseEnv(t))
+}
+
+// The same on PostgreSQL: DATABASE_URL names a fresh database.
+func TestDemoOnPostgres(t *testing.T) {
+	runDemo(t, baseEnv(t, "DATABASE_URL="+pgtest.Database(t)))
+}
+
+func runDemo(t *testing.T, env []string) {
+	c := start(t, env, "-demo", "-listen", "127.0.0.1:0", "-demo-touch-every", "1s")
 	server := c.bannerValue(t, "server:", 30*time.Second)
 	state := c.bannerValue(t, "state:", 5*time.Second)
 	for _, u := range []string{server, state} {

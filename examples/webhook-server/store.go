@@ -4,29 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
+	"regexp"
 	"sync/atomic"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/store"
+	"github.com/healthcare-records/healthcare-records/store/postgres"
 	"github.com/healthcare-records/healthcare-records/store/sqlite"
+	"github.com/healthcare-records/healthcare-records/store/storeurl"
 )
 
-// jobStore is what the server needs of a store: the engine's persistence,
-// and the workers that run its ops. Both store/sqlite and store/postgres
-// provide it.
-type jobStore interface {
-	connector.Store
-	Start(ctx context.Context, e *connector.Engine) error
-	Stop(ctx context.Context) error
-	Close() error
-	Idle(ctx context.Context) (bool, error)
-}
-
-// database is an open store with what /readyz reports about it.
+// database is the open store with what /readyz reports about it.
 type database struct {
-	jobStore
+	storeurl.Store
 	// kind is "sqlite" or "postgres", for logs.
 	kind string
 	// workersStopped is closed once the store's workers stopped (nil
@@ -35,40 +25,34 @@ type database struct {
 	started        atomic.Bool
 }
 
-// openStore opens the database DATABASE_URL names and applies its
-// migrations. It accepts a SQLite file path, "sqlite:PATH" or "file:PATH".
-//
-// When the Postgres store lands, "postgres://" and "postgresql://" URLs
-// open it here; nothing else in the server changes.
+// openStore opens the store DATABASE_URL names (PostgreSQL for
+// postgres:// URLs, SQLite for a file path or sqlite://PATH) and applies
+// its migrations. Its errors never show the password.
 func openStore(ctx context.Context, databaseURL string, cfg store.Config) (*database, error) {
 	name := settingName("DATABASE_URL")
-	scheme := ""
-	if u, err := url.Parse(databaseURL); err == nil && len(u.Scheme) > 1 {
-		scheme = strings.ToLower(u.Scheme)
+	s, err := storeurl.Open(ctx, databaseURL, cfg)
+	switch {
+	case errors.Is(err, storeurl.ErrUnsupported):
+		return nil, configError{fmt.Errorf("%s: %w", name, err)}
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	switch scheme {
-	case "", "sqlite", "file":
-		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite://"), "sqlite:")
-		if path == "" {
-			return nil, configError{fmt.Errorf("%s: the sqlite URL names no file", name)}
-		}
-		s, err := sqlite.Open(ctx, path, cfg)
-		if err != nil {
-			// The path is not a secret; the error names the file.
-			return nil, fmt.Errorf("%s: open sqlite database: %w", name, err)
-		}
-		return &database{jobStore: s, kind: "sqlite", workersStopped: s.River().Stopped}, nil
-	case "postgres", "postgresql":
-		// The URL may hold a password: it is never quoted.
-		return nil, configError{fmt.Errorf("%s: PostgreSQL is not available in this build yet (store/postgres is being written); use a SQLite file path", name)}
+	d := &database{Store: s}
+	switch s := s.(type) {
+	case *sqlite.Store:
+		d.kind, d.workersStopped = "sqlite", s.River().Stopped
+	case *postgres.Store:
+		d.kind, d.workersStopped = "postgres", s.River().Stopped
 	default:
-		return nil, configError{fmt.Errorf("%s: unknown database scheme %q: use a SQLite file path", name, scheme)}
+		_ = s.Close()
+		return nil, fmt.Errorf("%s: store %T is not known to the server", name, s)
 	}
+	return d, nil
 }
 
 // Start runs the workers and records that they run.
 func (d *database) Start(ctx context.Context, e *connector.Engine) error {
-	if err := d.jobStore.Start(ctx, e); err != nil {
+	if err := d.Store.Start(ctx, e); err != nil {
 		return err
 	}
 	d.started.Store(true)
@@ -101,15 +85,13 @@ func (d *database) ping(ctx context.Context) error {
 	})
 }
 
-// describeDatabase names the database for logs and the banner without its
-// password.
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]+:`)
+
+// describeDatabase names the database for logs and the banner, with any
+// password masked.
 func describeDatabase(databaseURL string) string {
-	u, err := url.Parse(databaseURL)
-	if err != nil {
-		return "(unparsable DATABASE_URL)"
-	}
-	if u.User != nil {
-		return u.Redacted()
+	if urlScheme.MatchString(databaseURL) {
+		return postgres.Redact(databaseURL)
 	}
 	return databaseURL
 }
