@@ -153,7 +153,10 @@ func (e *Engine) Ops(ev Event) ([]Op, error) {
 		ops = append(ops, PullOp{Ref: c.Ref, Version: c.Version, Delete: c.Kind == ChangeDelete, Event: ev.ID, Action: action})
 	}
 	if ev.Reconcile {
-		ops = append(ops, ReconcileOp{Source: ev.Source, Action: action, Run: uuid.NewString()})
+		// Requests within one minute share a run, so a burst of gap
+		// reports reconciles the source once.
+		run := fmt.Sprintf("auto:%s:%d", ev.Source, e.cfg.Now().Unix()/60)
+		ops = append(ops, ReconcileOp{Source: ev.Source, Action: action, Run: run})
 	}
 	return ops, nil
 }

@@ -154,6 +154,19 @@ func testSync(t *testing.T, open Opener) {
 	WaitIdle(t, h.store, 30*time.Second, nil)
 	assert.Equal(t, calls, h.sink.Stats().Calls, "re-sync of unchanged documents called the sink")
 
+	// Gap reports within a minute reconcile the source once.
+	minute := time.Now().Unix() / 60
+	first, err := h.engine.Ingest(ctx, connector.Event{ID: "gap-1", Source: "php", Reconcile: true})
+	require.NoError(t, err)
+	second, err := h.engine.Ingest(ctx, connector.Event{ID: "gap-2", Source: "php", Reconcile: true})
+	require.NoError(t, err)
+	assert.Equal(t, 1, first.Enqueued)
+	if time.Now().Unix()/60 == minute {
+		assert.Zero(t, second.Enqueued, "reconcile requests within a minute merge")
+	}
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	assert.Equal(t, calls, h.sink.Stats().Calls, "reconciling unchanged documents called the sink")
+
 	// Changes flow through: an update, a delete.
 	docs := h.src.Documents()
 	upd, err := h.src.UpdateDocument(docs[0].Ref.ID, func(d *connector.Document) { d.Content = []byte("amended") })
