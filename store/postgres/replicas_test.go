@@ -254,6 +254,8 @@ func runChild() int {
 	if err := s.Start(ctx, e); err != nil {
 		return fail(err)
 	}
+	// Events arrive through the grouped path the service uses.
+	g := s.Ingester(e)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail(err)
@@ -264,7 +266,7 @@ func runChild() int {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		res, err := e.Ingest(r.Context(), ev)
+		res, err := g.Ingest(r.Context(), ev)
 		switch {
 		case errors.Is(err, connector.ErrInvalid):
 			http.Error(w, err.Error(), http.StatusBadRequest)
