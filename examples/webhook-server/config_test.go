@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -155,4 +156,14 @@ func TestBinaryRefusesBadConfiguration(t *testing.T) {
 		})
 	}
 	_ = os.Remove(keyFile)
+}
+
+// docs/configuration.md documents every setting, with its flag.
+func TestConfigurationDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "configuration.md"))
+	require.NoError(t, err)
+	for _, s := range settings {
+		assert.Contains(t, string(doc), fmt.Sprintf("| `%s`", s.env), "variable")
+		assert.Contains(t, string(doc), fmt.Sprintf("`-%s`", s.flag), "flag of %s", s.env)
+	}
 }

@@ -25,6 +25,10 @@
 //	start-up (SYNC_PATIENTS, demo patients) ─▶ enroll + engine.Sync ───────────────┘      │
 //	        pull workers: fhir.Source (provider, SMART) ─▶ local copy ─▶ deliver workers: carepatron.Sink
 //
+// The store is SQLite by default (one file, one machine) or PostgreSQL when
+// DATABASE_URL is a postgres:// URL, where several replicas share one
+// database and one job queue.
+//
 // A webhook is answered 202 only after its event and jobs committed; the
 // store's workers (PULL_WORKERS, DELIVER_WORKERS) pull from the provider
 // and deliver to Carepatron, each write idempotent. Every POLL_INTERVAL the
