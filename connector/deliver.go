@@ -40,6 +40,12 @@ type delivery struct {
 	patientW bool // the op is the patient's own delivery
 }
 
+// batchPatients indexes a batch's patients by ref and by local id.
+type batchPatients struct {
+	byRef map[Ref]*batchPatient
+	byID  map[int64]*batchPatient
+}
+
 // batchPatient is a patient that deliveries in one batch share.
 type batchPatient struct {
 	p StoredPatient
@@ -64,12 +70,13 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 	var (
 		items    []*delivery
 		failed   []failure
-		patients map[Ref]*batchPatient
+		patients batchPatients
 	)
 	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
-		items, failed, patients = items[:0], failed[:0], map[Ref]*batchPatient{}
+		items, failed = items[:0], failed[:0]
+		patients = batchPatients{byRef: map[Ref]*batchPatient{}, byID: map[int64]*batchPatient{}}
 		for _, op := range ops {
-			d, err := e.lease(ctx, tx, name, holder, op, patients)
+			d, err := e.lease(ctx, tx, name, holder, op, &patients)
 			switch {
 			case errors.Is(err, ErrBusy):
 				failed = append(failed, failure{op, err})
@@ -121,7 +128,7 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 				return err
 			}
 		}
-		for ref, p := range patients {
+		for ref, p := range patients.byRef {
 			switch {
 			case p.written:
 				if err := tx.SaveMapping(ctx, p.m); err != nil {
@@ -155,28 +162,23 @@ func failAll(ops []DeliverOp, err error) []failure {
 // lease loads what op delivers and leases its mapping, and the patient's
 // when the patient is not in the sink yet. A lease another job holds
 // yields ErrBusy.
-func (e *Engine) lease(ctx context.Context, tx Tx, sink, holder string, op DeliverOp, patients map[Ref]*batchPatient) (*delivery, error) {
+func (e *Engine) lease(ctx context.Context, tx Tx, sink, holder string, op DeliverOp, patients *batchPatients) (*delivery, error) {
 	d := &delivery{op: op, patientW: op.Ref.Type == PatientType}
 	patientRef := op.Ref
+	var patientID int64
 	if !d.patientW {
 		doc, err := tx.Document(ctx, op.Ref)
 		if err != nil {
 			return nil, err
 		}
 		d.doc = doc
+		patientRef, patientID = Ref{}, doc.PatientID
 		if doc.Deleted {
-			// A deletion needs no patient in the sink.
-			patientRef = Ref{}
-		} else {
-			p, err := tx.PatientByID(ctx, doc.PatientID)
-			if err != nil {
-				return nil, err
-			}
-			patientRef = p.Ref
+			patientID = 0 // a deletion needs no patient in the sink
 		}
 	}
-	if !patientRef.IsZero() {
-		bp, err := e.leasePatient(ctx, tx, sink, holder, patientRef, d.patientW, patients)
+	if !patientRef.IsZero() || patientID != 0 {
+		bp, err := e.leasePatient(ctx, tx, sink, holder, patientRef, patientID, d.patientW, patients)
 		if err != nil {
 			return nil, err
 		}
@@ -193,22 +195,31 @@ func (e *Engine) lease(ctx context.Context, tx Tx, sink, holder string, op Deliv
 	return d, nil
 }
 
-// leasePatient returns the batch's view of a patient, leasing its mapping
-// when it must be written: for its own delivery, or when it is not in the
-// sink yet.
-func (e *Engine) leasePatient(ctx context.Context, tx Tx, sink, holder string, ref Ref, own bool, patients map[Ref]*batchPatient) (*batchPatient, error) {
-	bp, ok := patients[ref]
-	if !ok {
-		p, err := tx.Patient(ctx, ref)
+// leasePatient returns the batch's view of a patient, named by ref or by
+// local id, leasing its mapping when it must be written: for its own
+// delivery, or when it is not in the sink yet.
+func (e *Engine) leasePatient(ctx context.Context, tx Tx, sink, holder string, ref Ref, id int64, own bool, patients *batchPatients) (*batchPatient, error) {
+	bp := patients.byRef[ref]
+	if bp == nil {
+		bp = patients.byID[id]
+	}
+	if bp == nil {
+		var p StoredPatient
+		var err error
+		if id != 0 {
+			p, err = tx.PatientByID(ctx, id)
+		} else {
+			p, err = tx.Patient(ctx, ref)
+		}
 		if err != nil {
 			return nil, err
 		}
-		m, err := tx.Mapping(ctx, sink, ref)
+		m, err := tx.Mapping(ctx, sink, p.Ref)
 		if err != nil {
 			return nil, err
 		}
 		bp = &batchPatient{p: p, m: m}
-		patients[ref] = bp
+		patients.byRef[p.Ref], patients.byID[p.ID] = bp, bp
 	}
 	if bp.leased || (!own && bp.m.SinkID != "") {
 		return bp, nil

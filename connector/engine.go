@@ -47,8 +47,8 @@ type Engine struct {
 	cfg Config
 	log *slog.Logger
 	hub ProgressBus
-	// knownPatients caches the refs of patients the store has, sparing
-	// each pull a transaction to look its patient up.
+	// knownPatients maps the refs of patients the store has committed to
+	// their local ids, sparing each pull a lookup of its patient.
 	knownPatients sync.Map
 }
 

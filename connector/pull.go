@@ -45,18 +45,32 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 	var progress []Progress
 	err := job.Complete(ctx, done, func(tx Tx) error {
 		progress = progress[:0]
+		type run struct {
+			patientID int64
+			done      int
+		}
+		runs := map[string]*run{}
+		var order []string
 		for _, p := range fetched {
 			patientID, err := e.keepDocument(ctx, tx, p.op, p.doc, p.patient)
 			if err != nil {
 				return fmt.Errorf("pull %s: %w", p.op.Ref, err)
 			}
-			if p.op.Run != "" {
-				prog, err := e.advance(ctx, tx, p.op.Run, patientID, RunDelta{Done: 1})
-				if err != nil {
-					return err
-				}
-				progress = append(progress, prog)
+			if p.op.Run == "" {
+				continue
 			}
+			if runs[p.op.Run] == nil {
+				runs[p.op.Run] = &run{patientID: patientID}
+				order = append(order, p.op.Run)
+			}
+			runs[p.op.Run].done++
+		}
+		for _, id := range order {
+			prog, err := e.advance(ctx, tx, id, runs[id].patientID, RunDelta{Done: runs[id].done})
+			if err != nil {
+				return err
+			}
+			progress = append(progress, prog)
 		}
 		return nil
 	})
@@ -143,12 +157,14 @@ func (e *Engine) unknownPatient(ctx context.Context, src Source, ref Ref) (*Pati
 		return nil, nil
 	}
 	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
-		_, err := tx.Patient(ctx, ref)
+		p, err := tx.Patient(ctx, ref)
+		if err == nil {
+			// Local patients are never deleted, so this stays true.
+			e.knownPatients.Store(ref, p.ID)
+		}
 		return err
 	})
 	if err == nil {
-		// Local patients are never deleted, so this stays true.
-		e.knownPatients.Store(ref, struct{}{})
 		return nil, nil
 	}
 	if !errors.Is(err, ErrNotFound) {
@@ -240,6 +256,9 @@ func changed(found bool, old *StoredDocument, doc *Document) bool {
 // localPatient returns the local id of the patient, saving the one fetched
 // from the Source when the store does not have it.
 func (e *Engine) localPatient(ctx context.Context, tx Tx, ref Ref, fetched *Patient) (int64, error) {
+	if id, ok := e.knownPatients.Load(ref); ok {
+		return id.(int64), nil
+	}
 	p, err := tx.Patient(ctx, ref)
 	if err == nil {
 		return p.ID, nil
