@@ -61,14 +61,14 @@ func start(ctx context.Context, from, to string) error {
 		// symbolic link.
 		root, err := os.OpenRoot(from)
 		if err != nil {
-			return err
+			return fmt.Errorf("-from: %w", err)
 		}
 		defer root.Close()
 		provider = root.FS()
 	}
 	if to == "" {
 		if to, err = os.MkdirTemp("", "custom-adapter-"); err != nil {
-			return err
+			return fmt.Errorf("-to: %w", err)
 		}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
