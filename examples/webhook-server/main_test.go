@@ -241,7 +241,7 @@ func runDemo(t *testing.T, env []string) {
 	// The mock provider changes something every second and tells the
 	// server by webhook: the receiver's counter shows it accepted.
 	var metrics string
-	for ctx.Err() == nil && !strings.Contains(metrics, `outcome="accepted"`) {
+	for ctx.Err() == nil && !(strings.Contains(metrics, `outcome="accepted"`) && strings.Contains(metrics, "healthcare_records_sync_runs_finished_total{")) {
 		time.Sleep(300 * time.Millisecond)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, server+"/metrics", nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -251,7 +251,7 @@ func runDemo(t *testing.T, env []string) {
 		}
 	}
 	assert.Contains(t, metrics, `webhook_requests_total{format="standard-webhooks",outcome="accepted",source="php"}`)
-	assert.Contains(t, metrics, "healthcare_records_sync_runs_finished_total")
+	assert.Contains(t, metrics, `healthcare_records_sync_runs_finished_total{result="ok"}`)
 
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
 	assert.Equal(t, 0, c.wait(t, 30*time.Second), "exit code after SIGTERM")
