@@ -43,6 +43,9 @@ type DocumentContent struct {
 type DocumentContext struct {
 	Encounter []Reference `json:"encounter,omitempty"`
 	Period    *Period     `json:"period,omitempty"`
+	// Related names resources the document belongs to, such as the
+	// DiagnosticReport a lab report document presents.
+	Related []Reference `json:"related,omitempty"`
 }
 
 // DocumentRelatesTo links a document to one it replaces or appends.

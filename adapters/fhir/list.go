@@ -86,7 +86,8 @@ func (s *Source) searchParams(patientID string, c cursor) url.Values {
 }
 
 // pageItems turns a page's matches into items, skipping repeats and
-// DiagnosticReports that duplicate a DocumentReference.
+// DiagnosticReports that duplicate a DocumentReference: by a shared
+// presentedForm URL, or named in its context.related.
 func (s *Source) pageItems(ctx context.Context, patientID, typ string, b *provider.Bundle, c *cursor) ([]connector.Item, error) {
 	rs, errs := b.Matches()
 	for _, err := range errs {
@@ -100,6 +101,16 @@ func (s *Source) pageItems(ctx context.Context, patientID, typ string, b *provid
 		var err error
 		if dups, err = s.presentedDuplicates(ctx, patientID, rs); err != nil {
 			return nil, err
+		}
+		related, err := s.relatedDuplicates(ctx, patientID, rs)
+		if err != nil {
+			return nil, err
+		}
+		for id, dup := range related {
+			if dups == nil {
+				dups = map[string]bool{}
+			}
+			dups[id] = dups[id] || dup
 		}
 	}
 	items := []connector.Item{}
@@ -198,6 +209,45 @@ func (s *Source) presentedDuplicates(ctx context.Context, patientID string, rs [
 		dups[id] = dup
 	}
 	return dups, nil
+}
+
+// relatedDuplicates returns the ids of the DiagnosticReports that one of the
+// patient's DocumentReferences names in context.related: the document is
+// the report's presentation, delivered in its place. It asks the server with
+// the "related" search parameter and checks the references itself.
+func (s *Source) relatedDuplicates(ctx context.Context, patientID string, rs []provider.Resource) (map[string]bool, error) {
+	reports := map[string]bool{}
+	var refs []string
+	for _, r := range rs {
+		if dr, ok := r.(*provider.DiagnosticReport); ok && dr.ID != "" {
+			reports[dr.ID] = false
+			refs = append(refs, escapeSearchValue(typeDiagnosticReport+"/"+dr.ID))
+		}
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	q := url.Values{"patient": {patientID}, "related": {strings.Join(refs, ",")}}
+	err := s.c.SearchAll(ctx, typeDocumentReference, q, func(b *provider.Bundle) error {
+		rs, _ := b.Matches()
+		for _, r := range rs {
+			d, ok := r.(*provider.DocumentReference)
+			if !ok || d.Context == nil {
+				continue
+			}
+			for _, rel := range d.Context.Related {
+				typ, id, ok := rel.TypeID()
+				if _, listed := reports[id]; ok && listed && typ == typeDiagnosticReport {
+					reports[id] = true
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("document references by related report: %w", err)
+	}
+	return reports, nil
 }
 
 // normalizeURL resolves a URL against the base so that relative and
