@@ -28,8 +28,9 @@ import (
 // retried one event per transaction, so that one event's failure never
 // fails the others. An Ingester is safe for concurrent use.
 type Ingester[TTx any] struct {
-	s *Store[TTx]
-	e *connector.Engine
+	s        *Store[TTx]
+	e        *connector.Engine
+	parallel int
 
 	mu       sync.Mutex
 	pending  []*ingestCall
@@ -48,10 +49,21 @@ const (
 	maxRowsPerInsert = 1000
 )
 
+// TxConcurrency is implemented by a Backend that runs fewer transactions
+// at once than the Ingester would commit (SQLite's one connection runs
+// one): groups beyond that would only wait, and be smaller.
+type TxConcurrency interface {
+	TxConcurrency() int
+}
+
 // Ingester returns an Ingester that validates events and turns them into
 // ops with e (connector.Engine.Ops).
 func (s *Store[TTx]) Ingester(e *connector.Engine) *Ingester[TTx] {
-	return &Ingester[TTx]{s: s, e: e}
+	g := &Ingester[TTx]{s: s, e: e, parallel: maxIngestFlushers}
+	if c, ok := s.backend.(TxConcurrency); ok {
+		g.parallel = max(1, min(g.parallel, c.TxConcurrency()))
+	}
+	return g
 }
 
 type ingestCall struct {
@@ -73,7 +85,7 @@ func (g *Ingester[TTx]) Ingest(ctx context.Context, ev connector.Event) (connect
 	c := &ingestCall{ctx: ctx, ev: ev, ops: ops, done: make(chan struct{})}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
-	if g.flushers < maxIngestFlushers {
+	if g.flushers < g.parallel {
 		g.flushers++
 		// The flusher ends when nothing is pending, and each of its
 		// transactions is bounded by ingestTimeout.
