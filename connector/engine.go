@@ -236,19 +236,26 @@ func (e *Engine) settle(ctx context.Context, job Job, failed []failure) error {
 	if len(transient)+len(permanent) == 0 {
 		return errors.Join(busy...)
 	}
-	if job.Final() || len(transient) == 0 {
+	if len(transient)+len(busy) == 0 || job.Final() {
 		for _, f := range failed {
 			if !errors.Is(f.err, ErrBusy) {
 				e.recordFailure(ctx, f.op, f.err)
 			}
 		}
 	}
-	if len(transient) > 0 {
-		// Retry the batch (busy ops included); its permanent failures meet
-		// the same end then.
-		return errors.Join(transient...)
+	if len(transient)+len(busy) == 0 {
+		return errors.Join(permanent...)
 	}
-	return errors.Join(permanent...)
+	// Retry the batch: the busy ops get their turn, and its permanent
+	// failures meet the same end on the last attempt. The error must not
+	// read as permanent (nor as busy) to the runner.
+	if len(busy) > 0 {
+		transient = append(transient, fmt.Errorf("%d ops waited for a lease", len(busy)))
+	}
+	for _, err := range permanent {
+		transient = append(transient, errors.New(err.Error()))
+	}
+	return errors.Join(transient...)
 }
 
 // recordFailure logs an op that failed for good, where the dietician sees

@@ -9,9 +9,9 @@ import (
 	"github.com/riverqueue/river/rivertype"
 )
 
-// DeadLetter is an op that failed for good: its attempts ran out, or it met
-// a permanent error. It stays until replayed or until River's cleaner
-// removes it (7 days by default).
+// DeadLetter is a batch of ops that failed for good: its attempts ran out,
+// or it met a permanent error. It stays until replayed or until River's
+// cleaner removes it (Config.DeadLetterRetention).
 type DeadLetter struct {
 	JobID int64
 	// Kind is the op kind ("hr_pull", "hr_deliver", "hr_reconcile").
@@ -51,9 +51,19 @@ func (s *Store[TTx]) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, 
 	return out, nil
 }
 
-// Replay makes a dead op available to run again, with fresh attempts.
+// Replay runs a dead batch again, its ops not yet done, with as many
+// attempts as a new job.
 func (s *Store[TTx]) Replay(ctx context.Context, jobID int64) error {
-	if _, err := s.river.JobRetry(ctx, jobID); err != nil {
+	err := s.backend.InTx(ctx, func(ttx TTx, q Querier) error {
+		row, err := s.river.JobRetryTx(ctx, ttx, jobID)
+		if err != nil {
+			return err
+		}
+		// River's retry allows one attempt more; grant a full set.
+		_, err = q.Exec(ctx, `UPDATE river_job SET max_attempts = $1 WHERE id = $2`, row.Attempt+s.cfg.MaxAttempts, jobID)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: replay job %d: %w", jobID, err)
 	}
 	return nil

@@ -137,8 +137,7 @@ func (w *worker[TTx, T]) Work(ctx context.Context, j *river.Job[batch[T]]) error
 	}
 	if j.Attempt >= j.MaxAttempts {
 		w.s.forget(ctx, j.Args.Ops)
-	}
-	if d, ok := connector.RetryDelay(err); ok {
+	} else if d, ok := connector.RetryDelay(err); ok {
 		w.s.retryAfter.Store(j.ID, d)
 	}
 	return err

@@ -32,10 +32,13 @@ type Config struct {
 	PullWorkers, DeliverWorkers int
 	// MaxAttempts before an op becomes a dead letter. Default 12.
 	MaxAttempts int
+	// DeadLetterRetention is how long dead letters stay listed before
+	// River's cleaner removes them. Default 7 days.
+	DeadLetterRetention time.Duration
 	// FetchPollInterval is how often idle workers look for jobs when the
 	// database cannot notify them. Default 50ms.
 	FetchPollInterval time.Duration
-	// JobTimeout bounds one attempt. Default 10 minutes.
+	// JobTimeout bounds one attempt of a batch. Default 5 minutes.
 	JobTimeout time.Duration
 	// RescueAfter is how long a job may stay running before it is taken
 	// for crashed and retried. Default JobTimeout + 1 minute.
@@ -56,11 +59,14 @@ func (c *Config) defaults() {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 12
 	}
+	if c.DeadLetterRetention <= 0 {
+		c.DeadLetterRetention = 7 * 24 * time.Hour
+	}
 	if c.FetchPollInterval <= 0 {
 		c.FetchPollInterval = 50 * time.Millisecond
 	}
 	if c.JobTimeout <= 0 {
-		c.JobTimeout = 10 * time.Minute
+		c.JobTimeout = 5 * time.Minute
 	}
 	if c.RescueAfter <= c.JobTimeout {
 		c.RescueAfter = c.JobTimeout + time.Minute
@@ -115,8 +121,12 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		MaxAttempts:          cfg.MaxAttempts,
-		Logger:               cfg.Logger.With("component", "river"),
-		RetryPolicy:          retryPolicy[TTx]{s},
+		// Cancelled jobs are the permanent failures: keep them as long as
+		// the exhausted (discarded) ones.
+		CancelledJobRetentionPeriod: cfg.DeadLetterRetention,
+		DiscardedJobRetentionPeriod: cfg.DeadLetterRetention,
+		Logger:                      cfg.Logger.With("component", "river"),
+		RetryPolicy:                 retryPolicy[TTx]{s},
 		Queues: map[string]river.QueueConfig{
 			QueuePull:      {MaxWorkers: cfg.PullWorkers},
 			QueueReconcile: {MaxWorkers: 2},
