@@ -78,6 +78,25 @@ func openSQLite(ctx context.Context, path string, cfg store.Config) (Store, erro
 	return s, nil
 }
 
+// Ingester is what ingests events: connector.Engine, or a store's grouped
+// Ingester (webhook.Ingester is the same method).
+type Ingester interface {
+	Ingest(ctx context.Context, ev connector.Event) (connector.IngestResult, error)
+}
+
+// NewIngester returns the store's Ingester for e, which commits the events
+// of concurrent callers together (see store.Ingester), or e itself for a
+// store of another kind.
+func NewIngester(s Store, e *connector.Engine) Ingester {
+	switch s := s.(type) {
+	case *postgres.Store:
+		return s.Ingester(e)
+	case *sqlite.Store:
+		return s.Ingester(e)
+	}
+	return e
+}
+
 // Progress returns the ProgressBus to configure the engine with: the
 // store's own when it reaches every process on the database (PostgreSQL),
 // otherwise an in-process connector.Hub.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/connector/connectortest"
 	"github.com/healthcare-records/healthcare-records/internal/pgtest"
 	"github.com/healthcare-records/healthcare-records/store/postgres"
 	"github.com/healthcare-records/healthcare-records/store/storetest"
@@ -32,6 +34,7 @@ func TestOpenSQLite(t *testing.T) {
 		s, err := storeurl.Open(context.Background(), u, storetest.FastConfig())
 		require.NoError(t, err, u)
 		assert.IsType(t, new(connector.Hub), storeurl.Progress(s), "SQLite progress stays in process")
+		ingestOne(t, s)
 		require.NoError(t, s.Close())
 	}
 	for _, name := range []string{"plain.db", "scheme.db", "file.db"} {
@@ -45,8 +48,28 @@ func TestOpenPostgres(t *testing.T) {
 		s, err := storeurl.Open(context.Background(), u, storetest.FastConfig())
 		require.NoError(t, err)
 		assert.IsType(t, new(postgres.ProgressBus), storeurl.Progress(s), "Postgres progress crosses processes")
+		ingestOne(t, s)
 		require.NoError(t, s.Close())
 	}
+}
+
+var seq atomic.Int64
+
+// ingestOne ingests one event through the store's grouped Ingester.
+func ingestOne(t *testing.T, s storeurl.Store) {
+	t.Helper()
+	src := connectortest.NewSource(connectortest.SourceConfig{Name: "php"})
+	e, err := connector.New(connector.Config{Store: s, Sources: map[string]connector.Source{"php": src}, Progress: storeurl.Progress(s)})
+	require.NoError(t, err)
+	g := storeurl.NewIngester(s, e)
+	assert.NotSame(t, e, g, "the store's grouped Ingester")
+	ev := connector.Event{ID: fmt.Sprint("e", seq.Add(1)), Source: "php", Changes: []connector.Change{{Kind: connector.ChangeUpsert, Ref: src.DocumentRef("d1"), Version: "1"}}}
+	res, err := g.Ingest(context.Background(), ev)
+	require.NoError(t, err)
+	assert.Equal(t, connector.IngestResult{Enqueued: 1}, res)
+	res, err = g.Ingest(context.Background(), ev)
+	require.NoError(t, err)
+	assert.True(t, res.Duplicate)
 }
 
 // TestBadConfig: a wrong or unreachable DATABASE_URL fails at once, says
