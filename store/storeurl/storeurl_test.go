@@ -63,7 +63,9 @@ func ingestOne(t *testing.T, s storeurl.Store) {
 	require.NoError(t, err)
 	g := storeurl.NewIngester(s, e)
 	assert.NotSame(t, e, g, "the store's grouped Ingester")
-	ev := connector.Event{ID: fmt.Sprint("e", seq.Add(1)), Source: "php", Changes: []connector.Change{{Kind: connector.ChangeUpsert, Ref: src.DocumentRef("d1"), Version: "1"}}}
+	n := seq.Add(1)
+	ev := connector.Event{ID: fmt.Sprint("e", n), Source: "php", Changes: []connector.Change{
+		{Kind: connector.ChangeUpsert, Ref: src.DocumentRef(fmt.Sprint("d", n)), Version: "1"}}}
 	res, err := g.Ingest(context.Background(), ev)
 	require.NoError(t, err)
 	assert.Equal(t, connector.IngestResult{Enqueued: 1}, res)
