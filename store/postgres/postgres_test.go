@@ -13,6 +13,10 @@ import (
 )
 
 func TestStore(t *testing.T) {
+	// Parallel with the replicas test: both mostly wait on jobs. (The
+	// reconnect test, which restarts the server, is not parallel, so it
+	// runs before them.)
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, cfg store.Config) storetest.Store {
 		s, err := postgres.Open(context.Background(), pgtest.Database(t), cfg)
 		require.NoError(t, err)

@@ -130,6 +130,11 @@ func TestJobWakeUp(t *testing.T) {
 	time.Sleep(time.Second) // let the worker's listener connect
 
 	for i, d := range src.Documents() {
+		// River notifies a queue at most once per fetch cooldown (20ms):
+		// a job inserted sooner after another is found by the next poll,
+		// which in service is 50ms away, not 10s. Space the events out so
+		// that each job is announced.
+		time.Sleep(100 * time.Millisecond)
 		begin := time.Now()
 		_, err := front.Ingest(ctx, connector.Event{ID: d.Ref.ID, Source: "php", Changes: []connector.Change{
 			{Kind: connector.ChangeUpsert, Ref: src.DocumentRef(d.Ref.ID), Version: d.Version}}})

@@ -92,6 +92,7 @@ func TestReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
+	t.Parallel()
 	const patients, each = 50, 100
 	ctx := context.Background()
 	db := pgtest.Database(t)
