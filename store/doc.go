@@ -17,6 +17,13 @@
 // permanent error, is a dead letter: [Store.DeadLetters] lists them and
 // [Store.Replay] runs one again.
 //
+// Webhook intake goes through an [Ingester] ([Store.Ingester]), which
+// commits the events of concurrent callers in one transaction with the
+// semantics of connector.Engine.Ingest: a database commits about as many
+// such groups a second as single-row transactions, so intake grows with
+// concurrency. [Store.SearchDocuments] filters the local documents by
+// patient, type, date and keywords (full-text search on both databases).
+//
 // [Store] is generic over the database's transaction type and shared by
 // the backends: store/sqlite (embedded, the default) and store/postgres
 // (several processes on one database). Its SQL is written once, in the
