@@ -106,7 +106,7 @@ func TestReplicas(t *testing.T) {
 	_, err = src.Fill(patients, each)
 	require.NoError(t, err)
 	sink := connectortest.NewSink(connectortest.SinkConfig{})
-	br := httptest.NewServer(bridge(src, sink))
+	br := httptest.NewServer(storetest.Bridge(src, sink))
 	defer br.Close()
 
 	var mu sync.Mutex
@@ -243,7 +243,7 @@ func runChild() int {
 		return fail(err)
 	}
 	defer s.Close()
-	r := remote{url: os.Getenv(envBridge)}
+	r := storetest.Remote{URL: os.Getenv(envBridge)}
 	e, err := connector.New(connector.Config{
 		Store: s, Sources: map[string]connector.Source{"php": r}, Sinks: map[string]connector.Sink{"cp": r},
 		Retry: storetest.FastRetry, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

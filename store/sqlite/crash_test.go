@@ -1,14 +1,10 @@
 package sqlite_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -53,7 +49,7 @@ func TestCrashRecovery(t *testing.T) {
 	require.NoError(t, err)
 	sink := connectortest.NewSink(connectortest.SinkConfig{WriteRate: 60, WriteBurst: 1,
 		Faults: connectortest.Faults{ErrorRate: 0.05, LostResponseRate: 0.05, Seed: 3}})
-	bridge := httptest.NewServer(bridgeHandler(src, sink))
+	bridge := httptest.NewServer(storetest.Bridge(src, sink))
 	defer bridge.Close()
 	db := filepath.Join(t.TempDir(), "crash.db")
 	total := len(src.Documents())
@@ -127,7 +123,7 @@ func runChild(db, bridge string, ingest bool) int {
 		return 1
 	}
 	defer s.Close()
-	r := remote{url: bridge}
+	r := storetest.Remote{URL: bridge}
 	e, err := connector.New(connector.Config{
 		Store: s, Sources: map[string]connector.Source{"php": r}, Sinks: map[string]connector.Sink{"cp": r},
 		Retry: storetest.FastRetry, Logger: log, CallTimeout: 2 * time.Second, LeaseTTL: 5 * time.Second,
@@ -152,9 +148,9 @@ func runChild(db, bridge string, ingest bool) int {
 	return 0
 }
 
-func ingestAll(ctx context.Context, e *connector.Engine, r remote) error {
-	var ids []string
-	if err := r.call(ctx, "patients", nil, &ids); err != nil {
+func ingestAll(ctx context.Context, e *connector.Engine, r storetest.Remote) error {
+	ids, err := r.PatientIDs(ctx)
+	if err != nil {
 		return err
 	}
 	for _, id := range ids {
@@ -168,150 +164,4 @@ func ingestAll(ctx context.Context, e *connector.Engine, r remote) error {
 		}
 	}
 	return nil
-}
-
-// bridgeHandler serves a Source and a Sink as JSON calls.
-func bridgeHandler(src *connectortest.Source, sink *connectortest.Sink) http.Handler {
-	mux := http.NewServeMux()
-	handle := func(name string, fn func(ctx context.Context, body []byte) (any, error)) {
-		mux.HandleFunc("POST /"+name, func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			out, err := fn(r.Context(), body)
-			resp := bridgeResponse{}
-			if err != nil {
-				resp.Error = err.Error()
-				switch d, ok := connector.RetryDelay(err); {
-				case ok:
-					resp.Class, resp.Delay = "retry", d
-				case errors.Is(err, connector.ErrNotFound):
-					resp.Class = "notfound"
-				case connector.IsPermanent(err):
-					resp.Class = "permanent"
-				case errors.Is(err, connector.ErrConflict):
-					resp.Class = "conflict"
-				}
-			} else {
-				resp.Result, _ = json.Marshal(out)
-			}
-			json.NewEncoder(w).Encode(resp)
-		})
-	}
-	handle("patients", func(context.Context, []byte) (any, error) {
-		var ids []string
-		for _, p := range src.Patients() {
-			ids = append(ids, p.Ref.ID)
-		}
-		return ids, nil
-	})
-	handle("list", func(ctx context.Context, b []byte) (any, error) {
-		var in struct {
-			Patient connector.Ref
-			Cursor  string
-		}
-		json.Unmarshal(b, &in)
-		return src.ListDocuments(ctx, in.Patient, in.Cursor)
-	})
-	handle("fetch", func(ctx context.Context, b []byte) (any, error) {
-		var ref connector.Ref
-		json.Unmarshal(b, &ref)
-		return src.FetchDocument(ctx, ref)
-	})
-	handle("find", func(ctx context.Context, b []byte) (any, error) {
-		var q connector.PatientQuery
-		json.Unmarshal(b, &q)
-		return src.FindPatient(ctx, q)
-	})
-	handle("upsert", func(ctx context.Context, b []byte) (any, error) {
-		var w connector.PatientWrite
-		json.Unmarshal(b, &w)
-		return sink.UpsertPatient(ctx, w)
-	})
-	handle("put", func(ctx context.Context, b []byte) (any, error) {
-		var w connector.DocumentWrite
-		json.Unmarshal(b, &w)
-		return sink.PutDocument(ctx, w)
-	})
-	handle("delete", func(ctx context.Context, b []byte) (any, error) {
-		var d connector.DocumentDelete
-		json.Unmarshal(b, &d)
-		return nil, sink.DeleteDocument(ctx, d)
-	})
-	return mux
-}
-
-type bridgeResponse struct {
-	Result json.RawMessage `json:"result,omitempty"`
-	Error  string          `json:"error,omitempty"`
-	Class  string          `json:"class,omitempty"`
-	Delay  time.Duration   `json:"delay,omitempty"`
-}
-
-// remote is the child's Source and Sink, calling the parent's bridge.
-type remote struct{ url string }
-
-func (r remote) call(ctx context.Context, name string, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url+"/"+name, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var br bridgeResponse
-	if err := json.NewDecoder(resp.Body).Decode(&br); err != nil {
-		return err
-	}
-	if br.Error != "" {
-		err := errors.New(br.Error)
-		switch br.Class {
-		case "retry":
-			return connector.RetryAfter(br.Delay, err)
-		case "notfound":
-			return fmt.Errorf("%w: %v", connector.ErrNotFound, err)
-		case "permanent":
-			return fmt.Errorf("%w: %v", connector.ErrPermanent, err)
-		case "conflict":
-			return fmt.Errorf("%w: %v", connector.ErrConflict, err)
-		}
-		return err
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(br.Result, out)
-}
-
-func (r remote) ListDocuments(ctx context.Context, p connector.Ref, cursor string) (page connector.Page, err error) {
-	err = r.call(ctx, "list", map[string]any{"Patient": p, "Cursor": cursor}, &page)
-	return page, err
-}
-
-func (r remote) FetchDocument(ctx context.Context, ref connector.Ref) (d *connector.Document, err error) {
-	err = r.call(ctx, "fetch", ref, &d)
-	return d, err
-}
-
-func (r remote) FindPatient(ctx context.Context, q connector.PatientQuery) (p *connector.Patient, err error) {
-	err = r.call(ctx, "find", q, &p)
-	return p, err
-}
-
-func (r remote) UpsertPatient(ctx context.Context, w connector.PatientWrite) (id string, err error) {
-	err = r.call(ctx, "upsert", w, &id)
-	return id, err
-}
-
-func (r remote) PutDocument(ctx context.Context, w connector.DocumentWrite) (id string, err error) {
-	err = r.call(ctx, "put", w, &id)
-	return id, err
-}
-
-func (r remote) DeleteDocument(ctx context.Context, d connector.DocumentDelete) error {
-	return r.call(ctx, "delete", d, nil)
 }

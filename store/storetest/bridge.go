@@ -1,4 +1,4 @@
-package postgres_test
+package storetest
 
 import (
 	"bytes"
@@ -14,11 +14,10 @@ import (
 	"github.com/healthcare-records/healthcare-records/connector/connectortest"
 )
 
-// The multi-process tests keep the Source and Sink in the parent, served
-// over loopback HTTP, so that what the sink received outlives every child
-// process. bridge serves them; remote is a child's Source and Sink.
-
-func bridge(src *connectortest.Source, sink *connectortest.Sink) http.Handler {
+// Bridge serves an in-memory Source and Sink as JSON calls over HTTP, for
+// tests that run the engine in child processes: the parent keeps what the
+// sink received across every child it kills. Remote is the child's side.
+func Bridge(src *connectortest.Source, sink *connectortest.Sink) http.Handler {
 	mux := http.NewServeMux()
 	handle := func(name string, fn func(ctx context.Context, body []byte) (any, error)) {
 		mux.HandleFunc("POST /"+name, func(w http.ResponseWriter, r *http.Request) {
@@ -49,6 +48,13 @@ func bridge(src *connectortest.Source, sink *connectortest.Sink) http.Handler {
 		}
 		return nil
 	}
+	handle("patients", func(context.Context, []byte) (any, error) {
+		var ids []string
+		for _, p := range src.Patients() {
+			ids = append(ids, p.Ref.ID)
+		}
+		return ids, nil
+	})
 	handle("list", func(ctx context.Context, b []byte) (any, error) {
 		var in listRequest
 		if err := decode(b, &in); err != nil {
@@ -106,14 +112,22 @@ type bridgeResponse struct {
 	Delay  time.Duration   `json:"delay,omitempty"`
 }
 
-type remote struct{ url string }
+// Remote is a connector.Source and connector.Sink that call a Bridge at
+// URL, keeping the error classes.
+type Remote struct{ URL string }
 
-func (r remote) call(ctx context.Context, name string, in, out any) error {
+// PatientIDs returns the ids of the bridged Source's patients.
+func (r Remote) PatientIDs(ctx context.Context) (ids []string, err error) {
+	err = r.call(ctx, "patients", nil, &ids)
+	return ids, err
+}
+
+func (r Remote) call(ctx context.Context, name string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url+"/"+name, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL+"/"+name, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -146,31 +160,31 @@ func (r remote) call(ctx context.Context, name string, in, out any) error {
 	return json.Unmarshal(br.Result, out)
 }
 
-func (r remote) ListDocuments(ctx context.Context, p connector.Ref, cursor string) (page connector.Page, err error) {
+func (r Remote) ListDocuments(ctx context.Context, p connector.Ref, cursor string) (page connector.Page, err error) {
 	err = r.call(ctx, "list", listRequest{Patient: p, Cursor: cursor}, &page)
 	return page, err
 }
 
-func (r remote) FetchDocument(ctx context.Context, ref connector.Ref) (d *connector.Document, err error) {
+func (r Remote) FetchDocument(ctx context.Context, ref connector.Ref) (d *connector.Document, err error) {
 	err = r.call(ctx, "fetch", ref, &d)
 	return d, err
 }
 
-func (r remote) FindPatient(ctx context.Context, q connector.PatientQuery) (p *connector.Patient, err error) {
+func (r Remote) FindPatient(ctx context.Context, q connector.PatientQuery) (p *connector.Patient, err error) {
 	err = r.call(ctx, "find", q, &p)
 	return p, err
 }
 
-func (r remote) UpsertPatient(ctx context.Context, w connector.PatientWrite) (id string, err error) {
+func (r Remote) UpsertPatient(ctx context.Context, w connector.PatientWrite) (id string, err error) {
 	err = r.call(ctx, "upsert", w, &id)
 	return id, err
 }
 
-func (r remote) PutDocument(ctx context.Context, w connector.DocumentWrite) (id string, err error) {
+func (r Remote) PutDocument(ctx context.Context, w connector.DocumentWrite) (id string, err error) {
 	err = r.call(ctx, "put", w, &id)
 	return id, err
 }
 
-func (r remote) DeleteDocument(ctx context.Context, d connector.DocumentDelete) error {
+func (r Remote) DeleteDocument(ctx context.Context, d connector.DocumentDelete) error {
 	return r.call(ctx, "delete", d, nil)
 }
