@@ -50,6 +50,10 @@ type Config struct {
 	PullWorkers    int
 	DeliverWorkers int
 	SyncPatients   []string
+	// JobTimeout bounds one attempt of a job; RescueAfter is how long a
+	// job may stay running (its process killed) before another takes it.
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
 
 	Demo           bool
 	DemoPatients   int
@@ -206,6 +210,12 @@ var settings = []setting{
 	{flag: "deliver-workers", env: "DELIVER_WORKERS", def: "4",
 		usage: "concurrent deliveries to Carepatron",
 		set:   intSetter(func(c *Config) *int { return &c.DeliverWorkers })},
+	{flag: "job-timeout", env: "JOB_TIMEOUT", def: "5m",
+		usage: "how long one attempt of a job (a batch of pulls or deliveries) may run before it is cancelled and retried",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.JobTimeout }, false)},
+	{flag: "job-rescue-after", env: "JOB_RESCUE_AFTER", def: "0s",
+		usage: "how long a job may stay running before it is taken for crashed and run again (0: JOB_TIMEOUT + 1m); must exceed JOB_TIMEOUT",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.RescueAfter }, true)},
 	{flag: "sync-patients", env: "SYNC_PATIENTS",
 		usage: "comma-separated provider patient ids to enroll and sync at start",
 		set: func(c *Config, v string) error {
@@ -329,6 +339,10 @@ func (c *Config) Validate() error {
 	}
 	if c.CarepatronKey == "" {
 		missing("CAREPATRON_API_KEY")
+	}
+	if c.RescueAfter != 0 && c.RescueAfter <= c.JobTimeout {
+		errs = append(errs, fmt.Errorf("%s (%s) must exceed %s (%s): a job still running would be run twice",
+			settingName("JOB_RESCUE_AFTER"), c.RescueAfter, settingName("JOB_TIMEOUT"), c.JobTimeout))
 	}
 	if c.WebhookFormat == formatNone && c.PollInterval == 0 {
 		errs = append(errs, fmt.Errorf("%s=none and %s=0 would never hear of a change: enable one",

@@ -72,6 +72,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "bad format", env: validEnv("WEBHOOK_FORMAT", "carrier-pigeon"), names: []string{"WEBHOOK_FORMAT"}},
 		{name: "key without client", env: validEnv("SMART_KEY_FILE", "/etc/key.pem"), names: []string{"SMART_CLIENT_ID"}},
 		{name: "nothing to hear changes", env: validEnv("WEBHOOK_FORMAT", "none", "POLL_INTERVAL", "0"), names: []string{"POLL_INTERVAL"}},
+		{name: "rescue before timeout", env: validEnv("JOB_TIMEOUT", "10s", "JOB_RESCUE_AFTER", "5s"), names: []string{"JOB_RESCUE_AFTER (-job-rescue-after)", "JOB_TIMEOUT (-job-timeout)"}},
 		{name: "bad log level", env: validEnv("LOG_LEVEL", "loud"), names: []string{"LOG_LEVEL"}},
 		{name: "stray argument", args: []string{"serve"}, env: validEnv(), names: []string{`"serve"`}},
 	} {

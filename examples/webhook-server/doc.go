@@ -20,7 +20,7 @@
 //
 // # What runs
 //
-//	provider ──webhook──▶ /webhooks/{source} ─▶ webhook.Receiver ─▶ engine.Ingest ─┐
+//	provider ──webhook──▶ /webhooks/{source} ─▶ webhook.Receiver ─▶ store Ingester ─┐
 //	ticker (POLL_INTERVAL) ─▶ engine.Sync(source, every patient, poll) ────────────┼▶ store (SQLite + River jobs)
 //	start-up (SYNC_PATIENTS, demo patients) ─▶ enroll + engine.Sync ───────────────┘      │
 //	        pull workers: fhir.Source (provider, SMART) ─▶ local copy ─▶ deliver workers: carepatron.Sink
@@ -29,7 +29,9 @@
 // DATABASE_URL is a postgres:// URL, where several replicas share one
 // database and one job queue.
 //
-// A webhook is answered 202 only after its event and jobs committed; the
+// A webhook is answered 202 only after its event and jobs committed, by the
+// store's grouped Ingester (storeurl.NewIngester), which commits the
+// events of concurrent requests in one transaction; the
 // store's workers (PULL_WORKERS, DELIVER_WORKERS) pull from the provider
 // and deliver to Carepatron, each write idempotent. Every POLL_INTERVAL the
 // server enqueues a reconcile of every known patient, which lists what

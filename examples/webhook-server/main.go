@@ -112,6 +112,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	db, err := openStore(ctx, cfg.DatabaseURL, store.Config{
 		PullWorkers: cfg.PullWorkers, DeliverWorkers: cfg.DeliverWorkers,
+		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
 		Logger: quieter(log, storeLevel),
 	})
 	if err != nil {
@@ -135,7 +136,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 	reg, metrics := newMetrics()
-	receivers, err := newReceivers(cfg, engine, reg, log)
+	// Webhooks ingest through the store's grouped Ingester: concurrent
+	// requests share one commit, so intake grows with the senders'
+	// concurrency instead of being capped by commits per second.
+	receivers, err := newReceivers(cfg, storeurl.NewIngester(db.Store, engine), reg, log)
 	if err != nil {
 		return configError{err}
 	}
