@@ -17,7 +17,6 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/store"
@@ -121,13 +120,6 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, driver *riverpgxv5.Driver)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock)
 
-	rm, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		return fmt.Errorf("postgres: river migrator: %w", err)
-	}
-	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("postgres: migrate river tables: %w", err)
-	}
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
@@ -135,12 +127,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, driver *riverpgxv5.Driver)
 	// goose speaks database/sql; the stdlib adapter lends it the pool.
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
-	if err != nil {
-		return fmt.Errorf("postgres: migrator: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
+	if err := store.Migrate(ctx, driver, db, goose.DialectPostgres, sub); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"modernc.org/sqlite"
 
 	"github.com/healthcare-records/healthcare-records/store"
@@ -61,23 +60,12 @@ func dsn(path string) string {
 }
 
 func migrate(ctx context.Context, db *sql.DB, driver *riversqlite.Driver) error {
-	rm, err := rivermigrate.New(driver, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: river migrator: %w", err)
-	}
-	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("sqlite: migrate river tables: %w", err)
-	}
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
-	if err != nil {
-		return fmt.Errorf("sqlite: migrator: %w", err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
+	if err := store.Migrate(ctx, driver, db, goose.DialectSQLite3, sub); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	return nil
 }
