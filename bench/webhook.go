@@ -228,6 +228,37 @@ func Send(ctx context.Context, c *http.Client, url string, reqs []Request, concu
 	return Sent{Result: res, Accepted: int(accepted.Load()), Duplicate: int(duplicate.Load())}, nil
 }
 
+// Ingest hands the events of reqs, decoded as the receiver decodes them
+// (before the run), to ing from concurrency callers.
+func Ingest(ctx context.Context, ing storeurl.Ingester, reqs []Request, concurrency int) (Sent, error) {
+	events := make([]connector.Event, len(reqs))
+	for i, r := range reqs {
+		ev, _, err := webhook.ParseChangeEvent(r.Body)
+		if err != nil {
+			return Sent{}, err
+		}
+		events[i] = connector.Event{ID: r.ID, Source: Source, Action: connector.ActionWebhook,
+			Changes: []connector.Change{ev.Change(Source)}}
+	}
+	var accepted, duplicate atomic.Int64
+	res, err := loadtest.Run(len(events), concurrency, func(i int) error {
+		res, err := ing.Ingest(ctx, events[i])
+		switch {
+		case err != nil:
+			return err
+		case res.Duplicate:
+			duplicate.Add(1)
+		default:
+			accepted.Add(1)
+		}
+		return nil
+	})
+	if err != nil {
+		return Sent{}, err
+	}
+	return Sent{Result: res, Accepted: int(accepted.Load()), Duplicate: int(duplicate.Load())}, nil
+}
+
 // Counts is what a run left in the store's tables.
 type Counts struct {
 	// Events counts the run's rows of ingested_events, OpKeys its pull ops
@@ -423,16 +454,21 @@ func (c *WebhookConfig) defaults() {
 
 // WebhookReport is what one webhook ingest run measured.
 type WebhookReport struct {
-	Backend     string
-	Config      WebhookConfig
-	Unique      int // events among the requests; the rest are resends
-	CeilBefore  loadtest.Result
-	CeilAfter   loadtest.Result
-	BareBefore  loadtest.Result
-	BareAfter   loadtest.Result
-	Receiver    Sent
-	Counts      Counts
-	LoadAverage string // /proc/loadavg when the run ended, if readable
+	Backend    string
+	Config     WebhookConfig
+	Unique     int // events among the requests; the rest are resends
+	CeilBefore loadtest.Result
+	CeilAfter  loadtest.Result
+	BareBefore loadtest.Result
+	BareAfter  loadtest.Result
+	Receiver   Sent
+	Counts     Counts
+	// Direct is the store's grouped Ingester called by as many callers
+	// with the same events (another run's ids), without HTTP: what the
+	// receiver adds to the store's own cost. DirectCounts is what it left.
+	Direct       Sent
+	DirectCounts Counts
+	LoadAverage  string // /proc/loadavg when the run ended, if readable
 }
 
 // DBCeiling is the mean of the database ceiling's rates.
@@ -459,6 +495,11 @@ func (r *WebhookReport) Check() error {
 	if r.Counts.Jobs == 0 && r.Unique > 0 {
 		errs = append(errs, errors.New("no River job"))
 	}
+	want("direct: new events", r.Direct.Accepted, r.Unique)
+	want("direct: duplicates", r.Direct.Duplicate, resent)
+	want("direct: ingested_events rows", r.DirectCounts.Events, r.Unique)
+	want("direct: op_keys rows", r.DirectCounts.OpKeys, r.Unique)
+	want("direct: pull ops in River jobs", r.DirectCounts.JobOps, r.Unique)
 	return errors.Join(errs...)
 }
 
@@ -470,18 +511,23 @@ func (r *WebhookReport) String() string {
 	fmt.Fprintf(&b, "  database ceiling (1 INSERT per tx), before  %s\n", r.CeilBefore)
 	fmt.Fprintf(&b, "  bare http.Handler (read body, 202), before  %s\n", r.BareBefore)
 	fmt.Fprintf(&b, "  webhook.Receiver + Store.Ingester           %s\n", r.Receiver.Result)
+	fmt.Fprintf(&b, "  Store.Ingester called directly (no HTTP)    %s\n", r.Direct.Result)
 	fmt.Fprintf(&b, "  bare http.Handler (read body, 202), after   %s\n", r.BareAfter)
 	fmt.Fprintf(&b, "  database ceiling (1 INSERT per tx), after   %s\n", r.CeilAfter)
 	fmt.Fprintf(&b, "  receiver %.0f events/s (requests/s), p50 %.2f ms, p99 %.2f ms\n",
 		r.Receiver.Rate(), ms(r.Receiver.P50), ms(r.Receiver.P99))
 	fmt.Fprintf(&b, "  = %.2f x bare handler (%.0f/s), %.2f x database ceiling (%.0f/s)\n",
 		r.Receiver.Rate()/r.BareCeiling(), r.BareCeiling(), r.Receiver.Rate()/r.DBCeiling(), r.DBCeiling())
+	resent := r.Config.Requests - r.Unique
 	check := "OK"
 	if err := r.Check(); err != nil {
 		check = "MISMATCH: " + strings.ReplaceAll(err.Error(), "\n", "; ")
 	}
-	fmt.Fprintf(&b, "  counts: 202 %d, 200 %d; ingested_events %d, op_keys %d, River jobs %d carrying %d pull ops; want %d each: %s\n",
-		r.Receiver.Accepted, r.Receiver.Duplicate, r.Counts.Events, r.Counts.OpKeys, r.Counts.Jobs, r.Counts.JobOps, r.Unique, check)
+	fmt.Fprintf(&b, "  (direct Store.Ingester: %.2f x database ceiling)\n", r.Direct.Rate()/r.DBCeiling())
+	fmt.Fprintf(&b, "  counts: 202 %d, 200 %d; ingested_events %d, op_keys %d, River jobs %d carrying %d pull ops; want %d, %d resent: %s\n",
+		r.Receiver.Accepted, r.Receiver.Duplicate, r.Counts.Events, r.Counts.OpKeys, r.Counts.Jobs, r.Counts.JobOps, r.Unique, resent, check)
+	fmt.Fprintf(&b, "  direct counts: new %d, duplicate %d; ingested_events %d, op_keys %d, River jobs %d carrying %d pull ops\n",
+		r.Direct.Accepted, r.Direct.Duplicate, r.DirectCounts.Events, r.DirectCounts.OpKeys, r.DirectCounts.Jobs, r.DirectCounts.JobOps)
 	if r.LoadAverage != "" {
 		fmt.Fprintf(&b, "  load average at the end: %s\n", r.LoadAverage)
 	}
@@ -560,6 +606,13 @@ func RunWebhook(ctx context.Context, b *Backend, cfg WebhookConfig) (*WebhookRep
 	if rep.Receiver, err = Send(ctx, client, rcvSrv.URL, reqs, cfg.Concurrency); err != nil {
 		return nil, step("receiver", err)
 	}
+	direct, err := Requests("d", cfg.Requests, cfg.DupEvery, now)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Direct, err = Ingest(ctx, storeurl.NewIngester(b.Store, e), direct, cfg.Concurrency); err != nil {
+		return nil, step("direct ingest", err)
+	}
 	if s, err = Send(ctx, client, bareSrv.URL, reqs, cfg.Concurrency); err != nil {
 		return nil, step("bare handler", err)
 	}
@@ -568,6 +621,9 @@ func RunWebhook(ctx context.Context, b *Backend, cfg WebhookConfig) (*WebhookRep
 		return nil, step("database ceiling", err)
 	}
 	if rep.Counts, err = b.Count(ctx, "r", rep.Unique); err != nil {
+		return nil, step("counts", err)
+	}
+	if rep.DirectCounts, err = b.Count(ctx, "d", rep.Unique); err != nil {
 		return nil, step("counts", err)
 	}
 	rep.LoadAverage = loadAverage()
