@@ -38,6 +38,10 @@ type delivery struct {
 	entry    LogEntry
 	leased   bool
 	patientW bool // the op is the patient's own delivery
+	// patientSinkID is the sink's id of a deleted document's patient,
+	// read without a lease: a deletion writes no patient, but the sink
+	// finds the document under it.
+	patientSinkID string
 }
 
 // batchPatients indexes a batch's patients by ref and by local id.
@@ -174,7 +178,18 @@ func (e *Engine) lease(ctx context.Context, tx Tx, sink, holder string, op Deliv
 		d.doc = doc
 		patientRef, patientID = Ref{}, doc.PatientID
 		if doc.Deleted {
-			patientID = 0 // a deletion needs no patient in the sink
+			if doc.PatientID != 0 {
+				p, err := tx.PatientByID(ctx, doc.PatientID)
+				if err != nil {
+					return nil, err
+				}
+				pm, err := tx.Mapping(ctx, sink, p.Ref)
+				if err != nil {
+					return nil, err
+				}
+				d.patientSinkID = pm.SinkID
+			}
+			patientID = 0 // a deletion writes no patient to the sink
 		}
 	}
 	if !patientRef.IsZero() || patientID != 0 {
@@ -248,7 +263,7 @@ func (e *Engine) write(ctx context.Context, sink Sink, d *delivery) error {
 	d.next = m
 	d.next.Version, d.next.Fingerprint, d.next.Deleted = doc.Version, doc.Fingerprint, doc.Deleted
 	d.entry = LogEntry{Action: ActionDelivery, Timestamp: e.cfg.Now(), PatientID: doc.PatientID, DocumentID: doc.ID}
-	var patientSinkID string
+	patientSinkID := d.patientSinkID
 	if d.patient != nil {
 		patientSinkID = d.patient.m.SinkID
 	}
