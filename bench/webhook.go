@@ -202,7 +202,9 @@ func Send(ctx context.Context, c *http.Client, url string, reqs []Request, concu
 		if err != nil {
 			return err
 		}
-		req.Header = r.Header.Clone()
+		// Each request is sent by one goroutine at a time, and the client
+		// does not change the headers of a request it sends.
+		req.Header = r.Header
 		resp, err := c.Do(req)
 		if err != nil {
 			return err
