@@ -1,0 +1,141 @@
+package e2e_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Kill -9 at random moments, with faults everywhere: while the server on
+// PostgreSQL syncs 2,000 documents (200 patients × 10) and the mock keeps
+// changing them, both the mock and the fake Carepatron answer 10% of
+// requests 5xx and 5% 429, the mock duplicates 10% of its webhooks,
+// reorders 10% and drops 5%; the server is killed with SIGKILL five times
+// and started again each time. It converges: every document the mock
+// holds is in the fake once, at its current version; no create was made
+// twice for one idempotency key; no job is left unfinished or dead.
+//
+// The reconcile interval is short, so that lost webhooks are repaired
+// soon, and so are JOB_TIMEOUT and JOB_RESCUE_AFTER, so that the jobs a
+// killed process held are run again within a minute.
+func TestCrashAndRestart(t *testing.T) {
+	skipShort(t)
+	ctx := context.Background()
+	db := postgresURL(t)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+
+	m := startMock(t, 200, 10, int64(seed%1000))
+	f := startFake(t, "-error-rate", "0.1", "-throttle-rate", "0.05", "-retry-after", "1s", "-seed", "7")
+	patients, err := m.patientIDs(ctx)
+	require.NoError(t, err)
+	secret := newSecret()
+	s := newServer(t, m, f, db, secret, patients,
+		"POLL_INTERVAL=5s", "POLL_OVERLAP=30s", "CAREPATRON_RATE=0", "PULL_WORKERS=4", "DELIVER_WORKERS=8",
+		"JOB_TIMEOUT=10s", "JOB_RESCUE_AFTER=12s", "SHUTDOWN_TIMEOUT=5s")
+	sub, err := m.subscribe(ctx, s.hookURL(), secret)
+	require.NoError(t, err)
+	require.NoError(t, m.setFaults(ctx, map[string]any{
+		"error_rate": 0.1, "rate_limit_rate": 0.05, "retry_after": "1s",
+		"duplicate_rate": 0.1, "reorder_rate": 0.1, "drop_rate": 0.05,
+	}))
+
+	start := time.Now()
+	s.start(t)
+
+	// The mock changes documents while the server is killed and started.
+	changes, stopChanges := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	made := 0
+	wg.Go(func() {
+		for made < 400 && changes.Err() == nil {
+			if _, err := m.touch(changes, 2); err == nil {
+				made += 2
+			}
+			select {
+			case <-changes.Done():
+			case <-time.After(150 * time.Millisecond):
+			}
+		}
+	})
+	for kill := 1; kill <= 5; kill++ {
+		time.Sleep(500*time.Millisecond + time.Duration(rng.Int64N(int64(4*time.Second))))
+		s.p.kill()
+		t.Logf("kill %d: SIGKILL at %s", kill, time.Since(start).Round(time.Millisecond))
+		s.start(t)
+	}
+	stopChanges()
+	wg.Wait()
+	t.Logf("%d changes made at the mock; last restart at %s", made, time.Since(start).Round(time.Millisecond))
+
+	var ds dataSet
+	var staleDeletes int
+	err = eventually(ctx, 3*time.Minute, time.Second, func(ctx context.Context) error {
+		var err error
+		if ds, err = m.dataSet(ctx); err != nil {
+			return err
+		}
+		ex, err := f.export(ctx)
+		if err != nil {
+			return err
+		}
+		staleDeletes, err = mirror(ds, ex, true)
+		return err
+	})
+	require.NoError(t, err)
+	t.Logf("converged %s after start: %d live documents, %d deleted (%d of those still held: their deletion was told only by a lost webhook)",
+		time.Since(start).Round(time.Millisecond), len(ds.live), len(ds.deleted), staleDeletes)
+
+	st, err := f.stats(ctx)
+	require.NoError(t, err)
+	for key, n := range st.Stats.Creates {
+		assert.Equal(t, 1, n, "creates with Idempotency-Key %s", key)
+	}
+	var hooks map[string]any
+	_ = call(ctx, "GET", m.admin+"/subscriptions/"+sub, nil, &hooks)
+	t.Logf("fake Carepatron: %d requests, %d injected faults, %d throttled, %d replays; mock webhooks: %v",
+		st.Stats.Requests, st.Stats.Injected, st.Stats.Throttled, st.Stats.Replays, hooks)
+
+	// No stuck jobs: a last server, with no periodic reconcile to add
+	// more, finishes every job left, and none became a dead letter.
+	s.p.stop(t, 30*time.Second)
+	s.env = append(s.env, "POLL_INTERVAL=0", "SYNC_PATIENTS=")
+	s.start(t)
+	conn, err := pgx.Connect(ctx, db)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var unfinished []string
+	err = eventually(ctx, 2*time.Minute, time.Second, func(ctx context.Context) error {
+		unfinished, err = jobStates(ctx, conn, "state NOT IN ('completed', 'discarded', 'cancelled')")
+		if err != nil {
+			return err
+		}
+		if len(unfinished) > 0 {
+			return errorf("jobs not finished: %s", strings.Join(unfinished, ", "))
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	dead, err := jobStates(ctx, conn, "state IN ('discarded', 'cancelled')")
+	require.NoError(t, err)
+	assert.Empty(t, dead, "dead letters")
+	assert.Equal(t, 0, s.p.stop(t, 30*time.Second))
+	t.Logf("%d server processes, done in %s", s.starts, time.Since(start).Round(time.Millisecond))
+}
+
+// jobStates counts River's jobs matching where, as "state kind: n".
+func jobStates(ctx context.Context, conn *pgx.Conn, where string) ([]string, error) {
+	rows, err := conn.Query(ctx, `SELECT state::text || ' ' || kind || ': ' || count(*) FROM river_job WHERE `+where+` GROUP BY state, kind ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
