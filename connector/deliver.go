@@ -100,14 +100,20 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 	}
 
 	var done []*delivery
-	for _, d := range items {
-		switch {
-		case ctx.Err() != nil:
-			err = ctx.Err()
-		case e.cfg.Now().Sub(leasedAt) > e.cfg.LeaseTTL-e.cfg.CallTimeout:
-			// Not enough lease left for another call: leave it to a retry.
-			err = fmt.Errorf("deliver %s to %s: lease running out", d.op.Ref, name)
-		default:
+	for i, d := range items {
+		err = nil
+		if ctx.Err() != nil {
+			// The attempt ran out of time, not the op: what is left goes
+			// back to the queue without spending an attempt.
+			err = fmt.Errorf("deliver %s to %s: the batch ran out of time: %w", d.op.Ref, name, ErrBusy)
+		} else if e.cfg.Now().Sub(leasedAt) > (e.cfg.LeaseTTL-e.cfg.CallTimeout)/2 {
+			// A batch to a rate-limited sink can outlast its leases:
+			// renew them while a whole call's worth of lease is left.
+			if err = e.renew(ctx, name, holder, items[i:], &patients); err == nil {
+				leasedAt = e.cfg.Now()
+			}
+		}
+		if err == nil {
 			err = e.write(ctx, sink, d)
 		}
 		if err != nil {
@@ -121,7 +127,9 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 	for i, d := range done {
 		doneOps[i] = d.op
 	}
-	err = job.Complete(ctx, doneOps, func(tx Tx) error {
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	err = job.Complete(cctx, doneOps, func(tx Tx) error {
 		for _, d := range done {
 			if !d.patientW {
 				if err := tx.SaveMapping(ctx, d.next); err != nil {
@@ -332,6 +340,28 @@ func (e *Engine) claim(ctx context.Context, tx Tx, sink string, ref Ref, holder 
 		return m, fmt.Errorf("%s on %s: %w", ref, sink, ErrBusy)
 	}
 	return m, nil
+}
+
+// renew extends the leases the batch still holds for the deliveries left.
+// A lease that another job took meanwhile yields ErrBusy.
+func (e *Engine) renew(ctx context.Context, sink, holder string, left []*delivery, patients *batchPatients) error {
+	return e.cfg.Store.Update(ctx, func(tx Tx) error {
+		for _, d := range left {
+			if d.leased {
+				if _, err := e.claim(ctx, tx, sink, d.op.Ref, holder); err != nil {
+					return err
+				}
+			}
+		}
+		for ref, p := range patients.byRef {
+			if p.leased && !p.written {
+				if _, err := e.claim(ctx, tx, sink, ref, holder); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // releaseFailed drops the document leases of deliveries that did not

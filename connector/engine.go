@@ -348,6 +348,13 @@ func (e *Engine) source(name string) (Source, error) {
 	return s, nil
 }
 
+// commitContext is the context that commits a batch's results: it outlives
+// the attempt's deadline, so that work done just before it is kept, for a
+// bounded time.
+func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+}
+
 // call bounds one adapter call by CallTimeout.
 func (e *Engine) call(ctx context.Context, fn func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.CallTimeout)

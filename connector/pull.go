@@ -18,8 +18,9 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 		found   = map[Ref]*Patient{}
 	)
 	for _, op := range ops {
-		if err := ctx.Err(); err != nil {
-			failed = append(failed, failure{op, err})
+		if ctx.Err() != nil {
+			// The attempt ran out of time, not the op.
+			failed = append(failed, failure{op, fmt.Errorf("pull %s: the batch ran out of time: %w", op.Ref, ErrBusy)})
 			continue
 		}
 		if op.Ref.Type == PatientType {
@@ -43,7 +44,9 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 		done[i] = p.op
 	}
 	var progress []Progress
-	err := job.Complete(ctx, done, func(tx Tx) error {
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	err := job.Complete(cctx, done, func(tx Tx) error {
 		progress = progress[:0]
 		type run struct {
 			patientID int64
