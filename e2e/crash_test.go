@@ -40,7 +40,7 @@ func TestCrashAndRestart(t *testing.T) {
 	secret := newSecret()
 	s := newServer(t, m, f, db, secret, patients,
 		"POLL_INTERVAL=5s", "POLL_OVERLAP=30s", "CAREPATRON_RATE=0", "PULL_WORKERS=4", "DELIVER_WORKERS=8",
-		"JOB_TIMEOUT=10s", "JOB_RESCUE_AFTER=12s", "SHUTDOWN_TIMEOUT=5s")
+		"JOB_TIMEOUT=10s", "JOB_RESCUE_AFTER=12s", "SHUTDOWN_TIMEOUT=5s", "LOG_LEVEL=info")
 	sub, err := m.subscribe(ctx, s.hookURL(), secret)
 	require.NoError(t, err)
 	require.NoError(t, m.setFaults(ctx, map[string]any{
@@ -67,7 +67,7 @@ func TestCrashAndRestart(t *testing.T) {
 		}
 	})
 	for kill := 1; kill <= 5; kill++ {
-		time.Sleep(500*time.Millisecond + time.Duration(rng.Int64N(int64(4*time.Second))))
+		time.Sleep(time.Second + time.Duration(rng.Int64N(int64(5*time.Second))))
 		s.p.kill()
 		t.Logf("kill %d: SIGKILL at %s", kill, time.Since(start).Round(time.Millisecond))
 		s.start(t)
@@ -78,7 +78,8 @@ func TestCrashAndRestart(t *testing.T) {
 
 	var ds dataSet
 	var staleDeletes int
-	err = eventually(ctx, 3*time.Minute, time.Second, func(ctx context.Context) error {
+	lastLog := time.Now()
+	err = eventually(ctx, 4*time.Minute, time.Second, func(ctx context.Context) error {
 		var err error
 		if ds, err = m.dataSet(ctx); err != nil {
 			return err
@@ -88,6 +89,10 @@ func TestCrashAndRestart(t *testing.T) {
 			return err
 		}
 		staleDeletes, err = mirror(ds, ex, true)
+		if err != nil && time.Since(lastLog) > 20*time.Second {
+			lastLog = time.Now()
+			t.Logf("%s: %v", time.Since(start).Round(time.Second), err)
+		}
 		return err
 	})
 	require.NoError(t, err)

@@ -67,7 +67,7 @@ func TestEndToEnd(t *testing.T) {
 
 // waitMirror waits until the fake mirrors the mock, and returns the
 // mock's data set.
-func waitMirror(t *testing.T, m *mockPHP, f *fakeCP, timeout time.Duration) dataSet {
+func waitMirror(t testing.TB, m *mockPHP, f *fakeCP, timeout time.Duration) dataSet {
 	t.Helper()
 	var ds dataSet
 	err := eventually(context.Background(), timeout, 500*time.Millisecond, func(ctx context.Context) error {

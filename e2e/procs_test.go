@@ -190,14 +190,18 @@ func call(ctx context.Context, method, url string, in, out any) error {
 func eventually(ctx context.Context, timeout, interval time.Duration, cond func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	var last error
 	for {
 		err := cond(ctx)
 		if err == nil {
 			return nil
 		}
+		if ctx.Err() == nil || last == nil {
+			last = err // the deadline's own error says less than the one before
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("after %s: %w", timeout, err)
+			return fmt.Errorf("after %s: %w", timeout, last)
 		case <-time.After(interval):
 		}
 	}

@@ -290,8 +290,8 @@ type server struct {
 	starts int
 }
 
-// serverConfig is the environment of a server syncing the mock into the
-// fake through databaseURL.
+// newServer configures a server syncing the mock into the fake through
+// databaseURL; extra settings override the others.
 func newServer(t testing.TB, m *mockPHP, f *fakeCP, databaseURL, secret string, patients []string, extra ...string) *server {
 	s := &server{addr: freeAddr(t)}
 	s.env = append([]string{
