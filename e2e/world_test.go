@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -331,15 +330,3 @@ func (s *server) start(t testing.TB) {
 
 // newSecret returns a Standard Webhooks secret.
 func newSecret() string { return mockphp.NewWebhookSecret() }
-
-// refsOf returns the sorted keys of m.
-func keys[V any](m map[string]V) []string {
-	return slices.Sorted(func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-}
-
