@@ -77,7 +77,7 @@ func TestCrashAndRestart(t *testing.T) {
 	t.Logf("%d changes made at the mock; last restart at %s", made, time.Since(start).Round(time.Millisecond))
 
 	var ds dataSet
-	var staleDeletes int
+	var staleDeletes, reports int
 	lastLog := time.Now()
 	err = eventually(ctx, 4*time.Minute, time.Second, func(ctx context.Context) error {
 		var err error
@@ -88,6 +88,12 @@ func TestCrashAndRestart(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		reports = 0
+		for _, d := range ex.Documents {
+			if strings.HasPrefix(d.ExternalReference, source+"/DiagnosticReport/") {
+				reports++
+			}
+		}
 		staleDeletes, err = mirror(ds, ex, true)
 		if err != nil && time.Since(lastLog) > 20*time.Second {
 			lastLog = time.Now()
@@ -96,8 +102,9 @@ func TestCrashAndRestart(t *testing.T) {
 		return err
 	})
 	require.NoError(t, err)
-	t.Logf("converged %s after start: %d live documents, %d deleted (%d of those still held: their deletion was told only by a lost webhook)",
-		time.Since(start).Round(time.Millisecond), len(ds.live), len(ds.deleted), staleDeletes)
+	t.Logf("converged %s after start: %d live documents, %d deleted (%d of those still held: their deletion was told only by a lost webhook); "+
+		"%d lab reports held as DiagnosticReports, their DocumentReference deleted",
+		time.Since(start).Round(time.Millisecond), len(ds.live), len(ds.deleted), staleDeletes, reports)
 
 	st, err := f.stats(ctx)
 	require.NoError(t, err)
