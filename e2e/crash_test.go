@@ -117,7 +117,13 @@ func TestCrashAndRestart(t *testing.T) {
 		st.Stats.Requests, st.Stats.Injected, st.Stats.Throttled, st.Stats.Replays, hooks)
 
 	// No stuck jobs: a last server, with no periodic reconcile to add
-	// more, finishes every job left, and none became a dead letter.
+	// more, finishes every job left, and none became a dead letter. The
+	// faults go off first: under them, reconciling 200 patients every few
+	// seconds on two reconcile workers leaves a backlog of reconciles
+	// that takes minutes to drain (each is idempotent and, by now, finds
+	// nothing to do).
+	require.NoError(t, m.setFaults(ctx, map[string]any{}))
+	require.NoError(t, call(ctx, "PUT", f.url+"/_fake/faults", map[string]any{}, nil))
 	s.p.stop(t, 30*time.Second)
 	s.env = append(s.env, "POLL_INTERVAL=0", "SYNC_PATIENTS=")
 	s.start(t)
