@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -74,12 +75,21 @@ func TestCrashRecovery(t *testing.T) {
 	waitFor := func(n int, within time.Duration) {
 		deadline := time.Now().Add(within)
 		for len(sink.Documents()) < n {
-			require.True(t, time.Now().Before(deadline), "sink holds %d of %d documents", len(sink.Documents()), n)
+			if time.Now().After(deadline) {
+				dumpJobs(t, db)
+				t.Fatalf("sink holds %d of %d documents", len(sink.Documents()), n)
+			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
 
 	cmd := child(true)
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(db + ".ingested"); err == nil {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the child did not ingest within 2 minutes")
+	}
 	for _, frac := range []int{25, 60} {
 		waitFor(total*frac/100, time.Minute)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
@@ -132,7 +142,11 @@ func runChild(db, bridge string, ingest bool) int {
 		err = s.Start(ctx, e)
 	}
 	if err == nil && ingest {
-		err = ingestAll(ctx, e, r)
+		if err = ingestAll(ctx, e, r); err == nil {
+			// Tell the parent that the provider's events are all in: a
+			// kill before that would lose events no one resends.
+			err = os.WriteFile(db+".ingested", nil, 0o644)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
@@ -164,4 +178,35 @@ func ingestAll(ctx context.Context, e *connector.Engine, r storetest.Remote) err
 		}
 	}
 	return nil
+}
+
+// dumpJobs logs the state of every unfinished job, to tell a stuck sync
+// from a slow one.
+func dumpJobs(t *testing.T, path string) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Logf("dump: %v", err)
+		return
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT id, kind, state, attempt, max_attempts, scheduled_at, errors FROM river_job WHERE state NOT IN ('completed') ORDER BY id`)
+	if err != nil {
+		t.Logf("dump: %v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, attempt, maxAttempts int64
+		var kind, state string
+		var scheduled, errs any
+		if err := rows.Scan(&id, &kind, &state, &attempt, &maxAttempts, &scheduled, &errs); err != nil {
+			t.Logf("dump: %v", err)
+			return
+		}
+		e := fmt.Sprint(errs)
+		if len(e) > 300 {
+			e = e[len(e)-300:]
+		}
+		t.Logf("job %d %s %s attempt %d/%d scheduled %v: %s", id, kind, state, attempt, maxAttempts, scheduled, e)
+	}
 }
