@@ -79,14 +79,32 @@ type ReconcileOp struct {
 	Action Action `json:"action"`
 	// Run identifies this reconcile for progress; each request has its own.
 	Run string `json:"run"`
+	// Coalesce makes the reconcile one of a kind per patient while it is
+	// pending: periodic reconciles of a patient whose last one has not run
+	// yet are skipped instead of piling up.
+	Coalesce bool `json:"coalesce,omitempty"`
 }
 
 // Kind implements Op.
 func (ReconcileOp) Kind() string { return "reconcile" }
 
-// UniqueKey implements Op: one per run.
+// UniqueKey implements Op: one per run, or one per patient while pending
+// for a coalescing reconcile.
 func (o ReconcileOp) UniqueKey() string {
+	if o.Coalesce {
+		return key("reconcile", o.Source, o.Patient, "pending")
+	}
 	return key("reconcile", o.Source, o.Patient, o.Run)
+}
+
+// Transient implements TransientKey.
+func (o ReconcileOp) Transient() bool { return o.Coalesce }
+
+// TransientKey is an Op whose unique key holds only while it is pending:
+// once the op is done, the same key may be enqueued again. Stores release
+// the key when the op completes.
+type TransientKey interface {
+	Transient() bool
 }
 
 func key(parts ...string) string {

@@ -25,7 +25,10 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 			}
 			ops := make([]Op, len(refs))
 			for i, r := range refs {
-				ops[i] = ReconcileOp{Source: op.Source, Patient: r.ID, Full: op.Full, Action: op.Action, Run: uuid.NewString()}
+				// Automatic reconciles of a patient coalesce, so that a
+				// slow or failing source does not pile them up.
+				ops[i] = ReconcileOp{Source: op.Source, Patient: r.ID, Full: op.Full, Action: op.Action, Run: uuid.NewString(),
+					Coalesce: op.Action == ActionPoll || op.Action == ActionAutomaticUpdate}
 			}
 			_, err = tx.Enqueue(ctx, ops...)
 			return err

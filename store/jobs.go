@@ -223,7 +223,11 @@ func (j *job[TTx, T]) Complete(ctx context.Context, done []connector.Op, fn func
 			return err
 		}
 		for _, op := range done {
-			if _, err := t.q.Exec(ctx, `UPDATE op_keys SET done = TRUE WHERE key = $1`, op.UniqueKey()); err != nil {
+			query := `UPDATE op_keys SET done = TRUE WHERE key = $1`
+			if tk, ok := op.(connector.TransientKey); ok && tk.Transient() {
+				query = `DELETE FROM op_keys WHERE key = $1`
+			}
+			if _, err := t.q.Exec(ctx, query, op.UniqueKey()); err != nil {
 				return err
 			}
 		}

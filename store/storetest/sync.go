@@ -167,6 +167,25 @@ func testSync(t *testing.T, open Opener) {
 	WaitIdle(t, h.store, 30*time.Second, nil)
 	assert.Equal(t, calls, h.sink.Stats().Calls, "reconciling unchanged documents called the sink")
 
+	// Periodic reconciles of a patient coalesce while one is pending, and
+	// the next may come once it ran.
+	auto := connector.ReconcileOp{Source: "php", Patient: patients[0].Ref.ID, Action: connector.ActionPoll, Coalesce: true}
+	update(t, h.store, func(tx connector.Tx) error {
+		a, b := auto, auto
+		a.Run, b.Run = "tick-1", "tick-2"
+		skipped, err := tx.Enqueue(ctx, a, b)
+		assert.Equal(t, 1, skipped, "the second tick's reconcile waits for the first")
+		return err
+	})
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	update(t, h.store, func(tx connector.Tx) error {
+		auto.Run = "tick-3"
+		skipped, err := tx.Enqueue(ctx, auto)
+		assert.Zero(t, skipped, "a done coalescing reconcile lets the next one in")
+		return err
+	})
+	WaitIdle(t, h.store, 30*time.Second, nil)
+
 	// Changes flow through: an update, a delete.
 	docs := h.src.Documents()
 	upd, err := h.src.UpdateDocument(docs[0].Ref.ID, func(d *connector.Document) { d.Content = []byte("amended") })
