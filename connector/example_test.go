@@ -59,13 +59,20 @@ func Example() {
 	if _, err := engine.Sync(ctx, "php", patient.ID, connector.ActionManualSync, false); err != nil {
 		panic(err)
 	}
-	for p := range progress {
-		if p.Phase == connector.PhaseDone {
-			fmt.Printf("synced %d of %d documents\n", p.Done, p.Total)
-			break
+	timeout := time.After(10 * time.Second)
+	for done := false; !done; {
+		select {
+		case p := <-progress:
+			if p.Phase == connector.PhaseDone {
+				fmt.Printf("synced %d of %d documents\n", p.Done, p.Total)
+				done = true
+			}
+		case <-timeout:
+			fmt.Println("no progress")
+			return
 		}
 	}
-	for len(carepatron.Documents()) < 3 {
+	for deadline := time.Now().Add(10 * time.Second); len(carepatron.Documents()) < 3 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
 	fmt.Println("documents in the sink:", len(carepatron.Documents()))
