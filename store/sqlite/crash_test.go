@@ -136,7 +136,10 @@ func runChild(db, bridge string, ingest bool) int {
 	r := storetest.Remote{URL: bridge}
 	e, err := connector.New(connector.Config{
 		Store: s, Sources: map[string]connector.Source{"php": r}, Sinks: map[string]connector.Sink{"cp": r},
-		Retry: storetest.FastRetry, Logger: log, CallTimeout: 2 * time.Second, LeaseTTL: 5 * time.Second,
+		// Retries span longer than River's 30 s rescue pass, so that an op
+		// waiting on a killed child's work outlasts it.
+		Retry: connector.Backoff{Initial: 10 * time.Millisecond, Max: 3 * time.Second}, Logger: log,
+		CallTimeout: 2 * time.Second, LeaseTTL: 5 * time.Second,
 	})
 	if err == nil {
 		err = s.Start(ctx, e)
