@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -10,6 +11,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -168,20 +170,108 @@ func Bare() http.Handler {
 	})
 }
 
-// Client returns an HTTP client that keeps up to conns connections open
-// to one host and never opens more.
-func Client(conns int) *http.Client {
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			MaxIdleConns:        conns,
-			MaxIdleConnsPerHost: conns,
-			MaxConnsPerHost:     conns,
-			IdleConnTimeout:     time.Minute,
-			DisableCompression:  true,
-		},
+// Client is the load generator's HTTP/1.1 client: conns keep-alive
+// connections to one server, each used by one request at a time. It writes
+// each request's bytes with one write and parses the answer with
+// http.ReadResponse, without the goroutines and channels per request of
+// http.Transport, so that the generator, which shares the machine's cores
+// with the server it measures, takes as little of them as it can.
+type Client struct {
+	url   *url.URL
+	conns chan *clientConn
+}
+
+type clientConn struct {
+	c  net.Conn
+	br *bufio.Reader
+}
+
+// NewClient returns a client that posts to target (an http:// URL) over
+// up to conns connections.
+func NewClient(target string, conns int) (*Client, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
 	}
+	if u.Scheme != "http" || u.Host == "" {
+		return nil, fmt.Errorf("bench client: %q is not an http:// URL", target)
+	}
+	c := &Client{url: u, conns: make(chan *clientConn, conns)}
+	for range conns {
+		c.conns <- nil // a free slot, dialled when first used
+	}
+	return c, nil
+}
+
+// Raw renders r as the bytes of an HTTP/1.1 POST to the client's URL.
+func (c *Client) Raw(r Request) ([]byte, error) {
+	req, err := http.NewRequest(http.MethodPost, c.url.String(), bytes.NewReader(r.Body))
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(req.Header, r.Header)
+	var b bytes.Buffer
+	if err := req.Write(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Close closes the connections that are open and idle.
+func (c *Client) Close() {
+	for range cap(c.conns) {
+		if cc := <-c.conns; cc != nil {
+			cc.c.Close()
+		}
+	}
+}
+
+// Do sends one request, whose bytes are raw (see Raw), and returns
+// the answer's status code and body.
+func (c *Client) Do(ctx context.Context, raw []byte) (int, []byte, error) {
+	var cc *clientConn
+	select {
+	case cc = <-c.conns:
+	case <-ctx.Done():
+		return 0, nil, ctx.Err()
+	}
+	code, body, keep, err := c.roundTrip(ctx, &cc, raw)
+	if err != nil || !keep {
+		if cc != nil {
+			cc.c.Close()
+		}
+		cc = nil
+	}
+	c.conns <- cc
+	return code, body, err
+}
+
+func (c *Client) roundTrip(ctx context.Context, cc **clientConn, raw []byte) (int, []byte, bool, error) {
+	if *cc == nil {
+		d := net.Dialer{Timeout: 5 * time.Second}
+		conn, err := d.DialContext(ctx, "tcp", c.url.Host)
+		if err != nil {
+			return 0, nil, false, err
+		}
+		*cc = &clientConn{c: conn, br: bufio.NewReader(conn)}
+	}
+	conn := *cc
+	if err := conn.c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		return 0, nil, false, err
+	}
+	if _, err := conn.c.Write(raw); err != nil {
+		return 0, nil, false, err
+	}
+	resp, err := http.ReadResponse(conn.br, nil)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return 0, nil, false, err
+	}
+	return resp.StatusCode, body, !resp.Close, nil
 }
 
 // Sent is what a load run measured and was answered.
@@ -192,35 +282,30 @@ type Sent struct {
 	Accepted, Duplicate int
 }
 
-// Send posts reqs to url from concurrency goroutines sharing c, and stops
-// at the first answer other than 200 or 202.
-func Send(ctx context.Context, c *http.Client, url string, reqs []Request, concurrency int) (Sent, error) {
+// Send posts reqs from concurrency goroutines sharing c, and stops at the
+// first answer other than 200 or 202. The requests' bytes are rendered
+// before the clock starts.
+func Send(ctx context.Context, c *Client, reqs []Request, concurrency int) (Sent, error) {
+	raws := make([][]byte, len(reqs))
+	for i, r := range reqs {
+		var err error
+		if raws[i], err = c.Raw(r); err != nil {
+			return Sent{}, err
+		}
+	}
 	var accepted, duplicate atomic.Int64
 	res, err := loadtest.Run(len(reqs), concurrency, func(i int) error {
-		r := reqs[i]
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(r.Body))
+		code, body, err := c.Do(ctx, raws[i])
 		if err != nil {
-			return err
+			return fmt.Errorf("event %s: %w", reqs[i].ID, err)
 		}
-		// Each request is sent by one goroutine at a time, and the client
-		// does not change the headers of a request it sends.
-		req.Header = r.Header
-		resp, err := c.Do(req)
-		if err != nil {
-			return err
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		switch resp.StatusCode {
+		switch code {
 		case http.StatusAccepted:
 			accepted.Add(1)
 		case http.StatusOK:
 			duplicate.Add(1)
 		default:
-			return fmt.Errorf("event %s: %s: %s", r.ID, resp.Status, body)
+			return fmt.Errorf("event %s: %d %s: %s", reqs[i].ID, code, http.StatusText(code), body)
 		}
 		return nil
 	})
@@ -573,8 +658,16 @@ func RunWebhook(ctx context.Context, b *Backend, cfg WebhookConfig) (*WebhookRep
 		return nil, err
 	}
 	defer rcvSrv.Close()
-	client := Client(cfg.Concurrency)
-	defer client.CloseIdleConnections()
+	bareC, err := NewClient(bareSrv.URL, cfg.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer bareC.Close()
+	rcvC, err := NewClient(rcvSrv.URL, cfg.Concurrency)
+	if err != nil {
+		return nil, err
+	}
+	defer rcvC.Close()
 
 	step := func(what string, err error) error {
 		if err != nil {
@@ -590,10 +683,10 @@ func RunWebhook(ctx context.Context, b *Backend, cfg WebhookConfig) (*WebhookRep
 		if _, err := b.Ceiling(ctx, "w", cfg.Warmup, cfg.Concurrency); err != nil {
 			return nil, step("warm-up ceiling", err)
 		}
-		if _, err := Send(ctx, client, bareSrv.URL, warm, cfg.Concurrency); err != nil {
+		if _, err := Send(ctx, bareC, warm, cfg.Concurrency); err != nil {
 			return nil, step("warm-up bare handler", err)
 		}
-		if _, err := Send(ctx, client, rcvSrv.URL, warm, cfg.Concurrency); err != nil {
+		if _, err := Send(ctx, rcvC, warm, cfg.Concurrency); err != nil {
 			return nil, step("warm-up receiver", err)
 		}
 	}
@@ -601,11 +694,11 @@ func RunWebhook(ctx context.Context, b *Backend, cfg WebhookConfig) (*WebhookRep
 		return nil, step("database ceiling", err)
 	}
 	var s Sent
-	if s, err = Send(ctx, client, bareSrv.URL, reqs, cfg.Concurrency); err != nil {
+	if s, err = Send(ctx, bareC, reqs, cfg.Concurrency); err != nil {
 		return nil, step("bare handler", err)
 	}
 	rep.BareBefore = s.Result
-	if rep.Receiver, err = Send(ctx, client, rcvSrv.URL, reqs, cfg.Concurrency); err != nil {
+	if rep.Receiver, err = Send(ctx, rcvC, reqs, cfg.Concurrency); err != nil {
 		return nil, step("receiver", err)
 	}
 	direct, err := Requests("d", cfg.Requests, cfg.DupEvery, now)
@@ -615,7 +708,7 @@ func RunWebhook(ctx context.Context, b *Backend, cfg WebhookConfig) (*WebhookRep
 	if rep.Direct, err = Ingest(ctx, storeurl.NewIngester(b.Store, e), direct, cfg.Concurrency); err != nil {
 		return nil, step("direct ingest", err)
 	}
-	if s, err = Send(ctx, client, bareSrv.URL, reqs, cfg.Concurrency); err != nil {
+	if s, err = Send(ctx, bareC, reqs, cfg.Concurrency); err != nil {
 		return nil, step("bare handler", err)
 	}
 	rep.BareAfter = s.Result

@@ -4,6 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/bench"
 	"github.com/healthcare-records/healthcare-records/internal/pgtest"
+	"github.com/healthcare-records/healthcare-records/webhook"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -90,4 +95,46 @@ func TestRequests(t *testing.T) {
 		require.Equal(t, first[r.ID], r.Body)
 		require.Equal(t, "1800000001", r.Header.Get("webhook-timestamp"))
 	}
+}
+
+// TestClient: the generator's client reuses its connections, opens a new
+// one after the server closes one, reports any other answer as an error,
+// and refuses a URL it cannot send to.
+func TestClient(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(webhook.HeaderID) == "close" {
+			w.Header().Set("Connection", "close")
+		}
+		if r.Header.Get(webhook.HeaderID) == "bad" {
+			http.Error(w, "no", http.StatusTeapot)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := bench.NewClient(srv.URL, 2)
+	require.NoError(t, err)
+	defer c.Close()
+
+	reqs, err := bench.Requests("c", 20, 0, time.Now())
+	require.NoError(t, err)
+	reqs[10].Header.Set(webhook.HeaderID, "close")
+	sent, err := bench.Send(context.Background(), c, reqs, 2)
+	require.NoError(t, err)
+	require.Equal(t, 20, sent.Accepted)
+	require.EqualValues(t, 3, conns.Load(), "two connections, and one more after the server closed one")
+
+	reqs[0].Header.Set(webhook.HeaderID, "bad")
+	_, err = bench.Send(context.Background(), c, reqs[:1], 1)
+	require.ErrorContains(t, err, "418")
+
+	_, err = bench.NewClient("https://127.0.0.1:1/", 1)
+	require.Error(t, err)
 }
