@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/internal/pgtest"
 	"github.com/healthcare-records/healthcare-records/store"
 	"github.com/healthcare-records/healthcare-records/store/postgres"
@@ -17,9 +18,17 @@ func TestStore(t *testing.T) {
 	// reconnect test, which restarts the server, is not parallel, so it
 	// runs before them.)
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T, cfg store.Config) storetest.Store {
-		s, err := postgres.Open(context.Background(), pgtest.Database(t), cfg)
-		require.NoError(t, err)
-		return s
+	storetest.Run(t, open)
+}
+
+func open(t *testing.T, cfg store.Config) storetest.Store {
+	s, err := postgres.Open(context.Background(), pgtest.Database(t), cfg)
+	require.NoError(t, err)
+	return s
+}
+
+func TestIngester(t *testing.T) {
+	storetest.RunIngester(t, open, func(s storetest.Store, e *connector.Engine) storetest.Ingester {
+		return s.(*postgres.Store).Ingester(e)
 	})
 }
