@@ -48,6 +48,12 @@ const (
 	maxIngestGroup    = 256
 	maxIngestFlushers = 2
 	ingestTimeout     = 30 * time.Second
+	// A flusher that finds fewer than lingerBelow callers waiting while
+	// the other commits waits ingestLinger for more: at 64 callers on
+	// PostgreSQL, groups of 18 instead of 13, and 0.94-0.96x the
+	// ceiling instead of 0.79-0.87x in the same runs.
+	lingerBelow  = 24
+	ingestLinger = 500 * time.Microsecond
 	// maxRowsPerInsert keeps a multi-row insert's parameters under
 	// SQLite's limit of 32,766.
 	maxRowsPerInsert = 1000
@@ -113,6 +119,14 @@ func (g *Ingester[TTx]) Ingest(ctx context.Context, ev connector.Event) (connect
 func (g *Ingester[TTx]) flush(ctx context.Context) {
 	for {
 		g.mu.Lock()
+		if n := len(g.pending); n > 0 && n < lingerBelow && g.flushers > 1 {
+			// Another group is committing, so this one would only be
+			// small: let more callers join it. Alone, a flusher never
+			// waits, so a quiet receiver answers at once.
+			g.mu.Unlock()
+			time.Sleep(ingestLinger)
+			g.mu.Lock()
+		}
 		n := min(len(g.pending), maxIngestGroup)
 		if n == 0 {
 			g.flushers--
