@@ -247,7 +247,8 @@ func (e *Engine) leasePatient(ctx context.Context, tx Tx, sink, holder string, r
 	if bp.leased || (!own && bp.m.SinkID != "") {
 		return bp, nil
 	}
-	m, err := e.claim(ctx, tx, sink, ref, holder)
+	// By the patient's ref, which the caller may not have had.
+	m, err := e.claim(ctx, tx, sink, bp.p.Ref, holder)
 	if err != nil {
 		return nil, err
 	}
