@@ -1,9 +1,12 @@
 package connector
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -39,6 +42,13 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 	if len(fetched) == 0 {
 		return failed
 	}
+	// Rows are written patient by patient, in one order for every batch,
+	// so that concurrent batches that share patients wait for each other
+	// instead of deadlocking.
+	slices.SortStableFunc(fetched, func(a, b pulled) int {
+		return cmp.Or(strings.Compare(a.doc.Patient.String(), b.doc.Patient.String()),
+			strings.Compare(a.op.Ref.String(), b.op.Ref.String()))
+	})
 	done := make([]Op, len(fetched))
 	for i, p := range fetched {
 		done[i] = p.op
