@@ -16,14 +16,22 @@ type Result struct {
 	Calls    int
 	Elapsed  time.Duration
 	P50, P99 time.Duration
+	// ProcessCPU is the CPU time this process used during the run, and
+	// MachineCPU the busy time of all cores (every process; zero where
+	// it cannot be read): what a call costs, wherever it is spent.
+	ProcessCPU, MachineCPU time.Duration
 }
 
 // Rate is calls per second.
 func (r Result) Rate() float64 { return float64(r.Calls) / r.Elapsed.Seconds() }
 
+// String renders the rate, the latencies and the CPU time per call (this
+// process, and all processes).
 func (r Result) String() string {
-	return fmt.Sprintf("%8.0f/s  p50 %6.2f ms  p99 %6.2f ms", r.Rate(),
-		float64(r.P50.Microseconds())/1000, float64(r.P99.Microseconds())/1000)
+	perCall := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(r.Calls, 1)) }
+	return fmt.Sprintf("%8.0f/s  p50 %6.2f ms  p99 %6.2f ms  CPU/call %4.0f us here, %4.0f us in all", r.Rate(),
+		float64(r.P50.Microseconds())/1000, float64(r.P99.Microseconds())/1000,
+		perCall(r.ProcessCPU), perCall(r.MachineCPU))
 }
 
 // Run calls fn(i) for i in [0, n) from concurrency goroutines. It stops at
@@ -37,6 +45,7 @@ func Run(n, concurrency int, fn func(i int) error) (Result, error) {
 		first   error
 		failed  atomic.Bool
 	)
+	proc0, machine0 := cpuNow()
 	begin := time.Now()
 	for range concurrency {
 		wg.Go(func() {
@@ -60,6 +69,8 @@ func Run(n, concurrency int, fn func(i int) error) (Result, error) {
 		return Result{}, first
 	}
 	r := Result{Calls: n, Elapsed: time.Since(begin)}
+	proc1, machine1 := cpuNow()
+	r.ProcessCPU, r.MachineCPU = proc1-proc0, machine1-machine0
 	slices.Sort(lat)
 	r.P50, r.P99 = lat[n/2], lat[n*99/100]
 	return r, nil

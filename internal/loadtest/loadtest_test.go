@@ -21,6 +21,7 @@ func TestRun(t *testing.T) {
 	assert.GreaterOrEqual(t, r.P50, time.Millisecond)
 	assert.GreaterOrEqual(t, r.P99, r.P50)
 	assert.Positive(t, r.Rate())
+	assert.Contains(t, r.String(), "CPU/call")
 
 	boom := errors.New("boom")
 	_, err = loadtest.Run(100, 4, func(i int) error {
