@@ -245,7 +245,7 @@ func (g *Ingester[TTx]) commit(ctx context.Context, group []*ingestCall) error {
 				return err
 			}
 			o := GroupOp{Event: index[GroupEvent{c.ev.Source, c.ev.ID}], Key: op.UniqueKey(), Queue: q,
-				Kind: "hr_" + op.Kind(), op: op}
+				Kind: jobKind(op), op: op}
 			if direct {
 				if o.Args, err = json.Marshal(op); err != nil {
 					return fmt.Errorf("encode op %s: %w", o.Key, err)

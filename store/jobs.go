@@ -31,8 +31,11 @@ type batch[T connector.Op] struct {
 // Kind implements river.JobArgs: hr_pull, hr_deliver, hr_reconcile.
 func (batch[T]) Kind() string {
 	var op T
-	return "hr_" + op.Kind()
+	return jobKind(op)
 }
+
+// jobKind is the River job kind of a batch of op's kind.
+func jobKind(op connector.Op) string { return "hr_" + op.Kind() }
 
 func queueOf(op connector.Op) (string, error) {
 	switch op := op.(type) {
