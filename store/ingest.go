@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
@@ -36,6 +37,8 @@ type Ingester[TTx any] struct {
 	mu       sync.Mutex
 	pending  []*ingestCall
 	flushers int
+
+	lastNotify atomic.Int64 // unix nanoseconds of the last IngestGroup.Notify
 }
 
 // Group bounds: events per transaction, and transactions committing at
@@ -180,6 +183,10 @@ type IngestGroup struct {
 	Ops []GroupOp
 	// MaxBatch is the most ops one job carries; MaxAttempts is each job's.
 	MaxBatch, MaxAttempts int
+	// Notify asks a GroupWriter to wake the workers of the jobs' queues,
+	// as River's insert does; the Ingester asks at most once per
+	// FetchCooldown, as River does.
+	Notify bool
 }
 
 // GroupEvent is an event of an IngestGroup.
@@ -216,7 +223,8 @@ func (g *Ingester[TTx]) commit(ctx context.Context, group []*ingestCall) error {
 	defer cancel()
 	// The first call of an event id in the group speaks for it.
 	index := make(map[GroupEvent]int, len(group))
-	ig := IngestGroup{Now: g.s.cfg.Now().UTC(), MaxBatch: maxBatch, MaxAttempts: g.s.cfg.MaxAttempts}
+	ig := IngestGroup{Now: g.s.cfg.Now().UTC(), MaxBatch: maxBatch, MaxAttempts: g.s.cfg.MaxAttempts,
+		Notify: g.notifyDue()}
 	for _, c := range group {
 		c.res = connector.IngestResult{}
 		k := GroupEvent{c.ev.Source, c.ev.ID}
@@ -275,6 +283,14 @@ func (g *Ingester[TTx]) commit(ctx context.Context, group []*ingestCall) error {
 		}
 	}
 	return nil
+}
+
+// notifyDue reports whether a group should wake the workers: at most once
+// per fetch cooldown, whichever flusher asks first.
+func (g *Ingester[TTx]) notifyDue() bool {
+	now := time.Now().UnixNano()
+	last := g.lastNotify.Load()
+	return now-last >= int64(fetchCooldown(g.s.cfg)) && g.lastNotify.CompareAndSwap(last, now)
 }
 
 // owners returns, in order, the index of each unique key's op among the

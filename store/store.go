@@ -116,7 +116,7 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 	river.AddWorker(workers, &worker[TTx, connector.DeliverOp]{s: s})
 	river.AddWorker(workers, &worker[TTx, connector.ReconcileOp]{s: s})
 	client, err := river.NewClient(b.Driver(), &river.Config{
-		FetchCooldown:        min(cfg.FetchPollInterval, 20*time.Millisecond),
+		FetchCooldown:        fetchCooldown(cfg),
 		FetchPollInterval:    cfg.FetchPollInterval,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -139,6 +139,9 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 	s.river = client
 	return s, nil
 }
+
+// fetchCooldown is the least time between two fetches of a queue's jobs.
+func fetchCooldown(cfg Config) time.Duration { return min(cfg.FetchPollInterval, 20*time.Millisecond) }
 
 // River returns the job client, for dead-letter tooling and tests.
 func (s *Store[TTx]) River() *river.Client[TTx] { return s.river }

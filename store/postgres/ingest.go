@@ -14,9 +14,11 @@ var _ store.GroupWriter = (*backend)(nil)
 // for the new keys. River has no call that enqueues jobs depending on
 // rows of the same statement, so the jobs go into its table directly,
 // with the four columns River's own batch insert sets and its defaults
-// for the rest (state available, priority 1, scheduled now). The job
-// fetcher polls the queue (store.Config.FetchPollInterval), so no insert
-// notification is needed.
+// for the rest (state available, priority 1, scheduled now). When the
+// group asks to (IngestGroup.Notify), it also tells the workers of every
+// process as River's own insert does: a notification on the schema's
+// river_insert channel naming each queue, sent at commit. Without it the
+// jobs wait for the next poll (store.Config.FetchPollInterval).
 const writeGroupSQL = `
 WITH ev AS (
 	INSERT INTO ingested_events (source, event_id, received_at)
@@ -43,9 +45,13 @@ WITH ev AS (
 	) numbered
 	GROUP BY queue, kind, chunk
 )
-SELECT TRUE, source, event_id FROM ev
+SELECT 'event', source, event_id FROM ev
 UNION ALL
-SELECT FALSE, key, '' FROM added`
+SELECT 'key', key, '' FROM added
+UNION ALL
+SELECT 'notified', queue, pg_notify(current_schema() || '.river_insert', json_build_object('queue', queue)::text)::text
+FROM (SELECT DISTINCT queue FROM ops JOIN added USING (key)) q
+WHERE $12`
 
 // WriteGroup implements store.GroupWriter.
 func (b *backend) WriteGroup(ctx context.Context, g store.IngestGroup) ([]bool, map[string]bool, error) {
@@ -63,23 +69,21 @@ func (b *backend) WriteGroup(ctx context.Context, g store.IngestGroup) ([]bool, 
 		opSource[i], opEvent[i], key[i], queue[i], kind[i], args[i] = e.Source, e.ID, o.Key, o.Queue, o.Kind, string(o.Args)
 	}
 	rows, err := b.pool.Query(ctx, writeGroupSQL, g.Now, evSource, evID,
-		opSource, opEvent, key, queue, kind, args, g.MaxAttempts, g.MaxBatch)
+		opSource, opEvent, key, queue, kind, args, g.MaxAttempts, g.MaxBatch, g.Notify)
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: ingest %d events: %w", len(g.Events), err)
 	}
 	defer rows.Close()
 	fresh, added := make([]bool, len(g.Events)), make(map[string]bool)
-	var (
-		isEvent bool
-		v1, v2  string // source and event id, or key and ""
-	)
+	var what, v1, v2 string // event: source and id; key: the key
 	for rows.Next() {
-		if err := rows.Scan(&isEvent, &v1, &v2); err != nil {
+		if err := rows.Scan(&what, &v1, &v2); err != nil {
 			return nil, nil, err
 		}
-		if isEvent {
+		switch what {
+		case "event":
 			fresh[index[store.GroupEvent{Source: v1, ID: v2}]] = true
-		} else {
+		case "key":
 			added[v1] = true
 		}
 	}
