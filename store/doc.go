@@ -21,7 +21,8 @@
 // commits the events of concurrent callers in one transaction with the
 // semantics of connector.Engine.Ingest: a database commits about as many
 // such groups a second as single-row transactions, so intake grows with
-// concurrency. [Store.SearchDocuments] filters the local documents by
+// concurrency. A backend that can commit a group in one statement
+// implements [GroupWriter] (store/postgres does). [Store.SearchDocuments] filters the local documents by
 // patient, type, date and keywords (full-text search on both databases).
 //
 // [Store] is generic over the database's transaction type and shared by

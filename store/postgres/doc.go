@@ -16,6 +16,10 @@
 // maintenance, and its rescuer retries the jobs of a process that died
 // (after store.Config.RescueAfter; it looks every 30 seconds).
 //
+// An ingest group ([store.Store.Ingester]) commits in one statement, one
+// round trip: its events, its op keys and its River jobs, with River's
+// insert notification.
+//
 // Progress crosses processes too: give the engine [Store.Progress] as
 // connector.Config.Progress, and a progress bar served by one process
 // follows a sync run by another.
