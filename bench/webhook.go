@@ -217,7 +217,7 @@ func (c *Client) Raw(r Request) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Close closes the connections that are open and idle.
+// Close waits for the requests in flight and closes the connections.
 func (c *Client) Close() {
 	for range cap(c.conns) {
 		if cc := <-c.conns; cc != nil {

@@ -46,8 +46,7 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 	// so that concurrent batches that share patients wait for each other
 	// instead of deadlocking.
 	slices.SortStableFunc(fetched, func(a, b pulled) int {
-		return cmp.Or(strings.Compare(a.doc.Patient.String(), b.doc.Patient.String()),
-			strings.Compare(a.op.Ref.String(), b.op.Ref.String()))
+		return cmp.Or(compareRefs(a.doc.Patient, b.doc.Patient), compareRefs(a.op.Ref, b.op.Ref))
 	})
 	done := make([]Op, len(fetched))
 	for i, p := range fetched {
@@ -97,6 +96,11 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 		e.hub.Publish(p)
 	}
 	return failed
+}
+
+// compareRefs orders refs by system, type and id.
+func compareRefs(a, b Ref) int {
+	return cmp.Or(strings.Compare(a.System, b.System), strings.Compare(a.Type, b.Type), strings.Compare(a.ID, b.ID))
 }
 
 // pulled is a fetched document waiting to be kept.

@@ -194,11 +194,11 @@ type GroupEvent struct{ Source, ID string }
 
 // GroupOp is an op of an IngestGroup.
 type GroupOp struct {
-	Event int    // index of its event in IngestGroup.Events
-	Key   string // its unique key
-	Queue string // the queue of its job
-	Kind  string // the River job kind of its batch
-	Args  []byte // the op as JSON, as it goes into its batch's "ops"
+	Event GroupEvent // the event whose change it comes from
+	Key   string     // its unique key
+	Queue string     // the queue of its job
+	Kind  string     // the River job kind of its batch
+	Args  []byte     // the op as JSON, as it goes into its batch's "ops"
 	op    connector.Op
 }
 
@@ -213,7 +213,7 @@ type GroupOp struct {
 // {"ops": [...]} — the jobs Store would enqueue. It reports which events
 // and which keys it recorded.
 type GroupWriter interface {
-	WriteGroup(ctx context.Context, g IngestGroup) (freshEvents []bool, addedKeys map[string]bool, err error)
+	WriteGroup(ctx context.Context, g IngestGroup) (freshEvents map[GroupEvent]bool, addedKeys map[string]bool, err error)
 }
 
 // commit records a group's events and enqueues the ops of the new ones in
@@ -221,27 +221,24 @@ type GroupWriter interface {
 func (g *Ingester[TTx]) commit(ctx context.Context, group []*ingestCall) error {
 	ctx, cancel := context.WithTimeout(ctx, ingestTimeout)
 	defer cancel()
-	// The first call of an event id in the group speaks for it.
-	index := make(map[GroupEvent]int, len(group))
+	w, direct := g.s.backend.(GroupWriter)
 	ig := IngestGroup{Now: g.s.cfg.Now().UTC(), MaxBatch: maxBatch, MaxAttempts: g.s.cfg.MaxAttempts,
-		Notify: g.notifyDue()}
+		Notify: direct && g.notifyDue()}
+	// The first call of an event id in the group speaks for it.
+	seen := make(map[GroupEvent]bool, len(group))
 	for _, c := range group {
 		c.res = connector.IngestResult{}
 		k := GroupEvent{c.ev.Source, c.ev.ID}
-		if _, ok := index[k]; ok {
+		if seen[k] {
 			c.res.Duplicate = true
 			continue
 		}
-		index[k] = -1
+		seen[k] = true
 		ig.Events = append(ig.Events, k)
 	}
 	slices.SortFunc(ig.Events, func(a, b GroupEvent) int {
 		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.ID, b.ID))
 	})
-	for i, k := range ig.Events {
-		index[k] = i
-	}
-	w, direct := g.s.backend.(GroupWriter)
 	var caller []*ingestCall // of each op
 	for _, c := range group {
 		if c.res.Duplicate {
@@ -252,7 +249,7 @@ func (g *Ingester[TTx]) commit(ctx context.Context, group []*ingestCall) error {
 			if err != nil {
 				return err
 			}
-			o := GroupOp{Event: index[GroupEvent{c.ev.Source, c.ev.ID}], Key: op.UniqueKey(), Queue: q,
+			o := GroupOp{Event: GroupEvent{c.ev.Source, c.ev.ID}, Key: op.UniqueKey(), Queue: q,
 				Kind: jobKind(op), op: op}
 			if direct {
 				if o.Args, err = json.Marshal(op); err != nil {
@@ -273,7 +270,7 @@ func (g *Ingester[TTx]) commit(ctx context.Context, group []*ingestCall) error {
 		return err
 	}
 	for _, c := range group {
-		if !c.res.Duplicate && !fresh[index[GroupEvent{c.ev.Source, c.ev.ID}]] {
+		if !c.res.Duplicate && !fresh[GroupEvent{c.ev.Source, c.ev.ID}] {
 			c.res.Duplicate = true
 		}
 	}
@@ -295,7 +292,7 @@ func (g *Ingester[TTx]) notifyDue() bool {
 
 // owners returns, in order, the index of each unique key's op among the
 // ops of new events: the first.
-func (g IngestGroup) owners(fresh []bool) []int {
+func (g IngestGroup) owners(fresh map[GroupEvent]bool) []int {
 	seen := make(map[string]bool, len(g.Ops))
 	var own []int
 	for i, o := range g.Ops {
@@ -309,18 +306,11 @@ func (g IngestGroup) owners(fresh []bool) []int {
 
 // writeGroup is what a GroupWriter does, in a transaction of several
 // statements, for backends without one.
-func (s *Store[TTx]) writeGroup(ctx context.Context, g IngestGroup) ([]bool, map[string]bool, error) {
-	var (
-		fresh []bool
-		added map[string]bool
-	)
+func (s *Store[TTx]) writeGroup(ctx context.Context, g IngestGroup) (map[GroupEvent]bool, map[string]bool, error) {
+	var fresh map[GroupEvent]bool
+	var added map[string]bool
 	err := s.inTx(ctx, func(t *tx) error {
-		fresh = make([]bool, len(g.Events))
-		added = make(map[string]bool)
-		index := make(map[GroupEvent]int, len(g.Events))
-		for i, e := range g.Events {
-			index[e] = i
-		}
+		fresh, added = make(map[GroupEvent]bool, len(g.Events)), make(map[string]bool)
 		for chunk := range slices.Chunk(g.Events, maxRowsPerInsert) {
 			args := make([]any, 0, 3*len(chunk))
 			values := make([]string, len(chunk))
@@ -330,7 +320,7 @@ func (s *Store[TTx]) writeGroup(ctx context.Context, g IngestGroup) ([]bool, map
 			}
 			err := queryStrings(ctx, t.q, `INSERT INTO ingested_events (source, event_id, received_at) VALUES `+
 				strings.Join(values, ", ")+` ON CONFLICT (source, event_id) DO NOTHING RETURNING source, event_id`,
-				args, func(v []string) { fresh[index[GroupEvent{v[0], v[1]}]] = true }, 2)
+				args, func(v []string) { fresh[GroupEvent{v[0], v[1]}] = true }, 2)
 			if err != nil {
 				return err
 			}

@@ -54,19 +54,16 @@ FROM (SELECT DISTINCT queue FROM ops JOIN added USING (key)) q
 WHERE $12`
 
 // WriteGroup implements store.GroupWriter.
-func (b *backend) WriteGroup(ctx context.Context, g store.IngestGroup) ([]bool, map[string]bool, error) {
+func (b *backend) WriteGroup(ctx context.Context, g store.IngestGroup) (map[store.GroupEvent]bool, map[string]bool, error) {
 	evSource, evID := make([]string, len(g.Events)), make([]string, len(g.Events))
-	index := make(map[store.GroupEvent]int, len(g.Events))
 	for i, e := range g.Events {
 		evSource[i], evID[i] = e.Source, e.ID
-		index[e] = i
 	}
 	n := len(g.Ops)
 	opSource, opEvent, key, queue, kind, args := make([]string, n), make([]string, n), make([]string, n),
 		make([]string, n), make([]string, n), make([]string, n)
 	for i, o := range g.Ops {
-		e := g.Events[o.Event]
-		opSource[i], opEvent[i], key[i], queue[i], kind[i], args[i] = e.Source, e.ID, o.Key, o.Queue, o.Kind, string(o.Args)
+		opSource[i], opEvent[i], key[i], queue[i], kind[i], args[i] = o.Event.Source, o.Event.ID, o.Key, o.Queue, o.Kind, string(o.Args)
 	}
 	rows, err := b.pool.Query(ctx, writeGroupSQL, g.Now, evSource, evID,
 		opSource, opEvent, key, queue, kind, args, g.MaxAttempts, g.MaxBatch, g.Notify)
@@ -74,7 +71,7 @@ func (b *backend) WriteGroup(ctx context.Context, g store.IngestGroup) ([]bool, 
 		return nil, nil, fmt.Errorf("postgres: ingest %d events: %w", len(g.Events), err)
 	}
 	defer rows.Close()
-	fresh, added := make([]bool, len(g.Events)), make(map[string]bool)
+	fresh, added := make(map[store.GroupEvent]bool, len(g.Events)), make(map[string]bool)
 	var what, v1, v2 string // event: source and id; key: the key
 	for rows.Next() {
 		if err := rows.Scan(&what, &v1, &v2); err != nil {
@@ -82,7 +79,7 @@ func (b *backend) WriteGroup(ctx context.Context, g store.IngestGroup) ([]bool, 
 		}
 		switch what {
 		case "event":
-			fresh[index[store.GroupEvent{Source: v1, ID: v2}]] = true
+			fresh[store.GroupEvent{Source: v1, ID: v2}] = true
 		case "key":
 			added[v1] = true
 		}

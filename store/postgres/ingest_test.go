@@ -25,7 +25,7 @@ func TestWriteGroupAtomic(t *testing.T) {
 	b := &backend{pool: s.pool}
 	g := store.IngestGroup{Now: time.Now(), MaxBatch: 50, MaxAttempts: 12,
 		Events: []store.GroupEvent{{Source: "php", ID: "e1"}},
-		Ops:    []store.GroupOp{{Event: 0, Key: "k1", Queue: store.QueuePull, Kind: "hr_pull", Args: []byte("{not json")}}}
+		Ops:    []store.GroupOp{{Event: store.GroupEvent{Source: "php", ID: "e1"}, Key: "k1", Queue: store.QueuePull, Kind: "hr_pull", Args: []byte("{not json")}}}
 	_, _, err = b.WriteGroup(ctx, g)
 	require.ErrorContains(t, err, "postgres: ingest 1 events")
 
@@ -46,7 +46,7 @@ func TestWriteGroupAtomic(t *testing.T) {
 	g.Notify = true
 	fresh, added, err := b.WriteGroup(ctx, g)
 	require.NoError(t, err)
-	assert.Equal(t, []bool{true}, fresh)
+	assert.Equal(t, map[store.GroupEvent]bool{{Source: "php", ID: "e1"}: true}, fresh)
 	assert.Equal(t, map[string]bool{"k1": true}, added)
 	var args string
 	require.NoError(t, s.pool.QueryRow(ctx, `SELECT args::text FROM river_job WHERE kind = 'hr_pull'`).Scan(&args))
