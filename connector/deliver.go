@@ -10,6 +10,11 @@ import (
 // holds a lease on the sink mapping while it writes, so an older version
 // never overwrites a newer one. Whichever delivery runs first writes the
 // latest local version, and the others find nothing left to do.
+//
+// A lease belongs to one attempt of a job and lasts until the mapping is
+// saved or released. A call cut short by its timeout may still land at the
+// sink, so its lease is not released: it runs out, and until then no other
+// delivery, not even the job's next attempt, writes that ref.
 
 // deliverAll writes the latest local copies the ops name to their sinks.
 func (e *Engine) deliverAll(ctx context.Context, job Job, ops []DeliverOp) []failure {
@@ -38,6 +43,9 @@ type delivery struct {
 	entry    LogEntry
 	leased   bool
 	patientW bool // the op is the patient's own delivery
+	// unsettled: the document's call ended with its context and may
+	// still land at the sink.
+	unsettled bool
 	// patientSinkID is the sink's id of a deleted document's patient,
 	// read without a lease: a deletion writes no patient, but the sink
 	// finds the document under it.
@@ -69,7 +77,7 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 	if !ok {
 		return failAll(ops, fmt.Errorf("%w: unknown sink %q", ErrPermanent, name))
 	}
-	holder := job.ID()
+	holder := fmt.Sprintf("%s/%d", job.ID(), job.Attempt())
 	leasedAt := e.cfg.Now()
 	var (
 		items    []*delivery
@@ -100,7 +108,7 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 	}
 
 	var done []*delivery
-	for i, d := range items {
+	for _, d := range items {
 		err = nil
 		if ctx.Err() != nil {
 			// The attempt ran out of time, not the op: what is left goes
@@ -109,7 +117,7 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 		} else if e.cfg.Now().Sub(leasedAt) > (e.cfg.LeaseTTL-e.cfg.CallTimeout)/2 {
 			// A batch to a rate-limited sink can outlast its leases:
 			// renew them while a whole call's worth of lease is left.
-			if err = e.renew(ctx, name, holder, items[i:], &patients); err == nil {
+			if err = e.renew(ctx, name, holder, items, &patients); err == nil {
 				leasedAt = e.cfg.Now()
 			}
 		}
@@ -124,15 +132,17 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 	}
 
 	doneOps := make([]Op, len(done))
+	completed := make(map[*delivery]bool, len(done))
 	for i, d := range done {
 		doneOps[i] = d.op
+		completed[d] = true
 	}
 	cctx, cancel := commitContext(ctx)
 	defer cancel()
 	err = job.Complete(cctx, doneOps, func(tx Tx) error {
 		for _, d := range done {
 			if !d.patientW {
-				if err := tx.SaveMapping(ctx, d.next); err != nil {
+				if err := tx.SaveMapping(ctx, d.next, holder); err != nil {
 					return err
 				}
 			}
@@ -140,22 +150,18 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 				return err
 			}
 		}
-		for ref, p := range patients.byRef {
-			switch {
-			case p.written:
-				if err := tx.SaveMapping(ctx, p.m); err != nil {
-					return err
-				}
-			case p.leased:
-				if err := tx.ReleaseMapping(ctx, name, ref, holder); err != nil {
+		for _, p := range patients.byRef {
+			if p.written {
+				if err := tx.SaveMapping(ctx, p.m, holder); err != nil {
 					return err
 				}
 			}
 		}
-		return e.releaseFailed(ctx, tx, name, holder, items, done)
+		return releaseAll(ctx, tx, name, holder, releasable(items, &patients, completed))
 	})
 	if err != nil {
-		e.release(ctx, name, holder, items)
+		// Nothing was saved: drop every lease but the unsettled ones.
+		e.release(ctx, name, holder, releasable(items, &patients, nil))
 		for _, d := range done {
 			failed = append(failed, failure{d.op, fmt.Errorf("deliver %s to %s: %w", d.op.Ref, name, err)})
 		}
@@ -302,6 +308,7 @@ func (e *Engine) write(ctx context.Context, sink Sink, d *delivery) error {
 		d.entry.Status, d.entry.Details = StatusSuccess, fmt.Sprintf("delivered version %s to %s", doc.Version, d.op.Sink)
 	}
 	if err != nil {
+		d.unsettled = errors.Is(err, errUnsettled)
 		return fmt.Errorf("deliver %s to %s: %w", doc.Ref, d.op.Sink, err)
 	}
 	return nil
@@ -343,11 +350,12 @@ func (e *Engine) claim(ctx context.Context, tx Tx, sink string, ref Ref, holder 
 	return m, nil
 }
 
-// renew extends the leases the batch still holds for the deliveries left.
-// A lease that another job took meanwhile yields ErrBusy.
-func (e *Engine) renew(ctx context.Context, sink, holder string, left []*delivery, patients *batchPatients) error {
+// renew extends every lease the batch holds, written or not: a mapping is
+// saved only when the batch completes. A lease that another job took
+// meanwhile yields ErrBusy.
+func (e *Engine) renew(ctx context.Context, sink, holder string, items []*delivery, patients *batchPatients) error {
 	return e.cfg.Store.Update(ctx, func(tx Tx) error {
-		for _, d := range left {
+		for _, d := range items {
 			if d.leased {
 				if _, err := e.claim(ctx, tx, sink, d.op.Ref, holder); err != nil {
 					return err
@@ -355,7 +363,7 @@ func (e *Engine) renew(ctx context.Context, sink, holder string, left []*deliver
 			}
 		}
 		for ref, p := range patients.byRef {
-			if p.leased && !p.written {
+			if p.leased {
 				if _, err := e.claim(ctx, tx, sink, ref, holder); err != nil {
 					return err
 				}
@@ -365,50 +373,40 @@ func (e *Engine) renew(ctx context.Context, sink, holder string, left []*deliver
 	})
 }
 
-// releaseFailed drops the document leases of deliveries that did not
-// complete, so that their retry or another version's delivery need not wait
-// for the lease to expire.
-func (e *Engine) releaseFailed(ctx context.Context, tx Tx, sink, holder string, items, done []*delivery) error {
-	completed := make(map[*delivery]bool, len(done))
-	for _, d := range done {
-		completed[d] = true
-	}
+// releasable lists the leases a batch drops as it ends: those whose
+// mapping it does not save, where completed holds the deliveries it
+// saves (nil if it saves none). Leases of calls that may still land at
+// the sink are left to run out.
+func releasable(items []*delivery, patients *batchPatients, completed map[*delivery]bool) []Ref {
+	var refs []Ref
 	for _, d := range items {
-		if d.leased && !completed[d] {
-			if err := tx.ReleaseMapping(ctx, sink, d.op.Ref, holder); err != nil {
-				return err
-			}
+		if d.leased && !completed[d] && !d.unsettled {
+			refs = append(refs, d.op.Ref)
+		}
+	}
+	for ref, p := range patients.byRef {
+		if p.leased && !(completed != nil && p.written) && !errors.Is(p.err, errUnsettled) {
+			refs = append(refs, ref)
+		}
+	}
+	return refs
+}
+
+// releaseAll drops holder's leases on refs.
+func releaseAll(ctx context.Context, tx Tx, sink, holder string, refs []Ref) error {
+	for _, ref := range refs {
+		if err := tx.ReleaseMapping(ctx, sink, ref, holder); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// release drops every lease of a batch whose completion failed. If it
-// fails too, the leases expire.
-func (e *Engine) release(ctx context.Context, sink, holder string, items []*delivery) {
+// release drops the leases of a batch whose completion failed. If it
+// fails too, the leases run out.
+func (e *Engine) release(ctx context.Context, sink, holder string, refs []Ref) {
 	ctx = context.WithoutCancel(ctx)
-	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
-		seen := map[Ref]bool{}
-		for _, d := range items {
-			refs := []Ref{}
-			if d.leased {
-				refs = append(refs, d.op.Ref)
-			}
-			if d.patient != nil && d.patient.leased {
-				refs = append(refs, d.patient.p.Ref)
-			}
-			for _, ref := range refs {
-				if seen[ref] {
-					continue
-				}
-				seen[ref] = true
-				if err := tx.ReleaseMapping(ctx, sink, ref, holder); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	err := e.cfg.Store.Update(ctx, func(tx Tx) error { return releaseAll(ctx, tx, sink, holder, refs) })
 	if err != nil {
 		e.log.WarnContext(ctx, "releasing leases", "sink", sink, "holder", holder, "err", err)
 	}

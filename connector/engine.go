@@ -355,9 +355,18 @@ func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 }
 
-// call bounds one adapter call by CallTimeout.
+// errUnsettled marks a call that failed as its context ended: the request
+// may still be running at the other end.
+var errUnsettled = errors.New("the call may still land")
+
+// call bounds one adapter call by CallTimeout. An error from a call whose
+// context ended wraps errUnsettled.
 func (e *Engine) call(ctx context.Context, fn func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.CallTimeout)
+	cctx, cancel := context.WithTimeout(ctx, e.cfg.CallTimeout)
 	defer cancel()
-	return fn(ctx)
+	err := fn(cctx)
+	if err != nil && cctx.Err() != nil {
+		return fmt.Errorf("%w: %w", errUnsettled, err)
+	}
+	return err
 }

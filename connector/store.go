@@ -57,8 +57,9 @@ type Tx interface {
 	// time, creating it if needed; it reports false if another holder's
 	// lease is still live.
 	ClaimMapping(ctx context.Context, sink string, ref Ref, holder string, until time.Time) (Mapping, bool, error)
-	// SaveMapping stores m and releases its lease.
-	SaveMapping(ctx context.Context, m Mapping) error
+	// SaveMapping stores m and releases holder's lease. If another
+	// holder's lease is live, it stores nothing and returns ErrBusy.
+	SaveMapping(ctx context.Context, m Mapping, holder string) error
 	// ReleaseMapping drops holder's lease, if it still holds it.
 	ReleaseMapping(ctx context.Context, sink string, ref Ref, holder string) error
 

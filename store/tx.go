@@ -220,14 +220,20 @@ func (t *tx) ClaimMapping(ctx context.Context, sink string, ref connector.Ref, h
 	return m, err == nil, err
 }
 
-func (t *tx) SaveMapping(ctx context.Context, m connector.Mapping) error {
-	_, err := t.q.Exec(ctx, `INSERT INTO sink_mappings (sink, ref_system, ref_type, ref_id, sink_id, version,
+func (t *tx) SaveMapping(ctx context.Context, m connector.Mapping, holder string) error {
+	n, err := t.q.Exec(ctx, `INSERT INTO sink_mappings (sink, ref_system, ref_type, ref_id, sink_id, version,
 			fingerprint, deleted, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (sink, ref_system, ref_type, ref_id) DO UPDATE SET sink_id = excluded.sink_id,
 			version = excluded.version, fingerprint = excluded.fingerprint, deleted = excluded.deleted,
-			updated_at = excluded.updated_at, lease_holder = NULL, lease_until = NULL`,
-		m.Sink, m.Ref.System, m.Ref.Type, m.Ref.ID, m.SinkID, m.Version, m.Fingerprint, m.Deleted, t.now().UTC())
+			updated_at = excluded.updated_at, lease_holder = NULL, lease_until = NULL
+		WHERE sink_mappings.lease_holder IS NULL OR sink_mappings.lease_holder = $10
+			OR sink_mappings.lease_until < $11`,
+		m.Sink, m.Ref.System, m.Ref.Type, m.Ref.ID, m.SinkID, m.Version, m.Fingerprint, m.Deleted, t.now().UTC(),
+		holder, t.now().UnixMilli())
+	if err == nil && n == 0 {
+		err = fmt.Errorf("store: save mapping of %s in %s: %w", m.Ref, m.Sink, connector.ErrBusy)
+	}
 	return err
 }
 

@@ -156,11 +156,14 @@ func testLeases(t *testing.T, open Opener) {
 		require.NoError(t, err)
 		assert.True(t, ok, "leases are per sink")
 
-		require.NoError(t, tx.SaveMapping(ctx, connector.Mapping{Sink: "cp", Ref: ref, SinkID: "x1", Version: "2", Fingerprint: "f"}))
+		saved := connector.Mapping{Sink: "cp", Ref: ref, SinkID: "x1", Version: "2", Fingerprint: "f"}
+		stale := connector.Mapping{Sink: "cp", Ref: ref, SinkID: "x0", Version: "1", Fingerprint: "e"}
+		require.ErrorIs(t, tx.SaveMapping(ctx, stale, "b"), connector.ErrBusy, "a holds the lease")
+		require.NoError(t, tx.SaveMapping(ctx, saved, "a"))
 		m, ok, err = tx.ClaimMapping(ctx, "cp", ref, "b", now.Add(time.Minute))
 		require.NoError(t, err)
 		assert.True(t, ok, "saving releases the lease")
-		assert.Equal(t, connector.Mapping{Sink: "cp", Ref: ref, SinkID: "x1", Version: "2", Fingerprint: "f"}, m)
+		assert.Equal(t, saved, m, "the refused save stored nothing")
 
 		require.NoError(t, tx.ReleaseMapping(ctx, "cp", ref, "someone-else"))
 		_, ok, err = tx.ClaimMapping(ctx, "cp", ref, "c", now.Add(time.Minute))

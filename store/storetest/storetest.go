@@ -31,6 +31,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
 	t.Run("Leases", func(t *testing.T) { testLeases(t, open) })
 	t.Run("PatientLease", func(t *testing.T) { testPatientLease(t, open) })
+	t.Run("UnsettledLease", func(t *testing.T) { testUnsettledLease(t, open) })
+	t.Run("RenewWritten", func(t *testing.T) { testRenewWritten(t, open) })
 	t.Run("Runs", func(t *testing.T) { testRuns(t, open) })
 	t.Run("Sync", func(t *testing.T) { testSync(t, open) })
 	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, open) })
