@@ -62,6 +62,32 @@ func TestEventValidate(t *testing.T) {
 	assert.ErrorContains(t, connector.Event{ID: "e", Source: "other", Changes: []connector.Change{ok}}.Validate(), "not the event's source")
 }
 
+// TestOps: a versioned change's pull is one per (ref, version), whichever
+// event reports it; a hint's is one per event.
+func TestOps(t *testing.T) {
+	e, err := connector.New(connector.Config{Store: nopStore{}, Sources: map[string]connector.Source{"php": nopSource{}}})
+	require.NoError(t, err)
+	ref := connector.Ref{System: "php", Type: "DocumentReference", ID: "d1"}
+	ops := func(id string, c connector.Change) connector.PullOp {
+		got, err := e.Ops(connector.Event{ID: id, Source: "php", Action: connector.ActionWebhook, Changes: []connector.Change{c}})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		return got[0].(connector.PullOp)
+	}
+	upsert := connector.Change{Kind: connector.ChangeUpsert, Ref: ref, Version: "2"}
+	a, b := ops("e1", upsert), ops("e2", upsert)
+	assert.Equal(t, connector.PullOp{Ref: ref, Version: "2", Action: connector.ActionWebhook}, a)
+	assert.Equal(t, a.UniqueKey(), b.UniqueKey())
+
+	hint := connector.Change{Kind: connector.ChangeHint, Ref: ref}
+	a, b = ops("e1", hint), ops("e2", hint)
+	assert.Equal(t, connector.PullOp{Ref: ref, Event: "e1", Action: connector.ActionWebhook}, a)
+	assert.NotEqual(t, a.UniqueKey(), b.UniqueKey())
+
+	_, err = e.Ops(connector.Event{ID: "e3", Source: "php", Changes: []connector.Change{{Ref: ref}}})
+	assert.ErrorIs(t, err, connector.ErrInvalid)
+}
+
 func TestNewRefusesBadConfig(t *testing.T) {
 	_, err := connector.New(connector.Config{})
 	assert.ErrorContains(t, err, "no store")

@@ -150,7 +150,11 @@ func (e *Engine) Ops(ev Event) ([]Op, error) {
 	}
 	ops := make([]Op, 0, len(ev.Changes)+1)
 	for _, c := range ev.Changes {
-		ops = append(ops, PullOp{Ref: c.Ref, Version: c.Version, Delete: c.Kind == ChangeDelete, Event: ev.ID, Action: action})
+		op := PullOp{Ref: c.Ref, Version: c.Version, Delete: c.Kind == ChangeDelete, Action: action}
+		if c.Version == "" {
+			op.Event = ev.ID // only a hint's key needs it
+		}
+		ops = append(ops, op)
 	}
 	if ev.Reconcile {
 		// Requests within one minute share a run, so a burst of gap

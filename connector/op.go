@@ -23,8 +23,8 @@ type PullOp struct {
 	Version string `json:"version,omitempty"`
 	// Delete says the Source reported the resource deleted.
 	Delete bool `json:"delete,omitempty"`
-	// Event is the ingested event id; it keeps hints (no version) of
-	// different events apart.
+	// Event is the ingested event id of a hint (no version); it keeps
+	// hints of different events apart. Empty when Version is set.
 	Event  string `json:"event,omitempty"`
 	Action Action `json:"action"`
 	// Run ties the pull to a reconcile run's progress; empty otherwise.
