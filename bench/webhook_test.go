@@ -46,6 +46,7 @@ func BenchmarkWebhookIngest(b *testing.B) {
 			b.ReportMetric(float64(rep.Receiver.P99.Microseconds())/1000, "p99-ms")
 			b.ReportMetric(rep.Receiver.Rate()/rep.BareCeiling(), "x-bare")
 			b.ReportMetric(rep.Receiver.Rate()/rep.DBCeiling(), "x-db")
+			b.ReportMetric(rep.MedianRatio(), "x-db-median")
 			require.NoError(b, rep.Check())
 		}
 	}
@@ -73,6 +74,13 @@ func TestWebhookIngestSmall(t *testing.T) {
 	t.Log("\n" + rep.String())
 	require.Equal(t, 450, rep.Unique)
 	require.NoError(t, rep.Check())
+	require.Len(t, rep.Rounds, 5, "the default rounds")
+	for _, rd := range rep.Rounds {
+		require.Equal(t, 100, rd.Receiver.Calls)
+		require.Equal(t, 100, rd.Ceiling.Calls)
+	}
+	require.Equal(t, 500, rep.Receiver.Calls)
+	require.Equal(t, 500, rep.Ceiling.Calls)
 }
 
 func TestRequests(t *testing.T) {

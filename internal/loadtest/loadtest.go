@@ -20,6 +20,7 @@ type Result struct {
 	// MachineCPU the busy time of all cores (every process; zero where
 	// it cannot be read): what a call costs, wherever it is spent.
 	ProcessCPU, MachineCPU time.Duration
+	lat                    []time.Duration // sorted
 }
 
 // Rate is calls per second.
@@ -71,7 +72,31 @@ func Run(n, concurrency int, fn func(i int) error) (Result, error) {
 	r := Result{Calls: n, Elapsed: time.Since(begin)}
 	proc1, machine1 := cpuNow()
 	r.ProcessCPU, r.MachineCPU = proc1-proc0, machine1-machine0
-	slices.Sort(lat)
-	r.P50, r.P99 = lat[n/2], lat[n*99/100]
+	r.lat = lat
+	r.percentiles()
 	return r, nil
+}
+
+// Merge sums runs as if they were one whose calls took the runs' times:
+// calls, elapsed and CPU times add up, and the percentiles are those of
+// all the calls.
+func Merge(runs ...Result) Result {
+	var m Result
+	for _, r := range runs {
+		m.Calls += r.Calls
+		m.Elapsed += r.Elapsed
+		m.ProcessCPU += r.ProcessCPU
+		m.MachineCPU += r.MachineCPU
+		m.lat = append(m.lat, r.lat...)
+	}
+	m.percentiles()
+	return m
+}
+
+func (r *Result) percentiles() {
+	if len(r.lat) == 0 {
+		return
+	}
+	slices.Sort(r.lat)
+	r.P50, r.P99 = r.lat[len(r.lat)/2], r.lat[len(r.lat)*99/100]
 }
