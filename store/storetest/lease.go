@@ -19,7 +19,8 @@ import (
 func testPatientLease(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := openClosed(t, open)
-	p, d := leaseFixture(t, s)
+	p, docs := leaseFixture(t, s, 1)
+	d := docs[0]
 	entered, release := make(chan struct{}), make(chan struct{})
 	sink := &hookSink{Sink: connectortest.NewSink(connectortest.SinkConfig{})}
 	sink.beforeUpsert = func(ctx context.Context, n int) error {
@@ -60,12 +61,9 @@ func testPatientLease(t *testing.T, open Opener) {
 // so its lease is kept until it runs out, even from the job's next attempt.
 func testUnsettledLease(t *testing.T, open Opener) {
 	ctx := context.Background()
-	clock := newClock()
-	cfg := FastConfig()
-	cfg.Now = clock.now
-	s := open(t, cfg)
-	t.Cleanup(func() { s.Close() })
-	_, d := leaseFixture(t, s)
+	s, clock := openClocked(t, open)
+	_, docs := leaseFixture(t, s, 1)
+	d := docs[0]
 	sink := &hookSink{Sink: connectortest.NewSink(connectortest.SinkConfig{})}
 	sink.beforePut = func(ctx context.Context, n int) error {
 		if n == 1 { // the sink stalls past the call's timeout
@@ -99,16 +97,8 @@ func testUnsettledLease(t *testing.T, open Opener) {
 // completes; meanwhile no other job writes the patient again.
 func testRenewWritten(t *testing.T, open Opener) {
 	ctx := context.Background()
-	clock := newClock()
-	cfg := FastConfig()
-	cfg.Now = clock.now
-	s := open(t, cfg)
-	t.Cleanup(func() { s.Close() })
-	src := connectortest.NewSource(connectortest.SourceConfig{Name: "php"})
-	_, err := src.Fill(1, 2)
-	require.NoError(t, err)
-	save(t, s, src.Patients()[0], src.Documents()...)
-	p, docs := src.Patients()[0], src.Documents()
+	s, clock := openClocked(t, open)
+	p, docs := leaseFixture(t, s, 2)
 
 	const ttl, call = 10 * time.Second, 2 * time.Second
 	var e *connector.Engine
@@ -143,19 +133,23 @@ func leaseEngine(t *testing.T, s Store, sink connector.Sink, cfg connector.Confi
 	return e
 }
 
-// leaseFixture stores one patient with one document, neither in the sink.
-func leaseFixture(t *testing.T, s Store) (connector.Patient, connector.Document) {
-	src := connectortest.NewSource(connectortest.SourceConfig{Name: "php"})
-	_, err := src.Fill(1, 1)
-	require.NoError(t, err)
-	p, d := src.Patients()[0], src.Documents()[0]
-	save(t, s, p, d)
-	return p, d
+// openClocked opens a store whose clock the test sets.
+func openClocked(t *testing.T, open Opener) (Store, *clock) {
+	c := newClock()
+	cfg := FastConfig()
+	cfg.Now = c.now
+	s := open(t, cfg)
+	t.Cleanup(func() { s.Close() })
+	return s, c
 }
 
-// save stores p and its documents locally.
-func save(t *testing.T, s Store, p connector.Patient, docs ...connector.Document) {
+// leaseFixture stores one patient with n documents, none in the sink.
+func leaseFixture(t *testing.T, s Store, n int) (connector.Patient, []connector.Document) {
 	ctx := context.Background()
+	src := connectortest.NewSource(connectortest.SourceConfig{Name: "php"})
+	_, err := src.Fill(1, n)
+	require.NoError(t, err)
+	p, docs := src.Patients()[0], src.Documents()
 	update(t, s, func(tx connector.Tx) error {
 		id, err := tx.SavePatient(ctx, connector.StoredPatient{Patient: p, Fingerprint: p.Fingerprint()})
 		if err != nil {
@@ -168,6 +162,7 @@ func save(t *testing.T, s Store, p connector.Patient, docs ...connector.Document
 		}
 		return nil
 	})
+	return p, docs
 }
 
 func deliverOp(ref connector.Ref, version string) []connector.Op {
