@@ -665,8 +665,9 @@ func (r *WebhookReport) String() string {
 // RunWebhook measures, on b, the bare handler; the database ceiling and
 // the webhook receiver over the store's grouped Ingester, in rounds that
 // alternate which runs first; the store's Ingester without HTTP; the bare
-// handler again; then counts what the receiver committed. The receiver's engine has an in-memory Source that is never
-// called: no worker runs, so the jobs stay queued to be counted.
+// handler again; then counts what the receiver committed. The receiver's
+// engine has an in-memory Source that is never called: no worker runs, so
+// the jobs stay queued to be counted.
 func RunWebhook(ctx context.Context, b *Backend, cfg WebhookConfig) (*WebhookReport, error) {
 	cfg.defaults()
 	src := connectortest.NewSource(connectortest.SourceConfig{Name: Source})
