@@ -298,19 +298,31 @@ func Send(ctx context.Context, c *Client, reqs []Request, concurrency int) (Sent
 			return Sent{}, err
 		}
 	}
-	var accepted, duplicate atomic.Int64
-	res, err := loadtest.Run(len(reqs), concurrency, func(i int) error {
+	return run(len(reqs), concurrency, func(i int) (bool, error) {
 		code, body, err := c.Do(ctx, raws[i])
-		if err != nil {
-			return fmt.Errorf("event %s: %w", reqs[i].ID, err)
+		switch {
+		case err != nil:
+			return false, fmt.Errorf("event %s: %w", reqs[i].ID, err)
+		case code == http.StatusAccepted, code == http.StatusOK:
+			return code == http.StatusOK, nil
 		}
-		switch code {
-		case http.StatusAccepted:
-			accepted.Add(1)
-		case http.StatusOK:
+		return false, fmt.Errorf("event %s: %d %s: %s", reqs[i].ID, code, http.StatusText(code), body)
+	})
+}
+
+// run is loadtest.Run of a call that reports whether its event was a
+// duplicate, counting the answers.
+func run(n, concurrency int, call func(i int) (duplicate bool, err error)) (Sent, error) {
+	var accepted, duplicate atomic.Int64
+	res, err := loadtest.Run(n, concurrency, func(i int) error {
+		dup, err := call(i)
+		switch {
+		case err != nil:
+			return err
+		case dup:
 			duplicate.Add(1)
 		default:
-			return fmt.Errorf("event %s: %d %s: %s", reqs[i].ID, code, http.StatusText(code), body)
+			accepted.Add(1)
 		}
 		return nil
 	})
@@ -332,23 +344,10 @@ func Ingest(ctx context.Context, ing storeurl.Ingester, reqs []Request, concurre
 		events[i] = connector.Event{ID: r.ID, Source: Source, Action: connector.ActionWebhook,
 			Changes: []connector.Change{ev.Change(Source)}}
 	}
-	var accepted, duplicate atomic.Int64
-	res, err := loadtest.Run(len(events), concurrency, func(i int) error {
+	return run(len(events), concurrency, func(i int) (bool, error) {
 		res, err := ing.Ingest(ctx, events[i])
-		switch {
-		case err != nil:
-			return err
-		case res.Duplicate:
-			duplicate.Add(1)
-		default:
-			accepted.Add(1)
-		}
-		return nil
+		return res.Duplicate, err
 	})
-	if err != nil {
-		return Sent{}, err
-	}
-	return Sent{Result: res, Accepted: int(accepted.Load()), Duplicate: int(duplicate.Load())}, nil
 }
 
 // Counts is what a run left in the store's tables.

@@ -26,10 +26,11 @@ func cpuNow() (process, machine time.Duration) {
 	if len(f) < 9 || f[0] != "cpu" {
 		return process, 0
 	}
-	// user nice system idle iowait irq softirq steal, in ticks of 10 ms
-	// (USER_HZ is 100 on Linux).
+	// user nice system idle iowait irq softirq, in ticks of 10 ms
+	// (USER_HZ is 100 on Linux); not steal, the time the hypervisor gave
+	// to other machines.
 	var ticks int64
-	for i, v := range f[1:9] {
+	for i, v := range f[1:8] {
 		if i == 3 || i == 4 {
 			continue // idle, iowait
 		}
