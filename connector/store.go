@@ -50,6 +50,9 @@ type Tx interface {
 	Document(ctx context.Context, ref Ref) (StoredDocument, error)
 	// SaveDocument inserts or updates the document by its Ref.
 	SaveDocument(ctx context.Context, d StoredDocument) (id int64, err error)
+	// DocumentRefs lists the refs of the patient's documents that are not
+	// deleted, in no particular order.
+	DocumentRefs(ctx context.Context, patient Ref) ([]Ref, error)
 
 	// Mapping returns the (sink, ref) mapping; a zero Mapping if none.
 	Mapping(ctx context.Context, sink string, ref Ref) (Mapping, error)

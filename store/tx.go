@@ -178,6 +178,24 @@ func (t *tx) SaveDocument(ctx context.Context, d connector.StoredDocument) (int6
 	return id, err
 }
 
+func (t *tx) DocumentRefs(ctx context.Context, patient connector.Ref) ([]connector.Ref, error) {
+	rows, err := t.q.Query(ctx, `SELECT source_type, source_id FROM healthcare_documents
+		WHERE source_system = $1 AND patient_ref = $2 AND NOT deleted`, patient.System, patient.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var refs []connector.Ref
+	for rows.Next() {
+		r := connector.Ref{System: patient.System}
+		if err := rows.Scan(&r.Type, &r.ID); err != nil {
+			return nil, err
+		}
+		refs = append(refs, r)
+	}
+	return refs, rows.Err()
+}
+
 const mappingColumns = `sink_id, version, fingerprint, deleted`
 
 func scanMapping(r Row, m *connector.Mapping) error {

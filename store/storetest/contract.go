@@ -108,6 +108,9 @@ func testRoundTrip(t *testing.T, open Opener) {
 		doc, err := tx.Document(ctx, d.Ref)
 		require.NoError(t, err)
 		assert.Equal(t, d, doc)
+		docs, err := tx.DocumentRefs(ctx, p.Ref)
+		require.NoError(t, err)
+		assert.Equal(t, []connector.Ref{d.Ref}, docs)
 
 		// Saving again by ref updates in place.
 		d.Version, d.Title, d.Deleted = "8", "Lipid panel (corrected)", true
@@ -120,6 +123,10 @@ func testRoundTrip(t *testing.T, open Opener) {
 
 		_, err = tx.Document(ctx, connector.Ref{System: "php", Type: "DocumentReference", ID: "nope"})
 		assert.ErrorIs(t, err, connector.ErrNotFound)
+		// A deleted document is no longer listed.
+		docs, err = tx.DocumentRefs(ctx, p.Ref)
+		require.NoError(t, err)
+		assert.Empty(t, docs)
 
 		c, err := tx.Cursor(ctx, "php", "p1")
 		require.NoError(t, err)
@@ -127,6 +134,7 @@ func testRoundTrip(t *testing.T, open Opener) {
 		require.NoError(t, tx.SaveCursor(ctx, "php", "p1", "c1"))
 		require.NoError(t, tx.SaveCursor(ctx, "php", "p1", "c2"))
 		c, err = tx.Cursor(ctx, "php", "p1")
+		require.NoError(t, err)
 		assert.Equal(t, "c2", c)
 
 		return tx.AppendLog(ctx, connector.LogEntry{PatientID: p.ID, DocumentID: d.ID, Action: connector.ActionWebhook, Status: connector.StatusSuccess})
