@@ -83,6 +83,12 @@ type ReconcileOp struct {
 	// pending: periodic reconciles of a patient whose last one has not run
 	// yet are skipped instead of piling up.
 	Coalesce bool `json:"coalesce,omitempty"`
+	// Sweep makes the reconcile a deletion check: it lists every document
+	// of the patient from the beginning, without moving the saved cursor,
+	// and pulls each local document the listing no longer names, so the
+	// Source confirms its deletion. A webhook for a deletion may be lost,
+	// and incremental listings do not name deleted resources.
+	Sweep bool `json:"sweep,omitempty"`
 }
 
 // Kind implements Op.
@@ -92,7 +98,11 @@ func (ReconcileOp) Kind() string { return "reconcile" }
 // for a coalescing reconcile.
 func (o ReconcileOp) UniqueKey() string {
 	if o.Coalesce {
-		return key("reconcile", o.Source, o.Patient, "pending")
+		what := "pending"
+		if o.Sweep {
+			what = "sweep pending"
+		}
+		return key("reconcile", o.Source, o.Patient, what)
 	}
 	return key("reconcile", o.Source, o.Patient, o.Run)
 }

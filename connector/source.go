@@ -87,3 +87,26 @@ type DocumentRequest struct {
 	// time leaves that end open.
 	From, To time.Time
 }
+
+// Router is a Source whose changes may name resources that are not
+// documents but that documents are made of: a FHIR Binary holding an
+// attachment, an Observation a lab report lists. The engine routes a
+// change of such a resource to the documents it affects instead of
+// fetching it.
+type Router interface {
+	// Routed reports whether refs of resource type typ are routed rather
+	// than fetched as documents. It must not do I/O.
+	Routed(typ string) bool
+	// Route returns the documents of the Source that a change of ref
+	// affects. None, with a nil error, means the Source cannot place the
+	// change: the engine records it as ignored.
+	Route(ctx context.Context, ref Ref) ([]Ref, error)
+}
+
+// SequentialVersions is a Source whose version ids are decimal numbers
+// that grow with every change of a resource (as many FHIR servers issue
+// meta.versionId). Without it, versions are opaque: only equal or
+// different; see CompareRevisions.
+type SequentialVersions interface {
+	SequentialVersions() bool
+}
