@@ -169,10 +169,22 @@ func (e *Engine) Ops(ev Event) ([]Op, error) {
 // when patient is empty) and returns the run id its progress is published
 // under. Full lists everything instead of what changed since the last sync.
 func (e *Engine) Sync(ctx context.Context, source, patient string, action Action, full bool) (string, error) {
+	return e.enqueueReconcile(ctx, ReconcileOp{Source: source, Patient: patient, Full: full, Action: action})
+}
+
+// Sweep enqueues a deletion check of every known patient of a source (see
+// ReconcileOp.Sweep) and returns its run id. It costs one full listing per
+// patient, so it runs less often than the incremental reconcile.
+func (e *Engine) Sweep(ctx context.Context, source string) (string, error) {
+	return e.enqueueReconcile(ctx, ReconcileOp{Source: source, Full: true, Sweep: true, Action: ActionPoll})
+}
+
+func (e *Engine) enqueueReconcile(ctx context.Context, op ReconcileOp) (string, error) {
+	source, patient := op.Source, op.Patient
 	if _, ok := e.cfg.Sources[source]; !ok {
 		return "", fmt.Errorf("%w: unknown source %q", ErrInvalid, source)
 	}
-	op := ReconcileOp{Source: source, Patient: patient, Full: full, Action: action, Run: uuid.NewString()}
+	op.Run = uuid.NewString()
 	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
 		_, err := tx.Enqueue(ctx, op)
 		return err
