@@ -84,6 +84,12 @@ type Contact struct {
 	Identifiers []Identifier      `json:"identifiers,omitempty,omitzero"`
 	LastName    string            `json:"lastName,omitempty,omitzero"`
 
+	// SourceUpdatedAt When the object last changed at its source, as the caller reports
+	// it; kept and returned, never interpreted by Carepatron. With
+	// sourceVersion it lets a caller tell an older copy from a newer one,
+	// since a source's version ids may be opaque.
+	SourceUpdatedAt SourceUpdatedAt `json:"sourceUpdatedAt,omitempty,omitzero"`
+
 	// SourceVersion The version of the object at its source, as the caller's own opaque
 	// string; kept and returned, never interpreted by Carepatron.
 	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
@@ -105,6 +111,12 @@ type ContactInput struct {
 	FirstName   string            `json:"firstName"`
 	Identifiers []Identifier      `json:"identifiers,omitempty,omitzero"`
 	LastName    string            `json:"lastName,omitempty,omitzero"`
+
+	// SourceUpdatedAt When the object last changed at its source, as the caller reports
+	// it; kept and returned, never interpreted by Carepatron. With
+	// sourceVersion it lets a caller tell an older copy from a newer one,
+	// since a source's version ids may be opaque.
+	SourceUpdatedAt SourceUpdatedAt `json:"sourceUpdatedAt,omitempty,omitzero"`
 
 	// SourceVersion The version of the object at its source, as the caller's own opaque
 	// string; kept and returned, never interpreted by Carepatron.
@@ -144,6 +156,12 @@ type Document struct {
 	// SourceLink A link back to the document where it came from (a URL or URN).
 	SourceLink string `json:"sourceLink,omitempty,omitzero"`
 
+	// SourceUpdatedAt When the object last changed at its source, as the caller reports
+	// it; kept and returned, never interpreted by Carepatron. With
+	// sourceVersion it lets a caller tell an older copy from a newer one,
+	// since a source's version ids may be opaque.
+	SourceUpdatedAt SourceUpdatedAt `json:"sourceUpdatedAt,omitempty,omitzero"`
+
 	// SourceVersion The version of the object at its source, as the caller's own opaque
 	// string; kept and returned, never interpreted by Carepatron.
 	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
@@ -168,6 +186,12 @@ type DocumentMetadata struct {
 
 	// SourceLink A link back to the document where it came from (a URL or URN).
 	SourceLink string `json:"sourceLink,omitempty,omitzero"`
+
+	// SourceUpdatedAt When the object last changed at its source, as the caller reports
+	// it; kept and returned, never interpreted by Carepatron. With
+	// sourceVersion it lets a caller tell an older copy from a newer one,
+	// since a source's version ids may be opaque.
+	SourceUpdatedAt SourceUpdatedAt `json:"sourceUpdatedAt,omitempty,omitzero"`
 
 	// SourceVersion The version of the object at its source, as the caller's own opaque
 	// string; kept and returned, never interpreted by Carepatron.
@@ -255,6 +279,12 @@ type Problem struct {
 	// Type A URI naming the problem type; "about:blank" when none.
 	Type string `json:"type,omitempty,omitzero"`
 }
+
+// SourceUpdatedAt When the object last changed at its source, as the caller reports
+// it; kept and returned, never interpreted by Carepatron. With
+// sourceVersion it lets a caller tell an older copy from a newer one,
+// since a source's version ids may be opaque.
+type SourceUpdatedAt = time.Time
 
 // SourceVersion The version of the object at its source, as the caller's own opaque
 // string; kept and returned, never interpreted by Carepatron.

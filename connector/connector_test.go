@@ -13,15 +13,44 @@ import (
 	"github.com/healthcare-records/healthcare-records/connector"
 )
 
-func TestCompareVersions(t *testing.T) {
+func TestCompareRevisions(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	t1 := t0.Add(time.Millisecond)
+	rev := func(v string, at time.Time) connector.Revision { return connector.Revision{Version: v, UpdatedAt: at} }
 	for _, tc := range []struct {
-		a, b string
-		want int
+		name       string
+		a, b       connector.Revision
+		sequential bool
+		want       connector.Order
 	}{
-		{"1", "1", 0}, {"1", "2", -1}, {"10", "9", 1}, {"007", "7", 0}, {"12345678901234567890", "2", 1},
-		{"", "1", -1}, {"1", "", 1}, {"", "", 0}, {"b", "a", 1}, {"W/2", "W/10", 1},
+		{"same id", rev("1", t0), rev("1", t0), false, connector.Same},
+		{"same id, no times", rev("a", time.Time{}), rev("a", time.Time{}), false, connector.Same},
+		{"later time wins over any id", rev("a", t1), rev("b", t0), false, connector.Newer},
+		{"earlier time", rev("ffff", t0), rev("0000", t1), false, connector.Older},
+		{"an id used again after a re-create", rev("1", t1), rev("1", t0), false, connector.Newer},
+		{"uuids at one time are unordered", rev("9b1d", t0), rev("1a2c", t0), false, connector.Unordered},
+		{"numbers without a sequential source are opaque", rev("10", time.Time{}), rev("9", time.Time{}), false, connector.Unordered},
+		{"sequential numbers", rev("10", time.Time{}), rev("9", time.Time{}), true, connector.Newer},
+		{"sequential, leading zeros", rev("007", t0), rev("7", t0), true, connector.Same},
+		{"sequential, long numbers", rev("2", t0), rev("12345678901234567890", t0), true, connector.Older},
+		{"sequential but not numbers", rev("W/2", t0), rev("W/10", t0), true, connector.Unordered},
+		{"times still decide for a sequential source", rev("2", t0), rev("3", t1), true, connector.Older},
+		{"unknown id", rev("", t0), rev("1", t0), true, connector.Unordered},
+		{"nothing known", rev("", time.Time{}), rev("", time.Time{}), false, connector.Unordered},
 	} {
-		assert.Equal(t, tc.want, connector.CompareVersions(tc.a, tc.b), "%q vs %q", tc.a, tc.b)
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, connector.CompareRevisions(tc.a, tc.b, tc.sequential))
+			// The order is antisymmetric.
+			back := connector.CompareRevisions(tc.b, tc.a, tc.sequential)
+			switch tc.want {
+			case connector.Newer:
+				assert.Equal(t, connector.Older, back)
+			case connector.Older:
+				assert.Equal(t, connector.Newer, back)
+			default:
+				assert.Equal(t, tc.want, back)
+			}
+		})
 	}
 }
 

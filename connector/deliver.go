@@ -292,12 +292,12 @@ func (e *Engine) write(ctx context.Context, sink Sink, d *delivery) error {
 	case doc.Deleted:
 		err = e.call(ctx, func(ctx context.Context) error {
 			return sink.DeleteDocument(ctx, DocumentDelete{
-				Key: IdempotencyKey(d.op.Sink, doc.Ref, doc.Version, true), SinkID: m.SinkID, PatientSinkID: patientSinkID, Ref: doc.Ref,
+				Key: IdempotencyKey(d.op.Sink, doc.Ref, doc.Version, doc.Fingerprint, true), SinkID: m.SinkID, PatientSinkID: patientSinkID, Ref: doc.Ref,
 			})
 		})
 		d.entry.Status, d.entry.Details = StatusSuccess, fmt.Sprintf("deleted from %s", d.op.Sink)
 	default:
-		w := DocumentWrite{Key: IdempotencyKey(d.op.Sink, doc.Ref, doc.Version, false), PatientSinkID: patientSinkID, Document: doc.Document}
+		w := DocumentWrite{Key: IdempotencyKey(d.op.Sink, doc.Ref, doc.Version, doc.Fingerprint, false), PatientSinkID: patientSinkID, Document: doc.Document}
 		if !m.Deleted {
 			w.SinkID = m.SinkID
 		}
@@ -323,7 +323,7 @@ func (e *Engine) writePatient(ctx context.Context, sink Sink, bp *batchPatient) 
 	if bp.written || (bp.m.SinkID != "" && bp.m.Fingerprint == bp.p.Fingerprint) {
 		return nil
 	}
-	w := PatientWrite{Key: IdempotencyKey(bp.m.Sink, bp.p.Ref, bp.p.Version, false), SinkID: bp.m.SinkID, Patient: bp.p.Patient}
+	w := PatientWrite{Key: IdempotencyKey(bp.m.Sink, bp.p.Ref, bp.p.Version, bp.p.Fingerprint, false), SinkID: bp.m.SinkID, Patient: bp.p.Patient}
 	var id string
 	err := e.call(ctx, func(ctx context.Context) (err error) {
 		id, err = sink.UpsertPatient(ctx, w)

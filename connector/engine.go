@@ -39,6 +39,10 @@ type Config struct {
 	Progress ProgressBus
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// MaxPages bounds the pages one reconcile lists: a longer listing goes
+	// on from its saved cursor at the next reconcile, so a Source whose
+	// next links never end cannot hold a worker forever. Default 1000.
+	MaxPages int
 }
 
 // Engine holds the sync logic: it turns events into ops, and runs each op
@@ -84,6 +88,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = 1000
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = new(Hub)

@@ -91,9 +91,17 @@ func ExampleEvent_Validate() {
 	// event "evt-2" change 0: invalid input: change has unknown kind "replace"
 }
 
-// Versions made of digits compare as numbers.
-func ExampleCompareVersions() {
-	fmt.Println(connector.CompareVersions("9", "10"), connector.CompareVersions("b", "a"), connector.CompareVersions("", "1"))
+// Version ids are opaque: the Source's update times order revisions, and
+// numeric ids only for a Source that says its ids are sequential.
+func ExampleCompareRevisions() {
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	older := connector.Revision{Version: "f3a9c1e2", UpdatedAt: at}
+	newer := connector.Revision{Version: "0b7d44aa", UpdatedAt: at.Add(time.Minute)}
+	fmt.Println(connector.CompareRevisions(newer, older, false))
+	fmt.Println(connector.CompareRevisions(connector.Revision{Version: "10"}, connector.Revision{Version: "9"}, false))
+	fmt.Println(connector.CompareRevisions(connector.Revision{Version: "10"}, connector.Revision{Version: "9"}, true))
 	// Output:
-	// -1 1 -1
+	// newer
+	// unordered
+	// newer
 }

@@ -35,7 +35,9 @@ type PullOp struct {
 func (PullOp) Kind() string { return "pull" }
 
 // UniqueKey implements Op: one pull per (ref, version), or per (ref, event)
-// when the version is unknown.
+// when the version is unknown. A version id is only compared for
+// equality here: a webhook and a listing that name one version share a
+// pull.
 func (o PullOp) UniqueKey() string {
 	what := "v:" + o.Version
 	if o.Version == "" {
@@ -52,20 +54,20 @@ type DeliverOp struct {
 	Sink    string `json:"sink"`
 	Ref     Ref    `json:"ref"`
 	Version string `json:"version,omitempty"`
-	Deleted bool   `json:"deleted,omitempty"`
-	Action  Action `json:"action"`
+	// Fingerprint is that of the local copy to deliver: one version may
+	// be kept again with other content (mapped anew by an adapter).
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Deleted     bool   `json:"deleted,omitempty"`
+	Action      Action `json:"action"`
 }
 
 // Kind implements Op.
 func (DeliverOp) Kind() string { return "deliver" }
 
-// UniqueKey implements Op: one delivery per (sink, ref, version).
+// UniqueKey implements Op: one delivery per (sink, ref, version,
+// fingerprint).
 func (o DeliverOp) UniqueKey() string {
-	v := "v:" + o.Version
-	if o.Deleted {
-		v += ":deleted"
-	}
-	return key("deliver", o.Sink, o.Ref.String(), v)
+	return IdempotencyKey(o.Sink, o.Ref, o.Version, o.Fingerprint, o.Deleted)
 }
 
 // ReconcileOp lists a patient's documents from the Source and pulls what
@@ -122,8 +124,16 @@ func key(parts ...string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// IdempotencyKey is the key sent to a Sink for writing version of ref: the
-// same across retries of one delivery, different for another version.
-func IdempotencyKey(sink string, ref Ref, version string, deleted bool) string {
-	return DeliverOp{Sink: sink, Ref: ref, Version: version, Deleted: deleted}.UniqueKey()
+// IdempotencyKey is the key sent to a Sink for writing ref's local copy of
+// the given version and fingerprint: the same across retries of one
+// delivery, different for another version or other content.
+func IdempotencyKey(sink string, ref Ref, version, fingerprint string, deleted bool) string {
+	v := "v:" + version
+	if fingerprint != "" {
+		v += "#" + fingerprint
+	}
+	if deleted {
+		v += ":deleted"
+	}
+	return key("deliver", sink, ref.String(), v)
 }

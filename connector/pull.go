@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // pullAll fetches each resource from its Source and, in one transaction
@@ -28,6 +27,12 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 		}
 		if op.Ref.Type == PatientType {
 			if err := e.pullPatient(ctx, job, op); err != nil {
+				failed = append(failed, failure{op, err})
+			}
+			continue
+		}
+		if r, ok := e.router(op.Ref); ok {
+			if err := e.route(ctx, job, r, op); err != nil {
 				failed = append(failed, failure{op, err})
 			}
 			continue
@@ -133,12 +138,11 @@ func (e *Engine) prepare(ctx context.Context, op PullOp, found map[Ref]*Patient)
 }
 
 // fetch returns the document op names as the Source has it now; a document
-// the Source no longer has comes back marked Deleted.
+// the Source no longer has comes back marked Deleted. A deletion is always
+// read at the Source, even when the op reports one: a webhook is a hint,
+// and only the Source's own answer (ErrNotFound) deletes.
 func (e *Engine) fetch(ctx context.Context, src Source, op PullOp) (*Document, error) {
 	gone := &Document{Ref: op.Ref, Version: op.Version, Deleted: true}
-	if op.Delete {
-		return gone, nil
-	}
 	var doc *Document
 	err := e.call(ctx, func(ctx context.Context) (err error) {
 		doc, err = src.FetchDocument(ctx, op.Ref)
@@ -219,11 +223,19 @@ func (e *Engine) keepDocument(ctx context.Context, tx Tx, op PullOp, doc *Docume
 		return 0, err
 	}
 	entry := LogEntry{Action: op.Action, Timestamp: e.cfg.Now(), PatientID: old.PatientID, DocumentID: old.ID}
-	if !changed(found, &old, doc) {
+	if op.Delete && !doc.Deleted {
+		// A deletion the Source does not confirm: forged, or the resource
+		// was re-created since. What the Source has now is kept below.
+		e.log.WarnContext(ctx, "deletion not confirmed by the source; kept", "ref", doc.Ref.String(), "action", op.Action)
+	}
+	if !changed(found, &old, doc, e.sequential(doc.Ref.System)) {
 		if op.Action == ActionPoll {
 			return old.PatientID, nil
 		}
 		entry.Status, entry.Details = StatusSkipped, "unchanged: local version "+old.Version
+		if op.Delete && !doc.Deleted {
+			entry.Details = "deletion not confirmed: the source still has version " + doc.Version
+		}
 		return old.PatientID, tx.AppendLog(ctx, entry)
 	}
 
@@ -231,12 +243,15 @@ func (e *Engine) keepDocument(ctx context.Context, tx Tx, op PullOp, doc *Docume
 	if doc.Deleted {
 		// Keep what the sinks need to find the document again.
 		next.Document, next.Document.Deleted = old.Document, true
-		if CompareVersions(doc.Version, old.Version) > 0 {
+		if doc.Version != "" {
 			next.Version = doc.Version
+		}
+		if !doc.UpdatedAt.IsZero() {
+			next.UpdatedAt = doc.UpdatedAt
 		}
 	}
 	if !found {
-		if next.PatientID, err = e.localPatient(ctx, tx, doc.Patient, patient); err != nil {
+		if next.PatientID, err = e.localPatient(ctx, tx, doc.Patient, patient, op); err != nil {
 			return 0, err
 		}
 	}
@@ -244,7 +259,7 @@ func (e *Engine) keepDocument(ctx context.Context, tx Tx, op PullOp, doc *Docume
 	if next.ID, err = tx.SaveDocument(ctx, next); err != nil {
 		return 0, err
 	}
-	if err := e.enqueueDeliveries(ctx, tx, next.Ref, next.Version, next.Deleted); err != nil {
+	if err := e.enqueueDeliveries(ctx, tx, next.Ref, next.Version, next.Fingerprint, next.Deleted); err != nil {
 		return 0, err
 	}
 	entry.PatientID, entry.DocumentID = next.PatientID, next.ID
@@ -255,24 +270,27 @@ func (e *Engine) keepDocument(ctx context.Context, tx Tx, op PullOp, doc *Docume
 	return next.PatientID, tx.AppendLog(ctx, entry)
 }
 
-// changed decides whether doc replaces the local copy old.
-func changed(found bool, old *StoredDocument, doc *Document) bool {
+// changed decides whether doc, as the Source has it now, replaces the local
+// copy old: unless it is older (fetched before old was kept), whenever
+// what the sinks show of it differs. The same version may differ too, when
+// the adapter maps it anew.
+func changed(found bool, old *StoredDocument, doc *Document, sequential bool) bool {
 	switch {
 	case !found:
 		return !doc.Deleted
 	case doc.Deleted:
 		return !old.Deleted
-	case old.Deleted:
-		return CompareVersions(doc.Version, old.Version) >= 0
-	case !newer(doc.Version, old.Version, doc.UpdatedAt, old.UpdatedAt):
+	case CompareRevisions(doc.Revision(), old.Revision(), sequential) == Older:
 		return false
 	}
 	return doc.Fingerprint() != old.Fingerprint
 }
 
 // localPatient returns the local id of the patient, saving the one fetched
-// from the Source when the store does not have it.
-func (e *Engine) localPatient(ctx context.Context, tx Tx, ref Ref, fetched *Patient) (int64, error) {
+// from the Source when the store does not have it. A patient seen for the
+// first time is reconciled at once, so that the rest of its documents
+// follow the one that named it without waiting for the next poll.
+func (e *Engine) localPatient(ctx context.Context, tx Tx, ref Ref, fetched *Patient, op PullOp) (int64, error) {
 	if id, ok := e.knownPatients.Load(ref); ok {
 		return id.(int64), nil
 	}
@@ -287,11 +305,21 @@ func (e *Engine) localPatient(ctx context.Context, tx Tx, ref Ref, fetched *Pati
 		// The patient was deleted locally since the lookup: retry finds it.
 		return 0, fmt.Errorf("patient %s vanished during pull", ref)
 	}
-	id, err := tx.SavePatient(ctx, StoredPatient{Patient: *fetched, Fingerprint: fetched.Fingerprint()})
+	fp := fetched.Fingerprint()
+	id, err := tx.SavePatient(ctx, StoredPatient{Patient: *fetched, Fingerprint: fp})
 	if err != nil {
 		return 0, err
 	}
-	return id, e.enqueueDeliveries(ctx, tx, ref, fetched.Version, false)
+	if err := e.enqueueDeliveries(ctx, tx, ref, fetched.Version, fp, false); err != nil {
+		return 0, err
+	}
+	if op.Run != "" {
+		// Already part of a reconcile of the patient.
+		return id, nil
+	}
+	_, err = tx.Enqueue(ctx, ReconcileOp{Source: ref.System, Patient: ref.ID, Action: ActionAutomaticUpdate,
+		Run: "first-sight:" + ref.String(), Coalesce: true})
+	return id, err
 }
 
 // pullPatient refreshes the local copy of a patient from its Source.
@@ -320,18 +348,19 @@ func (e *Engine) pullPatient(ctx context.Context, job Job, op PullOp) error {
 			// dietician's record outlive the provider's.
 			entry.Status, entry.Details = StatusIgnored, "patient deleted at source"
 			return tx.AppendLog(ctx, entry)
-		case found && (!newer(p.Version, old.Version, p.UpdatedAt, old.UpdatedAt) || p.Fingerprint() == old.Fingerprint):
+		case found && (CompareRevisions(p.Revision(), old.Revision(), sequential(src)) == Older || p.Fingerprint() == old.Fingerprint):
 			if op.Action == ActionPoll {
 				return nil
 			}
 			entry.Status, entry.Details = StatusSkipped, "patient unchanged: local version "+old.Version
 			return tx.AppendLog(ctx, entry)
 		}
-		id, err := tx.SavePatient(ctx, StoredPatient{ID: old.ID, Patient: *p, Fingerprint: p.Fingerprint()})
+		fp := p.Fingerprint()
+		id, err := tx.SavePatient(ctx, StoredPatient{ID: old.ID, Patient: *p, Fingerprint: fp})
 		if err != nil {
 			return err
 		}
-		if err := e.enqueueDeliveries(ctx, tx, p.Ref, p.Version, false); err != nil {
+		if err := e.enqueueDeliveries(ctx, tx, p.Ref, p.Version, fp, false); err != nil {
 			return err
 		}
 		entry.PatientID, entry.Status, entry.Details = id, StatusSuccess, "stored patient version "+p.Version
@@ -339,22 +368,17 @@ func (e *Engine) pullPatient(ctx context.Context, job Job, op PullOp) error {
 	})
 }
 
-// newer reports whether version a (updated at ta) is newer than b: by
-// version when both are known, else by update time.
-func newer(a, b string, ta, tb time.Time) bool {
-	if a != "" && b != "" {
-		return CompareVersions(a, b) > 0
-	}
-	// Without versions, equal times may still hide a change: let the
-	// fingerprint decide.
-	return !ta.Before(tb)
-}
-
-func (e *Engine) enqueueDeliveries(ctx context.Context, tx Tx, ref Ref, version string, deleted bool) error {
+func (e *Engine) enqueueDeliveries(ctx context.Context, tx Tx, ref Ref, version, fingerprint string, deleted bool) error {
 	ops := make([]Op, 0, len(e.cfg.Sinks))
 	for name := range e.cfg.Sinks {
-		ops = append(ops, DeliverOp{Sink: name, Ref: ref, Version: version, Deleted: deleted, Action: ActionDelivery})
+		ops = append(ops, DeliverOp{Sink: name, Ref: ref, Version: version, Fingerprint: fingerprint, Deleted: deleted, Action: ActionDelivery})
 	}
 	_, err := tx.Enqueue(ctx, ops...)
 	return err
+}
+
+// sequential reports whether the named Source's version ids grow.
+func (e *Engine) sequential(system string) bool {
+	src, ok := e.cfg.Sources[system]
+	return ok && sequential(src)
 }

@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -27,8 +28,8 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 			for i, r := range refs {
 				// Automatic reconciles of a patient coalesce, so that a
 				// slow or failing source does not pile them up.
-				ops[i] = ReconcileOp{Source: op.Source, Patient: r.ID, Full: op.Full, Action: op.Action, Run: uuid.NewString(),
-					Coalesce: op.Action == ActionPoll || op.Action == ActionAutomaticUpdate}
+				ops[i] = ReconcileOp{Source: op.Source, Patient: r.ID, Full: op.Full, Sweep: op.Sweep, Action: op.Action,
+					Run: uuid.NewString(), Coalesce: op.Action == ActionPoll || op.Action == ActionAutomaticUpdate}
 			}
 			_, err = tx.Enqueue(ctx, ops...)
 			return err
@@ -36,6 +37,9 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 	}
 
 	patient := Ref{System: op.Source, Type: PatientType, ID: op.Patient}
+	if op.Sweep {
+		return e.sweep(ctx, job, src, op, patient)
+	}
 	var (
 		patientID int64
 		cursor    string
@@ -85,22 +89,15 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 	return nil
 }
 
-// listPages walks the Source's listing from cursor to its end.
+// listPages walks the Source's listing from cursor to its end, or for at
+// most MaxPages pages: the next reconcile goes on from the saved cursor.
 func (e *Engine) listPages(ctx context.Context, src Source, op ReconcileOp, patient Ref, patientID int64, cursor string) error {
-	for {
-		var page Page
-		err := e.call(ctx, func(ctx context.Context) (err error) {
-			page, err = src.ListDocuments(ctx, patient, cursor)
-			return err
-		})
+	for pages := 1; ; pages++ {
+		page, err := e.listPage(ctx, src, patient, cursor)
 		if err != nil {
-			return fmt.Errorf("reconcile %s: list: %w", patient, err)
+			return err
 		}
-		ops := make([]Op, len(page.Items))
-		for i, it := range page.Items {
-			it.Ref.System = op.Source
-			ops[i] = PullOp{Ref: it.Ref, Version: it.Version, Delete: it.Deleted, Event: op.Run, Action: op.Action, Run: op.Run}
-		}
+		ops := e.pullsOf(op, page.Items)
 		var prog Progress
 		err = e.cfg.Store.Update(ctx, func(tx Tx) error {
 			skipped, err := tx.Enqueue(ctx, ops...)
@@ -125,6 +122,99 @@ func (e *Engine) listPages(ctx context.Context, src Source, op ReconcileOp, pati
 		if page.Cursor == cursor {
 			return fmt.Errorf("%w: reconcile %s: source returned the same cursor with more pages", ErrPermanent, patient)
 		}
+		if pages >= e.cfg.MaxPages {
+			e.log.WarnContext(ctx, "reconcile stopped at the page limit; the next one goes on from here",
+				"source", op.Source, "patient_id", patientID, "run", op.Run, "pages", pages)
+			return nil
+		}
 		cursor = page.Cursor
 	}
+}
+
+func (e *Engine) listPage(ctx context.Context, src Source, patient Ref, cursor string) (Page, error) {
+	var page Page
+	err := e.call(ctx, func(ctx context.Context) (err error) {
+		page, err = src.ListDocuments(ctx, patient, cursor)
+		return err
+	})
+	if err != nil {
+		return page, fmt.Errorf("reconcile %s: list: %w", patient, err)
+	}
+	return page, nil
+}
+
+// pullsOf returns the pulls of a reconcile's listed items.
+func (e *Engine) pullsOf(op ReconcileOp, items []Item) []Op {
+	ops := make([]Op, len(items))
+	for i, it := range items {
+		it.Ref.System = op.Source
+		ops[i] = PullOp{Ref: it.Ref, Version: it.Version, Delete: it.Deleted, Event: op.Run, Action: op.Action, Run: op.Run}
+	}
+	return ops
+}
+
+// sweep is a reconcile's deletion check (ReconcileOp.Sweep): it lists the
+// patient's documents from the beginning and asks the Source about each
+// local document the listing no longer names. A pull confirms a deletion
+// by reading the document, so a listing that merely leaves one out
+// deletes nothing. A listing cut short by MaxPages checks nothing.
+func (e *Engine) sweep(ctx context.Context, job Job, src Source, op ReconcileOp, patient Ref) error {
+	var (
+		ops    []Op
+		listed = map[Ref]bool{}
+		cursor string
+	)
+	op.Run = "" // the sweep's pulls are part of no run's progress
+	// Keyed by the day, so that a document still unlisted is asked about
+	// again by the next day's check.
+	event := "sweep:" + e.cfg.Now().UTC().Format(time.DateOnly)
+	for pages := 1; ; pages++ {
+		page, err := e.listPage(ctx, src, patient, cursor)
+		if err != nil {
+			return err
+		}
+		for _, p := range e.pullsOf(op, page.Items) {
+			p := p.(PullOp)
+			p.Event = event
+			listed[p.Ref] = !p.Delete
+			ops = append(ops, p)
+		}
+		if !page.More {
+			break
+		}
+		if page.Cursor == cursor {
+			return fmt.Errorf("%w: sweep %s: source returned the same cursor with more pages", ErrPermanent, patient)
+		}
+		if pages >= e.cfg.MaxPages {
+			e.log.WarnContext(ctx, "deletion check skipped: the listing is longer than the page limit",
+				"source", op.Source, "patient", patient.ID, "pages", pages)
+			return job.Complete(ctx, []Op{op}, func(tx Tx) error { return nil })
+		}
+		cursor = page.Cursor
+	}
+	return job.Complete(ctx, []Op{op}, func(tx Tx) error {
+		p, err := tx.Patient(ctx, patient)
+		if err != nil {
+			return err
+		}
+		local, err := tx.DocumentRefs(ctx, patient)
+		if err != nil {
+			return err
+		}
+		missing := 0
+		for _, ref := range local {
+			if !listed[ref] {
+				ops = append(ops, PullOp{Ref: ref, Delete: true, Event: event, Action: op.Action})
+				missing++
+			}
+		}
+		if _, err := tx.Enqueue(ctx, ops...); err != nil {
+			return err
+		}
+		if missing == 0 {
+			return nil
+		}
+		return tx.AppendLog(ctx, LogEntry{PatientID: p.ID, Action: op.Action, Status: StatusSuccess, Timestamp: e.cfg.Now(),
+			Details: fmt.Sprintf("deletion check: %d local documents no longer listed by %s; asking it about each", missing, op.Source)})
+	})
 }

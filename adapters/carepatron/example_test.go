@@ -23,14 +23,14 @@ func Example() {
 	sink, _ := adapter.New(adapter.Config{Client: client})
 
 	p := connector.Patient{Ref: connector.Ref{System: "php", Type: connector.PatientType, ID: "1"}, Name: "Synthetic Patient", Version: "1"}
-	pid, _ := sink.UpsertPatient(ctx, connector.PatientWrite{Key: connector.IdempotencyKey("carepatron", p.Ref, "1", false), Patient: p})
+	pid, _ := sink.UpsertPatient(ctx, connector.PatientWrite{Key: connector.IdempotencyKey("carepatron", p.Ref, "1", "", false), Patient: p})
 
 	d := connector.Document{
 		Ref:     connector.Ref{System: "php", Type: "DocumentReference", ID: "7"},
 		Patient: p.Ref, Type: connector.DocumentLabResult, Title: "Lipid panel",
 		ContentType: "text/plain", Content: []byte("synthetic result"), Version: "1",
 	}
-	w := connector.DocumentWrite{Key: connector.IdempotencyKey("carepatron", d.Ref, "1", false), PatientSinkID: pid, Document: d}
+	w := connector.DocumentWrite{Key: connector.IdempotencyKey("carepatron", d.Ref, "1", "", false), PatientSinkID: pid, Document: d}
 	id, _ := sink.PutDocument(ctx, w)
 	before := fake.Stats().Requests
 	again, _ := sink.PutDocument(ctx, w)

@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/healthcare-records/healthcare-records/carepatron"
 	"github.com/healthcare-records/healthcare-records/connector"
@@ -27,6 +28,7 @@ func contactInput(p connector.Patient) carepatron.ContactInput {
 		ContactDetails:    p.ContactDetails,
 		ExternalReference: reference(p.Ref),
 		SourceVersion:     p.Version,
+		SourceUpdatedAt:   p.UpdatedAt,
 	}
 	name := strings.Join(strings.Fields(p.Name), " ")
 	if i := strings.LastIndexByte(name, ' '); i > 0 {
@@ -57,7 +59,7 @@ func contactInput(p connector.Patient) carepatron.ContactInput {
 func sameContact(held *carepatron.Contact, in carepatron.ContactInput) bool {
 	return held.FirstName == in.FirstName && held.LastName == in.LastName && held.Email == in.Email &&
 		held.ContactDetails == in.ContactDetails && held.ExternalReference == in.ExternalReference &&
-		held.SourceVersion == in.SourceVersion && slices.Equal(held.Identifiers, in.Identifiers) &&
+		held.SourceVersion == in.SourceVersion && held.SourceUpdatedAt.Equal(in.SourceUpdatedAt) && slices.Equal(held.Identifiers, in.Identifiers) &&
 		maps.Equal(held.Fields, in.Fields)
 }
 
@@ -94,6 +96,7 @@ func (s *Sink) file(d *connector.Document) carepatron.File {
 			Source:            d.Source,
 			ExternalReference: reference(d.Ref),
 			SourceVersion:     d.Version,
+			SourceUpdatedAt:   d.UpdatedAt,
 			SourceLink:        s.link(d.Ref),
 		},
 		Name:        fileName(title, ct),
@@ -126,7 +129,7 @@ func sameDocument(held *carepatron.Document, f carepatron.File) bool {
 	return held.Sha256 == hex.EncodeToString(sum[:]) && held.ContentType == f.ContentType &&
 		held.Type == m.Type && held.Title == m.Title && held.Date.Equal(m.Date) && held.Author == m.Author &&
 		held.Source == m.Source && held.ExternalReference == m.ExternalReference &&
-		held.SourceVersion == m.SourceVersion && held.SourceLink == m.SourceLink
+		held.SourceVersion == m.SourceVersion && held.SourceUpdatedAt.Equal(m.SourceUpdatedAt) && held.SourceLink == m.SourceLink
 }
 
 // requestPrint identifies a write request, to tell a repeated key with the
@@ -138,4 +141,14 @@ func requestPrint(parts ...string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// holdsNewer reports whether what Carepatron holds is a newer revision at
+// the source than what would be written. Version ids are opaque, so only
+// the source's update times order them: a write nothing orders goes
+// through (the engine never runs two writes of one ref at once, and writes
+// the latest local copy).
+func holdsNewer(heldVersion string, heldAt time.Time, version string, at time.Time) bool {
+	return connector.CompareRevisions(connector.Revision{Version: heldVersion, UpdatedAt: heldAt},
+		connector.Revision{Version: version, UpdatedAt: at}, false) == connector.Newer
 }

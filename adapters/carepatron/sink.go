@@ -130,7 +130,7 @@ func (s *Sink) upsertPatient(ctx context.Context, w connector.PatientWrite) (str
 // updateFound updates a contact found by its ref, unless it holds a newer
 // version or already what would be written.
 func (s *Sink) updateFound(ctx context.Context, w connector.PatientWrite, held *carepatron.Contact, in carepatron.ContactInput) (string, error) {
-	if connector.CompareVersions(held.SourceVersion, w.Patient.Version) > 0 {
+	if holdsNewer(held.SourceVersion, held.SourceUpdatedAt, w.Patient.Version, w.Patient.UpdatedAt) {
 		s.log.InfoContext(ctx, "carepatron contact holds a newer version; left as it is",
 			"contact", held.Id, "held", held.SourceVersion, "version", w.Patient.Version)
 		return held.Id, nil
@@ -194,7 +194,7 @@ func (s *Sink) replaceHeld(ctx context.Context, w connector.DocumentWrite, id st
 	if err != nil {
 		return "", err
 	}
-	if connector.CompareVersions(held.SourceVersion, w.Document.Version) > 0 {
+	if holdsNewer(held.SourceVersion, held.SourceUpdatedAt, w.Document.Version, w.Document.UpdatedAt) {
 		s.log.InfoContext(ctx, "carepatron document holds a newer version; left as it is",
 			"document", id, "held", held.SourceVersion, "version", w.Document.Version)
 		return id, nil

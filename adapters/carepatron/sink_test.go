@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestSinkConformance(t *testing.T) {
 func patient(id, version string) connector.Patient {
 	return connector.Patient{
 		Ref:  connector.Ref{System: "php", Type: connector.PatientType, ID: id},
-		Name: "Ada Maria Lovelace", Email: id + "@example.invalid", Version: version,
+		Name: "Ada Maria Lovelace", Email: id + "@example.invalid", Version: version, UpdatedAt: updatedAt(version),
 		MedicalHistory: "synthetic history", DietaryPreferences: "synthetic preferences",
 		Identifiers: []connector.Identifier{{System: "urn:mrn", Value: id}},
 	}
@@ -134,14 +135,28 @@ func document(patientID, id, version string, content string) connector.Document 
 		Patient: connector.Ref{System: "php", Type: connector.PatientType, ID: patientID},
 		Type:    connector.DocumentLabResult, Title: "Lipid panel", Author: "Synthetic Clinician",
 		Source: "Primary Healthcare Provider", Date: time.Date(2025, 2, 1, 9, 30, 0, 0, time.UTC),
-		ContentType: "text/plain", Content: []byte(content), Version: version,
+		ContentType: "text/plain", Content: []byte(content), Version: version, UpdatedAt: updatedAt(version),
 	}
 	d.Seal()
 	return d
 }
 
+// opaque stamps d as changed at the source when version n would be.
+func opaque(d connector.Document, n int) connector.Document {
+	d.UpdatedAt = updatedAt(strconv.Itoa(n))
+	return d
+}
+
+// updatedAt is when the source changed a test record to version: a
+// numbered version later than the one before it; any other version at
+// one instant.
+func updatedAt(version string) time.Time {
+	n, _ := strconv.Atoi(version)
+	return time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute)
+}
+
 func key(ref connector.Ref, version string) string {
-	return connector.IdempotencyKey("carepatron", ref, version, false)
+	return connector.IdempotencyKey("carepatron", ref, version, "", false)
 }
 
 // calls returns the fake's calls per operation since the last reset, and
@@ -180,6 +195,11 @@ func TestSinkCalls(t *testing.T) {
 			map[string]int{"uploadContactDocument": 1, "getContactDocument": 1}},
 		{"older version without SinkID", connector.DocumentWrite{Key: key(d.Ref, "2") + "-late", PatientSinkID: pid, Document: document("p1", "d1", "2", "v2")},
 			map[string]int{"uploadContactDocument": 1, "getContactDocument": 1}},
+		// Version ids are opaque: the source's update times order them.
+		{"newer revision whose id sorts first", connector.DocumentWrite{Key: key(d.Ref, "0a1f"), PatientSinkID: pid, Document: opaque(document("p1", "d1", "0a1f", "v4"), 4)},
+			map[string]int{"uploadContactDocument": 1, "getContactDocument": 1, "updateContactDocument": 1}},
+		{"older revision whose id sorts last", connector.DocumentWrite{Key: key(d.Ref, "ffe0"), PatientSinkID: pid, Document: opaque(document("p1", "d1", "ffe0", "v3b"), 3)},
+			map[string]int{"uploadContactDocument": 1, "getContactDocument": 1}},
 	}
 	h.calls()
 	for _, tt := range tests {
@@ -192,8 +212,8 @@ func TestSinkCalls(t *testing.T) {
 	}
 	docs := h.fake.Documents(pid)
 	require.Len(t, docs, 1)
-	assert.Equal(t, "3", docs[0].SourceVersion, "an older version must not be written over a newer one")
-	assert.Equal(t, "v3", string(h.fake.Content(id)))
+	assert.Equal(t, "0a1f", docs[0].SourceVersion, "an older version must not be written over a newer one")
+	assert.Equal(t, "v4", string(h.fake.Content(id)))
 
 	t.Run("first write of a document is one upload", func(t *testing.T) {
 		d := document("p1", "d2", "1", "other")

@@ -273,7 +273,8 @@ func (u *upload) document() Document {
 	m := u.meta
 	return Document{
 		Type: m.Type, Title: m.Title, Date: m.Date, Author: m.Author, Source: m.Source,
-		ExternalReference: m.ExternalReference, SourceVersion: m.SourceVersion, SourceLink: m.SourceLink,
+		ExternalReference: m.ExternalReference, SourceVersion: m.SourceVersion, SourceUpdatedAt: m.SourceUpdatedAt,
+		SourceLink:  m.SourceLink,
 		ContentType: u.contentType, Size: int64(len(u.content)), Sha256: hex.EncodeToString(sum[:]),
 	}
 }
@@ -337,7 +338,7 @@ func readUpload(mr *multipart.Reader) (*upload, error) {
 func contactFrom(in ContactInput) Contact {
 	return Contact{
 		FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, ContactDetails: in.ContactDetails,
-		ExternalReference: in.ExternalReference, SourceVersion: in.SourceVersion,
+		ExternalReference: in.ExternalReference, SourceVersion: in.SourceVersion, SourceUpdatedAt: in.SourceUpdatedAt,
 		Identifiers: slices.Clone(in.Identifiers), Fields: maps.Clone(in.Fields),
 	}
 }

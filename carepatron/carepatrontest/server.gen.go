@@ -92,6 +92,12 @@ type Contact struct {
 	Identifiers []Identifier      `json:"identifiers,omitempty,omitzero"`
 	LastName    string            `json:"lastName,omitempty,omitzero"`
 
+	// SourceUpdatedAt When the object last changed at its source, as the caller reports
+	// it; kept and returned, never interpreted by Carepatron. With
+	// sourceVersion it lets a caller tell an older copy from a newer one,
+	// since a source's version ids may be opaque.
+	SourceUpdatedAt SourceUpdatedAt `json:"sourceUpdatedAt,omitempty,omitzero"`
+
 	// SourceVersion The version of the object at its source, as the caller's own opaque
 	// string; kept and returned, never interpreted by Carepatron.
 	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
@@ -113,6 +119,12 @@ type ContactInput struct {
 	FirstName   string            `json:"firstName"`
 	Identifiers []Identifier      `json:"identifiers,omitempty,omitzero"`
 	LastName    string            `json:"lastName,omitempty,omitzero"`
+
+	// SourceUpdatedAt When the object last changed at its source, as the caller reports
+	// it; kept and returned, never interpreted by Carepatron. With
+	// sourceVersion it lets a caller tell an older copy from a newer one,
+	// since a source's version ids may be opaque.
+	SourceUpdatedAt SourceUpdatedAt `json:"sourceUpdatedAt,omitempty,omitzero"`
 
 	// SourceVersion The version of the object at its source, as the caller's own opaque
 	// string; kept and returned, never interpreted by Carepatron.
@@ -152,6 +164,12 @@ type Document struct {
 	// SourceLink A link back to the document where it came from (a URL or URN).
 	SourceLink string `json:"sourceLink,omitempty,omitzero"`
 
+	// SourceUpdatedAt When the object last changed at its source, as the caller reports
+	// it; kept and returned, never interpreted by Carepatron. With
+	// sourceVersion it lets a caller tell an older copy from a newer one,
+	// since a source's version ids may be opaque.
+	SourceUpdatedAt SourceUpdatedAt `json:"sourceUpdatedAt,omitempty,omitzero"`
+
 	// SourceVersion The version of the object at its source, as the caller's own opaque
 	// string; kept and returned, never interpreted by Carepatron.
 	SourceVersion SourceVersion `json:"sourceVersion,omitempty,omitzero"`
@@ -176,6 +194,12 @@ type DocumentMetadata struct {
 
 	// SourceLink A link back to the document where it came from (a URL or URN).
 	SourceLink string `json:"sourceLink,omitempty,omitzero"`
+
+	// SourceUpdatedAt When the object last changed at its source, as the caller reports
+	// it; kept and returned, never interpreted by Carepatron. With
+	// sourceVersion it lets a caller tell an older copy from a newer one,
+	// since a source's version ids may be opaque.
+	SourceUpdatedAt SourceUpdatedAt `json:"sourceUpdatedAt,omitempty,omitzero"`
 
 	// SourceVersion The version of the object at its source, as the caller's own opaque
 	// string; kept and returned, never interpreted by Carepatron.
@@ -263,6 +287,12 @@ type Problem struct {
 	// Type A URI naming the problem type; "about:blank" when none.
 	Type string `json:"type,omitempty,omitzero"`
 }
+
+// SourceUpdatedAt When the object last changed at its source, as the caller reports
+// it; kept and returned, never interpreted by Carepatron. With
+// sourceVersion it lets a caller tell an older copy from a newer one,
+// since a source's version ids may be opaque.
+type SourceUpdatedAt = time.Time
 
 // SourceVersion The version of the object at its source, as the caller's own opaque
 // string; kept and returned, never interpreted by Carepatron.
@@ -3619,84 +3649,86 @@ func (sh *strictHandler) SecurePing(w http.ResponseWriter, r *http.Request, prov
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F3dc9s4kv9XunhXFdtHy45jz90oT9nMTG12M4krH7cPo5QFkS0JYwpgANA2N6X//aob/JJIWbKkeJO9",
-	"vNkmATT689eNBv0liPQs1QqVs0H/SzBFEaPhH9+hM/mLsUNDv8VoIyNTJ7UK+sF7jLSKLTgNt0I6GOFY",
-	"GwRncqkmICZCql4QBgY/Z9JgHPSdyTAMbDTFmaDpZlLJWTYL+qdh4PIUg34glcMJmmA+n4dBKoyYoStI",
-	"eamVE5F7FdMvkghIhZsGYaDEjIZG1fM1a75GNXHToP+0WtU6I9UkoDVfZsbqjs1+mCIMFd45/8IQ9Bjc",
-	"FCE1eCN1ZiEVE3wOYmRRORhrw0/H0lhHTGB6P2do8gbBfqkF6sRdSd3F07Mu+n7RUTZDtZoNcf3CLnx4",
-	"FeMs1Q5VlP8d8zY/fhfXaHmPkUHhEKwYI6mCIY3p8xMrZgjXmMOtdNP6L0QUWjdQQtlbNH4WbeREKpGA",
-	"QZtqZfG5HyWUdlM05aAQzk9/7g1UyVKvqvXuG2QfE933sqBm9tnFRbiWJa/lTLpuzZhp60A6nFkQrAkw",
-	"1UlsV0k+4ZmatMQ4Flnigv7FaUiEebt4enoa1lbytMNKwuAt0yGSdQL7xxQVkHKGICxoxVyf6RgTjAsZ",
-	"2vvENlCFCOBesfEgnTm4NdLVfuAhEtteQpdG38gYjTeOtpjS4jkc3GpzbVMR4SHIuBLToiWl9WzbW9Kc",
-	"hnrWsBf7i4jfeT7Sb+SzUPGPIk0TGQmi9iQ1epTg7L/+tET6l8Zi/2lwHPSD/zipPfaJf2pPLv0ov2h7",
-	"86X4pIWZSMbazDCGA1LXwsuGIGCk4xzcVDiINVpQ2tFzi4e9gJyjVuNERo9K+gsFslYR1kuDmcW40z8M",
-	"1MGw8frVNeZX/vXhIWgD1skkAakgswjtV6W6yiwOD8OB0gaEArxzaLx+j9GgihBEYlDEOUwxieFgGGd+",
-	"83hVvntVvTsMB4qpHOKdtGQOr+LhIRnDPAx+02Yk4xjVYysCsVBauBGJjGGUOZiJnCUda3BTaVnUb7T7",
-	"TWcqfkzi3miwWTQlX6IzEyEcCJXDTJtC/d6SpH81xsfnx1PAHLyOIS3NlHzQ+rUwE3xs0bF5VtgiQZJj",
-	"QoTQn4T36WkiHFk3iCjC1NmS4N+FygvXYx+T7neEDjjiYfzcI8Uhw8pjxpVDsB5HkhdeRp7HFfTsWrx4",
-	"+6QBUnn9j0pkbqqN/CfGjy2hYZQei1QeX2M+BE8ge1xpLUXDQnaFCZLRsRmyjD4qcSNkIkbJ4+oVuUAj",
-	"jExyyGoSHktUqdERWvvouy6ticObZT84MiiuCcGZjPY/ZHu3Q0ikdRZQRFMYS0xIWvMSATRTEyY6Sd6O",
-	"g/4f9xNW5jIqzVwwD78Q1kjROOlBgodj8QuekWxZOEL2wuGxkzMMlmFGGNwdT/Qx/fHYXsv0WBeg8DjV",
-	"hBWNRy3zMJBsENuOztL4q9A1b+KrP4jIsMGD5rqfqiX06E+MXDD/1PLXUGSCBG6iRFI+ViVrInIyqtFM",
-	"LYQWXqymeWIZy5KCevGz+i8JzL/6CzohE9ue7HKqFYLKZiMCzkLFIOLYoCXNExbGBhEc3nGq2AC956en",
-	"p9vLGmdCJksw+tnZLhMWAOddiW/W2d+vrQGbL+ZZzSYVx9K/dLnA9GZ2cNrBqZbNv8ys07NCiKVOVJlA",
-	"CKMcCPr3gmUlewjVxro3nD8sE3h/+vIQE0bl5FgWzpezznWCeFWNIa7MxN0rP6qhDcIYkT+AjESs3ui2",
-	"W/Ow73/RWOnd/H17er/w8pauppZX27NUHuJSeKS3aPMV4zeSQBki5lszvC4+dTgrX3YqsnoSDVchenvz",
-	"yLzFLhaV9ajNY1854nd0IhZOdMW/ZqlvW2UqkMQHHr7DNN9oLLZTcXbxU1sV/op38P6vL47PLn4qXRxl",
-	"Cr0dCLXyn7iwe6ncT+dBqxz1jQKJRl24qRPFvipO7gQ5yqormaBoIAeDkTYe3rf0vqNEJ1wDp9Bf0YBF",
-	"AgkjnTkQ9TojtDJGC9LZSr6LRuRzoOWq8i7umTiyorBIVFe03QoPmRzyAcBejeZRMYiPR11b1os7jsQM",
-	"YWz0jIurdqpvFTjdkuUSvLvYPVa+luq6C7smUl3DSETXJRm1cKZoEGSDZsLJH9+9ptz047s3h0tEnp2e",
-	"/883HdHDwEmXYJei7wdwuSKCbBLUCs+ylbdyfqzfzX2xdh94pIrb/66ApIz7qLIZjUjE6MqgzRLnPeWE",
-	"0q8rpR3xPJ3mVkYiuRKUkllmTBhw1a+xSJ1XlIt8TBMt4rYsyCN3H0HQk+fstVNhKEK89CHpmOgFaReM",
-	"9Yld8J8jqQQfI22rybNG6HkQRNtSSrN6PHOkS16/3qXauL/pUZuLRFmCXwd8FSH6pc48dt0aynw9fEgs",
-	"+2iSzohrkBUFmXkQCQUjUptbRfqIMWgVIVT86/3rUKoTLrNNO/ycYYZ8opYp5Ser6CQ9ETLBuG10uyDA",
-	"goimrLo1sQNatC04EkmC5okFCvJ1Ml6CbT8fHIy1AQE2V1Hoz1A5uA2Uza3DGUPDYpnDHnxU8nOGIBV7",
-	"BhvpFP2R6XJDwL2HjWHwm8Qkrk5Iln0SJjvJcobWFpFnL7LxBNXzdsmkUbhobchzcn3bxOY7vBFJhvub",
-	"cGm/Bb3lMl3bLQvW7Xiq/OkT48t3v72En88v/huKqjjEvu5YnIiC9cXKSMfYVaqMsQsxFoNmIppKhccG",
-	"RVzN0gep+JziSqTy6hrzEMbl6WU4UEq7q7HOVBzCSMRXVasGD+H6/ZU36xCc1ld8YBUOVPc5bQjdh7Lh",
-	"QN131BqCoQfFOVPYPMmgpZR/3xvV1vkPs3lF3nbL4NpoNSn7JqStu1a8N0jRWK128cb+SKKDBFqyg99a",
-	"IaByJqe1feUThANuNuG2h02wYsOrbI8W6xPwFdTfL11yoTIunexUJ7FPp7YOa8o6Ufj43YNbO0r89cOH",
-	"S/AvVIa4NcaoEpyW0U4p/NtsNhMmr085vFegiXdhUZn3LC/68d0rUGIm1aS13HMYBFyq6I8Soa4HAaWb",
-	"CpRW+4P+nhnNqE4ercubvl9OPttiuvEPl4K3cD4O83h2uW458OtUfM4onPNensM1po4Pdgy6zCiyPYU3",
-	"aIB3khqCNzDK4aUwmApntGoF+LOLn7qamixGmZEuf0/WWJR2UtnZ4/WheZ7xxMKLy1fA3roAPgQwagKe",
-	"WLDoyCbrRrXl7qz6NLsWX7E6H6pKNdZtOhbWSLNRIiOmRWRuSvGcrNwCsSdnrpatPCXBRKeb4kB1nKb3",
-	"Gjvwc9spdyLyGdqUdtMnVyvVJKRYSNzDgUq5F03FdXXOHhfo+U896sGHqbYIFCjZgVoQBsHvaoQxMOIW",
-	"dqDKFePeQA1Uo/BHSA8UYmy5Y6VfLQMHC+zwJ5L20JdgFIylisOBKrooiUJfegz553J6u6Kw2GRGrNFy",
-	"MC7ZAo43ZXRG7M7RhWB9i49vHjk64v4/e3RE3J4VXC+6/azLE+zBryyksk+w4g9EwhiJFoZ3x8XDPpC1",
-	"DplsK3IyH5BqoMiSGupBrMbyXFYqGEbVDk78YC5Zi2sEi8ZbEClC/Vb9o0PrhiypkXZTmKAi8jD2Za1q",
-	"o332QgO1QnFqHlG8TPIGh6KpUBO0LOuXWt2Q8pJyFO6iZIsf3ae3juDoqNHS2Ds6KlhYCNhx36xQMFxq",
-	"fCz1m+U+UFCYh1eGspeH4nkPXtBjg6m36ZUNtnDAv83QTXUcQirYxmJuewg5ORQGealRDkVlPOSelFEO",
-	"syxxMhXGwYiQnTD54f2NnyFNVAS8epXOblCv2oUG0bCaF+74HaaJyCt16sGLjq0KiOWYsYGrO/+gIvD8",
-	"9Gf/HoUGWNUQSFPTjL4ncIRSTWiSoiEF402nK5oGe/B3zNlvePHMcDZCQ8pI2M9BgsI6ODuHqc4MqRSp",
-	"yq+t/kJLKtNsPhi2St5DkBayMmWk1ZYOskWjgtR4V/v0spiatl8q5VQw/8jps45VTY6krqqbESy4e7sf",
-	"K2v2cI1o4RDU7IYs+cC49uiIjXm4qvNnCAdl7nO4mOwwMURVOeGlIPWkGY6OiAWk4lyrpOCQyEYbc7Or",
-	"Pywb+HURgKCuXT6HVFhLbpvr6sLC0M9YLlk3uvFGeHo4PytYtthIJVXZS/Wc/CQ3216cPqMFb6fkediY",
-	"0dzICL0Eq3SmyGE8JGyEWg6eB1V8YuYXDuqQks4SBgVnp2c/9Z72Tgki6RSVSGXQD571TnvPKFsUbsog",
-	"46QMYPTLBDtaZH4vHT/5jByruNNCOvCaO6jcIjwZqHKFEJQwRt/6gUNuXBnCAd6JyIUQCYvHUllUVjp5",
-	"g4feQ3bZhR9y6FHnRN6gCoF0z7riKgbzropilIsEFoWJpi/LzS5eO/njS2cDv2+tWdGq3tFjM5+HKybq",
-	"OJ3arLetXa3iRbqG1Bs6Ker1G7zpbzvMPy31r5+dnt7Tpvew9rxme0VHi95bhf4uhR5XYIpPUs89DV1T",
-	"V7SeNBrtecjT9UMW+kZ50LP1g+o2bhpx9vP6Ecu9uPMwuNhkpWZ/KDOruDKyblyjbZrzCZ8tBv3gN0lh",
-	"uISpoxxYrUGbjrZ3Tt/EhEwiqBzDJ0rhCh9TpY2ptjv5ihoLwCgfqBZO6sEL1RkUy6sAZfsfX8GpbxlR",
-	"8FoTr1q9+l3+wsfMsp+n5S7WmNXSNR1vX6wIf9Fxvm/TKhpMF1PoQk5LZv1032uv6rotxXMrbJmXfutW",
-	"fbqBVVd3Y2jA02cbuQF/h4D9xtkmG2n2Sn933uZlkeFW+HNDjzIPayhy8qXq5pmvgyXhWlfTMu0Jutqu",
-	"v3bYW2MfvUdV8PP1I6obQd+d5r1DET9c7x7q2ev7yeTUO3vKNw+CnAVHVZHMF+591aGCzXXWT7n28/rc",
-	"xK0LkfUUHCNh8xDZg3/4Ul1HYKa8s0rVy7pFo2TACLyqF/ibcR21AatplkT4W+SK8Hs5WyS4vJWpWIMA",
-	"hbe0Fa2wK0z7IduG6RW3ar+dcP1o7qhohFxyS99uqH6oJ/sR2/fiYdldLVSo67syu0T5k6oCvocyxNtG",
-	"KWCh5rBpNaHL0STSlqjhl4rWzaoI/5+T/4VmxjXZf6UD/3be57uy8tfSuoX+xFWnUg2br813/xBrx0LD",
-	"i8YhB1+YLvHUQDXK58OyiXEIB397//YNVx+5jj4cy4QQ0c4Fi/rywBLAeyg64x2wL7u3gpFx1+qSz/q6",
-	"lYyK0yfE6eOyCRVVpGOpJvxKozl14e5O28nU12839TJFo+4jV0LqJutubLVwY8I6bb6DUsgPfPUv8Lxe",
-	"fZv3f5zexfGuR1snX+oPSc29l02w6/rPQ/xtRX15vDjRCpsV2vMud+VXbrurJbM97+6HWbAxP1X8o7ay",
-	"N838hTna1EzuvdgJFHy1qt5q5Tl9dJ//Qwf3Xd9rgLYSSzwGEl2fTTW+2beH0qAvwAFh0aLJxhTFwoHi",
-	"pqRi74xTrxFTW18CLgcvAd9EXqNHnh4aPrH1pNxa1QS564uLS3gWVsLZgdqw2gj3FhuJ7DXVRlhZbByo",
-	"B1QbYZNi49aI+pGLju2L+PPwuwLqj+e0yyLokvP+gdJ/oPTOKmhHKAqrugF3lnJNUStu7rKsUV8Hup80",
-	"7GPH6umLBe+aYKNeUizCdwBAeqztQ0nxncZOXF9cV3wwODs6OVo07XU3ZFdYtf9uwg8Ytq9UoJDnov5X",
-	"Hx/5tmAYmVFaBLROu7hcZQZvuMdf6fKyQjvhSP3tljVa7PDOnaSJkEtxaiPVpbUl2Vjvu9GT4hpL0P/j",
-	"00JbyBSja//JWVdsrIBxTa2pnFLwiT1g+W1ee/Kl/kzvvHaM/moH3xntrBKvlO6lThIm5E89gkw5mfBF",
-	"jeKGsm0L2zphyvzS+svsDwZ+je8Wb6DH98LEBZU72xtAqm/pr1BIYhd5fX9R4bFLLA9FL9+VX31PGgaC",
-	"Wcx24pXblrfvWHWe2EaP7K52c/LlTz26r8Xq8uG1lz3ZRsd3upnWHT7R/TVPOTexmx8QZL+VIL464SiD",
-	"1+MV1/0ebiH+HuHxVpCh48oBTXbpYcL25vDp62KMhe+El//RouRJ70dX/ao+1zagaXFSdP4rgpVquQif",
-	"6vu/f3wiHfDXJL32LH16GxPh5A2WHwEbCYv8qS/XuIJpi9aWIAwykwT94IQ1qyBkecq39Q3ZruuUvca/",
-	"T6h2QH57+2L+4r93sfuZrc5C5p/m/xcAAP//",
+	"7H1tc9s4kv9X6eL/XxXbR8uOY8/dKK+ymZma7GYSVx7uXoxSFkS2JIwpgAFA29yUvvtVN/gkkbJkSfEm",
+	"e3lnmwTQaPTDrxvd9Jcg0rNUK1TOBv0vwRRFjIZ/fIfO5C/GDg39FqONjEyd1CroB+8x0iq24DTcCulg",
+	"hGNtEJzJpZqAmAipekEYGPycSYNx0HcmwzCw0RRngqabSSVn2Szon4aBy1MM+oFUDidogvl8HgapMGKG",
+	"riDlpVZORO5VTL9IIiAVbhqEgRIzGhpVz9es+RrVxE2D/tNqVeuMVJOA1nyZGas7NvthijBUeOf8C0PQ",
+	"Y3BThNTgjdSZhVRM8DmIkUXlYKwNPx1LYx0xgen9nKHJGwT7pRaoE3cldRdPz7ro+0VH2QzVajbE9Qu7",
+	"8OFVjLNUO1RR/g/M2/z4Q1yj5T1GBoVDsGKMJAqGJKbPT6yYIVxjDrfSTeu/EFFo3UAJZW/R+Fm0kROp",
+	"RAIGbaqVxed+lFDaTdGUg0I4P/25N1AlS72o1rtvkH1MdN/LgprZZxcX4VqWvJYz6bolY6atA+lwZkGw",
+	"JMBUJ7FddfIJz9SkJcaxyBIX9C9OQyLM68XT09Ow1pKnHVoSBm+ZDpGsO7D/maICEs4QhAWtmOszHWOC",
+	"cXGG9r5jG6jiCODeY+NBOnNwa6Sr7cBDTmz7E7o0+kbGaLxytI8pLZ7Dwa021zYVER6CjKtjWtSktJ5t",
+	"e02a01DPGrZifxPxO89H+o1sFir+UaRpIiNB1J6kRo8SnP3HX5ZI/9JY7P8bHAf94P+d1Bb7xD+1J5d+",
+	"lF+0vfny+KSFmUjG2swwhgMS18LKhiBgpOMc3FQ4iDVaUNrRc4uHvYCMo1bjREaPSvoLBbIWEZZLg5nF",
+	"uNM+DNTBsPH61TXmV/714SFoA9bJJAGpILMI7VelusosDg/DgdIGhAK8c2i8fI/RoIoQRGJQxDlMMYnh",
+	"YBhnfvN4Vb57Vb07DAeKqRzinbSkDq/i4SEpwzwMftNmJOMY1WMLArFQWrgRiYxhlDmYiZxPOtbgptLy",
+	"Ub/R7jedqfgxiXujwWbRlGyJzkyEcCBUDjNtCvF7Syf9qzHePz+eAObgZQxpaabkg9avhZngYx8dq2eF",
+	"LRKkc0yIEPqT8DY9TYQj7QYRRZg6WxL8h1B5YXrsY9L9jtABezyMn3ukOGRYecy4cgjW40iywsvI87iC",
+	"nl2LF2+fNEAqr/9RicxNtZH/xPixT2gYpccilcfXmA/BE8gWV1pL3rA4u0IFSelYDfmMPipxI2QiRsnj",
+	"yhWZQCOMTHLIahIe66hSoyO09tF3XWoTuzfLdnBkUFwTgjMZ7X/I+m6HkEjrLKCIpjCWmNBpzUsE0AxN",
+	"mOgkeTsO+n/eT1gZy6g0c8E8/EJYI0XjpAcJHo7FL3hG0mXhCNkLh8dOzjBYhhlhcHc80cf0x2N7LdNj",
+	"XYDC41QTVjQetczDQLJCbDs6S+OvQte8ia/+JCLDBg+a636qltCjvzBywfxTy15DEQkSuIkSSfFYFayJ",
+	"yMmoRjP1IbTwYjXNE8tYlgTUHz+L/9KB+Vd/QSdkYtuTXU61QlDZbETAWagYRBwbtCR5wsLYIILDOw4V",
+	"G6D3/PT0dPuzxpmQyRKMfna2y4QFwHlX4pt1+vdra8Dmi3lWs0rFsfQvXS4wvRkdnHZwqqXzLzPr9Kw4",
+	"xFImqkgghFEOBP17wbKQPYRqY90bjh+WCbw/fHmICqNyciwL48tR57qDeFWNIa7MxN0rP6ohDcIYkT+A",
+	"jESs3ui2W/Ow72PTyty3q/dLrz90of9GY6X3J+uXKV/e0qbVgtE2YZUpuhQeUi4al+qENzrq0hfNtz7Z",
+	"OsvVYRV9fqtIH5AMcLqjtzfTz1vsYlGZ+NrcyZYj/kAnYuFEl6Nt5hS3ldoCsnzg4TtM8406fTsVZxc/",
+	"tUXhd7yD97+/OD67+Km0pRSS9HYg1Mp/4sLupXI/nQetvNc3ilgaCeimTBT7qji5E7Yp07ukgqIBUQxG",
+	"2vg4oiX3HblA4RqAiP6KBiwSGhnpzIGo1xmhlTFakM5W57uoRD7YWk5f7+IHiCMrMphEdUXbrfDYzCHf",
+	"NOxVaR4V7Hh/1LVlvbjjSMwQxkbPOItrp/pWgdOts1zCkRe7O+XXUl13geREqmsYiei6JKM+nCkaBNmg",
+	"mQD5x3evKQj++O7N4RKRZ6fn//UDOvhFnHQJdmnUfiCkK1zVJt6zMGFbmUXnx/rd3OfU9wF8KoDw74p8",
+	"SoCBKpvRiESMrgzaLHHeJE8ooLxS2hHP02luZSSSK0FBpmXGhAHnMRuL1JFSucjHNNEibp8Fmf7uSxV6",
+	"8pzdQyoMuaKX3vcdE70g7YJVeGIXDPVIKsEXY9tK8qzh4x6EBbc8pVk9njnSdV6/3qXauL/rUZuLRFmC",
+	"XwflFVjgpc48SN4aM309IEos+2iSTtdukAUFmXkQCQUjEptbRfKIMWgVIVT86/3r4LATLrNNPfycYYZ8",
+	"R5gp5Ser6CQ5ETLBuK10u0DNgojmWXVLYgeGaWtwJJIEzRMLhCbq9EKJ6v18cDDWBgTYXEWhvxVm5zZQ",
+	"NrcOZ4xBi2UOe/BRyc8ZglRsGWykU/SXwMslDvden4bBbxKTuLrzWbZJmOx0ljO0tvA8ezkbT1A9b9eZ",
+	"NFIxrQ15Tq4vBNl8hzciyXB/Ey7tt6C3XKZru2UKvu1Plb9PYyD77reX8PP5xX9CkeeH2GdSiztesD79",
+	"GukYu5KvMXZB02LQTERTqfDYoIirWfogFd+8XIlUXl1jHsK4vI8NB0ppdzXWmYpDGIn4qio+4SF8I3Hl",
+	"1ToEp/UVX8GFA9V98xxC9zVzOFD3XR6HYOhBcXMWNu9maCnl3/dKtXWgxWxeESDeMoo3Wk3KShBp6zoc",
+	"bw1SNFarXayxv2TpIIGW7OC3VgionMlpbZ/LBeGAy2e4kGMTrNiwKtujxfpOfwX1958umVAZl0Z2qpPY",
+	"x21buzVlnShs/O7Ore0lfv/w4RL8C5Uibo0xqgCnpbRTcv82m82Eyet7G28VaOJdWFTGPcuLfnz3CpSY",
+	"STVpLfccBgHnRPqjRKjrQUBxrQKl1f6gv2dG06uTReuypu/bUe6KHEnhtDlOiaZCTZDVhJ0xT8J211Xe",
+	"HwwS8LIDJd1zuMbU8TWVQZcZRXqn8AYN8C5SQ9AGRjm8FAZT4YxWPSCRH6iF8Jii/wSdBVGu4jBJQChg",
+	"aYdIp7nPDAhQeEuQQ5Fxs5ILbQpKn1i4KeeLLVerjBB0Kj5nBabYAKRWzGtE7m0ZL9dZRD738a1ATZ6a",
+	"gfKrbcXAZXR0dvFTV42bxSgz0uXvyZQVCbhUdpb8fWhebz2x8OLyFbCrK1AjobOagCcWLDoyaHXd4nKx",
+	"Xl3cUDO4WJ3v2KUa6zYdC2uk2SiREdMiMjclMEQm0gKxJ2eulpVdJcFEp5viQHUUV/QaO/Bz2ykXpvKV",
+	"6pR20yc/JdUkJIki7uFApVyaqOI6h2qPi9DjLz3qwYeptiRjaNj7WBAGwe9qhDFwuCLsQJUrxr2BGqhG",
+	"epZgMihEElhtsF8tAwcL7PAX1PbQJ8oUjKWKw4EqimqJQp8gDvnncnq7Iv3bZEas0TKSKdkCjjdldEbs",
+	"ztGFYH3Fl68lOjriclB7dETcnhVcL4o/rcsT7MGvfEhl2WjFH4iEMRItDO+Oi4d9IFM3ZLKtyEl9QCoy",
+	"LxYa4kGsxvKaXioYRtUOTvxgvlgQ1wgWjdcgEoT6rfpHh9YN+aRG2k1hgorIw9ibmGqjfTbhA7VCcGoe",
+	"EdhI8gaHvCG1fNYvtboh4SXhKMxFyRY/uk9vHcHRUaPCtXd0VLCwOGDHZdRCwXCpDraUbz73gYJCPbww",
+	"lKVdZC578IIeG0y9Tq+st4YD/m2GbqrjEFLBOhZzFUzIkbUwyEuNcijuL0IuURrlMMsSJ1NhHIwIFguT",
+	"H95fBxzSRAVaqFfpLA72ol1IEA2reeGO32GaiLwSpx686NiqgFiOGVi5uhAUKgLPT3/275FfhVX1oTQ1",
+	"zehLREco1YQmKeqTyH1uNl1RQ9qDf2DOdsMfzwxnIzQkjAScyS+Saz47h6nODIkUicqvrXJTSyLTrEUZ",
+	"ti4mhiAtZGW8Tast1TWIRvqt8a72sXkxNW2/FMqpYP6R0WcZq2peSVxVNyP44O4thq202WNdooVdULM4",
+	"tuQDBwVHR6zMw1WFYEM4KAPHw8VIkYkhqsoJLwWJJ81wdEQsIBHnRC85h0Q2qtqbTR5h2c+hCwcEdeL3",
+	"OaTCWjLbfPshLAz9jOWSdd0jb4Snh/OzgmWLdXVSlaV1z8lOcu31xekzWvB2SpaHlRnNjYzQn2AVCxYB",
+	"oMfTDVfLzvOg8k/M/MJAHVLEXsKg4Oz07Kfe094pQSSdohKpDPrBs95p7xmF2sJNGWSclA6MfplgB/b8",
+	"ozT8ZDNyrPxOGyq+5oI6twhPBqpcIQQljNG3fuCQ65iGcIB3InIhRMLisVQWlZVO3uCht5BdeuGHHHrI",
+	"PpE3qEJGntYVnTnMu8qLUSAXWBQmmr4sN7vYhfTnl85+Dl9ptaJzoaPkaj4PV0zUcYe4WaljO9XHi3QN",
+	"qTd0Ulx2bPCmb36Zf1pqZzg7Pb2navNh1ZrNIpiOis23Cn1rjR5XYIrvu889DV1TV7SeNPoueMjT9UMW",
+	"yoh50LP1g+qqfhpx9vP6Ecul2fMwuNhkpWa5MDOr6CBaN65RRc/xhA+1g37wmyQ3XMLUUQ4s1qBNRxcE",
+	"x75iQioRVIbhE8W/hY2pYu5U251sRY0FYJQPVAsn9eCF6nSKZWdIWQ3KHVl10xk5rzX+qtW60WUvvM8s",
+	"q65a5mKNWi11bXn9YkH4m47zfatWUW+8mH8ozmlJrZ/ue+1VRdjl8dwKW8al37pWn26g1VWrFA14+mwj",
+	"M+BbSthunG2ykWbp/HdnbV4WEW6FPze0KPOwhiInX6qaq/k6WBKuNTUt1Z6gq/X6a7u9NfrRe1QBP18/",
+	"omoQ++4k7x2K+OFy91DLXrerk1HvbDHY3AlyFBxVSTJ/6+GzDhVsrqN+irWf15dObp2LrKdgHwmbu0if",
+	"9QWhOhwzxZ1VqF7mLRopA0bgVb7AN0p25AasplkS4T8qwJnjcrZIcHorU7EuE8gDTsx3uGk/ZFs3vaLJ",
+	"+ttx149mjopy1SWz9O266odash++fS8Wls3VQoa6bp3axcufVBnwPaQh3jZSAQs5h02zCV2GJpG2RA2/",
+	"VLRulkX4vxz8L1SCron+Kxn4t7M+35WWv5bWLRR3rrqVauh8rb77h1g7JhpeNC45uH++xFMD1UifD8sK",
+	"0CEc/P392zecfeQ8+nAsE0JEOycs6haPJYD3UHTGO2Bbdm8GI+OS3yWb9XUzGRWnT4jTx2UFL6pIx1JN",
+	"+JVGZe9Ch1XbyNTd2JtamaLK+ZEzIXWFeje2WuhrsU6b7yAV8gNf/QssrxffZpeW07sY3vVo6+RL/V2x",
+	"ubeyCXY1aT3E3lbUl9eLE62wmaE97zJXfuW2uVpS2/PuepgFHfNTxT9yK3uTzF+Yo03JLMq7dgAFXy2r",
+	"t1p4Th/d5v+QwX3n9xqgrcQSj4FE10dTjU847iE16BNwQFi0KLIxRbJwoLgoqdg749RrxNTWrdrl4CXg",
+	"m8hr9MjTQ8Mntp6US6uaIHd9cnEJz8JKODtQG2Yb4d5kI5G9JtsIK5ONA/WAbCNskmzcGlE/ctKx/bmE",
+	"efhdAfXHM9plEnTJeP9A6T9QemcWtMMVhVXegCtLOaeoFRd3WZaorwPdTxr6sWP29MWCdU2wkS8pFuEG",
+	"CpAea3tXUny2sxPXF72eDwZnRydHi6q9rr14hVb7r1v8gGH7CgWK81yU/+oTMd8WDCM1SguH1qkXl6vU",
+	"4A3X+CtdNiu0A47UtwatkWKHd+4kTYRc8lMbiS6tLUnHet+NnBRtLEH/z08LZSFTjK79F4hdsbECxjWl",
+	"pjJKwSe2gOWnmu3Jl/qrzfPaMPrWDm647cwSrzzdS50kTMhfegSZcjLhRo2ivdu2D9s6Ycr40vovATwY",
+	"+DU+Y72BHN8LExdE7mxvAKn+xMEKgSR2kdX3jQqPnWJ5KHr5ruzqe5IwEMxi1hMv3LZsXWTReWIbNbK7",
+	"6s3Jl7/06L4Sq8uH5172pBsdn21nWnf4YvvXvOXcRG9+QJD9ZoK4dcJRBK/HK9r9Hq4hvo/weCvI0NFy",
+	"QJNdepiwvTp8+roYY+Gz8eU/OCl50vtRVb+qzrUNaFqcFJ3/mWKlWC7Cp7r/989PJAO+TdJLz9KX2DER",
+	"Tt5g+am2kbDIH2RzjRZMW5S2BGGQmSToBycsWQUhy1O+rTtku9ope43/plHtgOz29sn8xf/2Y/czWx2F",
+	"zD/N/zcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -51,7 +51,7 @@ func ExampleSink() {
 		Patient: patient.Ref, Type: connector.DocumentLabResult, Title: "Lipid panel",
 		Content: []byte("synthetic"), Version: "1",
 	}
-	w := connector.DocumentWrite{Key: connector.IdempotencyKey("carepatron", doc.Ref, doc.Version, false), PatientSinkID: contact, Document: doc}
+	w := connector.DocumentWrite{Key: connector.IdempotencyKey("carepatron", doc.Ref, doc.Version, "", false), PatientSinkID: contact, Document: doc}
 
 	sink.SetFaults(connectortest.Faults{LostResponseRate: 1})
 	_, err := sink.PutDocument(ctx, w)

@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -76,6 +77,8 @@ type SinkDocument struct {
 type Write struct {
 	Key     string
 	Version string
+	// UpdatedAt is the written copy's update time at its Source.
+	UpdatedAt time.Time
 	// Deleted marks a DeleteDocument; it carries no version.
 	Deleted bool
 }
@@ -176,7 +179,7 @@ func (s *Sink) UpsertPatient(ctx context.Context, w connector.PatientWrite) (str
 		}
 		c.Patient = clonePatient(w.Patient)
 		s.contactByRef[ref] = c.ID
-		s.record(ref, Write{Key: w.Key, Version: w.Patient.Version})
+		s.record(ref, Write{Key: w.Key, Version: w.Patient.Version, UpdatedAt: w.Patient.UpdatedAt})
 		return c.ID, nil
 	})
 }
@@ -215,7 +218,7 @@ func (s *Sink) PutDocument(ctx context.Context, w connector.DocumentWrite) (stri
 		}
 		d.ContactID, d.Document = w.PatientSinkID, doc
 		s.documentByRef[ref] = d.ID
-		s.record(ref, Write{Key: w.Key, Version: doc.Version})
+		s.record(ref, Write{Key: w.Key, Version: doc.Version, UpdatedAt: doc.UpdatedAt})
 		return d.ID, nil
 	})
 }
@@ -310,7 +313,11 @@ func (s *Sink) record(ref connector.Ref, w Write) {
 	h := s.history[ref]
 	if !w.Deleted {
 		for _, prev := range h {
-			if !prev.Deleted && connector.CompareVersions(w.Version, prev.Version) < 0 {
+			// Ordered as the engine orders them; numeric ids as sequential,
+			// since the in-memory Source's are unless opaque.
+			older := connector.CompareRevisions(connector.Revision{Version: w.Version, UpdatedAt: w.UpdatedAt},
+				connector.Revision{Version: prev.Version, UpdatedAt: prev.UpdatedAt}, true) == connector.Older
+			if !prev.Deleted && older {
 				s.regressions = append(s.regressions, Regression{Ref: ref, Version: w.Version, Newer: prev.Version})
 				break
 			}

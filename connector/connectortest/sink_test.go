@@ -26,7 +26,7 @@ func sinkFixture(t *testing.T, sink *Sink) (string, func(version string) connect
 			Patient: p.Ref, Type: connector.DocumentLabResult, Version: version,
 			Content: []byte("content " + version),
 		}
-		return connector.DocumentWrite{Key: connector.IdempotencyKey("sink", d.Ref, version, false), PatientSinkID: pid, Document: d}
+		return connector.DocumentWrite{Key: connector.IdempotencyKey("sink", d.Ref, version, "", false), PatientSinkID: pid, Document: d}
 	}
 }
 

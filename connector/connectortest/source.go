@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,11 +28,20 @@ type SourceConfig struct {
 	Now func() time.Time
 	// Faults start as these; see Source.SetFaults.
 	Faults Faults
+	// OpaqueVersions makes version ids opaque, as many FHIR servers issue
+	// them (random UUIDs), instead of "1", "2", ...: each new id sorts
+	// before the one it replaces, so a test catches an engine that orders
+	// versions by their ids.
+	OpaqueVersions bool
+	// UnlistDeleted leaves removed documents out of listings, as FHIR
+	// searches do: only a fetch tells that one is gone.
+	UnlistDeleted bool
 }
 
 // Source is an in-memory connector.Source: a provider's patients and
 // documents that a test adds, updates and removes while an engine syncs
-// them. Every change bumps the record's version ("1", "2", ...) and
+// them. Every change bumps the record's version ("1", "2", ..., or a new
+// UUID with SourceConfig.OpaqueVersions) and
 // UpdatedAt, and moves it to the end of the change order that listings
 // follow, so an incremental listing sees exactly what changed since its
 // cursor. Removed documents stay listed as deleted.
@@ -46,8 +56,10 @@ type Source struct {
 	seq uint64 // change counter; a cursor is a value of it
 	// lastPatient and lastDocument number assigned ids.
 	lastPatient, lastDocument int
-	patients                  map[string]*connector.Patient
-	docs                      map[string]*sourceDoc
+	// opaque counts opaque version ids issued.
+	opaque   uint64
+	patients map[string]*connector.Patient
+	docs     map[string]*sourceDoc
 	// byPatient indexes docs by patient id.
 	byPatient map[string]map[string]*sourceDoc
 	calls     SourceCalls
@@ -126,9 +138,9 @@ func (s *Source) PutPatient(p connector.Patient) connector.Patient {
 		}
 	}
 	p.Ref = s.PatientRef(p.Ref.ID)
-	p.Version = "1"
+	p.Version = s.bump("")
 	if old, ok := s.patients[p.Ref.ID]; ok {
-		p.Version = bump(old.Version)
+		p.Version = s.bump(old.Version)
 	}
 	p.UpdatedAt = s.cfg.Now()
 	p.Identifiers = slices.Clone(p.Identifiers)
@@ -153,12 +165,12 @@ func (s *Source) AddDocument(d connector.Document) (connector.Document, error) {
 			d.Ref.ID = fmt.Sprintf("doc-%d", s.lastDocument)
 		}
 	}
-	version := "1"
+	version := s.bump("")
 	if old, ok := s.docs[d.Ref.ID]; ok {
 		if !old.doc.Deleted {
 			return connector.Document{}, fmt.Errorf("add document: %q already exists: %w", d.Ref.ID, connector.ErrConflict)
 		}
-		version = bump(old.doc.Version)
+		version = s.bump(old.doc.Version)
 		delete(s.byPatient[old.doc.Patient.ID], d.Ref.ID)
 	}
 	d.Version = version
@@ -179,7 +191,7 @@ func (s *Source) UpdateDocument(id string, edit func(*connector.Document)) (conn
 	d := cloneDocument(old.doc)
 	edit(&d)
 	d.Ref, d.Patient, d.Deleted = old.doc.Ref, old.doc.Patient, false
-	d.Version = bump(old.doc.Version)
+	d.Version = s.bump(old.doc.Version)
 	return s.store(d), nil
 }
 
@@ -194,7 +206,7 @@ func (s *Source) RemoveDocument(id string) error {
 	}
 	d := connector.Document{
 		Ref: old.doc.Ref, Patient: old.doc.Patient, Type: old.doc.Type,
-		Version: bump(old.doc.Version), Deleted: true,
+		Version: s.bump(old.doc.Version), Deleted: true,
 	}
 	d.Seal()
 	s.store(d)
@@ -309,7 +321,7 @@ func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, curso
 	}
 	var changed []*sourceDoc
 	for _, d := range s.byPatient[patient.ID] {
-		if d.seq > after {
+		if d.seq > after && !(d.doc.Deleted && s.cfg.UnlistDeleted) {
 			changed = append(changed, d)
 		}
 	}
@@ -412,7 +424,12 @@ func parseCursor(c string) (uint64, error) {
 }
 
 // bump returns the numeric version after v.
-func bump(v string) string {
+// bump returns the version after v.
+func (s *Source) bump(v string) string {
+	if s.cfg.OpaqueVersions {
+		s.opaque++
+		return fmt.Sprintf("%016x", math.MaxUint64-s.opaque)
+	}
 	n, _ := strconv.ParseUint(v, 10, 64)
 	return strconv.FormatUint(n+1, 10)
 }

@@ -126,7 +126,7 @@ func (s *sinkSuite) document(patient connector.Patient, name, version string) co
 }
 
 func key(ref connector.Ref, version string, deleted bool) string {
-	return connector.IdempotencyKey("connectortest", ref, version, deleted)
+	return connector.IdempotencyKey("connectortest", ref, version, "", deleted)
 }
 
 func (s *sinkSuite) upsert(t testing.TB, w connector.PatientWrite) (string, error) {

@@ -22,8 +22,14 @@ import (
 func RunIngester(t *testing.T, open Opener, grouped func(Store, *connector.Engine) Ingester) {
 	ctx := context.Background()
 	h := start(t, open)
-	_, err := h.src.Fill(40, 10)
+	patients, err := h.src.Fill(40, 10)
 	require.NoError(t, err)
+	// Known patients: a first sight would reconcile each, racing the
+	// webhooks for their pulls.
+	for _, p := range patients {
+		h.change(t, "patient-"+p.Ref.ID, connector.Change{Kind: connector.ChangeUpsert, Ref: p.Ref})
+	}
+	WaitIdle(t, h.store, 30*time.Second, nil)
 	g := grouped(h.store, h.engine)
 
 	// An event per document, each sent 3 times, and every tenth change

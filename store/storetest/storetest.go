@@ -38,6 +38,12 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, open) })
 	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, open) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, open) })
+	t.Run("OpaqueVersions", func(t *testing.T) { testOpaqueVersions(t, open) })
+	t.Run("DeleteConfirmed", func(t *testing.T) { testDeleteConfirmed(t, open) })
+	t.Run("Routing", func(t *testing.T) { testRouting(t, open) })
+	t.Run("FirstSight", func(t *testing.T) { testFirstSight(t, open) })
+	t.Run("Sweep", func(t *testing.T) { testSweep(t, open) })
+	t.Run("PageLimit", func(t *testing.T) { testPageLimit(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick

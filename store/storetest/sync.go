@@ -29,19 +29,31 @@ type harness struct {
 
 func start(t *testing.T, open Opener) *harness {
 	t.Helper()
+	return startWith(t, open, connectortest.SourceConfig{}, nil)
+}
+
+// startWith starts a harness whose Source is configured by src (its name
+// and page size are the harness's) and whose engine config tune changes.
+func startWith(t *testing.T, open Opener, src connectortest.SourceConfig, tune func(*connector.Config)) *harness {
+	t.Helper()
+	src.Name, src.PageSize = "php", 7
 	h := &harness{
 		store: open(t, FastConfig()),
-		src:   connectortest.NewSource(connectortest.SourceConfig{Name: "php", PageSize: 7}),
+		src:   connectortest.NewSource(src),
 		sink:  connectortest.NewSink(connectortest.SinkConfig{}),
 	}
-	var err error
-	h.engine, err = connector.New(connector.Config{
+	cfg := connector.Config{
 		Store:   h.store,
 		Sources: map[string]connector.Source{"php": h.src},
 		Sinks:   map[string]connector.Sink{"cp": h.sink},
 		Retry:   FastRetry,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	var err error
+	h.engine, err = connector.New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, h.store.Start(context.Background(), h.engine))
 	t.Cleanup(func() {

@@ -64,13 +64,13 @@ func ExampleSink() {
 	defer sink.Close()
 
 	patient := connector.Patient{Ref: connector.Ref{System: "files", Type: connector.PatientType, ID: "p1"}, Name: "Synthetic Patient", Version: "1"}
-	pid, err := sink.UpsertPatient(ctx, connector.PatientWrite{Key: connector.IdempotencyKey("folder", patient.Ref, "1", false), Patient: patient})
+	pid, err := sink.UpsertPatient(ctx, connector.PatientWrite{Key: connector.IdempotencyKey("folder", patient.Ref, "1", "", false), Patient: patient})
 	if err != nil {
 		panic(err)
 	}
 	doc := connector.Document{Ref: connector.Ref{System: "files", Type: "DocumentReference", ID: "d1"}, Patient: patient.Ref,
 		Type: connector.DocumentLabResult, Title: "Synthetic lab report", Content: []byte("synthetic"), Version: "1"}
-	w := connector.DocumentWrite{Key: connector.IdempotencyKey("folder", doc.Ref, "1", false), PatientSinkID: pid, Document: doc}
+	w := connector.DocumentWrite{Key: connector.IdempotencyKey("folder", doc.Ref, "1", "", false), PatientSinkID: pid, Document: doc}
 	first, _ := sink.PutDocument(ctx, w)
 	again, _ := sink.PutDocument(ctx, w)
 	fmt.Println("same id:", first == again, "writes:", sink.Writes(), "held version:", sink.HeldVersion(doc.Ref))

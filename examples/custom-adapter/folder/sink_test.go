@@ -46,7 +46,7 @@ func document(version, content string) connector.Document {
 }
 
 func key(ref connector.Ref, version string) string {
-	return connector.IdempotencyKey("folder", ref, version, false)
+	return connector.IdempotencyKey("folder", ref, version, "", false)
 }
 
 // writePatient writes the synthetic patient the documents belong to.

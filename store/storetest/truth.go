@@ -1,0 +1,200 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/connector/connectortest"
+)
+
+// The cases here hold the engine to the Source as the truth: what a
+// conformant FHIR server may do (opaque versions, unlisted deletions,
+// changes of resources that are not documents) must not lose an update,
+// and a webhook never deletes what the Source still has.
+
+// enroll makes the patients known and syncs them, waiting until the sink
+// holds every document.
+func (h *harness) enroll(t *testing.T, patients []connector.Patient) {
+	t.Helper()
+	ctx := context.Background()
+	for _, p := range patients {
+		_, err := h.engine.Ingest(ctx, connector.Event{ID: "enroll-" + p.Ref.ID, Source: "php",
+			Changes: []connector.Change{{Kind: connector.ChangeUpsert, Ref: h.src.PatientRef(p.Ref.ID)}}})
+		require.NoError(t, err)
+	}
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	for _, p := range patients {
+		_, err := h.engine.Sync(ctx, "php", p.Ref.ID, connector.ActionManualSync, false)
+		require.NoError(t, err)
+	}
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+}
+
+// change ingests one webhook-style change under its own event id.
+func (h *harness) change(t *testing.T, id string, c connector.Change) {
+	t.Helper()
+	c.Ref.System = "php"
+	_, err := h.engine.Ingest(context.Background(), connector.Event{ID: id, Source: "php", Action: connector.ActionWebhook,
+		Changes: []connector.Change{c}})
+	require.NoError(t, err)
+}
+
+func testOpaqueVersions(t *testing.T, open Opener) {
+	h := startWith(t, open, connectortest.SourceConfig{OpaqueVersions: true}, nil)
+	patients, err := h.src.Fill(2, 3)
+	require.NoError(t, err)
+	h.enroll(t, patients)
+
+	// Six updates of one document in a row, each id sorting before the
+	// last: every one is taken, the last one stays.
+	id := h.src.Documents()[0].Ref.ID
+	for i := range 6 {
+		u, err := h.src.UpdateDocument(id, func(d *connector.Document) { d.Content = fmt.Appendf(d.Content, " amended %d", i) })
+		require.NoError(t, err)
+		h.change(t, "upd-"+u.Version, connector.Change{Kind: connector.ChangeUpsert, Ref: u.Ref, Version: u.Version})
+	}
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+
+	// Another update found by a reconcile alone.
+	u, err := h.src.UpdateDocument(h.src.Documents()[1].Ref.ID, func(d *connector.Document) { d.Title += " (corrected)" })
+	require.NoError(t, err)
+	_, err = h.engine.Sync(context.Background(), "php", u.Patient.ID, connector.ActionManualSync, false)
+	require.NoError(t, err)
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+}
+
+func testDeleteConfirmed(t *testing.T, open Opener) {
+	h := start(t, open)
+	patients, err := h.src.Fill(1, 3)
+	require.NoError(t, err)
+	h.enroll(t, patients)
+	doc := h.src.Documents()[0]
+
+	// A delete the Source does not confirm (forged, or replayed) deletes
+	// nothing.
+	h.change(t, "forged-delete", connector.Change{Kind: connector.ChangeDelete, Ref: doc.Ref})
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	h.assertSynced(t)
+	_, held := h.sink.Document(doc.Ref)
+	require.True(t, held, "an unconfirmed delete removed the document from the sink")
+
+	// A genuine delete, a re-creation and a second genuine delete all
+	// arrive.
+	require.NoError(t, h.src.RemoveDocument(doc.Ref.ID))
+	h.change(t, "delete-1", connector.Change{Kind: connector.ChangeDelete, Ref: doc.Ref})
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+	again, err := h.src.AddDocument(connector.Document{Ref: doc.Ref, Patient: doc.Patient, Type: doc.Type, Title: doc.Title,
+		ContentType: doc.ContentType, Content: []byte("written again")})
+	require.NoError(t, err)
+	h.change(t, "recreate", connector.Change{Kind: connector.ChangeUpsert, Ref: again.Ref, Version: again.Version})
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+	require.NoError(t, h.src.RemoveDocument(doc.Ref.ID))
+	h.change(t, "delete-2", connector.Change{Kind: connector.ChangeDelete, Ref: doc.Ref})
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+}
+
+// routingSource places changes of Binary resources on the documents
+// that hold them, as the FHIR Source does.
+type routingSource struct {
+	*connectortest.Source
+	routes map[string][]connector.Ref
+}
+
+func (s *routingSource) Routed(typ string) bool { return typ == "Binary" }
+
+func (s *routingSource) Route(_ context.Context, ref connector.Ref) ([]connector.Ref, error) {
+	return s.routes[ref.ID], nil
+}
+
+func testRouting(t *testing.T, open Opener) {
+	src := &routingSource{routes: map[string][]connector.Ref{}}
+	h := startWith(t, open, connectortest.SourceConfig{}, func(cfg *connector.Config) {
+		src.Source = cfg.Sources["php"].(*connectortest.Source)
+		cfg.Sources["php"] = src
+	})
+	patients, err := h.src.Fill(1, 2)
+	require.NoError(t, err)
+	h.enroll(t, patients)
+
+	// The attachment changes: the change names the Binary only.
+	doc := h.src.Documents()[0]
+	_, err = h.src.UpdateDocument(doc.Ref.ID, func(d *connector.Document) { d.Content = []byte("new attachment") })
+	require.NoError(t, err)
+	src.routes["b1"] = []connector.Ref{doc.Ref}
+	h.change(t, "binary-b1", connector.Change{Kind: connector.ChangeHint, Ref: connector.Ref{Type: "Binary", ID: "b1"}})
+	// A Binary no document holds is recorded and ignored.
+	h.change(t, "binary-b2", connector.Change{Kind: connector.ChangeHint, Ref: connector.Ref{Type: "Binary", ID: "b2"}})
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+	dead, err := h.store.DeadLetters(context.Background(), 5)
+	require.NoError(t, err)
+	assert.Empty(t, dead, "a change the source cannot place is no dead letter")
+}
+
+func testFirstSight(t *testing.T, open Opener) {
+	h := start(t, open)
+	_, err := h.src.Fill(1, 4)
+	require.NoError(t, err)
+	// A webhook names one document of a patient the store has never seen:
+	// the patient's other documents follow without waiting for a poll.
+	doc := h.src.Documents()[0]
+	h.change(t, "first", connector.Change{Kind: connector.ChangeUpsert, Ref: doc.Ref, Version: doc.Version})
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+}
+
+func testSweep(t *testing.T, open Opener) {
+	ctx := context.Background()
+	h := startWith(t, open, connectortest.SourceConfig{UnlistDeleted: true}, nil)
+	patients, err := h.src.Fill(1, 3)
+	require.NoError(t, err)
+	h.enroll(t, patients)
+
+	// A deletion whose webhook was lost: listings no longer name the
+	// document, so an incremental reconcile cannot see it.
+	gone := h.src.Documents()[1]
+	require.NoError(t, h.src.RemoveDocument(gone.Ref.ID))
+	_, err = h.engine.Sync(ctx, "php", "", connector.ActionPoll, false)
+	require.NoError(t, err)
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	_, held := h.sink.Document(gone.Ref)
+	require.True(t, held, "the incremental reconcile cannot know of the deletion")
+
+	// The deletion check asks the Source about that document only.
+	fetches := h.src.Calls().Fetch
+	_, err = h.engine.Sweep(ctx, "php")
+	require.NoError(t, err)
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+	assert.Equal(t, 1, h.src.Calls().Fetch-fetches, "the check fetches only what the listing left out")
+}
+
+func testPageLimit(t *testing.T, open Opener) {
+	ctx := context.Background()
+	h := startWith(t, open, connectortest.SourceConfig{}, func(cfg *connector.Config) { cfg.MaxPages = 2 })
+	patients, err := h.src.Fill(1, 30)
+	require.NoError(t, err)
+	p := patients[0]
+	h.change(t, "patient", connector.Change{Kind: connector.ChangeUpsert, Ref: p.Ref})
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	// Each reconcile lists two pages of seven and stops; the next goes on
+	// from there.
+	for _, want := range []int{14, 28, 30} {
+		_, err := h.engine.Sync(ctx, "php", p.Ref.ID, connector.ActionManualSync, false)
+		require.NoError(t, err)
+		WaitIdle(t, h.store, 30*time.Second, nil)
+		assert.Len(t, h.sink.Documents(), want)
+	}
+	h.assertSynced(t)
+}
