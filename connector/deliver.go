@@ -207,7 +207,9 @@ func (e *Engine) lease(ctx context.Context, tx Tx, sink, holder string, op Deliv
 		}
 	}
 	if !patientRef.IsZero() || patientID != 0 {
-		bp, err := e.leasePatient(ctx, tx, sink, holder, patientRef, patientID, d.patientW, patients)
+		// A redelivery writes the patient again too: the sink may have
+		// lost it with the documents.
+		bp, err := e.leasePatient(ctx, tx, sink, holder, patientRef, patientID, d.patientW || op.Redelivery != "", patients)
 		if err != nil {
 			return nil, err
 		}
@@ -264,8 +266,9 @@ func (e *Engine) leasePatient(ctx context.Context, tx Tx, sink, holder string, r
 
 // write makes the sink hold the leased copy, unless it already does.
 func (e *Engine) write(ctx context.Context, sink Sink, d *delivery) error {
-	if bp := d.patient; bp != nil && (d.patientW || bp.m.SinkID == "") {
-		if err := e.writePatient(ctx, sink, bp); err != nil {
+	redeliver := d.op.Redelivery != ""
+	if bp := d.patient; bp != nil && (d.patientW || redeliver || bp.m.SinkID == "") {
+		if err := e.writePatient(ctx, sink, bp, d.op.Redelivery); err != nil {
 			return err
 		}
 		if d.patientW {
@@ -284,7 +287,7 @@ func (e *Engine) write(ctx context.Context, sink Sink, d *delivery) error {
 	}
 	var err error
 	switch {
-	case m.Fingerprint == doc.Fingerprint:
+	case m.Fingerprint == doc.Fingerprint && !redeliver:
 		d.entry.Status, d.entry.Details = StatusSkipped, fmt.Sprintf("%s already has version %s", d.op.Sink, m.Version)
 		d.next.Version = m.Version
 	case doc.Deleted && (m.SinkID == "" || m.Deleted):
@@ -292,12 +295,12 @@ func (e *Engine) write(ctx context.Context, sink Sink, d *delivery) error {
 	case doc.Deleted:
 		err = e.call(ctx, func(ctx context.Context) error {
 			return sink.DeleteDocument(ctx, DocumentDelete{
-				Key: IdempotencyKey(d.op.Sink, doc.Ref, doc.Version, doc.Fingerprint, true), SinkID: m.SinkID, PatientSinkID: patientSinkID, Ref: doc.Ref,
+				Key: writeKey(d.op.Sink, doc.Ref, doc.Version, doc.Fingerprint, true, d.op.Redelivery), SinkID: m.SinkID, PatientSinkID: patientSinkID, Ref: doc.Ref,
 			})
 		})
 		d.entry.Status, d.entry.Details = StatusSuccess, fmt.Sprintf("deleted from %s", d.op.Sink)
 	default:
-		w := DocumentWrite{Key: IdempotencyKey(d.op.Sink, doc.Ref, doc.Version, doc.Fingerprint, false), PatientSinkID: patientSinkID, Document: doc.Document}
+		w := DocumentWrite{Key: writeKey(d.op.Sink, doc.Ref, doc.Version, doc.Fingerprint, false, d.op.Redelivery), PatientSinkID: patientSinkID, Document: doc.Document}
 		if !m.Deleted {
 			w.SinkID = m.SinkID
 		}
@@ -315,15 +318,15 @@ func (e *Engine) write(ctx context.Context, sink Sink, d *delivery) error {
 }
 
 // writePatient upserts a leased patient into the sink once per batch,
-// unless the sink already holds this version.
-func (e *Engine) writePatient(ctx context.Context, sink Sink, bp *batchPatient) error {
+// unless the sink already holds this version and this is no redelivery.
+func (e *Engine) writePatient(ctx context.Context, sink Sink, bp *batchPatient, redelivery string) error {
 	if bp.err != nil {
 		return bp.err
 	}
-	if bp.written || (bp.m.SinkID != "" && bp.m.Fingerprint == bp.p.Fingerprint) {
+	if bp.written || (redelivery == "" && bp.m.SinkID != "" && bp.m.Fingerprint == bp.p.Fingerprint) {
 		return nil
 	}
-	w := PatientWrite{Key: IdempotencyKey(bp.m.Sink, bp.p.Ref, bp.p.Version, bp.p.Fingerprint, false), SinkID: bp.m.SinkID, Patient: bp.p.Patient}
+	w := PatientWrite{Key: writeKey(bp.m.Sink, bp.p.Ref, bp.p.Version, bp.p.Fingerprint, false, redelivery), SinkID: bp.m.SinkID, Patient: bp.p.Patient}
 	var id string
 	err := e.call(ctx, func(ctx context.Context) (err error) {
 		id, err = sink.UpsertPatient(ctx, w)

@@ -59,15 +59,28 @@ type DeliverOp struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Deleted     bool   `json:"deleted,omitempty"`
 	Action      Action `json:"action"`
+	// Redelivery, when set, names a redelivery (see Redeliver): the local
+	// copy is written even though the mapping says the sink holds it.
+	Redelivery string `json:"redelivery,omitempty"`
 }
 
 // Kind implements Op.
 func (DeliverOp) Kind() string { return "deliver" }
 
 // UniqueKey implements Op: one delivery per (sink, ref, version,
-// fingerprint).
+// fingerprint), and one more per redelivery.
 func (o DeliverOp) UniqueKey() string {
-	return IdempotencyKey(o.Sink, o.Ref, o.Version, o.Fingerprint, o.Deleted)
+	return writeKey(o.Sink, o.Ref, o.Version, o.Fingerprint, o.Deleted, o.Redelivery)
+}
+
+// writeKey is IdempotencyKey, made new by a redelivery: a sink that keeps
+// its keys must not answer a redelivery with the write it remembers.
+func writeKey(sink string, ref Ref, version, fingerprint string, deleted bool, redelivery string) string {
+	k := IdempotencyKey(sink, ref, version, fingerprint, deleted)
+	if redelivery != "" {
+		k = key(k, "redelivery", redelivery)
+	}
+	return k
 }
 
 // ReconcileOp lists a patient's documents from the Source and pulls what

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("FirstSight", func(t *testing.T) { testFirstSight(t, open) })
 	t.Run("Sweep", func(t *testing.T) { testSweep(t, open) })
 	t.Run("PageLimit", func(t *testing.T) { testPageLimit(t, open) })
+	t.Run("Redeliver", func(t *testing.T) { testRedeliver(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick

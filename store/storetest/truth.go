@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -197,4 +198,38 @@ func testPageLimit(t *testing.T, open Opener) {
 		assert.Len(t, h.sink.Documents(), want)
 	}
 	h.assertSynced(t)
+}
+
+func testRedeliver(t *testing.T, open Opener) {
+	ctx := context.Background()
+	h := start(t, open)
+	patients, err := h.src.Fill(2, 3)
+	require.NoError(t, err)
+	h.enroll(t, patients)
+
+	// The database is reused with a sink that holds nothing: the mapping
+	// says otherwise, so only a redelivery writes it all again.
+	empty := connectortest.NewSink(connectortest.SinkConfig{})
+	e, err := connector.New(connector.Config{Store: h.store, Sources: map[string]connector.Source{"php": h.src},
+		Sinks: map[string]connector.Sink{"cp": empty}, Retry: FastRetry, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	require.NoError(t, h.store.Stop(ctx))
+	require.NoError(t, h.store.Start(ctx, e))
+	h.sink, h.engine = empty, e
+
+	_, err = connector.Redeliver(ctx, h.store, connector.Redelivery{Sink: "cp", Source: "php", Patient: "nobody"})
+	assert.ErrorIs(t, err, connector.ErrNotFound)
+	n, err := connector.Redeliver(ctx, h.store, connector.Redelivery{Sink: "cp", Source: "php", Patient: patients[0].Ref.ID, ID: "r1"})
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "the patient and its three documents")
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	assert.Len(t, empty.Documents(), 3)
+	assert.Len(t, empty.Patients(), 1)
+
+	n, err = connector.Redeliver(ctx, h.store, connector.Redelivery{Sink: "cp", Source: "php", ID: "r1"})
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "one redelivery is enqueued once: only the other patient is new")
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+	assert.Len(t, empty.Patients(), 2)
 }
