@@ -54,6 +54,24 @@ func TestCompareRevisions(t *testing.T) {
 	}
 }
 
+func TestClass(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("put: %w", connector.ErrPermanent), "permanent"},
+		{fmt.Errorf("bad: %w", connector.ErrInvalid), "permanent"},
+		{fmt.Errorf("fetch: %w", connector.ErrNotFound), "not_found"},
+		{fmt.Errorf("write: %w", connector.ErrConflict), "conflict"},
+		{connector.RetryAfter(time.Second, errors.New("429")), "retry_after"},
+		{fmt.Errorf("lease: %w", connector.ErrBusy), "busy"},
+		{fmt.Errorf("call: %w", context.DeadlineExceeded), "timeout"},
+		{errors.New("connection refused"), "transient"},
+	} {
+		assert.Equal(t, tc.want, connector.Class(tc.err), "%v", tc.err)
+	}
+}
+
 func TestChangeValidate(t *testing.T) {
 	ref := connector.Ref{System: "php", Type: "DocumentReference", ID: "d1"}
 	for _, tc := range []struct {

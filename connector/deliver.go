@@ -301,7 +301,9 @@ func (e *Engine) write(ctx context.Context, sink Sink, d *delivery) error {
 		d.entry.Status, d.entry.Details = StatusSuccess, fmt.Sprintf("deleted from %s", d.op.Sink)
 	default:
 		w := DocumentWrite{Key: writeKey(d.op.Sink, doc.Ref, doc.Version, doc.Fingerprint, false, d.op.Redelivery), PatientSinkID: patientSinkID, Document: doc.Document}
-		if !m.Deleted {
+		if !m.Deleted && !redeliver {
+			// A redelivery trusts no id the sink may have lost: the sink
+			// finds the document by its ref, or creates it.
 			w.SinkID = m.SinkID
 		}
 		err = e.call(ctx, func(ctx context.Context) (err error) {
@@ -327,6 +329,9 @@ func (e *Engine) writePatient(ctx context.Context, sink Sink, bp *batchPatient, 
 		return nil
 	}
 	w := PatientWrite{Key: writeKey(bp.m.Sink, bp.p.Ref, bp.p.Version, bp.p.Fingerprint, false, redelivery), SinkID: bp.m.SinkID, Patient: bp.p.Patient}
+	if redelivery != "" {
+		w.SinkID = "" // trusts no id the sink may have lost: found by its ref, or created
+	}
 	var id string
 	err := e.call(ctx, func(ctx context.Context) (err error) {
 		id, err = sink.UpsertPatient(ctx, w)

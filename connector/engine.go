@@ -43,6 +43,11 @@ type Config struct {
 	// on from its saved cursor at the next reconcile, so a Source whose
 	// next links never end cannot hold a worker forever. Default 1000.
 	MaxPages int
+	// CatchUpAfter is how long after a copy is kept locally a reconcile
+	// delivers it again to a sink that still lacks it (its first delivery
+	// having died, say in a long outage of the sink). It should exceed
+	// the time a delivery's attempts span. Default 1 hour.
+	CatchUpAfter time.Duration
 }
 
 // Engine holds the sync logic: it turns events into ops, and runs each op
@@ -91,6 +96,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.MaxPages <= 0 {
 		cfg.MaxPages = 1000
+	}
+	if cfg.CatchUpAfter <= 0 {
+		cfg.CatchUpAfter = time.Hour
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = new(Hub)
@@ -258,6 +266,17 @@ func (e *Engine) settle(ctx context.Context, job Job, failed []failure) error {
 	}
 	if len(transient)+len(permanent) == 0 {
 		return errors.Join(busy...)
+	}
+	if !job.Final() {
+		// Every failed attempt is seen, not only the last: ids, the
+		// error's class and message (no patient data), the attempt.
+		for _, f := range failed {
+			if !errors.Is(f.err, ErrBusy) && !IsPermanent(f.err) {
+				ref, _ := refOf(f.op)
+				e.log.WarnContext(ctx, "op attempt failed; retrying", "op", f.op.Kind(), "ref", ref.String(), "key", f.op.UniqueKey(),
+					"job", job.ID(), "attempt", job.Attempt(), "class", Class(f.err), "err", f.err)
+			}
+		}
 	}
 	if len(transient)+len(busy) == 0 || job.Final() {
 		for _, f := range failed {

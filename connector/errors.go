@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -14,7 +15,10 @@ var (
 	// payload). The operation becomes a dead letter at once.
 	ErrPermanent = errors.New("permanent failure")
 	// ErrNotFound: the resource does not exist (any more). Fetching a
-	// document that is not found deletes the local copy.
+	// document that is not found deletes the local copy and the sinks'
+	// copies, so a Source returns it only on its own word that the
+	// resource is gone (for FHIR, a 404 or 410 with an OperationOutcome),
+	// never for an error page of a proxy in between.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: the write lost a race (an If-Match precondition, an
 	// idempotency key reused with another body). Retried: the next attempt
@@ -60,3 +64,25 @@ func RetryDelay(err error) (time.Duration, bool) {
 // ErrBusy means another job holds the patient or document for the moment;
 // the job runner tries again shortly without counting an attempt.
 var ErrBusy = errors.New("busy: another job holds the resource")
+
+// Class names the class of err for logs and metrics: "permanent",
+// "not_found", "conflict", "retry_after", "busy", "timeout" or, for an
+// error of no class, "transient". It never reveals the error's text.
+func Class(err error) string {
+	switch {
+	case IsPermanent(err):
+		return "permanent"
+	case errors.Is(err, ErrNotFound):
+		return "not_found"
+	case errors.Is(err, ErrConflict):
+		return "conflict"
+	case errors.Is(err, ErrBusy):
+		return "busy"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, errUnsettled):
+		return "timeout"
+	}
+	if _, ok := RetryDelay(err); ok {
+		return "retry_after"
+	}
+	return "transient"
+}

@@ -62,15 +62,23 @@ type DeliverOp struct {
 	// Redelivery, when set, names a redelivery (see Redeliver): the local
 	// copy is written even though the mapping says the sink holds it.
 	Redelivery string `json:"redelivery,omitempty"`
+	// CatchUp, when set, names a reconcile's catch-up of a copy the sink
+	// still lacks: a key of its own, since the delivery first enqueued
+	// for that copy may have died.
+	CatchUp string `json:"catch_up,omitempty"`
 }
 
 // Kind implements Op.
 func (DeliverOp) Kind() string { return "deliver" }
 
 // UniqueKey implements Op: one delivery per (sink, ref, version,
-// fingerprint), and one more per redelivery.
+// fingerprint), and one more per redelivery or catch-up.
 func (o DeliverOp) UniqueKey() string {
-	return writeKey(o.Sink, o.Ref, o.Version, o.Fingerprint, o.Deleted, o.Redelivery)
+	k := writeKey(o.Sink, o.Ref, o.Version, o.Fingerprint, o.Deleted, o.Redelivery)
+	if o.CatchUp != "" {
+		k = key(k, "catch-up", o.CatchUp)
+	}
+	return k
 }
 
 // writeKey is IdempotencyKey, made new by a redelivery: a sink that keeps

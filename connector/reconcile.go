@@ -77,6 +77,9 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 		if err != nil {
 			return err
 		}
+		if err := e.catchUp(ctx, tx, patient); err != nil {
+			return err
+		}
 		return tx.AppendLog(ctx, LogEntry{
 			PatientID: patientID, Action: op.Action, Status: StatusSuccess, Timestamp: e.cfg.Now(),
 			Details: fmt.Sprintf("listed %d documents from %s", prog.Total, op.Source),
@@ -217,4 +220,33 @@ func (e *Engine) sweep(ctx context.Context, job Job, src Source, op ReconcileOp,
 		return tx.AppendLog(ctx, LogEntry{PatientID: p.ID, Action: op.Action, Status: StatusSuccess, Timestamp: e.cfg.Now(),
 			Details: fmt.Sprintf("deletion check: %d local documents no longer listed by %s; asking it about each", missing, op.Source)})
 	})
+}
+
+// catchUp enqueues a delivery of every local copy of the patient that a
+// sink does not hold as it is, whatever happened to the delivery first
+// enqueued for it: the sink mapping, not a job's fate, says what a sink
+// lacks. So a delivery that died in a long outage of a sink is made good
+// by a reconcile once the sink is back. A copy kept less than
+// CatchUpAfter ago is left to its first delivery, which may still be
+// retrying; catch-ups are keyed by the hour, one an hour for each copy
+// still missing.
+func (e *Engine) catchUp(ctx context.Context, tx Tx, patient Ref) error {
+	now := e.cfg.Now()
+	hour := now.UTC().Format("2006-01-02T15")
+	var ops []Op
+	for _, sink := range e.SinkNames() {
+		copies, err := tx.Undelivered(ctx, sink, patient)
+		if err != nil {
+			return err
+		}
+		for _, c := range copies {
+			if now.Sub(c.Saved) < e.cfg.CatchUpAfter {
+				continue
+			}
+			ops = append(ops, DeliverOp{Sink: sink, Ref: c.Ref, Version: c.Version, Fingerprint: c.Fingerprint,
+				Deleted: c.Deleted, Action: ActionDelivery, CatchUp: hour})
+		}
+	}
+	_, err := tx.Enqueue(ctx, ops...)
+	return err
 }

@@ -53,6 +53,11 @@ type Tx interface {
 	// DocumentRefs lists the refs of the patient's documents that are not
 	// deleted, in no particular order.
 	DocumentRefs(ctx context.Context, patient Ref) ([]Ref, error)
+	// Undelivered lists the local copies of the patient and its documents
+	// that sink does not hold as they are: never written, or written with
+	// another fingerprint. A deleted document the sink never had is not
+	// listed.
+	Undelivered(ctx context.Context, sink string, patient Ref) ([]Copy, error)
 
 	// Mapping returns the (sink, ref) mapping; a zero Mapping if none.
 	Mapping(ctx context.Context, sink string, ref Ref) (Mapping, error)
@@ -101,6 +106,18 @@ type Mapping struct {
 	// Fingerprint is that of the last write.
 	Fingerprint string
 	Deleted     bool
+}
+
+// Copy names one local copy of a patient or document, as far as a
+// delivery of it needs.
+type Copy struct {
+	Ref         Ref
+	Version     string
+	Fingerprint string
+	Deleted     bool
+	// Saved is when the copy was last kept locally (for a patient, when
+	// it was first); zero when unknown.
+	Saved time.Time
 }
 
 // RunDelta changes a run's progress counters.

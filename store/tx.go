@@ -196,6 +196,34 @@ func (t *tx) DocumentRefs(ctx context.Context, patient connector.Ref) ([]connect
 	return refs, rows.Err()
 }
 
+func (t *tx) Undelivered(ctx context.Context, sink string, patient connector.Ref) ([]connector.Copy, error) {
+	rows, err := t.q.Query(ctx, `SELECT CAST($4 AS TEXT), p.source_id, p.version, p.fingerprint, FALSE, p.created_at FROM patients p
+			LEFT JOIN sink_mappings m ON m.sink = $1 AND m.ref_system = p.source AND m.ref_type = $4 AND m.ref_id = p.source_id
+		WHERE p.source = $2 AND p.source_id = $3 AND COALESCE(m.fingerprint, '') <> COALESCE(p.fingerprint, '')
+		UNION ALL
+		SELECT d.source_type, d.source_id, d.version, d.fingerprint, d.deleted, d.synced_at FROM healthcare_documents d
+			LEFT JOIN sink_mappings m ON m.sink = $1 AND m.ref_system = d.source_system AND m.ref_type = d.source_type
+				AND m.ref_id = d.source_id
+		WHERE d.source_system = $2 AND d.patient_ref = $3 AND COALESCE(m.fingerprint, '') <> COALESCE(d.fingerprint, '')
+			AND NOT (d.deleted AND COALESCE(m.sink_id, '') = '')`, sink, patient.System, patient.ID, connector.PatientType)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []connector.Copy
+	for rows.Next() {
+		c := connector.Copy{Ref: connector.Ref{System: patient.System}}
+		var version, fingerprint nullString
+		var saved nullTime
+		if err := rows.Scan(&c.Ref.Type, &c.Ref.ID, &version, &fingerprint, &c.Deleted, &saved); err != nil {
+			return nil, err
+		}
+		c.Version, c.Fingerprint, c.Saved = string(version), string(fingerprint), saved.Time
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 const mappingColumns = `sink_id, version, fingerprint, deleted`
 
 func scanMapping(r Row, m *connector.Mapping) error {

@@ -233,3 +233,46 @@ func testRedeliver(t *testing.T, open Opener) {
 	h.assertSynced(t)
 	assert.Len(t, empty.Patients(), 2)
 }
+
+func testCatchUp(t *testing.T, open Opener) {
+	ctx := context.Background()
+	h := start(t, open)
+	patients, err := h.src.Fill(1, 2)
+	require.NoError(t, err)
+
+	// The sink refuses everything for longer than all attempts: every
+	// delivery dies.
+	down := &refusingSink{Sink: h.sink}
+	down.refuse.Store(true)
+	e, err := connector.New(connector.Config{Store: h.store, Sources: map[string]connector.Source{"php": h.src},
+		Sinks: map[string]connector.Sink{"cp": down}, Retry: FastRetry, Logger: slog.New(slog.DiscardHandler),
+		CatchUpAfter: time.Nanosecond})
+	require.NoError(t, err)
+	require.NoError(t, h.store.Stop(ctx))
+	require.NoError(t, h.store.Start(ctx, e))
+	h.engine = e
+	h.change(t, "patient", connector.Change{Kind: connector.ChangeUpsert, Ref: patients[0].Ref})
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	_, err = e.Sync(ctx, "php", patients[0].Ref.ID, connector.ActionManualSync, false)
+	require.NoError(t, err)
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	dead, err := h.store.DeadLetters(ctx, 10)
+	require.NoError(t, err)
+	require.NotEmpty(t, dead, "the refused deliveries died")
+	require.Empty(t, h.sink.Documents())
+
+	// The sink is back: the next reconcile of the unchanged documents
+	// delivers them, with no replay.
+	down.refuse.Store(false)
+	_, err = e.Sync(ctx, "php", patients[0].Ref.ID, connector.ActionPoll, false)
+	require.NoError(t, err)
+	WaitIdle(t, h.store, 30*time.Second, h.synced)
+	h.assertSynced(t)
+
+	// Once the sink holds everything, a reconcile enqueues no delivery.
+	calls := h.sink.Stats().Calls
+	_, err = e.Sync(ctx, "php", patients[0].Ref.ID, connector.ActionPoll, true)
+	require.NoError(t, err)
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	assert.Equal(t, calls, h.sink.Stats().Calls)
+}
