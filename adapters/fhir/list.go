@@ -78,7 +78,7 @@ func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, cur s
 }
 
 func (s *Source) searchParams(patientID string, c cursor) url.Values {
-	q := url.Values{"patient": {patientID}}
+	q := url.Values{"patient": {patientParam(patientID)}}
 	if since, ok := c.since(); ok {
 		q.Set("_lastUpdated", "gt"+since.Add(-s.cfg.Overlap).UTC().Format(time.RFC3339Nano))
 	}
@@ -183,7 +183,7 @@ func (s *Source) presentedDuplicates(ctx context.Context, patientID string, rs [
 		escaped[i] = escapeSearchValue(u)
 	}
 	known := map[string]bool{}
-	q := url.Values{"patient": {patientID}, "location": {strings.Join(escaped, ",")}}
+	q := url.Values{"patient": {patientParam(patientID)}, "location": {strings.Join(escaped, ",")}}
 	err := s.c.SearchAll(ctx, typeDocumentReference, q, func(b *provider.Bundle) error {
 		rs, _ := b.Matches()
 		for _, r := range rs {
@@ -227,7 +227,7 @@ func (s *Source) relatedDuplicates(ctx context.Context, patientID string, rs []p
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	q := url.Values{"patient": {patientID}, "related": {strings.Join(refs, ",")}}
+	q := url.Values{"patient": {patientParam(patientID)}, "related": {strings.Join(refs, ",")}}
 	err := s.c.SearchAll(ctx, typeDocumentReference, q, func(b *provider.Bundle) error {
 		rs, _ := b.Matches()
 		for _, r := range rs {
@@ -249,6 +249,12 @@ func (s *Source) relatedDuplicates(ctx context.Context, patientID string, rs []p
 	}
 	return reports, nil
 }
+
+// patientParam is the value of a patient reference search parameter. It is
+// always typed ("Patient/123"): FHIR lets a server match a bare id, but a
+// server that indexes references by their literal value matches only the
+// typed form, and answers a bare id with an empty Bundle, not an error.
+func patientParam(id string) string { return connector.PatientType + "/" + id }
 
 // normalizeURL resolves a URL against the base so that relative and
 // absolute forms of one URL compare equal.

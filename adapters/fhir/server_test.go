@@ -231,9 +231,12 @@ func (s *fhirServer) search(w http.ResponseWriter, r *http.Request, typ string) 
 }
 
 func (s *fhirServer) matches(res map[string]any, q url.Values) bool {
+	// A reference parameter matches the typed form only ("Patient/p1"), as
+	// a server that indexes references by their literal value does: a
+	// bare id matches nothing.
 	if p := q.Get("patient"); p != "" {
 		subj, _ := res["subject"].(map[string]any)
-		if subj == nil || subj["reference"] != "Patient/"+p {
+		if subj == nil || subj["reference"] != p {
 			return false
 		}
 	}
