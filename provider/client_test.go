@@ -353,3 +353,50 @@ func TestContextCancelled(t *testing.T) {
 	_, err := newClient(t, srv.URL, func(c *provider.Config) { c.RetryWaitMin, c.RetryWaitMax, c.RetryMax = time.Second, time.Second, 10 }).ReadPatient(ctx, "p")
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 }
+
+// A 404 or 410 is the FHIR server's own only when its body is an
+// OperationOutcome sent as FHIR JSON; a proxy's page is not.
+func TestStatusErrorFromFHIR(t *testing.T) {
+	outcome := `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}`
+	for _, tc := range []struct {
+		name, ctype, body string
+		want              bool
+	}{
+		{"fhir json", "application/fhir+json", outcome, true},
+		{"fhir json with parameters", "application/fhir+json; charset=utf-8", outcome, true},
+		{"plain json", "application/json", outcome, true},
+		{"html page", "text/html", "<html>not found</html>", false},
+		{"outcome labelled html", "text/html", outcome, false},
+		{"json that is no outcome", "application/json", `{"error":"not found"}`, false},
+		{"empty", "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.ctype != "" {
+					w.Header().Set("Content-Type", tc.ctype)
+				}
+				w.WriteHeader(404)
+				fmt.Fprint(w, tc.body)
+			}))
+			_, err := newClient(t, srv.URL).ReadPatient(t.Context(), "p1")
+			var se *provider.StatusError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, 404, se.StatusCode)
+			assert.Equal(t, tc.want, se.FromFHIR())
+		})
+	}
+}
+
+func TestHistory(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "/Patient/p1/_history", r.URL.Path)
+		writeJSON(w, 200, `{"resourceType":"Bundle","type":"history","entry":[
+			{"request":{"method":"DELETE","url":"Patient/p1"},"response":{"status":"204"}},
+			{"resource":{"resourceType":"Patient","id":"p1"},"request":{"method":"PUT","url":"Patient/p1"}}]}`)
+	}))
+	b, err := newClient(t, srv.URL).History(t.Context(), "Patient", "p1")
+	require.NoError(t, err)
+	require.Len(t, b.Entry, 2)
+	assert.True(t, b.Entry[0].IsDelete())
+	assert.False(t, b.Entry[1].IsDelete())
+}

@@ -44,9 +44,17 @@
 //
 // # Errors
 //
-// Provider errors are classified for the engine: 404 and 410 are
-// connector.ErrNotFound, 409 and 412 connector.ErrConflict, a 429 or 503
-// with Retry-After a connector.RetryAfter, other 4xx answers, refused
-// credentials, URLs outside the provider's origin and oversized content
+// Provider errors are classified for the engine: 409 and 412 are
+// connector.ErrConflict, a 429 or 503 with Retry-After a
+// connector.RetryAfter, other 4xx answers, refused credentials, URLs
+// outside the provider's origin and oversized content
 // connector.ErrPermanent; everything else is retried.
+//
+// connector.ErrNotFound means "confirmed deleted at the source", and the
+// engine deletes the document at every sink on it, so only the FHIR
+// server itself can say it: a read of the document (or patient) answered
+// 404 or 410 with an OperationOutcome as FHIR JSON, or, when the 404 is
+// not FHIR's, a history (Type/id/_history) whose newest entry is a
+// DELETE. An HTML or empty 404 of a proxy, a 404 of a search, an
+// attachment or any other path is retried.
 package fhir
