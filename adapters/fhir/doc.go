@@ -11,8 +11,15 @@
 //
 // A patient's documents are their DocumentReferences (clinical notes,
 // scanned reports) and DiagnosticReports (lab panels, reports with a
-// presented form). ListDocuments searches both by patient, page by page,
-// following the server's next links unchanged. The cursor it returns is
+// presented form). ListDocuments searches both by patient
+// (patient=Patient/<id>, always the typed reference), page by page,
+// following the server's next links unchanged, or, from a server that
+// sends a total but no next link (paging by _offset only, or ignoring
+// _count), searching on with _offset by the entries received. Pages that
+// add nothing while the total says more, more than Config.MaxPages pages
+// in a phase, or a cursor that would grow past a few KiB fail the
+// listing, logged: a listing is never cut short silently, nor endless.
+// The cursor it returns is
 // opaque: it holds the largest meta.lastUpdated seen, and the next
 // listing searches _lastUpdated=gt(that − Config.Overlap), so resources
 // committed late or stamped by a skewed clock are not missed. Items the

@@ -26,6 +26,11 @@ type Config struct {
 	// TypeCodes adds document type mappings, keyed "system|code" (for
 	// example "http://loinc.org|11488-4"), to the built-in LOINC ones.
 	TypeCodes map[string]connector.DocumentType
+	// MaxPages bounds the pages one phase of a listing follows (the
+	// DocumentReferences, then the DiagnosticReports of one patient), so
+	// that a server whose next links never end fails the listing, logged,
+	// instead of growing it without bound. Default 1,000.
+	MaxPages int
 	// TaskIdentifierSystem is the identifier system of the Tasks that
 	// RequestDocuments creates; the request key is the value. Default
 	// "urn:healthcare-records:document-request".
@@ -60,6 +65,9 @@ func New(cfg Config) (*Source, error) {
 	}
 	if cfg.Overlap <= 0 {
 		cfg.Overlap = 5 * time.Minute
+	}
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = 1000
 	}
 	if cfg.TaskIdentifierSystem == "" {
 		cfg.TaskIdentifierSystem = "urn:healthcare-records:document-request"
