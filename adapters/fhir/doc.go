@@ -38,6 +38,18 @@
 // A DiagnosticReport without a presented form gets a plain-text rendering
 // of its result Observations. A resource entered-in-error is Deleted.
 //
+// # Changes of other resources
+//
+// A Source is a connector.Router: a change webhook may name a Binary (an
+// attachment's content) or an Observation (a lab panel's result) rather
+// than a document. Route finds the documents made of it: for a Binary the
+// DocumentReferences attaching it (DocumentReference?location=, both the
+// relative and the absolute URL), else the DocumentReference or
+// DiagnosticReport its securityContext names; for an Observation the
+// DiagnosticReports listing it (DiagnosticReport?result=Observation/<id>).
+// Reports delivered as a DocumentReference are left out, as in listings.
+// Any other type routes to nothing, which the engine records as ignored.
+//
 // # Patients and requests
 //
 // FindPatient reads by id or searches by identifier or email; more than

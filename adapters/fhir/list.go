@@ -204,8 +204,10 @@ func (s *Source) pageItems(ctx context.Context, patientID, typ string, b *provid
 // presentedDuplicates returns the ids of the DiagnosticReports whose every
 // presentedForm URL is the attachment URL of one of the patient's
 // DocumentReferences. It asks the server with the DocumentReference
-// "location" search parameter and compares URLs itself, so a server that
-// ignores the parameter costs more requests but gives the same answer.
+// "location" search parameter, naming each URL both absolute and relative
+// to the base (a server matches the form it stored), and compares URLs
+// itself, so a server that ignores the parameter costs more requests but
+// gives the same answer.
 func (s *Source) presentedDuplicates(ctx context.Context, patientID string, rs []provider.Resource) (map[string]bool, error) {
 	byReport := map[string][]string{}
 	var all []string
@@ -230,9 +232,11 @@ func (s *Source) presentedDuplicates(ctx context.Context, patientID string, rs [
 	if len(all) == 0 {
 		return nil, nil
 	}
-	escaped := make([]string, len(all))
-	for i, u := range all {
-		escaped[i] = escapeSearchValue(u)
+	var escaped []string
+	for _, u := range all {
+		for _, f := range s.urlForms(u) {
+			escaped = append(escaped, escapeSearchValue(f))
+		}
 	}
 	known := map[string]bool{}
 	q := url.Values{"patient": {patientParam(patientID)}, "location": {strings.Join(escaped, ",")}}
@@ -300,6 +304,18 @@ func (s *Source) relatedDuplicates(ctx context.Context, patientID string, rs []p
 		return nil, fmt.Errorf("document references by related report: %w", err)
 	}
 	return reports, nil
+}
+
+// urlForms returns the forms a server may have stored a URL on the
+// provider in, for a search parameter that matches it literally
+// (location): absolute, and relative to the base when it is under it.
+func (s *Source) urlForms(u string) []string {
+	abs := s.normalizeURL(u)
+	forms := []string{abs}
+	if rel, ok := strings.CutPrefix(abs, s.c.BaseURL()+"/"); ok && rel != "" {
+		forms = append(forms, rel)
+	}
+	return forms
 }
 
 // patientParam is the value of a patient reference search parameter. It is

@@ -34,6 +34,11 @@ type fhirServer struct {
 	noLinks bool
 	// ownPageSize, when set, is the page size whatever _count asks.
 	ownPageSize int
+	// location makes DocumentReference?location= match attachment URLs
+	// exactly as given; without it the parameter is ignored.
+	location bool
+	// securityContext gives binaries a Binary.securityContext reference.
+	securityContext map[string]string
 }
 
 func newFHIRServer(t *testing.T) *fhirServer {
@@ -141,6 +146,14 @@ func (s *fhirServer) serve(w http.ResponseWriter, r *http.Request) {
 		data, ok := s.binaries[parts[1]]
 		if !ok {
 			s.write(w, 404, outcome("not-found", "no binary"))
+			return
+		}
+		if strings.HasPrefix(r.Header.Get("Accept"), "application/fhir+json") {
+			bin := map[string]any{"resourceType": "Binary", "id": parts[1], "contentType": "text/plain", "data": data}
+			if sc := s.securityContext[parts[1]]; sc != "" {
+				bin["securityContext"] = map[string]any{"reference": sc}
+			}
+			s.write(w, 200, bin)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain")
@@ -281,7 +294,29 @@ func (s *fhirServer) matches(res map[string]any, q url.Values) bool {
 			return false
 		}
 	}
-	// "location" is left to the client to compare, as a server that does
-	// not support it would.
+	if v := q.Get("result"); v != "" {
+		found := false
+		for _, ref := range asList(res["result"]) {
+			found = found || ref.(map[string]any)["reference"] == v
+		}
+		if !found {
+			return false
+		}
+	}
+	// Without s.location, "location" is left to the client to compare, as
+	// a server that does not support it would.
+	if v := q.Get("location"); v != "" && s.location {
+		urls := strings.Split(v, ",")
+		found := false
+		for _, c := range asList(res["content"]) {
+			u, _ := c.(map[string]any)["attachment"].(map[string]any)["url"].(string)
+			found = found || slices.Contains(urls, u)
+		}
+		if !found {
+			return false
+		}
+	}
 	return true
 }
+
+func asList(v any) []any { l, _ := v.([]any); return l }

@@ -332,3 +332,14 @@ func TestReferenceParamsTyped(t *testing.T) {
 	}
 	assert.Positive(t, checked)
 }
+
+// A server that matches the location parameter literally finds a
+// DocumentReference by the form of the URL it stored (here relative), so
+// the DiagnosticReport presenting the same content is still listed once.
+func TestListDocumentsStrictLocation(t *testing.T) {
+	s := newFHIRServer(t)
+	s.location = true
+	seed(s)
+	items, _ := listAll(t, newSource(t, s, 2), "p1", "")
+	assert.ElementsMatch(t, []string{"DocumentReference/d1@1", "DocumentReference/d2@1", "DocumentReference/d3@1", "DiagnosticReport/r1@1"}, refs(items))
+}
