@@ -22,6 +22,7 @@ func (c *Client) Read(ctx context.Context, typ, id string) (Resource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fhir read %s: %w", typ, err)
 	}
+	servedAt(r, resp.header)
 	if got := r.base().ResourceType; got != typ {
 		if oo, ok := r.(*OperationOutcome); ok {
 			return nil, fmt.Errorf("fhir read %s: %w: %w", typ, ErrUnexpectedType, &OutcomeError{Outcome: oo})

@@ -45,6 +45,7 @@ func (c *Client) page(ctx context.Context, u *url.URL) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fhir search %s: %w", u.Path, err)
 	}
+	servedAt(b, resp.header)
 	return b, nil
 }
 
