@@ -29,14 +29,36 @@
 // URL; the DiagnosticReport is then not listed, so it is delivered once.
 //
 // FetchDocument maps a resource to a connector.Document: the type from
-// LOINC codes (11502-2 lab report → lab result, 11506-3 progress note,
-// 34117-2 history and physical → physical assessment; a DiagnosticReport
-// of category LAB → lab result; Config.TypeCodes adds more; anything else
-// is "other"), the title, clinical date, author, custodian (else
-// Config.Name) as source, meta.versionId as version, meta.lastUpdated,
-// the resource's JSON as Raw, and the content with its size and SHA-256.
-// A DiagnosticReport without a presented form gets a plain-text rendering
-// of its result Observations. A resource entered-in-error is Deleted.
+// its codes (Config.TypeCodes first), then US Core's categories:
+//
+//   - lab result: LOINC 11502-2 laboratory report, 11526-1 pathology
+//     report; a DiagnosticReport of a laboratory or pathology section of
+//     v2-0074 (LAB, PAT, SP, CP, CH, HM, MB, ...) or of US Core's LOINC
+//     category LP29693-6 laboratory or LP7839-6 pathology;
+//   - progress note: LOINC 11506-3 progress, 11488-4 consult, 18842-5
+//     discharge summary, 28570-0 procedure, 34746-8 nurse note, and any
+//     other US Core clinical-note;
+//   - physical assessment: LOINC 34117-2 and 47039-3 history and physical,
+//     29545-1 physical findings;
+//   - other: anything else, imaging and cardiology reports included
+//     (v2-0074 RAD, EC, ...; LOINC LP29684-5, LP29708-2; 18748-4).
+//
+// Then the title, clinical date, author (each author's display, else the
+// name of the contained or, in at most three bounded reads, the
+// referenced Practitioner, PractitionerRole or Organization), custodian
+// (else Config.Name) as source, meta.versionId as version, the resource's
+// JSON as Raw, and the content with its size and SHA-256. An attachment
+// whose bytes do not match its hash is connector.ErrPermanent. UpdatedAt,
+// of documents, patients and listed items alike, is meta.lastUpdated, else
+// the answer's Last-Modified or Date (for a listed item, its Bundle's
+// time), never zero. A DiagnosticReport without a presented form gets a
+// plain-text rendering of its result Observations; one whose subject is
+// only a display is the patient's it was listed under. A resource
+// entered-in-error is Deleted.
+//
+// Versions are opaque by default, as FHIR says of meta.versionId; set
+// Config.SequentialVersions for a server whose versionIds are numbers
+// that grow with every change (connector.SequentialVersions).
 //
 // # Changes of other resources
 //

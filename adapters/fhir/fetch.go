@@ -20,6 +20,12 @@ func (s *Source) fetchDocumentReference(ctx context.Context, id string) (*connec
 	if err := checkPatient(doc); err != nil {
 		return nil, err
 	}
+	doc.Author = s.authorNames(ctx, &d.Base, d.Author)
+	if d.Custodian != nil {
+		if name := s.authorNames(ctx, &d.Base, []provider.Reference{*d.Custodian}); name != "" {
+			doc.Source = name
+		}
+	}
 	if doc.Deleted {
 		return doc, nil
 	}
@@ -39,8 +45,18 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 		return nil, s.classifyRead(ctx, typeDiagnosticReport, id, err)
 	}
 	doc := s.mapDiagnosticReport(r)
+	if doc.Patient.ID == "" && (r.Subject == nil || r.Subject.Reference == "") {
+		// A subject given only by display: the patient it was listed
+		// under is its patient.
+		if p, ok := s.listed.get(r.ID); ok {
+			doc.Patient = connector.Ref{Type: connector.PatientType, ID: p}
+		}
+	}
 	if err := checkPatient(doc); err != nil {
 		return nil, err
+	}
+	if doc.Author = s.authorNames(ctx, &r.Base, r.ResultsInterpreter); doc.Author == "" {
+		doc.Author = s.authorNames(ctx, &r.Base, r.Performer)
 	}
 	if doc.Deleted {
 		return doc, nil
@@ -61,7 +77,7 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 
 func checkPatient(doc *connector.Document) error {
 	if doc.Patient.ID == "" {
-		return fmt.Errorf("%w: subject is not a patient reference", connector.ErrPermanent)
+		return fmt.Errorf("%w: subject is not a patient reference, and the resource was not listed under a patient", connector.ErrPermanent)
 	}
 	return nil
 }

@@ -176,6 +176,9 @@ func (s *Source) pageItems(ctx context.Context, patientID, typ string, b *provid
 			id, version, status, updated = v.ID, v.Meta.VersionID, v.Status, firstTime(v.Meta.LastUpdated)
 		case *provider.DiagnosticReport:
 			id, version, status, updated = v.ID, v.Meta.VersionID, v.Status, firstTime(v.Meta.LastUpdated)
+			if v.Subject == nil || v.Subject.Reference == "" {
+				s.listed.put(v.ID, patientID)
+			}
 			if dups[v.ID] {
 				c.observe(itemKey(typ, id, version), updated)
 				continue
@@ -191,14 +194,31 @@ func (s *Source) pageItems(ctx context.Context, patientID, typ string, b *provid
 			continue
 		}
 		c.observe(key, updated)
+		at := updated
+		if at.IsZero() {
+			// The cursor's watermark moves only by the server's own
+			// lastUpdated; the item still gets a time.
+			at = s.updatedAt(baseOf(r), b)
+		}
 		items = append(items, connector.Item{
 			Ref:       connector.Ref{Type: typ, ID: id},
 			Version:   version,
-			UpdatedAt: updated,
+			UpdatedAt: at,
 			Deleted:   deleted(status),
 		})
 	}
 	return items, nil
+}
+
+// baseOf returns the Base of a document resource.
+func baseOf(r provider.Resource) *provider.Base {
+	switch v := r.(type) {
+	case *provider.DocumentReference:
+		return &v.Base
+	case *provider.DiagnosticReport:
+		return &v.Base
+	}
+	return &provider.Base{}
 }
 
 // presentedDuplicates returns the ids of the DiagnosticReports whose every

@@ -138,7 +138,7 @@ func TestFetchDocument(t *testing.T) {
 		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d1"}, connector.DocumentProgressNote, "progress note one", "Note d1"},
 		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d2"}, connector.DocumentPhysicalAssessment, "history and physical", "Note d2"},
 		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d3"}, connector.DocumentLabResult, "lab report scan", "Note d3"},
-		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d4"}, connector.DocumentOther, "discharge summary", "Note d4"},
+		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d4"}, connector.DocumentProgressNote, "discharge summary", "Note d4"}, // 18842-5 discharge summary
 		{connector.Ref{System: "php", Type: "DiagnosticReport", ID: "r2"}, connector.DocumentLabResult, "lab report scan", "CBC"},
 	} {
 		t.Run(tc.ref.ID, func(t *testing.T) {
@@ -342,4 +342,16 @@ func TestListDocumentsStrictLocation(t *testing.T) {
 	seed(s)
 	items, _ := listAll(t, newSource(t, s, 2), "p1", "")
 	assert.ElementsMatch(t, []string{"DocumentReference/d1@1", "DocumentReference/d2@1", "DocumentReference/d3@1", "DiagnosticReport/r1@1"}, refs(items))
+}
+
+func TestSequentialVersions(t *testing.T) {
+	s := newFHIRServer(t)
+	c, err := provider.New(provider.Config{BaseURL: s.base()})
+	require.NoError(t, err)
+	for _, want := range []bool{false, true} {
+		src, err := fhir.New(fhir.Config{Client: c, SequentialVersions: want})
+		require.NoError(t, err)
+		var sv connector.SequentialVersions = src
+		assert.Equal(t, want, sv.SequentialVersions(), "opaque unless configured")
+	}
 }
