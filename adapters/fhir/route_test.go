@@ -1,7 +1,6 @@
 package fhir_test
 
 import (
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -77,14 +76,12 @@ func TestRoute(t *testing.T) {
 }
 
 func TestRouteErrors(t *testing.T) {
-	s := newFHIRServer(t)
-	seed(s)
-	src := newSource(t, s, 10)
-	s.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.write(w, 500, outcome("exception", "down"))
-	})
-	_, err := src.Route(t.Context(), connector.Ref{Type: "Observation", ID: "o1"})
-	require.Error(t, err)
-	assert.False(t, connector.IsPermanent(err), "a server error is retried")
-	assert.NotErrorIs(t, err, connector.ErrNotFound)
+	down := answer{500, "application/fhir+json", `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception"}]}`}
+	src := goneSource(t, &down, &down, &down)
+	for _, ref := range []connector.Ref{{Type: "Observation", ID: "o1"}, {Type: "Binary", ID: "b1"}} {
+		_, err := src.Route(t.Context(), ref)
+		require.Error(t, err, ref.Type)
+		assert.False(t, connector.IsPermanent(err), "a server error is retried")
+		assert.NotErrorIs(t, err, connector.ErrNotFound)
+	}
 }
