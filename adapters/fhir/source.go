@@ -104,6 +104,10 @@ const (
 // content. A DiagnosticReport without a presented form gets a plain-text
 // rendering of its result Observations as content. A resource marked
 // entered-in-error comes back Deleted, without content.
+//
+// connector.ErrNotFound means the FHIR server confirmed the resource is
+// deleted (see classifyRead); the engine then deletes it at every sink. A
+// 404 that is not the FHIR server's, or of its attachment, is retried.
 func (s *Source) FetchDocument(ctx context.Context, ref connector.Ref) (*connector.Document, error) {
 	var (
 		doc *connector.Document
