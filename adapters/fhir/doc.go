@@ -53,7 +53,8 @@
 // the answer's Last-Modified or Date (for a listed item, its Bundle's
 // time), never zero. A DiagnosticReport without a presented form gets a
 // plain-text rendering of its result Observations; one whose subject is
-// only a display is the patient's it was listed under. A resource
+// only a display is the patient's it was listed under, else the one
+// patient its result Observations name. A resource
 // entered-in-error is Deleted.
 //
 // Versions are opaque by default, as FHIR says of meta.versionId; set

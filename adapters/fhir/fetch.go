@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -48,7 +49,16 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 	if doc.Patient.ID == "" && (r.Subject == nil || r.Subject.Reference == "") {
 		// A subject given only by display: the patient it was listed
 		// under is its patient.
-		if p, ok := s.listed.get(r.ID); ok {
+		// Not listed by this process (a change notification): the one
+		// patient its result Observations name.
+		p, ok := s.listed.get(r.ID)
+		if !ok {
+			var err error
+			if p, err = s.resultsPatient(ctx, r); err != nil {
+				return nil, classify(err)
+			}
+		}
+		if p != "" {
 			doc.Patient = connector.Ref{Type: connector.PatientType, ID: p}
 		}
 	}
@@ -73,6 +83,42 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 	}
 	doc.Content, doc.ContentType = []byte(text), "text/plain; charset=utf-8"
 	return doc, nil
+}
+
+// resultsPatient returns the patient every result Observation of r names
+// as its subject, or "" when they name none or more than one.
+func (s *Source) resultsPatient(ctx context.Context, r *provider.DiagnosticReport) (string, error) {
+	var ids []string
+	for _, ref := range r.Result {
+		if typ, id, ok := ref.TypeID(); ok && typ == "Observation" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	patients := map[string]bool{}
+	err := s.c.SearchAll(ctx, "Observation", url.Values{"_id": {strings.Join(ids, ",")}}, func(b *provider.Bundle) error {
+		rs, _ := b.Matches()
+		for _, res := range rs {
+			if o, ok := res.(*provider.Observation); ok && slices.Contains(ids, o.ID) {
+				if p := patientRef(o.Subject); p.ID != "" {
+					patients[p.ID] = true
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("result observations: %w", err)
+	}
+	if len(patients) != 1 {
+		return "", nil
+	}
+	for p := range patients {
+		return p, nil
+	}
+	return "", nil
 }
 
 func checkPatient(doc *connector.Document) error {

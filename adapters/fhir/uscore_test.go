@@ -288,6 +288,15 @@ func TestReportSubjectByDisplay(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "example", d.Patient.ID)
 	assert.Equal(t, connector.DocumentLabResult, d.Type)
+
+	t.Run("not listed: the patient its results name", func(t *testing.T) {
+		e.resource(`{"resourceType":"Observation","id":"cbc-leukocytes","status":"final","code":{"text":"Leukocytes"},
+			"subject":{"reference":"Patient/example"},"valueQuantity":{"value":10.2,"unit":"10*3/uL"}}`)
+		d, err := exampleSource(t, e).FetchDocument(t.Context(), connector.Ref{Type: "DiagnosticReport", ID: "cbc"})
+		require.NoError(t, err)
+		assert.Equal(t, "example", d.Patient.ID)
+		assert.Contains(t, string(d.Content), "Leukocytes: 10.2 10*3/uL")
+	})
 }
 
 // A listing of real US Core DocumentReferences, which carry no
