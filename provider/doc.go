@@ -11,7 +11,11 @@
 // resource keeps the exact JSON it came from (Base.Raw). Resources of the
 // typed subset (Patient, DocumentReference, DiagnosticReport,
 // Observation, Binary, Bundle, OperationOutcome, Task, Parameters,
-// SubscriptionStatus) decode to their struct; any other type to *Other.
+// SubscriptionStatus, Practitioner, PractitionerRole, Organization)
+// decode to their struct; any other type to *Other.
+// Base.ContainedResource resolves a "#id" reference, and Base.LastUpdated
+// gives meta.lastUpdated, else the Last-Modified or Date of the answer the
+// resource came in.
 // DecodeAs and DecodeBundle also check the type, and turn an
 // OperationOutcome in place of the expected resource into an
 // *OutcomeError.
@@ -26,7 +30,7 @@
 //			KeyID:    "key-2026-01",
 //		},
 //	})
-//	err = c.SearchAll(ctx, "DocumentReference", url.Values{"patient": {"123"}},
+//	err = c.SearchAll(ctx, "DocumentReference", url.Values{"patient": {"Patient/123"}},
 //		func(b *provider.Bundle) error { ...; return nil })
 //
 // Every request goes through go-retryablehttp: transport errors, 429 and
@@ -35,10 +39,17 @@
 // and a longer wait comes back as a *StatusError carrying it, for a job
 // queue to honour. Error answers are *StatusError values carrying the
 // server's OperationOutcome; their messages hold the URL path only, never
-// the query, which can hold patient data.
+// the query, which can hold patient data. StatusError.FromFHIR tells the
+// FHIR server's own answer (an OperationOutcome as FHIR JSON) from a
+// proxy's HTML or empty page.
 //
 // Searches follow Bundle.link[relation=next] unchanged until a page has
-// no next link or no entries, or repeats a link already followed. Next
+// no next link or no entries, or repeats a link already followed. A page
+// without a next link whose Bundle.total says more (a server paging by
+// _offset only, or ignoring _count) is followed by a search with _offset
+// set to the matches received (Paging). A page that adds nothing while
+// the total says more, or more than Config.MaxPages pages, fails with
+// ErrPaging: a search is never cut short silently. Next
 // links and attachment URLs are fetched only on the base URL's origin
 // (or Config.ContentOrigins): anything else fails with ErrOrigin without a
 // request, so a document cannot point the client into another network.

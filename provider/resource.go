@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
+	"time"
 )
 
 // Base holds the elements every resource has, and the JSON the resource
@@ -13,8 +16,39 @@ type Base struct {
 	ResourceType string `json:"resourceType"`
 	ID           string `json:"id,omitempty"`
 	Meta         Meta   `json:"meta,omitzero"`
+	// Contained are the resources contained in this one, raw: a "#id"
+	// reference names one (see ContainedResource).
+	Contained []json.RawMessage `json:"contained,omitempty"`
 
-	raw json.RawMessage
+	raw    json.RawMessage
+	served Instant
+}
+
+// ContainedResource returns the contained resource a local reference
+// ("#id") names.
+func (b *Base) ContainedResource(ref string) (Resource, bool) {
+	id, ok := strings.CutPrefix(ref, "#")
+	if !ok || id == "" {
+		return nil, false
+	}
+	for _, raw := range b.Contained {
+		if r, err := Decode(raw); err == nil && r.base().ID == id {
+			return r, true
+		}
+	}
+	return nil, false
+}
+
+// LastUpdated returns when the resource last changed: its
+// meta.lastUpdated, else, for a resource or Bundle the Client received,
+// the time the HTTP answer stated (Last-Modified, else Date). ok is false
+// when there is neither, as for a resource decoded from a Bundle entry
+// without meta.lastUpdated: use the Bundle's then.
+func (b *Base) LastUpdated() (t time.Time, ok bool) {
+	if t, ok := b.Meta.LastUpdated.Time(); ok {
+		return t, true
+	}
+	return b.served.Time()
 }
 
 // Raw returns the JSON the resource was decoded from, byte for byte: it
@@ -29,8 +63,9 @@ func (b *Base) base() *Base { return b }
 
 // Resource is any decoded FHIR resource: one of the typed subset
 // (*Patient, *DocumentReference, *DiagnosticReport, *Observation, *Binary,
-// *Bundle, *OperationOutcome, *Task, *Parameters, *SubscriptionStatus) or
-// *Other for every other type.
+// *Bundle, *OperationOutcome, *Task, *Parameters, *SubscriptionStatus,
+// *Practitioner, *PractitionerRole, *Organization) or *Other for every
+// other type.
 type Resource interface {
 	base() *Base
 }
@@ -83,6 +118,12 @@ func Decode(data []byte) (Resource, error) {
 		r = new(Parameters)
 	case "SubscriptionStatus":
 		r = new(SubscriptionStatus)
+	case "Practitioner":
+		r = new(Practitioner)
+	case "PractitionerRole":
+		r = new(PractitionerRole)
+	case "Organization":
+		r = new(Organization)
 	default:
 		r = new(Other)
 	}
@@ -175,6 +216,23 @@ func resourceTypeOf(r Resource) string {
 		return "Parameters"
 	case *SubscriptionStatus:
 		return "SubscriptionStatus"
+	case *Practitioner:
+		return "Practitioner"
+	case *PractitionerRole:
+		return "PractitionerRole"
+	case *Organization:
+		return "Organization"
 	}
 	return ""
+}
+
+// servedAt records the time an HTTP answer states for r: Last-Modified,
+// else Date.
+func servedAt(r Resource, h http.Header) {
+	for _, name := range []string{"Last-Modified", "Date"} {
+		if t, err := http.ParseTime(h.Get(name)); err == nil {
+			r.base().served = Instant(t.UTC().Format(time.RFC3339))
+			return
+		}
+	}
 }

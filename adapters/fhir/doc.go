@@ -11,8 +11,15 @@
 //
 // A patient's documents are their DocumentReferences (clinical notes,
 // scanned reports) and DiagnosticReports (lab panels, reports with a
-// presented form). ListDocuments searches both by patient, page by page,
-// following the server's next links unchanged. The cursor it returns is
+// presented form). ListDocuments searches both by patient
+// (patient=Patient/<id>, always the typed reference), page by page,
+// following the server's next links unchanged, or, from a server that
+// sends a total but no next link (paging by _offset only, or ignoring
+// _count), searching on with _offset by the entries received. Pages that
+// add nothing while the total says more, more than Config.MaxPages pages
+// in a phase, or a cursor that would grow past a few KiB fail the
+// listing, logged: a listing is never cut short silently, nor endless.
+// The cursor it returns is
 // opaque: it holds the largest meta.lastUpdated seen, and the next
 // listing searches _lastUpdated=gt(that − Config.Overlap), so resources
 // committed late or stamped by a skewed clock are not missed. Items the
@@ -22,14 +29,49 @@
 // URL; the DiagnosticReport is then not listed, so it is delivered once.
 //
 // FetchDocument maps a resource to a connector.Document: the type from
-// LOINC codes (11502-2 lab report → lab result, 11506-3 progress note,
-// 34117-2 history and physical → physical assessment; a DiagnosticReport
-// of category LAB → lab result; Config.TypeCodes adds more; anything else
-// is "other"), the title, clinical date, author, custodian (else
-// Config.Name) as source, meta.versionId as version, meta.lastUpdated,
-// the resource's JSON as Raw, and the content with its size and SHA-256.
-// A DiagnosticReport without a presented form gets a plain-text rendering
-// of its result Observations. A resource entered-in-error is Deleted.
+// its codes (Config.TypeCodes first), then US Core's categories:
+//
+//   - lab result: LOINC 11502-2 laboratory report, 11526-1 pathology
+//     report; a DiagnosticReport of a laboratory or pathology section of
+//     v2-0074 (LAB, PAT, SP, CP, CH, HM, MB, ...) or of US Core's LOINC
+//     category LP29693-6 laboratory or LP7839-6 pathology;
+//   - progress note: LOINC 11506-3 progress, 11488-4 consult, 18842-5
+//     discharge summary, 28570-0 procedure, 34746-8 nurse note, and any
+//     other US Core clinical-note;
+//   - physical assessment: LOINC 34117-2 and 47039-3 history and physical,
+//     29545-1 physical findings;
+//   - other: anything else, imaging and cardiology reports included
+//     (v2-0074 RAD, EC, ...; LOINC LP29684-5, LP29708-2; 18748-4).
+//
+// Then the title, clinical date, author (each author's display, else the
+// name of the contained or, in at most three bounded reads, the
+// referenced Practitioner, PractitionerRole or Organization), custodian
+// (else Config.Name) as source, meta.versionId as version, the resource's
+// JSON as Raw, and the content with its size and SHA-256. An attachment
+// whose bytes do not match its hash is connector.ErrPermanent. UpdatedAt,
+// of documents, patients and listed items alike, is meta.lastUpdated, else
+// the answer's Last-Modified or Date (for a listed item, its Bundle's
+// time), never zero. A DiagnosticReport without a presented form gets a
+// plain-text rendering of its result Observations; one whose subject is
+// only a display is the patient's it was listed under, else the one
+// patient its result Observations name. A resource
+// entered-in-error is Deleted.
+//
+// Versions are opaque by default, as FHIR says of meta.versionId; set
+// Config.SequentialVersions for a server whose versionIds are numbers
+// that grow with every change (connector.SequentialVersions).
+//
+// # Changes of other resources
+//
+// A Source is a connector.Router: a change webhook may name a Binary (an
+// attachment's content) or an Observation (a lab panel's result) rather
+// than a document. Route finds the documents made of it: for a Binary the
+// DocumentReferences attaching it (DocumentReference?location=, both the
+// relative and the absolute URL), else the DocumentReference or
+// DiagnosticReport its securityContext names; for an Observation the
+// DiagnosticReports listing it (DiagnosticReport?result=Observation/<id>).
+// Reports delivered as a DocumentReference are left out, as in listings.
+// Any other type routes to nothing, which the engine records as ignored.
 //
 // # Patients and requests
 //
@@ -44,9 +86,17 @@
 //
 // # Errors
 //
-// Provider errors are classified for the engine: 404 and 410 are
-// connector.ErrNotFound, 409 and 412 connector.ErrConflict, a 429 or 503
-// with Retry-After a connector.RetryAfter, other 4xx answers, refused
-// credentials, URLs outside the provider's origin and oversized content
+// Provider errors are classified for the engine: 409 and 412 are
+// connector.ErrConflict, a 429 or 503 with Retry-After a
+// connector.RetryAfter, other 4xx answers, refused credentials, URLs
+// outside the provider's origin and oversized content
 // connector.ErrPermanent; everything else is retried.
+//
+// connector.ErrNotFound means "confirmed deleted at the source", and the
+// engine deletes the document at every sink on it, so only the FHIR
+// server itself can say it: a read of the document (or patient) answered
+// 404 or 410 with an OperationOutcome as FHIR JSON, or, when the 404 is
+// not FHIR's, a history (Type/id/_history) whose newest entry is a
+// DELETE. An HTML or empty 404 of a proxy, a 404 of a search, an
+// attachment or any other path is retried.
 package fhir

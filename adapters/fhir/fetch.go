@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,11 +15,17 @@ import (
 func (s *Source) fetchDocumentReference(ctx context.Context, id string) (*connector.Document, error) {
 	d, err := s.c.ReadDocumentReference(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, s.classifyRead(ctx, typeDocumentReference, id, err)
 	}
 	doc := s.mapDocumentReference(d)
 	if err := checkPatient(doc); err != nil {
 		return nil, err
+	}
+	doc.Author = s.authorNames(ctx, &d.Base, d.Author)
+	if d.Custodian != nil {
+		if name := s.authorNames(ctx, &d.Base, []provider.Reference{*d.Custodian}); name != "" {
+			doc.Source = name
+		}
 	}
 	if doc.Deleted {
 		return doc, nil
@@ -28,7 +35,7 @@ func (s *Source) fetchDocumentReference(ctx context.Context, id string) (*connec
 		return nil, fmt.Errorf("%w: document reference has no attachment with content", connector.ErrPermanent)
 	}
 	if err := s.content(ctx, doc, a); err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	return doc, nil
 }
@@ -36,32 +43,87 @@ func (s *Source) fetchDocumentReference(ctx context.Context, id string) (*connec
 func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connector.Document, error) {
 	r, err := s.c.ReadDiagnosticReport(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, s.classifyRead(ctx, typeDiagnosticReport, id, err)
 	}
 	doc := s.mapDiagnosticReport(r)
+	if doc.Patient.ID == "" && (r.Subject == nil || r.Subject.Reference == "") {
+		// A subject given only by display: the patient it was listed
+		// under is its patient.
+		// Not listed by this process (a change notification): the one
+		// patient its result Observations name.
+		p, ok := s.listed.get(r.ID)
+		if !ok {
+			var err error
+			if p, err = s.resultsPatient(ctx, r); err != nil {
+				return nil, classify(err)
+			}
+		}
+		if p != "" {
+			doc.Patient = connector.Ref{Type: connector.PatientType, ID: p}
+		}
+	}
 	if err := checkPatient(doc); err != nil {
 		return nil, err
+	}
+	if doc.Author = s.authorNames(ctx, &r.Base, r.ResultsInterpreter); doc.Author == "" {
+		doc.Author = s.authorNames(ctx, &r.Base, r.Performer)
 	}
 	if doc.Deleted {
 		return doc, nil
 	}
 	if a, ok := reportAttachment(r); ok {
 		if err := s.content(ctx, doc, a); err != nil {
-			return nil, err
+			return nil, classify(err)
 		}
 		return doc, nil
 	}
 	text, err := s.renderResults(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	doc.Content, doc.ContentType = []byte(text), "text/plain; charset=utf-8"
 	return doc, nil
 }
 
+// resultsPatient returns the patient every result Observation of r names
+// as its subject, or "" when they name none or more than one.
+func (s *Source) resultsPatient(ctx context.Context, r *provider.DiagnosticReport) (string, error) {
+	var ids []string
+	for _, ref := range r.Result {
+		if typ, id, ok := ref.TypeID(); ok && typ == "Observation" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	patients := map[string]bool{}
+	err := s.c.SearchAll(ctx, "Observation", url.Values{"_id": {strings.Join(ids, ",")}}, func(b *provider.Bundle) error {
+		rs, _ := b.Matches()
+		for _, res := range rs {
+			if o, ok := res.(*provider.Observation); ok && slices.Contains(ids, o.ID) {
+				if p := patientRef(o.Subject); p.ID != "" {
+					patients[p.ID] = true
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("result observations: %w", err)
+	}
+	if len(patients) != 1 {
+		return "", nil
+	}
+	for p := range patients {
+		return p, nil
+	}
+	return "", nil
+}
+
 func checkPatient(doc *connector.Document) error {
 	if doc.Patient.ID == "" {
-		return fmt.Errorf("%w: subject is not a patient reference", connector.ErrPermanent)
+		return fmt.Errorf("%w: subject is not a patient reference, and the resource was not listed under a patient", connector.ErrPermanent)
 	}
 	return nil
 }

@@ -8,49 +8,159 @@ import (
 	"github.com/healthcare-records/healthcare-records/provider"
 )
 
-// loincTypes maps the LOINC document codes the dietician's categories
-// come from.
+// loincTypes maps LOINC document and report codes to the dietician's
+// categories: US Core's clinical note types and their siblings. A code
+// mapped to DocumentOther here is known and other on purpose (an imaging
+// report is not a lab result), and is not mapped again by its category.
 var loincTypes = map[string]connector.DocumentType{
-	"11502-2": connector.DocumentLabResult,          // Laboratory report
-	"11506-3": connector.DocumentProgressNote,       // Progress note
+	// Laboratory and pathology reports.
+	"11502-2": connector.DocumentLabResult, // Laboratory report
+	"11526-1": connector.DocumentLabResult, // Pathology study report
+	// Clinicians' narrative notes of an encounter or stay.
+	"11506-3": connector.DocumentProgressNote, // Progress note
+	"11488-4": connector.DocumentProgressNote, // Consult note
+	"18842-5": connector.DocumentProgressNote, // Discharge summary
+	"28570-0": connector.DocumentProgressNote, // Procedure note
+	"34746-8": connector.DocumentProgressNote, // Nurse note
+	// Examination of the patient.
 	"34117-2": connector.DocumentPhysicalAssessment, // History and physical note
+	"47039-3": connector.DocumentPhysicalAssessment, // Hospital admission history and physical note
+	"29545-1": connector.DocumentPhysicalAssessment, // Physical findings
+	// Known, and none of the three.
+	"18748-4": connector.DocumentOther, // Diagnostic imaging study
+	"34133-9": connector.DocumentOther, // Summary of episode note (a CCD)
 }
 
-// documentType maps codes to a document type: configured codes first,
-// then the LOINC ones, else DocumentOther.
-func (s *Source) documentType(concepts ...provider.CodeableConcept) connector.DocumentType {
+// loincReportCategories maps the LOINC part codes US Core uses as
+// DiagnosticReport categories of reports that are notes.
+var loincReportCategories = map[string]connector.DocumentType{
+	"LP29693-6": connector.DocumentLabResult, // Laboratory
+	"LP7839-6":  connector.DocumentLabResult, // Pathology
+	"LP29684-5": connector.DocumentOther,     // Radiology
+	"LP29708-2": connector.DocumentOther,     // Cardiology
+}
+
+// v2ServiceSections maps HL7 v2 table 0074 diagnostic service sections,
+// the usual DiagnosticReport category: the laboratory and pathology
+// sections are lab results; imaging and cardiology are other.
+var v2ServiceSections = map[string]connector.DocumentType{
+	"LAB": connector.DocumentLabResult, // Laboratory
+	"PAT": connector.DocumentLabResult, // Pathology
+	"SP":  connector.DocumentLabResult, // Surgical pathology
+	"CP":  connector.DocumentLabResult, // Cytopathology
+	"CH":  connector.DocumentLabResult, // Chemistry
+	"HM":  connector.DocumentLabResult, // Hematology
+	"IMM": connector.DocumentLabResult, // Immunology
+	"MB":  connector.DocumentLabResult, // Microbiology
+	"MCB": connector.DocumentLabResult, // Mycobacteriology
+	"MYC": connector.DocumentLabResult, // Mycology
+	"PAR": connector.DocumentLabResult, // Parasitology
+	"VR":  connector.DocumentLabResult, // Virology
+	"SR":  connector.DocumentLabResult, // Serology
+	"BLB": connector.DocumentLabResult, // Blood bank
+	"CG":  connector.DocumentLabResult, // Cytogenetics
+	"TX":  connector.DocumentLabResult, // Toxicology
+	"URN": connector.DocumentLabResult, // Urinalysis
+	"HLA": connector.DocumentLabResult, // Tissue typing
+	"RAD": connector.DocumentOther,     // Radiology
+	"CT":  connector.DocumentOther,     // CAT scan
+	"NMR": connector.DocumentOther,     // Nuclear magnetic resonance
+	"NMS": connector.DocumentOther,     // Nuclear medicine scan
+	"RUS": connector.DocumentOther,     // Radiology ultrasound
+	"VUS": connector.DocumentOther,     // Vascular ultrasound
+	"OUS": connector.DocumentOther,     // OB ultrasound
+	"CUS": connector.DocumentOther,     // Cardiac ultrasound
+	"EC":  connector.DocumentOther,     // Electrocardiac (e.g. EKG)
+	"CTH": connector.DocumentOther,     // Cardiac catheterization
+}
+
+// systemUSCoreDocumentCategory is US Core's DocumentReference category
+// system; its "clinical-note" marks a clinician's note.
+const systemUSCoreDocumentCategory = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
+
+// codeType maps one coding: configured codes first, then the built-in
+// ones of table. ok is false for a code neither knows.
+func (s *Source) codeType(cd provider.Coding, table map[string]map[string]connector.DocumentType) (connector.DocumentType, bool) {
+	if t, ok := s.cfg.TypeCodes[cd.System+"|"+cd.Code]; ok {
+		return t, true
+	}
+	t, ok := table[cd.System][cd.Code]
+	return t, ok
+}
+
+// conceptsType maps the first known coding of concepts.
+func (s *Source) conceptsType(table map[string]map[string]connector.DocumentType, concepts ...provider.CodeableConcept) (connector.DocumentType, bool) {
 	for _, cc := range concepts {
 		for _, cd := range cc.Coding {
-			if t, ok := s.cfg.TypeCodes[cd.System+"|"+cd.Code]; ok {
-				return t
-			}
-			if cd.System == provider.SystemLOINC {
-				if t, ok := loincTypes[cd.Code]; ok {
-					return t
-				}
+			if t, ok := s.codeType(cd, table); ok {
+				return t, true
 			}
 		}
+	}
+	return "", false
+}
+
+var (
+	typeTable = map[string]map[string]connector.DocumentType{provider.SystemLOINC: loincTypes}
+	// A clinical note of a type not known above is still a clinician's
+	// note: the nearest category is a progress note.
+	docCategoryTable = map[string]map[string]connector.DocumentType{
+		provider.SystemLOINC:         loincTypes,
+		systemUSCoreDocumentCategory: {"clinical-note": connector.DocumentProgressNote},
+	}
+	reportCategoryTable = map[string]map[string]connector.DocumentType{
+		provider.SystemLOINC:               loincReportCategories,
+		provider.SystemV2DiagnosticService: v2ServiceSections,
+	}
+)
+
+// docRefType maps a DocumentReference by its type, then its categories
+// (US Core clinical-note), else DocumentOther.
+func (s *Source) docRefType(d *provider.DocumentReference) connector.DocumentType {
+	if t, ok := s.conceptsType(typeTable, d.Type); ok {
+		return t
+	}
+	if t, ok := s.conceptsType(docCategoryTable, d.Category...); ok {
+		return t
 	}
 	return connector.DocumentOther
 }
 
-// docRefType maps a DocumentReference by its type, then its categories.
-func (s *Source) docRefType(d *provider.DocumentReference) connector.DocumentType {
-	return s.documentType(append([]provider.CodeableConcept{d.Type}, d.Category...)...)
-}
-
-// reportType maps a DiagnosticReport by its code; a LAB category makes
-// any other report a lab result.
+// reportType maps a DiagnosticReport by its code, then its categories
+// (v2-0074 sections such as LAB, PAT, RAD; US Core's LOINC categories),
+// else DocumentOther.
 func (s *Source) reportType(r *provider.DiagnosticReport) connector.DocumentType {
-	if t := s.documentType(r.Code); t != connector.DocumentOther {
+	if t, ok := s.conceptsType(typeTable, r.Code); ok {
 		return t
 	}
-	for _, c := range r.Category {
-		if c.Has(provider.SystemV2DiagnosticService, "LAB") {
-			return connector.DocumentLabResult
+	if t, ok := s.conceptsType(reportCategoryTable, r.Category...); ok {
+		return t
+	}
+	return connector.DocumentOther
+}
+
+// updatedAt returns when r last changed: its meta.lastUpdated, else the
+// time its HTTP answer stated (Last-Modified, else Date), else, for an
+// entry of b, b's own time (meta.lastUpdated, timestamp or answer), else
+// the clock. It is never zero: the engine orders versions by it, as FHIR
+// versionIds are opaque, and a server that sends no time at all still
+// gets a time no earlier than the version it sent.
+func (s *Source) updatedAt(r *provider.Base, b *provider.Bundle) time.Time {
+	if t, ok := r.LastUpdated(); ok {
+		return t
+	}
+	if b != nil {
+		if t, ok := b.Meta.LastUpdated.Time(); ok {
+			return t
+		}
+		if t, ok := b.Timestamp.Time(); ok {
+			return t
+		}
+		if t, ok := b.LastUpdated(); ok {
+			return t
 		}
 	}
-	return s.documentType(r.Category...)
+	return s.now().UTC()
 }
 
 // firstTime returns the first value that parses.
@@ -100,7 +210,7 @@ func (s *Source) mapDocumentReference(d *provider.DocumentReference) *connector.
 		Author:    displays(d.Author),
 		Source:    s.cfg.Name,
 		Version:   d.Meta.VersionID,
-		UpdatedAt: firstTime(d.Meta.LastUpdated),
+		UpdatedAt: s.updatedAt(&d.Base, nil),
 		Raw:       d.Raw(),
 		Deleted:   deleted(d.Status),
 	}
@@ -135,7 +245,7 @@ func (s *Source) mapDiagnosticReport(r *provider.DiagnosticReport) *connector.Do
 		Author:    displays(r.ResultsInterpreter),
 		Source:    s.cfg.Name,
 		Version:   r.Meta.VersionID,
-		UpdatedAt: firstTime(r.Meta.LastUpdated),
+		UpdatedAt: s.updatedAt(&r.Base, nil),
 		Raw:       r.Raw(),
 		Deleted:   deleted(r.Status),
 	}

@@ -22,9 +22,9 @@ func (s *Source) FindPatient(ctx context.Context, q connector.PatientQuery) (*co
 	case q.ID != "":
 		p, err := s.c.ReadPatient(ctx, q.ID)
 		if err != nil {
-			return nil, classify(fmt.Errorf("find patient by id: %w", err))
+			return nil, fmt.Errorf("find patient by id: %w", s.classifyRead(ctx, connector.PatientType, q.ID, err))
 		}
-		return mapPatient(p), nil
+		return s.mapPatient(p, nil), nil
 	case q.Identifier.Value != "":
 		v := escapeSearchValue(q.Identifier.Value)
 		if q.Identifier.System != "" {
@@ -36,12 +36,12 @@ func (s *Source) FindPatient(ctx context.Context, q connector.PatientQuery) (*co
 	default:
 		return nil, fmt.Errorf("%w: empty patient query", connector.ErrInvalid)
 	}
-	var found []*provider.Patient
+	var found []*connector.Patient
 	err := s.c.SearchAll(ctx, connector.PatientType, params, func(b *provider.Bundle) error {
 		rs, _ := b.Matches()
 		for _, r := range rs {
 			if p, ok := r.(*provider.Patient); ok && !containsPatient(found, p.ID) {
-				found = append(found, p)
+				found = append(found, s.mapPatient(p, b))
 			}
 		}
 		if len(found) > 1 {
@@ -56,28 +56,29 @@ func (s *Source) FindPatient(ctx context.Context, q connector.PatientQuery) (*co
 	case 0:
 		return nil, fmt.Errorf("find patient: %w", connector.ErrNotFound)
 	case 1:
-		return mapPatient(found[0]), nil
+		return found[0], nil
 	}
 	return nil, fmt.Errorf("%w: find patient: query matches more than one patient", connector.ErrPermanent)
 }
 
-func containsPatient(ps []*provider.Patient, id string) bool {
+func containsPatient(ps []*connector.Patient, id string) bool {
 	for _, p := range ps {
-		if p.ID == id {
+		if p.Ref.ID == id {
 			return true
 		}
 	}
 	return false
 }
 
-// mapPatient maps the fields the kernel's patient has. MedicalHistory and
-// DietaryPreferences have no home in a FHIR Patient and stay empty.
-func mapPatient(p *provider.Patient) *connector.Patient {
+// mapPatient maps the fields the kernel's patient has; b is the search
+// page p came in, nil for a read. MedicalHistory and DietaryPreferences
+// have no home in a FHIR Patient and stay empty.
+func (s *Source) mapPatient(p *provider.Patient, b *provider.Bundle) *connector.Patient {
 	out := &connector.Patient{
 		Ref:       connector.Ref{Type: connector.PatientType, ID: p.ID},
 		Email:     p.Email(),
 		Version:   p.Meta.VersionID,
-		UpdatedAt: firstTime(p.Meta.LastUpdated),
+		UpdatedAt: s.updatedAt(&p.Base, b),
 	}
 	if n, ok := p.PreferredName(); ok {
 		out.Name = n.String()

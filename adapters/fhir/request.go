@@ -86,7 +86,7 @@ func (s *Source) TaskStatus(ctx context.Context, ref connector.Ref) (status, rea
 	}
 	t, err := s.c.ReadTask(ctx, ref.ID)
 	if err != nil {
-		return "", "", classify(fmt.Errorf("task status: %w", err))
+		return "", "", fmt.Errorf("task status: %w", s.classifyRead(ctx, "Task", ref.ID, err))
 	}
 	if t.StatusReason != nil {
 		reason = t.StatusReason.Display()

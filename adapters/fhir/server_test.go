@@ -30,6 +30,15 @@ type fhirServer struct {
 	taskSeq   int
 	// beforePut runs, locked, before a PUT is checked.
 	beforePut func()
+	// noLinks pages by _offset only: a total, no Bundle.link.
+	noLinks bool
+	// ownPageSize, when set, is the page size whatever _count asks.
+	ownPageSize int
+	// location makes DocumentReference?location= match attachment URLs
+	// exactly as given; without it the parameter is ignored.
+	location bool
+	// securityContext gives binaries a Binary.securityContext reference.
+	securityContext map[string]string
 }
 
 func newFHIRServer(t *testing.T) *fhirServer {
@@ -139,6 +148,14 @@ func (s *fhirServer) serve(w http.ResponseWriter, r *http.Request) {
 			s.write(w, 404, outcome("not-found", "no binary"))
 			return
 		}
+		if strings.HasPrefix(r.Header.Get("Accept"), "application/fhir+json") {
+			bin := map[string]any{"resourceType": "Binary", "id": parts[1], "contentType": "text/plain", "data": data}
+			if sc := s.securityContext[parts[1]]; sc != "" {
+				bin["securityContext"] = map[string]any{"reference": sc}
+			}
+			s.write(w, 200, bin)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write(data)
 	case r.Method == http.MethodGet && len(parts) == 2:
@@ -210,6 +227,9 @@ func (s *fhirServer) search(w http.ResponseWriter, r *http.Request, typ string) 
 	if count <= 0 {
 		count = 10
 	}
+	if s.ownPageSize > 0 {
+		count = s.ownPageSize
+	}
 	offset, _ := strconv.Atoi(q.Get("_offset"))
 	page := matches[min(offset, len(matches)):min(offset+count, len(matches))]
 	entries := []any{}
@@ -219,7 +239,7 @@ func (s *fhirServer) search(w http.ResponseWriter, r *http.Request, typ string) 
 	b := map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(matches), "entry": entries}
 	// A next link on every full page, so a listing ends on an empty page
 	// when the matches fill the pages exactly.
-	if len(page) == count {
+	if len(page) == count && !s.noLinks {
 		nq := url.Values{}
 		for k, v := range q {
 			nq[k] = v
@@ -231,9 +251,12 @@ func (s *fhirServer) search(w http.ResponseWriter, r *http.Request, typ string) 
 }
 
 func (s *fhirServer) matches(res map[string]any, q url.Values) bool {
+	// A reference parameter matches the typed form only ("Patient/p1"), as
+	// a server that indexes references by their literal value does: a
+	// bare id matches nothing.
 	if p := q.Get("patient"); p != "" {
 		subj, _ := res["subject"].(map[string]any)
-		if subj == nil || subj["reference"] != "Patient/"+p {
+		if subj == nil || subj["reference"] != p {
 			return false
 		}
 	}
@@ -271,7 +294,29 @@ func (s *fhirServer) matches(res map[string]any, q url.Values) bool {
 			return false
 		}
 	}
-	// "location" is left to the client to compare, as a server that does
-	// not support it would.
+	if v := q.Get("result"); v != "" {
+		found := false
+		for _, ref := range asList(res["result"]) {
+			found = found || ref.(map[string]any)["reference"] == v
+		}
+		if !found {
+			return false
+		}
+	}
+	// Without s.location, "location" is left to the client to compare, as
+	// a server that does not support it would.
+	if v := q.Get("location"); v != "" && s.location {
+		urls := strings.Split(v, ",")
+		found := false
+		for _, c := range asList(res["content"]) {
+			u, _ := c.(map[string]any)["attachment"].(map[string]any)["url"].(string)
+			found = found || slices.Contains(urls, u)
+		}
+		if !found {
+			return false
+		}
+	}
 	return true
 }
+
+func asList(v any) []any { l, _ := v.([]any); return l }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -137,7 +138,7 @@ func TestFetchDocument(t *testing.T) {
 		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d1"}, connector.DocumentProgressNote, "progress note one", "Note d1"},
 		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d2"}, connector.DocumentPhysicalAssessment, "history and physical", "Note d2"},
 		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d3"}, connector.DocumentLabResult, "lab report scan", "Note d3"},
-		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d4"}, connector.DocumentOther, "discharge summary", "Note d4"},
+		{connector.Ref{System: "php", Type: "DocumentReference", ID: "d4"}, connector.DocumentProgressNote, "discharge summary", "Note d4"}, // 18842-5 discharge summary
 		{connector.Ref{System: "php", Type: "DiagnosticReport", ID: "r2"}, connector.DocumentLabResult, "lab report scan", "CBC"},
 	} {
 		t.Run(tc.ref.ID, func(t *testing.T) {
@@ -298,4 +299,59 @@ func TestRequestDocuments(t *testing.T) {
 
 	_, err = src.RequestDocuments(t.Context(), connector.DocumentRequest{Patient: req.Patient})
 	assert.ErrorIs(t, err, connector.ErrInvalid)
+}
+
+// Every reference search parameter is sent typed ("Patient/p1"): a server
+// that matches references by their literal value finds nothing for a bare
+// id, and answers 200 with an empty Bundle rather than an error.
+func TestReferenceParamsTyped(t *testing.T) {
+	s := newFHIRServer(t)
+	seed(s)
+	src := newSource(t, s, 2)
+
+	items, _ := listAll(t, src, "p1", "")
+	assert.Len(t, items, 4, "the strict server finds the patient's documents")
+	_, err := src.FetchDocument(t.Context(), connector.Ref{Type: "DiagnosticReport", ID: "r1"})
+	require.NoError(t, err)
+
+	refParams := []string{"patient", "subject", "related", "result", "for"}
+	var checked int
+	for _, line := range s.requestLog() {
+		_, uri, _ := strings.Cut(line, " ")
+		u, err := url.Parse(uri)
+		require.NoError(t, err)
+		for _, p := range refParams {
+			for _, v := range u.Query()[p] {
+				checked++
+				for _, one := range strings.Split(v, ",") {
+					typ, id, ok := strings.Cut(one, "/")
+					assert.True(t, ok && typ != "" && id != "", "%s=%s in %s is not a typed reference", p, one, u.Path)
+				}
+			}
+		}
+	}
+	assert.Positive(t, checked)
+}
+
+// A server that matches the location parameter literally finds a
+// DocumentReference by the form of the URL it stored (here relative), so
+// the DiagnosticReport presenting the same content is still listed once.
+func TestListDocumentsStrictLocation(t *testing.T) {
+	s := newFHIRServer(t)
+	s.location = true
+	seed(s)
+	items, _ := listAll(t, newSource(t, s, 2), "p1", "")
+	assert.ElementsMatch(t, []string{"DocumentReference/d1@1", "DocumentReference/d2@1", "DocumentReference/d3@1", "DiagnosticReport/r1@1"}, refs(items))
+}
+
+func TestSequentialVersions(t *testing.T) {
+	s := newFHIRServer(t)
+	c, err := provider.New(provider.Config{BaseURL: s.base()})
+	require.NoError(t, err)
+	for _, want := range []bool{false, true} {
+		src, err := fhir.New(fhir.Config{Client: c, SequentialVersions: want})
+		require.NoError(t, err)
+		var sv connector.SequentialVersions = src
+		assert.Equal(t, want, sv.SequentialVersions(), "opaque unless configured")
+	}
 }
