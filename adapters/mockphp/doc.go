@@ -87,8 +87,10 @@
 // relative attachment.url "Binary/{id}".
 //
 // Changes come from HTTP writes and from CreateDocument, UpdateDocument,
-// DeleteDocument, UpdatePatient and Touch (random changes that are the same
-// for the same seed). Patients, Documents, Resource and Changes show the
+// DeleteDocument, RestoreDocument (the same id again), UpdateAttachment
+// (the Binary alone), CorrectObservation (a lab value alone),
+// UpdatePatient and Touch (random changes that are the same for the same
+// seed); the admin endpoints offer each of them. Patients, Documents, Resource and Changes show the
 // state to assert on.
 //
 // # Notifications
