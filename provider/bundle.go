@@ -72,6 +72,10 @@ func (e BundleEntry) Decode() (Resource, error) {
 	return Decode(e.Resource)
 }
 
+// IsDelete reports whether a history entry records a deletion: its request
+// method is DELETE.
+func (e BundleEntry) IsDelete() bool { return e.Request != nil && e.Request.Method == "DELETE" }
+
 // IsMatch reports whether a search returned the entry as a match, rather
 // than as an included resource or an OperationOutcome about the search.
 func (e BundleEntry) IsMatch() bool {

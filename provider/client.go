@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -265,6 +266,9 @@ func (c *Client) statusError(req request, hr *http.Response) error {
 	}
 	if oo, err := DecodeAs[OperationOutcome](data); err == nil {
 		se.Outcome = oo
+	}
+	if mt, _, err := mime.ParseMediaType(hr.Header.Get("Content-Type")); err == nil {
+		se.ContentType = mt
 	}
 	return se
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -352,4 +353,136 @@ func TestContextCancelled(t *testing.T) {
 	defer cancel()
 	_, err := newClient(t, srv.URL, func(c *provider.Config) { c.RetryWaitMin, c.RetryWaitMax, c.RetryMax = time.Second, time.Second, 10 }).ReadPatient(ctx, "p")
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+}
+
+// A 404 or 410 is the FHIR server's own only when its body is an
+// OperationOutcome sent as FHIR JSON; a proxy's page is not.
+func TestStatusErrorFromFHIR(t *testing.T) {
+	outcome := `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}`
+	for _, tc := range []struct {
+		name, ctype, body string
+		want              bool
+	}{
+		{"fhir json", "application/fhir+json", outcome, true},
+		{"fhir json with parameters", "application/fhir+json; charset=utf-8", outcome, true},
+		{"plain json", "application/json", outcome, true},
+		{"html page", "text/html", "<html>not found</html>", false},
+		{"outcome labelled html", "text/html", outcome, false},
+		{"json that is no outcome", "application/json", `{"error":"not found"}`, false},
+		{"empty", "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.ctype != "" {
+					w.Header().Set("Content-Type", tc.ctype)
+				}
+				w.WriteHeader(404)
+				fmt.Fprint(w, tc.body)
+			}))
+			_, err := newClient(t, srv.URL).ReadPatient(t.Context(), "p1")
+			var se *provider.StatusError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, 404, se.StatusCode)
+			assert.Equal(t, tc.want, se.FromFHIR())
+		})
+	}
+}
+
+func TestHistory(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "/Patient/p1/_history", r.URL.Path)
+		writeJSON(w, 200, `{"resourceType":"Bundle","type":"history","entry":[
+			{"request":{"method":"DELETE","url":"Patient/p1"},"response":{"status":"204"}},
+			{"resource":{"resourceType":"Patient","id":"p1"},"request":{"method":"PUT","url":"Patient/p1"}}]}`)
+	}))
+	b, err := newClient(t, srv.URL).History(t.Context(), "Patient", "p1")
+	require.NoError(t, err)
+	require.Len(t, b.Entry, 2)
+	assert.True(t, b.Entry[0].IsDelete())
+	assert.False(t, b.Entry[1].IsDelete())
+}
+
+// offsetServer holds n patients and pages them by _offset only, with a
+// total and no links, as some servers do. pageSize > 0 ignores _count;
+// ignoreOffset answers the first page to every request.
+func offsetServer(t *testing.T, n, pageSize int, ignoreOffset bool, requests *atomic.Int32) *httptest.Server {
+	return newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		q := r.URL.Query()
+		count, _ := strconv.Atoi(q.Get("_count"))
+		if pageSize > 0 {
+			count = pageSize
+		}
+		offset, _ := strconv.Atoi(q.Get("_offset"))
+		if ignoreOffset {
+			offset = 0
+		}
+		var ids []string
+		for i := offset; i < min(offset+count, n); i++ {
+			ids = append(ids, fmt.Sprintf("p%d", i))
+		}
+		body := strings.Replace(searchset("", ids...), `"type":"searchset",`, fmt.Sprintf(`"type":"searchset","total":%d,`, n), 1)
+		writeJSON(w, 200, body)
+	}))
+}
+
+func TestSearchAllWithoutNextLinks(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		n, pageSize  int
+		count        int // Config.PageSize
+		ignoreOffset bool
+		maxPages     int
+		want         int
+		err          error
+		requests     int32
+	}{
+		{name: "paged by _offset", n: 7, count: 3, want: 7, requests: 3},
+		{name: "exactly one page", n: 3, count: 3, want: 3, requests: 1},
+		{name: "_count ignored: advances by what came", n: 10, pageSize: 4, count: 100, want: 10, requests: 3},
+		{name: "_offset ignored fails, not truncates", n: 7, count: 3, ignoreOffset: true, err: provider.ErrPaging, requests: 2},
+		{name: "page limit", n: 7, count: 1, maxPages: 3, err: provider.ErrPaging, requests: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var requests atomic.Int32
+			srv := offsetServer(t, tc.n, tc.pageSize, tc.ignoreOffset, &requests)
+			c := newClient(t, srv.URL, func(cfg *provider.Config) { cfg.PageSize, cfg.MaxPages = tc.count, tc.maxPages })
+			seen := map[string]bool{}
+			err := c.SearchAll(t.Context(), "Patient", nil, func(b *provider.Bundle) error {
+				rs, _ := b.Matches()
+				for _, r := range rs {
+					seen[r.(*provider.Patient).ID] = true
+				}
+				return nil
+			})
+			assert.Equal(t, tc.requests, requests.Load())
+			if tc.err != nil {
+				assert.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, seen, tc.want, "every match, each once")
+		})
+	}
+	t.Run("an empty page short of the total fails", func(t *testing.T) {
+		srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ids := []string{"a", "b"}
+			if r.URL.Query().Get("_offset") != "" {
+				ids = nil
+			}
+			writeJSON(w, 200, strings.Replace(searchset("", ids...), `"type":"searchset",`, `"type":"searchset","total":5,`, 1))
+		}))
+		err := newClient(t, srv.URL).SearchAll(t.Context(), "Patient", nil, func(*provider.Bundle) error { return nil })
+		assert.ErrorIs(t, err, provider.ErrPaging)
+	})
+	t.Run("no total and no link is the end", func(t *testing.T) {
+		var requests atomic.Int32
+		srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			writeJSON(w, 200, searchset("", "a", "b"))
+		}))
+		err := newClient(t, srv.URL).SearchAll(t.Context(), "Patient", nil, func(*provider.Bundle) error { return nil })
+		require.NoError(t, err)
+		assert.Equal(t, int32(1), requests.Load())
+	})
 }

@@ -37,7 +37,13 @@ type StatusError struct {
 	// RetryAfter is the delay the server asked for with Retry-After on a
 	// 429 or 503; zero when it did not say.
 	RetryAfter time.Duration
-	Outcome    *OperationOutcome
+	// Outcome is the OperationOutcome the answer carried, if its body was
+	// one, whatever its Content-Type.
+	Outcome *OperationOutcome
+	// ContentType is the media type the answer was sent as, without
+	// parameters ("application/fhir+json", "text/html"); empty when the
+	// answer had none.
+	ContentType string
 
 	body []byte // the start of the answer, for the token endpoint's OAuth error
 }
@@ -48,6 +54,15 @@ func (e *StatusError) Error() string {
 		msg += ": " + s
 	}
 	return msg
+}
+
+// FromFHIR reports whether the error answer is the FHIR server's own: an
+// OperationOutcome sent as application/fhir+json or application/json. An
+// HTML page, an empty body or any other JSON is not: it may come from a
+// proxy, a load balancer or a web server in front of the FHIR server, and
+// says nothing about the resource.
+func (e *StatusError) FromFHIR() bool {
+	return e.Outcome != nil && (e.ContentType == fhirJSON || e.ContentType == "application/json")
 }
 
 // StatusCode returns the HTTP status of the *StatusError in err's chain,

@@ -31,6 +31,25 @@ func (c *Client) Read(ctx context.Context, typ, id string) (Resource, error) {
 	return r, nil
 }
 
+// History returns the first page of typ/id's history (GET
+// [base]/typ/id/_history), a history Bundle whose entries are the
+// resource's versions, newest first as FHIR orders them. A deletion is an
+// entry without a resource whose request method is DELETE.
+func (c *Client) History(ctx context.Context, typ, id string) (*Bundle, error) {
+	if !isResourceTypeName(typ) || id == "" || strings.ContainsAny(id, "/?#") {
+		return nil, fmt.Errorf("fhir history: invalid reference %q/%q", typ, id)
+	}
+	resp, err := c.do(ctx, request{method: http.MethodGet, url: c.endpoint(nil, typ, id, "_history")})
+	if err != nil {
+		return nil, err
+	}
+	b, err := DecodeBundle(resp.body, BundleHistory)
+	if err != nil {
+		return nil, fmt.Errorf("fhir history %s: %w", typ, err)
+	}
+	return b, nil
+}
+
 // ReadPatient reads Patient/id.
 func (c *Client) ReadPatient(ctx context.Context, id string) (*Patient, error) {
 	return readAs[Patient](ctx, c, "Patient", id)

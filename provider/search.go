@@ -52,13 +52,26 @@ func (c *Client) page(ctx context.Context, u *url.URL) (*Bundle, error) {
 // without an error.
 var ErrStop = errors.New("stop search")
 
-// SearchAll runs a search and calls fn with each page, following
-// Bundle.link[relation=next] unchanged until a page has no next link or
-// no entries, or its next link was already followed (a server that loops).
-// It returns fn's first error, except ErrStop.
+// SearchAll runs a search and calls fn with each page until the search is
+// done, as Paging.Next decides: it follows next links unchanged, goes on
+// by _offset when a page has no next link but the total says more (a
+// server that pages only by _offset, or ignores _count), and ends at a
+// page without a next link when the total says nothing more. A server
+// whose next link loops ends the search there unless the total says more.
+// Pages that add nothing while the total says more, or more than
+// Config.MaxPages pages, fail with ErrPaging. It returns fn's first error,
+// except ErrStop.
 func (c *Client) SearchAll(ctx context.Context, typ string, params url.Values, fn func(*Bundle) error) error {
 	b, err := c.Search(ctx, typ, params)
-	seen := map[string]bool{}
+	followed := map[string]bool{}
+	visit := func(link string) bool {
+		if followed[link] {
+			return true
+		}
+		followed[link] = true
+		return false
+	}
+	var paging Paging
 	for pages := 1; ; pages++ {
 		if err != nil {
 			return err
@@ -69,18 +82,30 @@ func (c *Client) SearchAll(ctx context.Context, typ string, params url.Values, f
 			}
 			return err
 		}
-		next := b.NextLink()
-		if next == "" || len(b.Entry) == 0 {
-			return nil
+		step, perr := paging.Next(b, visit)
+		if perr != nil {
+			c.log.ErrorContext(ctx, "fhir search pages do not add up; failing the search", "type", typ, "pages", pages, "received", paging.Received)
+			return fmt.Errorf("fhir search %s: %w", typ, perr)
 		}
-		if seen[next] {
-			c.log.WarnContext(ctx, "fhir search repeats a next link; stopping", "type", typ, "pages", pages)
+		if step.Looped {
+			c.log.WarnContext(ctx, "fhir search repeats a next link", "type", typ, "pages", pages, "done", step.Done)
+		}
+		if step.Done {
 			return nil
 		}
 		if pages >= c.cfg.MaxPages {
-			return fmt.Errorf("fhir search %s: more than %d pages", typ, c.cfg.MaxPages)
+			c.log.ErrorContext(ctx, "fhir search page limit reached; failing the search", "type", typ, "pages", pages, "received", paging.Received)
+			return fmt.Errorf("fhir search %s: %w: more than %d pages (Config.MaxPages)", typ, ErrPaging, c.cfg.MaxPages)
 		}
-		seen[next] = true
-		b, err = c.Page(ctx, next)
+		if step.Link != "" {
+			b, err = c.Page(ctx, step.Link)
+			continue
+		}
+		q := url.Values{}
+		for k, v := range params {
+			q[k] = v
+		}
+		q.Set("_offset", strconv.Itoa(step.Offset))
+		b, err = c.Search(ctx, typ, q)
 	}
 }

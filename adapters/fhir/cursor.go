@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -32,25 +33,51 @@ type cursor struct {
 	Phase int `json:"p,omitempty"`
 	// Next is the next page's link within the phase.
 	Next string `json:"n,omitempty"`
-	// Visited are short hashes of the links followed in the phase, to stop
-	// on a server whose next links loop.
+	// Offset, without Next, is the _offset of the phase's next page, for
+	// a server that pages without next links (provider.Paging).
+	Offset int `json:"o,omitempty"`
+	// Received and Sig are the phase's provider.Paging.
+	Received int    `json:"r,omitempty"`
+	Sig      string `json:"q,omitempty"`
+	// Pages counts the pages the phase followed, bounded by
+	// Config.MaxPages.
+	Pages int `json:"g,omitempty"`
+	// Visited are short hashes of the last links followed in the phase, to
+	// stop on a server whose next links loop; a longer loop ends at the
+	// page bound.
 	Visited []string `json:"v,omitempty"`
-	// Seen maps "type/id/version" to lastUpdated for what was listed
-	// within Overlap of the watermark: the overlap will list them again,
-	// and they are not repeated.
-	Seen map[string]string `json:"e,omitempty"`
+	// Seen maps a short hash of "type/id/version" to lastUpdated (Unix
+	// seconds) for what was listed within Overlap of the watermark: the
+	// overlap will list them again, and they are not repeated.
+	Seen map[string]int64 `json:"h,omitempty"`
 }
 
 const cursorPrefix = "fhir1."
 
 // maxSeen bounds the dedupe set a cursor carries; past it the oldest are
 // dropped (at worst an item is listed twice, which the kernel allows).
-const maxSeen = 512
+const maxSeen = 128
 
+// maxVisited is how many followed links a cursor remembers.
+const maxVisited = 16
+
+// maxCursorBytes bounds an encoded cursor. With the bounds above a cursor
+// stays well under it unless a server's next link is kilobytes long.
+const maxCursorBytes = 8 << 10
+
+// errCursorTooLarge: the cursor would exceed maxCursorBytes.
+var errCursorTooLarge = errors.New("fhir cursor too large")
+
+// decodeCursor decodes a cursor. One over maxCursorBytes (written by an
+// earlier version, whose cursors grew with every page) fails with
+// errCursorTooLarge; the caller restarts the listing.
 func decodeCursor(s string) (cursor, error) {
 	var c cursor
 	if s == "" {
 		return c, nil
+	}
+	if len(s) > maxCursorBytes {
+		return c, fmt.Errorf("%w: %d bytes, limit %d", errCursorTooLarge, len(s), maxCursorBytes)
 	}
 	raw, ok := strings.CutPrefix(s, cursorPrefix)
 	if !ok {
@@ -69,9 +96,20 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
-func (c cursor) encode() string {
+// encode encodes the cursor; one over maxCursorBytes fails with
+// errCursorTooLarge.
+func (c cursor) encode() (string, error) {
 	data, _ := json.Marshal(c)
-	return cursorPrefix + base64.RawURLEncoding.EncodeToString(data)
+	s := cursorPrefix + base64.RawURLEncoding.EncodeToString(data)
+	if len(s) > maxCursorBytes {
+		return "", fmt.Errorf("%w: %d bytes, limit %d", errCursorTooLarge, len(s), maxCursorBytes)
+	}
+	return s, nil
+}
+
+// endPhase clears the paging state of a finished phase.
+func (c *cursor) endPhase() {
+	c.Next, c.Offset, c.Received, c.Sig, c.Pages, c.Visited = "", 0, 0, "", 0, nil
 }
 
 func (c cursor) since() (time.Time, bool) {
@@ -89,9 +127,15 @@ func (c *cursor) observe(key string, updated time.Time) {
 		c.Max = updated.UTC().Format(time.RFC3339Nano)
 	}
 	if c.Seen == nil {
-		c.Seen = map[string]string{}
+		c.Seen = map[string]int64{}
 	}
-	c.Seen[key] = updated.UTC().Format(time.RFC3339Nano)
+	c.Seen[seenKey(key)] = updated.Unix()
+}
+
+// seen reports whether the dedupe set holds key.
+func (c *cursor) seen(key string) bool {
+	_, ok := c.Seen[seenKey(key)]
+	return ok
 }
 
 // prune drops dedupe entries older than horizon, and the oldest beyond
@@ -99,41 +143,49 @@ func (c *cursor) observe(key string, updated time.Time) {
 func (c *cursor) prune(horizon time.Time) {
 	type kv struct {
 		k string
-		t time.Time
+		t int64
 	}
 	var keep []kv
-	for k, v := range c.Seen {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil || t.Before(horizon) {
+	for k, t := range c.Seen {
+		if t < horizon.Unix() {
 			continue
 		}
 		keep = append(keep, kv{k, t})
 	}
-	sort.Slice(keep, func(i, j int) bool { return keep[i].t.After(keep[j].t) })
+	sort.Slice(keep, func(i, j int) bool { return keep[i].t > keep[j].t || (keep[i].t == keep[j].t && keep[i].k < keep[j].k) })
 	if len(keep) > maxSeen {
 		keep = keep[:maxSeen]
 	}
 	c.Seen = nil
 	for _, e := range keep {
 		if c.Seen == nil {
-			c.Seen = map[string]string{}
+			c.Seen = map[string]int64{}
 		}
-		c.Seen[e.k] = e.t.Format(time.RFC3339Nano)
+		c.Seen[e.k] = e.t
 	}
 }
 
-// visit records a followed link and reports whether it was followed
-// before in this phase.
+// visit records a followed link and reports whether it is one of the last
+// maxVisited followed in this phase.
 func (c *cursor) visit(link string) (repeated bool) {
-	sum := sha256.Sum256([]byte(link))
-	h := hex.EncodeToString(sum[:8])
+	h := shortHash(link)
 	for _, v := range c.Visited {
 		if v == h {
 			return true
 		}
 	}
 	c.Visited = append(c.Visited, h)
+	if len(c.Visited) > maxVisited {
+		c.Visited = c.Visited[len(c.Visited)-maxVisited:]
+	}
 	return false
 }
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:6])
+}
+
+func seenKey(key string) string { return shortHash(key) }
 
 func itemKey(typ, id, version string) string { return typ + "/" + id + "/" + version }

@@ -11,8 +11,15 @@
 //
 // A patient's documents are their DocumentReferences (clinical notes,
 // scanned reports) and DiagnosticReports (lab panels, reports with a
-// presented form). ListDocuments searches both by patient, page by page,
-// following the server's next links unchanged. The cursor it returns is
+// presented form). ListDocuments searches both by patient
+// (patient=Patient/<id>, always the typed reference), page by page,
+// following the server's next links unchanged, or, from a server that
+// sends a total but no next link (paging by _offset only, or ignoring
+// _count), searching on with _offset by the entries received. Pages that
+// add nothing while the total says more, more than Config.MaxPages pages
+// in a phase, or a cursor that would grow past a few KiB fail the
+// listing, logged: a listing is never cut short silently, nor endless.
+// The cursor it returns is
 // opaque: it holds the largest meta.lastUpdated seen, and the next
 // listing searches _lastUpdated=gt(that − Config.Overlap), so resources
 // committed late or stamped by a skewed clock are not missed. Items the
@@ -44,9 +51,17 @@
 //
 // # Errors
 //
-// Provider errors are classified for the engine: 404 and 410 are
-// connector.ErrNotFound, 409 and 412 connector.ErrConflict, a 429 or 503
-// with Retry-After a connector.RetryAfter, other 4xx answers, refused
-// credentials, URLs outside the provider's origin and oversized content
+// Provider errors are classified for the engine: 409 and 412 are
+// connector.ErrConflict, a 429 or 503 with Retry-After a
+// connector.RetryAfter, other 4xx answers, refused credentials, URLs
+// outside the provider's origin and oversized content
 // connector.ErrPermanent; everything else is retried.
+//
+// connector.ErrNotFound means "confirmed deleted at the source", and the
+// engine deletes the document at every sink on it, so only the FHIR
+// server itself can say it: a read of the document (or patient) answered
+// 404 or 410 with an OperationOutcome as FHIR JSON, or, when the 404 is
+// not FHIR's, a history (Type/id/_history) whose newest entry is a
+// DELETE. An HTML or empty 404 of a proxy, a 404 of a search, an
+// attachment or any other path is retried.
 package fhir

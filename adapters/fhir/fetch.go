@@ -14,7 +14,7 @@ import (
 func (s *Source) fetchDocumentReference(ctx context.Context, id string) (*connector.Document, error) {
 	d, err := s.c.ReadDocumentReference(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, s.classifyRead(ctx, typeDocumentReference, id, err)
 	}
 	doc := s.mapDocumentReference(d)
 	if err := checkPatient(doc); err != nil {
@@ -28,7 +28,7 @@ func (s *Source) fetchDocumentReference(ctx context.Context, id string) (*connec
 		return nil, fmt.Errorf("%w: document reference has no attachment with content", connector.ErrPermanent)
 	}
 	if err := s.content(ctx, doc, a); err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	return doc, nil
 }
@@ -36,7 +36,7 @@ func (s *Source) fetchDocumentReference(ctx context.Context, id string) (*connec
 func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connector.Document, error) {
 	r, err := s.c.ReadDiagnosticReport(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, s.classifyRead(ctx, typeDiagnosticReport, id, err)
 	}
 	doc := s.mapDiagnosticReport(r)
 	if err := checkPatient(doc); err != nil {
@@ -47,13 +47,13 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 	}
 	if a, ok := reportAttachment(r); ok {
 		if err := s.content(ctx, doc, a); err != nil {
-			return nil, err
+			return nil, classify(err)
 		}
 		return doc, nil
 	}
 	text, err := s.renderResults(ctx, r)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
 	doc.Content, doc.ContentType = []byte(text), "text/plain; charset=utf-8"
 	return doc, nil

@@ -2,8 +2,10 @@ package fhir
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,8 +15,13 @@ import (
 
 // ListDocuments lists one page of the patient's DocumentReferences, then
 // of their DiagnosticReports, changed since cursor (with the configured
-// overlap). Pages follow the server's next links unchanged; a phase ends
-// at a page without a next link, an empty page or a repeated link.
+// overlap). Pages follow the server's next links unchanged; without a next
+// link while the Bundle's total says more, the next page is searched with
+// _offset (provider.Paging). A phase ends at a page without a next link
+// when the total says nothing more, an empty page or a repeated link. A
+// phase that follows more than Config.MaxPages pages, pages that add
+// nothing while the total says more, or a cursor that would exceed a few
+// KiB fail the listing, logged, rather than loop or truncate it.
 //
 // Items are deduplicated by (type, id, meta.versionId) within a pass and
 // against the overlap of the previous pass. A DiagnosticReport whose every
@@ -26,6 +33,14 @@ func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, cur s
 		return connector.Page{}, fmt.Errorf("%w: list documents: patient ref has no id", connector.ErrInvalid)
 	}
 	c, err := decodeCursor(cur)
+	if errors.Is(err, errCursorTooLarge) {
+		// Only an earlier version wrote such cursors: listing again from
+		// the beginning costs requests, and the engine ignores versions it
+		// already has.
+		s.log.ErrorContext(ctx, "fhir listing cursor too large; listing the patient again from the beginning",
+			"patient", patient.ID, "bytes", len(cur), "error", err)
+		c, err = cursor{}, nil
+	}
 	if err != nil {
 		return connector.Page{}, err
 	}
@@ -37,7 +52,11 @@ func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, cur s
 	if c.Next != "" {
 		b, err = s.c.Page(ctx, c.Next)
 	} else {
-		b, err = s.c.Search(ctx, typ, s.searchParams(patient.ID, c))
+		q := s.searchParams(patient.ID, c)
+		if c.Offset > 0 {
+			q.Set("_offset", strconv.Itoa(c.Offset))
+		}
+		b, err = s.c.Search(ctx, typ, q)
 	}
 	if err != nil {
 		return connector.Page{}, classify(fmt.Errorf("list %s: %w", typ, err))
@@ -47,20 +66,40 @@ func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, cur s
 	if err != nil {
 		return connector.Page{}, classify(fmt.Errorf("list %s: %w", typ, err))
 	}
-
-	next := b.NextLink()
-	if next != "" && len(b.Entry) > 0 && !c.visit(next) {
-		c.Next = next
-		return connector.Page{Items: items, Cursor: c.encode(), More: true}, nil
+	if len(c.Seen) > maxSeen {
+		if m, err := time.Parse(time.RFC3339Nano, c.Max); err == nil {
+			// No entry older than this survives the pass's final prune.
+			c.prune(m.Add(-s.cfg.Overlap))
+		}
 	}
-	if next != "" && len(b.Entry) > 0 {
-		s.log.WarnContext(ctx, "fhir search repeats a next link; ending the phase", "type", typ, "patient", patient.ID)
+
+	paging := provider.Paging{Received: c.Received, Sig: c.Sig}
+	step, err := paging.Next(b, c.visit)
+	if err != nil {
+		s.log.ErrorContext(ctx, "fhir listing pages do not add up; failing the listing",
+			"type", typ, "patient", patient.ID, "pages", c.Pages+1, "received", paging.Received)
+		return connector.Page{}, fmt.Errorf("list %s: %w", typ, err)
+	}
+	if step.Looped {
+		s.log.WarnContext(ctx, "fhir search repeats a next link", "type", typ, "patient", patient.ID, "done", step.Done)
+	}
+	if !step.Done {
+		c.Pages++
+		if c.Pages >= s.cfg.MaxPages {
+			s.log.ErrorContext(ctx, "fhir listing page limit reached; failing the listing",
+				"type", typ, "patient", patient.ID, "pages", c.Pages)
+			return connector.Page{}, fmt.Errorf("%w: list %s: more than %d pages in one listing (Config.MaxPages); the server's paging does not end",
+				connector.ErrPermanent, typ, s.cfg.MaxPages)
+		}
+		c.Next, c.Offset = step.Link, step.Offset
+		c.Received, c.Sig = paging.Received, paging.Sig
+		return s.page(ctx, patient, typ, items, c, true)
 	}
 	// The phase is done.
-	c.Next, c.Visited = "", nil
+	c.endPhase()
 	if c.Phase == 0 {
 		c.Phase = 1
-		return connector.Page{Items: items, Cursor: c.encode(), More: true}, nil
+		return s.page(ctx, patient, typ, items, c, true)
 	}
 	c.Phase = 0
 	if c.Max != "" {
@@ -74,11 +113,23 @@ func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, cur s
 	if since, ok := c.since(); ok {
 		c.prune(since.Add(-s.cfg.Overlap))
 	}
-	return connector.Page{Items: items, Cursor: c.encode(), More: false}, nil
+	return s.page(ctx, patient, typ, items, c, false)
+}
+
+// page returns a listing page with c encoded; a cursor over its bound
+// fails the listing, logged.
+func (s *Source) page(ctx context.Context, patient connector.Ref, typ string, items []connector.Item, c cursor, more bool) (connector.Page, error) {
+	enc, err := c.encode()
+	if err != nil {
+		s.log.ErrorContext(ctx, "fhir listing cursor too large; failing the listing",
+			"type", typ, "patient", patient.ID, "next_link_bytes", len(c.Next), "error", err)
+		return connector.Page{}, fmt.Errorf("%w: list %s: %w", connector.ErrPermanent, typ, err)
+	}
+	return connector.Page{Items: items, Cursor: enc, More: more}, nil
 }
 
 func (s *Source) searchParams(patientID string, c cursor) url.Values {
-	q := url.Values{"patient": {patientID}}
+	q := url.Values{"patient": {patientParam(patientID)}}
 	if since, ok := c.since(); ok {
 		q.Set("_lastUpdated", "gt"+since.Add(-s.cfg.Overlap).UTC().Format(time.RFC3339Nano))
 	}
@@ -95,7 +146,8 @@ func (s *Source) pageItems(ctx context.Context, patientID, typ string, b *provid
 		// found again by a later pass if the server fixes it.
 		s.log.WarnContext(ctx, "fhir search entry skipped", "type", typ, "error", err)
 	}
-	prevSeen := c.Seen
+	prev := c.Seen
+	prevSeen := func(key string) bool { _, ok := prev[seenKey(key)]; return ok }
 	var dups map[string]bool
 	if typ == typeDiagnosticReport {
 		var err error
@@ -135,7 +187,7 @@ func (s *Source) pageItems(ctx context.Context, patientID, typ string, b *provid
 			continue
 		}
 		key := itemKey(typ, id, version)
-		if _, ok := prevSeen[key]; ok && version != "" {
+		if version != "" && prevSeen(key) {
 			continue
 		}
 		c.observe(key, updated)
@@ -183,7 +235,7 @@ func (s *Source) presentedDuplicates(ctx context.Context, patientID string, rs [
 		escaped[i] = escapeSearchValue(u)
 	}
 	known := map[string]bool{}
-	q := url.Values{"patient": {patientID}, "location": {strings.Join(escaped, ",")}}
+	q := url.Values{"patient": {patientParam(patientID)}, "location": {strings.Join(escaped, ",")}}
 	err := s.c.SearchAll(ctx, typeDocumentReference, q, func(b *provider.Bundle) error {
 		rs, _ := b.Matches()
 		for _, r := range rs {
@@ -227,7 +279,7 @@ func (s *Source) relatedDuplicates(ctx context.Context, patientID string, rs []p
 	if len(refs) == 0 {
 		return nil, nil
 	}
-	q := url.Values{"patient": {patientID}, "related": {strings.Join(refs, ",")}}
+	q := url.Values{"patient": {patientParam(patientID)}, "related": {strings.Join(refs, ",")}}
 	err := s.c.SearchAll(ctx, typeDocumentReference, q, func(b *provider.Bundle) error {
 		rs, _ := b.Matches()
 		for _, r := range rs {
@@ -249,6 +301,12 @@ func (s *Source) relatedDuplicates(ctx context.Context, patientID string, rs []p
 	}
 	return reports, nil
 }
+
+// patientParam is the value of a patient reference search parameter. It is
+// always typed ("Patient/123"): FHIR lets a server match a bare id, but a
+// server that indexes references by their literal value matches only the
+// typed form, and answers a bare id with an empty Bundle, not an error.
+func patientParam(id string) string { return connector.PatientType + "/" + id }
 
 // normalizeURL resolves a URL against the base so that relative and
 // absolute forms of one URL compare equal.

@@ -22,7 +22,7 @@ func (s *Source) FindPatient(ctx context.Context, q connector.PatientQuery) (*co
 	case q.ID != "":
 		p, err := s.c.ReadPatient(ctx, q.ID)
 		if err != nil {
-			return nil, classify(fmt.Errorf("find patient by id: %w", err))
+			return nil, fmt.Errorf("find patient by id: %w", s.classifyRead(ctx, connector.PatientType, q.ID, err))
 		}
 		return mapPatient(p), nil
 	case q.Identifier.Value != "":

@@ -30,6 +30,10 @@ type fhirServer struct {
 	taskSeq   int
 	// beforePut runs, locked, before a PUT is checked.
 	beforePut func()
+	// noLinks pages by _offset only: a total, no Bundle.link.
+	noLinks bool
+	// ownPageSize, when set, is the page size whatever _count asks.
+	ownPageSize int
 }
 
 func newFHIRServer(t *testing.T) *fhirServer {
@@ -210,6 +214,9 @@ func (s *fhirServer) search(w http.ResponseWriter, r *http.Request, typ string) 
 	if count <= 0 {
 		count = 10
 	}
+	if s.ownPageSize > 0 {
+		count = s.ownPageSize
+	}
 	offset, _ := strconv.Atoi(q.Get("_offset"))
 	page := matches[min(offset, len(matches)):min(offset+count, len(matches))]
 	entries := []any{}
@@ -219,7 +226,7 @@ func (s *fhirServer) search(w http.ResponseWriter, r *http.Request, typ string) 
 	b := map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(matches), "entry": entries}
 	// A next link on every full page, so a listing ends on an empty page
 	// when the matches fill the pages exactly.
-	if len(page) == count {
+	if len(page) == count && !s.noLinks {
 		nq := url.Values{}
 		for k, v := range q {
 			nq[k] = v
@@ -231,9 +238,12 @@ func (s *fhirServer) search(w http.ResponseWriter, r *http.Request, typ string) 
 }
 
 func (s *fhirServer) matches(res map[string]any, q url.Values) bool {
+	// A reference parameter matches the typed form only ("Patient/p1"), as
+	// a server that indexes references by their literal value does: a
+	// bare id matches nothing.
 	if p := q.Get("patient"); p != "" {
 		subj, _ := res["subject"].(map[string]any)
-		if subj == nil || subj["reference"] != "Patient/"+p {
+		if subj == nil || subj["reference"] != p {
 			return false
 		}
 	}

@@ -26,6 +26,11 @@ type Config struct {
 	// TypeCodes adds document type mappings, keyed "system|code" (for
 	// example "http://loinc.org|11488-4"), to the built-in LOINC ones.
 	TypeCodes map[string]connector.DocumentType
+	// MaxPages bounds the pages one phase of a listing follows (the
+	// DocumentReferences, then the DiagnosticReports of one patient), so
+	// that a server whose next links never end fails the listing, logged,
+	// instead of growing it without bound. Default 1,000.
+	MaxPages int
 	// TaskIdentifierSystem is the identifier system of the Tasks that
 	// RequestDocuments creates; the request key is the value. Default
 	// "urn:healthcare-records:document-request".
@@ -61,6 +66,9 @@ func New(cfg Config) (*Source, error) {
 	if cfg.Overlap <= 0 {
 		cfg.Overlap = 5 * time.Minute
 	}
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = 1000
+	}
 	if cfg.TaskIdentifierSystem == "" {
 		cfg.TaskIdentifierSystem = "urn:healthcare-records:document-request"
 	}
@@ -94,7 +102,9 @@ func (s *Source) FetchDocument(ctx context.Context, ref connector.Ref) (*connect
 		return nil, fmt.Errorf("%w: fhir source has no documents of type %q", connector.ErrInvalid, ref.Type)
 	}
 	if err != nil {
-		return nil, classify(fmt.Errorf("fetch %s/%s: %w", ref.Type, ref.ID, err))
+		// Already classified: only the read of the resource itself may
+		// say it is deleted (classifyRead).
+		return nil, fmt.Errorf("fetch %s/%s: %w", ref.Type, ref.ID, err)
 	}
 	doc.Ref.System = ref.System
 	doc.Patient.System = ref.System
@@ -102,10 +112,12 @@ func (s *Source) FetchDocument(ctx context.Context, ref connector.Ref) (*connect
 	return doc, nil
 }
 
-// classify wraps a provider error with the kernel's error class: 404 and
-// 410 are ErrNotFound, 409 and 412 ErrConflict, a 429 or 503 with
-// Retry-After a RetryAfter, refused credentials, 4xx answers and refused
-// URLs ErrPermanent; anything else stays retryable.
+// classify wraps a provider error with the kernel's error class: 409 and
+// 412 are ErrConflict, a 429 or 503 with Retry-After a RetryAfter, refused
+// credentials, other 4xx answers and refused URLs ErrPermanent; anything
+// else stays retryable. A 404 or 410 stays retryable here: only the read
+// of a resource itself can confirm its deletion (classifyRead), not a
+// search, an attachment or a history.
 func classify(err error) error {
 	if err == nil {
 		return nil
@@ -117,7 +129,7 @@ func classify(err error) error {
 	if errors.As(err, &se) {
 		switch code := se.StatusCode; {
 		case code == 404 || code == 410:
-			return fmt.Errorf("%w: %w", connector.ErrNotFound, err)
+			return err
 		case code == 409 || code == 412:
 			return fmt.Errorf("%w: %w", connector.ErrConflict, err)
 		case code == 429 || code == 503:

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -298,4 +299,36 @@ func TestRequestDocuments(t *testing.T) {
 
 	_, err = src.RequestDocuments(t.Context(), connector.DocumentRequest{Patient: req.Patient})
 	assert.ErrorIs(t, err, connector.ErrInvalid)
+}
+
+// Every reference search parameter is sent typed ("Patient/p1"): a server
+// that matches references by their literal value finds nothing for a bare
+// id, and answers 200 with an empty Bundle rather than an error.
+func TestReferenceParamsTyped(t *testing.T) {
+	s := newFHIRServer(t)
+	seed(s)
+	src := newSource(t, s, 2)
+
+	items, _ := listAll(t, src, "p1", "")
+	assert.Len(t, items, 4, "the strict server finds the patient's documents")
+	_, err := src.FetchDocument(t.Context(), connector.Ref{Type: "DiagnosticReport", ID: "r1"})
+	require.NoError(t, err)
+
+	refParams := []string{"patient", "subject", "related", "result", "for"}
+	var checked int
+	for _, line := range s.requestLog() {
+		_, uri, _ := strings.Cut(line, " ")
+		u, err := url.Parse(uri)
+		require.NoError(t, err)
+		for _, p := range refParams {
+			for _, v := range u.Query()[p] {
+				checked++
+				for _, one := range strings.Split(v, ",") {
+					typ, id, ok := strings.Cut(one, "/")
+					assert.True(t, ok && typ != "" && id != "", "%s=%s in %s is not a typed reference", p, one, u.Path)
+				}
+			}
+		}
+	}
+	assert.Positive(t, checked)
 }
