@@ -3,6 +3,7 @@ package mockphp
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +22,17 @@ import (
 //	GET  /admin/changes?after=0         the change log
 //	GET  /admin/patients                patients with their document ids
 //	POST /admin/tasks/fulfill           fulfil pending document requests now
+//	GET  /admin/documents?patient=ID    a patient's documents, deleted ones too
+//	POST /admin/documents?patient=ID&kind=lab_result   create a document (kind: lab_result, progress_note, physical_assessment)
+//	GET  /admin/documents/{id}          one document
+//	POST /admin/documents/{id}/update   amend it (UpdateDocument)
+//	POST /admin/documents/{id}/attachment  change its Binary only (UpdateAttachment)
+//	DELETE /admin/documents/{id}        delete it and its Binary (DeleteDocument)
+//	POST /admin/documents/{id}/restore  create it again under the same id (RestoreDocument)
+//	POST /admin/observations/{id}/correct  correct a lab value (CorrectObservation)
+//	POST /admin/patients/{id}/update    change a patient's contact details (UpdatePatient)
+//
+// Each change notifies the subscribed endpoints as any write does.
 //
 // With Config.AdminToken set every call needs "Authorization: Bearer <token>".
 func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
@@ -92,8 +104,81 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		adminJSON(w, http.StatusOK, s.Patients())
 	case path == "/tasks/fulfill" && r.Method == http.MethodPost:
 		adminJSON(w, http.StatusOK, map[string][]string{"fulfilled": s.FulfillTasks()})
+	case strings.HasPrefix(path, "/documents"), strings.HasPrefix(path, "/observations/"), strings.HasPrefix(path, "/patients/"):
+		s.handleAdminMutation(w, r, path)
 	default:
 		adminError(w, http.StatusNotFound, "no admin route "+r.Method+" "+r.URL.Path)
+	}
+}
+
+// handleAdminMutation serves the admin routes that change documents,
+// observations and patients one at a time.
+func (s *Server) handleAdminMutation(w http.ResponseWriter, r *http.Request, path string) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	var (
+		v   any
+		err error
+	)
+	status := http.StatusOK
+	switch {
+	case len(parts) == 1 && parts[0] == "documents" && r.Method == http.MethodGet:
+		v = s.Documents(r.URL.Query().Get("patient"))
+	case len(parts) == 1 && parts[0] == "documents" && r.Method == http.MethodPost:
+		q := r.URL.Query()
+		status = http.StatusCreated
+		v, err = s.CreateDocument(q.Get("patient"), DocumentKind(q.Get("kind")))
+	case len(parts) == 2 && parts[0] == "documents" && r.Method == http.MethodGet:
+		info, ok := s.Document(parts[1])
+		if !ok {
+			adminError(w, http.StatusNotFound, "no such document")
+			return
+		}
+		v = info
+	case len(parts) == 2 && parts[0] == "documents" && r.Method == http.MethodDelete:
+		if err := s.DeleteDocument(parts[1]); err != nil {
+			adminMutationError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case len(parts) == 3 && r.Method == http.MethodPost:
+		switch parts[0] + "/" + parts[2] {
+		case "documents/update":
+			v, err = s.UpdateDocument(parts[1])
+		case "documents/attachment":
+			v, err = s.UpdateAttachment(parts[1])
+		case "documents/restore":
+			status = http.StatusCreated
+			v, err = s.RestoreDocument(parts[1])
+		case "observations/correct":
+			v, err = s.CorrectObservation(parts[1])
+		case "patients/update":
+			v, err = s.UpdatePatient(parts[1])
+		default:
+			adminError(w, http.StatusNotFound, "no admin route "+r.Method+" "+r.URL.Path)
+			return
+		}
+	default:
+		adminError(w, http.StatusNotFound, "no admin route "+r.Method+" "+r.URL.Path)
+		return
+	}
+	if err != nil {
+		adminMutationError(w, err)
+		return
+	}
+	adminJSON(w, status, v)
+}
+
+// adminMutationError answers a failed mutation: 404 for an unknown id,
+// 409 for a state that forbids the change, 400 otherwise (a bad kind).
+func adminMutationError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, errUnknown):
+		adminError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, errState):
+		adminError(w, http.StatusConflict, err.Error())
+	default:
+		adminError(w, http.StatusBadRequest, err.Error())
 	}
 }
 

@@ -53,7 +53,7 @@ func (s *Server) Patients() []PatientInfo {
 		if err != nil {
 			continue
 		}
-		info := PatientInfo{ID: rec.id, VersionID: versionString(rec.version()), LastUpdated: rec.lastUpdated}
+		info := PatientInfo{ID: rec.id, VersionID: rec.tag(), LastUpdated: rec.lastUpdated}
 		if len(rec.emails) > 0 {
 			info.Email = rec.emails[0]
 		}
@@ -104,7 +104,7 @@ func (s *Server) Document(id string) (DocumentInfo, bool) {
 func (s *Server) docInfoLocked(rec *record) DocumentInfo {
 	info := DocumentInfo{
 		ID: rec.id, PatientID: strings.TrimPrefix(rec.patient, "Patient/"), Date: rec.date,
-		VersionID: versionString(rec.version()), LastUpdated: rec.lastUpdated, Deleted: rec.deleted,
+		VersionID: rec.tag(), LastUpdated: rec.lastUpdated, Deleted: rec.deleted,
 	}
 	body := rec.body
 	if rec.deleted {
@@ -250,7 +250,7 @@ func (s *Server) createDocumentLocked(patientID string, kind DocumentKind) (Docu
 	doc := g.document(kind, s.now().Add(-time.Duration(g.r.IntN(120))*time.Minute))
 	var last *record
 	for _, res := range doc.resources {
-		if last, _, err = s.commitLocked(res, 0); err != nil {
+		if last, _, err = s.commitLocked(res, ""); err != nil {
 			return DocumentInfo{}, fmt.Errorf("mockphp: create document: %w", err)
 		}
 	}
@@ -275,12 +275,7 @@ func (s *Server) updateDocumentLocked(id string) (DocumentInfo, error) {
 	if err != nil {
 		return DocumentInfo{}, err
 	}
-	addendum := fmt.Sprintf("\nAddendum %s: %s\n", s.now().Format("2006-01-02 15:04"), pick(s.rng, []string{
-		"Results discussed with the patient by phone.",
-		"Corrected units in the weight entry; no change to the plan.",
-		"Copy sent to the dietician at the patient's request.",
-		"Patient reports the new meal plan is going well.",
-	}))
+	addendum := s.addendumLocked()
 	content := arr(res, "content")
 	if len(content) == 0 {
 		return DocumentInfo{}, fmt.Errorf("mockphp: %s has no content", id)
@@ -290,22 +285,7 @@ func (s *Server) updateDocumentLocked(id string) (DocumentInfo, error) {
 	binID := ""
 	if u := str(att, "url"); u != "" {
 		binID = strings.TrimPrefix(refTarget(u), "Binary/")
-		brec, err := s.liveLocked("Binary", binID)
-		if err != nil {
-			return DocumentInfo{}, err
-		}
-		bin, _ := decodeResource(brec.body)
-		raw, err := decodeBase64(str(bin, "data"))
-		if err != nil {
-			return DocumentInfo{}, fmt.Errorf("mockphp: binary %s: %w", binID, err)
-		}
-		if strings.HasPrefix(str(bin, "contentType"), "application/pdf") {
-			data = renderPDF(str(att, "title"), extractPDFText(raw)+addendum)
-		} else {
-			data = append(raw, addendum...)
-		}
-		bin["data"] = encodeBase64(data)
-		if _, _, err := s.commitLocked(bin, 0); err != nil {
+		if data, err = s.amendBinaryLocked(binID, str(att, "title"), addendum); err != nil {
 			return DocumentInfo{}, err
 		}
 	} else {
@@ -322,11 +302,50 @@ func (s *Server) updateDocumentLocked(id string) (DocumentInfo, error) {
 	}
 	content[0].(object)["attachment"] = fresh
 	res["docStatus"] = "amended"
-	rec, _, err = s.commitLocked(res, 0)
+	rec, _, err = s.commitLocked(res, "")
 	if err != nil {
 		return DocumentInfo{}, err
 	}
 	return s.docInfoLocked(rec), nil
+}
+
+// addendumLocked is a line a clinician adds to a document, dated now.
+func (s *Server) addendumLocked() string {
+	return fmt.Sprintf("\nAddendum %s: %s\n", s.now().Format("2006-01-02 15:04"), pick(s.rng, []string{
+		"Results discussed with the patient by phone.",
+		"Corrected units in the weight entry; no change to the plan.",
+		"Copy sent to the dietician at the patient's request.",
+		"Patient reports the new meal plan is going well.",
+	}))
+}
+
+// amendBinaryLocked appends addendum to the content of Binary/binID (a
+// PDF is rendered again with it) and commits the Binary, which notifies.
+// It returns the new content.
+func (s *Server) amendBinaryLocked(binID, title, addendum string) ([]byte, error) {
+	brec, err := s.liveLocked("Binary", binID)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := decodeResource(brec.body)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := decodeBase64(str(bin, "data"))
+	if err != nil {
+		return nil, fmt.Errorf("mockphp: binary %s: %w", binID, err)
+	}
+	var data []byte
+	if strings.HasPrefix(str(bin, "contentType"), "application/pdf") {
+		data = renderPDF(title, extractPDFText(raw)+addendum)
+	} else {
+		data = append(raw, addendum...)
+	}
+	bin["data"] = encodeBase64(data)
+	if _, _, err := s.commitLocked(bin, ""); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // DeleteDocument deletes a DocumentReference and the Binary holding its
@@ -343,11 +362,11 @@ func (s *Server) deleteDocumentLocked(id string) error {
 		return err
 	}
 	info := s.docInfoLocked(rec)
-	if _, err := s.removeLocked("DocumentReference", id, 0); err != nil {
+	if _, err := s.removeLocked("DocumentReference", id, ""); err != nil {
 		return err
 	}
 	if info.BinaryID != "" {
-		if _, err := s.removeLocked("Binary", info.BinaryID, 0); err != nil {
+		if _, err := s.removeLocked("Binary", info.BinaryID, ""); err != nil {
 			return err
 		}
 	}
@@ -393,7 +412,7 @@ func (s *Server) updatePatientLocked(id string) error {
 		telecom = append(telecom, t)
 	}
 	res["telecom"] = telecom
-	_, _, err = s.commitLocked(res, 0)
+	_, _, err = s.commitLocked(res, "")
 	return err
 }
 

@@ -40,8 +40,10 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		for _, p := range searchParams[t] {
 			typ := "token"
 			switch p {
-			case "patient", "subject":
+			case "patient", "subject", "result", "related":
 				typ = "reference"
+			case "location":
+				typ = "uri"
 			case "date":
 				typ = "date"
 			case "name", "family", "given":

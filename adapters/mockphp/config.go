@@ -57,6 +57,11 @@ type Config struct {
 	// DefaultTokenTTL).
 	TokenTTL time.Duration
 
+	// Server selects stricter behaviours real FHIR servers have (the zero
+	// value is lenient); see ServerBehaviour and StrictAll. It is fixed
+	// for the server's life.
+	Server ServerBehaviour
+
 	// Faults is the initial misbehaviour; SetFaults changes it at run time.
 	Faults Faults
 	// Clock stamps meta.lastUpdated, checks assertion and token expiry, and

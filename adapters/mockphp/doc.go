@@ -24,9 +24,12 @@
 //   - Search understands _id, _lastUpdated (eq, ne, gt, ge, lt, le, sa, eb,
 //     with the precision of the value given: gt2024-05-01 means after that
 //     whole day), _count (default 50, at most 1000, 0 for the total only),
-//     _sort=_lastUpdated or -_lastUpdated (default: creation order), and per
-//     type patient/subject, identifier (system|value), email, name, type,
-//     code, category, status and date. Comma-separated values are ORed,
+//     _sort=_lastUpdated or -_lastUpdated (default: creation order), _offset
+//     (matches to skip), and per type patient/subject, identifier
+//     (system|value), email, name, type, code, category, status and date;
+//     DocumentReference also related (context.related) and location
+//     (content.attachment.url, relative "Binary/{id}" or absolute),
+//     DiagnosticReport also result. Comma-separated values are ORed,
 //     repeated parameters ANDed. Unknown parameters are ignored and left out
 //     of the self link, unless "Prefer: handling=strict" asks for a 400.
 //   - Paging is by Bundle.link "next": absolute URLs with an opaque _page
@@ -37,6 +40,20 @@
 //   - Binary is served raw (its own Content-Type) unless the Accept header
 //     or _format asks for FHIR JSON.
 //   - Errors are OperationOutcome resources; deleted resources read 410.
+//
+// # Server behaviours
+//
+// By default the server is lenient where the spec lets servers differ: a
+// bare id in patient= finds the patient, versions count 1, 2, 3, pages
+// link to each other. Config.Server (a ServerBehaviour) switches on,
+// one by one or all with StrictAll, what real servers do instead:
+// TypedReferences (a bare id matches nothing), UUIDVersions (opaque
+// versionIds), OffsetPaging (no Bundle.link; page by _offset),
+// IgnoreCount (a fixed page size of IgnoredCountPageSize),
+// NoCapabilityStatement (metadata answers 404), RequireIfMatch (a Patient
+// update without If-Match answers 428) and NoTombstones (a deleted
+// resource reads 404 and has no history). A client that passes its tests
+// under each of them does not depend on the lenient form.
 //
 // # Authentication
 //
@@ -70,8 +87,10 @@
 // relative attachment.url "Binary/{id}".
 //
 // Changes come from HTTP writes and from CreateDocument, UpdateDocument,
-// DeleteDocument, UpdatePatient and Touch (random changes that are the same
-// for the same seed). Patients, Documents, Resource and Changes show the
+// DeleteDocument, RestoreDocument (the same id again), UpdateAttachment
+// (the Binary alone), CorrectObservation (a lab value alone),
+// UpdatePatient and Touch (random changes that are the same for the same
+// seed); the admin endpoints offer each of them. Patients, Documents, Resource and Changes show the
 // state to assert on.
 //
 // # Notifications

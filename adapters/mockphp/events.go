@@ -184,7 +184,7 @@ func (s *Server) Subscribe(ep Endpoint) (string, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if rec := s.st.get("Subscription", ep.ID); rec == nil || rec.deleted {
-			if _, _, err := s.st.put(subscriptionResource(ep), s.now(), 0); err != nil {
+			if _, _, err := s.st.put(subscriptionResource(ep), s.now(), ""); err != nil {
 				return "", fmt.Errorf("mockphp: subscribe: %w", err)
 			}
 		}

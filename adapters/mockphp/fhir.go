@@ -23,7 +23,13 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, rest string) 
 		s.withFaults(w, r, "smart-configuration", s.handleSMARTConfig)
 		return
 	case "metadata":
-		s.withFaults(w, r, "metadata", s.handleMetadata)
+		s.withFaults(w, r, "metadata", func(w http.ResponseWriter, r *http.Request) {
+			if s.cfg.Server.NoCapabilityStatement {
+				writeOutcome(w, http.StatusNotFound, "not-supported", "this server publishes no CapabilityStatement")
+				return
+			}
+			s.handleMetadata(w, r)
+		})
 		return
 	}
 	parts := strings.Split(rest, "/")
@@ -49,7 +55,7 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, rest string) 
 			s.handleSearch(w, r, typ, r.Form)
 		}
 	case len(parts) == 2 && r.Method == http.MethodGet:
-		interaction, handler = "read", func(w http.ResponseWriter, r *http.Request) { s.handleRead(w, r, typ, parts[1], 0) }
+		interaction, handler = "read", func(w http.ResponseWriter, r *http.Request) { s.handleRead(w, r, typ, parts[1], "") }
 	case len(parts) == 2 && r.Method == http.MethodPut:
 		interaction, handler = "update", func(w http.ResponseWriter, r *http.Request) { s.handleUpdate(w, r, typ, parts[1]) }
 	case len(parts) == 2 && r.Method == http.MethodDelete:
@@ -57,12 +63,11 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, rest string) 
 	case len(parts) == 3 && parts[2] == "_history" && r.Method == http.MethodGet:
 		interaction, handler = "history", func(w http.ResponseWriter, r *http.Request) { s.handleHistory(w, r, typ, parts[1]) }
 	case len(parts) == 4 && parts[2] == "_history" && r.Method == http.MethodGet:
-		v, err := strconv.Atoi(parts[3])
-		if err != nil || v < 1 {
-			writeOutcome(w, http.StatusNotFound, "not-found", "no version "+parts[3])
+		if parts[3] == "" {
+			writeOutcome(w, http.StatusNotFound, "not-found", "no version given")
 			return
 		}
-		interaction, handler = "vread", func(w http.ResponseWriter, r *http.Request) { s.handleRead(w, r, typ, parts[1], v) }
+		interaction, handler = "vread", func(w http.ResponseWriter, r *http.Request) { s.handleRead(w, r, typ, parts[1], parts[3]) }
 	default:
 		writeOutcome(w, http.StatusMethodNotAllowed, "not-supported", r.Method+" "+rest+" is not supported")
 		return
@@ -75,14 +80,20 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, rest string) 
 	})
 }
 
+// handleSearch answers a search. Pages link to each other with keyset
+// cursors, or, with OffsetPaging, carry no links and are asked for by
+// _offset.
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, typ string, params url.Values) {
-	strict := strings.Contains(r.Header.Get("Prefer"), "handling=strict")
-	q, err := parseQuery(typ, params, strict)
+	base := s.origin(r) + s.cfg.BasePath
+	q, err := parseQuery(typ, params, searchOptions{
+		strict:    strings.Contains(r.Header.Get("Prefer"), "handling=strict"),
+		base:      base,
+		behaviour: s.cfg.Server,
+	})
 	if err != nil {
 		writeOutcome(w, http.StatusBadRequest, "invalid", err.Error())
 		return
 	}
-	base := s.origin(r) + s.cfg.BasePath
 	s.mu.RLock()
 	p := s.st.run(q, patientParam(params))
 	bodies := make([][]byte, len(p.entries))
@@ -92,21 +103,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, typ string
 	}
 	s.mu.RUnlock()
 
-	self := base + "/" + typ
-	if enc := q.self.Encode(); enc != "" {
-		self += "?" + enc
-	}
-	links := [][2]string{{"self", self}}
-	if p.next != nil {
-		nv := url.Values{}
-		for k, v := range q.self {
-			nv[k] = v
-		}
-		nv.Set("_page", p.next.encode())
-		if nv.Get("_count") == "" {
-			nv.Set("_count", strconv.Itoa(q.count))
-		}
-		links = append(links, [2]string{"next", base + "/" + typ + "?" + nv.Encode()})
+	var links [][2]string
+	if !s.cfg.Server.OffsetPaging {
+		links = searchLinks(base+"/"+typ, q, p)
 	}
 	b := newBundle("searchset", p.total, true, s.now(), links...)
 	for i, body := range bodies {
@@ -116,17 +115,49 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, typ string
 	_, _ = w.Write(b.bytes())
 }
 
-// handleRead answers a read (v == 0) or a vread of version v.
-func (s *Server) handleRead(w http.ResponseWriter, r *http.Request, typ, id string, v int) {
+// searchLinks are a page's self link and, when more follow, its next
+// link: the same search from a cursor after the page's last entry (the
+// cursor replaces any _offset).
+func searchLinks(endpoint string, q *query, p page) [][2]string {
+	self := endpoint
+	if enc := q.self.Encode(); enc != "" {
+		self += "?" + enc
+	}
+	links := [][2]string{{"self", self}}
+	if p.next != nil {
+		nv := url.Values{}
+		for k, v := range q.self {
+			nv[k] = v
+		}
+		nv.Del("_offset")
+		nv.Set("_page", p.next.encode())
+		if nv.Get("_count") == "" {
+			nv.Set("_count", strconv.Itoa(q.count))
+		}
+		links = append(links, [2]string{"next", endpoint + "?" + nv.Encode()})
+	}
+	return links
+}
+
+// handleRead answers a read (tag empty) or a vread of the version whose
+// versionId is tag. Without tombstones a deleted resource, and every
+// version before its last delete, is simply not found.
+func (s *Server) handleRead(w http.ResponseWriter, r *http.Request, typ, id, tag string) {
+	noTombstones := s.cfg.Server.NoTombstones
 	s.mu.RLock()
 	rec := s.st.get(typ, id)
 	var ver version
 	found := false
 	if rec != nil {
-		if v == 0 {
-			ver, found = rec.versions[len(rec.versions)-1], true
-		} else if v <= len(rec.versions) {
-			ver, found = rec.versions[v-1], true
+		versions := rec.versions
+		if noTombstones {
+			versions = rec.live()
+		}
+		for i := len(versions) - 1; i >= 0; i-- {
+			if tag == "" || versions[i].tag == tag {
+				ver, found = versions[i], true
+				break
+			}
 		}
 	}
 	s.mu.RUnlock()
@@ -135,13 +166,13 @@ func (s *Server) handleRead(w http.ResponseWriter, r *http.Request, typ, id stri
 		writeOutcome(w, http.StatusNotFound, "not-found", typ+"/"+id+" is not known")
 		return
 	case ver.deleted:
-		w.Header().Set("ETag", etag(ver.id))
+		w.Header().Set("ETag", etag(ver.tag))
 		writeOutcome(w, http.StatusGone, "deleted", typ+"/"+id+" was deleted")
 		return
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && v == 0 {
-		if n, err := parseETag(inm); err == nil && n == ver.id {
-			w.Header().Set("ETag", etag(ver.id))
+	if inm := r.Header.Get("If-None-Match"); inm != "" && tag == "" {
+		if t, err := parseETag(inm); err == nil && t == ver.tag {
+			w.Header().Set("ETag", etag(ver.tag))
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -185,7 +216,7 @@ func writeRawBinary(w http.ResponseWriter, ver version) {
 	h := w.Header()
 	h.Set("Content-Type", b.ContentType)
 	h.Set("Content-Length", strconv.Itoa(len(raw)))
-	h.Set("ETag", etag(ver.id))
+	h.Set("ETag", etag(ver.tag))
 	h.Set("Last-Modified", ver.lastUpdated.UTC().Format(http.TimeFormat))
 	_, _ = w.Write(raw)
 }
@@ -245,6 +276,10 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, typ, id st
 		writeOutcome(w, http.StatusBadRequest, "invalid", fmt.Sprintf("resource id %q does not match %s/%s", bid, typ, id))
 		return
 	}
+	if ifMatch == "" && typ == "Patient" && s.cfg.Server.RequireIfMatch && s.exists(typ, id) {
+		writeOutcome(w, http.StatusPreconditionRequired, "required", "an update of "+typ+"/"+id+" needs If-Match with its current version")
+		return
+	}
 	rec, created, err := s.commit(res, ifMatch)
 	if err != nil {
 		s.writeWriteError(w, err)
@@ -270,6 +305,14 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, typ, id st
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// exists reports whether typ/id is live.
+func (s *Server) exists(typ, id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	rec := s.st.get(typ, id)
+	return rec != nil && !rec.deleted
+}
+
 func (s *Server) writeWriteError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, errConflict):
@@ -289,28 +332,34 @@ func (s *Server) answerWrite(w http.ResponseWriter, r *http.Request, rec *record
 	s.mu.RLock()
 	ver := rec.versions[len(rec.versions)-1]
 	s.mu.RUnlock()
-	loc := s.origin(r) + s.cfg.BasePath + "/" + rec.typ + "/" + rec.id + "/_history/" + strconv.Itoa(ver.id)
+	loc := s.origin(r) + s.cfg.BasePath + "/" + rec.typ + "/" + rec.id + "/_history/" + ver.tag
 	w.Header().Set("Location", loc)
 	switch {
 	case strings.Contains(r.Header.Get("Prefer"), "return=minimal"):
-		w.Header().Set("ETag", etag(ver.id))
+		w.Header().Set("ETag", etag(ver.tag))
 		w.Header().Set("Last-Modified", ver.lastUpdated.UTC().Format(http.TimeFormat))
 		w.WriteHeader(status)
 	case strings.Contains(r.Header.Get("Prefer"), "return=OperationOutcome"):
-		w.Header().Set("ETag", etag(ver.id))
-		writeOutcome(w, status, "informational", rec.typ+"/"+rec.id+" stored as version "+strconv.Itoa(ver.id))
+		w.Header().Set("ETag", etag(ver.tag))
+		writeOutcome(w, status, "informational", rec.typ+"/"+rec.id+" stored as version "+ver.tag)
 	default:
 		writeResource(w, status, ver, ver.body)
 	}
 }
 
 // handleHistory answers the instance history, newest version first.
+// Without tombstones it holds only the versions since the resource was
+// last created, and nothing while it is deleted.
 func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request, typ, id string) {
 	s.mu.RLock()
 	rec := s.st.get(typ, id)
 	var versions []version
 	if rec != nil {
-		versions = append(versions, rec.versions...)
+		if s.cfg.Server.NoTombstones {
+			versions = append(versions, rec.live()...)
+		} else {
+			versions = append(versions, rec.versions...)
+		}
 	}
 	s.mu.RUnlock()
 	if rec == nil {
@@ -325,7 +374,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request, typ, id s
 		switch {
 		case v.deleted:
 			method, status = "DELETE", "204"
-		case i == 0:
+		case i == 0 || versions[i-1].deleted:
 			method, status = "POST", "201"
 		}
 		u := typ + "/" + id
@@ -333,8 +382,8 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request, typ, id s
 			u = typ
 		}
 		extra := fmt.Sprintf(`"request":{"method":%q,"url":%q},"response":{"status":%q,"etag":%q,"lastModified":%q}`,
-			method, u, status, etag(v.id), formatInstant(v.lastUpdated))
-		b.add(base+"/"+typ+"/"+id+"/_history/"+strconv.Itoa(v.id), v.body, extra)
+			method, u, status, etag(v.tag), formatInstant(v.lastUpdated))
+		b.add(base+"/"+typ+"/"+id+"/_history/"+v.tag, v.body, extra)
 	}
 	w.Header().Set("Content-Type", fhirJSON)
 	_, _ = w.Write(b.bytes())

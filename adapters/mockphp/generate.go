@@ -439,7 +439,7 @@ func generate(st *store, cfg Config) (map[string]*persona, error) {
 		r := rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(n)+1)) //nolint:gosec // synthetic data
 		p := newPersona(r, n, cfg.Epoch)
 		personas[p.id] = p
-		if _, _, err := st.put(p.patientResource(), p.since, 0); err != nil {
+		if _, _, err := st.put(p.patientResource(), p.since, ""); err != nil {
 			return nil, fmt.Errorf("patient %d: %w", n, err)
 		}
 		span := cfg.Epoch.Sub(p.since) - 48*time.Hour
@@ -452,7 +452,7 @@ func generate(st *store, cfg Config) (map[string]*persona, error) {
 		for _, at := range dates {
 			doc := g.document(g.pickKind(), at)
 			for _, res := range doc.resources {
-				if _, _, err := st.put(res, doc.at, 0); err != nil {
+				if _, _, err := st.put(res, doc.at, ""); err != nil {
 					return nil, fmt.Errorf("patient %d document: %w", n, err)
 				}
 			}

@@ -29,11 +29,11 @@ func (s *Server) create(res object) (*record, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res["id"] = s.newIDLocked()
-	return s.commitLocked(res, 0)
+	return s.commitLocked(res, "")
 }
 
 // commit stores res (its id set), as an update or an update-as-create.
-func (s *Server) commit(res object, ifMatch int) (*record, bool, error) {
+func (s *Server) commit(res object, ifMatch string) (*record, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.commitLocked(res, ifMatch)
@@ -41,7 +41,7 @@ func (s *Server) commit(res object, ifMatch int) (*record, bool, error) {
 
 func (s *Server) newIDLocked() string { return uuidFrom(randReader{s.rng}) }
 
-func (s *Server) commitLocked(res object, ifMatch int) (*record, bool, error) {
+func (s *Server) commitLocked(res object, ifMatch string) (*record, bool, error) {
 	typ := str(res, "resourceType")
 	var ep Endpoint
 	if typ == "Subscription" {
@@ -81,13 +81,13 @@ func (s *Server) commitLocked(res object, ifMatch int) (*record, bool, error) {
 }
 
 // remove deletes typ/id.
-func (s *Server) remove(typ, id string, ifMatch int) (*record, error) {
+func (s *Server) remove(typ, id string, ifMatch string) (*record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.removeLocked(typ, id, ifMatch)
 }
 
-func (s *Server) removeLocked(typ, id string, ifMatch int) (*record, error) {
+func (s *Server) removeLocked(typ, id string, ifMatch string) (*record, error) {
 	var last []byte
 	if rec := s.st.get(typ, id); rec != nil {
 		last = rec.body
@@ -108,7 +108,7 @@ func (s *Server) removeLocked(typ, id string, ifMatch int) (*record, error) {
 func (s *Server) changeOf(rec *record, kind string) Change {
 	return Change{
 		Type: kind, ResourceType: rec.typ, ID: rec.id,
-		VersionID: versionString(rec.version()), Patient: rec.patient,
+		VersionID: rec.tag(), Patient: rec.patient,
 		LastUpdated: rec.lastUpdated, At: s.now(), body: rec.body,
 	}
 }

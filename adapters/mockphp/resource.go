@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -169,6 +168,3 @@ func codings(cc object) []token {
 	}
 	return out
 }
-
-// versionString renders a version id the way meta.versionId carries it.
-func versionString(v int) string { return strconv.Itoa(v) }

@@ -37,26 +37,26 @@ func writeOutcome(w http.ResponseWriter, status int, code, diagnostics string) {
 func writeResource(w http.ResponseWriter, status int, v version, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", fhirJSON)
-	h.Set("ETag", etag(v.id))
+	h.Set("ETag", etag(v.tag))
 	h.Set("Last-Modified", v.lastUpdated.UTC().Format(http.TimeFormat))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
-func etag(v int) string { return `W/"` + strconv.Itoa(v) + `"` }
+func etag(tag string) string { return `W/"` + tag + `"` }
 
-// parseETag reads W/"3", "3" or 3; it returns 0 for an empty header.
-func parseETag(h string) (int, error) {
+// parseETag reads W/"3", "3" or 3 (or a UUID in their place) and returns
+// the versionId; it returns "" for an empty header.
+func parseETag(h string) (string, error) {
 	if h == "" {
-		return 0, nil
+		return "", nil
 	}
 	v := strings.TrimPrefix(strings.TrimSpace(h), "W/")
 	v = strings.Trim(v, `"`)
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("bad entity tag %q", h)
+	if v == "" || strings.ContainsAny(v, "\" ,") {
+		return "", fmt.Errorf("bad entity tag %q", h)
 	}
-	return n, nil
+	return v, nil
 }
 
 // bundleWriter assembles a Bundle from already encoded resources, so a

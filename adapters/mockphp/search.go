@@ -167,8 +167,8 @@ type criterion func(*record) bool
 // common ones (_id, _lastUpdated).
 var searchParams = map[string][]string{
 	"Patient":           {"identifier", "email", "name", "family", "given"},
-	"DocumentReference": {"patient", "subject", "identifier", "type", "category", "status", "date"},
-	"DiagnosticReport":  {"patient", "subject", "identifier", "code", "category", "status", "date"},
+	"DocumentReference": {"patient", "subject", "identifier", "type", "category", "status", "date", "related", "location"},
+	"DiagnosticReport":  {"patient", "subject", "identifier", "code", "category", "status", "date", "result"},
 	"Observation":       {"patient", "subject", "identifier", "code", "category", "status", "date"},
 	"Task":              {"patient", "subject", "identifier", "code", "status"},
 	"Binary":            {},
@@ -176,13 +176,35 @@ var searchParams = map[string][]string{
 }
 
 // controlParams shape the result rather than select resources.
-var controlParams = []string{"_count", "_sort", "_page", "_format", "_total", "_summary", "_elements", "_pretty"}
+var controlParams = []string{"_count", "_offset", "_sort", "_page", "_format", "_total", "_summary", "_elements", "_pretty"}
+
+// refTargets is the resource type each reference search parameter points
+// at; empty means any type.
+var refTargets = map[string]string{
+	"patient": "Patient",
+	"subject": "Patient", // the only subjects the server indexes
+	"result":  "Observation",
+	"related": "",
+}
+
+// searchOptions are what parsing a search needs beyond its parameters.
+type searchOptions struct {
+	// strict refuses unknown parameters (Prefer: handling=strict).
+	strict bool
+	// base is the absolute FHIR base, which absolute references and URLs
+	// in search values may start with.
+	base string
+	// behaviour is the server's; TypedReferences and IgnoreCount shape
+	// parsing.
+	behaviour ServerBehaviour
+}
 
 // query is a parsed search.
 type query struct {
 	typ      string
 	criteria []criterion
 	count    int
+	offset   int    // matches skipped (after the _page cursor, if any)
 	sort     string // "", "_lastUpdated" or "-_lastUpdated"
 	after    *cursor
 	summary  bool       // _summary=count: total only
@@ -190,10 +212,14 @@ type query struct {
 }
 
 // parseQuery turns URL parameters into a query. Unknown parameters are
-// ignored (and left out of the self link) unless strict is set, as the
-// FHIR spec's Prefer: handling=lenient|strict asks.
-func parseQuery(typ string, params url.Values, strict bool) (*query, error) {
+// ignored (and left out of the self link) unless opts.strict is set, as
+// the FHIR spec's Prefer: handling=lenient|strict asks.
+func parseQuery(typ string, params url.Values, opts searchOptions) (*query, error) {
 	q := &query{typ: typ, count: defaultCount, self: url.Values{}}
+	if opts.behaviour.IgnoreCount {
+		q.count = IgnoredCountPageSize
+	}
+	strict := opts.strict
 	names := make([]string, 0, len(params))
 	for k := range params {
 		names = append(names, k)
@@ -203,6 +229,9 @@ func parseQuery(typ string, params url.Values, strict bool) (*query, error) {
 		base, modifier, _ := strings.Cut(name, ":")
 		values := params[name]
 		if slices.Contains(controlParams, base) {
+			if base == "_count" && opts.behaviour.IgnoreCount {
+				continue
+			}
 			if err := q.control(base, values); err != nil {
 				return nil, err
 			}
@@ -219,7 +248,7 @@ func parseQuery(typ string, params url.Values, strict bool) (*query, error) {
 			return nil, fmt.Errorf("%w: modifier %q on %q is not supported", errBadSearch, modifier, base)
 		}
 		for _, v := range values {
-			c, err := makeCriterion(base, v)
+			c, err := makeCriterion(base, v, opts)
 			if err != nil {
 				return nil, err
 			}
@@ -240,6 +269,13 @@ func (q *query) control(name string, values []string) error {
 		}
 		q.count = min(n, maxCount)
 		q.self.Set(name, strconv.Itoa(q.count))
+	case "_offset":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%w: _offset %q", errBadSearch, v)
+		}
+		q.offset = n
+		q.self.Set(name, strconv.Itoa(n))
 	case "_sort":
 		switch v {
 		case "_lastUpdated", "-_lastUpdated", "_id":
@@ -265,11 +301,11 @@ func (q *query) control(name string, values []string) error {
 	return nil
 }
 
-func makeCriterion(name, value string) (criterion, error) {
+func makeCriterion(name, value string, opts searchOptions) (criterion, error) {
 	alts := splitValues(value)
 	var tests []criterion
 	for _, v := range alts {
-		t, err := makeTest(name, v)
+		t, err := makeTest(name, v, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -304,7 +340,7 @@ func splitValues(v string) []string {
 	return append(out, cur.String())
 }
 
-func makeTest(name, v string) (criterion, error) {
+func makeTest(name, v string, opts searchOptions) (criterion, error) {
 	switch name {
 	case "_id":
 		return func(r *record) bool { return r.id == v }, nil
@@ -320,12 +356,29 @@ func makeTest(name, v string) (criterion, error) {
 			return nil, err
 		}
 		return func(r *record) bool { return d.match(r.date) }, nil
-	case "patient", "subject":
-		ref := refTarget(v)
-		if !strings.Contains(ref, "/") {
-			ref = "Patient/" + ref
+	case "patient", "subject", "result", "related":
+		typ, id, ok := opts.reference(v, refTargets[name])
+		if !ok {
+			return func(*record) bool { return false }, nil
 		}
-		return func(r *record) bool { return r.patient == ref }, nil
+		named := func(ref string) bool {
+			if typ == "" {
+				return strings.HasSuffix(ref, "/"+id)
+			}
+			return ref == typ+"/"+id
+		}
+		switch name {
+		case "result":
+			return func(r *record) bool { return slices.ContainsFunc(r.results, named) }, nil
+		case "related":
+			return func(r *record) bool { return slices.ContainsFunc(r.related, named) }, nil
+		}
+		return func(r *record) bool { return r.patient != "" && named(r.patient) }, nil
+	case "location":
+		want := opts.relative(v)
+		return func(r *record) bool {
+			return slices.ContainsFunc(r.locations, func(u string) bool { return opts.relative(u) == want })
+		}, nil
 	case "identifier":
 		t := parseToken(v)
 		return func(r *record) bool { return t.match(r.identifiers) }, nil
@@ -355,6 +408,44 @@ func makeTest(name, v string) (criterion, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("%w: parameter %q", errBadSearch, name)
+}
+
+// reference reads a reference search value aimed at target (a type, or
+// empty for any) and returns the type and id it names; typ is empty when
+// the value names an id of any type. With TypedReferences only "Type/id"
+// and "<base>/Type/id" name anything, and only of the target type;
+// otherwise a bare id stands for target/id, and an absolute URL or a
+// versioned reference is cut to its "Type/id".
+func (o searchOptions) reference(v, target string) (typ, id string, ok bool) {
+	if o.behaviour.TypedReferences {
+		rest := v
+		if o.base != "" && strings.HasPrefix(v, o.base+"/") {
+			rest = v[len(o.base)+1:]
+		}
+		typ, id, ok = strings.Cut(rest, "/")
+		if !ok || typ == "" || id == "" || strings.Contains(id, "/") || !knownType(typ) || (target != "" && typ != target) {
+			return "", "", false
+		}
+		return typ, id, true
+	}
+	ref := refTarget(v)
+	typ, id, ok = strings.Cut(ref, "/")
+	if !ok {
+		return target, ref, ref != ""
+	}
+	return typ, id, id != ""
+}
+
+// relative strips the server's base from an absolute URL, so that
+// "Binary/1" and "<base>/Binary/1" compare equal, as a server resolves a
+// relative attachment URL against its base.
+func (o searchOptions) relative(u string) string {
+	if o.base != "" {
+		if rest, ok := strings.CutPrefix(u, o.base+"/"); ok {
+			return rest
+		}
+	}
+	return u
 }
 
 // cursor marks the last entry of a page: the next page starts after it in
@@ -464,6 +555,7 @@ func (s *store) run(q *query, patient string) page {
 			return -1
 		})
 	}
+	start = min(start+q.offset, len(matched))
 	end := min(start+q.count, len(matched))
 	p.entries = matched[start:end]
 	if end < len(matched) {

@@ -59,7 +59,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:       cfg,
 		log:       cfg.Logger.With("component", "mockphp"),
-		st:        newStore(),
+		st:        newStore(cfg.Seed, cfg.Server.UUIDVersions),
 		rng:       rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6d6f636b706870)), //nolint:gosec // synthetic data, not secrets
 		publicURL: strings.TrimSuffix(cfg.PublicURL, "/"),
 		auth:      auth,

@@ -145,7 +145,7 @@ func (q *taskQueue) fulfill(id string) bool {
 		task["output"] = outputs
 	}
 	task["lastModified"] = formatInstant(s.now())
-	if _, _, err := s.commitLocked(task, 0); err != nil {
+	if _, _, err := s.commitLocked(task, ""); err != nil {
 		s.log.Warn("task update failed", "task", id, "error", err)
 		return false
 	}

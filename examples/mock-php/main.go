@@ -11,6 +11,12 @@
 //
 //	curl -X PUT localhost:8091/admin/faults -d '{"error_rate":0.1,"latency":{"*":"50ms"}}'
 //	curl -X POST 'localhost:8091/admin/touch?n=5'
+//	curl -X POST localhost:8091/admin/documents/{id}/update
+//
+// -strict makes it serve FHIR as strictly as real servers may (see
+// mockphp.ServerBehaviour); -typed-references, -uuid-versions,
+// -offset-paging, -ignore-count, -no-capability-statement,
+// -require-if-match and -no-tombstones turn on one behaviour each.
 package main
 
 import (
@@ -55,6 +61,7 @@ func run() error {
 		hookFormat = flag.String("webhook-format", string(mockphp.FormatStandardWebhooks), "standard-webhooks, fhir-backport or medplum")
 		hookSecret = flag.String("webhook-secret", "", "webhook secret (standard-webhooks: whsec_…; default: a new one, printed)")
 	)
+	behaviour := behaviourFlags(flag.CommandLine)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
@@ -100,7 +107,7 @@ func run() error {
 	srv, err := mockphp.New(mockphp.Config{
 		Seed: *seed, Patients: *patients, DocsPerPatient: *docs, BasePath: *basePath, PublicURL: origin,
 		Clients: []mockphp.Client{client}, RequireAuth: !*noAuth, AdminToken: *adminToken,
-		TaskDelay: *taskDelay, Logger: log,
+		TaskDelay: *taskDelay, Logger: log, Server: behaviour(),
 	})
 	if err != nil {
 		return err
@@ -137,7 +144,10 @@ func run() error {
 		fmt.Printf("private key:    %s (PKCS #8 PEM, ES384)\n", keyPath)
 	}
 	fmt.Printf("public JWKS:    %s\n", jwksPath)
-	fmt.Printf("admin:          %s/admin/ (faults, subscriptions, touch, changes, patients)\n", origin)
+	fmt.Printf("admin:          %s/admin/patients (and faults, subscriptions, touch, changes, documents)\n", origin)
+	if b := behaviour(); b != (mockphp.ServerBehaviour{}) {
+		fmt.Printf("behaviour:      %+v\n", b)
+	}
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
@@ -169,5 +179,26 @@ func run() error {
 			}
 			return nil
 		}
+	}
+}
+
+// behaviourFlags defines on fs the flags that select the server's strict
+// behaviours, and returns what they selected once fs is parsed: -strict
+// turns every one on, the others one each.
+func behaviourFlags(fs *flag.FlagSet) func() mockphp.ServerBehaviour {
+	strict := fs.Bool("strict", false, "serve FHIR as strictly as real servers may: every behaviour below")
+	var b mockphp.ServerBehaviour
+	fs.BoolVar(&b.TypedReferences, "typed-references", false, "reference searches match only Patient/<id>; a bare id matches nothing")
+	fs.BoolVar(&b.UUIDVersions, "uuid-versions", false, "meta.versionId is an opaque UUID, not 1, 2, 3")
+	fs.BoolVar(&b.OffsetPaging, "offset-paging", false, "searches carry no Bundle.link; page with _count and _offset")
+	fs.BoolVar(&b.IgnoreCount, "ignore-count", false, fmt.Sprintf("ignore _count; pages hold %d entries", mockphp.IgnoredCountPageSize))
+	fs.BoolVar(&b.NoCapabilityStatement, "no-capability-statement", false, "GET metadata answers 404")
+	fs.BoolVar(&b.RequireIfMatch, "require-if-match", false, "a Patient update without If-Match answers 428")
+	fs.BoolVar(&b.NoTombstones, "no-tombstones", false, "a deleted resource reads 404 and has no history")
+	return func() mockphp.ServerBehaviour {
+		if *strict {
+			return mockphp.StrictAll()
+		}
+		return b
 	}
 }
