@@ -24,17 +24,18 @@ type mockPHP struct {
 	base, admin, clientID, keyFile, kid string
 }
 
-func startMock(t testing.TB, patients, docs int, seed int64) *mockPHP {
+func startMock(t testing.TB, patients, docs int, seed int64, flags ...string) *mockPHP {
 	t.Helper()
 	m := &mockPHP{clientID: "healthcare-records-e2e"}
-	m.proc = startProc(t, "mock-php", nil, "-addr", "127.0.0.1:0", "-patients", strconv.Itoa(patients),
+	m.proc = startProc(t, "mock-php", nil, append([]string{"-addr", "127.0.0.1:0", "-patients", strconv.Itoa(patients),
 		"-docs", strconv.Itoa(docs), "-seed", strconv.FormatInt(seed, 10), "-key-dir", t.TempDir(),
-		"-client-id", m.clientID)
+		"-client-id", m.clientID}, flags...)...)
 	wait := 2 * time.Minute // generating 10,000 documents takes a while on a busy machine
 	m.base = m.banner(t, "FHIR base URL:", wait)
 	m.keyFile = strings.Fields(m.banner(t, "private key:", 5*time.Second))[0]
 	jwks := strings.Fields(m.banner(t, "public JWKS:", 5*time.Second))[0]
-	m.admin = strings.TrimSuffix(strings.Fields(m.banner(t, "admin:", 5*time.Second))[0], "/")
+	admin := strings.Fields(m.banner(t, "admin:", 5*time.Second))[0]
+	m.admin = admin[:strings.Index(admin, mockphp.AdminPath)+len(mockphp.AdminPath)-1]
 	b, err := os.ReadFile(jwks)
 	if err != nil {
 		t.Fatal(err)
@@ -114,15 +115,17 @@ type dataSet struct {
 	changed map[string]bool
 }
 
-// dataSet reads the mock's patients, their live documents and the change
-// log. The initial data is version 1; each change names the version it
-// made.
+// dataSet reads the mock's patients, every document with its current
+// version (opaque or not), and the change log.
 func (m *mockPHP) dataSet(ctx context.Context) (dataSet, error) {
 	var ps []struct {
-		ID        string   `json:"id"`
-		Documents []string `json:"documents"`
+		ID string `json:"id"`
 	}
 	if err := call(ctx, "GET", m.admin+"/patients", nil, &ps); err != nil {
+		return dataSet{}, err
+	}
+	var docs []mockphp.DocumentInfo
+	if err := call(ctx, "GET", m.admin+"/documents", nil, &docs); err != nil {
 		return dataSet{}, err
 	}
 	var log []change
@@ -130,25 +133,19 @@ func (m *mockPHP) dataSet(ctx context.Context) (dataSet, error) {
 		return dataSet{}, err
 	}
 	ds := dataSet{live: map[string]string{}, deleted: map[string]bool{}, changed: map[string]bool{}}
-	last := map[string]change{}
 	for _, c := range log {
 		if c.ResourceType == "DocumentReference" {
-			last[c.ID] = c
 			ds.changed[c.ID] = true
 		}
 	}
 	for _, p := range ps {
 		ds.patients = append(ds.patients, p.ID)
-		for _, id := range p.Documents {
-			ds.live[id] = "1"
-			if c, ok := last[id]; ok {
-				ds.live[id] = c.VersionID
-			}
-		}
 	}
-	for id, c := range last {
-		if c.Type == mockphp.ChangeDeleted {
-			ds.deleted[id] = true
+	for _, d := range docs {
+		if d.Deleted {
+			ds.deleted[d.ID] = true
+		} else {
+			ds.live[d.ID] = d.VersionID
 		}
 	}
 	return ds, nil
