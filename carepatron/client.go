@@ -20,7 +20,8 @@ import (
 // limiter, and is retried on a lost connection, a 5xx, a 429 or a 503 only
 // when retrying cannot write twice: GET, PUT and DELETE requests, and
 // creates that carry an Idempotency-Key. Errors that remain are *Error
-// values classed for the connector engine (see Error).
+// values (see Error), or the transport's error when Carepatron was not
+// reached.
 type Client struct {
 	api *APIClient
 	log *slog.Logger
@@ -73,8 +74,8 @@ func WithRetries(retries int, minWait, maxWait time.Duration) Option {
 }
 
 // WithMaxRetryAfter sets the longest Retry-After (of a 429 or 503) the
-// client waits out itself; a longer one is returned at once as a
-// connector.RetryAfter error so the caller can reschedule. Default
+// client waits out itself; a longer one is returned at once, as an *Error
+// carrying the delay, so the caller can reschedule. Default
 // DefaultMaxRetryAfter.
 func WithMaxRetryAfter(d time.Duration) Option { return func(c *config) { c.maxRetryAfter = d } }
 
