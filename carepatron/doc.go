@@ -22,7 +22,8 @@
 // duration; find one with errors.As, or ask StatusCode and IsNotFound. The
 // package stands on its own: what a status means to a sync (retry, give
 // up, treat as gone) is decided by its caller, the connector.Sink of
-// package adapters/carepatron.
+// package adapters/carepatron. Neither an error nor a log line holds the
+// API key, or the password of a base URL that carries one.
 //
 // The generated code is reproduced by
 //
