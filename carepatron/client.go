@@ -20,7 +20,9 @@ import (
 // limiter, and is retried on a lost connection, a 5xx, a 429 or a 503 only
 // when retrying cannot write twice: GET, PUT and DELETE requests, and
 // creates that carry an Idempotency-Key. Errors that remain are *Error
-// values classed for the connector engine (see Error).
+// values (see Error), or the transport's error when Carepatron was not
+// reached. No error or log line of the client holds the API key or the
+// password of the base URL.
 type Client struct {
 	api *APIClient
 	log *slog.Logger
@@ -73,8 +75,8 @@ func WithRetries(retries int, minWait, maxWait time.Duration) Option {
 }
 
 // WithMaxRetryAfter sets the longest Retry-After (of a 429 or 503) the
-// client waits out itself; a longer one is returned at once as a
-// connector.RetryAfter error so the caller can reschedule. Default
+// client waits out itself; a longer one is returned at once, as an *Error
+// carrying the delay, so the caller can reschedule. Default
 // DefaultMaxRetryAfter.
 func WithMaxRetryAfter(d time.Duration) Option { return func(c *config) { c.maxRetryAfter = d } }
 
@@ -95,15 +97,28 @@ func WithRateLimit(perSecond float64, burst int) Option {
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // New returns a client of the API at baseURL (such as
-// "https://carepatron.example/api") authenticating with apiKey.
+// "https://carepatron.example/api") authenticating with apiKey. A user and
+// password in baseURL (for a proxy in front of the API) are sent as HTTP
+// basic authentication and appear in no URL the client builds, logs or
+// reports.
 func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	if apiKey == "" {
 		return nil, errors.New("carepatron: no api key")
 	}
-	u, err := url.Parse(baseURL)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("carepatron: base url %q is not an absolute url", baseURL)
+	if strings.ContainsFunc(apiKey, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return nil, errors.New("carepatron: the api key holds a control character, which a header cannot carry")
 	}
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("carepatron: base url %q does not parse%s", redactURL(baseURL), parseDetail(baseURL, err))
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("carepatron: base url %q is not an absolute url", redactURL(baseURL))
+	}
+	// The password leaves the URL here, so that no error of net/http, of
+	// retryablehttp or of a caller's transport can quote it.
+	user := u.User
+	u.User = nil
 	cfg := config{
 		timeout:       DefaultTimeout,
 		userAgent:     DefaultUserAgent,
@@ -156,8 +171,8 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		}
 	}
 
-	d := &doer{rc: rc, apiKey: apiKey, userAgent: cfg.userAgent}
-	api, err := NewClient(strings.TrimSuffix(baseURL, "/"), WithHTTPClient(d))
+	d := &doer{rc: rc, apiKey: apiKey, user: user, userAgent: cfg.userAgent}
+	api, err := NewClient(strings.TrimSuffix(u.String(), "/"), WithHTTPClient(d))
 	if err != nil {
 		return nil, fmt.Errorf("carepatron: %w", err)
 	}
@@ -170,15 +185,20 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 func (c *Client) API() *APIClient { return c.api }
 
 // doer authenticates each request and hands it to retryablehttp, marking
-// whether it may be sent again.
+// whether it may be sent again. It alone holds the secrets.
 type doer struct {
 	rc        *retryablehttp.Client
 	apiKey    string
+	user      *url.Userinfo // of the base URL, or nil
 	userAgent string
 }
 
 func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	req.Header.Set("cp-api-key", d.apiKey)
+	if d.user != nil {
+		password, _ := d.user.Password()
+		req.SetBasicAuth(d.user.Username(), password)
+	}
 	req.Header.Set("User-Agent", d.userAgent)
 	req = req.WithContext(context.WithValue(req.Context(), replayableKey{}, replayable(req)))
 	rreq, err := retryablehttp.FromRequest(req)

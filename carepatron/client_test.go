@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/carepatron"
 	"github.com/healthcare-records/healthcare-records/carepatron/carepatrontest"
-	"github.com/healthcare-records/healthcare-records/connector"
 )
 
 // serve starts a fake Carepatron on loopback that checks responses too,
@@ -115,12 +115,12 @@ func TestEveryOperationKeepsToTheSpec(t *testing.T) {
 	require.NoError(t, c.DeleteDocument(ctx, ct.Id, doc.Id))
 
 	// Errors keep to the spec too.
-	assert.ErrorIs(t, c.DeleteDocument(ctx, ct.Id, doc.Id), connector.ErrNotFound)
+	assert.True(t, carepatron.IsNotFound(c.DeleteDocument(ctx, ct.Id, doc.Id)))
 	_, err = c.Contact(ctx, "ct_missing")
-	assert.ErrorIs(t, err, connector.ErrNotFound)
+	assert.True(t, carepatron.IsNotFound(err), "%v is a 404", err)
 	_, err = c.ContactsExport(ctx, carepatrontest.DefaultProviderID, "exp_missing")
-	assert.ErrorIs(t, err, connector.ErrNotFound)
-	assert.ErrorIs(t, c.SecurePing(ctx, "another-provider"), connector.ErrPermanent)
+	assert.True(t, carepatron.IsNotFound(err), "%v is a 404", err)
+	assert.Equal(t, http.StatusForbidden, carepatron.StatusCode(c.SecurePing(ctx, "another-provider")))
 }
 
 func TestPagination(t *testing.T) {
@@ -154,14 +154,14 @@ func TestPagination(t *testing.T) {
 	assert.Equal(t, 3, pages)
 }
 
-func TestErrorClasses(t *testing.T) {
+func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
 		cfg     carepatrontest.Config
 		apiKey  string
 		call    func(*carepatron.Client) error
-		class   error
+		status  int
 		message string
 		delay   time.Duration
 		calls   int
@@ -169,13 +169,13 @@ func TestErrorClasses(t *testing.T) {
 		{
 			name: "invalid api key", apiKey: "not-a-key",
 			call:    func(c *carepatron.Client) error { return c.SecurePing(ctx, carepatrontest.DefaultProviderID) },
-			class:   connector.ErrPermanent,
+			status:  http.StatusUnauthorized,
 			message: "carepatron securePing: the api key was refused (401 invalid_api_key)", calls: 1,
 		},
 		{
 			name:    "forbidden provider",
 			call:    func(c *carepatron.Client) error { return c.SecurePing(ctx, "someone-else") },
-			class:   connector.ErrPermanent,
+			status:  http.StatusForbidden,
 			message: "the api key was refused (403 forbidden): this key may not access that provider", calls: 1,
 		},
 		{
@@ -186,7 +186,7 @@ func TestErrorClasses(t *testing.T) {
 				_, err := c.UploadDocument(ctx, "ct_any", "k", f)
 				return err
 			},
-			class:   connector.ErrPermanent,
+			status:  http.StatusRequestEntityTooLarge,
 			message: "413 too_large: the request is larger than the 100 bytes Carepatron accepts", calls: 1,
 		},
 		{
@@ -195,7 +195,7 @@ func TestErrorClasses(t *testing.T) {
 				_, err := c.CreateContact(ctx, "k", carepatron.ContactInput{FirstName: "   "})
 				return err
 			},
-			class: connector.ErrPermanent, message: "422 validation_failed: firstName: must not be blank", calls: 1,
+			status: http.StatusUnprocessableEntity, message: "422 validation_failed: firstName: must not be blank", calls: 1,
 		},
 		{
 			name: "404",
@@ -203,7 +203,7 @@ func TestErrorClasses(t *testing.T) {
 				_, err := c.Contact(ctx, "ct_missing")
 				return err
 			},
-			class: connector.ErrNotFound, message: "404 not_found", calls: 1,
+			status: http.StatusNotFound, message: "404 not_found", calls: 1,
 		},
 		{
 			name: "429 longer than the client waits",
@@ -212,10 +212,10 @@ func TestErrorClasses(t *testing.T) {
 				_, err := c.Contact(ctx, "ct_any")
 				return err
 			},
-			message: "429 rate_limited", delay: 90 * time.Second, calls: 1,
+			status: http.StatusTooManyRequests, message: "429 rate_limited", delay: 90 * time.Second, calls: 1,
 		},
 		{
-			name: "503 until the retries are spent",
+			name: "5xx until the retries are spent",
 			cfg:  carepatrontest.Config{Faults: carepatrontest.Faults{ErrorRate: 1}},
 			call: func(c *carepatron.Client) error {
 				_, err := c.Contact(ctx, "ct_any")
@@ -226,16 +226,18 @@ func TestErrorClasses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, fake, url := serve(t, tt.cfg)
+			c, fake, baseURL := serve(t, tt.cfg)
 			if tt.apiKey != "" {
 				var err error
-				c, err = carepatron.New(url, tt.apiKey, carepatron.WithRetries(5, time.Millisecond, time.Millisecond), carepatron.WithRateLimit(0, 1))
+				c, err = carepatron.New(baseURL, tt.apiKey, carepatron.WithRetries(5, time.Millisecond, time.Millisecond), carepatron.WithRateLimit(0, 1))
 				require.NoError(t, err)
 			}
 			err := tt.call(c)
 			require.Error(t, err)
-			if tt.class != nil {
-				assert.ErrorIs(t, err, tt.class)
+			if tt.status != 0 {
+				assert.Equal(t, tt.status, carepatron.StatusCode(err))
+			} else {
+				assert.GreaterOrEqual(t, carepatron.StatusCode(err), 500)
 			}
 			if tt.message != "" {
 				assert.Contains(t, err.Error(), tt.message)
@@ -243,9 +245,7 @@ func TestErrorClasses(t *testing.T) {
 			var e *carepatron.Error
 			assert.True(t, errors.As(err, &e), "%v is a *carepatron.Error", err)
 			if tt.delay > 0 {
-				d, ok := connector.RetryDelay(err)
-				assert.True(t, ok)
-				assert.Equal(t, tt.delay, d)
+				assert.Equal(t, tt.delay, e.RetryAfter)
 			}
 			assert.Equal(t, tt.calls, fake.Stats().Requests)
 		})
@@ -277,7 +277,7 @@ func TestConflicts(t *testing.T) {
 				assert.Equal(t, first.Id, got.Id)
 				return
 			}
-			assert.ErrorIs(t, err, connector.ErrConflict)
+			assert.Equal(t, http.StatusConflict, carepatron.StatusCode(err))
 			var e *carepatron.Error
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, tt.code, e.Problem.Code)
@@ -390,7 +390,10 @@ func TestTimeout(t *testing.T) {
 	start := time.Now()
 	err := c.Ping(context.Background())
 	require.Error(t, err)
-	assert.False(t, connector.IsPermanent(err), "a timeout is retried by the engine")
+	var uerr *url.Error
+	require.ErrorAs(t, err, &uerr)
+	assert.True(t, uerr.Timeout())
+	assert.Zero(t, carepatron.StatusCode(err), "a timeout is no answer of Carepatron's")
 	assert.Less(t, time.Since(start), 2*time.Second, "the timeout cut both attempts short")
 	assert.Equal(t, 2, fake.Stats().Requests)
 }

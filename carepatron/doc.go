@@ -13,13 +13,17 @@
 // attempt by a timeout, and retries with jittered exponential backoff
 // (go-retryablehttp, cenkalti/backoff) only what cannot write twice: GET,
 // PUT and DELETE, and creates carrying an Idempotency-Key. A 429 or 503
-// waits the server's Retry-After when it is short, and is returned as a
-// connector.RetryAfter error when it is long.
+// waits the server's Retry-After when it is short, and is returned at once
+// when it is long, the delay in the error.
 //
-// Errors are *Error values that unwrap to the connector's classes: a
-// refused API key (401, 403), a malformed or refused payload (400, 413,
-// 422) are connector.ErrPermanent with the platform's message; 404 is
-// connector.ErrNotFound; 409 connector.ErrConflict.
+// Errors of Carepatron's are *Error values with the status, the platform's
+// problem document (its code, detail and per-field errors, and the id of
+// the object holding an external reference on a 409) and Retry-After as a
+// duration; find one with errors.As, or ask StatusCode and IsNotFound. The
+// package stands on its own: what a status means to a sync (retry, give
+// up, treat as gone) is decided by its caller, the connector.Sink of
+// package adapters/carepatron. Neither an error nor a log line holds the
+// API key, or the password of a base URL that carries one.
 //
 // The generated code is reproduced by
 //

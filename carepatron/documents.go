@@ -124,8 +124,8 @@ func (c *Client) DownloadDocument(ctx context.Context, contactID, documentID str
 	return content, resp.Header.Get("Content-Type"), nil
 }
 
-// DeleteDocument deletes a document. One already gone is an *Error that
-// unwraps to connector.ErrNotFound.
+// DeleteDocument deletes a document. One already gone is an *Error with
+// status 404 (IsNotFound).
 // Modeled route: not yet published by Carepatron.
 func (c *Client) DeleteDocument(ctx context.Context, contactID, documentID string) error {
 	resp, err := c.api.DeleteContactDocument(ctx, contactID, documentID)

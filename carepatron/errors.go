@@ -2,26 +2,39 @@ package carepatron
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/healthcare-records/healthcare-records/connector"
 )
 
-// Error is an answer of Carepatron's other than a success. It unwraps to the
-// connector's error class of its status, so the engine knows what to do:
+// Error is an answer of Carepatron's other than the success an operation
+// expects. Find it in an error's chain with errors.As, or ask StatusCode
+// and IsNotFound:
 //
-//   - 400, 401, 403, 413, 422: connector.ErrPermanent; sending the same
-//     request again cannot help. 401 and 403 say the API key was refused.
-//   - 404: connector.ErrNotFound.
-//   - 409: connector.ErrConflict.
-//   - 429, 503: returned inside a connector.RetryAfter error carrying the
-//     server's Retry-After, once the client's own retries are spent.
-//   - anything else: no class; the engine retries it with backoff.
+//	var e *carepatron.Error
+//	if errors.As(err, &e) && e.Problem.Code == "duplicate_external_reference" {
+//		id := e.Problem.ExistingId // the object holding the reference
+//	}
+//
+// What a status means to the caller:
+//
+//   - 400, 413, 422: the request was refused as it is; sending it again
+//     cannot help. Problem says why (Problem.Errors per field with 422).
+//   - 401, 403: the API key was refused.
+//   - 404: the object does not exist (any more).
+//   - 409: a conflict: an external reference another object holds
+//     (Problem.ExistingId names it), or an Idempotency-Key reused with
+//     another request or still in use.
+//   - 429, 503: the server asked to wait RetryAfter; the client's own
+//     retries are spent or the wait is longer than WithMaxRetryAfter.
+//   - anything else: the server failed; the client's retries are spent.
+//
+// A failure to reach Carepatron at all is not an *Error but the transport's
+// error (a *url.Error), wrapped.
 type Error struct {
 	// Op is the operation that failed, as named in the spec.
 	Op         string
@@ -29,7 +42,8 @@ type Error struct {
 	// Problem is the platform's problem document, or one made up from the
 	// status when the body was not one.
 	Problem Problem
-	// RetryAfter is the delay the server asked for, if any.
+	// RetryAfter is the delay the server asked for with Retry-After on a
+	// 429 or 503; zero when it did not say.
 	RetryAfter time.Duration
 }
 
@@ -66,25 +80,25 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the connector error class of the status, or nil.
-func (e *Error) Unwrap() error {
-	switch e.StatusCode {
-	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden,
-		http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
-		return connector.ErrPermanent
-	case http.StatusNotFound:
-		return connector.ErrNotFound
-	case http.StatusConflict:
-		return connector.ErrConflict
+// StatusCode returns the HTTP status of the *Error in err's chain, or 0
+// when there is none (err is nil, or Carepatron was not reached).
+func StatusCode(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.StatusCode
 	}
-	return nil
+	return 0
 }
+
+// IsNotFound reports whether err is Carepatron answering that the object
+// does not exist.
+func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
 
 // maxErrorBody bounds how much of an error body is read.
 const maxErrorBody = 64 << 10
 
 // check returns nil when resp has status want, and otherwise closes its
-// body and returns the classed error.
+// body and returns the *Error.
 func check(op string, resp *http.Response, want int) error {
 	if resp.StatusCode == want {
 		return nil
@@ -106,12 +120,7 @@ func check(op string, resp *http.Response, want int) error {
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		d, ok := retryAfter(resp)
-		if !ok {
-			d = time.Second
-		}
-		e.RetryAfter = d
-		return connector.RetryAfter(d, e)
+		e.RetryAfter, _ = retryAfter(resp)
 	}
 	return e
 }

@@ -8,11 +8,10 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/carepatron"
 	"github.com/healthcare-records/healthcare-records/carepatron/carepatrontest"
-	"github.com/healthcare-records/healthcare-records/connector"
 )
 
 // A client creates a contact, uploads a document to its record, and tells a
-// refused API key from a retryable failure by the connector's classes.
+// refused API key by the status of the *carepatron.Error.
 func Example() {
 	srv := httptest.NewServer(carepatrontest.NewServer(carepatrontest.Config{}))
 	defer srv.Close()
@@ -43,10 +42,13 @@ func Example() {
 
 	bad, _ := carepatron.New(srv.URL, "a-revoked-key")
 	err = bad.SecurePing(ctx, carepatrontest.DefaultProviderID)
-	fmt.Println(errors.Is(err, connector.ErrPermanent))
+	var e *carepatron.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.StatusCode, e.Problem.Code)
+	}
 	fmt.Println(err)
 	// Output:
 	// lab_result 16 bytes
-	// true
+	// 401 invalid_api_key
 	// carepatron securePing: the api key was refused (401 invalid_api_key): the cp-api-key header is missing or holds a key this workspace does not know; check the carepatron api key and its permissions
 }

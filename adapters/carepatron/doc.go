@@ -11,4 +11,12 @@
 // Carepatron refuses a second object with one external reference (the Sink
 // then updates the first), and updates carry keys too, so an old delivery
 // replayed cannot undo a newer one. See Sink.
+//
+// The Sink gives Carepatron's answers the kernel's error classes, keeping
+// the *carepatron.Error in the chain: 404 is connector.ErrNotFound, 409
+// connector.ErrConflict, a 429 or 503 a connector.RetryAfter with the
+// server's delay (a second when it did not say), a refused API key (401,
+// 403) and every other refused request (4xx but 408)
+// connector.ErrPermanent; 5xx answers and a Carepatron out of reach are
+// retried.
 package carepatron

@@ -94,7 +94,7 @@ func (s *Sink) UpsertPatient(ctx context.Context, w connector.PatientWrite) (str
 	}
 	id, err := s.upsertPatient(ctx, w)
 	if err != nil {
-		return "", fmt.Errorf("carepatron sink: patient %s: %w", w.Patient.Ref, err)
+		return "", fmt.Errorf("carepatron sink: patient %s: %w", w.Patient.Ref, classify(err))
 	}
 	s.memo.put(w.Key, fp, id)
 	return id, nil
@@ -104,7 +104,7 @@ func (s *Sink) upsertPatient(ctx context.Context, w connector.PatientWrite) (str
 	in := contactInput(w.Patient)
 	if w.SinkID != "" {
 		c, err := s.c.UpdateContact(ctx, w.SinkID, updateKey(w.Key), in)
-		if !errors.Is(err, connector.ErrNotFound) {
+		if !carepatron.IsNotFound(err) {
 			return idOf(c, err)
 		}
 		s.log.InfoContext(ctx, "carepatron contact gone; finding or creating it again", "contact", w.SinkID, "ref", w.Patient.Ref.String())
@@ -160,7 +160,7 @@ func (s *Sink) PutDocument(ctx context.Context, w connector.DocumentWrite) (stri
 	}
 	id, err := s.putDocument(ctx, w)
 	if err != nil {
-		return "", fmt.Errorf("carepatron sink: document %s: %w", w.Document.Ref, err)
+		return "", fmt.Errorf("carepatron sink: document %s: %w", w.Document.Ref, classify(err))
 	}
 	s.memo.put(w.Key, fp, id)
 	return id, nil
@@ -170,7 +170,7 @@ func (s *Sink) putDocument(ctx context.Context, w connector.DocumentWrite) (stri
 	f := s.file(&w.Document)
 	if w.SinkID != "" {
 		d, err := s.c.ReplaceDocument(ctx, w.PatientSinkID, w.SinkID, updateKey(w.Key), f)
-		if !errors.Is(err, connector.ErrNotFound) {
+		if !carepatron.IsNotFound(err) {
 			return idOf(d, err)
 		}
 		s.log.InfoContext(ctx, "carepatron document gone; uploading it again", "document", w.SinkID, "ref", w.Document.Ref.String())
@@ -217,13 +217,13 @@ func (s *Sink) DeleteDocument(ctx context.Context, d connector.DocumentDelete) e
 	if d.SinkID == "" {
 		var err error
 		if ids, err = s.find(ctx, d.PatientSinkID, reference(d.Ref)); err != nil {
-			return fmt.Errorf("carepatron sink: delete document %s: %w", d.Ref, err)
+			return fmt.Errorf("carepatron sink: delete document %s: %w", d.Ref, classify(err))
 		}
 	}
 	for _, id := range ids {
 		err := s.c.DeleteDocument(ctx, d.PatientSinkID, id)
-		if err != nil && !errors.Is(err, connector.ErrNotFound) {
-			return fmt.Errorf("carepatron sink: delete document %s: %w", d.Ref, err)
+		if err != nil && !carepatron.IsNotFound(err) {
+			return fmt.Errorf("carepatron sink: delete document %s: %w", d.Ref, classify(err))
 		}
 		s.log.DebugContext(ctx, "carepatron document deleted", "contact", d.PatientSinkID, "document", id)
 	}
@@ -236,7 +236,7 @@ func (s *Sink) find(ctx context.Context, contactID, ref string) ([]string, error
 	q := carepatron.DocumentQuery{ExternalReference: ref}
 	for {
 		page, err := s.c.Documents(ctx, contactID, q)
-		if errors.Is(err, connector.ErrNotFound) {
+		if carepatron.IsNotFound(err) {
 			return nil, nil // the contact is gone, and its documents with it
 		}
 		if err != nil {
@@ -250,16 +250,6 @@ func (s *Sink) find(ctx context.Context, contactID, ref string) ([]string, error
 		}
 		q.Cursor = page.NextCursor
 	}
-}
-
-// duplicateOf reports whether err is Carepatron refusing a create for an
-// external reference another object holds, and that object's id.
-func duplicateOf(err error) (string, bool) {
-	var e *carepatron.Error
-	if errors.As(err, &e) && e.StatusCode == 409 && e.Problem.Code == "duplicate_external_reference" && e.Problem.ExistingId != "" {
-		return e.Problem.ExistingId, true
-	}
-	return "", false
 }
 
 func idOf[T carepatron.Contact | carepatron.Document](v *T, err error) (string, error) {

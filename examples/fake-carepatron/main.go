@@ -6,11 +6,19 @@
 //
 //	go run ./examples/fake-carepatron -addr 127.0.0.1:8092 -rate 50
 //
-// It prints its base URL (give it to the webhook server as
-// CAREPATRON_BASE_URL, with CAREPATRON_API_KEY=cp-test-key unless -api-key
-// says otherwise) and where to look. Besides the API it serves, without
-// authentication and with ids, references, versions and hashes only (no
-// names, titles or contents):
+// It accepts one API key in the cp-api-key header: -api-key, else
+// CAREPATRON_API_KEY from the environment, else the public test key
+// cp-test-key. The webhook server reads the same CAREPATRON_API_KEY, so one
+// export serves both:
+//
+//	export CAREPATRON_API_KEY=any-local-key
+//	go run ./examples/fake-carepatron &
+//	CAREPATRON_BASE_URL=http://127.0.0.1:8092 go run ./examples/webhook-server ...
+//
+// It prints its base URL, the settings to give the webhook server, and
+// where to look. Besides the API it serves, without authentication and
+// with ids, references, versions and hashes only (no names, titles or
+// contents):
 //
 //	GET /_fake/state     counters: calls per operation, creates per Idempotency-Key, replays, 429s
 //	GET /_fake/listing   contacts and their documents, as a table for a person
@@ -22,6 +30,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -59,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var (
 		addr     = fs.String("addr", "127.0.0.1:8092", "listen address")
-		apiKey   = fs.String("api-key", carepatrontest.DefaultAPIKey, "the cp-api-key the fake accepts")
+		apiKey   = fs.String("api-key", "", "the cp-api-key the fake accepts (default $"+keyEnv+", else "+carepatrontest.DefaultAPIKey+")")
 		limit    = fs.Float64("rate", 0, "requests answered per second at most, past which it answers 429 (0: no limit)")
 		burst    = fs.Int("burst", 1, "token bucket size of -rate")
 		seed     = fs.Uint64("seed", 1, "seed of fault decisions")
@@ -72,11 +81,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.RetryAfter, "retry-after", "0s", "Retry-After of injected 429s and 503s")
 	fs.Float64Var(&f.LostResponseRate, "lost-response-rate", 0, "chance a successful write loses its response")
 	fs.StringVar(&f.Latency, "latency", "0s", "delay of every request")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `usage: fake-carepatron [flags]
+
+Serves a fake Carepatron API from memory. It accepts one api key:
+-api-key, else %[1]s from the environment, else %[2]s.
+Give the webhook server the same key as %[1]s, and the
+printed base url as CAREPATRON_BASE_URL.
+
+`, keyEnv, carepatrontest.DefaultAPIKey)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	if *apiKey == "" {
+		*apiKey = cmp.Or(os.Getenv(keyEnv), carepatrontest.DefaultAPIKey)
 	}
 	faults, err := f.faults()
 	if err != nil {
@@ -102,6 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	fmt.Fprintf(stdout, "fake Carepatron:  %s\n", origin)
 	fmt.Fprintf(stdout, "  api key:        %s\n", keyHint(*apiKey))
+	fmt.Fprintf(stdout, "  webhook server: CAREPATRON_BASE_URL=%s %s=%s\n", origin, keyEnv, keyHint(*apiKey))
 	fmt.Fprintf(stdout, "  state:          %s%s\n", origin, carepatrontest.StatePath)
 	fmt.Fprintf(stdout, "  listing:        %s%s\n", origin, ListingPath)
 	fmt.Fprintf(stdout, "  export:         %s%s\n", origin, ExportPath)
@@ -121,12 +145,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return srv.Shutdown(sctx)
 }
 
+// keyEnv is where the fake and the webhook server both find the API key.
+const keyEnv = "CAREPATRON_API_KEY"
+
 // keyHint shows the default key, which is public, and hides any other.
 func keyHint(k string) string {
-	if k == carepatrontest.DefaultAPIKey {
+	switch k {
+	case carepatrontest.DefaultAPIKey:
 		return k
+	case os.Getenv(keyEnv):
+		return "$" + keyEnv
 	}
-	return "(as given by -api-key)"
+	return "(the -api-key value)"
 }
 
 // handler serves the fake's API with the fake's own tooling beside it.
