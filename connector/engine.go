@@ -48,6 +48,10 @@ type Config struct {
 	// having died, say in a long outage of the sink). It should exceed
 	// the time a delivery's attempts span. Default 1 hour.
 	CatchUpAfter time.Duration
+	// BatchBytes bounds the content and raw bytes one pull batch holds in
+	// memory before it keeps what it fetched: a batch of large documents
+	// commits in parts. Default 32 MiB.
+	BatchBytes int
 }
 
 // Engine holds the sync logic: it turns events into ops, and runs each op
@@ -99,6 +103,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.CatchUpAfter <= 0 {
 		cfg.CatchUpAfter = time.Hour
+	}
+	if cfg.BatchBytes <= 0 {
+		cfg.BatchBytes = 32 << 20
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = new(Hub)

@@ -13,10 +13,15 @@ import (
 // that completes the fetched ops, keeps each local copy that is newer and
 // differs, enqueuing its deliveries. Network calls happen before the
 // transaction, so no transaction waits on a Source.
+//
+// What a batch holds in memory is bounded by Config.BatchBytes: once the
+// fetched documents reach it, they are kept (committed) before the next is
+// fetched.
 func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 	var (
 		failed  []failure
 		fetched []pulled
+		held    int
 		found   = map[Ref]*Patient{}
 	)
 	for _, op := range ops {
@@ -43,9 +48,23 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 			continue
 		}
 		fetched = append(fetched, p)
+		if p.doc != nil {
+			held += len(p.doc.Content) + len(p.doc.Raw)
+		}
+		if held >= e.cfg.BatchBytes {
+			failed = append(failed, e.keepAll(ctx, job, fetched)...)
+			fetched, held = nil, 0
+		}
 	}
+	return append(failed, e.keepAll(ctx, job, fetched)...)
+}
+
+// keepAll keeps the fetched documents, in one transaction that completes
+// their ops.
+func (e *Engine) keepAll(ctx context.Context, job Job, fetched []pulled) []failure {
+	var failed []failure
 	if len(fetched) == 0 {
-		return failed
+		return nil
 	}
 	// Rows are written patient by patient, in one order for every batch,
 	// so that concurrent batches that share patients wait for each other

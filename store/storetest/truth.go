@@ -181,6 +181,16 @@ func testSweep(t *testing.T, open Opener) {
 	assert.Equal(t, 1, h.src.Calls().Fetch-fetches, "the check fetches only what the listing left out")
 }
 
+func testBatchBytes(t *testing.T, open Opener) {
+	// A batch keeps what it fetched each time it holds a document's worth
+	// of bytes: every document commits on its own, and all arrive.
+	h := startWith(t, open, connectortest.SourceConfig{}, func(cfg *connector.Config) { cfg.BatchBytes = 1 })
+	patients, err := h.src.Fill(2, 12)
+	require.NoError(t, err)
+	h.enroll(t, patients)
+	h.assertSynced(t)
+}
+
 func testPageLimit(t *testing.T, open Opener) {
 	ctx := context.Background()
 	h := startWith(t, open, connectortest.SourceConfig{}, func(cfg *connector.Config) { cfg.MaxPages = 2 })
