@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Sweep", func(t *testing.T) { testSweep(t, open) })
 	t.Run("PageLimit", func(t *testing.T) { testPageLimit(t, open) })
 	t.Run("Redeliver", func(t *testing.T) { testRedeliver(t, open) })
+	t.Run("DeadLetterDetail", func(t *testing.T) { testDeadLetterDetail(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick
