@@ -146,10 +146,13 @@ func deadLetter(j *rivertype.JobRow) DeadLetter {
 		d.Ops = len(args.Ops)
 	}
 	for _, e := range j.Errors {
-		d.Errors = append(d.Errors, AttemptError{Attempt: e.Attempt, At: e.At, Error: e.Error, Trace: e.Trace})
+		// A permanent error reaches River as a JobCancelError, whose
+		// message is ours behind River's type name.
+		msg := strings.TrimPrefix(e.Error, "JobCancelError: ")
+		d.Errors = append(d.Errors, AttemptError{Attempt: e.Attempt, At: e.At, Error: msg, Trace: e.Trace})
 	}
-	if n := len(j.Errors); n > 0 {
-		d.Error = j.Errors[n-1].Error
+	if n := len(d.Errors); n > 0 {
+		d.Error = d.Errors[n-1].Error
 	}
 	if j.FinalizedAt != nil {
 		d.FailedAt = *j.FinalizedAt

@@ -91,6 +91,7 @@ func testDeadLetterDetail(t *testing.T, open Opener) {
 	assert.Contains(t, d.Errors[1].Error, "sink unavailable, attempt 2")
 	assert.Contains(t, d.Error, "sink refused the document\nsecond line of detail", "the whole last error")
 	assert.Equal(t, d.Errors[2].Error, d.Error)
+	assert.NotContains(t, d.Error, "JobCancelError", "our error, not River's type name")
 	assert.NotContains(t, string(d.Args), doc.Title, "dead letters hold ids, not patient data")
 
 	// Replayed with the cause fixed, the job completes: it is no dead
