@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Redeliver", func(t *testing.T) { testRedeliver(t, open) })
 	t.Run("CatchUp", func(t *testing.T) { testCatchUp(t, open) })
 	t.Run("BatchBytes", func(t *testing.T) { testBatchBytes(t, open) })
+	t.Run("DeadLetterDetail", func(t *testing.T) { testDeadLetterDetail(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick

@@ -8,6 +8,10 @@
 // Give the engine storeurl.Progress(s) as its ProgressBus: on PostgreSQL it
 // carries progress between every process sharing the database.
 //
+// A tool that inspects a server's database, such as an operator's command
+// line, uses OpenExisting instead: it refuses a missing SQLite file or a
+// database without the store rather than create one.
+//
 // Errors never show the password: a wrong or unreachable URL fails Open at
 // once with a message that names the server with the password masked.
 package storeurl

@@ -21,6 +21,7 @@ type Store interface {
 	Close() error
 	Idle(ctx context.Context) (bool, error)
 	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
+	DeadLetter(ctx context.Context, jobID int64) (store.DeadLetter, error)
 	Replay(ctx context.Context, jobID int64) error
 	SearchDocuments(ctx context.Context, q store.SearchQuery) ([]store.DocumentSummary, error)
 }
