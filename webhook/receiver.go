@@ -74,7 +74,7 @@ type Config struct {
 	// one, moving the sender over, then removing the old one. At least one is
 	// required. What a secret is depends on the Format:
 	//   - FormatStandardWebhooks: a signing secret, "whsec_" followed by the
-	//     base64 key (the prefix is optional).
+	//     key in standard base64, padded or not (the prefix is optional).
 	//   - FormatFHIRSubscription: a whole value of Header as the
 	//     Subscription's channel.header sets it, such as "Bearer s3cr3t".
 	//   - FormatMedplum: the subscription-secret string used as HMAC key.
