@@ -52,8 +52,10 @@
 // focus: a connector.ChangeHint when only the id was sent, a
 // connector.ChangeUpsert at the resource's meta.versionId (and the patient
 // from its subject or patient) when the Bundle carries the resource. The
-// event id is the subscription reference and the event numbers, so a
-// resent notification is a duplicate.
+// event id is the subscription reference, the event numbers and the
+// earliest event timestamp (or, without one, the Bundle's timestamp), so a
+// resent notification is a duplicate while the events a subscription
+// numbers from 1 again after a new handshake are new.
 //
 // FormatMedplum accepts a Medplum-style rest-hook: the body is the changed
 // resource, X-Signature its hex HMAC-SHA256, X-Medplum-Deleted-Resource
