@@ -83,7 +83,10 @@ type Config struct {
 	// Default "Authorization". Ignored by the other formats.
 	Header string
 	// Tolerance bounds how far webhook-timestamp may be from Now, either
-	// way, for FormatStandardWebhooks. Default 5 minutes.
+	// way, for FormatStandardWebhooks. For FormatMedplum it is the window
+	// within which a deletion with a "{}" body, which carries nothing that
+	// tells one deletion from the next, is taken for a resend of the same
+	// one. Default 5 minutes.
 	Tolerance time.Duration
 	// MaxBody bounds a request body in bytes; a larger one is refused with
 	// 413. Default 1 MiB.
