@@ -43,6 +43,10 @@ type Config struct {
 	// RescueAfter is how long a job may stay running before it is taken
 	// for crashed and retried. Default JobTimeout + 1 minute.
 	RescueAfter time.Duration
+	// Periodic are the tasks the cluster runs on a schedule, once per
+	// interval across all handles on the database (see Periodic). Open
+	// every handle with the same tasks.
+	Periodic []Periodic
 	// Logger for the job engine. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -90,6 +94,9 @@ type Store[TTx any] struct {
 	mu     sync.Mutex
 	engine *connector.Engine
 
+	// periodic are the periodic tasks by name.
+	periodic map[string]Periodic
+
 	// retryAfter carries a server's requested delay from a failed attempt
 	// to River's retry policy, keyed by job id.
 	retryAfter sync.Map
@@ -115,6 +122,12 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 	river.AddWorker(workers, &worker[TTx, connector.PullOp]{s: s})
 	river.AddWorker(workers, &worker[TTx, connector.DeliverOp]{s: s})
 	river.AddWorker(workers, &worker[TTx, connector.ReconcileOp]{s: s})
+	river.AddWorker(workers, &periodicWorker[TTx]{s: s})
+	byName, periodic, err := periodicJobs(cfg.Periodic)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s.periodic = byName
 	client, err := river.NewClient(b.Driver(), &river.Config{
 		FetchCooldown:        fetchCooldown(cfg),
 		FetchPollInterval:    cfg.FetchPollInterval,
@@ -130,8 +143,12 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 		Queues: map[string]river.QueueConfig{
 			QueuePull:      {MaxWorkers: cfg.PullWorkers},
 			QueueReconcile: {MaxWorkers: 2},
+			QueuePeriodic:  {MaxWorkers: 2},
 		},
-		Workers: workers,
+		// Only the elected leader enqueues these, so each runs once per
+		// interval in the cluster, not once per process.
+		PeriodicJobs: periodic,
+		Workers:      workers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: job client: %w", err)
