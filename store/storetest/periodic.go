@@ -31,6 +31,7 @@ func RunPeriodic(t *testing.T, replicas int, open SharedOpener) {
 	var stores []Store
 	for i := range replicas {
 		cfg := FastConfig()
+		cfg.Retention = -1
 		cfg.Periodic = []store.Periodic{
 			{Name: "tick", Every: every, Run: func(context.Context, *connector.Engine) error {
 				runs.Add(1)

@@ -20,6 +20,7 @@ type Store interface {
 	Idle(ctx context.Context) (bool, error)
 	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
 	Replay(ctx context.Context, jobID int64) error
+	Prune(ctx context.Context, before time.Time) (store.Pruned, error)
 }
 
 // Opener returns a new, empty, migrated store. The suite closes it.
@@ -38,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, open) })
 	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, open) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, open) })
+	t.Run("Prune", func(t *testing.T) { testPrune(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick
