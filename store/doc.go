@@ -25,6 +25,22 @@
 // implements [GroupWriter] (store/postgres does). [Store.SearchDocuments] filters the local documents by
 // patient, type, date and keywords (full-text search on both databases).
 //
+// Work on a schedule is a [Periodic] task (Config.Periodic): a River
+// periodic job, enqueued only by River's elected leader, so it runs once
+// per interval for all the processes on a database, not once per process.
+// The store's own task prunes ingested event ids and the keys of done ops
+// older than Config.Retention ([Store.Prune]); the key of an op not done
+// is never pruned.
+//
+//	s, err := sqlite.Open(ctx, path, store.Config{
+//		Periodic: []store.Periodic{{Name: "reconcile", Every: 5 * time.Minute,
+//			Run: func(ctx context.Context, e *connector.Engine) error {
+//				_, err := e.Sync(ctx, "php", "", connector.ActionPoll, false)
+//				return err
+//			}}},
+//		Retention: 30 * 24 * time.Hour,
+//	})
+//
 // [Store] is generic over the database's transaction type and shared by
 // the backends: store/sqlite (embedded, the default) and store/postgres
 // (several processes on one database). Its SQL is written once, in the

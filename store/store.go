@@ -43,11 +43,30 @@ type Config struct {
 	// RescueAfter is how long a job may stay running before it is taken
 	// for crashed and retried. Default JobTimeout + 1 minute.
 	RescueAfter time.Duration
+	// Periodic are the tasks the cluster runs on a schedule, once per
+	// interval across all handles on the database (see Periodic). Open
+	// every handle with the same tasks. The store adds its own pruning
+	// task (see Retention).
+	Periodic []Periodic
+	// Retention is how long ingested event ids and the keys of done ops
+	// are kept, which is how long a resent event or a repeated op is
+	// recognized as a duplicate (see Store.Prune). Default 30 days;
+	// negative keeps them for ever.
+	Retention time.Duration
+	// PruneEvery is how often what is older than Retention is deleted.
+	// Default 1 hour.
+	PruneEvery time.Duration
+	// PruneBatch is how many rows one pruning transaction deletes.
+	// Default 1000.
+	PruneBatch int
 	// Logger for the job engine. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
+
+// DefaultRetention is Config.Retention's default.
+const DefaultRetention = 30 * 24 * time.Hour
 
 func (c *Config) defaults() {
 	if c.PullWorkers <= 0 {
@@ -71,6 +90,15 @@ func (c *Config) defaults() {
 	if c.RescueAfter <= c.JobTimeout {
 		c.RescueAfter = c.JobTimeout + time.Minute
 	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.PruneEvery <= 0 {
+		c.PruneEvery = time.Hour
+	}
+	if c.PruneBatch <= 0 {
+		c.PruneBatch = 1000
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -89,6 +117,9 @@ type Store[TTx any] struct {
 
 	mu     sync.Mutex
 	engine *connector.Engine
+
+	// periodic are the periodic tasks by name.
+	periodic map[string]Periodic
 
 	// retryAfter carries a server's requested delay from a failed attempt
 	// to River's retry policy, keyed by job id.
@@ -115,6 +146,16 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 	river.AddWorker(workers, &worker[TTx, connector.PullOp]{s: s})
 	river.AddWorker(workers, &worker[TTx, connector.DeliverOp]{s: s})
 	river.AddWorker(workers, &worker[TTx, connector.ReconcileOp]{s: s})
+	river.AddWorker(workers, &periodicWorker[TTx]{s: s})
+	tasks := cfg.Periodic
+	if cfg.Retention > 0 {
+		tasks = append(tasks[:len(tasks):len(tasks)], s.prunePeriodic())
+	}
+	byName, periodic, err := periodicJobs(tasks)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	s.periodic = byName
 	client, err := river.NewClient(b.Driver(), &river.Config{
 		FetchCooldown:        fetchCooldown(cfg),
 		FetchPollInterval:    cfg.FetchPollInterval,
@@ -130,8 +171,12 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 		Queues: map[string]river.QueueConfig{
 			QueuePull:      {MaxWorkers: cfg.PullWorkers},
 			QueueReconcile: {MaxWorkers: 2},
+			QueuePeriodic:  {MaxWorkers: 2},
 		},
-		Workers: workers,
+		// Only the elected leader enqueues these, so each runs once per
+		// interval in the cluster, not once per process.
+		PeriodicJobs: periodic,
+		Workers:      workers,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: job client: %w", err)

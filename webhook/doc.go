@@ -52,14 +52,30 @@
 // focus: a connector.ChangeHint when only the id was sent, a
 // connector.ChangeUpsert at the resource's meta.versionId (and the patient
 // from its subject or patient) when the Bundle carries the resource. The
-// event id is the subscription reference and the event numbers, so a
-// resent notification is a duplicate.
+// event id is the subscription reference, the event numbers and the
+// earliest event timestamp (or, without one, the Bundle's timestamp), so a
+// resent notification is a duplicate while the events a subscription
+// numbers from 1 again after a new handshake are new.
 //
 // FormatMedplum accepts a Medplum-style rest-hook: the body is the changed
 // resource, X-Signature its hex HMAC-SHA256, X-Medplum-Deleted-Resource
 // marks a deletion. The event id hashes the subscription (the
 // X-Medplum-Subscription header, or the request path), the resource and its
-// version.
+// version. A deletion's body is "{}", so the signature vouches for nothing
+// about which resource was deleted: its event id hashes the resource and
+// the Config.Tolerance window it arrived in (or the version, when the
+// sender sends the deleted resource), so a resend within the window is a
+// duplicate and a later deletion is new.
+//
+// # Deletions are hints
+//
+// No format authenticates a deletion strongly enough to act on it blindly:
+// Medplum signs only the body, a FHIR subscription shares one header value
+// for every notification, and even a Standard Webhooks signature only says
+// who sent the request. The engine therefore reads the resource at the
+// provider before it deletes anything; a deletion the provider does not
+// confirm deletes nothing. docs/webhooks.md lists what each format
+// authenticates.
 //
 // # Lost notifications
 //

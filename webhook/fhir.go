@@ -56,7 +56,7 @@ func (r *Receiver) decodeFHIR(req *http.Request, body []byte) (decoded, error) {
 	switch n.Type {
 	case notifyHandshake:
 		d.outcome = outcomeHandshake
-		d.commit = func() { r.subs.reset(sub, n.EventsSinceStart, now) }
+		d.commit = func() { r.subs.reset(sub, n.EventsSinceStart, n.stamp(), now) }
 		return d, nil
 	case notifyHeartbeat, notifyEvent:
 	default:
@@ -74,7 +74,11 @@ func (r *Receiver) decodeFHIR(req *http.Request, body []byte) (decoded, error) {
 			d.outcome = outcomeHeartbeat
 			return d, nil
 		}
-		d.id = fmt.Sprintf("%s#%s@%d", sub, st.reason(n.Status), max(hi, 0))
+		// A heartbeat names no event, so the handshake this process saw
+		// names the numbering: a gap or an error at the same count after
+		// a new handshake is not taken for this one, while the same
+		// finding in the next heartbeat is.
+		d.id = withStamp(fmt.Sprintf("%s#%s@%d", sub, st.reason(n.Status), max(hi, 0)), st.numbering)
 		if st.silent && !st.gap && n.Status != "error" {
 			d.id = silenceID(sub, st.heard)
 		}

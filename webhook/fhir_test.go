@@ -24,6 +24,9 @@ const (
 	encounterID  = "86009987-eabe-42bf-8c02-b112b18cb616"
 	patientUUID  = "1599eb66-431a-447c-a3de-6897fe9ae9a1"
 	bearer       = "Bearer s3cr3t-token"
+	// fixtureEventAt is the fixtures' event timestamp
+	// (2020-05-29T11:44:13.1882432-05:00) in UTC, as event ids carry it.
+	fixtureEventAt = "2020-05-29T16:44:13.1882432Z"
 )
 
 func fixture(t *testing.T, name string) []byte {
@@ -80,15 +83,15 @@ func TestBackportExamplesNormalize(t *testing.T) {
 		{"r4-notification-handshake.json", http.StatusOK, "handshake", nil},
 		{"r4-notification-heartbeat.json", http.StatusOK, "heartbeat", nil},
 		{"r4-notification-id-only.json", http.StatusAccepted, "accepted", []connector.Event{{
-			ID: admissionSub + "#2", Source: "php", Action: connector.ActionWebhook,
+			ID: admissionSub + "#2@" + fixtureEventAt, Source: "php", Action: connector.ActionWebhook,
 			Changes: []connector.Change{{Kind: connector.ChangeHint, Ref: encounter}},
 		}}},
 		{"r4-notification-full-resource.json", http.StatusAccepted, "accepted", []connector.Event{{
-			ID: admissionSub + "#2", Source: "php", Action: connector.ActionWebhook,
+			ID: admissionSub + "#2@" + fixtureEventAt, Source: "php", Action: connector.ActionWebhook,
 			Changes: []connector.Change{{Kind: connector.ChangeUpsert, Ref: encounter, Patient: patientUUID}},
 		}}},
 		{"r4b-notification-id-only.json", http.StatusAccepted, "accepted", []connector.Event{{
-			ID: admissionSub + "#2", Source: "php", Action: connector.ActionWebhook,
+			ID: admissionSub + "#2@" + fixtureEventAt, Source: "php", Action: connector.ActionWebhook,
 			Changes: []connector.Change{{Kind: connector.ChangeHint, Ref: encounter}},
 		}}},
 	}
@@ -109,6 +112,14 @@ func TestBackportExamplesNormalize(t *testing.T) {
 // r4Notification builds an R4 Backport notification Bundle: the status
 // Parameters, then for full resources one entry per focus.
 func r4Notification(typ, status string, since int64, full bool, events ...int64) []byte {
+	return r4NotificationAt(time.Time{}, typ, status, since, full, events...)
+}
+
+// r4NotificationAt is r4Notification from a server whose numbering started
+// at start: event n happened n seconds later, as its timestamp says, and
+// the Bundle is stamped at start too. The zero start leaves out every
+// timestamp.
+func r4NotificationAt(start time.Time, typ, status string, since int64, full bool, events ...int64) []byte {
 	params := []any{
 		map[string]any{"name": "subscription", "valueReference": map[string]any{"reference": admissionSub}},
 		map[string]any{"name": "topic", "valueCanonical": "http://hl7.org/SubscriptionTopic/admission"},
@@ -122,10 +133,13 @@ func r4Notification(typ, status string, since int64, full bool, events ...int64)
 	}}
 	for _, n := range events {
 		focus := fmt.Sprintf("https://example.org/fhir/DocumentReference/doc-%d", n)
-		params = append(params, map[string]any{"name": "notification-event", "part": []any{
-			map[string]any{"name": "event-number", "valueString": strconv.FormatInt(n, 10)},
-			map[string]any{"name": "focus", "valueReference": map[string]any{"reference": focus}},
-		}})
+		parts := []any{map[string]any{"name": "event-number", "valueString": strconv.FormatInt(n, 10)}}
+		if !start.IsZero() {
+			at := start.Add(time.Duration(n) * time.Second).Format(time.RFC3339Nano)
+			parts = append(parts, map[string]any{"name": "timestamp", "valueInstant": at})
+		}
+		parts = append(parts, map[string]any{"name": "focus", "valueReference": map[string]any{"reference": focus}})
+		params = append(params, map[string]any{"name": "notification-event", "part": parts})
 		if full {
 			entries = append(entries, map[string]any{
 				"fullUrl": focus,
@@ -137,7 +151,11 @@ func r4Notification(typ, status string, since int64, full bool, events ...int64)
 			})
 		}
 	}
-	b, err := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "history", "entry": entries})
+	bundle := map[string]any{"resourceType": "Bundle", "type": "history", "entry": entries}
+	if !start.IsZero() {
+		bundle["timestamp"] = start.Format(time.RFC3339Nano)
+	}
+	b, err := json.Marshal(bundle)
 	if err != nil {
 		panic(err)
 	}
@@ -189,6 +207,62 @@ func TestEventGapTriggersReconcile(t *testing.T) {
 		assert.Equal(t, s.changes, got.Changes, s.name)
 		assert.Equal(t, s.reconcile, got.Reconcile, s.name)
 	}
+}
+
+// After a new handshake the server numbers its events from 1 again. Event
+// 1 of the new numbering is a new event, to a receiver that saw the
+// handshake and to one (another replica) that did not; a resend of it is
+// still a duplicate, and a gap within the new numbering still asks for a
+// reconcile, as does a heartbeat that shows one at a count the previous
+// numbering had a gap at too.
+func TestSubscriptionRestartIsANewNumbering(t *testing.T) {
+	first := time.Date(2026, 2, 27, 8, 0, 0, 0, time.FixedZone("EST", -5*3600))
+	second := first.Add(26 * time.Hour)
+	ing := newMemIngester()
+	_, post := fhirReceiver(t, ing, webhook.Config{})
+	_, postOther := fhirReceiver(t, ing, webhook.Config{}) // misses the second handshake
+
+	steps := []struct {
+		name      string
+		post      func([]byte) response
+		body      []byte
+		status    int
+		reconcile bool
+	}{
+		{"handshake", post, r4NotificationAt(first, "handshake", "requested", 0, false), http.StatusOK, false},
+		{"event 1", post, r4NotificationAt(first, "event-notification", "active", 1, false, 1), http.StatusAccepted, false},
+		{"event 2", post, r4NotificationAt(first, "event-notification", "active", 2, false, 2), http.StatusAccepted, false},
+		{"event 2 resent to the other", postOther, r4NotificationAt(first, "event-notification", "active", 2, false, 2), http.StatusOK, false},
+		{"event 3", post, r4NotificationAt(first, "event-notification", "active", 3, false, 3), http.StatusAccepted, false},
+		{"heartbeat shows 4-6 missed", post, r4NotificationAt(first.Add(time.Hour), "heartbeat", "active", 6, false), http.StatusAccepted, true},
+		{"new handshake", post, r4NotificationAt(second, "handshake", "requested", 0, false), http.StatusOK, false},
+		{"new event 1", post, r4NotificationAt(second, "event-notification", "active", 1, false, 1), http.StatusAccepted, false},
+		{"new event 1 resent", post, r4NotificationAt(second, "event-notification", "active", 1, false, 1), http.StatusOK, false},
+		{"new event 2 to the other", postOther, r4NotificationAt(second, "event-notification", "active", 2, false, 2), http.StatusAccepted, false},
+		{"new event 2 resent to the first", post, r4NotificationAt(second, "event-notification", "active", 2, false, 2), http.StatusOK, false},
+		{"new event 4 skips 3", post, r4NotificationAt(second, "event-notification", "active", 4, false, 4), http.StatusAccepted, true},
+		{"heartbeat shows 5-6 missed", post, r4NotificationAt(second.Add(time.Hour), "heartbeat", "active", 6, false), http.StatusAccepted, true},
+		{"subscription in error", post, r4NotificationAt(second.Add(2*time.Hour), "heartbeat", "error", 6, false), http.StatusAccepted, true},
+		{"still in error, next heartbeat", post, r4NotificationAt(second.Add(3*time.Hour), "heartbeat", "error", 6, false), http.StatusOK, false},
+	}
+	count := 0
+	for _, s := range steps {
+		res := s.post(s.body)
+		require.Equal(t, s.status, res.Status, "%s: %s", s.name, res.Body)
+		if s.status != http.StatusAccepted {
+			assert.Len(t, ing.Events(), count, s.name)
+			continue
+		}
+		count++
+		evs := ing.Events()
+		require.Len(t, evs, count, s.name)
+		assert.Equal(t, s.reconcile, evs[count-1].Reconcile, s.name)
+	}
+	evs := ing.Events()
+	require.Len(t, evs, 9)
+	assert.Equal(t, []connector.Change{docHint(1)}, evs[4].Changes, "the new event 1 is ingested for its focus")
+	assert.NotEqual(t, evs[0].ID, evs[4].ID, "event 1 of each numbering has its own id")
+	assert.NotEqual(t, evs[3].ID, evs[7].ID, "each numbering's gap at 6 has its own id")
 }
 
 func TestFullResourceNotifications(t *testing.T) {

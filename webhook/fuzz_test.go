@@ -113,7 +113,7 @@ func FuzzMedplum(f *testing.F) {
 		if verifyMedplum(h, body, []string{"abc"}) == nil && !strings.EqualFold(strings.TrimSpace(sig), SignMedplum("abc", body)) {
 			t.Fatalf("signature %q verified for another body", sig)
 		}
-		c, key, err := parseMedplum(h, body, "sub")
+		c, key, err := parseMedplum(h, body, "sub", "2026-03-01T12:00:00Z")
 		if err != nil {
 			return
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 )
@@ -20,7 +21,7 @@ const (
 	// notification.
 	HeaderMedplumSubscription = "X-Medplum-Subscription"
 	// HeaderMedplumDeleted names the deleted resource ("Type/id"); the body
-	// is then "{}".
+	// is then "{}". The header is not signed.
 	HeaderMedplumDeleted = "X-Medplum-Deleted-Resource"
 )
 
@@ -57,24 +58,33 @@ func verifyMedplum(h http.Header, body []byte, secrets []string) error {
 }
 
 // parseMedplum normalizes a verified Medplum notification into the Change
-// and the key that identifies it (subscription, resource, version).
-func parseMedplum(h http.Header, body []byte, subscription string) (connector.Change, []string, error) {
+// and the key that identifies it (subscription, resource, version). window
+// names the span of time the request arrived in; it tells apart deletions
+// that carry nothing else to tell them by.
+func parseMedplum(h http.Header, body []byte, subscription, window string) (connector.Change, []string, error) {
 	if del := h.Get(HeaderMedplumDeleted); del != "" {
 		ref, ok := parseReference(del)
 		if !ok || ref.Version != "" {
 			return connector.Change{}, nil, fmt.Errorf("%w: %s %q is not Type/id", errMalformed, HeaderMedplumDeleted, del)
 		}
 		c := connector.Change{Kind: connector.ChangeDelete, Ref: connector.Ref{Type: ref.Type, ID: ref.ID}}
-		// Medplum sends "{}"; a sender that sends the deleted resource
-		// gives the version it had, which keeps a later deletion of the
-		// same resource (recreated meanwhile) from looking like a
-		// duplicate. It is not the Change's version: that would be the
-		// version after the change, which the notification does not tell.
-		last := ""
-		if res, err := decodeResource(body); err == nil && res.ResourceType == ref.Type && res.ID == ref.ID {
-			last = res.Meta.VersionID
+		key := []string{subscription, ref.key(), "deleted"}
+		// A sender that sends the deleted resource gives the version it
+		// had, which tells this deletion from a later one of the same
+		// resource (re-created meanwhile), and a resend from neither. It
+		// is not the Change's version: that would be the version after
+		// the change, which the notification does not tell.
+		if res, err := decodeResource(body); err == nil && res.ResourceType == ref.Type && res.ID == ref.ID &&
+			(res.Meta.VersionID != "" || res.Meta.LastUpdated != "") {
+			return c, append(key, "last:"+res.Meta.VersionID, "t:"+res.Meta.LastUpdated), nil
 		}
-		return c, []string{subscription, ref.key(), "deleted", "last:" + last}, nil
+		// Medplum sends "{}": every deletion of the resource looks the
+		// same, and only the signature of "{}" vouches for it. The
+		// window makes a resend within it a duplicate and a later
+		// deletion a new event. The engine confirms every deletion at
+		// the provider, so a replay of a captured request costs a read
+		// there and deletes nothing that still exists.
+		return c, append(key, "window:"+window), nil
 	}
 	res, err := decodeResource(body)
 	if err != nil {
@@ -117,7 +127,8 @@ func (r *Receiver) decodeMedplum(req *http.Request, body []byte) (decoded, error
 	if sub == "" {
 		sub = req.URL.Path
 	}
-	c, key, err := parseMedplum(req.Header, body, sub)
+	window := r.cfg.Now().UTC().Truncate(r.cfg.Tolerance).Format(time.RFC3339)
+	c, key, err := parseMedplum(req.Header, body, sub, window)
 	if err != nil {
 		return d, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body is not a resource notification", err)
 	}

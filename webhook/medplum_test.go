@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -108,4 +109,57 @@ func TestMedplumBadInput(t *testing.T) {
 			assert.Zero(t, ing.Calls())
 		})
 	}
+}
+
+// A Medplum deletion's body is "{}": the signature covers only that, so
+// nothing signed tells one deletion of a resource from the next. A resend
+// within the window is a duplicate; a genuine later deletion of the
+// re-created resource is a new event, and so is one whose body names the
+// version it deleted. (The engine confirms each at the provider.)
+func TestMedplumRepeatedDeletes(t *testing.T) {
+	ref := connector.Ref{System: "medplum", Type: "DocumentReference", ID: "doc-1"}
+	recreated := []byte(`{"resourceType":"DocumentReference","id":"doc-1","meta":{"versionId":"2"}}`)
+	deleted := func(body []byte) http.Header {
+		h := medplumHeader(medplumSecret, "sub-1", body)
+		h.Set(webhook.HeaderMedplumDeleted, "DocumentReference/doc-1")
+		return h
+	}
+	empty := []byte(`{}`)
+	clk := &clock{t: fixedNow}
+	ing := newMemIngester()
+	_, srv, _ := newReceiver(t, ing, webhook.Config{Source: "medplum", Format: webhook.FormatMedplum,
+		Secrets: []string{medplumSecret}, Now: clk.Now})
+
+	steps := []struct {
+		name    string
+		advance time.Duration
+		header  http.Header
+		body    []byte
+		status  int
+		kind    connector.ChangeKind
+	}{
+		{"deleted", 0, deleted(empty), empty, http.StatusAccepted, connector.ChangeDelete},
+		{"the same delivery resent", time.Minute, deleted(empty), empty, http.StatusOK, ""},
+		{"re-created", time.Minute, medplumHeader(medplumSecret, "sub-1", recreated), recreated, http.StatusAccepted, connector.ChangeUpsert},
+		{"deleted again", 10 * time.Minute, deleted(empty), empty, http.StatusAccepted, connector.ChangeDelete},
+		{"deleted again, resent", 0, deleted(empty), empty, http.StatusOK, ""},
+		{"a deletion naming version 2", 0, deleted(recreated), recreated, http.StatusAccepted, connector.ChangeDelete},
+		{"the same, resent later", time.Hour, deleted(recreated), recreated, http.StatusOK, ""},
+	}
+	count := 0
+	for _, s := range steps {
+		clk.Advance(s.advance)
+		res := send(t, srv, http.MethodPost, s.header, s.body)
+		require.Equal(t, s.status, res.Status, "%s: %s", s.name, res.Body)
+		if s.kind == "" {
+			continue
+		}
+		count++
+		evs := ing.Events()
+		require.Len(t, evs, count, s.name)
+		require.Len(t, evs[count-1].Changes, 1, s.name)
+		assert.Equal(t, s.kind, evs[count-1].Changes[0].Kind, s.name)
+		assert.Equal(t, ref, evs[count-1].Changes[0].Ref, s.name)
+	}
+	assert.Len(t, ing.Events(), 4)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 )
@@ -25,6 +26,9 @@ type notification struct {
 	// notification does not carry it.
 	EventsSinceStart int64
 	Events           []notificationEvent
+	// Sent is the Bundle's timestamp (when the notification was put
+	// together) and BundleID its id, either empty when absent.
+	Sent, BundleID string
 	// entries are the Bundle's other entries, by fullUrl and by Type/id.
 	entries map[string]*bundleEntry
 }
@@ -34,11 +38,16 @@ type notificationEvent struct {
 	// Focus is the reference of the resource the event is about; empty
 	// for an event without one.
 	Focus string
+	// At is the event's timestamp, when it happened at the server; empty
+	// when the notification does not say.
+	At string
 }
 
 type bundle struct {
 	ResourceType string        `json:"resourceType"`
+	ID           string        `json:"id"`
 	Type         string        `json:"type"`
+	Timestamp    string        `json:"timestamp"`
 	Entry        []bundleEntry `json:"entry"`
 }
 
@@ -64,6 +73,8 @@ type parameter struct {
 	ValueCanonical string         `json:"valueCanonical"`
 	ValueURI       string         `json:"valueUri"`
 	ValueInteger64 string         `json:"valueInteger64"`
+	ValueInstant   string         `json:"valueInstant"`
+	ValueDateTime  string         `json:"valueDateTime"`
 	ValueUnsigned  *json.Number   `json:"valueUnsignedInt"`
 	ValueInteger   *json.Number   `json:"valueInteger"`
 	ValueReference *fhirReference `json:"valueReference"`
@@ -72,7 +83,7 @@ type parameter struct {
 
 // value returns the parameter's primitive value as a string.
 func (p parameter) value() string {
-	for _, s := range []string{p.ValueString, p.ValueCode, p.ValueCanonical, p.ValueURI, p.ValueInteger64} {
+	for _, s := range []string{p.ValueString, p.ValueCode, p.ValueCanonical, p.ValueURI, p.ValueInteger64, p.ValueInstant, p.ValueDateTime} {
 		if s != "" {
 			return s
 		}
@@ -97,6 +108,7 @@ type subscriptionStatus struct {
 	Subscription                 *fhirReference `json:"subscription"`
 	NotificationEvent            []struct {
 		EventNumber json.Number    `json:"eventNumber"`
+		Timestamp   string         `json:"timestamp"`
 		Focus       *fhirReference `json:"focus"`
 	} `json:"notificationEvent"`
 }
@@ -139,6 +151,7 @@ func parseNotification(body []byte) (*notification, error) {
 	if n.Type == "" {
 		return nil, fmt.Errorf("%w: the status has no type", errMalformed)
 	}
+	n.Sent, n.BundleID = b.Timestamp, b.ID
 	n.entries = make(map[string]*bundleEntry, 2*(len(b.Entry)-1))
 	for i := 1; i < len(b.Entry); i++ {
 		e := &b.Entry[i]
@@ -186,6 +199,8 @@ func fromParameters(raw json.RawMessage) (*notification, error) {
 					number = part.value()
 				case "focus":
 					ev.Focus = part.value()
+				case "timestamp":
+					ev.At = part.value()
 				}
 			}
 			v, err := eventNumber(number)
@@ -220,7 +235,7 @@ func fromSubscriptionStatus(raw json.RawMessage) (*notification, error) {
 		if err != nil {
 			return nil, fmt.Errorf("notificationEvent.eventNumber: %w", err)
 		}
-		ev := notificationEvent{Number: v}
+		ev := notificationEvent{Number: v, At: e.Timestamp}
 		if e.Focus != nil {
 			ev.Focus = e.Focus.Reference
 		}
@@ -305,8 +320,10 @@ func (n *notification) change(source, focus string) (connector.Change, bool) {
 	}, true
 }
 
-// eventID names the events a notification carries: the subscription and
-// the event numbers, so a resent notification is a duplicate.
+// eventID names the events a notification carries: the subscription, the
+// event numbers and the numbering's stamp (see stamp), so a resent
+// notification is a duplicate while event 1 of a subscription that started
+// counting again is not event 1 of its previous numbering.
 func (n *notification) eventID() string {
 	nums := make([]int64, 0, len(n.Events))
 	for _, ev := range n.Events {
@@ -314,19 +331,73 @@ func (n *notification) eventID() string {
 	}
 	slices.Sort(nums)
 	nums = slices.Compact(nums)
-	if len(nums) == 0 {
-		return fmt.Sprintf("%s#since@%d", n.Subscription, n.EventsSinceStart)
-	}
 	var b strings.Builder
 	b.WriteString(n.Subscription)
 	b.WriteByte('#')
+	if len(nums) == 0 {
+		b.WriteString("since@")
+		b.WriteString(strconv.FormatInt(n.EventsSinceStart, 10))
+	}
 	for i, v := range nums {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(strconv.FormatInt(v, 10))
 	}
-	return b.String()
+	return withStamp(b.String(), n.stamp())
+}
+
+// withStamp appends a notification's stamp to an id.
+func withStamp(id, stamp string) string {
+	if stamp == "" {
+		return id
+	}
+	return id + "@" + stamp
+}
+
+// stamp tells one numbering of a subscription's events from the next. Event
+// numbers start again at 1 after a new handshake, so a number alone names
+// an event only within one numbering; the instant the event happened, which
+// a server sends again unchanged when it resends the event, tells which
+// numbering it belongs to. With several events the earliest instant stands
+// for them. When an event has no timestamp, the Bundle's timestamp (or else
+// its id) stands in: a sender that rebuilds the Bundle on a retry then has
+// its retry ingested again, which costs a second look at the resource,
+// where reusing the bare number would drop the first event of every new
+// numbering. A notification with none of these is named by its numbers
+// alone, as before.
+func (n *notification) stamp() string {
+	if len(n.Events) > 0 && !slices.ContainsFunc(n.Events, func(ev notificationEvent) bool { return ev.At == "" }) {
+		var earliest time.Time
+		raw := ""
+		for _, ev := range n.Events {
+			at, err := time.Parse(time.RFC3339Nano, ev.At)
+			if err != nil {
+				// Unreadable, but the same text on a resend.
+				if raw == "" || ev.At < raw {
+					raw = ev.At
+				}
+				continue
+			}
+			if earliest.IsZero() || at.Before(earliest) {
+				earliest = at
+			}
+		}
+		if raw != "" {
+			return raw
+		}
+		return earliest.UTC().Format(time.RFC3339Nano)
+	}
+	if at, err := time.Parse(time.RFC3339Nano, n.Sent); err == nil {
+		return "sent:" + at.UTC().Format(time.RFC3339Nano)
+	}
+	if n.Sent != "" {
+		return "sent:" + n.Sent
+	}
+	if n.BundleID != "" {
+		return "bundle:" + n.BundleID
+	}
+	return ""
 }
 
 // eventRange returns the lowest and highest event number carried, or, for a

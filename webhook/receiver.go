@@ -74,7 +74,7 @@ type Config struct {
 	// one, moving the sender over, then removing the old one. At least one is
 	// required. What a secret is depends on the Format:
 	//   - FormatStandardWebhooks: a signing secret, "whsec_" followed by the
-	//     base64 key (the prefix is optional).
+	//     key in standard base64, padded or not (the prefix is optional).
 	//   - FormatFHIRSubscription: a whole value of Header as the
 	//     Subscription's channel.header sets it, such as "Bearer s3cr3t".
 	//   - FormatMedplum: the subscription-secret string used as HMAC key.
@@ -83,7 +83,10 @@ type Config struct {
 	// Default "Authorization". Ignored by the other formats.
 	Header string
 	// Tolerance bounds how far webhook-timestamp may be from Now, either
-	// way, for FormatStandardWebhooks. Default 5 minutes.
+	// way, for FormatStandardWebhooks. For FormatMedplum it is the window
+	// within which a deletion with a "{}" body, which carries nothing that
+	// tells one deletion from the next, is taken for a resend of the same
+	// one. Default 5 minutes.
 	Tolerance time.Duration
 	// MaxBody bounds a request body in bytes; a larger one is refused with
 	// 413. Default 1 MiB.

@@ -46,7 +46,7 @@ type Verifier struct {
 }
 
 // NewVerifier returns a Verifier accepting signatures by any of secrets
-// ("whsec_" and base64; the prefix is optional) whose timestamp is within
+// ("whsec_" and standard base64, padded or not; the prefix is optional) whose timestamp is within
 // tolerance of the time of verification.
 func NewVerifier(secrets []string, tolerance time.Duration) (*Verifier, error) {
 	if len(secrets) == 0 {
@@ -66,8 +66,19 @@ func NewVerifier(secrets []string, tolerance time.Duration) (*Verifier, error) {
 	return v, nil
 }
 
+// decodeSecret reads a signing secret: the optional whsec_ prefix and the
+// key in standard base64, padded or not. Senders and the official libraries
+// disagree on the padding (a 32-byte key is often shown without its "="), so
+// both spellings of one key are the same key. The URL-safe alphabet is not
+// accepted: the specification's secrets are standard base64, and a "-" or
+// "_" in one is more likely a copy error than a key.
 func decodeSecret(s string) ([]byte, error) {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, secretPrefix))
+	b64 := strings.TrimPrefix(s, secretPrefix)
+	enc := base64.StdEncoding
+	if !strings.HasSuffix(b64, "=") {
+		enc = base64.RawStdEncoding
+	}
+	key, err := enc.DecodeString(b64)
 	if err != nil {
 		return nil, errors.New("not whsec_ followed by base64")
 	}

@@ -187,3 +187,57 @@ func TestSpecTestVector(t *testing.T) {
 	assert.NoError(t, v.Verify(h, payload, ts.Add(10*time.Second)))
 	assert.ErrorIs(t, v.Verify(h, []byte(`{"test": 2432232315}`), ts), webhook.ErrUnauthenticated)
 }
+
+// A secret's base64 may come with or without its padding, and with or
+// without the whsec_ prefix: every spelling is the same key, through New
+// as the example server calls it at start-up. Another alphabet is refused.
+func TestSecretSpellings(t *testing.T) {
+	// secretB's key is 26 bytes: its base64 ends in one "=".
+	padded := strings.TrimPrefix(secretB, "whsec_")
+	require.True(t, strings.HasSuffix(padded, "="), "the test needs a padded key")
+	unpadded := strings.TrimRight(padded, "=")
+	// Bytes 0xfb 0xff give "+/" in standard base64 and "-_" in URL-safe.
+	urlSafe := "whsec_-_8" + unpadded[3:]
+
+	body := changeBody(webhook.EventResourceUpdated, "DocumentReference", "doc-1", "3", "")
+	theirs, err := standardwebhooks.NewWebhook(secretB)
+	require.NoError(t, err)
+	sig, err := theirs.Sign("msg_pad", fixedNow, body)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name   string
+		secret string
+		ok     bool
+	}{
+		{"padded, prefixed", "whsec_" + padded, true},
+		{"padded, no prefix", padded, true},
+		{"unpadded, prefixed", "whsec_" + unpadded, true},
+		{"unpadded, no prefix", unpadded, true},
+		{"url-safe alphabet", urlSafe, false},
+		{"not base64", "whsec_not base64!", false},
+		{"prefix only", "whsec_", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := webhook.Config{Source: "php", Format: webhook.FormatStandardWebhooks, Secrets: []string{tt.secret}}
+			if !tt.ok {
+				_, err := webhook.New(newMemIngester(), cfg)
+				assert.Error(t, err)
+				return
+			}
+			mine, err := webhook.Sign(tt.secret, "msg_pad", fixedNow, body)
+			require.NoError(t, err)
+			assert.Equal(t, sig, mine, "one key, one signature")
+
+			_, srv, _ := newReceiver(t, newMemIngester(), cfg)
+			h := http.Header{}
+			h.Set("Content-Type", "application/json")
+			h.Set(webhook.HeaderID, "msg_pad")
+			h.Set(webhook.HeaderTimestamp, strconv.FormatInt(fixedNow.Unix(), 10))
+			h.Set(webhook.HeaderSignature, sig)
+			res := send(t, srv, http.MethodPost, h, body)
+			assert.Equal(t, http.StatusAccepted, res.Status, "body %s", res.Body)
+		})
+	}
+}

@@ -35,6 +35,9 @@ type subState struct {
 	// reported is true once the silence since heard was turned into a
 	// reconcile, so that it is reported once.
 	reported bool
+	// numbering names the count since the last handshake this process
+	// saw (its stamp), empty before one.
+	numbering string
 }
 
 func newSubscriptions() *subscriptions {
@@ -54,6 +57,8 @@ func (s *subscriptions) state(sub string) *subState {
 type status struct {
 	gap, silent bool
 	heard       time.Time
+	// numbering is the subscription's current numbering, as subState.
+	numbering string
 }
 
 func (st status) reason(subStatus string) string {
@@ -74,7 +79,7 @@ func (s *subscriptions) check(sub string, lo int64, counted bool, now time.Time,
 	if !ok {
 		return status{}
 	}
-	var out status
+	out := status{numbering: st.numbering}
 	out.gap = counted && st.known && lo > st.last+1
 	if period > 0 && !st.heard.IsZero() && !st.reported && now.Sub(st.heard) > 2*period {
 		out.silent = true
@@ -97,12 +102,14 @@ func (s *subscriptions) seen(sub string, hi int64, counted bool, now time.Time) 
 	}
 }
 
-// reset starts a subscription's count again, as a handshake does.
-func (s *subscriptions) reset(sub string, since int64, now time.Time) {
+// reset starts a subscription's count again, as a handshake does; numbering
+// names the new count.
+func (s *subscriptions) reset(sub string, since int64, numbering string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.state(sub)
 	st.last, st.known = max(since, 0), since >= 0
+	st.numbering = numbering
 	st.heard, st.reported = now, false
 }
 

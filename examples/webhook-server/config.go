@@ -45,7 +45,13 @@ type Config struct {
 	CarepatronKey  string // secret
 	CarepatronRate float64
 
-	PollInterval   time.Duration
+	PollInterval time.Duration
+	// SweepInterval is how often every known patient's documents are
+	// checked for deletions the webhooks did not tell; 0: never.
+	SweepInterval time.Duration
+	// Retention is how long ingested event ids and done op keys are kept
+	// for duplicate detection; 0: for ever.
+	Retention      time.Duration
 	Overlap        time.Duration
 	PullWorkers    int
 	DeliverWorkers int
@@ -201,6 +207,12 @@ var settings = []setting{
 	{flag: "poll-interval", env: "POLL_INTERVAL", def: "5m",
 		usage: "how often every known patient is reconciled with the provider, repairing lost webhooks (0: never)",
 		set:   durationSetter(func(c *Config) *time.Duration { return &c.PollInterval }, true)},
+	{flag: "sweep-interval", env: "SWEEP_INTERVAL", def: "24h",
+		usage: "how often every known patient's documents are checked for deletions at the provider, repairing lost delete webhooks (0: never)",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.SweepInterval }, true)},
+	{flag: "retention", env: "RETENTION", def: "720h",
+		usage: "how long received webhook event ids and finished job keys are kept to recognize duplicates, then pruned (0: for ever)",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.Retention }, true)},
 	{flag: "overlap", env: "POLL_OVERLAP", def: "5m",
 		usage: "how far before its cursor an incremental listing starts again (late commits, clock skew)",
 		set:   durationSetter(func(c *Config) *time.Duration { return &c.Overlap }, false)},
@@ -343,6 +355,17 @@ func (c *Config) Validate() error {
 	if c.RescueAfter != 0 && c.RescueAfter <= c.JobTimeout {
 		errs = append(errs, fmt.Errorf("%s (%s) must exceed %s (%s): a job still running would be run twice",
 			settingName("JOB_RESCUE_AFTER"), c.RescueAfter, settingName("JOB_TIMEOUT"), c.JobTimeout))
+	}
+	// The cluster's scheduler (River's) runs periodic work at a second's
+	// resolution at best.
+	for env, d := range map[string]time.Duration{"POLL_INTERVAL": c.PollInterval, "SWEEP_INTERVAL": c.SweepInterval} {
+		if d > 0 && d < time.Second {
+			errs = append(errs, fmt.Errorf("%s (%s) must be 0 or at least 1s", settingName(env), d))
+		}
+	}
+	if c.Retention > 0 && c.Retention < time.Hour {
+		errs = append(errs, fmt.Errorf("%s (%s) must be 0 or at least 1h: a sender's retry must still be known as a duplicate",
+			settingName("RETENTION"), c.Retention))
 	}
 	if c.WebhookFormat == formatNone && c.PollInterval == 0 {
 		errs = append(errs, fmt.Errorf("%s=none and %s=0 would never hear of a change: enable one",

@@ -50,6 +50,8 @@ func TestLoadConfigSources(t *testing.T) {
 	assert.Equal(t, "./healthcare-records.db", cfg.DatabaseURL, "default")
 	assert.Equal(t, []string{"whsec_b2xkLXNlY3JldC0xMjM0NQ==", testWebhook}, cfg.WebhookSecrets, "comma-separated, trimmed")
 	assert.Equal(t, 5*time.Minute, cfg.Overlap)
+	assert.Equal(t, 24*time.Hour, cfg.SweepInterval, "default")
+	assert.Equal(t, 30*24*time.Hour, cfg.Retention, "default")
 	assert.True(t, cfg.explicit["DELIVER_WORKERS"])
 	assert.False(t, cfg.explicit["DATABASE_URL"])
 }
@@ -74,6 +76,10 @@ func TestConfigErrors(t *testing.T) {
 		{name: "nothing to hear changes", env: validEnv("WEBHOOK_FORMAT", "none", "POLL_INTERVAL", "0"), names: []string{"POLL_INTERVAL"}},
 		{name: "rescue before timeout", env: validEnv("JOB_TIMEOUT", "10s", "JOB_RESCUE_AFTER", "5s"), names: []string{"JOB_RESCUE_AFTER (-job-rescue-after)", "JOB_TIMEOUT (-job-timeout)"}},
 		{name: "bad log level", env: validEnv("LOG_LEVEL", "loud"), names: []string{"LOG_LEVEL"}},
+		{name: "poll under a second", env: validEnv("POLL_INTERVAL", "500ms"), names: []string{"POLL_INTERVAL (-poll-interval)", "at least 1s"}},
+		{name: "sweep under a second", env: validEnv("SWEEP_INTERVAL", "10ms"), names: []string{"SWEEP_INTERVAL (-sweep-interval)"}},
+		{name: "negative sweep", env: validEnv("SWEEP_INTERVAL", "-1h"), names: []string{"SWEEP_INTERVAL (-sweep-interval)"}},
+		{name: "retention under an hour", env: validEnv("RETENTION", "5m"), names: []string{"RETENTION (-retention)"}},
 		{name: "stray argument", args: []string{"serve"}, env: validEnv(), names: []string{`"serve"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

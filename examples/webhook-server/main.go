@@ -104,6 +104,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return configError{err}
 	}
+	reg, metrics := newMetrics()
 	// River logs job counts every few seconds at info: keep them for
 	// LOG_LEVEL=debug.
 	storeLevel := max(cfg.LogLevel, slog.LevelWarn)
@@ -113,7 +114,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	db, err := openStore(ctx, cfg.DatabaseURL, store.Config{
 		PullWorkers: cfg.PullWorkers, DeliverWorkers: cfg.DeliverWorkers,
 		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
-		Logger: quieter(log, storeLevel),
+		Periodic:  periodicTasks(cfg, metrics, log),
+		Retention: retention(cfg.Retention),
+		Logger:    quieter(log, storeLevel),
 	})
 	if err != nil {
 		return err
@@ -135,7 +138,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	reg, metrics := newMetrics()
 	// Webhooks ingest through the store's grouped Ingester: concurrent
 	// requests share one commit, so intake grows with the senders'
 	// concurrency instead of being capped by commits per second.
@@ -170,12 +172,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "source", cfg.Source,
-		"webhook_format", cfg.WebhookFormat, "poll_interval", cfg.PollInterval.String(), "demo", cfg.Demo)
+		"webhook_format", cfg.WebhookFormat, "poll_interval", cfg.PollInterval.String(),
+		"sweep_interval", cfg.SweepInterval.String(), "retention", cfg.Retention.String(), "demo", cfg.Demo)
 
 	for _, r := range receivers {
 		wg.Go(func() { _ = r.Run(bg) })
 	}
-	wg.Go(func() { reconcileEvery(bg, engine, cfg.Source, cfg.PollInterval, metrics, log) })
 
 	patients := cfg.SyncPatients
 	if dm != nil {

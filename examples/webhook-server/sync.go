@@ -9,41 +9,59 @@ import (
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/store"
 )
 
-// reconcileEvery enqueues a reconcile of every known patient of source each
-// interval until ctx ends, so that changes whose webhooks were lost still
-// arrive. Each patient's reconcile lists only what changed since its
-// cursor (minus the overlap), so an idle provider costs one search per
-// patient and no sink call.
+// periodicTasks is the server's scheduled work, which the store runs as
+// River periodic jobs: River's elected leader enqueues each once per
+// interval for the whole cluster, however many replicas share the
+// database, and any one replica works it.
 //
-// Every replica of the server runs its own ticker. The reconciles are
-// idempotent, so several replicas cost extra searches, never extra writes;
-// a River periodic job with leader election would run one per cluster.
-func reconcileEvery(ctx context.Context, e *connector.Engine, source string, interval time.Duration, m *serverMetrics, log *slog.Logger) {
-	if interval <= 0 {
-		return
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+//   - reconcile, every POLL_INTERVAL: a reconcile of every known patient of
+//     source, so that changes whose webhooks were lost still arrive. Each
+//     patient's reconcile lists only what changed since its cursor (minus
+//     the overlap), so an idle provider costs one search per patient and no
+//     sink call.
+//   - sweep, every SWEEP_INTERVAL: a deletion check of every known patient,
+//     which lists each patient's documents in full and has the provider
+//     confirm the deletion of any local document it no longer lists. An
+//     incremental listing never names a deleted resource, so this is what
+//     repairs a lost or forged delete webhook. It costs a full listing per
+//     patient, hence the slower schedule.
+//
+// A zero interval leaves the task out. The store adds its own pruning
+// (RETENTION).
+func periodicTasks(cfg *Config, m *serverMetrics, log *slog.Logger) []store.Periodic {
+	source := cfg.Source
+	return []store.Periodic{
+		{Name: "reconcile", Every: cfg.PollInterval, Run: func(ctx context.Context, e *connector.Engine) error {
 			run, err := e.Sync(ctx, source, "", connector.ActionPoll, false)
 			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
 				m.reconciles.WithLabelValues(source, "error").Inc()
-				log.ErrorContext(ctx, "periodic reconcile not enqueued", "source", source, "err", err)
-				continue
+				return fmt.Errorf("periodic reconcile of %s: %w", source, err)
 			}
 			m.reconciles.WithLabelValues(source, "enqueued").Inc()
 			log.InfoContext(ctx, "periodic reconcile enqueued", "source", source, "run", run)
-		}
+			return nil
+		}},
+		{Name: "sweep", Every: cfg.SweepInterval, Run: func(ctx context.Context, e *connector.Engine) error {
+			run, err := e.Sweep(ctx, source)
+			if err != nil {
+				return fmt.Errorf("deletion sweep of %s: %w", source, err)
+			}
+			log.InfoContext(ctx, "deletion sweep enqueued", "source", source, "run", run)
+			return nil
+		}},
 	}
+}
+
+// retention is the store's Config.Retention for the RETENTION setting, in
+// which 0 means for ever.
+func retention(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // enroll makes patients of source known to the store and reconciles each:

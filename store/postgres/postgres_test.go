@@ -32,3 +32,15 @@ func TestIngester(t *testing.T) {
 		return s.(*postgres.Store).Ingester(e)
 	})
 }
+
+// Three store handles on one database, each with its own job client, as
+// three replicas of the service have.
+func TestPeriodic(t *testing.T) {
+	t.Parallel()
+	db := pgtest.Database(t)
+	storetest.RunPeriodic(t, 3, func(t *testing.T, cfg store.Config) storetest.Store {
+		s, err := postgres.Open(context.Background(), db, cfg)
+		require.NoError(t, err)
+		return s
+	})
+}

@@ -56,6 +56,10 @@ func dsn(path string) string {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
+	// Times as "2006-01-02 15:04:05.999999999-07:00", which SQLite's date
+	// functions read and which, in UTC as the store writes them, sorts as
+	// it reads (the driver's default, time.Time.String, is neither).
+	q.Set("_time_format", "sqlite")
 	return "file:" + strings.TrimPrefix(path, "file:") + "?" + q.Encode()
 }
 

@@ -28,3 +28,13 @@ func TestIngester(t *testing.T) {
 		return s.(*sqlite.Store).Ingester(e)
 	})
 }
+
+// Two handles on one database file, as two processes would have.
+func TestPeriodic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hr.db")
+	storetest.RunPeriodic(t, 2, func(t *testing.T, cfg store.Config) storetest.Store {
+		s, err := sqlite.Open(context.Background(), path, cfg)
+		require.NoError(t, err)
+		return s
+	})
+}

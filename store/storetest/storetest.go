@@ -20,6 +20,7 @@ type Store interface {
 	Idle(ctx context.Context) (bool, error)
 	DeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
 	Replay(ctx context.Context, jobID int64) error
+	Prune(ctx context.Context, before time.Time) (store.Pruned, error)
 }
 
 // Opener returns a new, empty, migrated store. The suite closes it.
@@ -48,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("CatchUp", func(t *testing.T) { testCatchUp(t, open) })
 	t.Run("BatchBytes", func(t *testing.T) { testBatchBytes(t, open) })
 	t.Run("DeadLetterDetail", func(t *testing.T) { testDeadLetterDetail(t, open) })
+	t.Run("Prune", func(t *testing.T) { testPrune(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick
