@@ -48,6 +48,9 @@ type Config struct {
 	// having died, say in a long outage of the sink). It should exceed
 	// the time a delivery's attempts span. Default 1 hour.
 	CatchUpAfter time.Duration
+	// Observer, when set, is told the outcome of every op of every
+	// attempt, for metrics.
+	Observer Observer
 	// BatchBytes bounds the content and raw bytes one pull batch holds in
 	// memory before it keeps what it fetched: a batch of large documents
 	// commits in parts. Default 32 MiB.
@@ -245,6 +248,7 @@ func (e *Engine) Run(ctx context.Context, job Job, ops []Op) error {
 	}
 	failed = append(failed, e.pullAll(ctx, job, pulls)...)
 	failed = append(failed, e.deliverAll(ctx, job, delivers)...)
+	e.observe(job, ops, failed)
 	return e.settle(ctx, job, failed)
 }
 

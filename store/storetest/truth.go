@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,11 +253,12 @@ func testCatchUp(t *testing.T, open Opener) {
 
 	// The sink refuses everything for longer than all attempts: every
 	// delivery dies.
+	seen := &outcomes{}
 	down := &refusingSink{Sink: h.sink}
 	down.refuse.Store(true)
 	e, err := connector.New(connector.Config{Store: h.store, Sources: map[string]connector.Source{"php": h.src},
 		Sinks: map[string]connector.Sink{"cp": down}, Retry: FastRetry, Logger: slog.New(slog.DiscardHandler),
-		CatchUpAfter: time.Nanosecond})
+		CatchUpAfter: time.Nanosecond, Observer: seen})
 	require.NoError(t, err)
 	require.NoError(t, h.store.Stop(ctx))
 	require.NoError(t, h.store.Start(ctx, e))
@@ -270,6 +272,8 @@ func testCatchUp(t *testing.T, open Opener) {
 	require.NoError(t, err)
 	require.NotEmpty(t, dead, "the refused deliveries died")
 	require.Empty(t, h.sink.Documents())
+	assert.Positive(t, seen.count(connector.Outcome{Kind: "deliver", System: "cp", Class: "permanent", Final: true}),
+		"the observer is told of dead deliveries")
 
 	// The sink is back: the next reconcile of the unchanged documents
 	// delivers them, with no replay.
@@ -278,6 +282,8 @@ func testCatchUp(t *testing.T, open Opener) {
 	require.NoError(t, err)
 	WaitIdle(t, h.store, 30*time.Second, h.synced)
 	h.assertSynced(t)
+	assert.Positive(t, seen.count(connector.Outcome{Kind: "deliver", System: "cp"}), "and of good ones")
+	assert.Positive(t, seen.count(connector.Outcome{Kind: "pull", System: "php"}))
 
 	// Once the sink holds everything, a reconcile enqueues no delivery.
 	calls := h.sink.Stats().Calls
@@ -285,4 +291,25 @@ func testCatchUp(t *testing.T, open Opener) {
 	require.NoError(t, err)
 	WaitIdle(t, h.store, 30*time.Second, nil)
 	assert.Equal(t, calls, h.sink.Stats().Calls)
+}
+
+// outcomes is a connector.Observer that counts what it is told.
+type outcomes struct {
+	mu   sync.Mutex
+	seen map[connector.Outcome]int
+}
+
+func (o *outcomes) Observe(out connector.Outcome) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.seen == nil {
+		o.seen = map[connector.Outcome]int{}
+	}
+	o.seen[out]++
+}
+
+func (o *outcomes) count(out connector.Outcome) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.seen[out]
 }
