@@ -129,6 +129,14 @@ func TestJobWakeUp(t *testing.T) {
 	defer worker.Stop(ctx)
 	time.Sleep(time.Second) // let the worker's listener connect
 
+	// The patient is known first: the first sight of a patient brings its
+	// reconcile, whose burst of jobs outruns River's notifications.
+	patient := src.Patients()[0]
+	_, err = front.Ingest(ctx, connector.Event{ID: "patient", Source: "php", Changes: []connector.Change{
+		{Kind: connector.ChangeUpsert, Ref: src.PatientRef(patient.Ref.ID)}}})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(sink.Patients()) == 1 }, 3*poll, 10*time.Millisecond)
+
 	for i, d := range src.Documents() {
 		// River notifies a queue at most once per fetch cooldown (20ms):
 		// a job inserted sooner after another is found by the next poll,
