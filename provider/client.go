@@ -22,7 +22,8 @@ type Config struct {
 	// BaseURL is the FHIR service base, such as
 	// "https://ehr.example.org/fhir/r4". Relative references and
 	// attachment URLs resolve against it, and only it and what is below
-	// it (same origin, path under the base path) are trusted.
+	// it (same origin, path under the base path) are trusted. It must not
+	// hold credentials (user:password@).
 	BaseURL string
 
 	// SMART enables SMART Backend Services authorization. It wins over
@@ -93,7 +94,10 @@ const fhirJSON = "application/fhir+json"
 func New(cfg Config) (*Client, error) {
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, fmt.Errorf("fhir base url %q: must be an absolute http(s) url", cfg.BaseURL)
+		return nil, fmt.Errorf("fhir base url %q: must be an absolute http(s) url", RedactURL(cfg.BaseURL))
+	}
+	if base.User != nil {
+		return nil, fmt.Errorf("fhir base url %q: must not hold credentials; use BearerToken, SMART or TokenSource", RedactURL(cfg.BaseURL))
 	}
 	base.RawQuery, base.Fragment = "", ""
 	if p := cleanPath(base.Path); p != base.Path {
@@ -104,7 +108,10 @@ func New(cfg Config) (*Client, error) {
 	for _, o := range cfg.ContentOrigins {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, fmt.Errorf("content origin %q: must be an absolute http(s) url", o)
+			return nil, fmt.Errorf("content origin %q: must be an absolute http(s) url", RedactURL(o))
+		}
+		if u.User != nil {
+			return nil, fmt.Errorf("content origin %q: must not hold credentials", RedactURL(o))
 		}
 		c.origins[origin(u)] = true
 	}
@@ -244,7 +251,7 @@ func (c *Client) send(ctx context.Context, req request) (*response, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, ctx.Err())
 		}
-		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, err)
+		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, withoutURL(err))
 	}
 	defer hr.Body.Close()
 	c.log.DebugContext(ctx, "fhir response", "method", req.method, "path", req.url.Path,
