@@ -21,7 +21,9 @@ import (
 type Config struct {
 	// BaseURL is the FHIR service base, such as
 	// "https://ehr.example.org/fhir/r4". Relative references and
-	// attachment URLs resolve against it, and only its origin is trusted.
+	// attachment URLs resolve against it, and only it and what is below
+	// it (same origin, path under the base path) are trusted. It must not
+	// hold credentials (user:password@).
 	BaseURL string
 
 	// SMART enables SMART Backend Services authorization. It wins over
@@ -58,8 +60,11 @@ type Config struct {
 	// MaxContentBytes limits one attachment's content. Default 32 MiB.
 	MaxContentBytes int64
 	// ContentOrigins are further origins ("https://files.example.org")
-	// attachments may be fetched from, with credentials. The base URL's
-	// origin is always allowed; nothing else is.
+	// attachments may be fetched from, and redirects may lead to,
+	// anywhere on them. They never get the Authorization header: only
+	// the base URL and what is below it do. Without them, the client
+	// fetches nothing outside the base URL, not even elsewhere on its
+	// origin.
 	ContentOrigins []string
 
 	// Logger receives ids and statuses, never patient data. Nil means
@@ -75,7 +80,7 @@ type Config struct {
 type Client struct {
 	cfg     Config
 	base    *url.URL
-	origins map[string]bool
+	origins map[string]bool // ContentOrigins, by origin()
 	http    *retryablehttp.Client
 	auth    TokenSource
 	log     *slog.Logger
@@ -89,19 +94,28 @@ const fhirJSON = "application/fhir+json"
 func New(cfg Config) (*Client, error) {
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
-		return nil, fmt.Errorf("fhir base url %q: must be an absolute http(s) url", cfg.BaseURL)
+		return nil, fmt.Errorf("fhir base url %q: must be an absolute http(s) url", RedactURL(cfg.BaseURL))
+	}
+	if base.User != nil {
+		return nil, fmt.Errorf("fhir base url %q: must not hold credentials; use BearerToken, SMART or TokenSource", RedactURL(cfg.BaseURL))
 	}
 	base.RawQuery, base.Fragment = "", ""
+	if p := cleanPath(base.Path); p != base.Path {
+		base.Path, base.RawPath = p, ""
+	}
 	setDefaults(&cfg)
-	c := &Client{cfg: cfg, base: base, log: cfg.Logger, origins: map[string]bool{origin(base): true}}
+	c := &Client{cfg: cfg, base: base, log: cfg.Logger, origins: map[string]bool{}}
 	for _, o := range cfg.ContentOrigins {
 		u, err := url.Parse(o)
-		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("content origin %q: must be an absolute url", o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("content origin %q: must be an absolute http(s) url", RedactURL(o))
+		}
+		if u.User != nil {
+			return nil, fmt.Errorf("content origin %q: must not hold credentials", RedactURL(o))
 		}
 		c.origins[origin(u)] = true
 	}
-	c.http = newHTTP(&c.cfg, c.log)
+	c.http = newHTTP(&c.cfg, c.log, c.checkRedirect)
 	switch {
 	case cfg.TokenSource != nil:
 		c.auth = cfg.TokenSource
@@ -178,11 +192,12 @@ type response struct {
 }
 
 // do sends req, retrying as configured, and returns a 2xx response or an
-// error: a *StatusError for any other status. A 401 with a token from a
-// refreshable source gets one more try with a fresh token.
+// error: a *StatusError for any other status. A 401 to a request that
+// carried a token (one under the base) from a refreshable source gets one
+// more try with a fresh token.
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	resp, err := c.send(ctx, req)
-	if se := (*StatusError)(nil); errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized && !req.noAuth && c.auth != nil {
+	if se := (*StatusError)(nil); errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized && !req.noAuth && c.auth != nil && c.underBase(req.url) {
 		if inv, ok := c.auth.(invalidator); ok {
 			c.log.InfoContext(ctx, "fhir token refused, refreshing", "path", req.url.Path)
 			inv.invalidate()
@@ -218,7 +233,9 @@ func (c *Client) send(ctx context.Context, req request) (*response, error) {
 	if c.cfg.UserAgent != "" {
 		r.Header.Set("User-Agent", c.cfg.UserAgent)
 	}
-	if c.auth != nil && !req.noAuth {
+	// The token goes only under the base: not to a content origin, nor
+	// to the rest of the base's own origin.
+	if c.auth != nil && !req.noAuth && c.underBase(req.url) {
 		tok, err := c.auth.Token(ctx)
 		if err != nil {
 			return nil, err
@@ -234,7 +251,7 @@ func (c *Client) send(ctx context.Context, req request) (*response, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, ctx.Err())
 		}
-		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, err)
+		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, withoutURL(err))
 	}
 	defer hr.Body.Close()
 	c.log.DebugContext(ctx, "fhir response", "method", req.method, "path", req.url.Path,
@@ -286,31 +303,6 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// resolve turns a reference or link into an absolute URL on an allowed
-// origin. Relative values resolve against the base URL: "Binary/1" and
-// "/Binary/1" alike name base/Binary/1, as FHIR relative references are
-// relative to the service base, not to the host root.
-func (c *Client) resolve(ref string) (*url.URL, error) {
-	u, err := url.Parse(ref)
-	if err != nil {
-		return nil, fmt.Errorf("%w: malformed url", ErrOrigin)
-	}
-	if u.Scheme == "" && u.Host == "" {
-		p := u.Path
-		if !strings.HasPrefix(p, c.base.Path+"/") || c.base.Path == "" {
-			p = c.base.Path + "/" + strings.TrimLeft(p, "/")
-		}
-		abs := *c.base
-		abs.Path, abs.RawPath = p, ""
-		abs.RawQuery = u.RawQuery
-		return &abs, nil
-	}
-	if !c.origins[origin(u)] || u.User != nil {
-		return nil, fmt.Errorf("%w: %s", ErrOrigin, origin(u))
-	}
-	return u, nil
-}
-
 // endpoint returns base/parts..., each part path-escaped.
 func (c *Client) endpoint(query url.Values, parts ...string) *url.URL {
 	u := *c.base
@@ -326,7 +318,7 @@ func (c *Client) endpoint(query url.Values, parts ...string) *url.URL {
 
 // Resolve returns the absolute URL a reference or attachment URL names,
 // resolved against the base URL as Content would fetch it. A URL outside
-// the allowed origins fails with ErrOrigin.
+// the base URL and ContentOrigins fails with ErrOrigin.
 func (c *Client) Resolve(ref string) (string, error) {
 	u, err := c.resolve(ref)
 	if err != nil {

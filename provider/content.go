@@ -18,10 +18,11 @@ type Content struct {
 }
 
 // Content returns an attachment's content: its inline data, or what its
-// URL serves. The URL may be relative to the base URL or absolute on the
-// provider's origin (or a configured ContentOrigins entry); any other URL
-// fails with ErrOrigin and is never requested, so a document cannot make
-// the client reach into another network. A Binary read answered in its
+// URL serves. The URL may be relative to the base URL or absolute under
+// it, or on a configured ContentOrigins entry (fetched without the
+// token); any other URL, and a redirect to one, fails with ErrOrigin and
+// is never requested, so a document cannot make the client reach into
+// another network or another service of the EHR's host. A Binary read answered in its
 // JSON form is unwrapped. Content larger than MaxContentBytes fails with
 // ErrTooLarge, and a content whose SHA-1 differs from the attachment's
 // hash fails with ErrHashMismatch.

@@ -50,10 +50,13 @@
 // set to the matches received (Paging). A page that adds nothing while
 // the total says more, or more than Config.MaxPages pages, fails with
 // ErrPaging: a search is never cut short silently. Next
-// links and attachment URLs are fetched only on the base URL's origin
-// (or Config.ContentOrigins): anything else fails with ErrOrigin without a
-// request, so a document cannot point the client into another network.
-// The Authorization header never follows a redirect to another origin.
+// links, attachment URLs and every redirect hop are fetched only under
+// the base URL (its origin, and a path under the base path, dot segments
+// resolved) or on Config.ContentOrigins: anything else fails with
+// ErrOrigin without a request, so a document cannot point the client
+// into another network, nor at another service of the EHR's own host.
+// The Authorization header goes only to URLs under the base URL. Writes
+// and the token request are never redirected.
 //
 // Client.Content returns an attachment's bytes: inline data, or its URL
 // (relative to the base or absolute on the origin), reading a Binary in

@@ -10,8 +10,8 @@ import (
 // Errors of the client besides the decoding ones (ErrNotFHIR,
 // ErrUnexpectedType). All are wrapped with detail; test with errors.Is.
 var (
-	// ErrOrigin: a URL (attachment, next link) points outside the
-	// provider's origin and was not fetched.
+	// ErrOrigin: a URL (attachment, next link, redirect) points outside
+	// the base URL and Config.ContentOrigins and was not fetched.
 	ErrOrigin = errors.New("url outside the provider's origin")
 	// ErrTooLarge: a body or attachment is larger than the configured
 	// limit.

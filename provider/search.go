@@ -26,8 +26,8 @@ func (c *Client) Search(ctx context.Context, typ string, params url.Values) (*Bu
 }
 
 // Page fetches a search page by its link (a Bundle's next link), which is
-// followed unchanged. A link outside the provider's origin fails with
-// ErrOrigin.
+// followed unchanged but for its dot segments. A link outside the base
+// URL (and Config.ContentOrigins) fails with ErrOrigin.
 func (c *Client) Page(ctx context.Context, link string) (*Bundle, error) {
 	u, err := c.resolve(link)
 	if err != nil {

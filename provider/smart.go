@@ -77,6 +77,11 @@ func newSMART(cfg SMARTConfig, c *Client) (*smart, error) {
 	if _, err := signingAlg(cfg.Key); err != nil {
 		return nil, fmt.Errorf("smart: %w", err)
 	}
+	if cfg.TokenURL != "" {
+		if err := checkTokenURL(cfg.TokenURL); err != nil {
+			return nil, fmt.Errorf("smart: token url %q: %w", RedactURL(cfg.TokenURL), err)
+		}
+	}
 	if cfg.Scope == "" {
 		cfg.Scope = DefaultScope
 	}
@@ -142,9 +147,8 @@ func (s *smart) discover(ctx context.Context) (string, error) {
 	if err := json.Unmarshal(resp.body, &sc); err != nil {
 		return "", fmt.Errorf("smart discovery: %w: %w", ErrAuth, err)
 	}
-	tu, err := url.Parse(sc.TokenEndpoint)
-	if err != nil || tu.Host == "" || (tu.Scheme != "https" && tu.Scheme != "http") {
-		return "", fmt.Errorf("smart discovery: %w: no usable token_endpoint", ErrAuth)
+	if err := checkTokenURL(sc.TokenEndpoint); err != nil {
+		return "", fmt.Errorf("smart discovery: %w: no usable token_endpoint: %w", ErrAuth, err)
 	}
 	alg, _ := signingAlg(s.cfg.Key)
 	if len(sc.SigningAlgs) > 0 && !slices.Contains(sc.SigningAlgs, alg) {
@@ -153,7 +157,20 @@ func (s *smart) discover(ctx context.Context) (string, error) {
 	if len(sc.AuthMethods) > 0 && !slices.Contains(sc.AuthMethods, "private_key_jwt") {
 		s.c.log.WarnContext(ctx, "smart server does not list private_key_jwt")
 	}
-	return tu.String(), nil
+	return sc.TokenEndpoint, nil
+}
+
+// checkTokenURL accepts an absolute http(s) URL without credentials in
+// it. Its errors never repeat the URL.
+func checkTokenURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+		return errors.New("must be an absolute http(s) url")
+	case u.User != nil:
+		return errors.New("must not hold credentials")
+	}
+	return nil
 }
 
 // assertionClaims are the claims SMART Backend Services requires.
@@ -190,7 +207,8 @@ func (s *smart) fetch(ctx context.Context) (string, time.Duration, error) {
 	}
 	tu, err := url.Parse(s.tokenURL)
 	if err != nil {
-		return "", 0, fmt.Errorf("smart token url: %w", err)
+		// Checked already; url.Parse's error would repeat the URL.
+		return "", 0, errors.New("smart token url: malformed")
 	}
 	resp, err := s.c.do(ctx, request{
 		method: http.MethodPost, url: tu, body: []byte(form.Encode()), noAuth: true, limit: 1 << 20,

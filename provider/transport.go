@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +15,8 @@ import (
 
 // newHTTP builds the retrying HTTP client every request goes through:
 // jittered exponential backoff, Retry-After honoured up to
-// cfg.MaxRetryAfter, credentials dropped on a redirect to another origin.
-func newHTTP(cfg *Config, log *slog.Logger) *retryablehttp.Client {
+// cfg.MaxRetryAfter, each redirect hop put to checkRedirect.
+func newHTTP(cfg *Config, log *slog.Logger, checkRedirect func(*http.Request, []*http.Request) error) *retryablehttp.Client {
 	base := &http.Client{Timeout: cfg.Timeout, CheckRedirect: checkRedirect}
 	if cfg.HTTPClient != nil {
 		base.Transport = cfg.HTTPClient.Transport
@@ -25,8 +24,11 @@ func newHTTP(cfg *Config, log *slog.Logger) *retryablehttp.Client {
 	}
 	maxAfter := cfg.MaxRetryAfter
 	rc := &retryablehttp.Client{
-		HTTPClient:   base,
-		Logger:       nil, // it would log full URLs, and queries can hold patient data
+		HTTPClient: base,
+		// No Logger: retryablehttp would log full URLs, and a search's
+		// query can hold patient data (email=, identifier=). What is
+		// logged goes through log, by path.
+		Logger:       nil,
 		RetryWaitMin: cfg.RetryWaitMin,
 		RetryWaitMax: cfg.RetryWaitMax,
 		RetryMax:     cfg.RetryMax,
@@ -51,6 +53,9 @@ func newHTTP(cfg *Config, log *slog.Logger) *retryablehttp.Client {
 func retryPolicy(ctx context.Context, resp *http.Response, err error, maxAfter time.Duration) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
+	}
+	if errors.Is(err, ErrOrigin) {
+		return false, nil // a refused redirect: the same answer again
 	}
 	if err != nil {
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
@@ -113,38 +118,4 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, true
-}
-
-// checkRedirect follows up to ten redirects and strips the Authorization
-// header from any hop whose origin (scheme, host and port) differs from
-// the original request's. net/http alone keeps it for another port or a
-// subdomain.
-func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
-	}
-	if origin(req.URL) != origin(via[0].URL) {
-		req.Header.Del("Authorization")
-		req.Header.Del("Cookie")
-	}
-	return nil
-}
-
-// origin returns scheme://host:port with the default port made explicit.
-func origin(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if port == "" {
-		switch scheme {
-		case "https":
-			port = "443"
-		case "http":
-			port = "80"
-		}
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return scheme + "://" + host + ":" + port
 }

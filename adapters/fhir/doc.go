@@ -89,7 +89,7 @@
 // Provider errors are classified for the engine: 409 and 412 are
 // connector.ErrConflict, a 429 or 503 with Retry-After a
 // connector.RetryAfter, other 4xx answers, refused credentials, URLs
-// outside the provider's origin and oversized content
+// (or redirects) outside the FHIR base and oversized content
 // connector.ErrPermanent; everything else is retried.
 //
 // connector.ErrNotFound means "confirmed deleted at the source", and the
