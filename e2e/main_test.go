@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
@@ -61,12 +60,9 @@ var programs = map[string]string{
 func bin(t testing.TB, name string) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			goTool = "go"
-		}
 		for n, pkg := range programs {
-			out, err := exec.Command(goTool, "build", "-o", filepath.Join(binDir, n), pkg).CombinedOutput()
+			// The go command on PATH, with this environment's GOTOOLCHAIN.
+			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, n), pkg).CombinedOutput()
 			if err != nil {
 				buildErr = fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
 				return

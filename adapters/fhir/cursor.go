@@ -132,12 +132,6 @@ func (c *cursor) observe(key string, updated time.Time) {
 	c.Seen[seenKey(key)] = updated.Unix()
 }
 
-// seen reports whether the dedupe set holds key.
-func (c *cursor) seen(key string) bool {
-	_, ok := c.Seen[seenKey(key)]
-	return ok
-}
-
 // prune drops dedupe entries older than horizon, and the oldest beyond
 // maxSeen.
 func (c *cursor) prune(horizon time.Time) {

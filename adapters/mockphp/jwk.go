@@ -98,8 +98,11 @@ func (k jwkJSON) publicKey() (crypto.PublicKey, string, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, "", fmt.Errorf("bad ec key: %w", err)
 		}
-		pub := &ecdsa.PublicKey{Curve: elliptic.P384(), X: x, Y: y}
-		if _, err := pub.ECDH(); err != nil {
+		// The uncompressed point: 0x04, then X and Y of 48 bytes each.
+		point := append([]byte{4}, x.FillBytes(make([]byte, 48))...)
+		point = append(point, y.FillBytes(make([]byte, 48))...)
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P384(), point)
+		if err != nil {
 			return nil, "", fmt.Errorf("ec point not on curve: %w", err)
 		}
 		return pub, "ES384", nil

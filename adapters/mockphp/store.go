@@ -21,7 +21,6 @@ func knownType(t string) bool { return slices.Contains(resourceTypes, t) }
 // Errors of the store; the HTTP layer maps each to its status.
 var (
 	errNotFound  = errors.New("resource not found")
-	errGone      = errors.New("resource deleted")
 	errConflict  = errors.New("version conflict")
 	errMalformed = errors.New("malformed resource")
 )

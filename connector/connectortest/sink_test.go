@@ -173,8 +173,9 @@ func TestSinkWriteRate(t *testing.T) {
 	sink.SetWriteRate(1, 1)
 	short, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	_, err := sink.PutDocument(short, doc("20"))
-	_, err = sink.PutDocument(short, doc("21"))
+	// The first write may find the one token a second brings, or not.
+	_, _ = sink.PutDocument(short, doc("20"))
+	_, err := sink.PutDocument(short, doc("21"))
 	require.Error(t, err, "a call that would wait past its deadline")
 	sink.SetWriteRate(0, 0)
 	for i := range 50 {

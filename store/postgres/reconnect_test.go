@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -112,5 +111,5 @@ func TestReconnect(t *testing.T) {
 	dead, err := s.DeadLetters(ctx, 10)
 	require.NoError(t, err)
 	assert.Empty(t, dead)
-	t.Log(fmt.Sprintf("%d ingest attempts failed during the restart and were retried", retried))
+	t.Logf("%d ingest attempts failed during the restart and were retried", retried)
 }

@@ -189,8 +189,9 @@ func (r *documentReference) document(name string, raw []byte, source string) (*c
 	if r.Custodian != nil && r.Custodian.Display != "" {
 		d.Source = r.Custodian.Display
 	}
-	for _, c := range r.Content {
-		a := c.Attachment
+	// The first attachment is the document; others are renditions.
+	if len(r.Content) > 0 {
+		a := r.Content[0].Attachment
 		if a.Data == "" && a.URL != "" {
 			// A real FHIR adapter fetches the URL, from the provider's own
 			// origin only; a folder has nothing to fetch it from.
@@ -201,7 +202,6 @@ func (r *documentReference) document(name string, raw []byte, source string) (*c
 			return nil, badFile(name, "attachment data is not base64: %v", err)
 		}
 		d.ContentType, d.Content = a.ContentType, content
-		break
 	}
 	// Seal sets Size and ContentHash from Content: the engine compares
 	// hashes to skip deliveries of unchanged documents.
