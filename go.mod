@@ -2,6 +2,8 @@ module github.com/healthcare-records/healthcare-records
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/cenkalti/backoff/v4 v4.3.0
 	github.com/getkin/kin-openapi v0.153.0
