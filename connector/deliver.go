@@ -87,8 +87,18 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 	err := e.cfg.Store.Update(ctx, func(tx Tx) error {
 		items, failed = items[:0], failed[:0]
 		patients = batchPatients{byRef: map[Ref]*batchPatient{}, byID: map[int64]*batchPatient{}}
+		held := 0
 		for _, op := range ops {
+			if held >= e.cfg.BatchBytes {
+				// What a batch holds is bounded: the rest waits its turn
+				// without spending an attempt.
+				failed = append(failed, failure{op, fmt.Errorf("deliver %s: the batch holds %d bytes: %w", op.Ref, held, ErrBusy)})
+				continue
+			}
 			d, err := e.lease(ctx, tx, name, holder, op, &patients)
+			if d != nil {
+				held += len(d.doc.Content) + len(d.doc.Raw)
+			}
 			switch {
 			case errors.Is(err, ErrBusy):
 				failed = append(failed, failure{op, err})

@@ -51,9 +51,10 @@ type Config struct {
 	// Observer, when set, is told the outcome of every op of every
 	// attempt, for metrics.
 	Observer Observer
-	// BatchBytes bounds the content and raw bytes one pull batch holds in
-	// memory before it keeps what it fetched: a batch of large documents
-	// commits in parts. Default 32 MiB.
+	// BatchBytes bounds the content and raw bytes one batch holds in
+	// memory: a pull batch keeps what it fetched once it holds that much,
+	// and a delivery batch leaves the ops past it for its next run, so a
+	// batch of large documents runs in parts. Default 32 MiB.
 	BatchBytes int
 }
 

@@ -80,11 +80,16 @@ func (in *injector) count() int {
 func (in *injector) begin(ctx context.Context, op, id string) (lost bool, err error) {
 	in.mu.Lock()
 	f := in.faults
-	if in.seen == nil {
-		in.seen = make(map[string]int)
+	var n int
+	if f.ErrorRate > 0 || f.RetryAfterRate > 0 || f.LostResponseRate > 0 {
+		// Counted only while faults are on: a long run without them
+		// must not grow with every call.
+		if in.seen == nil {
+			in.seen = make(map[string]int)
+		}
+		n = in.seen[op+"\x00"+id]
+		in.seen[op+"\x00"+id] = n + 1
 	}
-	n := in.seen[op+"\x00"+id]
-	in.seen[op+"\x00"+id] = n + 1
 	in.mu.Unlock()
 
 	if err := ctx.Err(); err != nil {
