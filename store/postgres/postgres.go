@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -50,14 +52,15 @@ const (
 // several processes open the database at once.
 const migrationLock = 0x68725f6d6967 // "hr_mig"
 
-// Open connects to the database at url (postgres://user:password@host/db),
+// Open connects to the database at url (postgres://user:password@host/db,
+// or libpq's keyword=value form: host=db user=app password=… dbname=hr),
 // applies River's and the store's migrations, and returns the store. It
 // fails at once when the server cannot be reached or refuses the
 // credentials; its errors never contain the password.
 func Open(ctx context.Context, url string, cfg store.Config) (*Store, error) {
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, redact(fmt.Errorf("postgres: parse database url: %w", err), url, "")
+		return nil, redact(parseError(url, err), url, "")
 	}
 	secret := pcfg.ConnConfig.Password
 	where := Redact(url)
@@ -180,42 +183,154 @@ func (r row) Scan(dest ...any) error {
 }
 
 // Redact returns the database URL with its password masked, fit for logs
-// and errors. A string that is not a URL is masked whole.
+// and errors: the password and sslpassword of a URL (user info or query)
+// or of a libpq keyword=value string (host=db password=xxxxx). A string
+// that is neither is masked whole.
 func Redact(databaseURL string) string {
 	u, err := url.Parse(databaseURL)
 	if err != nil || u.Scheme == "" {
+		if settings, ok := splitConninfo(databaseURL); ok {
+			return redactConninfo(settings)
+		}
 		return "(unparsable database url)"
 	}
+	if u.Opaque != "" {
+		// user:password@tcp(db)/hr parses as the scheme user.
+		return u.Scheme + ":" + mask
+	}
 	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		u.User = url.UserPassword(u.User.Username(), mask)
 	}
 	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
+	masked := false
+	for k := range q {
+		if secretKeys[k] {
+			q.Set(k, mask)
+			masked = true
+		}
+	}
+	if masked {
 		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }
 
+// mask stands for a password in what Redact returns.
+const mask = "xxxxx"
+
+// secretKeys are the connection settings that hold a password.
+var secretKeys = map[string]bool{"password": true, "sslpassword": true}
+
+// parseError is the error for a database url pgx cannot parse. pgx masks
+// the password of a keyword=value string it cannot parse only as far as it
+// can tell where the value ends, so such a string is shown as Redact shows
+// it, or not at all.
+func parseError(databaseURL string, err error) error {
+	var pe *pgconn.ParseConfigError
+	lower := strings.ToLower(databaseURL)
+	isURL := strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+	if isURL || !errors.As(err, &pe) {
+		return fmt.Errorf("postgres: parse database url: %w", err)
+	}
+	detail := "malformed keyword=value string: put a value with spaces or quotes in single quotes, escaping ' and \\ with \\"
+	if _, ok := splitConninfo(databaseURL); ok {
+		bare := *pe
+		bare.ConnString = ""
+		detail = strings.TrimPrefix(bare.Error(), "cannot parse ``: ")
+	}
+	return &redactedError{msg: fmt.Sprintf("postgres: parse database url %s: %s", Redact(databaseURL), detail), err: err}
+}
+
+// conninfoSetting is one keyword=value pair of a libpq connection string,
+// with its value as written (raw, quotes and escapes included) and as
+// meant (value).
+type conninfoSetting struct{ key, raw, value string }
+
+// splitConninfo splits a libpq keyword=value connection string
+// (host=db user=app password='a b'), reading quotes and backslash escapes
+// as libpq does; ok is false when s is not one.
+func splitConninfo(s string) (settings []conninfoSetting, ok bool) {
+	const space = " \t\n\r\v\f"
+	for s = strings.TrimLeft(s, space); s != ""; s = strings.TrimLeft(s, space) {
+		i := strings.IndexAny(s, "="+space)
+		if i <= 0 {
+			return nil, false
+		}
+		key := s[:i]
+		s = strings.TrimLeft(s[i:], space)
+		if !strings.HasPrefix(s, "=") {
+			return nil, false
+		}
+		s = strings.TrimLeft(s[1:], space)
+		var val strings.Builder
+		end := 0
+		if strings.HasPrefix(s, "'") {
+			for end = 1; end < len(s) && s[end] != '\''; end++ {
+				if s[end] == '\\' && end+1 < len(s) {
+					end++
+				}
+				val.WriteByte(s[end])
+			}
+			if end == len(s) {
+				return nil, false // unterminated quote
+			}
+			end++
+		} else {
+			for ; end < len(s) && !strings.ContainsRune(space, rune(s[end])); end++ {
+				if s[end] == '\\' && end+1 < len(s) {
+					end++
+				}
+				val.WriteByte(s[end])
+			}
+		}
+		settings = append(settings, conninfoSetting{key: key, raw: s[:end], value: val.String()})
+		s = s[end:]
+	}
+	return settings, len(settings) > 0
+}
+
+// redactConninfo writes settings back as a keyword=value string with the
+// passwords masked.
+func redactConninfo(settings []conninfoSetting) string {
+	parts := make([]string, len(settings))
+	for i, st := range settings {
+		v := st.raw
+		if secretKeys[st.key] {
+			v = mask
+		}
+		parts[i] = st.key + "=" + v
+	}
+	return strings.Join(parts, " ")
+}
+
 // redact masks the password of databaseURL (and secret, the password it
 // resolved to) wherever err's message would show it.
 func redact(err error, databaseURL, secret string) error {
-	var secrets []string
-	if u, perr := url.Parse(databaseURL); perr == nil {
+	secrets := []string{secret}
+	if u, perr := url.Parse(databaseURL); perr == nil && u.Scheme != "" {
 		if pw, ok := u.User.Password(); ok {
 			secrets = append(secrets, pw, url.PathEscape(pw), url.QueryEscape(pw))
 		}
-		if pw := u.Query().Get("password"); pw != "" {
-			secrets = append(secrets, pw, url.QueryEscape(pw))
+		for k, vs := range u.Query() {
+			if secretKeys[k] {
+				for _, pw := range vs {
+					secrets = append(secrets, pw, url.QueryEscape(pw))
+				}
+			}
+		}
+	} else if settings, ok := splitConninfo(databaseURL); ok {
+		for _, st := range settings {
+			if secretKeys[st.key] {
+				secrets = append(secrets, st.raw, st.value)
+			}
 		}
 	}
-	if secret != "" {
-		secrets = append(secrets, secret)
-	}
+	// The longest first, so that a quoted password is masked whole.
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	msg := err.Error()
 	for _, s := range secrets {
 		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "xxxxx")
+			msg = strings.ReplaceAll(msg, s, mask)
 		}
 	}
 	if msg == err.Error() {

@@ -9,4 +9,11 @@
 // committed; an operating-system crash may lose the last commits, which
 // the idempotent ops and the periodic reconcile repair. Migrations (River's
 // and the store's, embedded) are applied by [Open].
+//
+// The file holds patients' names, emails and documents, so [Open] creates
+// it, and SQLite its -wal and -shm files, readable by the owner only
+// (0600), and refuses an existing file that group or others may read or
+// write ([ErrSharedFile]) unless the name says mode_check=off:
+//
+//	sqlite.Open(ctx, "file:/srv/hr/records.db?mode_check=off", cfg)
 package sqlite

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"strings"
 
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver"
@@ -28,11 +27,23 @@ type Store = store.Store[*sql.Tx]
 // River's and the store's migrations, and returns the store. The database
 // runs in WAL mode with a busy timeout and one connection, which SQLite's
 // single writer wants anyway.
+//
+// path is a file name as it is, or a file: URI (file:/var/lib/hr.db) whose
+// only parameter may be mode_check=off. The file holds patients' data: a
+// new one is created readable and writable by its owner only (0600, as
+// are its -wal and -shm files), whatever the umask, and an existing one
+// that group or others may read or write is refused with an error
+// wrapping ErrSharedFile, unless path carries mode_check=off
+// (file:/var/lib/hr.db?mode_check=off). The directory must exist.
 func Open(ctx context.Context, path string, cfg store.Config) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("sqlite: empty database path")
+	l, err := parseName(path)
+	if err != nil {
+		return nil, err
 	}
-	db := sql.OpenDB(cachingConnector{base: &sqlite.Driver{}, dsn: dsn(path)})
+	if err := prepareFile(l); err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(cachingConnector{base: &sqlite.Driver{}, dsn: dsn(l.path)})
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
@@ -60,7 +71,7 @@ func dsn(path string) string {
 	// functions read and which, in UTC as the store writes them, sorts as
 	// it reads (the driver's default, time.Time.String, is neither).
 	q.Set("_time_format", "sqlite")
-	return "file:" + strings.TrimPrefix(path, "file:") + "?" + q.Encode()
+	return "file:" + uriPath(path) + "?" + q.Encode()
 }
 
 func migrate(ctx context.Context, db *sql.DB, driver *riversqlite.Driver) error {

@@ -30,5 +30,17 @@ func Example() {
 	fmt.Println(err)
 	// Output:
 	// 0 <nil>
-	// storeurl: unsupported database url "mysql://app:xxxxx@db/records": use postgres://…, postgresql://…, sqlite://PATH or a file path
+	// storeurl: unsupported database url "mysql://app:xxxxx@db/records": use postgres://…, postgresql://…, host=… (libpq keyword=value), sqlite://PATH or a file path
+}
+
+// Redact shows a database URL in logs without its password, whatever its
+// form.
+func ExampleRedact() {
+	fmt.Println(storeurl.Redact("postgres://app:hunter2@db.internal/records"))
+	fmt.Println(storeurl.Redact("host=db.internal user=app password='hunter 2' dbname=records"))
+	fmt.Println(storeurl.Redact("sqlite:///var/lib/hr/records.db?mode_check=off"))
+	// Output:
+	// postgres://app:xxxxx@db.internal/records
+	// host=db.internal user=app password=xxxxx dbname=records
+	// sqlite:///var/lib/hr/records.db?mode_check=off
 }

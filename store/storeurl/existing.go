@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/store"
 	"github.com/healthcare-records/healthcare-records/store/postgres"
+	"github.com/healthcare-records/healthcare-records/store/sqlite"
 )
 
 // ErrNoDatabase means OpenExisting found no healthcare-records database
@@ -31,15 +33,10 @@ func OpenExisting(ctx context.Context, databaseURL string, cfg store.Config) (St
 		return nil, fmt.Errorf("storeurl: empty database url: use %s", Accepted)
 	}
 	var err error
-	m := scheme.FindStringSubmatch(databaseURL)
-	switch {
-	case m == nil:
-		err = sqliteExists(ctx, databaseURL)
-	case strings.EqualFold(m[1], "sqlite"):
-		err = sqliteExists(ctx, strings.TrimPrefix(databaseURL[len(m[0]):], "//"))
-	case strings.EqualFold(m[1], "file"):
-		err = sqliteExists(ctx, databaseURL)
-	case strings.EqualFold(m[1], "postgres"), strings.EqualFold(m[1], "postgresql"):
+	switch k, name := classify(databaseURL); k {
+	case kindSQLite:
+		err = sqliteExists(ctx, name)
+	case kindPostgres:
 		err = postgresExists(ctx, databaseURL)
 	}
 	if err != nil {
@@ -51,10 +48,13 @@ func OpenExisting(ctx context.Context, databaseURL string, cfg store.Config) (St
 // storeTable is a table every migrated store has.
 const storeTable = "river_job"
 
-func sqliteExists(ctx context.Context, path string) error {
-	path = strings.TrimPrefix(path, "file:")
-	if path == "" {
-		return errors.New("sqlite: empty database path")
+func sqliteExists(ctx context.Context, name string) error {
+	path, err := sqlite.FilePath(name)
+	if err != nil {
+		return err
+	}
+	if path == ":memory:" {
+		return fmt.Errorf("storeurl: %w in memory", ErrNoDatabase)
 	}
 	if fi, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("storeurl: %w at %s", ErrNoDatabase, path)
@@ -64,7 +64,7 @@ func sqliteExists(ctx context.Context, path string) error {
 		return fmt.Errorf("storeurl: %w at %s: it is a directory", ErrNoDatabase, path)
 	}
 	// mode=rw opens the file only if it exists: the check creates nothing.
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=rw")
+	db, err := sql.Open("sqlite", (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: "mode=rw"}).String())
 	if err != nil {
 		return fmt.Errorf("storeurl: sqlite %s: %w", path, err)
 	}

@@ -32,43 +32,101 @@ var (
 )
 
 // Accepted describes the forms Open accepts, for messages and flag help.
-const Accepted = "postgres://…, postgresql://…, sqlite://PATH or a file path"
+const Accepted = "postgres://…, postgresql://…, host=… (libpq keyword=value), sqlite://PATH or a file path"
 
 // ErrUnsupported means a database URL is of none of the accepted forms.
 var ErrUnsupported = errors.New("unsupported database url")
 
 var scheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]+):`)
 
-// Open opens the store databaseURL names (typically DATABASE_URL):
-//   - postgres://… or postgresql://… : PostgreSQL, see postgres.Open;
-//   - sqlite://PATH, file:PATH or a plain file path: SQLite, see
-//     sqlite.Open (sqlite:///var/lib/hr.db is absolute, sqlite://hr.db
-//     relative).
-//
-// Anything else is an error wrapping ErrUnsupported that names the accepted
-// forms. No error shows the password.
-func Open(ctx context.Context, databaseURL string, cfg store.Config) (Store, error) {
-	if strings.TrimSpace(databaseURL) == "" {
-		return nil, fmt.Errorf("storeurl: empty database url: use %s", Accepted)
+// conninfo matches the start of a libpq keyword=value connection string:
+// a keyword libpq knows, then '='. A file name that starts so (host=x.db)
+// must be written ./host=x.db or sqlite://host=x.db.
+var conninfo = regexp.MustCompile(`^\s*(` + strings.Join([]string{
+	"host", "hostaddr", "port", "dbname", "user", "password", "passfile",
+	"require_auth", "channel_binding", "connect_timeout", "client_encoding",
+	"options", "application_name", "fallback_application_name",
+	"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+	"tcp_user_timeout", "replication", "gssencmode", "sslmode", "sslnegotiation",
+	"sslcompression", "sslcert", "sslkey", "sslkeylogfile", "sslpassword",
+	"sslcertmode", "sslrootcert", "sslcrl", "sslcrldir", "sslsni",
+	"requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version",
+	"min_protocol_version", "max_protocol_version", "krbsrvname", "gsslib",
+	"gssdelegation", "scram_client_key", "scram_server_key", "service",
+	"servicefile", "target_session_attrs", "load_balance_hosts",
+}, "|") + `)\s*=`)
+
+// kind is the store a database URL names.
+type kind int
+
+const (
+	unsupported kind = iota
+	kindSQLite
+	kindPostgres
+)
+
+// classify tells which store databaseURL names and, for SQLite, the name
+// to give sqlite.Open.
+func classify(databaseURL string) (kind, string) {
+	if conninfo.MatchString(databaseURL) {
+		return kindPostgres, databaseURL
 	}
 	m := scheme.FindStringSubmatch(databaseURL)
 	if m == nil {
 		// No scheme (a Windows drive letter is none either): a file path.
-		return openSQLite(ctx, databaseURL, cfg)
+		return kindSQLite, databaseURL
 	}
 	switch strings.ToLower(m[1]) {
 	case "postgres", "postgresql":
+		return kindPostgres, databaseURL
+	case "sqlite":
+		// sqlite://PATH?mode_check=off is the URI file:PATH?mode_check=off.
+		return kindSQLite, "file:" + strings.TrimPrefix(databaseURL[len(m[0]):], "//")
+	case "file":
+		return kindSQLite, databaseURL
+	}
+	return unsupported, ""
+}
+
+// Open opens the store databaseURL names (typically DATABASE_URL):
+//   - postgres://… or postgresql://… : PostgreSQL, see postgres.Open;
+//   - a libpq keyword=value string that starts with one of libpq's
+//     keywords (host=db user=app password=… dbname=hr): PostgreSQL;
+//   - sqlite://PATH, file:PATH or any other file path: SQLite, see
+//     sqlite.Open (sqlite:///var/lib/hr.db is absolute, sqlite://hr.db
+//     relative). sqlite://PATH and file:PATH are URIs: percent-decoded,
+//     and their one parameter, mode_check=off, accepts a database file
+//     others may read (sqlite:///var/lib/hr.db?mode_check=off). A plain
+//     path is the file's name as written. A file whose name starts like
+//     a keyword=value string (host=x.db) is written ./host=x.db.
+//
+// Anything else is an error wrapping ErrUnsupported that names the accepted
+// forms. No error shows the password; Redact masks it for logs.
+func Open(ctx context.Context, databaseURL string, cfg store.Config) (Store, error) {
+	if strings.TrimSpace(databaseURL) == "" {
+		return nil, fmt.Errorf("storeurl: empty database url: use %s", Accepted)
+	}
+	switch k, name := classify(databaseURL); k {
+	case kindPostgres:
 		s, err := postgres.Open(ctx, databaseURL, cfg)
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
-	case "sqlite":
-		return openSQLite(ctx, strings.TrimPrefix(databaseURL[len(m[0]):], "//"), cfg)
-	case "file":
-		return openSQLite(ctx, databaseURL, cfg)
+	case kindSQLite:
+		return openSQLite(ctx, name, cfg)
 	}
-	return nil, fmt.Errorf("storeurl: %w %q: use %s", ErrUnsupported, postgres.Redact(databaseURL), Accepted)
+	return nil, fmt.Errorf("storeurl: %w %q: use %s", ErrUnsupported, Redact(databaseURL), Accepted)
+}
+
+// Redact returns databaseURL fit for logs and errors: a PostgreSQL URL or
+// keyword=value string with its password masked (see postgres.Redact), a
+// SQLite path or URI as it is, since it holds no secret.
+func Redact(databaseURL string) string {
+	if k, _ := classify(databaseURL); k == kindSQLite {
+		return databaseURL
+	}
+	return postgres.Redact(databaseURL)
 }
 
 func openSQLite(ctx context.Context, path string, cfg store.Config) (Store, error) {
