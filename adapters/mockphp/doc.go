@@ -125,7 +125,7 @@
 // endpoint with PayloadFullResource also gets data.resource, the resource
 // itself (not on deletes).
 //
-// FormatFHIRBackport posts FHIR Subscriptions R5 Backport notifications in
+// FormatFHIRSubscription posts FHIR Subscriptions R5 Backport notifications in
 // their R4 form: a history Bundle whose first entry is a Parameters
 // SubscriptionStatus (subscription, topic TopicURL, status, type,
 // events-since-subscription-start, and for events a notification-event with

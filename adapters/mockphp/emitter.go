@@ -110,7 +110,7 @@ func (e *emitter) add(ep Endpoint) {
 	st := &endpointState{ep: ep, n: e.nextN, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 	e.eps[ep.ID] = st
 	e.order = append(e.order, ep.ID)
-	if ep.Format == FormatFHIRBackport {
+	if ep.Format == FormatFHIRSubscription {
 		e.pending.Add(1)
 		st.push(&delivery{kind: kindHandshake})
 	}
@@ -247,7 +247,7 @@ func (st *endpointState) next(ctx context.Context, heartbeat <-chan time.Time) (
 
 func (e *emitter) work(ctx context.Context, st *endpointState) {
 	var heartbeat <-chan time.Time
-	if st.ep.Format == FormatFHIRBackport && st.ep.HeartbeatPeriod > 0 {
+	if st.ep.Format == FormatFHIRSubscription && st.ep.HeartbeatPeriod > 0 {
 		t := time.NewTicker(st.ep.HeartbeatPeriod)
 		defer t.Stop()
 		heartbeat = t.C

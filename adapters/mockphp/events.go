@@ -52,9 +52,11 @@ const (
 	// FormatStandardWebhooks posts a JSON change event (see the package
 	// documentation) signed per the Standard Webhooks specification.
 	FormatStandardWebhooks Format = "standard-webhooks"
-	// FormatFHIRBackport posts FHIR Subscriptions R5 Backport notification
-	// Bundles (R4 form): handshake, heartbeat and event-notification.
-	FormatFHIRBackport Format = "fhir-backport"
+	// FormatFHIRSubscription posts FHIR Subscriptions R5 Backport
+	// notification Bundles (R4 form): handshake, heartbeat and
+	// event-notification. The name is the receiver's; "fhir-backport" is
+	// accepted for it too.
+	FormatFHIRSubscription Format = "fhir-subscription"
 	// FormatMedplum posts the changed resource itself with an X-Signature
 	// header, as Medplum's rest-hook subscriptions do.
 	FormatMedplum Format = "medplum"
@@ -76,7 +78,7 @@ const TopicURL = "https://healthcare-records.github.io/fhir/SubscriptionTopic/re
 
 // Endpoint is a receiver of notifications.
 type Endpoint struct {
-	// ID names the endpoint (and, for FormatFHIRBackport, its Subscription
+	// ID names the endpoint (and, for FormatFHIRSubscription, its Subscription
 	// resource). Subscribe assigns one when empty.
 	ID string `json:"id,omitempty"`
 	// URL receives POSTs.
@@ -106,6 +108,9 @@ func (ep *Endpoint) validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("endpoint url %q is not an http(s) url", ep.URL)
 	}
+	if ep.Format == "fhir-backport" {
+		ep.Format = FormatFHIRSubscription
+	}
 	switch ep.Format {
 	case FormatStandardWebhooks:
 		if len(ep.Secrets) == 0 {
@@ -116,7 +121,7 @@ func (ep *Endpoint) validate() error {
 				return err
 			}
 		}
-	case FormatFHIRBackport, FormatMedplum:
+	case FormatFHIRSubscription, FormatMedplum:
 	default:
 		return fmt.Errorf("webhook format %q is not known", ep.Format)
 	}
@@ -125,8 +130,8 @@ func (ep *Endpoint) validate() error {
 		ep.Payload = PayloadIDOnly
 	case PayloadIDOnly, PayloadFullResource:
 	case PayloadEmpty:
-		if ep.Format != FormatFHIRBackport {
-			return errors.New("payload empty is only for fhir-backport")
+		if ep.Format != FormatFHIRSubscription {
+			return errors.New("payload empty is only for fhir-subscription")
 		}
 	default:
 		return fmt.Errorf("payload %q is not known", ep.Payload)
@@ -170,7 +175,7 @@ func NewWebhookSecret() string {
 	return "whsec_" + base64.StdEncoding.EncodeToString(b)
 }
 
-// Subscribe registers ep and returns its id. A FormatFHIRBackport endpoint
+// Subscribe registers ep and returns its id. A FormatFHIRSubscription endpoint
 // gets a Subscription resource and a handshake before any event. Events
 // committed from now on are queued for it; they are sent once Start runs.
 func (s *Server) Subscribe(ep Endpoint) (string, error) {
@@ -180,7 +185,7 @@ func (s *Server) Subscribe(ep Endpoint) (string, error) {
 	if ep.ID == "" {
 		ep.ID = newUUID()
 	}
-	if ep.Format == FormatFHIRBackport {
+	if ep.Format == FormatFHIRSubscription {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if rec := s.st.get("Subscription", ep.ID); rec == nil || rec.deleted {
@@ -245,7 +250,7 @@ func endpointFromSubscription(res object) (Endpoint, error) {
 	if str(ch, "type") != "rest-hook" {
 		return Endpoint{}, fmt.Errorf("%w: only rest-hook channels are supported", errMalformed)
 	}
-	ep := Endpoint{ID: str(res, "id"), URL: str(ch, "endpoint"), Format: FormatFHIRBackport, Payload: PayloadIDOnly}
+	ep := Endpoint{ID: str(res, "id"), URL: str(ch, "endpoint"), Format: FormatFHIRSubscription, Payload: PayloadIDOnly}
 	for _, e := range arr(obj(ch, "_payload"), "extension") {
 		if m, ok := e.(object); ok && strings.HasSuffix(str(m, "url"), "/backport-payload-content") {
 			ep.Payload = Payload(str(m, "valueCode"))

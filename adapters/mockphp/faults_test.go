@@ -132,7 +132,7 @@ func TestNotificationFaults(t *testing.T) {
 	setup := func(t *testing.T, f mockphp.Faults) (*mockphp.Server, *receiver, string) {
 		srv, _ := start(t, mockphp.Config{Seed: 23, Patients: 2, DocsPerPatient: 1, Webhooks: fastWebhooks()})
 		rc := newReceiver(t, nil)
-		_, err := srv.Subscribe(mockphp.Endpoint{URL: rc.url, Format: mockphp.FormatFHIRBackport, ResourceTypes: []string{"Patient"}})
+		_, err := srv.Subscribe(mockphp.Endpoint{URL: rc.url, Format: mockphp.FormatFHIRSubscription, ResourceTypes: []string{"Patient"}})
 		require.NoError(t, err)
 		require.NoError(t, srv.SetFaults(f))
 		return srv, rc, srv.Patients()[0].ID

@@ -216,7 +216,7 @@ func TestFHIRBackport(t *testing.T) {
 	base := ts.URL + "/fhir/R4"
 	rc := newReceiver(t, nil)
 	id, err := srv.Subscribe(mockphp.Endpoint{
-		URL: rc.url, Format: mockphp.FormatFHIRBackport, Payload: mockphp.PayloadFullResource,
+		URL: rc.url, Format: mockphp.FormatFHIRSubscription, Payload: mockphp.PayloadFullResource,
 		Header: []string{"Authorization: Bearer hook-token"}, ResourceTypes: []string{"DocumentReference"},
 	})
 	require.NoError(t, err)

@@ -58,7 +58,7 @@ func run() error {
 		taskDelay  = flag.Duration("task-delay", mockphp.DefaultTaskDelay, "how long document requests take")
 		touchEvery = flag.Duration("touch-every", 0, "make a random change this often (0: never)")
 		hookURL    = flag.String("webhook-url", "", "register this webhook endpoint at start")
-		hookFormat = flag.String("webhook-format", string(mockphp.FormatStandardWebhooks), "standard-webhooks, fhir-backport or medplum")
+		hookFormat = flag.String("webhook-format", string(mockphp.FormatStandardWebhooks), "standard-webhooks, fhir-subscription (or its old name fhir-backport) or medplum")
 		hookSecret = flag.String("webhook-secret", "", "webhook secret (standard-webhooks: whsec_…; default: a new one, printed)")
 	)
 	behaviour := behaviourFlags(flag.CommandLine)
