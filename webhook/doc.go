@@ -18,12 +18,16 @@
 //	                  (connector.ErrInvalid)
 //	401 Unauthorized  missing or bad signature or credential, or a
 //	                  timestamp outside the tolerance
+//	404 Not Found     (BySource) no receiver for the path
 //	405, 413, 415     wrong method, body over Config.MaxBody, not JSON
 //	503 Unavailable   the Ingester failed (store down): nothing was
 //	                  committed; Retry-After says when to send it again
 //
 // Every refusal is an RFC 9457 application/problem+json body whose
-// "outcome" member names the reason. *connector.Engine is an Ingester:
+// "outcome" member names the reason and whose detail says what to fix (a
+// malformed body: which JSON path, and what is wanted there), never a Go
+// type. WriteProblem and NotFoundHandler let a server answer its own
+// errors the same way. *connector.Engine is an Ingester:
 //
 //	php, err := webhook.New(engine, webhook.Config{
 //		Source:  "php",
@@ -31,7 +35,7 @@
 //		Secrets: []string{os.Getenv("PHP_WEBHOOK_SECRET")},
 //		Metrics: prometheus.DefaultRegisterer,
 //	})
-//	mux.Handle("/webhooks/{source}", webhook.BySource(php))
+//	mux.Handle("/webhooks/{source...}", webhook.BySource(php))
 //
 // # Formats
 //

@@ -65,7 +65,8 @@ func parseMedplum(h http.Header, body []byte, subscription, window string) (conn
 	if del := h.Get(HeaderMedplumDeleted); del != "" {
 		ref, ok := parseReference(del)
 		if !ok || ref.Version != "" {
-			return connector.Change{}, nil, fmt.Errorf("%w: %s %q is not Type/id", errMalformed, HeaderMedplumDeleted, del)
+			// The header is not signed: its value is not quoted.
+			return connector.Change{}, nil, malformedf("header %s: want Type/id of the deleted resource", HeaderMedplumDeleted)
 		}
 		c := connector.Change{Kind: connector.ChangeDelete, Ref: connector.Ref{Type: ref.Type, ID: ref.ID}}
 		key := []string{subscription, ref.key(), "deleted"}
@@ -88,10 +89,13 @@ func parseMedplum(h http.Header, body []byte, subscription, window string) (conn
 	}
 	res, err := decodeResource(body)
 	if err != nil {
-		return connector.Change{}, nil, fmt.Errorf("%w: %w", errMalformed, err)
+		return connector.Change{}, nil, jsonError(body, "", err)
 	}
-	if !isResourceType(res.ResourceType) || !isID(res.ID) {
-		return connector.Change{}, nil, fmt.Errorf("%w: the body is not a resource with resourceType and id", errMalformed)
+	switch {
+	case !isResourceType(res.ResourceType):
+		return connector.Change{}, nil, malformedf("field resourceType: want a FHIR resource type (letters, a capital first)")
+	case !isID(res.ID):
+		return connector.Change{}, nil, malformedf("field id: want a FHIR id (1 to 64 of A-Z a-z 0-9 - .)")
 	}
 	c := connector.Change{
 		Kind:    connector.ChangeUpsert,

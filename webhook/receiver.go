@@ -285,20 +285,21 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (decoded, con
 	return d, res, nil
 }
 
-// checkContentType accepts JSON and FHIR JSON, with any parameters.
+// checkContentType accepts JSON and FHIR JSON, with any parameters. The
+// header is not quoted back: it is not verified, and it is logged.
 func checkContentType(ct string) error {
 	if ct == "" {
 		return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, "Content-Type is missing; send application/json or application/fhir+json")
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, "Content-Type cannot be parsed")
+		return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, "Content-Type cannot be parsed; send application/json or application/fhir+json")
 	}
 	switch mt {
 	case "application/json", "application/fhir+json":
 		return nil
 	}
-	return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, fmt.Sprintf("Content-Type %q is not accepted; send application/json or application/fhir+json", mt))
+	return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, "Content-Type is not accepted; send application/json or application/fhir+json")
 }
 
 // readBody reads the whole body through http.MaxBytesReader, so that an
@@ -315,7 +316,8 @@ func readBody(w http.ResponseWriter, req *http.Request, limit int64) ([]byte, er
 	case errors.As(err, &tooLarge):
 		return nil, newProblem(http.StatusRequestEntityTooLarge, outcomeTooLarge, fmt.Sprintf("the body exceeds %d bytes", limit))
 	case err != nil:
-		return nil, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body could not be read", err)
+		// The cause (a timeout, a reset) is logged, not answered.
+		return nil, &problem{status: http.StatusBadRequest, outcome: outcomeMalformed, detail: "the body could not be read whole", cause: err}
 	}
 	return body, nil
 }
