@@ -103,7 +103,9 @@
 // # Observability
 //
 // Each request is logged once through Config.Logger (log/slog) with the
-// source, format, event id, outcome and duration, never the body. With
+// source, format, outcome and duration, and the event id once the request
+// is verified; never the body, nor a header the Receiver did not verify,
+// and every string that came with the request is cut short. With
 // Config.Metrics set, the Receiver registers webhook_requests_total (by
 // source, format and outcome), webhook_request_duration_seconds and
 // webhook_missed_heartbeats_total; several Receivers may share one

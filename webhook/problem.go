@@ -116,8 +116,10 @@ type ack struct {
 	Enqueued int     `json:"enqueued,omitempty"`
 }
 
+// writeAck answers a 2xx. The id is cut to maxEventID bytes: a FHIR
+// subscription names itself as long as it likes.
 func writeAck(w http.ResponseWriter, status int, id string, o outcome, enqueued int) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(ack{ID: id, Outcome: o, Enqueued: enqueued})
+	_ = json.NewEncoder(w).Encode(ack{ID: clip(id, maxEventID), Outcome: o, Enqueued: enqueued})
 }

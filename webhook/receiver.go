@@ -99,8 +99,9 @@ type Config struct {
 	// RetryAfter is the delay a 503 asks the sender to wait when the
 	// Ingester gave none (connector.RetryAfter). Default 5 seconds.
 	RetryAfter time.Duration
-	// Logger receives one entry per request with the event id and outcome,
-	// never the body. Default slog.Default().
+	// Logger receives one entry per request with the outcome and, once the
+	// request is verified, the event id (cut to 64 bytes); never the body,
+	// nor a header the Receiver did not verify. Default slog.Default().
 	Logger *slog.Logger
 	// Metrics, when set, registers the package's Prometheus collectors on
 	// it. Several Receivers may share one Registerer. Nil: no metrics.
@@ -187,7 +188,8 @@ func (r *Receiver) Source() string { return r.cfg.Source }
 // decoded is what a format makes of a verified request.
 type decoded struct {
 	// id identifies the notification in logs: the event id when there is
-	// an event, else what the sender calls it.
+	// an event, else what the sender calls it. It is set only once the
+	// request is verified.
 	id string
 	// event is nil when there is nothing to ingest; outcome then says why.
 	event   *connector.Event
@@ -196,6 +198,12 @@ type decoded struct {
 	// duplicate), or at once when there is no event.
 	commit func()
 }
+
+// Bounds of what a log entry takes from a request.
+const (
+	maxLoggedID  = 64
+	maxLoggedErr = 512
+)
 
 // ServeHTTP implements http.Handler.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -210,12 +218,18 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.metrics.observe(r.cfg.Source, r.cfg.Format, out, elapsed)
 
-	attrs := []any{"event", d.id, "outcome", string(out), "duration", elapsed}
+	// Only what the Receiver verified or made itself is logged, and each
+	// string that came with the request is cut short: a log entry costs
+	// the same whatever the sender sends.
+	attrs := []any{"outcome", string(out), "duration", elapsed}
+	if d.id != "" {
+		attrs = append(attrs, "event", clip(d.id, maxLoggedID))
+	}
 	switch {
-	case p != nil && p.status >= 500:
-		r.log.ErrorContext(req.Context(), "webhook not ingested", append(attrs, "status", p.status, "err", p.cause)...)
+	case p != nil && p.status >= 500 && p.cause != nil:
+		r.log.ErrorContext(req.Context(), "webhook not ingested", append(attrs, "status", p.status, "err", clip(p.cause.Error(), maxLoggedErr))...)
 	case p != nil:
-		r.log.WarnContext(req.Context(), "webhook refused", append(attrs, "status", p.status, "err", p.Error())...)
+		r.log.WarnContext(req.Context(), "webhook refused", append(attrs, "status", p.status, "err", clip(p.Error(), maxLoggedErr))...)
 	case out == outcomeIgnored:
 		r.log.InfoContext(req.Context(), "webhook ignored", attrs...)
 	case out == outcomeDuplicate:

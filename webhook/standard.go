@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -128,14 +129,36 @@ func (e ChangeEvent) Change(source string) connector.Change {
 	return c
 }
 
+// maxEventID bounds a webhook-id: it becomes the stored event id.
+const maxEventID = 256
+
+// isEventID accepts a webhook-id the receiver stores and logs: 1 to
+// maxEventID printable ASCII characters.
+func isEventID(s string) bool {
+	if s == "" || len(s) > maxEventID {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // standardDecoder verifies with v and parses ChangeEvents.
 func (r *Receiver) standardDecoder(v *Verifier) func(*http.Request, []byte) (decoded, error) {
 	return func(req *http.Request, body []byte) (decoded, error) {
-		id := req.Header.Get(HeaderID)
-		d := decoded{id: id}
+		var d decoded
 		if err := v.Verify(req.Header, body, r.cfg.Now()); err != nil {
 			return d, authProblem(err)
 		}
+		id := req.Header.Get(HeaderID)
+		if !isEventID(id) {
+			return d, authProblem(fmt.Errorf("%w: %s must be 1 to %d printable ASCII characters", ErrUnauthenticated, HeaderID, maxEventID))
+		}
+		// Only now is webhook-id known to come from the sender.
+		d.id = id
 		ev, known, err := ParseChangeEvent(bytes.TrimSpace(body))
 		if err != nil {
 			return d, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body is not a change event", err)
