@@ -24,6 +24,7 @@ const (
 	outcomeMethodNotAllowed outcome = "method_not_allowed"
 	outcomeInvalid          outcome = "invalid"     // 400: the Ingester refused the event
 	outcomeUnavailable      outcome = "unavailable" // 503: the Ingester failed
+	outcomeOverloaded       outcome = "overloaded"  // 503: Config.MaxBuffered is spent
 	outcomeNotFound         outcome = "unknown_source"
 )
 

@@ -146,18 +146,25 @@ func isEventID(s string) bool {
 	return true
 }
 
-// standardDecoder verifies with v and parses ChangeEvents.
-func (r *Receiver) standardDecoder(v *Verifier) func(*http.Request, []byte) (decoded, error) {
-	return func(req *http.Request, body []byte) (decoded, error) {
+// standardFormat verifies with v and parses ChangeEvents. Everything but
+// the signature itself is checked before the body is read.
+func (r *Receiver) standardFormat(v *Verifier) wireFormat {
+	headers := func(req *http.Request) error {
+		if _, err := v.verifyHeaders(req.Header, r.cfg.Now()); err != nil {
+			return err
+		}
+		if !isEventID(req.Header.Get(HeaderID)) {
+			return fmt.Errorf("%w: %s must be 1 to %d printable ASCII characters", ErrUnauthenticated, HeaderID, maxEventID)
+		}
+		return nil
+	}
+	decode := func(req *http.Request, body []byte) (decoded, error) {
 		var d decoded
 		if err := v.Verify(req.Header, body, r.cfg.Now()); err != nil {
 			return d, authProblem(err)
 		}
-		id := req.Header.Get(HeaderID)
-		if !isEventID(id) {
-			return d, authProblem(fmt.Errorf("%w: %s must be 1 to %d printable ASCII characters", ErrUnauthenticated, HeaderID, maxEventID))
-		}
 		// Only now is webhook-id known to come from the sender.
+		id := req.Header.Get(HeaderID)
 		d.id = id
 		ev, known, err := ParseChangeEvent(bytes.TrimSpace(body))
 		if err != nil {
@@ -170,6 +177,7 @@ func (r *Receiver) standardDecoder(v *Verifier) func(*http.Request, []byte) (dec
 		d.event = &connector.Event{ID: id, Changes: []connector.Change{ev.Change(r.cfg.Source)}}
 		return d, nil
 	}
+	return wireFormat{headers: headers, decode: decode}
 }
 
 // authProblem answers a verification error with 401.
