@@ -18,12 +18,17 @@
 //	                  (connector.ErrInvalid)
 //	401 Unauthorized  missing or bad signature or credential, or a
 //	                  timestamp outside the tolerance
+//	404 Not Found     (BySource) no receiver for the path
 //	405, 413, 415     wrong method, body over Config.MaxBody, not JSON
-//	503 Unavailable   the Ingester failed (store down): nothing was
+//	503 Unavailable   the Ingester failed (store down), or
+//	                  Config.MaxBuffered is spent: nothing was
 //	                  committed; Retry-After says when to send it again
 //
 // Every refusal is an RFC 9457 application/problem+json body whose
-// "outcome" member names the reason. *connector.Engine is an Ingester:
+// "outcome" member names the reason and whose detail says what to fix (a
+// malformed body: which JSON path, and what is wanted there), never a Go
+// type. WriteProblem and NotFoundHandler let a server answer its own
+// errors the same way. *connector.Engine is an Ingester:
 //
 //	php, err := webhook.New(engine, webhook.Config{
 //		Source:  "php",
@@ -31,7 +36,7 @@
 //		Secrets: []string{os.Getenv("PHP_WEBHOOK_SECRET")},
 //		Metrics: prometheus.DefaultRegisterer,
 //	})
-//	mux.Handle("/webhooks/{source}", webhook.BySource(php))
+//	mux.Handle("/webhooks/{source...}", webhook.BySource(php))
 //
 // # Formats
 //
@@ -96,12 +101,28 @@
 // source, which repairs any gap; a store-backed tracker would close that
 // window.
 //
+// # Limits
+//
+// Whatever can be refused from the headers is refused before a byte of the
+// body is read: the method, the content type, the declared size, and the
+// part of the authentication that needs no body (all of it for
+// FormatFHIRSubscription; the headers' presence, the timestamp window and
+// the webhook-id for FormatStandardWebhooks; the form of X-Signature for
+// FormatMedplum). Then the request takes the bytes its body may need from
+// Config.MaxBuffered, shared by all the Receiver's connections, and is
+// answered 503 at once when they are not left, so slow senders cannot make
+// memory grow. LimitListener bounds the connections a server holds open at
+// once.
+//
 // # Observability
 //
 // Each request is logged once through Config.Logger (log/slog) with the
-// source, format, event id, outcome and duration, never the body. With
+// source, format, outcome and duration, and the event id once the request
+// is verified; never the body, nor a header the Receiver did not verify,
+// and every string that came with the request is cut short. With
 // Config.Metrics set, the Receiver registers webhook_requests_total (by
-// source, format and outcome), webhook_request_duration_seconds and
-// webhook_missed_heartbeats_total; several Receivers may share one
-// Registerer, which the example server exposes on /metrics.
+// source, format and outcome), webhook_request_duration_seconds,
+// webhook_missed_heartbeats_total and webhook_buffered_bytes; several
+// Receivers may share one Registerer, which the example server exposes on
+// /metrics.
 package webhook

@@ -114,7 +114,7 @@ func ExampleBySource() {
 	medplum, _ := webhook.New(ing, webhook.Config{Source: "medplum", Format: webhook.FormatMedplum, Secrets: []string{"abc"}})
 
 	mux := http.NewServeMux()
-	mux.Handle("/webhooks/{source}", webhook.BySource(php, medplum))
+	mux.Handle("/webhooks/{source...}", webhook.BySource(php, medplum))
 
 	body := `{"resourceType":"Observation","id":"obs-1","meta":{"versionId":"2"},"subject":{"reference":"Patient/p-1"}}`
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/medplum", strings.NewReader(body))
@@ -124,12 +124,17 @@ func ExampleBySource() {
 	mux.ServeHTTP(rec, req)
 	fmt.Println(rec.Code)
 
-	req = httptest.NewRequest(http.MethodPost, "/webhooks/unknown", strings.NewReader("{}"))
-	rec = httptest.NewRecorder()
-	mux.ServeHTTP(rec, req)
-	fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
+	// A source without a receiver, and a path that names none, are
+	// answered as problems too.
+	for _, path := range []string{"/webhooks/unknown", "/webhooks/"} {
+		req = httptest.NewRequest(http.MethodPost, path, strings.NewReader("{}"))
+		rec = httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		fmt.Println(rec.Code, rec.Header().Get("Content-Type"))
+	}
 	// Output:
 	// ingest medplum:d9905cc3ded455dafdc308c37aa76d8b: upsert medplum/Observation/obs-1 version "2" patient "p-1"
 	// 202
+	// 404 application/problem+json
 	// 404 application/problem+json
 }

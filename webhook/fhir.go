@@ -37,13 +37,19 @@ func (r *Receiver) authenticate(h http.Header) error {
 	return nil
 }
 
-// decodeFHIR authenticates and normalizes one notification, using the
-// subscription's tracked state to turn gaps and silences into reconciles.
-func (r *Receiver) decodeFHIR(req *http.Request, body []byte) (decoded, error) {
-	var d decoded
-	if err := r.authenticate(req.Header); err != nil {
-		return d, authProblem(err)
+// fhirFormat authenticates notifications by their header alone, before the
+// body is read, and normalizes them.
+func (r *Receiver) fhirFormat() wireFormat {
+	return wireFormat{
+		headers: func(req *http.Request) error { return r.authenticate(req.Header) },
+		decode:  r.decodeFHIR,
 	}
+}
+
+// decodeFHIR normalizes one authenticated notification, using the
+// subscription's tracked state to turn gaps and silences into reconciles.
+func (r *Receiver) decodeFHIR(_ *http.Request, body []byte) (decoded, error) {
+	var d decoded
 	n, err := parseNotification(body)
 	if err != nil {
 		return d, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body is not a subscription notification", err)

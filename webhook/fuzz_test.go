@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ func FuzzParseChangeEvent(f *testing.F) {
 	f.Add([]byte(`{"type":"resource.updated","data":{"resourceType":"DocumentReference","id":"d-1","versionId":"2","patient":"Patient/p"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ev, known, err := ParseChangeEvent(body)
+		checkSenderMessage(t, err)
 		if err != nil || !known {
 			return
 		}
@@ -67,6 +69,24 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
+// checkSenderMessage fails when a parse error, which a Receiver answers to
+// the sender, is not a bounded bodyError or quotes Go's decoding error.
+func checkSenderMessage(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	if !errors.Is(err, errMalformed) || len(msg) > maxDetail {
+		t.Fatalf("error %q is not a bounded malformed-body error", msg)
+	}
+	for _, leak := range []string{"json:", "Go struct", "Go value", "of type", "webhook."} {
+		if strings.Contains(msg, leak) {
+			t.Fatalf("error %q quotes %q", msg, leak)
+		}
+	}
+}
+
 func containsField(header, sig string) bool {
 	for _, f := range strings.Fields(header) {
 		if f == sig {
@@ -81,6 +101,7 @@ func containsField(header, sig string) bool {
 func FuzzParseNotification(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n, err := parseNotification(body)
+		checkSenderMessage(t, err)
 		if err != nil {
 			return
 		}
@@ -114,6 +135,7 @@ func FuzzMedplum(f *testing.F) {
 			t.Fatalf("signature %q verified for another body", sig)
 		}
 		c, key, err := parseMedplum(h, body, "sub", "2026-03-01T12:00:00Z")
+		checkSenderMessage(t, err)
 		if err != nil {
 			return
 		}

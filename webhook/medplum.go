@@ -32,16 +32,30 @@ func SignMedplum(secret string, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// verifyMedplum checks the X-Signature of body against each secret in
-// constant time.
-func verifyMedplum(h http.Header, body []byte, secrets []string) error {
+// medplumSignature reads the X-Signature header: the hex of a SHA-256
+// HMAC. It is all of a Medplum request that can be checked before the body
+// is read.
+func medplumSignature(h http.Header) ([]byte, error) {
 	sig := h.Get(HeaderMedplumSignature)
 	if sig == "" {
-		return fmt.Errorf("%w: %s header is missing", ErrUnauthenticated, HeaderMedplumSignature)
+		return nil, fmt.Errorf("%w: %s header is missing", ErrUnauthenticated, HeaderMedplumSignature)
 	}
 	got, err := hex.DecodeString(strings.TrimSpace(sig))
 	if err != nil {
-		return fmt.Errorf("%w: %s is not hex", ErrUnauthenticated, HeaderMedplumSignature)
+		return nil, fmt.Errorf("%w: %s is not hex", ErrUnauthenticated, HeaderMedplumSignature)
+	}
+	if len(got) != sha256.Size {
+		return nil, fmt.Errorf("%w: %s is not the %d hex digits of an HMAC-SHA256", ErrUnauthenticated, HeaderMedplumSignature, 2*sha256.Size)
+	}
+	return got, nil
+}
+
+// verifyMedplum checks the X-Signature of body against each secret in
+// constant time.
+func verifyMedplum(h http.Header, body []byte, secrets []string) error {
+	got, err := medplumSignature(h)
+	if err != nil {
+		return err
 	}
 	ok := false
 	for _, s := range secrets {
@@ -65,7 +79,8 @@ func parseMedplum(h http.Header, body []byte, subscription, window string) (conn
 	if del := h.Get(HeaderMedplumDeleted); del != "" {
 		ref, ok := parseReference(del)
 		if !ok || ref.Version != "" {
-			return connector.Change{}, nil, fmt.Errorf("%w: %s %q is not Type/id", errMalformed, HeaderMedplumDeleted, del)
+			// The header is not signed: its value is not quoted.
+			return connector.Change{}, nil, malformedf("header %s: want Type/id of the deleted resource", HeaderMedplumDeleted)
 		}
 		c := connector.Change{Kind: connector.ChangeDelete, Ref: connector.Ref{Type: ref.Type, ID: ref.ID}}
 		key := []string{subscription, ref.key(), "deleted"}
@@ -88,10 +103,13 @@ func parseMedplum(h http.Header, body []byte, subscription, window string) (conn
 	}
 	res, err := decodeResource(body)
 	if err != nil {
-		return connector.Change{}, nil, fmt.Errorf("%w: %w", errMalformed, err)
+		return connector.Change{}, nil, jsonError(body, "", err)
 	}
-	if !isResourceType(res.ResourceType) || !isID(res.ID) {
-		return connector.Change{}, nil, fmt.Errorf("%w: the body is not a resource with resourceType and id", errMalformed)
+	switch {
+	case !isResourceType(res.ResourceType):
+		return connector.Change{}, nil, malformedf("field resourceType: want a FHIR resource type (letters, a capital first)")
+	case !isID(res.ID):
+		return connector.Change{}, nil, malformedf("field id: want a FHIR id (1 to 64 of A-Z a-z 0-9 - .)")
 	}
 	c := connector.Change{
 		Kind:    connector.ChangeUpsert,
@@ -115,25 +133,32 @@ func medplumEventID(parts []string) string {
 	return "medplum:" + hex.EncodeToString(sum[:16])
 }
 
-// decodeMedplum verifies and normalizes one Medplum-style notification. The
+// medplumFormat verifies and normalizes Medplum-style notifications. The
 // subscription is the X-Medplum-Subscription header, or the request path
 // when the sender sets none.
-func (r *Receiver) decodeMedplum(req *http.Request, body []byte) (decoded, error) {
-	var d decoded
-	if err := verifyMedplum(req.Header, body, r.cfg.Secrets); err != nil {
-		return d, authProblem(err)
+func (r *Receiver) medplumFormat() wireFormat {
+	headers := func(req *http.Request) error {
+		_, err := medplumSignature(req.Header)
+		return err
 	}
-	sub := req.Header.Get(HeaderMedplumSubscription)
-	if sub == "" {
-		sub = req.URL.Path
+	decode := func(req *http.Request, body []byte) (decoded, error) {
+		var d decoded
+		if err := verifyMedplum(req.Header, body, r.cfg.Secrets); err != nil {
+			return d, authProblem(err)
+		}
+		sub := req.Header.Get(HeaderMedplumSubscription)
+		if sub == "" {
+			sub = req.URL.Path
+		}
+		window := r.cfg.Now().UTC().Truncate(r.cfg.Tolerance).Format(time.RFC3339)
+		c, key, err := parseMedplum(req.Header, body, sub, window)
+		if err != nil {
+			return d, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body is not a resource notification", err)
+		}
+		c.Ref.System = r.cfg.Source
+		d.id = medplumEventID(key)
+		d.event = &connector.Event{ID: d.id, Changes: []connector.Change{c}}
+		return d, nil
 	}
-	window := r.cfg.Now().UTC().Truncate(r.cfg.Tolerance).Format(time.RFC3339)
-	c, key, err := parseMedplum(req.Header, body, sub, window)
-	if err != nil {
-		return d, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body is not a resource notification", err)
-	}
-	c.Ref.System = r.cfg.Source
-	d.id = medplumEventID(key)
-	d.event = &connector.Event{ID: d.id, Changes: []connector.Change{c}}
-	return d, nil
+	return wireFormat{headers: headers, decode: decode}
 }

@@ -13,6 +13,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	missed   *prometheus.CounterVec
+	buffered *prometheus.GaugeVec
 }
 
 // newMetrics registers the collectors on reg, reusing the ones another
@@ -38,6 +39,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name:      "missed_heartbeats_total",
 			Help:      "FHIR subscriptions found silent past two heartbeat periods, each turned into a reconcile.",
 		}, []string{"source"}),
+		buffered: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "webhook",
+			Name:      "buffered_bytes",
+			Help:      "Bytes of request bodies taken from the receiver's MaxBuffered budget, by source.",
+		}, []string{"source"}),
 	}
 	var err error
 	if m.requests, err = register(reg, m.requests); err != nil {
@@ -47,6 +53,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.missed, err = register(reg, m.missed); err != nil {
+		return nil, err
+	}
+	if m.buffered, err = register(reg, m.buffered); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -80,4 +89,11 @@ func (m *metrics) observeMissedHeartbeat(source string) {
 		return
 	}
 	m.missed.WithLabelValues(source).Inc()
+}
+
+func (m *metrics) observeBuffered(source string, n int64) {
+	if m == nil {
+		return
+	}
+	m.buffered.WithLabelValues(source).Set(float64(n))
 }

@@ -75,8 +75,8 @@ type parameter struct {
 	ValueInteger64 string         `json:"valueInteger64"`
 	ValueInstant   string         `json:"valueInstant"`
 	ValueDateTime  string         `json:"valueDateTime"`
-	ValueUnsigned  *json.Number   `json:"valueUnsignedInt"`
-	ValueInteger   *json.Number   `json:"valueInteger"`
+	ValueUnsigned  number         `json:"valueUnsignedInt"`
+	ValueInteger   number         `json:"valueInteger"`
 	ValueReference *fhirReference `json:"valueReference"`
 	Part           []parameter    `json:"part"`
 }
@@ -88,9 +88,9 @@ func (p parameter) value() string {
 			return s
 		}
 	}
-	for _, n := range []*json.Number{p.ValueUnsigned, p.ValueInteger} {
-		if n != nil {
-			return n.String()
+	for _, n := range []number{p.ValueUnsigned, p.ValueInteger} {
+		if s := n.text(); s != "" {
+			return s
 		}
 	}
 	if p.ValueReference != nil {
@@ -104,10 +104,10 @@ type subscriptionStatus struct {
 	ResourceType                 string         `json:"resourceType"`
 	Status                       string         `json:"status"`
 	Type                         string         `json:"type"`
-	EventsSinceSubscriptionStart json.Number    `json:"eventsSinceSubscriptionStart"`
+	EventsSinceSubscriptionStart number         `json:"eventsSinceSubscriptionStart"`
 	Subscription                 *fhirReference `json:"subscription"`
 	NotificationEvent            []struct {
-		EventNumber json.Number    `json:"eventNumber"`
+		EventNumber number         `json:"eventNumber"`
 		Timestamp   string         `json:"timestamp"`
 		Focus       *fhirReference `json:"focus"`
 	} `json:"notificationEvent"`
@@ -118,19 +118,19 @@ type subscriptionStatus struct {
 func parseNotification(body []byte) (*notification, error) {
 	var b bundle
 	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, fmt.Errorf("%w: %w", errMalformed, err)
+		return nil, jsonError(body, "", err)
 	}
 	if b.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("%w: resourceType is %q, not Bundle", errMalformed, b.ResourceType)
+		return nil, malformedf("field resourceType: want Bundle, got %q", clip(b.ResourceType, maxQuoted))
 	}
 	if len(b.Entry) == 0 || len(b.Entry[0].Resource) == 0 {
-		return nil, fmt.Errorf("%w: the Bundle has no subscription status entry", errMalformed)
+		return nil, malformedf("field entry[0].resource is missing: want the subscription status")
 	}
 	var head struct {
 		ResourceType string `json:"resourceType"`
 	}
 	if err := json.Unmarshal(b.Entry[0].Resource, &head); err != nil {
-		return nil, fmt.Errorf("%w: status entry: %w", errMalformed, err)
+		return nil, jsonError(b.Entry[0].Resource, statusAt, err)
 	}
 	var n *notification
 	var err error
@@ -140,16 +140,16 @@ func parseNotification(body []byte) (*notification, error) {
 	case "SubscriptionStatus":
 		n, err = fromSubscriptionStatus(b.Entry[0].Resource)
 	default:
-		return nil, fmt.Errorf("%w: the first entry is a %q, not a subscription status", errMalformed, head.ResourceType)
+		return nil, malformedf("field %s.resourceType: want Parameters or SubscriptionStatus, got %q", statusAt, clip(head.ResourceType, maxQuoted))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if n.Subscription == "" {
-		return nil, fmt.Errorf("%w: the status names no subscription", errMalformed)
+		return nil, malformedf("the subscription status in %s names no subscription", statusAt)
 	}
 	if n.Type == "" {
-		return nil, fmt.Errorf("%w: the status has no type", errMalformed)
+		return nil, malformedf("the subscription status in %s has no type", statusAt)
 	}
 	n.Sent, n.BundleID = b.Timestamp, b.ID
 	n.entries = make(map[string]*bundleEntry, 2*(len(b.Entry)-1))
@@ -173,7 +173,7 @@ func parseNotification(body []byte) (*notification, error) {
 func fromParameters(raw json.RawMessage) (*notification, error) {
 	var p parameters
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, fmt.Errorf("%w: status parameters: %w", errMalformed, err)
+		return nil, jsonError(raw, statusAt, err)
 	}
 	n := &notification{EventsSinceStart: -1}
 	for _, prm := range p.Parameter {
@@ -187,7 +187,7 @@ func fromParameters(raw json.RawMessage) (*notification, error) {
 		case "events-since-subscription-start":
 			v, err := eventNumber(prm.value())
 			if err != nil {
-				return nil, fmt.Errorf("events-since-subscription-start: %w", err)
+				return nil, fmt.Errorf("parameter events-since-subscription-start: %w", err)
 			}
 			n.EventsSinceStart = v
 		case "notification-event":
@@ -205,7 +205,7 @@ func fromParameters(raw json.RawMessage) (*notification, error) {
 			}
 			v, err := eventNumber(number)
 			if err != nil {
-				return nil, fmt.Errorf("notification-event event-number: %w", err)
+				return nil, fmt.Errorf("parameter notification-event, part event-number: %w", err)
 			}
 			ev.Number = v
 			n.Events = append(n.Events, ev)
@@ -217,23 +217,23 @@ func fromParameters(raw json.RawMessage) (*notification, error) {
 func fromSubscriptionStatus(raw json.RawMessage) (*notification, error) {
 	var s subscriptionStatus
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, fmt.Errorf("%w: SubscriptionStatus: %w", errMalformed, err)
+		return nil, jsonError(raw, statusAt, err)
 	}
 	n := &notification{Status: s.Status, Type: s.Type, EventsSinceStart: -1}
 	if s.Subscription != nil {
 		n.Subscription = s.Subscription.Reference
 	}
-	if s.EventsSinceSubscriptionStart != "" {
-		v, err := eventNumber(s.EventsSinceSubscriptionStart.String())
+	if s.EventsSinceSubscriptionStart.set() {
+		v, err := eventNumber(s.EventsSinceSubscriptionStart.text())
 		if err != nil {
-			return nil, fmt.Errorf("eventsSinceSubscriptionStart: %w", err)
+			return nil, fmt.Errorf("field %s.eventsSinceSubscriptionStart: %w", statusAt, err)
 		}
 		n.EventsSinceStart = v
 	}
-	for _, e := range s.NotificationEvent {
-		v, err := eventNumber(e.EventNumber.String())
+	for i, e := range s.NotificationEvent {
+		v, err := eventNumber(e.EventNumber.text())
 		if err != nil {
-			return nil, fmt.Errorf("notificationEvent.eventNumber: %w", err)
+			return nil, fmt.Errorf("field %s.notificationEvent[%d].eventNumber: %w", statusAt, i, err)
 		}
 		ev := notificationEvent{Number: v, At: e.Timestamp}
 		if e.Focus != nil {
@@ -248,9 +248,40 @@ func fromSubscriptionStatus(raw json.RawMessage) (*notification, error) {
 func eventNumber(s string) (int64, error) {
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v < 0 {
-		return 0, fmt.Errorf("%w: %q is not an event number", errMalformed, s)
+		return 0, malformedf("want a non-negative integer, got %q", clip(s, maxQuoted))
 	}
 	return v, nil
+}
+
+// statusAt is where a notification Bundle carries its subscription status.
+const statusAt = "entry[0].resource"
+
+// maxQuoted bounds a value of the body quoted in an error.
+const maxQuoted = 64
+
+// number is a FHIR integer as JSON carries it: a number, or (integer64 and
+// some servers' unsignedInt) a string of digits. It is read as raw JSON and
+// checked by its user, so that a bad one is reported by name.
+type number json.RawMessage
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	*n = append((*n)[:0], b...)
+	return nil
+}
+
+// set reports whether the member was there and not null.
+func (n number) set() bool { return len(n) > 0 && string(n) != "null" }
+
+// text returns the number's digits, the string's content, or "" when unset.
+func (n number) text() string {
+	if !n.set() {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(n, &s) == nil {
+		return s
+	}
+	return string(n)
 }
 
 // changes normalizes the notification's events into Changes of source,

@@ -24,6 +24,7 @@ const (
 	outcomeMethodNotAllowed outcome = "method_not_allowed"
 	outcomeInvalid          outcome = "invalid"     // 400: the Ingester refused the event
 	outcomeUnavailable      outcome = "unavailable" // 503: the Ingester failed
+	outcomeOverloaded       outcome = "overloaded"  // 503: Config.MaxBuffered is spent
 	outcomeNotFound         outcome = "unknown_source"
 )
 
@@ -39,6 +40,9 @@ func newProblem(status int, o outcome, detail string) *problem {
 	return &problem{status: status, outcome: o, detail: detail}
 }
 
+// wrapProblem puts cause's message into the detail: cause must be written
+// for the sender (an ErrUnauthenticated, a bodyError, a connector.ErrInvalid)
+// and carry no header value that was not verified.
 func wrapProblem(status int, o outcome, detail string, cause error) *problem {
 	return &problem{status: status, outcome: o, detail: detail + ": " + cause.Error(), cause: cause}
 }
@@ -54,26 +58,56 @@ type problemBody struct {
 	Title   string  `json:"title"`
 	Status  int     `json:"status"`
 	Detail  string  `json:"detail,omitempty"`
-	Outcome outcome `json:"outcome"`
+	Outcome outcome `json:"outcome,omitempty"`
 }
+
+// maxDetail bounds the detail of a problem, which may quote the body.
+const maxDetail = 512
 
 // writeProblem answers err, which must be a *problem, and returns it.
 func writeProblem(w http.ResponseWriter, err error) error {
 	p, ok := err.(*problem)
 	if !ok {
-		p = wrapProblem(http.StatusInternalServerError, outcomeUnavailable, "internal error", err)
+		// The error stays in the log, not in the answer.
+		p = &problem{status: http.StatusInternalServerError, outcome: outcomeUnavailable, detail: "internal error", cause: err}
 	}
+	encodeProblem(w, p.status, p.detail, p.outcome)
+	return p
+}
+
+func encodeProblem(w http.ResponseWriter, status int, detail string, o outcome) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.status)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problemBody{
 		Type:    "about:blank",
-		Title:   http.StatusText(p.status),
-		Status:  p.status,
-		Detail:  p.detail,
-		Outcome: p.outcome,
+		Title:   http.StatusText(status),
+		Status:  status,
+		Detail:  clip(detail, maxDetail),
+		Outcome: o,
 	})
-	return p
+}
+
+// WriteProblem answers status with an RFC 9457 application/problem+json
+// body of type about:blank, whose title is the status text and whose detail
+// should tell the sender what to change. It is how a server that mounts
+// Receivers answers its own errors in the same form as theirs; detail must
+// not quote what the request sent. Headers already set on w (Allow,
+// Retry-After) are kept.
+func WriteProblem(w http.ResponseWriter, status int, detail string) {
+	encodeProblem(w, status, detail, "")
+}
+
+// NotFoundHandler answers every request 404 as a problem. A server mounts
+// it on "/" so that a path it does not serve, next to its webhook paths, is
+// answered like a refusal of a Receiver rather than as text/plain:
+//
+//	mux.Handle("/", webhook.NotFoundHandler())
+func NotFoundHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		WriteProblem(w, http.StatusNotFound, "nothing is served at this path")
+	})
 }
 
 // ack is the body of a 2xx answer.
@@ -83,8 +117,10 @@ type ack struct {
 	Enqueued int     `json:"enqueued,omitempty"`
 }
 
+// writeAck answers a 2xx. The id is cut to maxEventID bytes: a FHIR
+// subscription names itself as long as it likes.
 func writeAck(w http.ResponseWriter, status int, id string, o outcome, enqueued int) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(ack{ID: id, Outcome: o, Enqueued: enqueued})
+	_ = json.NewEncoder(w).Encode(ack{ID: clip(id, maxEventID), Outcome: o, Enqueued: enqueued})
 }

@@ -53,9 +53,10 @@ const (
 
 // Defaults of the zero Config fields.
 const (
-	DefaultTolerance  = 5 * time.Minute
-	DefaultMaxBody    = 1 << 20
-	DefaultRetryAfter = 5 * time.Second
+	DefaultTolerance   = 5 * time.Minute
+	DefaultMaxBody     = 1 << 20
+	DefaultMaxBuffered = 32 << 20
+	DefaultRetryAfter  = 5 * time.Second
 	// DefaultAuthHeader is the header FormatFHIRSubscription compares against
 	// Config.Secrets when Config.Header is empty.
 	DefaultAuthHeader = "Authorization"
@@ -91,16 +92,26 @@ type Config struct {
 	// MaxBody bounds a request body in bytes; a larger one is refused with
 	// 413. Default 1 MiB.
 	MaxBody int64
+	// MaxBuffered bounds the bytes of request bodies the Receiver holds at
+	// once, across all its connections, from the first byte read to the
+	// answer. A request takes its Content-Length (MaxBody when the sender
+	// sends none) from it before reading the body, and when that is not
+	// left it is answered 503 with Retry-After at once, its body unread, so
+	// that many slow senders cannot make memory grow. Default 32 MiB, or
+	// MaxBody when that is larger; set, it must be at least MaxBody.
+	MaxBuffered int64
 	// HeartbeatPeriod is the heartbeat period of the source's FHIR
 	// subscriptions. A subscription silent for more than twice this long has
 	// missed a heartbeat and triggers a reconcile (see Receiver.Run). Zero
 	// disables the check. Only FormatFHIRSubscription.
 	HeartbeatPeriod time.Duration
 	// RetryAfter is the delay a 503 asks the sender to wait when the
-	// Ingester gave none (connector.RetryAfter). Default 5 seconds.
+	// Ingester gave none (connector.RetryAfter), or when MaxBuffered is
+	// spent. Default 5 seconds.
 	RetryAfter time.Duration
-	// Logger receives one entry per request with the event id and outcome,
-	// never the body. Default slog.Default().
+	// Logger receives one entry per request with the outcome and, once the
+	// request is verified, the event id (cut to 64 bytes); never the body,
+	// nor a header the Receiver did not verify. Default slog.Default().
 	Logger *slog.Logger
 	// Metrics, when set, registers the package's Prometheus collectors on
 	// it. Several Receivers may share one Registerer. Nil: no metrics.
@@ -114,12 +125,24 @@ type Config struct {
 // after the Ingester committed the event (or found it a duplicate, or it
 // needed nothing). It is safe for concurrent use.
 type Receiver struct {
-	cfg     Config
-	ing     Ingester
-	log     *slog.Logger
-	decode  func(r *http.Request, body []byte) (decoded, error)
-	metrics *metrics
-	subs    *subscriptions // FormatFHIRSubscription only
+	cfg      Config
+	ing      Ingester
+	log      *slog.Logger
+	format   wireFormat
+	buffered *budget
+	metrics  *metrics
+	subs     *subscriptions // FormatFHIRSubscription only
+}
+
+// wireFormat is how one Format authenticates and decodes a request.
+type wireFormat struct {
+	// headers checks, before the body is read, whatever of the request's
+	// authentication does not need the body; its errors wrap
+	// ErrUnauthenticated or ErrStale. For a format authenticated by a
+	// header alone that is all of it.
+	headers func(req *http.Request) error
+	// decode verifies the rest with the body and normalizes it.
+	decode func(req *http.Request, body []byte) (decoded, error)
 }
 
 // New checks cfg and returns a Receiver handing its events to ing.
@@ -144,6 +167,12 @@ func New(ing Ingester, cfg Config) (*Receiver, error) {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
+	if cfg.MaxBuffered <= 0 {
+		cfg.MaxBuffered = max(DefaultMaxBuffered, cfg.MaxBody)
+	}
+	if cfg.MaxBuffered < cfg.MaxBody {
+		return nil, fmt.Errorf("webhook: source %q: max buffered %d is below max body %d, so a body of the maximum size is never read", cfg.Source, cfg.MaxBuffered, cfg.MaxBody)
+	}
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = DefaultRetryAfter
 	}
@@ -164,12 +193,12 @@ func New(ing Ingester, cfg Config) (*Receiver, error) {
 		if err != nil {
 			return nil, fmt.Errorf("webhook: source %q: %w", cfg.Source, err)
 		}
-		r.decode = r.standardDecoder(v)
+		r.format = r.standardFormat(v)
 	case FormatFHIRSubscription:
 		r.subs = newSubscriptions()
-		r.decode = r.decodeFHIR
+		r.format = r.fhirFormat()
 	case FormatMedplum:
-		r.decode = r.decodeMedplum
+		r.format = r.medplumFormat()
 	default:
 		return nil, fmt.Errorf("webhook: source %q has unknown format %q", cfg.Source, cfg.Format)
 	}
@@ -178,6 +207,7 @@ func New(ing Ingester, cfg Config) (*Receiver, error) {
 		return nil, fmt.Errorf("webhook: source %q: %w", cfg.Source, err)
 	}
 	r.metrics = m
+	r.buffered = newBudget(cfg.MaxBuffered, func(n int64) { m.observeBuffered(cfg.Source, n) })
 	return r, nil
 }
 
@@ -187,7 +217,8 @@ func (r *Receiver) Source() string { return r.cfg.Source }
 // decoded is what a format makes of a verified request.
 type decoded struct {
 	// id identifies the notification in logs: the event id when there is
-	// an event, else what the sender calls it.
+	// an event, else what the sender calls it. It is set only once the
+	// request is verified.
 	id string
 	// event is nil when there is nothing to ingest; outcome then says why.
 	event   *connector.Event
@@ -196,6 +227,12 @@ type decoded struct {
 	// duplicate), or at once when there is no event.
 	commit func()
 }
+
+// Bounds of what a log entry takes from a request.
+const (
+	maxLoggedID  = 64
+	maxLoggedErr = 512
+)
 
 // ServeHTTP implements http.Handler.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -210,12 +247,18 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	r.metrics.observe(r.cfg.Source, r.cfg.Format, out, elapsed)
 
-	attrs := []any{"event", d.id, "outcome", string(out), "duration", elapsed}
+	// Only what the Receiver verified or made itself is logged, and each
+	// string that came with the request is cut short: a log entry costs
+	// the same whatever the sender sends.
+	attrs := []any{"outcome", string(out), "duration", elapsed}
+	if d.id != "" {
+		attrs = append(attrs, "event", clip(d.id, maxLoggedID))
+	}
 	switch {
-	case p != nil && p.status >= 500:
-		r.log.ErrorContext(req.Context(), "webhook not ingested", append(attrs, "status", p.status, "err", p.cause)...)
+	case p != nil && p.status >= 500 && p.cause != nil:
+		r.log.ErrorContext(req.Context(), "webhook not ingested", append(attrs, "status", p.status, "err", clip(p.cause.Error(), maxLoggedErr))...)
 	case p != nil:
-		r.log.WarnContext(req.Context(), "webhook refused", append(attrs, "status", p.status, "err", p.Error())...)
+		r.log.WarnContext(req.Context(), "webhook refused", append(attrs, "status", p.status, "err", clip(p.Error(), maxLoggedErr))...)
 	case out == outcomeIgnored:
 		r.log.InfoContext(req.Context(), "webhook ignored", attrs...)
 	case out == outcomeDuplicate:
@@ -229,20 +272,28 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 // serve does the work of ServeHTTP and writes the response; it returns what
 // happened for the log and the metrics.
+//
+// Everything that can be refused without the body is refused before a byte
+// of it is read: the method, the content type, the headers that
+// authenticate it (all of them for a format authenticated by a header), the
+// declared size, and the room left in Config.MaxBuffered.
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (decoded, connector.IngestResult, error) {
 	var res connector.IngestResult
-	if req.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return decoded{}, res, writeProblem(w, newProblem(http.StatusMethodNotAllowed, outcomeMethodNotAllowed, "only POST is accepted"))
-	}
-	if err := checkContentType(req.Header.Get("Content-Type")); err != nil {
+	hold, err := r.admit(w, req)
+	if err != nil {
+		if req.ContentLength != 0 {
+			// Else net/http reads up to 256 KiB of the body, at the
+			// sender's pace, before it sends the answer.
+			w.Header().Set("Connection", "close")
+		}
 		return decoded{}, res, writeProblem(w, err)
 	}
+	defer r.buffered.give(hold)
 	body, err := readBody(w, req, r.cfg.MaxBody)
 	if err != nil {
 		return decoded{}, res, writeProblem(w, err)
 	}
-	d, err := r.decode(req, body)
+	d, err := r.format.decode(req, body)
 	if err != nil {
 		if p, ok := err.(*problem); ok && p.status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", r.challenge())
@@ -267,7 +318,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (decoded, con
 		if dl, ok := connector.RetryDelay(err); ok && dl > 0 {
 			delay = dl
 		}
-		w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(delay.Seconds()))))
+		w.Header().Set("Retry-After", retryAfter(delay))
 		// The store's error stays in our log, not in the answer.
 		p := &problem{status: http.StatusServiceUnavailable, outcome: outcomeUnavailable, detail: "the event could not be stored; retry later", cause: err}
 		return d, res, writeProblem(w, p)
@@ -285,39 +336,111 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) (decoded, con
 	return d, res, nil
 }
 
-// checkContentType accepts JSON and FHIR JSON, with any parameters.
+// admit checks what can be checked before the body is read and takes the
+// bytes the body may need from the budget; the caller gives them back.
+func (r *Receiver) admit(w http.ResponseWriter, req *http.Request) (int64, error) {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return 0, newProblem(http.StatusMethodNotAllowed, outcomeMethodNotAllowed, "only POST is accepted")
+	}
+	if err := checkContentType(req.Header.Get("Content-Type")); err != nil {
+		return 0, err
+	}
+	if err := r.format.headers(req); err != nil {
+		w.Header().Set("WWW-Authenticate", r.challenge())
+		return 0, authProblem(err)
+	}
+	if req.ContentLength > r.cfg.MaxBody {
+		return 0, tooLarge(r.cfg.MaxBody)
+	}
+	// A body of unknown length may take up to MaxBody.
+	hold := req.ContentLength
+	if hold < 0 {
+		hold = r.cfg.MaxBody
+	}
+	if !r.buffered.take(hold) {
+		w.Header().Set("Retry-After", retryAfter(r.cfg.RetryAfter))
+		return 0, newProblem(http.StatusServiceUnavailable, outcomeOverloaded, "too many requests are being received at once; retry later")
+	}
+	return hold, nil
+}
+
+// retryAfter is a Retry-After value: whole seconds, rounded up.
+func retryAfter(d time.Duration) string {
+	return fmt.Sprint(int64(math.Ceil(d.Seconds())))
+}
+
+// checkContentType accepts JSON and FHIR JSON, with any parameters. The
+// header is not quoted back: it is not verified, and it is logged.
 func checkContentType(ct string) error {
 	if ct == "" {
 		return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, "Content-Type is missing; send application/json or application/fhir+json")
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, "Content-Type cannot be parsed")
+		return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, "Content-Type cannot be parsed; send application/json or application/fhir+json")
 	}
 	switch mt {
 	case "application/json", "application/fhir+json":
 		return nil
 	}
-	return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, fmt.Sprintf("Content-Type %q is not accepted; send application/json or application/fhir+json", mt))
+	return newProblem(http.StatusUnsupportedMediaType, outcomeUnsupportedMedia, "Content-Type is not accepted; send application/json or application/fhir+json")
+}
+
+func tooLarge(limit int64) *problem {
+	return newProblem(http.StatusRequestEntityTooLarge, outcomeTooLarge, fmt.Sprintf("the body exceeds %d bytes", limit))
 }
 
 // readBody reads the whole body through http.MaxBytesReader, so that an
-// oversized body is cut off at the limit rather than buffered.
+// oversized body is cut off at the limit rather than buffered. The buffer
+// never grows past what the caller took from the budget: the
+// Content-Length when there is one, else limit.
 func readBody(w http.ResponseWriter, req *http.Request, limit int64) ([]byte, error) {
-	if req.ContentLength > limit {
-		return nil, newProblem(http.StatusRequestEntityTooLarge, outcomeTooLarge, fmt.Sprintf("the body exceeds %d bytes", limit))
-	}
 	rd := http.MaxBytesReader(w, req.Body, limit)
 	defer rd.Close()
-	body, err := io.ReadAll(rd)
-	var tooLarge *http.MaxBytesError
+	var body []byte
+	var err error
+	if req.ContentLength >= 0 {
+		// The server stops the body at its Content-Length.
+		body = make([]byte, req.ContentLength)
+		_, err = io.ReadFull(rd, body)
+	} else {
+		body, err = readAtMost(rd, limit)
+	}
+	var max *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooLarge):
-		return nil, newProblem(http.StatusRequestEntityTooLarge, outcomeTooLarge, fmt.Sprintf("the body exceeds %d bytes", limit))
+	case errors.As(err, &max):
+		return nil, tooLarge(limit)
 	case err != nil:
-		return nil, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body could not be read", err)
+		// The cause (a timeout, a reset) is logged, not answered.
+		return nil, &problem{status: http.StatusBadRequest, outcome: outcomeMalformed, detail: "the body could not be read whole", cause: err}
 	}
 	return body, nil
+}
+
+// readAtMost reads rd to its end into a buffer that doubles as it fills
+// but never holds more than limit+1 bytes, where io.ReadAll could reach
+// twice the body.
+func readAtMost(rd io.Reader, limit int64) ([]byte, error) {
+	buf := make([]byte, 0, min(limit+1, 4096))
+	for {
+		if int64(len(buf)) > limit {
+			return nil, &http.MaxBytesError{Limit: limit}
+		}
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit+1))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // challenge is the WWW-Authenticate value a 401 carries.

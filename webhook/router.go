@@ -3,15 +3,19 @@ package webhook
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // BySource routes each request to the Receiver of the Source named by the
-// {source} wildcard of the pattern it was mounted under:
+// {source} wildcard of the pattern it was mounted under. Mount it with a
+// remainder wildcard, so that the bare prefix and any deeper path are
+// answered here too, as problems, rather than by the mux as text/plain:
 //
-//	mux.Handle("/webhooks/{source}", webhook.BySource(php, medplum))
+//	mux.Handle("/webhooks/{source...}", webhook.BySource(php, medplum))
 //
-// A source with no Receiver is answered 404 as a problem. BySource panics
-// if two receivers share a Source.
+// A path that names no source, a source with no Receiver, and a path below
+// a source ("/webhooks/php/x") are answered 404 as a problem. BySource
+// panics if two receivers share a Source.
 func BySource(receivers ...*Receiver) http.Handler {
 	m := make(map[string]*Receiver, len(receivers))
 	for _, r := range receivers {
@@ -21,11 +25,18 @@ func BySource(receivers ...*Receiver) http.Handler {
 		m[r.Source()] = r
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r, ok := m[req.PathValue("source")]
-		if !ok {
+		source := req.PathValue("source")
+		r, ok := m[source]
+		switch {
+		case ok:
+			r.ServeHTTP(w, req)
+		case source == "":
+			_ = writeProblem(w, newProblem(http.StatusNotFound, outcomeNotFound, "the path names no webhook source; post to the path of a source, such as /webhooks/<source>"))
+		case strings.Contains(source, "/"):
+			_ = writeProblem(w, newProblem(http.StatusNotFound, outcomeNotFound, "no webhook receiver at this path; post to the path of the source itself"))
+		default:
+			// The path is not echoed: it is whatever the sender sent.
 			_ = writeProblem(w, newProblem(http.StatusNotFound, outcomeNotFound, "no webhook receiver for this source"))
-			return
 		}
-		r.ServeHTTP(w, req)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,25 +93,11 @@ func decodeSecret(s string) ([]byte, error) {
 // nil, or an error wrapping ErrUnauthenticated or ErrStale. Signatures are
 // compared in constant time.
 func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
-	id, ts, sigs := h.Get(HeaderID), h.Get(HeaderTimestamp), h.Get(HeaderSignature)
-	switch {
-	case id == "":
-		return fmt.Errorf("%w: %s header is missing", ErrUnauthenticated, HeaderID)
-	case ts == "":
-		return fmt.Errorf("%w: %s header is missing", ErrUnauthenticated, HeaderTimestamp)
-	case sigs == "":
-		return fmt.Errorf("%w: %s header is missing", ErrUnauthenticated, HeaderSignature)
-	}
-	secs, err := strconv.ParseInt(ts, 10, 64)
+	secs, err := v.verifyHeaders(h, now)
 	if err != nil {
-		return fmt.Errorf("%w: %s is not integer seconds", ErrUnauthenticated, HeaderTimestamp)
+		return err
 	}
-	switch d := now.Sub(time.Unix(secs, 0)); {
-	case d > v.tolerance:
-		return fmt.Errorf("%w: %s is %s old, beyond the %s tolerance", ErrStale, HeaderTimestamp, d.Round(time.Second), v.tolerance)
-	case d < -v.tolerance:
-		return fmt.Errorf("%w: %s is %s ahead, beyond the %s tolerance", ErrStale, HeaderTimestamp, (-d).Round(time.Second), v.tolerance)
-	}
+	id, sigs := h.Get(HeaderID), h.Get(HeaderSignature)
 	want := make([][]byte, len(v.keys))
 	for i, key := range v.keys {
 		want[i] = mac(key, id, secs, body)
@@ -137,6 +124,36 @@ func (v *Verifier) Verify(h http.Header, body []byte, now time.Time) error {
 		}
 	}
 	return fmt.Errorf("%w: no v1 signature matches", ErrUnauthenticated)
+}
+
+// verifyHeaders checks what can be checked before the body is read: the
+// three headers are there, the timestamp is within the tolerance of now,
+// and the signature header offers a v1 signature. It returns the
+// timestamp. None of its errors quotes a header.
+func (v *Verifier) verifyHeaders(h http.Header, now time.Time) (int64, error) {
+	id, ts, sigs := h.Get(HeaderID), h.Get(HeaderTimestamp), h.Get(HeaderSignature)
+	switch {
+	case id == "":
+		return 0, fmt.Errorf("%w: %s header is missing", ErrUnauthenticated, HeaderID)
+	case ts == "":
+		return 0, fmt.Errorf("%w: %s header is missing", ErrUnauthenticated, HeaderTimestamp)
+	case sigs == "":
+		return 0, fmt.Errorf("%w: %s header is missing", ErrUnauthenticated, HeaderSignature)
+	}
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s is not integer seconds", ErrUnauthenticated, HeaderTimestamp)
+	}
+	switch d := now.Sub(time.Unix(secs, 0)); {
+	case d > v.tolerance:
+		return 0, fmt.Errorf("%w: %s is %s old, beyond the %s tolerance", ErrStale, HeaderTimestamp, d.Round(time.Second), v.tolerance)
+	case d < -v.tolerance:
+		return 0, fmt.Errorf("%w: %s is %s ahead, beyond the %s tolerance", ErrStale, HeaderTimestamp, (-d).Round(time.Second), v.tolerance)
+	}
+	if !slices.ContainsFunc(strings.Fields(sigs), func(f string) bool { return strings.HasPrefix(f, "v1,") }) {
+		return 0, fmt.Errorf("%w: %s has no v1 signature", ErrUnauthenticated, HeaderSignature)
+	}
+	return secs, nil
 }
 
 // Sign returns the webhook-signature header value ("v1,<base64>") of body

@@ -53,7 +53,8 @@ var errMalformed = errors.New("malformed body")
 
 // ParseChangeEvent decodes a ChangeEvent body. It reports whether the type
 // is one this package acts on; an event of another type is returned with
-// known false and no error, and its data is not checked.
+// known false and no error, and its data is not checked. An error names
+// the member of the body at fault and what it should be.
 func ParseChangeEvent(body []byte) (ev ChangeEvent, known bool, err error) {
 	// The times are read by hand so that an empty one means unknown rather
 	// than malformed.
@@ -69,32 +70,37 @@ func ParseChangeEvent(body []byte) (ev ChangeEvent, known bool, err error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &wire); err != nil {
-		return ChangeEvent{}, false, fmt.Errorf("%w: %w", errMalformed, err)
+		return ChangeEvent{}, false, jsonError(body, "", err)
 	}
 	ev = ChangeEvent{Type: wire.Type, Data: ChangeData{
 		ResourceType: wire.Data.ResourceType, ID: wire.Data.ID,
 		VersionID: wire.Data.VersionID, Patient: wire.Data.Patient,
 	}}
 	if ev.Timestamp, err = parseInstant(wire.Timestamp); err != nil {
-		return ChangeEvent{}, false, fmt.Errorf("%w: timestamp: %w", errMalformed, err)
+		return ChangeEvent{}, false, malformedf("field timestamp: want an RFC 3339 time such as 2026-01-02T03:04:05Z")
 	}
 	if ev.Data.LastUpdated, err = parseInstant(wire.Data.LastUpdated); err != nil {
-		return ChangeEvent{}, false, fmt.Errorf("%w: data.lastUpdated: %w", errMalformed, err)
+		return ChangeEvent{}, false, malformedf("field data.lastUpdated: want an RFC 3339 time such as 2026-01-02T03:04:05Z")
 	}
 	switch ev.Type {
 	case EventResourceCreated, EventResourceUpdated, EventResourceDeleted:
 	case "":
-		return ChangeEvent{}, false, fmt.Errorf("%w: event has no type", errMalformed)
+		return ChangeEvent{}, false, malformedf("field type is missing: want one of %s, %s, %s", EventResourceCreated, EventResourceUpdated, EventResourceDeleted)
 	default:
 		return ev, false, nil
 	}
 	if ev.Data.ResourceType == "" || ev.Data.ID == "" {
-		return ChangeEvent{}, false, fmt.Errorf("%w: %s event has no data.resourceType or data.id", errMalformed, ev.Type)
+		return ChangeEvent{}, false, malformedf("a %s event needs data.resourceType and data.id", ev.Type)
 	}
 	// The ref ends up in a URL path of the provider's API: only what FHIR
 	// allows in a type and an id passes.
-	if !isResourceType(ev.Data.ResourceType) || !isID(ev.Data.ID) || (ev.Data.VersionID != "" && !isID(ev.Data.VersionID)) {
-		return ChangeEvent{}, false, fmt.Errorf("%w: %s event names no valid FHIR resource type, id and version", errMalformed, ev.Type)
+	switch {
+	case !isResourceType(ev.Data.ResourceType):
+		return ChangeEvent{}, false, malformedf("field data.resourceType: want a FHIR resource type (letters, a capital first)")
+	case !isID(ev.Data.ID):
+		return ChangeEvent{}, false, malformedf("field data.id: want a FHIR id (1 to 64 of A-Z a-z 0-9 - .)")
+	case ev.Data.VersionID != "" && !isID(ev.Data.VersionID):
+		return ChangeEvent{}, false, malformedf("field data.versionId: want a FHIR id (1 to 64 of A-Z a-z 0-9 - .)")
 	}
 	return ev, true, nil
 }
@@ -123,14 +129,43 @@ func (e ChangeEvent) Change(source string) connector.Change {
 	return c
 }
 
-// standardDecoder verifies with v and parses ChangeEvents.
-func (r *Receiver) standardDecoder(v *Verifier) func(*http.Request, []byte) (decoded, error) {
-	return func(req *http.Request, body []byte) (decoded, error) {
-		id := req.Header.Get(HeaderID)
-		d := decoded{id: id}
+// maxEventID bounds a webhook-id: it becomes the stored event id.
+const maxEventID = 256
+
+// isEventID accepts a webhook-id the receiver stores and logs: 1 to
+// maxEventID printable ASCII characters.
+func isEventID(s string) bool {
+	if s == "" || len(s) > maxEventID {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// standardFormat verifies with v and parses ChangeEvents. Everything but
+// the signature itself is checked before the body is read.
+func (r *Receiver) standardFormat(v *Verifier) wireFormat {
+	headers := func(req *http.Request) error {
+		if _, err := v.verifyHeaders(req.Header, r.cfg.Now()); err != nil {
+			return err
+		}
+		if !isEventID(req.Header.Get(HeaderID)) {
+			return fmt.Errorf("%w: %s must be 1 to %d printable ASCII characters", ErrUnauthenticated, HeaderID, maxEventID)
+		}
+		return nil
+	}
+	decode := func(req *http.Request, body []byte) (decoded, error) {
+		var d decoded
 		if err := v.Verify(req.Header, body, r.cfg.Now()); err != nil {
 			return d, authProblem(err)
 		}
+		// Only now is webhook-id known to come from the sender.
+		id := req.Header.Get(HeaderID)
+		d.id = id
 		ev, known, err := ParseChangeEvent(bytes.TrimSpace(body))
 		if err != nil {
 			return d, wrapProblem(http.StatusBadRequest, outcomeMalformed, "the body is not a change event", err)
@@ -142,6 +177,7 @@ func (r *Receiver) standardDecoder(v *Verifier) func(*http.Request, []byte) (dec
 		d.event = &connector.Event{ID: id, Changes: []connector.Change{ev.Change(r.cfg.Source)}}
 		return d, nil
 	}
+	return wireFormat{headers: headers, decode: decode}
 }
 
 // authProblem answers a verification error with 401.

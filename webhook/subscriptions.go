@@ -164,13 +164,13 @@ func (r *Receiver) CheckHeartbeats(ctx context.Context) error {
 		ev := connector.Event{ID: silenceID(s.sub, s.heard), Source: r.cfg.Source, Action: connector.ActionWebhook, Reconcile: true}
 		res, err := r.ing.Ingest(ctx, ev)
 		if err != nil {
-			r.log.ErrorContext(ctx, "missed heartbeat not ingested", "event", ev.ID, "subscription", s.sub, "err", err)
+			r.log.ErrorContext(ctx, "missed heartbeat not ingested", "event", clip(ev.ID, maxLoggedID), "subscription", clip(s.sub, maxLoggedID), "err", clip(err.Error(), maxLoggedErr))
 			errs = append(errs, fmt.Errorf("subscription %s: %w", s.sub, err))
 			continue
 		}
 		r.subs.markReported(s.sub, s.heard)
 		r.metrics.observeMissedHeartbeat(r.cfg.Source)
-		r.log.WarnContext(ctx, "missed heartbeat: reconcile enqueued", "event", ev.ID, "subscription", s.sub, "last_heard", s.heard, "duplicate", res.Duplicate)
+		r.log.WarnContext(ctx, "missed heartbeat: reconcile enqueued", "event", clip(ev.ID, maxLoggedID), "subscription", clip(s.sub, maxLoggedID), "last_heard", s.heard, "duplicate", res.Duplicate)
 	}
 	return errors.Join(errs...)
 }
