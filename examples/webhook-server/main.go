@@ -143,7 +143,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Progress: storeurl.Progress(db.Store),
 		Sources:  map[string]connector.Source{cfg.Source: src},
 		Sinks:    map[string]connector.Sink{sinkName: sink},
-		Observer: newObserver(reg, log.With("component", "engine")),
+		// Every op that dies is logged: thin them when a sink refuses all.
+		Observer: newObserver(reg, rateLimited(log.With("component", "engine"), cfg.LogRepeatInterval, nil)),
 		Logger:   log.With("component", "engine"),
 	})
 	if err != nil {
