@@ -44,6 +44,16 @@ type Config struct {
 	CarepatronURL  string
 	CarepatronKey  string // secret
 	CarepatronRate float64
+	// CarepatronProviderID is the workspace the API key is checked
+	// against at start and by /readyz; empty: the key alone is checked.
+	CarepatronProviderID string
+
+	// CheckInterval is how often the provider's and Carepatron's
+	// credentials are checked again for /readyz.
+	CheckInterval time.Duration
+	// LogRepeatInterval thins repeated entries of the job engine's log to
+	// one per interval; 0: off.
+	LogRepeatInterval time.Duration
 
 	PollInterval time.Duration
 	// SweepInterval is how often every known patient's documents are
@@ -61,23 +71,31 @@ type Config struct {
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
 
-	Demo           bool
+	Demo bool
+	// DemoDatabase is the database -demo fills; empty: a fresh SQLite
+	// file in a temporary directory, removed at exit.
+	DemoDatabase   string
 	DemoPatients   int
 	DemoDocs       int
 	DemoTouchEvery time.Duration
 	DemoSeed       int64
 
-	// explicit names the settings (by env name) given by flag or
-	// environment rather than left at their defaults.
+	// explicit names the settings (by env name, or "-flag" for a flag
+	// with no variable) given by flag or environment rather than left at
+	// their defaults.
 	explicit map[string]bool
+	// notes are warnings found while loading, logged once the logger
+	// exists.
+	notes []string
 }
 
 // formatNone turns webhooks off: the server then relies on reconciliation.
 const formatNone = "none"
 
 // setting is one configuration knob: a flag, the environment variable that
-// provides its default, and how its text becomes a Config field. A setter
-// of a secret must never put the value in its error.
+// provides its default (none for a flag that must be asked for on the
+// command line), and how its text becomes a Config field. A setter of a
+// secret must never put the value in its error.
 type setting struct {
 	flag, env string
 	def       string
@@ -88,7 +106,20 @@ type setting struct {
 }
 
 // name is how errors refer to the setting.
-func (s setting) name() string { return fmt.Sprintf("%s (-%s)", s.env, s.flag) }
+func (s setting) name() string {
+	if s.env == "" {
+		return "-" + s.flag
+	}
+	return fmt.Sprintf("%s (-%s)", s.env, s.flag)
+}
+
+// key is the setting's key in Config.explicit.
+func (s setting) key() string {
+	if s.env == "" {
+		return "-" + s.flag
+	}
+	return s.env
+}
 
 var settings = []setting{
 	{flag: "database-url", env: "DATABASE_URL", def: "./healthcare-records.db", secret: true,
@@ -203,6 +234,21 @@ var settings = []setting{
 			c.CarepatronRate = f
 			return nil
 		}},
+	{flag: "carepatron-provider-id", env: "CAREPATRON_PROVIDER_ID",
+		usage: "Carepatron workspace (provider) id the API key must be valid for; checked at start and by /readyz (default: the key alone is checked)",
+		set: func(c *Config, v string) error {
+			if strings.ContainsAny(v, "/?#% ") {
+				return fmt.Errorf("%q is not a plain id", v)
+			}
+			c.CarepatronProviderID = v
+			return nil
+		}},
+	{flag: "check-interval", env: "CHECK_INTERVAL", def: "30s",
+		usage: "how often the provider's and Carepatron's credentials are checked again for /readyz",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.CheckInterval }, false)},
+	{flag: "log-repeat-interval", env: "LOG_REPEAT_INTERVAL", def: "10s",
+		usage: "the job engine logs a repeated message at most once per interval, with the count suppressed (0: every time)",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.LogRepeatInterval }, true)},
 
 	{flag: "poll-interval", env: "POLL_INTERVAL", def: "5m",
 		usage: "how often every known patient is reconciled with the provider, repairing lost webhooks (0: never)",
@@ -240,8 +286,10 @@ var settings = []setting{
 			return nil
 		}},
 
-	{flag: "demo", env: "DEMO", def: "false", boolean: true,
-		usage: "run with the mock provider and a fake Carepatron in-process, on loopback",
+	// Flags only: no environment, however generic, turns a production
+	// configuration into the demo.
+	{flag: "demo", def: "false", boolean: true,
+		usage: "run with the mock provider and a fake Carepatron in-process, on loopback, in a throwaway database (flag only)",
 		set: func(c *Config, v string) (err error) {
 			c.Demo, err = strconv.ParseBool(v)
 			if err != nil {
@@ -249,6 +297,9 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{flag: "demo-database", secret: true,
+		usage: "demo: the database to fill instead of a fresh temporary SQLite file (flag only; DATABASE_URL is refused with -demo)",
+		set:   func(c *Config, v string) error { c.DemoDatabase = v; return nil }},
 	{flag: "demo-patients", env: "DEMO_PATIENTS", def: "5",
 		usage: "demo: patients of the mock provider",
 		set:   intSetter(func(c *Config) *int { return &c.DemoPatients })},
@@ -282,7 +333,11 @@ func LoadConfig(args []string, lookup func(string) (string, bool), usageOut io.W
 	raws := make([]*rawValue, len(settings))
 	for i, s := range settings {
 		raws[i] = &rawValue{def: s.def, secret: s.secret, boolean: s.boolean}
-		fs.Var(raws[i], s.flag, fmt.Sprintf("%s (env %s)", s.usage, s.env))
+		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
+		if s.env == "" {
+			usage = s.usage
+		}
+		fs.Var(raws[i], s.flag, usage)
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -295,19 +350,31 @@ func LoadConfig(args []string, lookup func(string) (string, bool), usageOut io.W
 	for i, s := range settings {
 		v, given := raws[i].val, raws[i].set
 		if !given {
-			if e, ok := lookup(s.env); ok && e != "" {
+			if e, ok := lookup(s.env); ok && e != "" && s.env != "" {
 				v, given = e, true
 			} else {
 				v = s.def
 			}
 		}
-		c.explicit[s.env] = given
+		c.explicit[s.key()] = given
 		if err := s.set(c, strings.TrimSpace(v)); err != nil {
 			if s.secret {
 				err = errors.New("invalid value")
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", s.name(), err))
 		}
+	}
+	switch {
+	case c.Demo && c.explicit["DATABASE_URL"]:
+		// The demo writes synthetic patients into its database and
+		// expects it empty: never the one a production setting names.
+		errs = append(errs, fmt.Errorf("-demo refuses %s (set to %s): the demo fills a throwaway database of its own; unset it, or name the database to fill with -demo-database",
+			settingName("DATABASE_URL"), describeDatabase(c.DatabaseURL)))
+	case !c.Demo && c.DemoDatabase != "":
+		errs = append(errs, errors.New("-demo-database needs -demo"))
+	}
+	if v, ok := lookup("DEMO"); ok && v != "" {
+		c.notes = append(c.notes, "DEMO is set in the environment and ignored: the demo runs only with the -demo flag")
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -344,6 +411,14 @@ func (c *Config) Validate() error {
 		// touches the database. The error names the secret's position.
 		if _, err := webhook.NewVerifier(c.WebhookSecrets, webhook.DefaultTolerance); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", settingName("WEBHOOK_SECRETS"), err))
+		}
+	}
+	if c.WebhookFormat != formatNone {
+		for i, s := range c.WebhookSecrets {
+			if n, ok := secretKeyLen(webhook.Format(c.WebhookFormat), s); ok && n < minSecretBytes {
+				errs = append(errs, fmt.Errorf("%s: secret %d holds %d bytes of key, fewer than %d: a short key can be guessed; generate a random one",
+					settingName("WEBHOOK_SECRETS"), i+1, n, minSecretBytes))
+			}
 		}
 	}
 	if c.CarepatronURL == "" {
@@ -416,7 +491,7 @@ func absoluteURL(v string) error {
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", v)
+		return fmt.Errorf("%q is not an absolute http(s) URL", redactURL(v))
 	}
 	return nil
 }

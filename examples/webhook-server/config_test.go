@@ -81,6 +81,16 @@ func TestConfigErrors(t *testing.T) {
 		{name: "negative sweep", env: validEnv("SWEEP_INTERVAL", "-1h"), names: []string{"SWEEP_INTERVAL (-sweep-interval)"}},
 		{name: "retention under an hour", env: validEnv("RETENTION", "5m"), names: []string{"RETENTION (-retention)"}},
 		{name: "stray argument", args: []string{"serve"}, env: validEnv(), names: []string{`"serve"`}},
+		{name: "url with userinfo", env: validEnv("FHIR_BASE_URL", "ftp://hr:TOPSECRET@ehr.example.org/fhir"), names: []string{"FHIR_BASE_URL (-fhir-base-url)", "ftp://xxxxx@ehr.example.org/fhir"}},
+		{name: "url with a token for user", env: validEnv("CAREPATRON_BASE_URL", "carepatron.example/TOPSECRET@x"), names: []string{"CAREPATRON_BASE_URL"}},
+		{name: "unparsable url with userinfo", env: validEnv("SMART_TOKEN_URL", "https://hr:TOP%zzSECRET@ehr.example.org/token"), names: []string{"SMART_TOKEN_URL", "https://xxxxx@ehr.example.org/token"}},
+		{name: "short standard webhooks secret", env: validEnv("WEBHOOK_SECRETS", testWebhook+",whsec_c2hvcnQtVE9QU0VDUkVU"), names: []string{"WEBHOOK_SECRETS (-webhook-secrets)", "secret 2 holds 15 bytes"}},
+		{name: "short medplum secret", env: validEnv("WEBHOOK_FORMAT", "medplum", "WEBHOOK_SECRETS", "TOPSECRET"), names: []string{"secret 1 holds 9 bytes"}},
+		{name: "short fhir-subscription token", env: validEnv("WEBHOOK_FORMAT", "fhir-subscription", "WEBHOOK_SECRETS", "Bearer TOPSECRET"), names: []string{"secret 1 holds 9 bytes"}},
+		{name: "demo with DATABASE_URL", args: []string{"-demo"}, env: []string{"DATABASE_URL", "postgres://hr:TOPSECRET@db.internal/records"},
+			names: []string{"-demo refuses DATABASE_URL (-database-url)", "db.internal", "-demo-database"}},
+		{name: "demo with -database-url", args: []string{"-demo", "-database-url", "/var/lib/hr/records.db"}, names: []string{"-demo refuses DATABASE_URL", "/var/lib/hr/records.db"}},
+		{name: "demo database without demo", args: []string{"-demo-database", "x.db"}, env: validEnv(), names: []string{"-demo-database needs -demo"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := LoadConfig(tc.args, envMap(tc.env...), io.Discard)
@@ -91,10 +101,74 @@ func TestConfigErrors(t *testing.T) {
 			for _, n := range tc.names {
 				assert.Contains(t, err.Error(), n)
 			}
-			for _, secret := range []string{testAPIKey, testWebhook, testToken} {
+			for _, secret := range []string{testAPIKey, testWebhook, testToken, "TOPSECRET", "TOP%zzSECRET"} {
 				assert.NotContains(t, err.Error(), secret)
 			}
 		})
+	}
+}
+
+// Long enough secrets of every format pass.
+func TestWebhookSecretLength(t *testing.T) {
+	for _, env := range [][]string{
+		validEnv("WEBHOOK_SECRETS", "whsec_"+strings.Repeat("A", 22)), // 16 bytes, unpadded
+		validEnv("WEBHOOK_SECRETS", strings.Repeat("A", 22)+"=="),     // no prefix, padded
+		validEnv("WEBHOOK_FORMAT", "fhir-subscription", "WEBHOOK_SECRETS", "Bearer 0123456789abcdef"),
+		validEnv("WEBHOOK_FORMAT", "medplum", "WEBHOOK_SECRETS", "0123456789abcdef"),
+		validEnv("WEBHOOK_FORMAT", "none", "WEBHOOK_SECRETS", "short"), // not used
+	} {
+		cfg, err := LoadConfig(nil, envMap(env...), io.Discard)
+		require.NoError(t, err)
+		assert.NoError(t, cfg.Validate(), "%v", env)
+	}
+}
+
+// DEMO in the environment no longer turns the demo on: a production
+// configuration stays one, and is told so.
+func TestDemoIsAFlagOnly(t *testing.T) {
+	cfg, err := LoadConfig(nil, envMap(validEnv("DEMO", "true", "DATABASE_URL", "postgres://hr@db.internal/records")...), io.Discard)
+	require.NoError(t, err)
+	assert.False(t, cfg.Demo)
+	assert.Equal(t, "postgres://hr@db.internal/records", cfg.DatabaseURL)
+	assert.Contains(t, strings.Join(cfg.Warnings(), "\n"), "DEMO is set in the environment and ignored")
+
+	cfg, err = LoadConfig([]string{"-demo", "-demo-database", "/tmp/demo.db"}, envMap(), io.Discard)
+	require.NoError(t, err)
+	assert.True(t, cfg.Demo)
+	assert.Equal(t, "/tmp/demo.db", cfg.DemoDatabase)
+}
+
+// Credentials in the clear and a key others can read are warned of.
+func TestConfigWarnings(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "key.pem")
+	require.NoError(t, os.WriteFile(key, []byte("not a key"), 0o644))
+	cfg, err := LoadConfig(nil, envMap(validEnv(
+		"FHIR_BASE_URL", "http://ehr.example.org/fhir",
+		"CAREPATRON_BASE_URL", "http://127.0.0.1:9999/api",
+		"SMART_TOKEN_URL", "http://localhost:8081/token",
+		"SMART_CLIENT_ID", "hr", "SMART_KEY_FILE", key)...), io.Discard)
+	require.NoError(t, err)
+	w := strings.Join(cfg.Warnings(), "\n")
+	assert.Contains(t, w, "FHIR_BASE_URL (-fhir-base-url) is http:// to ehr.example.org")
+	assert.NotContains(t, w, "CAREPATRON_BASE_URL", "loopback is not the network")
+	assert.NotContains(t, w, "SMART_TOKEN_URL")
+	assert.Contains(t, w, "has mode 0644")
+
+	require.NoError(t, os.Chmod(key, 0o600))
+	cfg.FHIRBaseURL = "https://ehr.example.org/fhir"
+	assert.Empty(t, cfg.Warnings())
+}
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://ehr.example.org/fhir":         "https://ehr.example.org/fhir",
+		"https://user:pw@ehr.example.org/fhir": "https://xxxxx@ehr.example.org/fhir",
+		"https://tok@ehr.example.org":          "https://xxxxx@ehr.example.org",
+		"https://u:p%zz@host/x":                "https://xxxxx@host/x",
+		"u:p%zz@host@other/x":                  "xxxxx@other/x",
+		"not a url at all":                     "not a url at all",
+	} {
+		assert.Equal(t, want, redactURL(in), in)
 	}
 }
 
@@ -116,7 +190,9 @@ func TestHelpHidesSecrets(t *testing.T) {
 	require.Error(t, err)
 	for _, s := range settings {
 		assert.Contains(t, out.String(), "-"+s.flag)
-		assert.Contains(t, out.String(), "env "+s.env)
+		if s.env != "" {
+			assert.Contains(t, out.String(), "env "+s.env)
+		}
 	}
 	for _, secret := range []string{testAPIKey, testWebhook, testToken} {
 		assert.NotContains(t, out.String(), secret)
@@ -169,8 +245,13 @@ func TestBinaryRefusesBadConfiguration(t *testing.T) {
 func TestConfigurationDocumented(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "configuration.md"))
 	require.NoError(t, err)
+	has := func(s string) bool { return strings.Contains(string(doc), s) }
 	for _, s := range settings {
-		assert.Contains(t, string(doc), fmt.Sprintf("| `%s`", s.env), "variable")
-		assert.Contains(t, string(doc), fmt.Sprintf("`-%s`", s.flag), "flag of %s", s.env)
+		if s.env == "" {
+			assert.True(t, has(fmt.Sprintf("| — | `-%s`", s.flag)), "flag without a variable: -%s", s.flag)
+			continue
+		}
+		assert.True(t, has(fmt.Sprintf("| `%s`", s.env)), "variable %s", s.env)
+		assert.True(t, has(fmt.Sprintf("`-%s`", s.flag)), "flag of %s", s.env)
 	}
 }

@@ -41,10 +41,12 @@ type demo struct {
 
 // startDemo starts the mock provider and the fake Carepatron and points
 // cfg at them: the provider's FHIR base, a SMART client whose key it
-// writes, a webhook secret, Carepatron's URL and key, and (unless
-// DATABASE_URL was set) a fresh SQLite file. A fresh database matters: the
-// fake Carepatron starts empty each run, so an old database's "already
-// delivered" would keep documents from it.
+// writes, a webhook secret, Carepatron's URL, key and workspace, and a
+// fresh SQLite file unless -demo-database names a database. A fresh
+// database matters: the fake Carepatron starts empty each run, so an old
+// database's "already delivered" would keep documents from it; and the
+// demo's synthetic patients must never land in a production database,
+// which is why DATABASE_URL is refused with -demo.
 func startDemo(cfg *Config, log *slog.Logger) (_ *demo, err error) {
 	d := &demo{log: log}
 	defer func() {
@@ -101,7 +103,10 @@ func startDemo(cfg *Config, log *slog.Logger) (_ *demo, err error) {
 	cfg.WebhookFormat = string(webhook.FormatStandardWebhooks)
 	cfg.WebhookSecrets = []string{mockphp.NewWebhookSecret()}
 	cfg.CarepatronURL, cfg.CarepatronKey = d.cpURL, carepatrontest.DefaultAPIKey
-	if !cfg.explicit["DATABASE_URL"] {
+	cfg.CarepatronProviderID = carepatrontest.DefaultProviderID
+	// LoadConfig refused DATABASE_URL: only -demo-database names another.
+	cfg.DatabaseURL = cfg.DemoDatabase
+	if cfg.DatabaseURL == "" {
 		cfg.DatabaseURL = filepath.Join(d.dir, "demo.db")
 	}
 	if !cfg.explicit["POLL_INTERVAL"] {
@@ -208,7 +213,7 @@ func (d *demo) stopChanges() {
 }
 
 // close stops both servers and removes the demo's directory (its key and,
-// unless DATABASE_URL named another, its database). Call it after the
+// unless -demo-database named another, its database). Call it after the
 // store is closed.
 func (d *demo) close() {
 	d.stopChanges()

@@ -75,8 +75,8 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 }
 
 // serve starts everything, serves until ctx ends, then shuts down in
-// order: changes and HTTP first, then the workers within the deadline,
-// then the database.
+// order within one SHUTDOWN_TIMEOUT: changes and HTTP first, then the
+// workers with what time is left, then the database.
 func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) (err error) {
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -95,6 +95,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 			return fmt.Errorf("demo configuration: %w", err)
 		}
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration: " + w)
+	}
 
 	src, err := newSource(cfg, log)
 	if err != nil {
@@ -104,9 +107,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return configError{err}
 	}
+	probes, err := newProbes(cfg, log.With("component", "readiness"))
+	if err != nil {
+		return configError{err}
+	}
 	reg, metrics := newMetrics()
 	// River logs job counts every few seconds at info: keep them for
-	// LOG_LEVEL=debug.
+	// LOG_LEVEL=debug. It logs a failure in a loop while the database is
+	// down: thin the repeats.
 	storeLevel := max(cfg.LogLevel, slog.LevelWarn)
 	if cfg.LogLevel <= slog.LevelDebug {
 		storeLevel = cfg.LogLevel
@@ -116,7 +124,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
 		Periodic:  periodicTasks(cfg, metrics, log),
 		Retention: retention(cfg.Retention),
-		Logger:    quieter(log, storeLevel),
+		Logger:    rateLimited(quieter(log, storeLevel), cfg.LogRepeatInterval, nil),
 	})
 	if err != nil {
 		return err
@@ -127,12 +135,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}
 	}()
 	log.Info("database open", "kind", db.kind, "database", describeDatabase(cfg.DatabaseURL))
+	reg.MustRegister(newBacklogCollector(db.Backlog,
+		[]string{store.QueuePull, store.QueueReconcile, store.QueuePeriodic, store.QueueDeliver(sinkName)}, log))
 
 	engine, err := connector.New(connector.Config{
 		Store:    db,
 		Progress: storeurl.Progress(db.Store),
 		Sources:  map[string]connector.Source{cfg.Source: src},
 		Sinks:    map[string]connector.Sink{sinkName: sink},
+		// Every op that dies is logged: thin them when a sink refuses all.
+		Observer: newObserver(reg, rateLimited(log.With("component", "engine"), cfg.LogRepeatInterval, nil)),
 		Logger:   log.With("component", "engine"),
 	})
 	if err != nil {
@@ -155,25 +167,30 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err := db.Start(context.WithoutCancel(ctx), engine); err != nil {
 		return err
 	}
-	stopWorkers := func() error {
-		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		defer cancel()
-		return db.Stop(sctx)
-	}
 	workersStopped := false
 	defer func() {
 		if !workersStopped {
-			_ = stopWorkers()
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			_ = db.Stop(sctx)
 		}
 	}()
 	metrics.workers.Set(1)
 
-	srv := newHTTPServer(newHandler(db, receivers, reg, metrics, log), log)
+	// Credentials and the database are checked before the first request,
+	// so that /readyz and the log tell at once what is wrong; then again
+	// in the background.
+	ready := newReadiness(reg, log.With("component", "readiness"), workersCheck(db, metrics),
+		append([]probe{databaseProbe(db.CheckWritable)}, probes...)...)
+	ready.checkAll(ctx)
+	wg.Go(func() { ready.run(bg) })
+
+	srv := newHTTPServer(newHandler(ready, receivers, reg), log)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "source", cfg.Source,
-		"webhook_format", cfg.WebhookFormat, "poll_interval", cfg.PollInterval.String(),
-		"sweep_interval", cfg.SweepInterval.String(), "retention", cfg.Retention.String(), "demo", cfg.Demo)
+		"webhook_format", cfg.WebhookFormat, "poll_interval_ms", cfg.PollInterval.Milliseconds(),
+		"sweep_interval_ms", cfg.SweepInterval.Milliseconds(), "retention_ms", cfg.Retention.Milliseconds(), "demo", cfg.Demo)
 
 	for _, r := range receivers {
 		wg.Go(func() { _ = r.Run(bg) })
@@ -196,30 +213,42 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down", "deadline", cfg.ShutdownTimeout.String())
+		log.Info("shutting down", "deadline_ms", cfg.ShutdownTimeout.Milliseconds())
 	case err := <-serveErr:
 		return fmt.Errorf("http server: %w", err)
 	}
 
 	// Stop making and accepting changes, then let the workers finish what
-	// they hold within the deadline; what they do not finish is retried on
-	// the next start.
+	// they hold within what is left of the deadline; what they do not
+	// finish is retried on the next start.
+	start := time.Now()
 	cancelBG()
 	if dm != nil {
 		dm.stopChanges()
 	}
-	hctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(hctx); err != nil {
-		log.Warn("http shutdown", "err", err)
-	}
-	wg.Wait()
 	workersStopped = true
-	if err := stopWorkers(); err != nil {
-		return fmt.Errorf("stop workers: %w", err)
+	httpErr, workersErr := drain(sctx, srv.Shutdown, wg.Wait, db.Stop)
+	if httpErr != nil {
+		log.Warn("http shutdown", "err", httpErr)
 	}
-	log.Info("stopped cleanly")
+	if workersErr != nil {
+		return fmt.Errorf("stop workers: %w", workersErr)
+	}
+	log.Info("stopped cleanly", "took_ms", time.Since(start).Milliseconds())
 	return nil
+}
+
+// drain stops HTTP, waits for the background work, then stops the
+// workers, all within ctx's one deadline: the workers get what HTTP left,
+// not a deadline of their own, so shutdown never takes longer than
+// SHUTDOWN_TIMEOUT. Workers still running at the deadline are cancelled
+// (their jobs are retried on the next start).
+func drain(ctx context.Context, stopHTTP func(context.Context) error, wait func(), stopWorkers func(context.Context) error) (httpErr, workersErr error) {
+	httpErr = stopHTTP(ctx)
+	wait()
+	return httpErr, stopWorkers(ctx)
 }
 
 // loopbackAddr is addr as this host reaches it: an unspecified IP (":8080")

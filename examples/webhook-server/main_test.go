@@ -192,13 +192,32 @@ func TestDemoEndToEnd(t *testing.T) {
 	runDemo(t, baseEnv(t))
 }
 
-// The same on PostgreSQL: DATABASE_URL names a fresh database.
+// The same on PostgreSQL: -demo-database names a fresh database.
 func TestDemoOnPostgres(t *testing.T) {
-	runDemo(t, baseEnv(t, "DATABASE_URL="+pgtest.Database(t)))
+	runDemo(t, baseEnv(t), "-demo-database", pgtest.Database(t))
 }
 
-func runDemo(t *testing.T, env []string) {
-	c := start(t, env, "-demo", "-listen", "127.0.0.1:0", "-demo-touch-every", "1s")
+// A DATABASE_URL in the environment (a production one, say) stops the
+// demo before it writes anything there; only -demo-database names the
+// database the demo fills.
+func TestDemoRefusesDatabaseURL(t *testing.T) {
+	dir := t.TempDir()
+	prod := filepath.Join(dir, "production.db")
+	c := start(t, baseEnv(t, "DATABASE_URL="+prod, "DEMO=true"), "-demo", "-listen", "127.0.0.1:0")
+	assert.Equal(t, exitConfig, c.wait(t, 20*time.Second))
+	assert.Contains(t, c.errors(), "-demo refuses DATABASE_URL (-database-url)")
+	assert.NoFileExists(t, prod, "nothing written to the configured database")
+
+	// DEMO=true alone is no demo: the production configuration is
+	// incomplete, and said so.
+	c = start(t, baseEnv(t, "DATABASE_URL="+prod, "DEMO=true", "LISTEN_ADDR=127.0.0.1:0"))
+	assert.Equal(t, exitConfig, c.wait(t, 20*time.Second))
+	assert.Contains(t, c.errors(), "FHIR_BASE_URL (-fhir-base-url) is required")
+	assert.NoFileExists(t, prod)
+}
+
+func runDemo(t *testing.T, env []string, args ...string) {
+	c := start(t, env, append([]string{"-demo", "-listen", "127.0.0.1:0", "-demo-touch-every", "1s"}, args...)...)
 	server := c.bannerValue(t, "server:", 30*time.Second)
 	state := c.bannerValue(t, "state:", 5*time.Second)
 	for _, u := range []string{server, state} {
@@ -226,14 +245,13 @@ func runDemo(t *testing.T, env []string) {
 	require.Positive(t, docs, "no document reached the fake Carepatron within 60s")
 	t.Logf("fake Carepatron holds %d contacts and %d documents", fake.Contacts, docs)
 
-	var ready struct {
-		Status string            `json:"status"`
-		Checks map[string]string `json:"checks"`
-	}
+	var ready readyBody
 	code, err := getJSON(ctx, server+"/readyz", &ready)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, code, "readyz: %+v", ready)
-	assert.Equal(t, map[string]string{"database": "ok", "workers": "ok"}, ready.Checks)
+	assert.Equal(t, stateOK, ready.Status)
+	assert.Equal(t, map[string]checkResult{"database": {Status: "ok"}, "workers": {Status: "ok"},
+		"provider": {Status: "ok"}, "carepatron": {Status: "ok"}}, ready.Checks)
 	code, err = getJSON(ctx, server+"/healthz", nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, code)
@@ -252,6 +270,9 @@ func runDemo(t *testing.T, env []string) {
 	}
 	assert.Contains(t, metrics, `webhook_requests_total{format="standard-webhooks",outcome="accepted",source="php"}`)
 	assert.Contains(t, metrics, `healthcare_records_sync_runs_finished_total{result="ok"}`)
+	assert.Contains(t, metrics, `healthcare_records_op_attempts_total{kind="deliver",system="carepatron"}`)
+	assert.Contains(t, metrics, `healthcare_records_queue_pending_jobs{queue="hr_deliver_carepatron"}`)
+	assert.Contains(t, metrics, `healthcare_records_readiness_check_state{check="carepatron"} 0`)
 
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
 	assert.Equal(t, 0, c.wait(t, 30*time.Second), "exit code after SIGTERM")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -13,10 +12,6 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/webhook"
 )
-
-// readyTimeout bounds the database check of /readyz: a probe must answer
-// even when the database does not.
-const readyTimeout = 2 * time.Second
 
 // newMetrics returns the registry /metrics serves: the Go runtime and
 // process collectors, and the server's own; the webhook receivers add
@@ -31,7 +26,7 @@ func newMetrics() (*prometheus.Registry, *serverMetrics) {
 		}, []string{"source", "outcome"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "healthcare_records", Name: "sync_runs_finished_total",
-			Help: "Per-patient sync runs that finished listing and pulling, by whether any document failed for good.",
+			Help: "Per-patient sync runs that finished listing and pulling, by whether any document failed to pull for good (deliveries: see dead_letters_total).",
 		}, []string{"result"}),
 		workers: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "healthcare_records", Name: "workers_running",
@@ -52,10 +47,10 @@ type serverMetrics struct {
 //
 //	/webhooks/{source}  the webhook receivers
 //	/healthz            200 while the process serves
-//	/readyz             200 when the database answers, its schema is
-//	                    migrated and the workers run; else 503
+//	/readyz             the readiness checks (see readiness): 200 when
+//	                    each is ok or degraded, 503 when one failed
 //	/metrics            Prometheus
-func newHandler(db *database, receivers []*webhook.Receiver, reg *prometheus.Registry, m *serverMetrics, log *slog.Logger) http.Handler {
+func newHandler(ready *readiness, receivers []*webhook.Receiver, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	if len(receivers) > 0 {
 		mux.Handle("/webhooks/{source}", webhook.BySource(receivers...))
@@ -63,28 +58,23 @@ func newHandler(db *database, receivers []*webhook.Receiver, reg *prometheus.Reg
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		checks := map[string]string{"database": "ok", "workers": "ok"}
-		ready := true
-		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-		defer cancel()
-		if err := db.ping(ctx); err != nil {
-			checks["database"], ready = "unavailable", false
-			log.WarnContext(ctx, "readiness: database check failed", "err", err)
-		}
-		running := db.workersRunning()
-		if !running {
-			checks["workers"], ready = "stopped", false
-		}
-		m.workers.Set(map[bool]float64{true: 1}[running])
-		status, code := "ready", http.StatusOK
-		if !ready {
-			status, code = "not ready", http.StatusServiceUnavailable
-		}
-		writeJSON(w, code, map[string]any{"status": status, "checks": checks})
-	})
+	mux.Handle("GET /readyz", ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	return mux
+}
+
+// workersCheck is the readiness of the store's workers, which the process
+// knows without asking anyone.
+func workersCheck(db *database, m *serverMetrics) func() map[string]checkResult {
+	return func() map[string]checkResult {
+		running := db.workersRunning()
+		res := checkResult{Status: stateOK}
+		if !running {
+			res = checkResult{Status: stateFailed, Error: "the job workers stopped"}
+		}
+		m.workers.Set(map[bool]float64{true: 1}[running])
+		return map[string]checkResult{"workers": res}
+	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

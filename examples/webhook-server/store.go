@@ -23,6 +23,14 @@ type database struct {
 	// before Start).
 	workersStopped func() <-chan struct{}
 	started        atomic.Bool
+	health
+}
+
+// health is what the server asks of a store for /readyz and /metrics;
+// both stores share it (store.Store).
+type health interface {
+	Backlog(ctx context.Context) ([]store.Backlog, error)
+	CheckWritable(ctx context.Context) error
 }
 
 // openStore opens the store DATABASE_URL names (PostgreSQL for
@@ -47,6 +55,7 @@ func openStore(ctx context.Context, databaseURL string, cfg store.Config) (*data
 		_ = s.Close()
 		return nil, fmt.Errorf("%s: store %T is not known to the server", name, s)
 	}
+	d.health = s.(health)
 	return d, nil
 }
 
@@ -73,25 +82,13 @@ func (d *database) workersRunning() bool {
 	}
 }
 
-// ping proves the database answers and its schema is migrated: it reads a
-// table the store's migrations create.
-func (d *database) ping(ctx context.Context) error {
-	return d.Update(ctx, func(tx connector.Tx) error {
-		_, err := tx.Cursor(ctx, "", "")
-		if errors.Is(err, connector.ErrNotFound) {
-			return nil
-		}
-		return err
-	})
-}
-
 var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]+:`)
 
 // describeDatabase names the database for logs and the banner, with any
 // password masked.
 func describeDatabase(databaseURL string) string {
 	if urlScheme.MatchString(databaseURL) {
-		return postgres.Redact(databaseURL)
+		return redactURL(postgres.Redact(databaseURL))
 	}
 	return databaseURL
 }

@@ -129,7 +129,7 @@ func patientKnown(ctx context.Context, db *database, source, id string) (bool, e
 }
 
 // logProgress logs each finished per-patient sync run until ctx ends: the
-// run, the local patient id and its counts, never patient data.
+// run, the local patient id and its pull counts, never patient data.
 func logProgress(ctx context.Context, e *connector.Engine, m *serverMetrics, log *slog.Logger) {
 	ch, stop := e.Progress().Subscribe(0)
 	defer stop()
@@ -142,7 +142,7 @@ func logProgress(ctx context.Context, e *connector.Engine, m *serverMetrics, log
 				return
 			}
 			if p.Phase != connector.PhaseDone {
-				log.DebugContext(ctx, "sync progress", "run", p.Run, "patient_id", p.PatientID, "phase", string(p.Phase), "done", p.Done, "total", p.Total, "errors", p.Errors)
+				log.DebugContext(ctx, "sync progress", "run", p.Run, "patient_id", p.PatientID, "phase", string(p.Phase), "done", p.Done, "total", p.Total, "pull_errors", p.Errors)
 				continue
 			}
 			result := "ok"
@@ -150,7 +150,11 @@ func logProgress(ctx context.Context, e *connector.Engine, m *serverMetrics, log
 				result = "with_errors"
 			}
 			m.runs.WithLabelValues(result).Inc()
-			log.InfoContext(ctx, "sync run finished", "run", p.Run, "patient_id", p.PatientID, "done", p.Done, "total", p.Total, "errors", p.Errors)
+			// A run counts its pulls: its deliveries run after it, on the
+			// sink's queue, and each that fails for good is logged by the
+			// observer ("op failed for good") and counted in
+			// healthcare_records_dead_letters_total{kind="deliver"}.
+			log.InfoContext(ctx, "sync run finished", "run", p.Run, "patient_id", p.PatientID, "done", p.Done, "total", p.Total, "pull_errors", p.Errors)
 		}
 	}
 }

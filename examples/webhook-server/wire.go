@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,25 +20,45 @@ import (
 // not change between releases.
 const sinkName = "carepatron"
 
-// newSource builds the provider's connector.Source: a FHIR client
-// authorized by SMART Backend Services (or a static token), wrapped by the
-// FHIR adapter.
-func newSource(cfg *Config, log *slog.Logger) (connector.Source, error) {
+// providerConfig is the FHIR client's configuration: SMART Backend
+// Services when a client id is set, else a static token.
+func providerConfig(cfg *Config, log *slog.Logger) (provider.Config, error) {
 	pc := provider.Config{BaseURL: cfg.FHIRBaseURL, Logger: log.With("component", "provider"),
 		UserAgent: "healthcare-records-webhook-server"}
 	if cfg.SMARTClient != "" {
 		key, err := provider.LoadPrivateKey(cfg.SMARTKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", settingName("SMART_KEY_FILE"), err)
+			return pc, fmt.Errorf("%s: %w", settingName("SMART_KEY_FILE"), err)
 		}
 		pc.SMART = &provider.SMARTConfig{ClientID: cfg.SMARTClient, Key: key, KeyID: cfg.SMARTKeyID,
 			TokenURL: cfg.SMARTToken, Scope: cfg.SMARTScope}
 	} else {
 		pc.BearerToken = cfg.BearerToken
 	}
+	return pc, nil
+}
+
+// newProviderClient builds a FHIR client; its errors show the base URL
+// with any userinfo masked.
+func newProviderClient(pc provider.Config) (*provider.Client, error) {
 	client, err := provider.New(pc)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", settingName("FHIR_BASE_URL"), err)
+		return nil, fmt.Errorf("%s: %s", settingName("FHIR_BASE_URL"), redactIn(err, pc.BaseURL))
+	}
+	return client, nil
+}
+
+// newSource builds the provider's connector.Source: a FHIR client
+// authorized by SMART Backend Services (or a static token), wrapped by the
+// FHIR adapter.
+func newSource(cfg *Config, log *slog.Logger) (connector.Source, error) {
+	pc, err := providerConfig(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	client, err := newProviderClient(pc)
+	if err != nil {
+		return nil, err
 	}
 	src, err := fhirsource.New(fhirsource.Config{Client: client, Name: cfg.ProviderName,
 		Overlap: cfg.Overlap, Logger: log.With("component", "fhir")})
@@ -49,18 +70,58 @@ func newSource(cfg *Config, log *slog.Logger) (connector.Source, error) {
 
 // newSink builds the Carepatron connector.Sink.
 func newSink(cfg *Config, log *slog.Logger) (connector.Sink, error) {
-	opts := []carepatron.Option{carepatron.WithLogger(log.With("component", "carepatron")),
-		carepatron.WithRateLimit(cfg.CarepatronRate, max(1, int(cfg.CarepatronRate)))}
-	client, err := carepatron.New(cfg.CarepatronURL, cfg.CarepatronKey, opts...)
+	client, err := newCarepatronClient(cfg, log,
+		carepatron.WithRateLimit(cfg.CarepatronRate, max(1, int(cfg.CarepatronRate))))
 	if err != nil {
-		// carepatron.New quotes the URL, never the key.
-		return nil, fmt.Errorf("%s: %w", settingName("CAREPATRON_BASE_URL"), err)
+		return nil, err
 	}
 	sink, err := cpsink.New(cpsink.Config{Client: client, Logger: log.With("component", "carepatron-sink")})
 	if err != nil {
 		return nil, fmt.Errorf("carepatron sink: %w", err)
 	}
 	return sink, nil
+}
+
+func newCarepatronClient(cfg *Config, log *slog.Logger, opts ...carepatron.Option) (*carepatron.Client, error) {
+	opts = append([]carepatron.Option{carepatron.WithLogger(log.With("component", "carepatron"))}, opts...)
+	client, err := carepatron.New(cfg.CarepatronURL, cfg.CarepatronKey, opts...)
+	if err != nil {
+		// carepatron.New quotes the URL, never the key.
+		return nil, fmt.Errorf("%s: %s", settingName("CAREPATRON_BASE_URL"), redactIn(err, cfg.CarepatronURL))
+	}
+	return client, nil
+}
+
+// newProbes builds the readiness probes of the provider and Carepatron,
+// each with a client of its own that does not retry: a probe reports what
+// one attempt met, and the next interval tries again.
+func newProbes(cfg *Config, log *slog.Logger) ([]probe, error) {
+	pc, err := providerConfig(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	pc.RetryMax, pc.Timeout = -1, checkTimeout
+	pclient, err := newProviderClient(pc)
+	if err != nil {
+		return nil, err
+	}
+	cclient, err := newCarepatronClient(cfg, log, carepatron.WithRetries(0, 0, 0), carepatron.WithTimeout(checkTimeout))
+	if err != nil {
+		return nil, err
+	}
+	return []probe{
+		providerProbe(pclient, cfg.CheckInterval),
+		carepatronProbe(cclient, cfg.CarepatronProviderID, cfg.CheckInterval),
+	}, nil
+}
+
+// redactIn is err's message with raw, a URL it may quote, redacted.
+func redactIn(err error, raw string) string {
+	msg := err.Error()
+	if raw == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, raw, redactURL(raw))
 }
 
 // newReceivers builds the webhook receiver of the source, registering its
