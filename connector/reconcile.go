@@ -158,7 +158,7 @@ func (e *Engine) pullsOf(op ReconcileOp, items []Item) []Op {
 
 // sweep is a reconcile's deletion check (ReconcileOp.Sweep): it lists the
 // patient's documents from the beginning and asks the Source about each
-// local document the listing no longer names. A pull confirms a deletion
+// local document the listing no longer names, and about nothing else. A pull confirms a deletion
 // by reading the document, so a listing that merely leaves one out
 // deletes nothing. A listing cut short by MaxPages checks nothing.
 func (e *Engine) sweep(ctx context.Context, job Job, src Source, op ReconcileOp, patient Ref) error {
@@ -167,7 +167,6 @@ func (e *Engine) sweep(ctx context.Context, job Job, src Source, op ReconcileOp,
 		listed = map[Ref]bool{}
 		cursor string
 	)
-	op.Run = "" // the sweep's pulls are part of no run's progress
 	// Keyed by the day, so that a document still unlisted is asked about
 	// again by the next day's check.
 	event := "sweep:" + e.cfg.Now().UTC().Format(time.DateOnly)
@@ -176,11 +175,11 @@ func (e *Engine) sweep(ctx context.Context, job Job, src Source, op ReconcileOp,
 		if err != nil {
 			return err
 		}
-		for _, p := range e.pullsOf(op, page.Items) {
-			p := p.(PullOp)
-			p.Event = event
-			listed[p.Ref] = !p.Delete
-			ops = append(ops, p)
+		for _, it := range page.Items {
+			// Only what the listing leaves out is asked about: changes
+			// are the incremental reconcile's.
+			it.Ref.System = op.Source
+			listed[it.Ref] = !it.Deleted
 		}
 		if !page.More {
 			break

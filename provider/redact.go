@@ -10,11 +10,12 @@ import (
 // password of its userinfo replaced by "xxxxx", or a user name without a
 // password, which is often a token, replaced whole. When s does not
 // parse as a URL with an authority, everything before its last "@" is
-// masked, as it may be credentials. A URL without userinfo is returned
+// masked, as it may be credentials (a host-less "user:token@host" or
+// "host/token@x" parses as a path). A URL without userinfo is returned
 // as it is.
 func RedactURL(s string) string {
 	u, err := url.Parse(s)
-	if err == nil && u.Opaque == "" {
+	if err == nil && u.Opaque == "" && (u.Host != "" || !strings.Contains(s, "@")) {
 		if u.User == nil {
 			return s
 		}

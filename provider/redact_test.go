@@ -23,6 +23,7 @@ func TestRedactURL(t *testing.T) {
 		{"svc:secret@ehr.example.org", "xxxxx@ehr.example.org"},
 		{"https://token@ehr.example.org/fhir", "https://xxxxx@ehr.example.org/fhir"},
 		{"not a url", "not a url"},
+		{"carepatron.example/TOKEN@x", "xxxxx@x"},
 	} {
 		assert.Equal(t, tc.want, provider.RedactURL(tc.in), tc.in)
 	}

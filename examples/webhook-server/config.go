@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healthcare-records/healthcare-records/provider"
+	"github.com/healthcare-records/healthcare-records/store/storeurl"
 	"github.com/healthcare-records/healthcare-records/webhook"
 )
 
@@ -40,6 +42,11 @@ type Config struct {
 	WebhookHeader    string
 	WebhookHeartbeat time.Duration
 	WebhookMaxBody   int64
+	// WebhookMaxBuffered bounds the bytes of webhook bodies read but not
+	// yet verified, across all connections.
+	WebhookMaxBuffered int64
+	// MaxConns bounds the connections the listener holds at once.
+	MaxConns int
 
 	CarepatronURL  string
 	CarepatronKey  string // secret
@@ -181,8 +188,11 @@ var settings = []setting{
 		set:   func(c *Config, v string) error { c.BearerToken = v; return nil }},
 
 	{flag: "webhook-format", env: "WEBHOOK_FORMAT", def: string(webhook.FormatStandardWebhooks),
-		usage: "standard-webhooks, fhir-subscription, medplum, or none (reconciliation only)",
+		usage: "standard-webhooks, fhir-subscription (or its old name fhir-backport), medplum, or none (reconciliation only)",
 		set: func(c *Config, v string) error {
+			if v == "fhir-backport" {
+				v = string(webhook.FormatFHIRSubscription)
+			}
 			switch v {
 			case string(webhook.FormatStandardWebhooks), string(webhook.FormatFHIRSubscription), string(webhook.FormatMedplum), formatNone:
 				c.WebhookFormat = v
@@ -215,6 +225,26 @@ var settings = []setting{
 				return fmt.Errorf("%q is not a positive number of bytes", v)
 			}
 			c.WebhookMaxBody = n
+			return nil
+		}},
+	{flag: "webhook-max-buffered", env: "WEBHOOK_MAX_BUFFERED", def: "0",
+		usage: "bytes of webhook bodies held unverified at once, across all connections; past it senders get 503 with Retry-After (0: 32 MiB, or the largest body if larger)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a number of bytes", v)
+			}
+			c.WebhookMaxBuffered = n
+			return nil
+		}},
+	{flag: "max-conns", env: "MAX_CONNS", def: strconv.Itoa(webhook.DefaultMaxConns),
+		usage: "connections the HTTP listener holds at once; more wait to be accepted",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("%q is not a positive number of connections", v)
+			}
+			c.MaxConns = n
 			return nil
 		}},
 
@@ -369,7 +399,7 @@ func LoadConfig(args []string, lookup func(string) (string, bool), usageOut io.W
 		// The demo writes synthetic patients into its database and
 		// expects it empty: never the one a production setting names.
 		errs = append(errs, fmt.Errorf("-demo refuses %s (set to %s): the demo fills a throwaway database of its own; unset it, or name the database to fill with -demo-database",
-			settingName("DATABASE_URL"), describeDatabase(c.DatabaseURL)))
+			settingName("DATABASE_URL"), storeurl.Redact(c.DatabaseURL)))
 	case !c.Demo && c.DemoDatabase != "":
 		errs = append(errs, errors.New("-demo-database needs -demo"))
 	}
@@ -491,7 +521,7 @@ func absoluteURL(v string) error {
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", redactURL(v))
+		return fmt.Errorf("%q is not an absolute http(s) URL", provider.RedactURL(v))
 	}
 	return nil
 }

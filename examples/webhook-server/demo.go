@@ -15,6 +15,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/adapters/mockphp"
 	"github.com/healthcare-records/healthcare-records/carepatron/carepatrontest"
+	"github.com/healthcare-records/healthcare-records/store/storeurl"
 	"github.com/healthcare-records/healthcare-records/webhook"
 )
 
@@ -196,7 +197,7 @@ func (d *demo) printBanner(w io.Writer, server string, cfg *Config) {
 	fmt.Fprintf(&b, "  fake Carepatron:   %s\n", d.cpURL)
 	fmt.Fprintf(&b, "    listing:         %s%s\n", d.cpURL, ListingPath)
 	fmt.Fprintf(&b, "    state:           %s%s\n", d.cpURL, carepatrontest.StatePath)
-	fmt.Fprintf(&b, "  database:          %s\n", describeDatabase(cfg.DatabaseURL))
+	fmt.Fprintf(&b, "  database:          %s\n", storeurl.Redact(cfg.DatabaseURL))
 	fmt.Fprintf(&b, "\n%d patients with %d documents each are syncing now; the mock provider changes\n", cfg.DemoPatients, cfg.DemoDocs)
 	fmt.Fprintf(&b, "something every %s and tells the server by webhook. Logs (JSON) go to stderr.\n", cfg.DemoTouchEvery)
 	fmt.Fprintf(&b, "Watch the listing fill:  curl -s %s%s\n", d.cpURL, ListingPath)

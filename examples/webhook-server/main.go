@@ -18,6 +18,7 @@ import (
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/store"
 	"github.com/healthcare-records/healthcare-records/store/storeurl"
+	"github.com/healthcare-records/healthcare-records/webhook"
 )
 
 // Exit codes.
@@ -134,7 +135,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 			err = fmt.Errorf("close database: %w", cerr)
 		}
 	}()
-	log.Info("database open", "kind", db.kind, "database", describeDatabase(cfg.DatabaseURL))
+	log.Info("database open", "kind", db.kind, "database", storeurl.Redact(cfg.DatabaseURL))
 	reg.MustRegister(newBacklogCollector(db.Backlog,
 		[]string{store.QueuePull, store.QueueReconcile, store.QueuePeriodic, store.QueueDeliver(sinkName)}, log))
 
@@ -187,7 +188,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	srv := newHTTPServer(newHandler(ready, receivers, reg), log)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(webhook.LimitListener(ln, cfg.MaxConns)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "source", cfg.Source,
 		"webhook_format", cfg.WebhookFormat, "poll_interval_ms", cfg.PollInterval.Milliseconds(),
 		"sweep_interval_ms", cfg.SweepInterval.Milliseconds(), "retention_ms", cfg.Retention.Milliseconds(), "demo", cfg.Demo)

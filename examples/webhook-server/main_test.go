@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,11 +39,8 @@ func serverBinary(t *testing.T) string {
 			return
 		}
 		binary = filepath.Join(dir, "webhook-server")
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goTool); err != nil {
-			goTool = "go"
-		}
-		out, err := exec.Command(goTool, "build", "-o", binary, ".").CombinedOutput()
+		// The go command on PATH, with this environment's GOTOOLCHAIN.
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 		if err != nil {
 			buildErr = err
 			binary = string(out)

@@ -2,12 +2,9 @@ package main
 
 import (
 	"encoding/base64"
-	"fmt"
-	"net"
-	"net/url"
-	"os"
 	"strings"
 
+	"github.com/healthcare-records/healthcare-records/provider"
 	"github.com/healthcare-records/healthcare-records/webhook"
 )
 
@@ -43,30 +40,6 @@ func secretKeyLen(f webhook.Format, secret string) (n int, ok bool) {
 	return len(secret), true
 }
 
-// redactURL returns s fit for a message: the userinfo of a URL (a user
-// name alone can be a token) masked; for a string that does not parse as
-// an absolute URL, everything before its last "@", after any scheme,
-// masked.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err == nil && u.Host != "" {
-		if u.User == nil {
-			return s
-		}
-		u.User = url.User("xxxxx")
-		return u.String()
-	}
-	at := strings.LastIndex(s, "@")
-	if at < 0 {
-		return s
-	}
-	prefix := ""
-	if i := strings.Index(s, "://"); i >= 0 && i < at {
-		prefix = s[:i+3]
-	}
-	return prefix + "xxxxx" + s[at:]
-}
-
 // Warnings lists what a running configuration does that an operator
 // should know but that does not stop the server: credentials sent in the
 // clear, a private key others can read, an ignored DEMO variable.
@@ -75,43 +48,16 @@ func (c *Config) Warnings() []string {
 	for _, u := range []struct{ env, url string }{
 		{"FHIR_BASE_URL", c.FHIRBaseURL}, {"SMART_TOKEN_URL", c.SMARTToken}, {"CAREPATRON_BASE_URL", c.CarepatronURL},
 	} {
-		if w := insecureURLWarning(settingName(u.env), u.url); w != "" {
-			out = append(out, w)
+		if w := provider.InsecureURLWarning(u.url); w != "" {
+			out = append(out, settingName(u.env)+": "+w)
 		}
 	}
 	if c.SMARTKeyFile != "" {
-		if w := keyFileWarning(c.SMARTKeyFile); w != "" {
-			out = append(out, w)
+		// A key file that cannot be read stops the start-up later, with
+		// its own message.
+		if w, err := provider.KeyFileWarning(c.SMARTKeyFile); err == nil && w != "" {
+			out = append(out, settingName("SMART_KEY_FILE")+": "+w)
 		}
 	}
 	return out
-}
-
-// insecureURLWarning warns of an http:// URL to anything but this host:
-// credentials and patient data would cross the network in the clear.
-func insecureURLWarning(name, raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || !strings.EqualFold(u.Scheme, "http") || isLoopback(u.Hostname()) {
-		return ""
-	}
-	return fmt.Sprintf("%s is http:// to %s: credentials and patient data cross the network unencrypted; use https://", name, u.Hostname())
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// keyFileWarning warns of a private key file that its group or others may
-// read or write.
-func keyFileWarning(path string) string {
-	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm()&0o077 == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s %s has mode %04o: group and others may read the private key; chmod 600 it",
-		settingName("SMART_KEY_FILE"), path, fi.Mode().Perm())
 }

@@ -45,7 +45,8 @@ type serverMetrics struct {
 
 // newHandler routes the server's endpoints:
 //
-//	/webhooks/{source}  the webhook receivers
+//	/webhooks/{source}  the webhook receivers; a problem (404) for any
+//	                    other path under /webhooks/ and anywhere else
 //	/healthz            200 while the process serves
 //	/readyz             the readiness checks (see readiness): 200 when
 //	                    each is ok or degraded, 503 when one failed
@@ -53,8 +54,9 @@ type serverMetrics struct {
 func newHandler(ready *readiness, receivers []*webhook.Receiver, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	if len(receivers) > 0 {
-		mux.Handle("/webhooks/{source}", webhook.BySource(receivers...))
+		mux.Handle("/webhooks/{source...}", webhook.BySource(receivers...))
 	}
+	mux.Handle("/", webhook.NotFoundHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

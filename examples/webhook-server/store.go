@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sync/atomic"
 
 	"github.com/healthcare-records/healthcare-records/connector"
@@ -40,7 +39,7 @@ func openStore(ctx context.Context, databaseURL string, cfg store.Config) (*data
 	name := settingName("DATABASE_URL")
 	s, err := storeurl.Open(ctx, databaseURL, cfg)
 	switch {
-	case errors.Is(err, storeurl.ErrUnsupported):
+	case errors.Is(err, storeurl.ErrUnsupported), errors.Is(err, sqlite.ErrSharedFile):
 		return nil, configError{fmt.Errorf("%s: %w", name, err)}
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -80,15 +79,4 @@ func (d *database) workersRunning() bool {
 	default:
 		return true
 	}
-}
-
-var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]+:`)
-
-// describeDatabase names the database for logs and the banner, with any
-// password masked.
-func describeDatabase(databaseURL string) string {
-	if urlScheme.MatchString(databaseURL) {
-		return redactURL(postgres.Redact(databaseURL))
-	}
-	return databaseURL
 }

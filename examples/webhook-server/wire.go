@@ -121,7 +121,7 @@ func redactIn(err error, raw string) string {
 	if raw == "" {
 		return msg
 	}
-	return strings.ReplaceAll(msg, raw, redactURL(raw))
+	return strings.ReplaceAll(msg, raw, provider.RedactURL(raw))
 }
 
 // newReceivers builds the webhook receiver of the source, registering its
@@ -137,6 +137,7 @@ func newReceivers(cfg *Config, ing webhook.Ingester, reg prometheus.Registerer, 
 		Header:          cfg.WebhookHeader,
 		HeartbeatPeriod: cfg.WebhookHeartbeat,
 		MaxBody:         cfg.WebhookMaxBody,
+		MaxBuffered:     cfg.WebhookMaxBuffered,
 		Metrics:         reg,
 		Logger:          log.With("component", "webhook"),
 	})
