@@ -255,7 +255,7 @@ func (c *Client) send(ctx context.Context, req request) (*response, error) {
 	}
 	defer hr.Body.Close()
 	c.log.DebugContext(ctx, "fhir response", "method", req.method, "path", req.url.Path,
-		"status", hr.StatusCode, "elapsed", c.cfg.now().Sub(start))
+		"status", hr.StatusCode, "duration_ms", c.cfg.now().Sub(start).Milliseconds())
 
 	if hr.StatusCode < 200 || hr.StatusCode > 299 {
 		return nil, c.statusError(req, hr)

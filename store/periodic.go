@@ -118,6 +118,6 @@ func (w *periodicWorker[TTx]) Work(ctx context.Context, j *river.Job[periodicArg
 		w.s.cfg.Logger.WarnContext(ctx, "periodic task failed", "task", p.Name, "job", j.ID, "attempt", j.Attempt, "err", err)
 		return fmt.Errorf("periodic task %s: %w", p.Name, err)
 	}
-	w.s.cfg.Logger.DebugContext(ctx, "periodic task done", "task", p.Name, "job", j.ID, "duration", time.Since(start))
+	w.s.cfg.Logger.DebugContext(ctx, "periodic task done", "task", p.Name, "job", j.ID, "duration_ms", time.Since(start).Milliseconds())
 	return nil
 }

@@ -250,7 +250,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	// Only what the Receiver verified or made itself is logged, and each
 	// string that came with the request is cut short: a log entry costs
 	// the same whatever the sender sends.
-	attrs := []any{"outcome", string(out), "duration", elapsed}
+	attrs := []any{"outcome", string(out), "duration_ms", elapsed.Milliseconds()}
 	if d.id != "" {
 		attrs = append(attrs, "event", clip(d.id, maxLoggedID))
 	}

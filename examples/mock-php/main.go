@@ -112,7 +112,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	log.Info("data generated", "patients", *patients, "documents", len(srv.Documents("")), "took", time.Since(t0).Round(time.Millisecond))
+	log.Info("data generated", "patients", *patients, "documents", len(srv.Documents("")), "took_ms", time.Since(t0).Milliseconds())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
