@@ -83,6 +83,8 @@ func run() error {
 			if dir, err = os.MkdirTemp("", "mock-php-"); err != nil {
 				return fmt.Errorf("key dir: %w", err)
 			}
+		} else if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("key dir: %w", err)
 		}
 		pemBytes, err := key.PrivatePEM()
 		if err != nil {
