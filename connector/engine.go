@@ -316,11 +316,14 @@ func (e *Engine) settle(ctx context.Context, job Job, failed []failure) error {
 // it, and counts it against its run.
 func (e *Engine) recordFailure(ctx context.Context, op Op, cause error) {
 	var run string
+	delta := RunDelta{Errors: 1}
 	switch op := op.(type) {
 	case PullOp:
 		run = op.Run
 	case ReconcileOp:
 		run = op.Run
+	case DeliverOp:
+		run, delta = op.Run, RunDelta{DeliveryErrors: 1}
 	}
 	ctx = context.WithoutCancel(ctx)
 	e.log.ErrorContext(ctx, "op failed for good", "op", op.Kind(), "key", op.UniqueKey(), "err", cause)
@@ -334,7 +337,7 @@ func (e *Engine) recordFailure(ctx context.Context, op Op, cause error) {
 			return err
 		}
 		if run != "" {
-			p, err := e.advance(ctx, tx, run, entry.PatientID, RunDelta{Errors: 1})
+			p, err := e.advance(ctx, tx, run, entry.PatientID, delta)
 			prog = &p
 			return err
 		}

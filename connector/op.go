@@ -66,6 +66,9 @@ type DeliverOp struct {
 	// still lacks: a key of its own, since the delivery first enqueued
 	// for that copy may have died.
 	CatchUp string `json:"catch_up,omitempty"`
+	// Run is the sync run whose pull enqueued the delivery, which counts
+	// its failure; not part of the key.
+	Run string `json:"run,omitempty"`
 }
 
 // Kind implements Op.

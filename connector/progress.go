@@ -17,15 +17,19 @@ const (
 
 // Progress is a snapshot of one sync run for one patient: what a progress
 // bar shows. Done counts listed documents that were pulled or found
-// unchanged; Errors counts those that failed for good.
+// unchanged; Errors counts those that failed for good. DeliveryErrors
+// counts the deliveries of what the run pulled that failed for good: they
+// run after the pulls, on each sink's queue, so they may arrive after the
+// run is done.
 type Progress struct {
-	Run       string    `json:"run"`
-	PatientID int64     `json:"patient_id"`
-	Phase     Phase     `json:"phase"`
-	Done      int       `json:"done"`
-	Total     int       `json:"total"`
-	Errors    int       `json:"errors"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Run            string    `json:"run"`
+	PatientID      int64     `json:"patient_id"`
+	Phase          Phase     `json:"phase"`
+	Done           int       `json:"done"`
+	Total          int       `json:"total"`
+	Errors         int       `json:"errors"`
+	DeliveryErrors int       `json:"delivery_errors"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // Finished reports whether every listed document is accounted for.

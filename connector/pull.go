@@ -278,7 +278,7 @@ func (e *Engine) keepDocument(ctx context.Context, tx Tx, op PullOp, doc *Docume
 	if next.ID, err = tx.SaveDocument(ctx, next); err != nil {
 		return 0, err
 	}
-	if err := e.enqueueDeliveries(ctx, tx, next.Ref, next.Version, next.Fingerprint, next.Deleted); err != nil {
+	if err := e.enqueueDeliveries(ctx, tx, op.Run, next.Ref, next.Version, next.Fingerprint, next.Deleted); err != nil {
 		return 0, err
 	}
 	entry.PatientID, entry.DocumentID = next.PatientID, next.ID
@@ -329,7 +329,7 @@ func (e *Engine) localPatient(ctx context.Context, tx Tx, ref Ref, fetched *Pati
 	if err != nil {
 		return 0, err
 	}
-	if err := e.enqueueDeliveries(ctx, tx, ref, fetched.Version, fp, false); err != nil {
+	if err := e.enqueueDeliveries(ctx, tx, op.Run, ref, fetched.Version, fp, false); err != nil {
 		return 0, err
 	}
 	if op.Run != "" {
@@ -379,7 +379,7 @@ func (e *Engine) pullPatient(ctx context.Context, job Job, op PullOp) error {
 		if err != nil {
 			return err
 		}
-		if err := e.enqueueDeliveries(ctx, tx, p.Ref, p.Version, fp, false); err != nil {
+		if err := e.enqueueDeliveries(ctx, tx, op.Run, p.Ref, p.Version, fp, false); err != nil {
 			return err
 		}
 		entry.PatientID, entry.Status, entry.Details = id, StatusSuccess, "stored patient version "+p.Version
@@ -387,10 +387,13 @@ func (e *Engine) pullPatient(ctx context.Context, job Job, op PullOp) error {
 	})
 }
 
-func (e *Engine) enqueueDeliveries(ctx context.Context, tx Tx, ref Ref, version, fingerprint string, deleted bool) error {
+// enqueueDeliveries enqueues a delivery of ref's local copy to every sink,
+// counted against run when it fails for good.
+func (e *Engine) enqueueDeliveries(ctx context.Context, tx Tx, run string, ref Ref, version, fingerprint string, deleted bool) error {
 	ops := make([]Op, 0, len(e.cfg.Sinks))
 	for name := range e.cfg.Sinks {
-		ops = append(ops, DeliverOp{Sink: name, Ref: ref, Version: version, Fingerprint: fingerprint, Deleted: deleted, Action: ActionDelivery})
+		ops = append(ops, DeliverOp{Sink: name, Ref: ref, Version: version, Fingerprint: fingerprint, Deleted: deleted,
+			Action: ActionDelivery, Run: run})
 	}
 	_, err := tx.Enqueue(ctx, ops...)
 	return err

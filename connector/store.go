@@ -123,6 +123,9 @@ type Copy struct {
 // RunDelta changes a run's progress counters.
 type RunDelta struct {
 	Total, Done, Errors int
+	// DeliveryErrors counts deliveries of the run's documents that failed
+	// for good.
+	DeliveryErrors int
 	// Phase, when set, replaces the run's phase.
 	Phase Phase
 }

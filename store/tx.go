@@ -328,14 +328,15 @@ func (t *tx) UpdateRun(ctx context.Context, run string, patientID int64, d conne
 	p := connector.Progress{Run: run}
 	var phase string
 	var updated nullTime
-	err := t.q.QueryRow(ctx, `INSERT INTO sync_runs (id, patient_id, phase, total, done, errors, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+	err := t.q.QueryRow(ctx, `INSERT INTO sync_runs (id, patient_id, phase, total, done, errors, delivery_errors,
+			created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $7)
 		ON CONFLICT (id) DO UPDATE SET total = sync_runs.total + excluded.total, done = sync_runs.done + excluded.done,
-			errors = sync_runs.errors + excluded.errors, updated_at = excluded.updated_at,
-			phase = CASE WHEN $8 = '' THEN sync_runs.phase ELSE excluded.phase END
-		RETURNING patient_id, phase, total, done, errors, updated_at`,
-		run, patientID, string(startPhase(d.Phase)), d.Total, d.Done, d.Errors, now, string(d.Phase)).
-		Scan(&p.PatientID, &phase, &p.Total, &p.Done, &p.Errors, &updated)
+			errors = sync_runs.errors + excluded.errors, delivery_errors = sync_runs.delivery_errors + excluded.delivery_errors,
+			updated_at = excluded.updated_at, phase = CASE WHEN $8 = '' THEN sync_runs.phase ELSE excluded.phase END
+		RETURNING patient_id, phase, total, done, errors, delivery_errors, updated_at`,
+		run, patientID, string(startPhase(d.Phase)), d.Total, d.Done, d.Errors, now, string(d.Phase), d.DeliveryErrors).
+		Scan(&p.PatientID, &phase, &p.Total, &p.Done, &p.Errors, &p.DeliveryErrors, &updated)
 	p.Phase, p.UpdatedAt = connector.Phase(phase), updated.Time
 	return p, err
 }

@@ -129,10 +129,14 @@ func patientKnown(ctx context.Context, db *database, source, id string) (bool, e
 }
 
 // logProgress logs each finished per-patient sync run until ctx ends: the
-// run, the local patient id and its pull counts, never patient data.
+// run, the local patient id and its counts, never patient data; and each
+// delivery of a finished run's documents that failed for good after it.
 func logProgress(ctx context.Context, e *connector.Engine, m *serverMetrics, log *slog.Logger) {
 	ch, stop := e.Progress().Subscribe(0)
 	defer stop()
+	// finished remembers the runs logged as finished, so that a later
+	// snapshot (a delivery failed) is told as that; bounded.
+	finished := map[string]bool{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -145,16 +149,24 @@ func logProgress(ctx context.Context, e *connector.Engine, m *serverMetrics, log
 				log.DebugContext(ctx, "sync progress", "run", p.Run, "patient_id", p.PatientID, "phase", string(p.Phase), "done", p.Done, "total", p.Total, "pull_errors", p.Errors)
 				continue
 			}
+			if finished[p.Run] {
+				// The run's deliveries go on after it, on each sink's
+				// queue: one of them failed for good.
+				log.WarnContext(ctx, "sync run delivery failed for good", "run", p.Run, "patient_id", p.PatientID,
+					"delivery_errors", p.DeliveryErrors)
+				continue
+			}
+			if len(finished) >= 10000 {
+				clear(finished)
+			}
+			finished[p.Run] = true
 			result := "ok"
-			if p.Errors > 0 {
+			if p.Errors+p.DeliveryErrors > 0 {
 				result = "with_errors"
 			}
 			m.runs.WithLabelValues(result).Inc()
-			// A run counts its pulls: its deliveries run after it, on the
-			// sink's queue, and each that fails for good is logged by the
-			// observer ("op failed for good") and counted in
-			// healthcare_records_dead_letters_total{kind="deliver"}.
-			log.InfoContext(ctx, "sync run finished", "run", p.Run, "patient_id", p.PatientID, "done", p.Done, "total", p.Total, "pull_errors", p.Errors)
+			log.InfoContext(ctx, "sync run finished", "run", p.Run, "patient_id", p.PatientID, "done", p.Done, "total", p.Total,
+				"pull_errors", p.Errors, "delivery_errors", p.DeliveryErrors)
 		}
 	}
 }

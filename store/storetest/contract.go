@@ -202,6 +202,10 @@ func testRuns(t *testing.T, open Opener) {
 		require.NoError(t, err)
 		assert.Equal(t, connector.PhaseFetching, p.Phase, "an empty phase keeps the phase")
 		assert.False(t, p.UpdatedAt.IsZero())
+		p, err = tx.UpdateRun(ctx, "r1", 0, connector.RunDelta{DeliveryErrors: 2})
+		require.NoError(t, err)
+		assert.Equal(t, connector.Progress{Run: "r1", PatientID: 5, Phase: connector.PhaseFetching, Total: 10, Done: 4, Errors: 1,
+			DeliveryErrors: 2}, withoutTime(p))
 		return nil
 	})
 }

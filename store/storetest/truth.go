@@ -265,9 +265,24 @@ func testCatchUp(t *testing.T, open Opener) {
 	h.engine = e
 	h.change(t, "patient", connector.Change{Kind: connector.ChangeUpsert, Ref: patients[0].Ref})
 	WaitIdle(t, h.store, 30*time.Second, nil)
-	_, err = e.Sync(ctx, "php", patients[0].Ref.ID, connector.ActionManualSync, false)
+	progress, stop := e.Progress().Subscribe(0)
+	defer stop()
+	run, err := e.Sync(ctx, "php", patients[0].Ref.ID, connector.ActionManualSync, false)
 	require.NoError(t, err)
 	WaitIdle(t, h.store, 30*time.Second, nil)
+	var last connector.Progress
+	for drained := false; !drained; {
+		select {
+		case p := <-progress:
+			if p.Run == run {
+				last = p
+			}
+		default:
+			drained = true
+		}
+	}
+	assert.Equal(t, 2, last.DeliveryErrors, "the run counts its documents' dead deliveries")
+	assert.Zero(t, last.Errors, "and no failed pull")
 	dead, err := h.store.DeadLetters(ctx, 10)
 	require.NoError(t, err)
 	require.NotEmpty(t, dead, "the refused deliveries died")
