@@ -26,7 +26,7 @@ func newMetrics() (*prometheus.Registry, *serverMetrics) {
 		}, []string{"source", "outcome"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "healthcare_records", Name: "sync_runs_finished_total",
-			Help: "Per-patient sync runs that finished listing and pulling, by whether any document failed to pull for good (deliveries: see dead_letters_total).",
+			Help: "Per-patient sync runs that finished listing and pulling, by whether any pull or delivery had failed for good by then (later ones: see dead_letters_total).",
 		}, []string{"result"}),
 		workers: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "healthcare_records", Name: "workers_running",

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -50,29 +48,9 @@ func testDeadLetterDetail(t *testing.T, open Opener) {
 	h := start(t, open)
 	dl, ok := h.store.(deadLetterReader)
 	require.True(t, ok, "%T has no DeadLetter method", h.store)
-	_, err := h.src.Fill(1, 1)
-	require.NoError(t, err)
-	doc := h.src.Documents()[0]
-
 	broken := &failingSink{Sink: h.sink, transient: 2}
 	broken.permanent.Store(true)
-	e, err := connector.New(connector.Config{
-		Store: h.store, Sources: map[string]connector.Source{"php": h.src},
-		Sinks: map[string]connector.Sink{"cp": broken}, Retry: FastRetry,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	require.NoError(t, err)
-	require.NoError(t, h.store.Stop(ctx))
-	require.NoError(t, h.store.Start(ctx, e))
-	_, err = e.Ingest(ctx, connector.Event{ID: "e1", Source: "php", Changes: []connector.Change{
-		{Kind: connector.ChangeUpsert, Ref: h.src.DocumentRef(doc.Ref.ID), Version: doc.Version},
-	}})
-	require.NoError(t, err)
-	WaitIdle(t, h.store, 30*time.Second, nil)
-
-	dead, err := h.store.DeadLetters(ctx, 10)
-	require.NoError(t, err)
-	require.Len(t, dead, 1)
+	doc, dead := h.deadDelivery(t, broken)
 	d, err := dl.DeadLetter(ctx, dead[0].JobID)
 	require.NoError(t, err)
 	assert.Equal(t, dead[0], d, "one dead letter reads as the listing shows it")

@@ -235,6 +235,12 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
 // updateJob is a connector.Job outside the job queue: it completes in a
 // plain transaction.
 type updateJob struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +15,6 @@ import (
 	"github.com/healthcare-records/healthcare-records/store"
 )
 
-// testClock is a settable clock for a store's Config.Now.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // Prune deletes ingested event ids and done op keys older than the
 // retention, in batches, and keeps newer ones and the key of an op not
 // done whatever its age.
@@ -41,9 +22,9 @@ func testPrune(t *testing.T, open Opener) {
 	ctx := context.Background()
 	old := time.Date(2026, 1, 5, 10, 30, 0, 500, time.UTC)
 	now := old.Add(40 * 24 * time.Hour)
-	clk := &testClock{t: old}
+	clk := &clock{t: old}
 	cfg := FastConfig()
-	cfg.Now = clk.Now
+	cfg.Now = clk.now
 	cfg.Retention = -1 // no periodic pruning under the test's feet
 	cfg.PruneBatch = 2 // several batches
 	s := open(t, cfg)
@@ -82,14 +63,14 @@ func testPrune(t *testing.T, open Opener) {
 	}
 	record([]connector.Op{reconcile("old-1"), reconcile("old-2")}, "old-1", "old-2", "old-3")
 	WaitIdle(t, s, 10*time.Second, nil)
-	clk.Set(now)
+	clk.set(now)
 	record([]connector.Op{reconcile("new-1")}, "new-1", "new-2")
 	WaitIdle(t, s, 10*time.Second, nil)
 	// An old op that never runs: no worker serves its sink's queue.
 	stuck := connector.DeliverOp{Sink: "absent", Ref: connector.Ref{System: "php", Type: "DocumentReference", ID: "d1"}, Version: "1"}
-	clk.Set(old)
+	clk.set(old)
 	record([]connector.Op{stuck})
-	clk.Set(now)
+	clk.set(now)
 
 	p, err := s.Prune(ctx, now.Add(-store.DefaultRetention))
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/connector/connectortest"
+	"github.com/healthcare-records/healthcare-records/store"
 )
 
 // harness is one engine over a store, syncing an in-memory Source into an
@@ -63,6 +64,45 @@ func startWith(t *testing.T, open Opener, src connectortest.SourceConfig, tune f
 		assert.NoError(t, h.store.Close())
 	})
 	return h
+}
+
+// useSink restarts the harness's workers with a new engine on the same
+// store, delivering to sink (as another process would), tuned by tune.
+func (h *harness) useSink(t *testing.T, sink connector.Sink, tune func(*connector.Config)) *connector.Engine {
+	t.Helper()
+	ctx := context.Background()
+	cfg := connector.Config{Store: h.store, Sources: map[string]connector.Source{"php": h.src},
+		Sinks: map[string]connector.Sink{"cp": sink}, Retry: FastRetry, Logger: slog.New(slog.DiscardHandler)}
+	if tune != nil {
+		tune(&cfg)
+	}
+	e, err := connector.New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, h.store.Stop(ctx))
+	require.NoError(t, h.store.Start(ctx, e))
+	h.engine = e
+	return e
+}
+
+// deadDelivery makes one document whose delivery through sink, which must
+// fail it for good, becomes a dead letter; it returns the document and the
+// dead letters, of which there is that one.
+func (h *harness) deadDelivery(t *testing.T, sink connector.Sink) (connector.Document, []store.DeadLetter) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := h.src.Fill(1, 1)
+	require.NoError(t, err)
+	doc := h.src.Documents()[0]
+	e := h.useSink(t, sink, nil)
+	_, err = e.Ingest(ctx, connector.Event{ID: "e1", Source: "php", Changes: []connector.Change{
+		{Kind: connector.ChangeUpsert, Ref: h.src.DocumentRef(doc.Ref.ID), Version: doc.Version},
+	}})
+	require.NoError(t, err)
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	dead, err := h.store.DeadLetters(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	return doc, dead
 }
 
 // synced reports whether the sink holds every source document at its
@@ -221,31 +261,9 @@ func testSync(t *testing.T, open Opener) {
 func testDeadLetters(t *testing.T, open Opener) {
 	ctx := context.Background()
 	h := start(t, open)
-	_, err := h.src.Fill(1, 1)
-	require.NoError(t, err)
-	doc := h.src.Documents()[0]
-
 	broken := &refusingSink{Sink: h.sink}
 	broken.refuse.Store(true)
-	// Swap the sink for one that refuses for good: a new engine on the
-	// same store.
-	e, err := connector.New(connector.Config{
-		Store: h.store, Sources: map[string]connector.Source{"php": h.src},
-		Sinks: map[string]connector.Sink{"cp": broken}, Retry: FastRetry,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	require.NoError(t, err)
-	require.NoError(t, h.store.Stop(ctx))
-	require.NoError(t, h.store.Start(ctx, e))
-
-	_, err = e.Ingest(ctx, connector.Event{ID: "e1", Source: "php", Changes: []connector.Change{
-		{Kind: connector.ChangeUpsert, Ref: h.src.DocumentRef(doc.Ref.ID), Version: doc.Version},
-	}})
-	require.NoError(t, err)
-	WaitIdle(t, h.store, 30*time.Second, nil)
-	dead, err := h.store.DeadLetters(ctx, 10)
-	require.NoError(t, err)
-	require.Len(t, dead, 1)
+	doc, dead := h.deadDelivery(t, broken)
 	assert.Equal(t, "hr_deliver", dead[0].Kind)
 	assert.Contains(t, dead[0].Error, "refused")
 	assert.NotContains(t, string(dead[0].Args), doc.Title, "dead letters hold ids, not patient data")
@@ -254,7 +272,7 @@ func testDeadLetters(t *testing.T, open Opener) {
 	require.NoError(t, h.store.Replay(ctx, dead[0].JobID))
 	WaitIdle(t, h.store, 30*time.Second, h.synced)
 	h.assertSynced(t)
-	dead, err = h.store.DeadLetters(ctx, 10)
+	dead, err := h.store.DeadLetters(ctx, 10)
 	require.NoError(t, err)
 	assert.Empty(t, dead)
 }

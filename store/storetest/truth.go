@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -221,12 +220,8 @@ func testRedeliver(t *testing.T, open Opener) {
 	// The database is reused with a sink that holds nothing: the mapping
 	// says otherwise, so only a redelivery writes it all again.
 	empty := connectortest.NewSink(connectortest.SinkConfig{})
-	e, err := connector.New(connector.Config{Store: h.store, Sources: map[string]connector.Source{"php": h.src},
-		Sinks: map[string]connector.Sink{"cp": empty}, Retry: FastRetry, Logger: slog.New(slog.DiscardHandler)})
-	require.NoError(t, err)
-	require.NoError(t, h.store.Stop(ctx))
-	require.NoError(t, h.store.Start(ctx, e))
-	h.sink, h.engine = empty, e
+	h.useSink(t, empty, nil)
+	h.sink = empty
 
 	_, err = connector.Redeliver(ctx, h.store, connector.Redelivery{Sink: "cp", Source: "php", Patient: "nobody"})
 	assert.ErrorIs(t, err, connector.ErrNotFound)
@@ -256,13 +251,7 @@ func testCatchUp(t *testing.T, open Opener) {
 	seen := &outcomes{}
 	down := &refusingSink{Sink: h.sink}
 	down.refuse.Store(true)
-	e, err := connector.New(connector.Config{Store: h.store, Sources: map[string]connector.Source{"php": h.src},
-		Sinks: map[string]connector.Sink{"cp": down}, Retry: FastRetry, Logger: slog.New(slog.DiscardHandler),
-		CatchUpAfter: time.Nanosecond, Observer: seen})
-	require.NoError(t, err)
-	require.NoError(t, h.store.Stop(ctx))
-	require.NoError(t, h.store.Start(ctx, e))
-	h.engine = e
+	e := h.useSink(t, down, func(cfg *connector.Config) { cfg.CatchUpAfter, cfg.Observer = time.Nanosecond, seen })
 	h.change(t, "patient", connector.Change{Kind: connector.ChangeUpsert, Ref: patients[0].Ref})
 	WaitIdle(t, h.store, 30*time.Second, nil)
 	progress, stop := e.Progress().Subscribe(0)
