@@ -166,13 +166,18 @@ func TestIdempotencyComparesContent(t *testing.T) {
 
 func TestLostResponseStillWrites(t *testing.T) {
 	f := start(t, carepatrontest.Config{Faults: carepatrontest.Faults{LostResponseRate: 1}, Seed: 3})
+	// A connection each: net/http resends a request with an Idempotency-Key
+	// whose reused connection closed without an answer, which would count
+	// one more lost response.
+	transport := &http.Transport{DisableKeepAlives: true}
+	defer transport.CloseIdleConnections()
 	for i := range 4 {
 		req, err := http.NewRequest("POST", f.url+"/contacts", strings.NewReader(`{"firstName":"A"}`))
 		require.NoError(t, err)
 		req.Header.Set("cp-api-key", carepatrontest.DefaultAPIKey)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", "k"+string(rune('0'+i)))
-		resp, err := http.DefaultTransport.RoundTrip(req)
+		resp, err := transport.RoundTrip(req)
 		if err == nil {
 			assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
 			resp.Body.Close()
