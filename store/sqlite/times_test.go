@@ -39,7 +39,7 @@ func TestTimesReadBySQLite(t *testing.T) {
 	_, err = db.Exec(`INSERT INTO ingested_events (source, event_id, received_at) VALUES ('php', 'old', $1)`, at.String())
 	require.NoError(t, err)
 	for _, q := range []string{`DROP INDEX op_keys_done_created_at`, `DROP INDEX ingested_events_received_at`,
-		`DELETE FROM goose_db_version WHERE version_id >= 3`} {
+		`ALTER TABLE sync_runs DROP COLUMN delivery_errors`, `DELETE FROM goose_db_version WHERE version_id >= 3`} {
 		_, err = db.Exec(q)
 		require.NoError(t, err, q)
 	}
