@@ -46,7 +46,7 @@ func benchLatency(b *testing.B, databaseURL string) {
 	require.NoError(b, err)
 	secret := newSecret()
 	s := newServer(b, m, f, databaseURL, secret, patients,
-		"POLL_INTERVAL=0", "CAREPATRON_RATE=0", "PULL_WORKERS=8", "DELIVER_WORKERS=8")
+		"POLL_INTERVAL=0", "SWEEP_INTERVAL=0", "CAREPATRON_RATE=0", "PULL_WORKERS=8", "DELIVER_WORKERS=8")
 	_, err = m.subscribe(ctx, s.hookURL(), secret)
 	require.NoError(b, err)
 	s.start(b)

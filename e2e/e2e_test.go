@@ -29,7 +29,9 @@ func TestEndToEnd(t *testing.T) {
 	require.Len(t, patients, 100)
 	secret := newSecret()
 	s := newServer(t, m, f, db, secret, patients,
-		"POLL_INTERVAL=0", "CAREPATRON_RATE=0", "PULL_WORKERS=4", "DELIVER_WORKERS=8")
+		// Webhooks alone: the sync log must show each change's webhook
+		// pull, which a reconcile or a sweep could have done first.
+		"POLL_INTERVAL=0", "SWEEP_INTERVAL=0", "CAREPATRON_RATE=0", "PULL_WORKERS=4", "DELIVER_WORKERS=8")
 	_, err = m.subscribe(ctx, s.hookURL(), secret)
 	require.NoError(t, err)
 
