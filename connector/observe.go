@@ -40,19 +40,19 @@ func (e *Engine) observe(job Job, ops []Op, failed []failure) {
 	if e.cfg.Observer == nil {
 		return
 	}
-	classes := make(map[string]string, len(failed))
+	// Ops are comparable values: a batch's ops are told apart as they are.
+	classes := make(map[Op]string, len(failed))
 	// As settle decides: the job dies on its last attempt, or when every
 	// failure is permanent.
-	dead := job.Final()
 	allPermanent := len(failed) > 0
 	for _, f := range failed {
 		c := Class(f.err)
-		classes[f.op.UniqueKey()] = c
+		classes[f.op] = c
 		allPermanent = allPermanent && c == "permanent"
 	}
-	dead = dead || allPermanent
+	dead := job.Final() || allPermanent
 	for _, op := range ops {
-		class := classes[op.UniqueKey()]
+		class := classes[op]
 		final := dead && class != "" && class != "busy"
 		e.cfg.Observer.Observe(Outcome{Kind: op.Kind(), System: systemOf(op), Class: class, Final: final})
 	}

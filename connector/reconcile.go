@@ -94,15 +94,17 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 
 // listPages walks the Source's listing from cursor to its end, or for at
 // most MaxPages pages: the next reconcile goes on from the saved cursor.
+// Each page's pulls, the run's progress and the next cursor commit
+// together.
 func (e *Engine) listPages(ctx context.Context, src Source, op ReconcileOp, patient Ref, patientID int64, cursor string) error {
-	for pages := 1; ; pages++ {
-		page, err := e.listPage(ctx, src, patient, cursor)
-		if err != nil {
-			return err
+	complete, err := e.walk(ctx, src, patient, cursor, func(page Page) error {
+		ops := make([]Op, len(page.Items))
+		for i, it := range page.Items {
+			it.Ref.System = op.Source
+			ops[i] = PullOp{Ref: it.Ref, Version: it.Version, Delete: it.Deleted, Event: op.Run, Action: op.Action, Run: op.Run}
 		}
-		ops := e.pullsOf(op, page.Items)
 		var prog Progress
-		err = e.cfg.Store.Update(ctx, func(tx Tx) error {
+		err := e.cfg.Store.Update(ctx, func(tx Tx) error {
 			skipped, err := tx.Enqueue(ctx, ops...)
 			if err != nil {
 				return err
@@ -119,105 +121,91 @@ func (e *Engine) listPages(ctx context.Context, src Source, op ReconcileOp, pati
 			return fmt.Errorf("reconcile %s: %w", patient, err)
 		}
 		e.hub.Publish(prog)
-		if !page.More {
-			return nil
+		return nil
+	})
+	if err == nil && !complete {
+		e.log.WarnContext(ctx, "reconcile stopped at the page limit; the next one goes on from here",
+			"source", op.Source, "patient_id", patientID, "run", op.Run, "pages", e.cfg.MaxPages)
+	}
+	return err
+}
+
+// walk calls each with every page of the patient's listing from cursor,
+// until the listing ends (complete) or MaxPages pages were listed.
+func (e *Engine) walk(ctx context.Context, src Source, patient Ref, cursor string, each func(Page) error) (complete bool, err error) {
+	for pages := 1; ; pages++ {
+		var page Page
+		err := e.call(ctx, func(ctx context.Context) (err error) {
+			page, err = src.ListDocuments(ctx, patient, cursor)
+			return err
+		})
+		if err != nil {
+			return false, fmt.Errorf("list %s: %w", patient, err)
 		}
-		if page.Cursor == cursor {
-			return fmt.Errorf("%w: reconcile %s: source returned the same cursor with more pages", ErrPermanent, patient)
+		if err := each(page); err != nil {
+			return false, err
 		}
-		if pages >= e.cfg.MaxPages {
-			e.log.WarnContext(ctx, "reconcile stopped at the page limit; the next one goes on from here",
-				"source", op.Source, "patient_id", patientID, "run", op.Run, "pages", pages)
-			return nil
+		switch {
+		case !page.More:
+			return true, nil
+		case page.Cursor == cursor:
+			return false, fmt.Errorf("%w: list %s: source returned the same cursor with more pages", ErrPermanent, patient)
+		case pages >= e.cfg.MaxPages:
+			return false, nil
 		}
 		cursor = page.Cursor
 	}
-}
-
-func (e *Engine) listPage(ctx context.Context, src Source, patient Ref, cursor string) (Page, error) {
-	var page Page
-	err := e.call(ctx, func(ctx context.Context) (err error) {
-		page, err = src.ListDocuments(ctx, patient, cursor)
-		return err
-	})
-	if err != nil {
-		return page, fmt.Errorf("reconcile %s: list: %w", patient, err)
-	}
-	return page, nil
-}
-
-// pullsOf returns the pulls of a reconcile's listed items.
-func (e *Engine) pullsOf(op ReconcileOp, items []Item) []Op {
-	ops := make([]Op, len(items))
-	for i, it := range items {
-		it.Ref.System = op.Source
-		ops[i] = PullOp{Ref: it.Ref, Version: it.Version, Delete: it.Deleted, Event: op.Run, Action: op.Action, Run: op.Run}
-	}
-	return ops
 }
 
 // sweep is a reconcile's deletion check (ReconcileOp.Sweep): it lists the
 // patient's documents from the beginning and asks the Source about each
-// local document the listing no longer names, and about nothing else. A pull confirms a deletion
-// by reading the document, so a listing that merely leaves one out
-// deletes nothing. A listing cut short by MaxPages checks nothing.
+// local document the listing no longer names, and about nothing else:
+// changes are the incremental reconcile's. A pull confirms a deletion by
+// reading the document, so a listing that merely leaves one out deletes
+// nothing. A listing cut short by MaxPages checks nothing.
 func (e *Engine) sweep(ctx context.Context, job Job, src Source, op ReconcileOp, patient Ref) error {
-	var (
-		ops    []Op
-		listed = map[Ref]bool{}
-		cursor string
-	)
-	// Keyed by the day, so that a document still unlisted is asked about
-	// again by the next day's check.
-	event := "sweep:" + e.cfg.Now().UTC().Format(time.DateOnly)
-	for pages := 1; ; pages++ {
-		page, err := e.listPage(ctx, src, patient, cursor)
-		if err != nil {
-			return err
-		}
+	listed := map[Ref]bool{}
+	complete, err := e.walk(ctx, src, patient, "", func(page Page) error {
 		for _, it := range page.Items {
-			// Only what the listing leaves out is asked about: changes
-			// are the incremental reconcile's.
 			it.Ref.System = op.Source
 			listed[it.Ref] = !it.Deleted
 		}
-		if !page.More {
-			break
-		}
-		if page.Cursor == cursor {
-			return fmt.Errorf("%w: sweep %s: source returned the same cursor with more pages", ErrPermanent, patient)
-		}
-		if pages >= e.cfg.MaxPages {
-			e.log.WarnContext(ctx, "deletion check skipped: the listing is longer than the page limit",
-				"source", op.Source, "patient", patient.ID, "pages", pages)
-			return job.Complete(ctx, []Op{op}, func(tx Tx) error { return nil })
-		}
-		cursor = page.Cursor
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	if !complete {
+		e.log.WarnContext(ctx, "deletion check skipped: the listing is longer than the page limit",
+			"source", op.Source, "patient", patient.ID, "pages", e.cfg.MaxPages)
+		return job.Complete(ctx, []Op{op}, func(Tx) error { return nil })
+	}
+	// Keyed by the day, so that a document still unlisted is asked about
+	// again by the next day's check.
+	event := "sweep:" + e.cfg.Now().UTC().Format(time.DateOnly)
 	return job.Complete(ctx, []Op{op}, func(tx Tx) error {
 		p, err := tx.Patient(ctx, patient)
 		if err != nil {
 			return err
 		}
-		local, err := tx.DocumentRefs(ctx, patient)
+		local, err := tx.LiveDocuments(ctx, patient)
 		if err != nil {
 			return err
 		}
-		missing := 0
-		for _, ref := range local {
-			if !listed[ref] {
-				ops = append(ops, PullOp{Ref: ref, Delete: true, Event: event, Action: op.Action})
-				missing++
+		var ops []Op
+		for _, c := range local {
+			if !listed[c.Ref] {
+				ops = append(ops, PullOp{Ref: c.Ref, Delete: true, Event: event, Action: op.Action})
 			}
+		}
+		if len(ops) == 0 {
+			return nil
 		}
 		if _, err := tx.Enqueue(ctx, ops...); err != nil {
 			return err
 		}
-		if missing == 0 {
-			return nil
-		}
 		return tx.AppendLog(ctx, LogEntry{PatientID: p.ID, Action: op.Action, Status: StatusSuccess, Timestamp: e.cfg.Now(),
-			Details: fmt.Sprintf("deletion check: %d local documents no longer listed by %s; asking it about each", missing, op.Source)})
+			Details: fmt.Sprintf("deletion check: %d local documents no longer listed by %s; asking it about each", len(ops), op.Source)})
 	})
 }
 

@@ -59,16 +59,12 @@ func Redeliver(ctx context.Context, s Store, r Redelivery) (int, error) {
 			}
 			ops = append(ops, DeliverOp{Sink: r.Sink, Ref: ref, Version: p.Version, Fingerprint: p.Fingerprint,
 				Action: ActionDelivery, Redelivery: r.ID})
-			docs, err := tx.DocumentRefs(ctx, ref)
+			docs, err := tx.LiveDocuments(ctx, ref)
 			if err != nil {
 				return err
 			}
-			for _, dr := range docs {
-				d, err := tx.Document(ctx, dr)
-				if err != nil {
-					return err
-				}
-				ops = append(ops, DeliverOp{Sink: r.Sink, Ref: dr, Version: d.Version, Fingerprint: d.Fingerprint,
+			for _, d := range docs {
+				ops = append(ops, DeliverOp{Sink: r.Sink, Ref: d.Ref, Version: d.Version, Fingerprint: d.Fingerprint,
 					Action: ActionDelivery, Redelivery: r.ID})
 			}
 		}

@@ -50,9 +50,9 @@ type Tx interface {
 	Document(ctx context.Context, ref Ref) (StoredDocument, error)
 	// SaveDocument inserts or updates the document by its Ref.
 	SaveDocument(ctx context.Context, d StoredDocument) (id int64, err error)
-	// DocumentRefs lists the refs of the patient's documents that are not
-	// deleted, in no particular order.
-	DocumentRefs(ctx context.Context, patient Ref) ([]Ref, error)
+	// LiveDocuments lists the patient's documents that are not deleted,
+	// without their content, in no particular order.
+	LiveDocuments(ctx context.Context, patient Ref) ([]Copy, error)
 	// Undelivered lists the local copies of the patient and its documents
 	// that sink does not hold as they are: never written, or written with
 	// another fingerprint. A deleted document the sink never had is not

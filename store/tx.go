@@ -178,22 +178,13 @@ func (t *tx) SaveDocument(ctx context.Context, d connector.StoredDocument) (int6
 	return id, err
 }
 
-func (t *tx) DocumentRefs(ctx context.Context, patient connector.Ref) ([]connector.Ref, error) {
-	rows, err := t.q.Query(ctx, `SELECT source_type, source_id FROM healthcare_documents
+func (t *tx) LiveDocuments(ctx context.Context, patient connector.Ref) ([]connector.Copy, error) {
+	rows, err := t.q.Query(ctx, `SELECT source_type, source_id, version, fingerprint, deleted, synced_at FROM healthcare_documents
 		WHERE source_system = $1 AND patient_ref = $2 AND NOT deleted`, patient.System, patient.ID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var refs []connector.Ref
-	for rows.Next() {
-		r := connector.Ref{System: patient.System}
-		if err := rows.Scan(&r.Type, &r.ID); err != nil {
-			return nil, err
-		}
-		refs = append(refs, r)
-	}
-	return refs, rows.Err()
+	return scanCopies(rows, patient.System)
 }
 
 func (t *tx) Undelivered(ctx context.Context, sink string, patient connector.Ref) ([]connector.Copy, error) {
@@ -209,10 +200,16 @@ func (t *tx) Undelivered(ctx context.Context, sink string, patient connector.Ref
 	if err != nil {
 		return nil, err
 	}
+	return scanCopies(rows, patient.System)
+}
+
+// scanCopies reads rows of (type, id, version, fingerprint, deleted, saved)
+// of one system.
+func scanCopies(rows Rows, system string) ([]connector.Copy, error) {
 	defer rows.Close()
 	var out []connector.Copy
 	for rows.Next() {
-		c := connector.Copy{Ref: connector.Ref{System: patient.System}}
+		c := connector.Copy{Ref: connector.Ref{System: system}}
 		var version, fingerprint nullString
 		var saved nullTime
 		if err := rows.Scan(&c.Ref.Type, &c.Ref.ID, &version, &fingerprint, &c.Deleted, &saved); err != nil {

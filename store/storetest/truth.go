@@ -187,8 +187,29 @@ func testBatchBytes(t *testing.T, open Opener) {
 	h := startWith(t, open, connectortest.SourceConfig{}, func(cfg *connector.Config) { cfg.BatchBytes = 1 })
 	patients, err := h.src.Fill(2, 12)
 	require.NoError(t, err)
+	progress, stop := h.engine.Progress().Subscribe(0)
+	defer stop()
 	h.enroll(t, patients)
 	h.assertSynced(t)
+
+	// Each commit of a pull batch publishes its run's progress: one
+	// document at a time, where a page of seven pulls in one batch would
+	// otherwise commit together.
+	done := map[string]int{}
+	steps := 0
+	for drained := false; !drained; {
+		select {
+		case p := <-progress:
+			if p.Phase != connector.PhaseListing && p.Done > done[p.Run] {
+				assert.Equal(t, done[p.Run]+1, p.Done, "run %s kept more than one document in one commit", p.Run)
+				steps++
+			}
+			done[p.Run] = max(done[p.Run], p.Done)
+		default:
+			drained = true
+		}
+	}
+	assert.Positive(t, steps)
 }
 
 func testPageLimit(t *testing.T, open Opener) {
