@@ -367,7 +367,7 @@ func (e *Engine) pullPatient(ctx context.Context, job Job, op PullOp) error {
 			// dietician's record outlive the provider's.
 			entry.Status, entry.Details = StatusIgnored, "patient deleted at source"
 			return tx.AppendLog(ctx, entry)
-		case found && (CompareRevisions(p.Revision(), old.Revision(), sequential(src)) == Older || p.Fingerprint() == old.Fingerprint):
+		case found && (CompareRevisions(p.Revision(), old.Revision(), HasSequentialVersions(src)) == Older || p.Fingerprint() == old.Fingerprint):
 			if op.Action == ActionPoll {
 				return nil
 			}
@@ -402,5 +402,5 @@ func (e *Engine) enqueueDeliveries(ctx context.Context, tx Tx, run string, ref R
 // sequential reports whether the named Source's version ids grow.
 func (e *Engine) sequential(system string) bool {
 	src, ok := e.cfg.Sources[system]
-	return ok && sequential(src)
+	return ok && HasSequentialVersions(src)
 }

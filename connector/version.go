@@ -103,8 +103,9 @@ func CompareRevisions(a, b Revision, sequential bool) Order {
 	return Unordered
 }
 
-// sequential reports whether src says its version ids grow.
-func sequential(src Source) bool {
+// HasSequentialVersions reports whether src says its version ids grow
+// (it implements SequentialVersions and returns true).
+func HasSequentialVersions(src Source) bool {
 	s, ok := src.(SequentialVersions)
 	return ok && s.SequentialVersions()
 }

@@ -187,7 +187,7 @@ func (s *sourceSuite) list(t testing.TB, patient connector.Ref, cursor string) (
 			if !seen {
 				l.order = append(l.order, it.Ref)
 			}
-			if !seen || connector.CompareRevisions(it.Revision(), prev.Revision(), sequential(s.src)) != connector.Older {
+			if !seen || connector.CompareRevisions(it.Revision(), prev.Revision(), connector.HasSequentialVersions(s.src)) != connector.Older {
 				l.latest[it.Ref] = it
 			}
 		}
@@ -265,7 +265,7 @@ func (s *sourceSuite) testIncremental(t testing.TB) {
 				switch {
 				case !ok:
 					t.Errorf("ListDocuments(patient %s) from the final cursor lists %s, which the full listing did not: either the full listing lost it or the Source changed during the suite (it must not)", l.patient.ID, ref.ID)
-				case connector.CompareRevisions(it.Revision(), seen.Revision(), sequential(s.src)) == connector.Newer:
+				case connector.CompareRevisions(it.Revision(), seen.Revision(), connector.HasSequentialVersions(s.src)) == connector.Newer:
 					t.Errorf("ListDocuments(patient %s) from the final cursor lists %s version %s, newer than the listed %s: the Source changed during the suite (it must not) or the full listing returned a stale version", l.patient.ID, ref.ID, it.Version, seen.Version)
 				}
 			}
@@ -488,10 +488,4 @@ func head(ids []string) []string {
 		return append(ids[:5:5], "...")
 	}
 	return ids
-}
-
-// sequential reports whether src says its version ids grow.
-func sequential(src connector.Source) bool {
-	s, ok := src.(connector.SequentialVersions)
-	return ok && s.SequentialVersions()
 }
