@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,20 +37,11 @@ func (s *Source) authorNames(ctx context.Context, owner *provider.Base, refs []p
 	n := &names{s: s, owner: owner}
 	var out []string
 	for _, r := range refs {
-		if name := n.of(ctx, r, 0); name != "" && !contains(out, name) {
+		if name := n.of(ctx, r, 0); name != "" && !slices.Contains(out, name) {
 			out = append(out, name)
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // of returns the name of one reference; depth bounds a PractitionerRole

@@ -46,6 +46,7 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 		return nil, s.classifyRead(ctx, typeDiagnosticReport, id, err)
 	}
 	doc := s.mapDiagnosticReport(r)
+	var obs map[string]*provider.Observation // read at most once
 	if doc.Patient.ID == "" && (r.Subject == nil || r.Subject.Reference == "") {
 		// A subject given only by display: the patient it was listed
 		// under is its patient.
@@ -54,9 +55,10 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 		p, ok := s.listed.get(r.ID)
 		if !ok {
 			var err error
-			if p, err = s.resultsPatient(ctx, r); err != nil {
+			if obs, err = s.resultObservations(ctx, r); err != nil {
 				return nil, classify(err)
 			}
+			p = resultsPatient(obs)
 		}
 		if p != "" {
 			doc.Patient = connector.Ref{Type: connector.PatientType, ID: p}
@@ -77,48 +79,60 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 		}
 		return doc, nil
 	}
-	text, err := s.renderResults(ctx, r)
-	if err != nil {
-		return nil, classify(err)
+	if obs == nil {
+		if obs, err = s.resultObservations(ctx, r); err != nil {
+			return nil, classify(err)
+		}
 	}
-	doc.Content, doc.ContentType = []byte(text), "text/plain; charset=utf-8"
+	doc.Content, doc.ContentType = []byte(renderResults(r, obs)), "text/plain; charset=utf-8"
 	return doc, nil
 }
 
-// resultsPatient returns the patient every result Observation of r names
-// as its subject, or "" when they name none or more than one.
-func (s *Source) resultsPatient(ctx context.Context, r *provider.DiagnosticReport) (string, error) {
+// resultObservations reads r's result Observations in one search
+// (Observation?_id=...), by id. Both the patient lookup and the rendered
+// text need them; one search serves both.
+func (s *Source) resultObservations(ctx context.Context, r *provider.DiagnosticReport) (map[string]*provider.Observation, error) {
 	var ids []string
 	for _, ref := range r.Result {
 		if typ, id, ok := ref.TypeID(); ok && typ == "Observation" {
 			ids = append(ids, id)
 		}
 	}
+	obs := map[string]*provider.Observation{}
 	if len(ids) == 0 {
-		return "", nil
+		return obs, nil
 	}
-	patients := map[string]bool{}
 	err := s.c.SearchAll(ctx, "Observation", url.Values{"_id": {strings.Join(ids, ",")}}, func(b *provider.Bundle) error {
 		rs, _ := b.Matches()
 		for _, res := range rs {
 			if o, ok := res.(*provider.Observation); ok && slices.Contains(ids, o.ID) {
-				if p := patientRef(o.Subject); p.ID != "" {
-					patients[p.ID] = true
-				}
+				obs[o.ID] = o
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("result observations: %w", err)
+		return nil, fmt.Errorf("result observations: %w", err)
+	}
+	return obs, nil
+}
+
+// resultsPatient returns the patient every result Observation names as
+// its subject, or "" when they name none or more than one.
+func resultsPatient(obs map[string]*provider.Observation) string {
+	patients := map[string]bool{}
+	for _, o := range obs {
+		if p := patientRef(o.Subject); p.ID != "" {
+			patients[p.ID] = true
+		}
 	}
 	if len(patients) != 1 {
-		return "", nil
+		return ""
 	}
 	for p := range patients {
-		return p, nil
+		return p
 	}
-	return "", nil
+	return ""
 }
 
 func checkPatient(doc *connector.Document) error {
@@ -138,35 +152,14 @@ func (s *Source) content(ctx context.Context, doc *connector.Document, a provide
 }
 
 // renderResults writes a lab panel without a presented form as text: its
-// title, date, conclusion and one line per result Observation, read in
-// one search (Observation?_id=...).
-func (s *Source) renderResults(ctx context.Context, r *provider.DiagnosticReport) (string, error) {
+// title, date, conclusion and one line per result Observation (obs, by
+// id).
+func renderResults(r *provider.DiagnosticReport, obs map[string]*provider.Observation) string {
 	var b strings.Builder
 	b.WriteString(r.Code.Display())
 	b.WriteString("\n")
 	if t := firstTime(r.EffectiveDateTime, r.Issued); !t.IsZero() {
 		fmt.Fprintf(&b, "Date: %s\n", t.Format("2006-01-02"))
-	}
-	var ids []string
-	for _, ref := range r.Result {
-		if typ, id, ok := ref.TypeID(); ok && typ == "Observation" {
-			ids = append(ids, id)
-		}
-	}
-	obs := map[string]*provider.Observation{}
-	if len(ids) > 0 {
-		err := s.c.SearchAll(ctx, "Observation", url.Values{"_id": {strings.Join(ids, ",")}}, func(bd *provider.Bundle) error {
-			rs, _ := bd.Matches()
-			for _, res := range rs {
-				if o, ok := res.(*provider.Observation); ok {
-					obs[o.ID] = o
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return "", fmt.Errorf("result observations: %w", err)
-		}
 	}
 	b.WriteString("\n")
 	for _, ref := range r.Result {
@@ -184,7 +177,7 @@ func (s *Source) renderResults(ctx context.Context, r *provider.DiagnosticReport
 	if r.Conclusion != "" {
 		fmt.Fprintf(&b, "\nConclusion: %s\n", r.Conclusion)
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 func observationValue(o *provider.Observation) string {

@@ -2,7 +2,6 @@ package fhir_test
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/adapters/fhir"
 	"github.com/healthcare-records/healthcare-records/connector"
-	"github.com/healthcare-records/healthcare-records/provider"
 )
 
 // answer is one canned HTTP answer.
@@ -72,12 +70,7 @@ func goneSource(t *testing.T, read, history, binary *answer) *fhir.Source {
 		a.write(w)
 	}))
 	t.Cleanup(srv.Close)
-	log := slog.New(slog.DiscardHandler)
-	c, err := provider.New(provider.Config{BaseURL: srv.URL + "/fhir", Logger: log, RetryMax: -1})
-	require.NoError(t, err)
-	src, err := fhir.New(fhir.Config{Client: c, Logger: log})
-	require.NoError(t, err)
-	return src
+	return sourceOn(t, srv.URL+"/fhir", 0)
 }
 
 // Only the FHIR server can confirm a deletion: ErrNotFound (which deletes

@@ -1,7 +1,6 @@
 package fhir
 
 import (
-	"strings"
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
@@ -173,17 +172,6 @@ func firstTime(vs ...provider.Instant) time.Time {
 	return time.Time{}
 }
 
-// displays joins the display names of refs.
-func displays(refs []provider.Reference) string {
-	var out []string
-	for _, r := range refs {
-		if r.Display != "" {
-			out = append(out, r.Display)
-		}
-	}
-	return strings.Join(out, ", ")
-}
-
 // patientRef returns the kernel ref of a subject reference to a Patient.
 func patientRef(subject *provider.Reference) connector.Ref {
 	if subject == nil {
@@ -200,14 +188,15 @@ func patientRef(subject *provider.Reference) connector.Ref {
 // existed.
 func deleted(status string) bool { return status == "entered-in-error" }
 
-// mapDocumentReference maps a DocumentReference's metadata.
+// mapDocumentReference maps a DocumentReference's metadata. Author and
+// Source (the custodian) are the fetch's: they may need reads
+// (authorNames).
 func (s *Source) mapDocumentReference(d *provider.DocumentReference) *connector.Document {
 	doc := &connector.Document{
 		Ref:       connector.Ref{Type: typeDocumentReference, ID: d.ID},
 		Patient:   patientRef(d.Subject),
 		Type:      s.docRefType(d),
 		Title:     d.Description,
-		Author:    displays(d.Author),
 		Source:    s.cfg.Name,
 		Version:   d.Meta.VersionID,
 		UpdatedAt: s.updatedAt(&d.Base, nil),
@@ -229,28 +218,22 @@ func (s *Source) mapDocumentReference(d *provider.DocumentReference) *connector.
 		}
 	}
 	doc.Date = firstTime(d.Date, period, creation)
-	if d.Custodian != nil && d.Custodian.Display != "" {
-		doc.Source = d.Custodian.Display
-	}
 	return doc
 }
 
-// mapDiagnosticReport maps a DiagnosticReport's metadata.
+// mapDiagnosticReport maps a DiagnosticReport's metadata. Author is the
+// fetch's: it may need reads (authorNames).
 func (s *Source) mapDiagnosticReport(r *provider.DiagnosticReport) *connector.Document {
 	doc := &connector.Document{
 		Ref:       connector.Ref{Type: typeDiagnosticReport, ID: r.ID},
 		Patient:   patientRef(r.Subject),
 		Type:      s.reportType(r),
 		Title:     r.Code.Display(),
-		Author:    displays(r.ResultsInterpreter),
 		Source:    s.cfg.Name,
 		Version:   r.Meta.VersionID,
 		UpdatedAt: s.updatedAt(&r.Base, nil),
 		Raw:       r.Raw(),
 		Deleted:   deleted(r.Status),
-	}
-	if doc.Author == "" {
-		doc.Author = displays(r.Performer)
 	}
 	var period provider.Instant
 	if r.EffectivePeriod != nil {

@@ -2,7 +2,6 @@ package fhir_test
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/adapters/fhir"
 	"github.com/healthcare-records/healthcare-records/connector"
-	"github.com/healthcare-records/healthcare-records/provider"
 )
 
 // seedMany gives p1 n progress notes.
@@ -75,12 +73,7 @@ func listServer(t *testing.T, maxPages int, link func(n int64) string) (*fhir.So
 			"meta":{"versionId":"1","lastUpdated":"2026-02-01T10:00:00Z"},"status":"current","subject":{"reference":"Patient/p1"}}}]}`, next, i)
 	}))
 	t.Cleanup(srv.Close)
-	log := slog.New(slog.DiscardHandler)
-	c, err := provider.New(provider.Config{BaseURL: srv.URL + "/fhir", Logger: log, RetryMax: -1})
-	require.NoError(t, err)
-	src, err := fhir.New(fhir.Config{Client: c, Logger: log, MaxPages: maxPages})
-	require.NoError(t, err)
-	return src, &n
+	return sourceOn(t, srv.URL+"/fhir", maxPages), &n
 }
 
 // A server whose next links never repeat fails the listing at the page

@@ -30,6 +30,19 @@ func newSource(t *testing.T, s *fhirServer, pageSize int) *fhir.Source {
 	return src
 }
 
+// sourceOn builds a Source on the FHIR base baseURL (a canned test
+// server) that does not retry: a canned answer would only repeat. Zero
+// maxPages is the default bound.
+func sourceOn(t *testing.T, baseURL string, maxPages int) *fhir.Source {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	c, err := provider.New(provider.Config{BaseURL: baseURL, Logger: log, RetryMax: -1})
+	require.NoError(t, err)
+	src, err := fhir.New(fhir.Config{Client: c, Logger: log, MaxPages: maxPages})
+	require.NoError(t, err)
+	return src
+}
+
 // seed fills s with two patients and their documents of every kind.
 func seed(s *fhirServer) {
 	s.patient("p1", "Ada Lovelace", "ada@example.org", "mrn-1")

@@ -4,11 +4,11 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -102,23 +102,16 @@ func (e *exampleServer) serve(w http.ResponseWriter, r *http.Request) {
 				entries = append(entries, `{"resource":`+string(v)+`,"search":{"mode":"match"}}`)
 			}
 		}
-		w.Write([]byte(`{"resourceType":"Bundle","type":"searchset","total":` + itoa(len(entries)) + `,"entry":[` + strings.Join(entries, ",") + `]}`))
+		w.Write([]byte(`{"resourceType":"Bundle","type":"searchset","total":` + strconv.Itoa(len(entries)) + `,"entry":[` + strings.Join(entries, ",") + `]}`))
 		return
 	}
 	w.WriteHeader(404)
 	w.Write([]byte(notFoundOutcome))
 }
 
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
-
 func exampleSource(t *testing.T, e *exampleServer) *fhir.Source {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	c, err := provider.New(provider.Config{BaseURL: e.base(), Logger: log, RetryMax: -1})
-	require.NoError(t, err)
-	src, err := fhir.New(fhir.Config{Client: c, Logger: log})
-	require.NoError(t, err)
-	return src
+	return sourceOn(t, e.base(), 0)
 }
 
 const practitioner1 = `{"resourceType":"Practitioner","id":"practitioner-1","name":[{"family":"Bone","given":["Ronald"],"prefix":["Dr"]}]}`
