@@ -22,16 +22,10 @@ type Backlog struct {
 // It is one aggregate query over River's job table, cheap enough for
 // every metrics scrape; bound it with ctx.
 func (s *Store[TTx]) Backlog(ctx context.Context) ([]Backlog, error) {
-	states := make([]string, len(pendingStates))
-	for i, st := range pendingStates {
-		states[i] = "'" + string(st) + "'"
-	}
-	query := `SELECT queue, count(*), min(created_at) FROM river_job
-		WHERE state IN (` + strings.Join(states, ", ") + `) GROUP BY queue ORDER BY queue`
 	var out []Backlog
 	err := s.backend.InTx(ctx, func(_ TTx, q Querier) error {
 		out = out[:0]
-		rows, err := q.Query(ctx, query)
+		rows, err := q.Query(ctx, backlogQuery)
 		if err != nil {
 			return err
 		}
@@ -54,3 +48,13 @@ func (s *Store[TTx]) Backlog(ctx context.Context) ([]Backlog, error) {
 	}
 	return out, nil
 }
+
+// backlogQuery is Backlog's query, its pending states spelled out once.
+var backlogQuery = func() string {
+	states := make([]string, len(pendingStates))
+	for i, st := range pendingStates {
+		states[i] = "'" + string(st) + "'"
+	}
+	return `SELECT queue, count(*), min(created_at) FROM river_job
+		WHERE state IN (` + strings.Join(states, ", ") + `) GROUP BY queue ORDER BY queue`
+}()

@@ -88,11 +88,10 @@ func showDeadLetter(ctx context.Context, s storeurl.Store, args []string, stdout
 
 // sinkOf is the sink of a dead delivery, from its queue; empty otherwise.
 func sinkOf(d store.DeadLetter) string {
-	sink, _ := strings.CutPrefix(d.Queue, store.QueueDeliver(""))
-	if sink == d.Queue {
-		return ""
+	if sink, ok := strings.CutPrefix(d.Queue, store.QueueDeliver("")); ok {
+		return sink
 	}
-	return sink
+	return ""
 }
 
 func orDash(s string) string {

@@ -27,15 +27,13 @@ func RunPeriodic(t *testing.T, replicas int, open SharedOpener) {
 	const every, window = time.Second, 3300 * time.Millisecond
 	ctx := context.Background()
 	var runs atomic.Int64
-	perReplica := make([]atomic.Int64, replicas)
 	var stores []Store
-	for i := range replicas {
+	for range replicas {
 		cfg := FastConfig()
 		cfg.Retention = -1
 		cfg.Periodic = []store.Periodic{
 			{Name: "tick", Every: every, Run: func(context.Context, *connector.Engine) error {
 				runs.Add(1)
-				perReplica[i].Add(1)
 				return nil
 			}},
 			{Name: "off", Every: 0, Run: func(context.Context, *connector.Engine) error {
@@ -83,9 +81,4 @@ func RunPeriodic(t *testing.T, replicas int, open SharedOpener) {
 	t.Logf("%d runs of a task every %s, %s after its first, over %d replicas", n, every, window, replicas)
 	assert.GreaterOrEqual(t, n, int64(3), "the task runs on its schedule")
 	assert.LessOrEqual(t, n, int64(5), "the task runs once per interval in the cluster, not once per replica")
-	var ran int64
-	for i := range perReplica {
-		ran += perReplica[i].Load()
-	}
-	assert.Equal(t, n, ran)
 }

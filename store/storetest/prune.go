@@ -2,8 +2,6 @@ package storetest
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -27,22 +25,7 @@ func testPrune(t *testing.T, open Opener) {
 	cfg.Now = clk.now
 	cfg.Retention = -1 // no periodic pruning under the test's feet
 	cfg.PruneBatch = 2 // several batches
-	s := open(t, cfg)
-	e, err := connector.New(connector.Config{
-		Store:   s,
-		Sources: map[string]connector.Source{"php": connectortest.NewSource(connectortest.SourceConfig{Name: "php"})},
-		Sinks:   map[string]connector.Sink{"cp": connectortest.NewSink(connectortest.SinkConfig{})},
-		Retry:   FastRetry,
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	require.NoError(t, err)
-	require.NoError(t, s.Start(ctx, e))
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		assert.NoError(t, s.Stop(sctx))
-		assert.NoError(t, s.Close())
-	})
+	s := startOn(t, open(t, cfg), connectortest.SourceConfig{}, nil).store
 
 	// Reconciles of a source without patients: done as soon as they run.
 	reconcile := func(run string) connector.ReconcileOp {

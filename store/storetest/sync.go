@@ -37,9 +37,16 @@ func start(t *testing.T, open Opener) *harness {
 // and page size are the harness's) and whose engine config tune changes.
 func startWith(t *testing.T, open Opener, src connectortest.SourceConfig, tune func(*connector.Config)) *harness {
 	t.Helper()
+	return startOn(t, open(t, FastConfig()), src, tune)
+}
+
+// startOn is startWith over a store the caller opened with a config of its
+// own; the harness stops and closes it.
+func startOn(t *testing.T, s Store, src connectortest.SourceConfig, tune func(*connector.Config)) *harness {
+	t.Helper()
 	src.Name, src.PageSize = "php", 7
 	h := &harness{
-		store: open(t, FastConfig()),
+		store: s,
 		src:   connectortest.NewSource(src),
 		sink:  connectortest.NewSink(connectortest.SinkConfig{}),
 	}
