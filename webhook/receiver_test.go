@@ -279,7 +279,7 @@ func TestMetricsCountOutcomes(t *testing.T) {
 	send(t, srv2, http.MethodPost, http.Header{"Content-Type": {"application/fhir+json"}}, []byte(`{}`))
 
 	count := func(source, format, outcome string) float64 {
-		return counterValue(t, reg, "webhook_requests_total", map[string]string{"source": source, "format": format, "outcome": outcome})
+		return metricValue(t, reg, "webhook_requests_total", map[string]string{"source": source, "format": format, "outcome": outcome})
 	}
 	assert.Equal(t, 1.0, count("php", "standard-webhooks", "accepted"))
 	assert.Equal(t, 1.0, count("php", "standard-webhooks", "duplicate"))
@@ -291,8 +291,9 @@ func TestMetricsCountOutcomes(t *testing.T) {
 	assert.Equal(t, 4, n, "one latency series per source, format and outcome")
 }
 
-// counterValue gathers reg and returns the counter name with the labels.
-func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+// metricValue gathers reg and returns the counter or gauge name with the
+// labels.
+func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
 	families, err := reg.Gather()
 	require.NoError(t, err)
@@ -306,6 +307,9 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string, labels ma
 				if labels[l.GetName()] != l.GetValue() {
 					continue metrics
 				}
+			}
+			if g := m.GetGauge(); g != nil {
+				return g.GetValue()
 			}
 			return m.GetCounter().GetValue()
 		}

@@ -58,7 +58,7 @@ func NewVerifier(secrets []string, tolerance time.Duration) (*Verifier, error) {
 	}
 	v := &Verifier{tolerance: tolerance}
 	for i, s := range secrets {
-		key, err := decodeSecret(s)
+		key, err := DecodeSecret(s)
 		if err != nil {
 			return nil, fmt.Errorf("signing secret %d: %w", i, err)
 		}
@@ -67,13 +67,14 @@ func NewVerifier(secrets []string, tolerance time.Duration) (*Verifier, error) {
 	return v, nil
 }
 
-// decodeSecret reads a signing secret: the optional whsec_ prefix and the
-// key in standard base64, padded or not. Senders and the official libraries
+// DecodeSecret returns the key of a Standard Webhooks signing secret as
+// NewVerifier and Sign read it: the optional whsec_ prefix and the key in
+// standard base64, padded or not. Senders and the official libraries
 // disagree on the padding (a 32-byte key is often shown without its "="), so
 // both spellings of one key are the same key. The URL-safe alphabet is not
 // accepted: the specification's secrets are standard base64, and a "-" or
 // "_" in one is more likely a copy error than a key.
-func decodeSecret(s string) ([]byte, error) {
+func DecodeSecret(s string) ([]byte, error) {
 	b64 := strings.TrimPrefix(s, secretPrefix)
 	enc := base64.StdEncoding
 	if !strings.HasSuffix(b64, "=") {
@@ -160,7 +161,7 @@ func (v *Verifier) verifyHeaders(h http.Header, now time.Time) (int64, error) {
 // sent with id at time ts, signed with secret ("whsec_" and base64). Senders,
 // tests and load generators use it.
 func Sign(secret, id string, ts time.Time, body []byte) (string, error) {
-	key, err := decodeSecret(secret)
+	key, err := DecodeSecret(secret)
 	if err != nil {
 		return "", fmt.Errorf("signing secret: %w", err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"strings"
 
 	"github.com/healthcare-records/healthcare-records/provider"
@@ -21,12 +20,7 @@ const minSecretBytes = 16
 func secretKeyLen(f webhook.Format, secret string) (n int, ok bool) {
 	switch f {
 	case webhook.FormatStandardWebhooks:
-		b64 := strings.TrimPrefix(secret, "whsec_")
-		enc := base64.RawStdEncoding
-		if strings.HasSuffix(b64, "=") {
-			enc = base64.StdEncoding
-		}
-		key, err := enc.DecodeString(b64)
+		key, err := webhook.DecodeSecret(secret)
 		if err != nil {
 			return 0, false
 		}
