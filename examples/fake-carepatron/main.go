@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/carepatron/carepatrontest"
+	"github.com/healthcare-records/healthcare-records/internal/httpstop"
 )
 
 // Paths served beside the API.
@@ -140,9 +141,7 @@ printed base url as CAREPATRON_BASE_URL.
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
+	return httpstop.Stop(srv, time.Second)
 }
 
 // keyEnv is where the fake and the webhook server both find the API key.

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/adapters/mockphp"
+	"github.com/healthcare-records/healthcare-records/internal/httpstop"
 )
 
 func main() {
@@ -174,9 +175,7 @@ func run() error {
 			return fmt.Errorf("serve: %w", err)
 		case <-ctx.Done():
 			log.Info("shutting down")
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := hs.Shutdown(shutdownCtx); err != nil {
+			if err := httpstop.Stop(hs, time.Second); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}
 			return nil
