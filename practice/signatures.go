@@ -290,3 +290,14 @@ type AuditList struct {
 func (s *Service) Audit(ctx context.Context, a Actor, q AuditList) (List[AuditEntry], error) {
 	return List[AuditEntry]{}, errNotYet
 }
+
+// audit appends e to the audit log. TEMPORARY: synchronous; the batched
+// writer replaces it.
+func (s *Service) audit(ctx context.Context, e AuditEntry) {
+	if e.At.IsZero() {
+		e.At = s.cfg.Now().UTC()
+	}
+	if err := s.cfg.Store.Write(ctx, func(tx Tx) error { return tx.AppendAudit(ctx, e) }); err != nil {
+		s.log.ErrorContext(ctx, "audit append failed", "action", e.Action, "err", err)
+	}
+}
