@@ -27,6 +27,9 @@ var (
 	ErrTooLarge = errors.New("too large")
 	// ErrUnsupportedType: content of a type the service does not accept.
 	ErrUnsupportedType = errors.New("unsupported content type")
+	// ErrUnavailable: a system the operation needs (the provider) did not
+	// answer; nothing was changed, and trying again later may work.
+	ErrUnavailable = errors.New("unavailable")
 )
 
 // FieldError names the input field that was refused, and why.

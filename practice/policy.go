@@ -38,7 +38,9 @@ const (
 	ActionRevokeShare Action = "share.revoke"
 
 	ActionListLogs Action = "log.list"
-	ActionReadLog  Action = "log.read"
+	// ActionListAllLogs lists the log across the actor's patients.
+	ActionListAllLogs Action = "log.list_all"
+	ActionReadLog     Action = "log.read"
 
 	ActionStartSync Action = "sync.start"
 	ActionReadSync  Action = "sync.read"
@@ -48,6 +50,11 @@ const (
 
 	ActionReadAudit Action = "audit.list"
 )
+
+// Actions lists every action, for tests and documentation.
+var Actions = []Action{
+	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit,
+}
 
 // Resource is what the policy knows of the record an action is on: the
 // facts that decide access, loaded by the service before it asks. Zero
@@ -159,7 +166,7 @@ func Can(a Actor, act Action, r Resource) error {
 			return hidden(act)
 		case !r.Uploaded && (rel == relOwner || rel == relAdmin):
 			return deny(act, "documents from the provider are read-only: the provider's record is the original; upload a corrected document instead")
-		case r.Uploaded && r.UploadedBy == a.UserID:
+		case rel == relOwner && r.UploadedBy == a.UserID:
 			return nil
 		}
 		return deny(act, "only the document's source (the user who uploaded it) may change it")
@@ -167,7 +174,7 @@ func Can(a Actor, act Action, r Resource) error {
 		switch {
 		case rel == relNone:
 			return hidden(act)
-		case r.Uploaded && r.UploadedBy == a.UserID, !r.Uploaded && rel == relOwner:
+		case rel == relOwner && (!r.Uploaded || r.UploadedBy == a.UserID):
 			return nil
 		}
 		return deny(act, "only the document's source shares it: the patient's dietician for the provider's documents, the uploader for uploads")
@@ -190,6 +197,8 @@ func Can(a Actor, act Action, r Resource) error {
 		}
 		return hidden(act)
 
+	case ActionListAllLogs:
+		return only(a, act, "the sync history is kept for the practice's dieticians", RoleAdmin, RoleDietician)
 	case ActionReadAudit:
 		return only(a, act, "only admins read the audit log", RoleAdmin)
 	}

@@ -67,9 +67,12 @@ type OIDCConfig struct {
 }
 
 // Service is the practice's use cases. It is safe for concurrent use.
+// Close stops it, once the servers using it have stopped.
 type Service struct {
-	cfg Config
-	log *slog.Logger
+	cfg      Config
+	log      *slog.Logger
+	auditLog *auditLog
+	syncs    *syncLimiter
 }
 
 // New validates cfg and returns a Service.
@@ -98,7 +101,9 @@ func New(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	cfg.Tokens.defaults()
-	return &Service{cfg: cfg, log: cfg.Logger}, nil
+	s := &Service{cfg: cfg, log: cfg.Logger, syncs: newSyncLimiter(cfg.SyncEvery)}
+	s.auditLog = newAuditLog(s)
+	return s, nil
 }
 
 func (c *TokenConfig) defaults() {

@@ -2,7 +2,9 @@ package mockphp
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,10 +36,13 @@ type DocumentInfo struct {
 	// inline.
 	BinaryID string `json:"binaryId,omitempty"`
 	// DiagnosticReportID is set for lab reports.
-	DiagnosticReportID string    `json:"diagnosticReportId,omitempty"`
-	VersionID          string    `json:"versionId"`
-	LastUpdated        time.Time `json:"lastUpdated"`
-	Deleted            bool      `json:"deleted,omitempty"`
+	DiagnosticReportID string `json:"diagnosticReportId,omitempty"`
+	// ContentHash is the hex SHA-256 of the attachment's bytes, inline or
+	// in its Binary: what a sync must deliver.
+	ContentHash string    `json:"contentHash,omitempty"`
+	VersionID   string    `json:"versionId"`
+	LastUpdated time.Time `json:"lastUpdated"`
+	Deleted     bool      `json:"deleted,omitempty"`
 }
 
 // Patients lists every live patient in creation order.
@@ -129,8 +134,18 @@ func (s *Server) docInfoLocked(rec *record) DocumentInfo {
 		if m, ok := c[0].(object); ok {
 			att := obj(m, "attachment")
 			info.ContentType = str(att, "contentType")
+			data := str(att, "data")
 			if u := str(att, "url"); u != "" {
 				info.BinaryID = strings.TrimPrefix(refTarget(u), "Binary/")
+				if bin := s.st.get("Binary", info.BinaryID); bin != nil {
+					if b, err := decodeResource(bin.body); err == nil {
+						data = str(b, "data")
+					}
+				}
+			}
+			if raw, err := base64.StdEncoding.DecodeString(data); err == nil && data != "" {
+				sum := sha256.Sum256(raw)
+				info.ContentHash = hex.EncodeToString(sum[:])
 			}
 		}
 	}

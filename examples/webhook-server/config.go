@@ -78,6 +78,20 @@ type Config struct {
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
 
+	// AdminEmail and AdminPasswordFile create the first admin at start
+	// when no user has that email.
+	AdminEmail        string
+	AdminPasswordFile string
+	// AccessTTL and RefreshTTL are the lifetimes of the API's tokens.
+	AccessTTL, RefreshTTL time.Duration
+	// OIDC* accept tokens of an external OpenID Connect issuer.
+	OIDCIssuer, OIDCJWKSURL, OIDCAudience, OIDCEmailClaim string
+	// MaxUpload bounds a document uploaded through the API.
+	MaxUpload int64
+	// RequestRefreshInterval is how often the status of open document
+	// requests is read from the provider.
+	RequestRefreshInterval time.Duration
+
 	Demo bool
 	// DemoDatabase is the database -demo fills; empty: a fresh SQLite
 	// file in a temporary directory, removed at exit.
@@ -316,6 +330,44 @@ var settings = []setting{
 			return nil
 		}},
 
+	{flag: "admin-email", env: "ADMIN_EMAIL",
+		usage: "email of the first admin, created at start if no user has it (with ADMIN_PASSWORD_FILE)",
+		set:   func(c *Config, v string) error { c.AdminEmail = v; return nil }},
+	{flag: "admin-password-file", env: "ADMIN_PASSWORD_FILE",
+		usage: "file holding the first admin's password (its first line)",
+		set:   func(c *Config, v string) error { c.AdminPasswordFile = v; return nil }},
+	{flag: "access-token-ttl", env: "ACCESS_TOKEN_TTL", def: "15m",
+		usage: "lifetime of the API's access tokens",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.AccessTTL }, false)},
+	{flag: "refresh-token-ttl", env: "REFRESH_TOKEN_TTL", def: "168h",
+		usage: "lifetime of the API's refresh tokens",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.RefreshTTL }, false)},
+	{flag: "oidc-issuer", env: "OIDC_ISSUER",
+		usage: "accept access tokens of this OpenID Connect issuer too (with OIDC_JWKS_URL and OIDC_AUDIENCE)",
+		set:   func(c *Config, v string) error { c.OIDCIssuer = v; return nil }},
+	{flag: "oidc-jwks-url", env: "OIDC_JWKS_URL",
+		usage: "the OpenID Connect issuer's JWK Set URL",
+		set:   func(c *Config, v string) error { c.OIDCJWKSURL = v; return absoluteURL(v) }},
+	{flag: "oidc-audience", env: "OIDC_AUDIENCE",
+		usage: "the audience the OpenID Connect issuer's tokens must carry",
+		set:   func(c *Config, v string) error { c.OIDCAudience = v; return nil }},
+	{flag: "oidc-email-claim", env: "OIDC_EMAIL_CLAIM", def: "email",
+		usage: "the claim of an OpenID Connect token naming the user by email",
+		set:   func(c *Config, v string) error { c.OIDCEmailClaim = v; return nonEmpty(v) }},
+	{flag: "max-upload", env: "MAX_UPLOAD", def: strconv.Itoa(20 << 20),
+		usage: "largest document uploaded through the API, in bytes",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return fmt.Errorf("%q is not a positive number of bytes", v)
+			}
+			c.MaxUpload = n
+			return nil
+		}},
+	{flag: "request-refresh-interval", env: "REQUEST_REFRESH_INTERVAL", def: "1m",
+		usage: "how often the status of open document requests is read from the provider",
+		set:   durationSetter(func(c *Config) *time.Duration { return &c.RequestRefreshInterval }, false)},
+
 	// Flags only: no environment, however generic, turns a production
 	// configuration into the demo.
 	{flag: "demo", def: "false", boolean: true,
@@ -450,6 +502,14 @@ func (c *Config) Validate() error {
 					settingName("WEBHOOK_SECRETS"), i+1, n, minSecretBytes))
 			}
 		}
+	}
+	if (c.AdminEmail == "") != (c.AdminPasswordFile == "") {
+		errs = append(errs, fmt.Errorf("%s and %s go together: set both to create the first admin, or neither",
+			settingName("ADMIN_EMAIL"), settingName("ADMIN_PASSWORD_FILE")))
+	}
+	if c.OIDCIssuer != "" && (c.OIDCJWKSURL == "" || c.OIDCAudience == "") {
+		errs = append(errs, fmt.Errorf("%s needs %s and %s", settingName("OIDC_ISSUER"),
+			settingName("OIDC_JWKS_URL"), settingName("OIDC_AUDIENCE")))
 	}
 	if c.CarepatronURL == "" {
 		missing("CAREPATRON_BASE_URL")

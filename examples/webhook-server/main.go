@@ -186,7 +186,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	ready.checkAll(ctx)
 	wg.Go(func() { ready.run(bg) })
 
-	srv := newHTTPServer(newHandler(ready, receivers, reg), log)
+	prod, err := newProduct(cfg, db, engine, src, log)
+	if err != nil {
+		return err
+	}
+	defer prod.svc.Close()
+	if err := firstAdmin(ctx, cfg, db, log); err != nil {
+		return err
+	}
+
+	srv := newHTTPServer(newHandler(ready, receivers, reg, prod), log)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(webhook.LimitListener(ln, cfg.MaxConns)) }()
 	log.Info("listening", "addr", ln.Addr().String(), "source", cfg.Source,
@@ -210,6 +219,17 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		if err := enroll(bg, engine, db, cfg.Source, patients, enrollTimeout, log); err != nil && bg.Err() == nil {
 			log.Error("enrolling patients failed", "err", err)
 		}
+		if dm == nil || bg.Err() != nil {
+			return
+		}
+		// The demo's users, once its patients are known: the dietician
+		// takes them on, and the first becomes the patient user's.
+		users, err := demoUsers(bg, db, time.Now())
+		if err != nil {
+			log.Error("demo users failed", "err", err)
+			return
+		}
+		printUsers(stdout, origin, users)
 	})
 
 	select {

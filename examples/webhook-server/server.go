@@ -51,8 +51,14 @@ type serverMetrics struct {
 //	/readyz             the readiness checks (see readiness): 200 when
 //	                    each is ok or degraded, 503 when one failed
 //	/metrics            Prometheus
-func newHandler(ready *readiness, receivers []*webhook.Receiver, reg *prometheus.Registry) http.Handler {
+//	/api/v1/            the REST API (see docs/api.md)
+//	/.well-known/jwks.json  the keys that verify the API's tokens
+func newHandler(ready *readiness, receivers []*webhook.Receiver, reg *prometheus.Registry, p *product) http.Handler {
 	mux := http.NewServeMux()
+	if p != nil {
+		mux.Handle(apiBase+"/", p.api)
+		mux.Handle("/.well-known/jwks.json", p.jwks)
+	}
 	if len(receivers) > 0 {
 		mux.Handle("/webhooks/{source...}", webhook.BySource(receivers...))
 	}

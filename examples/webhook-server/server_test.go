@@ -17,7 +17,7 @@ import (
 func TestUnknownPathsAreProblems(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	ready := newReadiness(reg, slog.New(slog.DiscardHandler), nil)
-	ts := httptest.NewServer(newHandler(ready, nil, reg))
+	ts := httptest.NewServer(newHandler(ready, nil, reg, nil))
 	defer ts.Close()
 	for _, path := range []string{"/", "/nope", "/webhooks/", "/webhooks/php", "/admin/"} {
 		resp, err := http.Get(ts.URL + path)

@@ -44,6 +44,12 @@ func periodicTasks(cfg *Config, m *serverMetrics, log *slog.Logger) []store.Peri
 			log.InfoContext(ctx, "periodic reconcile enqueued", "source", source, "run", run)
 			return nil
 		}},
+		{Name: "document-requests", Every: cfg.RequestRefreshInterval, Run: func(ctx context.Context, e *connector.Engine) error {
+			if err := e.RefreshRequests(ctx); err != nil {
+				return fmt.Errorf("document request status: %w", err)
+			}
+			return nil
+		}},
 		{Name: "sweep", Every: cfg.SweepInterval, Run: func(ctx context.Context, e *connector.Engine) error {
 			run, err := e.Sweep(ctx, source)
 			if err != nil {

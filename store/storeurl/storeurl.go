@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/practice"
 	"github.com/healthcare-records/healthcare-records/store"
 	"github.com/healthcare-records/healthcare-records/store/postgres"
 	"github.com/healthcare-records/healthcare-records/store/sqlite"
@@ -16,6 +17,7 @@ import (
 // Store is what both stores offer the service.
 type Store interface {
 	connector.Store
+	practice.Store
 	Start(ctx context.Context, e *connector.Engine) error
 	Stop(ctx context.Context) error
 	Close() error

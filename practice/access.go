@@ -1,0 +1,72 @@
+package practice
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// check asks the policy whether a may do act on r, and audits a refusal.
+func (s *Service) check(ctx context.Context, a Actor, act Action, r Resource, documentID int64) error {
+	err := Can(a, act, r)
+	if err != nil {
+		detail := "not the actor's record"
+		var d *DenyError
+		if errors.As(err, &d) && !d.Hidden {
+			detail = d.Reason
+		}
+		s.record(ctx, a, act, OutcomeDenied, r.PatientID, documentID, target(r), detail)
+	}
+	return err
+}
+
+func target(r Resource) string {
+	if r.UserID != 0 {
+		return "user:" + strconv.FormatInt(r.UserID, 10)
+	}
+	return ""
+}
+
+// patientFacts loads the patient and what the policy needs of it for a.
+func (s *Service) patientFacts(ctx context.Context, tx Tx, a Actor, id int64) (Patient, Resource, error) {
+	p, err := tx.PracticePatient(ctx, id)
+	if err != nil {
+		return Patient{}, Resource{}, err
+	}
+	r := Resource{PatientID: p.ID, OwnerID: p.OwnerID}
+	if a.Role == RolePractitioner {
+		live, err := tx.Shares(ctx, ShareQuery{PatientID: p.ID, SharedWith: a.UserID, LiveAt: s.now(), Limit: 1})
+		if err != nil {
+			return Patient{}, Resource{}, err
+		}
+		r.SharedWithActor = len(live) > 0
+	}
+	return p, r, nil
+}
+
+// documentFacts loads the document and what the policy needs of it for a.
+func (s *Service) documentFacts(ctx context.Context, tx Tx, a Actor, id int64) (Document, Patient, Resource, error) {
+	d, err := tx.PracticeDocument(ctx, id)
+	if err != nil {
+		return Document{}, Patient{}, Resource{}, err
+	}
+	if d.Deleted {
+		return Document{}, Patient{}, Resource{}, ErrNotFound
+	}
+	p, err := tx.PracticePatient(ctx, d.PatientID)
+	if err != nil {
+		return Document{}, Patient{}, Resource{}, err
+	}
+	r := Resource{PatientID: p.ID, OwnerID: p.OwnerID, Uploaded: d.Uploaded(), UploadedBy: d.UploadedBy}
+	if a.Role == RolePractitioner {
+		live, err := tx.Shares(ctx, ShareQuery{DocumentID: d.ID, SharedWith: a.UserID, LiveAt: s.now(), Limit: 1})
+		if err != nil {
+			return Document{}, Patient{}, Resource{}, err
+		}
+		r.SharedWithActor = len(live) > 0
+	}
+	return d, p, r, nil
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }

@@ -1,0 +1,202 @@
+package practice
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// The people of the policy table: two dieticians, a practitioner, a
+// patient user and an admin, and the records they stand to.
+var (
+	admin     = Actor{UserID: 1, Role: RoleAdmin}
+	dietician = Actor{UserID: 2, Role: RoleDietician}
+	other     = Actor{UserID: 3, Role: RoleDietician}
+	pract     = Actor{UserID: 4, Role: RolePractitioner}
+	patientU  = Actor{UserID: 5, Role: RolePatient, PatientID: 10}
+	anonymous = Actor{}
+
+	// ownRecord is dietician's patient 10 (patientU's record).
+	ownRecord = Resource{PatientID: 10, OwnerID: 2}
+	// providerDoc and upload are documents of patient 10.
+	providerDoc = Resource{PatientID: 10, OwnerID: 2}
+	upload      = Resource{PatientID: 10, OwnerID: 2, Uploaded: true, UploadedBy: 2}
+	sharedDoc   = Resource{PatientID: 10, OwnerID: 2, SharedWithActor: true}
+)
+
+type want int
+
+const (
+	allow want = iota
+	forbid
+	hide
+	unauthenticated
+)
+
+func (w want) String() string {
+	return [...]string{"allow", "forbid", "hide", "unauthenticated"}[w]
+}
+
+func outcome(err error) want {
+	var d *DenyError
+	switch {
+	case err == nil:
+		return allow
+	case !errors.As(err, &d):
+		panic(fmt.Sprintf("Can returned %T", err))
+	case d.Hidden:
+		return hide
+	case d.Reason == "sign in first":
+		return unauthenticated
+	}
+	return forbid
+}
+
+func TestCan(t *testing.T) {
+	for _, c := range []struct {
+		who  string
+		a    Actor
+		act  Action
+		r    Resource
+		want want
+	}{
+		// Anyone not signed in is refused everything.
+		{"anonymous", anonymous, ActionReadPatient, ownRecord, unauthenticated},
+		{"anonymous", anonymous, ActionListPatients, Resource{}, unauthenticated},
+		{"a token of no known role", Actor{UserID: 9, Role: "root"}, ActionReadAudit, Resource{}, unauthenticated},
+
+		// Users.
+		{"admin", admin, ActionListUsers, Resource{}, allow},
+		{"dietician", dietician, ActionListUsers, Resource{}, forbid},
+		{"patient", patientU, ActionListUsers, Resource{}, forbid},
+		{"admin", admin, ActionReadUser, Resource{UserID: 3}, allow},
+		{"self", dietician, ActionReadUser, Resource{UserID: 2}, allow},
+		{"another user", dietician, ActionReadUser, Resource{UserID: 3}, hide},
+		{"admin creates staff", admin, ActionCreateUser, Resource{NewRole: RoleDietician}, allow},
+		{"dietician invites own patient", dietician, ActionCreateUser, Resource{NewRole: RolePatient, PatientID: 10, OwnerID: 2}, allow},
+		{"dietician invites another's patient", other, ActionCreateUser, Resource{NewRole: RolePatient, PatientID: 10, OwnerID: 2}, hide},
+		{"dietician creates staff", dietician, ActionCreateUser, Resource{NewRole: RoleDietician}, forbid},
+		{"practitioner creates a user", pract, ActionCreateUser, Resource{NewRole: RolePatient, PatientID: 10, OwnerID: 2}, forbid},
+		{"self update", patientU, ActionUpdateUser, Resource{UserID: 5}, allow},
+		{"admin update", admin, ActionUpdateUser, Resource{UserID: 5}, allow},
+		{"update another", dietician, ActionUpdateUser, Resource{UserID: 5}, hide},
+		{"admin changes a role", admin, ActionChangeRole, Resource{UserID: 2}, allow},
+		{"admin changes own role", admin, ActionChangeRole, Resource{UserID: 1}, forbid},
+		{"self changes own role", dietician, ActionChangeRole, Resource{UserID: 2}, forbid},
+		{"admin deletes", admin, ActionDeleteUser, Resource{UserID: 2}, allow},
+		{"dietician deletes another", dietician, ActionDeleteUser, Resource{UserID: 3}, hide},
+
+		// Patients.
+		{"dietician lists", dietician, ActionListPatients, Resource{}, allow},
+		{"practitioner lists", pract, ActionListPatients, Resource{}, allow},
+		{"dietician creates", dietician, ActionCreatePatient, Resource{}, allow},
+		{"admin creates", admin, ActionCreatePatient, Resource{}, forbid},
+		{"practitioner creates", pract, ActionCreatePatient, Resource{}, forbid},
+		{"patient creates", patientU, ActionCreatePatient, Resource{}, forbid},
+		{"owner reads", dietician, ActionReadPatient, ownRecord, allow},
+		{"another dietician reads", other, ActionReadPatient, ownRecord, hide},
+		{"admin reads", admin, ActionReadPatient, ownRecord, allow},
+		{"the patient reads", patientU, ActionReadPatient, ownRecord, allow},
+		{"another patient reads", Actor{UserID: 6, Role: RolePatient, PatientID: 11}, ActionReadPatient, ownRecord, hide},
+		{"practitioner with a share reads the record", pract, ActionReadPatient, Resource{PatientID: 10, OwnerID: 2, SharedWithActor: true}, hide},
+		{"owner edits", dietician, ActionUpdatePatient, ownRecord, allow},
+		{"the patient edits", patientU, ActionUpdatePatient, ownRecord, forbid},
+		{"admin edits", admin, ActionUpdatePatient, ownRecord, forbid},
+		{"another dietician edits", other, ActionUpdatePatient, ownRecord, hide},
+		{"owner archives", dietician, ActionArchivePatient, ownRecord, allow},
+		{"another dietician archives", other, ActionArchivePatient, ownRecord, hide},
+		{"owner syncs", dietician, ActionStartSync, ownRecord, allow},
+		{"the patient syncs", patientU, ActionStartSync, ownRecord, forbid},
+		{"owner requests documents", dietician, ActionRequestDocuments, ownRecord, allow},
+		{"practitioner requests documents", pract, ActionRequestDocuments, sharedDoc, hide},
+		{"owner lists requests", dietician, ActionListRequests, ownRecord, allow},
+		{"owner reads the log", dietician, ActionListLogs, ownRecord, allow},
+		{"admin reads the log", admin, ActionReadLog, ownRecord, allow},
+		{"the patient reads the log", patientU, ActionListLogs, ownRecord, forbid},
+		{"another dietician reads the log", other, ActionReadLog, ownRecord, hide},
+		{"owner watches a sync", dietician, ActionReadSync, ownRecord, allow},
+		{"another dietician watches a sync", other, ActionReadSync, ownRecord, hide},
+
+		// Documents.
+		{"owner lists documents", dietician, ActionListDocuments, ownRecord, allow},
+		{"the patient lists documents", patientU, ActionListDocuments, ownRecord, allow},
+		{"practitioner lists all documents", pract, ActionListDocuments, sharedDoc, hide},
+		{"owner downloads", dietician, ActionDownload, providerDoc, allow},
+		{"the patient downloads", patientU, ActionDownload, providerDoc, allow},
+		{"practitioner downloads a shared document", pract, ActionDownload, sharedDoc, allow},
+		{"practitioner reads a shared document", pract, ActionReadDocument, sharedDoc, allow},
+		{"practitioner reads an unshared document", pract, ActionReadDocument, providerDoc, hide},
+		{"another dietician downloads", other, ActionDownload, providerDoc, hide},
+		{"owner uploads", dietician, ActionUploadDocument, ownRecord, allow},
+		{"the patient uploads", patientU, ActionUploadDocument, ownRecord, forbid},
+		{"another dietician uploads", other, ActionUploadDocument, ownRecord, hide},
+		{"owner edits a provider document", dietician, ActionUpdateDocument, providerDoc, forbid},
+		{"owner deletes a provider document", dietician, ActionDeleteDocument, providerDoc, forbid},
+		{"uploader edits the upload", dietician, ActionUpdateDocument, upload, allow},
+		{"uploader deletes the upload", dietician, ActionDeleteDocument, upload, allow},
+		{"admin deletes an upload", admin, ActionDeleteDocument, upload, forbid},
+		{"practitioner deletes a shared upload", pract, ActionDeleteDocument, Resource{PatientID: 10, OwnerID: 2, Uploaded: true, UploadedBy: 2, SharedWithActor: true}, forbid},
+		{"another dietician deletes", other, ActionDeleteDocument, upload, hide},
+		{"owner shares a provider document", dietician, ActionShareDocument, providerDoc, allow},
+		{"uploader shares the upload", dietician, ActionShareDocument, upload, allow},
+		{"admin shares", admin, ActionShareDocument, providerDoc, forbid},
+		{"the patient shares", patientU, ActionShareDocument, providerDoc, forbid},
+		{"practitioner reshares", pract, ActionShareDocument, sharedDoc, forbid},
+		{"another dietician shares", other, ActionShareDocument, providerDoc, hide},
+
+		// Shares.
+		{"owner lists shared documents", dietician, ActionListShared, ownRecord, allow},
+		{"practitioner lists shared documents", pract, ActionListShared, sharedDoc, allow},
+		{"practitioner without a share", pract, ActionListShared, ownRecord, hide},
+		{"the patient lists shares", patientU, ActionListShared, ownRecord, forbid},
+		{"anyone lists own shares", pract, ActionListShares, Resource{}, allow},
+		{"sharer revokes", dietician, ActionRevokeShare, Resource{SharedBy: 2, SharedWith: 4}, allow},
+		{"admin revokes", admin, ActionRevokeShare, Resource{SharedBy: 2, SharedWith: 4}, allow},
+		{"receiver revokes", pract, ActionRevokeShare, Resource{SharedBy: 2, SharedWith: 4}, forbid},
+		{"stranger revokes", other, ActionRevokeShare, Resource{SharedBy: 2, SharedWith: 4}, hide},
+
+		// Audit.
+		{"admin reads the audit log", admin, ActionReadAudit, Resource{}, allow},
+		{"dietician reads the audit log", dietician, ActionReadAudit, Resource{}, forbid},
+
+		// Signing out is every signed-in user's.
+		{"patient logs out", patientU, ActionLogout, Resource{}, allow},
+		{"unknown action", admin, Action("patient.teleport"), ownRecord, forbid},
+	} {
+		t.Run(fmt.Sprintf("%s %s", c.who, c.act), func(t *testing.T) {
+			err := Can(c.a, c.act, c.r)
+			assert.Equal(t, c.want, outcome(err), "%v", err)
+			if c.want == forbid {
+				var d *DenyError
+				if assert.ErrorAs(t, err, &d) {
+					assert.NotEmpty(t, d.Reason, "a refusal says why")
+				}
+				assert.ErrorIs(t, err, ErrForbidden)
+			}
+			if c.want == hide {
+				assert.ErrorIs(t, err, ErrNotFound, "a hidden record is not found")
+			}
+		})
+	}
+}
+
+// TestEveryActionIsDecided makes sure every declared action has a rule:
+// none falls through to "unknown action" for an admin on a record.
+func TestEveryActionIsDecided(t *testing.T) {
+	for _, act := range Actions {
+		err := Can(admin, act, Resource{PatientID: 10, OwnerID: 2, UserID: 2, SharedBy: 2})
+		var d *DenyError
+		if errors.As(err, &d) {
+			assert.NotEqual(t, "unknown action", d.Reason, "%s has no rule", act)
+		}
+	}
+}
+
+func TestCanListAllLogs(t *testing.T) {
+	assert.Equal(t, allow, outcome(Can(admin, ActionListAllLogs, Resource{})))
+	assert.Equal(t, allow, outcome(Can(dietician, ActionListAllLogs, Resource{})))
+	assert.Equal(t, forbid, outcome(Can(pract, ActionListAllLogs, Resource{})))
+	assert.Equal(t, forbid, outcome(Can(patientU, ActionListAllLogs, Resource{})))
+}
