@@ -243,6 +243,14 @@ func (e *Engine) Run(ctx context.Context, job Job, ops []Op) error {
 			if err := e.reconcile(ctx, job, op); err != nil {
 				failed = append(failed, failure{op, err})
 			}
+		case WriteBackOp:
+			if err := e.writeBack(ctx, job, op); err != nil {
+				failed = append(failed, failure{op, err})
+			}
+		case RequestOp:
+			if err := e.request(ctx, job, op); err != nil {
+				failed = append(failed, failure{op, err})
+			}
 		default:
 			failed = append(failed, failure{op, fmt.Errorf("%w: unknown op %T", ErrPermanent, op)})
 		}
@@ -320,8 +328,14 @@ func (e *Engine) recordFailure(ctx context.Context, op Op, cause error) {
 	switch op := op.(type) {
 	case PullOp:
 		run = op.Run
+		if op.Reconcile {
+			// The enrolling pull lists nothing: its run is over.
+			delta.Phase = PhaseFetching
+		}
 	case ReconcileOp:
-		run = op.Run
+		// A dead listing lists no more: the run is over once what it
+		// listed is pulled.
+		run, delta.Phase = op.Run, PhaseFetching
 	case DeliverOp:
 		run, delta = op.Run, RunDelta{DeliveryErrors: 1}
 	}
@@ -334,6 +348,9 @@ func (e *Engine) recordFailure(ctx context.Context, op Op, cause error) {
 			e.locate(ctx, tx, ref, &entry)
 		}
 		if err := tx.AppendLog(ctx, entry); err != nil {
+			return err
+		}
+		if err := e.failedFor(ctx, tx, op, cause); err != nil {
 			return err
 		}
 		if run != "" {
@@ -375,6 +392,18 @@ func (e *Engine) locate(ctx context.Context, tx Tx, ref Ref, entry *LogEntry) {
 	}
 }
 
+// failedFor records, beside the log entry, what an op that failed for
+// good leaves behind: a failed write-back or document request.
+func (e *Engine) failedFor(ctx context.Context, tx Tx, op Op, cause error) error {
+	switch op := op.(type) {
+	case WriteBackOp:
+		return e.writeBackFailed(ctx, tx, op, cause)
+	case RequestOp:
+		return e.requestFailed(ctx, tx, op, cause)
+	}
+	return nil
+}
+
 func actionOf(op Op) Action {
 	switch op := op.(type) {
 	case PullOp:
@@ -383,6 +412,10 @@ func actionOf(op Op) Action {
 		return ActionDelivery
 	case ReconcileOp:
 		return op.Action
+	case WriteBackOp:
+		return ActionWriteBack
+	case RequestOp:
+		return ActionRequest
 	}
 	return ""
 }
@@ -393,6 +426,10 @@ func refOf(op Op) (Ref, bool) {
 		return op.Ref, true
 	case DeliverOp:
 		return op.Ref, true
+	case WriteBackOp:
+		return op.Patient, true
+	case RequestOp:
+		return op.Patient, true
 	}
 	return Ref{}, false
 }

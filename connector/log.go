@@ -14,6 +14,9 @@ const (
 	ActionAutomaticUpdate Action = "automatic_update"
 	ActionDelivery        Action = "delivery"
 	ActionWriteBack       Action = "write_back"
+	// ActionRequest: a document request sent to a provider, and what
+	// became of it.
+	ActionRequest Action = "document_request"
 )
 
 // Status is the outcome of a logged action.

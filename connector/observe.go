@@ -10,9 +10,11 @@ type Observer interface {
 
 // Outcome is what one attempt did with one op.
 type Outcome struct {
-	// Kind is the op's kind: "pull", "deliver" or "reconcile".
+	// Kind is the op's kind: "pull", "deliver", "reconcile", "write_back"
+	// or "request".
 	Kind string
-	// System names the source (pull, reconcile) or sink (deliver).
+	// System names the source (pull, reconcile, write_back, request) or
+	// sink (deliver).
 	System string
 	// Class is empty for an op that succeeded, else the failure's class
 	// (see Class).
@@ -31,6 +33,10 @@ func systemOf(op Op) string {
 		return op.Sink
 	case ReconcileOp:
 		return op.Source
+	case WriteBackOp:
+		return op.Patient.System
+	case RequestOp:
+		return op.Patient.System
 	}
 	return ""
 }

@@ -29,6 +29,10 @@ type PullOp struct {
 	Action Action `json:"action"`
 	// Run ties the pull to a reconcile run's progress; empty otherwise.
 	Run string `json:"run,omitempty"`
+	// Reconcile, on a patient's pull, reconciles the patient's documents
+	// under Run once the patient is kept (Engine.Enroll); not part of the
+	// key.
+	Reconcile bool `json:"reconcile,omitempty"`
 }
 
 // Kind implements Op.

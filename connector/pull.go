@@ -341,7 +341,9 @@ func (e *Engine) localPatient(ctx context.Context, tx Tx, ref Ref, fetched *Pati
 	return id, err
 }
 
-// pullPatient refreshes the local copy of a patient from its Source.
+// pullPatient refreshes the local copy of a patient from its Source. A
+// pull that is part of a run counts as one of its items; an enrolling
+// pull (PullOp.Reconcile) then enqueues the patient's reconcile.
 func (e *Engine) pullPatient(ctx context.Context, job Job, op PullOp) error {
 	src, err := e.source(op.Ref.System)
 	if err != nil {
@@ -354,37 +356,87 @@ func (e *Engine) pullPatient(ctx context.Context, job Job, op PullOp) error {
 			return err
 		}
 	}
-	return job.Complete(ctx, []Op{op}, func(tx Tx) error {
-		old, err := tx.Patient(ctx, op.Ref)
-		found := err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
+	var prog *Progress
+	err = job.Complete(ctx, []Op{op}, func(tx Tx) error {
+		prog = nil
+		id, err := e.keepPatient(ctx, tx, src, op, p)
+		if err != nil || op.Run == "" {
 			return err
 		}
-		entry := LogEntry{Action: op.Action, Timestamp: e.cfg.Now(), PatientID: old.ID}
-		switch {
-		case p == nil:
-			// Patients are not deleted here: their documents and the
-			// dietician's record outlive the provider's.
-			entry.Status, entry.Details = StatusIgnored, "patient deleted at source"
-			return tx.AppendLog(ctx, entry)
-		case found && (CompareRevisions(p.Revision(), old.Revision(), HasSequentialVersions(src)) == Older || p.Fingerprint() == old.Fingerprint):
-			if op.Action == ActionPoll {
-				return nil
+		delta := RunDelta{Done: 1}
+		if p == nil {
+			delta = RunDelta{Errors: 1}
+			if op.Reconcile {
+				// Nothing to list: the run ends here.
+				delta.Phase = PhaseFetching
 			}
-			entry.Status, entry.Details = StatusSkipped, "patient unchanged: local version "+old.Version
-			return tx.AppendLog(ctx, entry)
 		}
-		fp := p.Fingerprint()
-		id, err := tx.SavePatient(ctx, StoredPatient{ID: old.ID, Patient: *p, Fingerprint: fp})
+		pr, err := e.advance(ctx, tx, op.Run, id, delta)
 		if err != nil {
 			return err
 		}
-		if err := e.enqueueDeliveries(ctx, tx, op.Run, p.Ref, p.Version, fp, false); err != nil {
-			return err
+		prog = &pr
+		if p == nil || !op.Reconcile {
+			return nil
 		}
-		entry.PatientID, entry.Status, entry.Details = id, StatusSuccess, "stored patient version "+p.Version
-		return tx.AppendLog(ctx, entry)
+		_, err = tx.Enqueue(ctx, ReconcileOp{Source: op.Ref.System, Patient: op.Ref.ID, Action: op.Action, Run: op.Run})
+		return err
 	})
+	if err == nil && prog != nil {
+		e.hub.Publish(*prog)
+	}
+	return err
+}
+
+// keepPatient keeps p, the patient as its Source has it now (nil if the
+// Source does not have it), unless it is older than the local copy, no
+// different, or the local copy holds an edit not written back yet. It
+// returns the patient's local id (0 if it has none).
+func (e *Engine) keepPatient(ctx context.Context, tx Tx, src Source, op PullOp, p *Patient) (int64, error) {
+	old, err := tx.Patient(ctx, op.Ref)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	var edit WriteBack
+	if found {
+		if edit, err = tx.WriteBack(ctx, old.ID); err != nil {
+			return 0, err
+		}
+	}
+	entry := LogEntry{Action: op.Action, Timestamp: e.cfg.Now(), PatientID: old.ID}
+	switch {
+	case p == nil:
+		// Patients are not deleted here: their documents and the
+		// dietician's record outlive the provider's.
+		entry.Status, entry.Details = StatusIgnored, "patient deleted at source"
+		return old.ID, tx.AppendLog(ctx, entry)
+	case found && (CompareRevisions(p.Revision(), old.Revision(), HasSequentialVersions(src)) == Older || p.Fingerprint() == old.Fingerprint):
+		if op.Action == ActionPoll {
+			return old.ID, nil
+		}
+		entry.Status, entry.Details = StatusSkipped, "patient unchanged: local version "+old.Version
+		return old.ID, tx.AppendLog(ctx, entry)
+	case found && edit.Status == WriteBackWritten && p.Version != "" && p.Version == old.Version:
+		// The version the write-back made: the local copy is what was
+		// written, with the fields the Source may not keep.
+		entry.Status, entry.Details = StatusSkipped, "patient version "+p.Version+" is the one written back"
+		return old.ID, tx.AppendLog(ctx, entry)
+	case found && edit.Status.Unsettled():
+		entry.Status = StatusSkipped
+		entry.Details = fmt.Sprintf("patient version %s not taken: the local edit is not written back (%s)", p.Version, edit.Status)
+		return old.ID, tx.AppendLog(ctx, entry)
+	}
+	fp := p.Fingerprint()
+	id, err := tx.SavePatient(ctx, StoredPatient{ID: old.ID, Patient: *p, Fingerprint: fp})
+	if err != nil {
+		return 0, err
+	}
+	if err := e.enqueueDeliveries(ctx, tx, op.Run, p.Ref, p.Version, fp, false); err != nil {
+		return 0, err
+	}
+	entry.PatientID, entry.Status, entry.Details = id, StatusSuccess, "stored patient version "+p.Version
+	return id, tx.AppendLog(ctx, entry)
 }
 
 // enqueueDeliveries enqueues a delivery of ref's local copy to every sink,

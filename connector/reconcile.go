@@ -194,7 +194,9 @@ func (e *Engine) sweep(ctx context.Context, job Job, src Source, op ReconcileOp,
 		}
 		var ops []Op
 		for _, c := range local {
-			if !listed[c.Ref] {
+			// A document made here (Engine.SaveLocal) is no Source's to
+			// confirm gone.
+			if c.Ref.System == op.Source && !listed[c.Ref] {
 				ops = append(ops, PullOp{Ref: c.Ref, Delete: true, Event: event, Action: op.Action})
 			}
 		}

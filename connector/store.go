@@ -51,12 +51,13 @@ type Tx interface {
 	// SaveDocument inserts or updates the document by its Ref.
 	SaveDocument(ctx context.Context, d StoredDocument) (id int64, err error)
 	// LiveDocuments lists the patient's documents that are not deleted,
-	// without their content, in no particular order.
+	// without their content, in no particular order: those of the
+	// patient's Source and those made here (Engine.SaveLocal).
 	LiveDocuments(ctx context.Context, patient Ref) ([]Copy, error)
 	// Undelivered lists the local copies of the patient and its documents
-	// that sink does not hold as they are: never written, or written with
-	// another fingerprint. A deleted document the sink never had is not
-	// listed.
+	// (those made here included) that sink does not hold as they are:
+	// never written, or written with another fingerprint. A deleted
+	// document the sink never had is not listed.
 	Undelivered(ctx context.Context, sink string, patient Ref) ([]Copy, error)
 
 	// Mapping returns the (sink, ref) mapping; a zero Mapping if none.
@@ -77,6 +78,23 @@ type Tx interface {
 	AppendLog(ctx context.Context, e LogEntry) error
 	// UpdateRun adds to a run's counters (creating it) and returns its state.
 	UpdateRun(ctx context.Context, run string, patientID int64, d RunDelta) (Progress, error)
+
+	// WriteBack returns the state of the write-back of the patient's last
+	// edit; the zero WriteBack when it was never edited.
+	WriteBack(ctx context.Context, patientID int64) (WriteBack, error)
+	// SaveWriteBack records the state of the write-back of the patient's
+	// last edit. It changes no other field of the patient.
+	SaveWriteBack(ctx context.Context, patientID int64, w WriteBack) error
+
+	// Request returns the document request of an idempotency key.
+	Request(ctx context.Context, key string) (StoredRequest, error)
+	// OpenRequests lists up to limit requests the provider holds and has
+	// not settled (RequestRequested, RequestInProgress) whose ID is
+	// greater than after, in ascending ID order.
+	OpenRequests(ctx context.Context, after int64, limit int) ([]StoredRequest, error)
+	// SaveRequestOutcome records what became of the document request of
+	// an idempotency key. A zero o.Task leaves the task recorded before.
+	SaveRequestOutcome(ctx context.Context, key string, o RequestOutcome) error
 }
 
 // StoredPatient is a patient as kept locally.

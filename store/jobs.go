@@ -28,7 +28,8 @@ type batch[T connector.Op] struct {
 	Ops []T `json:"ops"`
 }
 
-// Kind implements river.JobArgs: hr_pull, hr_deliver, hr_reconcile.
+// Kind implements river.JobArgs: hr_pull, hr_deliver, hr_reconcile,
+// hr_write_back, hr_request.
 func (batch[T]) Kind() string {
 	var op T
 	return jobKind(op)
@@ -45,38 +46,43 @@ func queueOf(op connector.Op) (string, error) {
 		return QueueDeliver(op.Sink), nil
 	case connector.ReconcileOp:
 		return QueueReconcile, nil
+	case connector.WriteBackOp, connector.RequestOp:
+		return QueueProvider, nil
 	}
 	return "", fmt.Errorf("%w: unknown op %T", connector.ErrInvalid, op)
 }
 
 // flush inserts the ops a transaction enqueued as River jobs of up to
-// maxBatch ops each, one queue at a time.
+// maxBatch ops each, one queue and kind at a time (a queue may run ops of
+// several kinds).
 func (s *Store[TTx]) flush(ctx context.Context, ttx TTx, ops []connector.Op) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	byQueue := map[string][]connector.Op{}
-	var queues []string
+	type group struct{ queue, kind string }
+	byGroup := map[group][]connector.Op{}
+	var groups []group
 	for _, op := range ops {
 		q, err := queueOf(op)
 		if err != nil {
 			return err
 		}
-		if _, ok := byQueue[q]; !ok {
-			queues = append(queues, q)
+		g := group{q, op.Kind()}
+		if _, ok := byGroup[g]; !ok {
+			groups = append(groups, g)
 		}
-		byQueue[q] = append(byQueue[q], op)
+		byGroup[g] = append(byGroup[g], op)
 	}
 	var params []river.InsertManyParams
-	for _, q := range queues {
-		ops := byQueue[q]
+	for _, g := range groups {
+		ops := byGroup[g]
 		for len(ops) > 0 {
 			n := min(len(ops), maxBatch)
 			args, err := batchArgs(ops[:n])
 			if err != nil {
 				return err
 			}
-			params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: q}})
+			params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: g.queue}})
 			ops = ops[n:]
 		}
 	}
@@ -95,6 +101,10 @@ func batchArgs(ops []connector.Op) (river.JobArgs, error) {
 		return pack[connector.DeliverOp](ops)
 	case connector.ReconcileOp:
 		return pack[connector.ReconcileOp](ops)
+	case connector.WriteBackOp:
+		return pack[connector.WriteBackOp](ops)
+	case connector.RequestOp:
+		return pack[connector.RequestOp](ops)
 	}
 	return nil, fmt.Errorf("%w: unknown op %T", connector.ErrInvalid, ops[0])
 }
@@ -203,6 +213,14 @@ func opsOf(ops any) []connector.Op {
 			out = append(out, op)
 		}
 	case []connector.ReconcileOp:
+		for _, op := range ops {
+			out = append(out, op)
+		}
+	case []connector.WriteBackOp:
+		for _, op := range ops {
+			out = append(out, op)
+		}
+	case []connector.RequestOp:
 		for _, op := range ops {
 			out = append(out, op)
 		}

@@ -127,10 +127,14 @@ type Store[TTx any] struct {
 }
 
 // Queue names. Each sink's deliveries have their own queue, so that a slow
-// sink never holds up intake or another sink.
+// sink never holds up intake or another sink. What the product layer asks
+// of a provider (write-backs of patient edits, document requests) has a
+// queue of its own too, so that a slow provider holds up neither intake
+// nor deliveries.
 const (
 	QueuePull      = "hr_pull"
 	QueueReconcile = "hr_reconcile"
+	QueueProvider  = "hr_provider"
 	queueDeliver   = "hr_deliver_"
 )
 
@@ -146,6 +150,8 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 	river.AddWorker(workers, &worker[TTx, connector.PullOp]{s: s})
 	river.AddWorker(workers, &worker[TTx, connector.DeliverOp]{s: s})
 	river.AddWorker(workers, &worker[TTx, connector.ReconcileOp]{s: s})
+	river.AddWorker(workers, &worker[TTx, connector.WriteBackOp]{s: s})
+	river.AddWorker(workers, &worker[TTx, connector.RequestOp]{s: s})
 	river.AddWorker(workers, &periodicWorker[TTx]{s: s})
 	tasks := cfg.Periodic
 	if cfg.Retention > 0 {
@@ -171,6 +177,7 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 		Queues: map[string]river.QueueConfig{
 			QueuePull:      {MaxWorkers: cfg.PullWorkers},
 			QueueReconcile: {MaxWorkers: 2},
+			QueueProvider:  {MaxWorkers: 2},
 			QueuePeriodic:  {MaxWorkers: 2},
 		},
 		// Only the elected leader enqueues these, so each runs once per

@@ -129,24 +129,32 @@ func (t *tx) PatientRefs(ctx context.Context, source string) ([]connector.Ref, e
 	return refs, rows.Err()
 }
 
-const documentColumns = `id, patient_id, source_system, source_type, source_id, patient_ref, type, title, date,
-	author, source, content_type, content, size, content_hash, version, updated_at, raw, deleted, fingerprint`
+// documentColumns are read from healthcare_documents d joined with the
+// document's patient p: a document made here (connector.Engine.SaveLocal)
+// lives in another system than its patient.
+const documentColumns = `d.id, d.patient_id, d.source_system, d.source_type, d.source_id, p.source, d.patient_ref, d.type,
+	d.title, d.date, d.author, d.source, d.content_type, d.content, d.size, d.content_hash, d.version, d.updated_at, d.raw,
+	d.deleted, d.fingerprint`
 
 func scanDocument(r Row) (connector.StoredDocument, error) {
 	var (
 		d                                                connector.StoredDocument
 		system, typ, id, patientRef, title, author, src  nullString
 		contentType, hash, version, fingerprint, docType nullString
+		patientSystem                                    nullString
 		date, updated                                    nullTime
 		content, raw                                     []byte
 	)
-	err := r.Scan(&d.ID, &d.PatientID, &system, &typ, &id, &patientRef, &docType, &title, &date, &author, &src,
-		&contentType, &content, &d.Size, &hash, &version, &updated, &raw, &d.Deleted, &fingerprint)
+	err := r.Scan(&d.ID, &d.PatientID, &system, &typ, &id, &patientSystem, &patientRef, &docType, &title, &date, &author,
+		&src, &contentType, &content, &d.Size, &hash, &version, &updated, &raw, &d.Deleted, &fingerprint)
 	if err != nil {
 		return d, err
 	}
+	if patientSystem == "" {
+		patientSystem = system
+	}
 	d.Ref = connector.Ref{System: string(system), Type: string(typ), ID: string(id)}
-	d.Patient = connector.Ref{System: string(system), Type: connector.PatientType, ID: string(patientRef)}
+	d.Patient = connector.Ref{System: string(patientSystem), Type: connector.PatientType, ID: string(patientRef)}
 	d.Type, d.Title, d.Date, d.Author = connector.DocumentType(docType), string(title), date.Time, string(author)
 	d.Source, d.ContentType, d.Content, d.ContentHash = string(src), string(contentType), content, string(hash)
 	d.Version, d.UpdatedAt, d.Raw, d.Fingerprint = string(version), updated.Time, raw, string(fingerprint)
@@ -154,8 +162,9 @@ func scanDocument(r Row) (connector.StoredDocument, error) {
 }
 
 func (t *tx) Document(ctx context.Context, ref connector.Ref) (connector.StoredDocument, error) {
-	d, err := scanDocument(t.q.QueryRow(ctx, `SELECT `+documentColumns+` FROM healthcare_documents
-		WHERE source_system = $1 AND source_type = $2 AND source_id = $3`, ref.System, ref.Type, ref.ID))
+	d, err := scanDocument(t.q.QueryRow(ctx, `SELECT `+documentColumns+` FROM healthcare_documents d
+			LEFT JOIN patients p ON p.id = d.patient_id
+		WHERE d.source_system = $1 AND d.source_type = $2 AND d.source_id = $3`, ref.System, ref.Type, ref.ID))
 	return d, notFound(err, "document "+ref.String())
 }
 
@@ -179,40 +188,47 @@ func (t *tx) SaveDocument(ctx context.Context, d connector.StoredDocument) (int6
 }
 
 func (t *tx) LiveDocuments(ctx context.Context, patient connector.Ref) ([]connector.Copy, error) {
-	rows, err := t.q.Query(ctx, `SELECT source_type, source_id, version, fingerprint, deleted, synced_at FROM healthcare_documents
-		WHERE source_system = $1 AND patient_ref = $2 AND NOT deleted`, patient.System, patient.ID)
+	rows, err := t.q.Query(ctx, `SELECT d.source_system, d.source_type, d.source_id, d.version, d.fingerprint, d.deleted,
+			d.synced_at
+		FROM patients p JOIN healthcare_documents d ON d.patient_id = p.id
+		WHERE p.source = $1 AND p.source_id = $2 AND NOT d.deleted`, patient.System, patient.ID)
 	if err != nil {
 		return nil, err
 	}
-	return scanCopies(rows, patient.System)
+	return scanCopies(rows)
 }
 
+// Undelivered, like LiveDocuments, finds the patient's documents by the
+// patient's local id: documents made here live in another system than
+// their patient's.
 func (t *tx) Undelivered(ctx context.Context, sink string, patient connector.Ref) ([]connector.Copy, error) {
-	rows, err := t.q.Query(ctx, `SELECT CAST($4 AS TEXT), p.source_id, p.version, p.fingerprint, FALSE, p.created_at FROM patients p
+	rows, err := t.q.Query(ctx, `SELECT p.source, CAST($4 AS TEXT), p.source_id, p.version, p.fingerprint, FALSE, p.created_at
+			FROM patients p
 			LEFT JOIN sink_mappings m ON m.sink = $1 AND m.ref_system = p.source AND m.ref_type = $4 AND m.ref_id = p.source_id
 		WHERE p.source = $2 AND p.source_id = $3 AND COALESCE(m.fingerprint, '') <> COALESCE(p.fingerprint, '')
 		UNION ALL
-		SELECT d.source_type, d.source_id, d.version, d.fingerprint, d.deleted, d.synced_at FROM healthcare_documents d
+		SELECT d.source_system, d.source_type, d.source_id, d.version, d.fingerprint, d.deleted, d.synced_at
+			FROM patients p JOIN healthcare_documents d ON d.patient_id = p.id
 			LEFT JOIN sink_mappings m ON m.sink = $1 AND m.ref_system = d.source_system AND m.ref_type = d.source_type
 				AND m.ref_id = d.source_id
-		WHERE d.source_system = $2 AND d.patient_ref = $3 AND COALESCE(m.fingerprint, '') <> COALESCE(d.fingerprint, '')
+		WHERE p.source = $2 AND p.source_id = $3 AND COALESCE(m.fingerprint, '') <> COALESCE(d.fingerprint, '')
 			AND NOT (d.deleted AND COALESCE(m.sink_id, '') = '')`, sink, patient.System, patient.ID, connector.PatientType)
 	if err != nil {
 		return nil, err
 	}
-	return scanCopies(rows, patient.System)
+	return scanCopies(rows)
 }
 
-// scanCopies reads rows of (type, id, version, fingerprint, deleted, saved)
-// of one system.
-func scanCopies(rows Rows, system string) ([]connector.Copy, error) {
+// scanCopies reads rows of (system, type, id, version, fingerprint,
+// deleted, saved).
+func scanCopies(rows Rows) ([]connector.Copy, error) {
 	defer rows.Close()
 	var out []connector.Copy
 	for rows.Next() {
-		c := connector.Copy{Ref: connector.Ref{System: system}}
+		var c connector.Copy
 		var version, fingerprint nullString
 		var saved nullTime
-		if err := rows.Scan(&c.Ref.Type, &c.Ref.ID, &version, &fingerprint, &c.Deleted, &saved); err != nil {
+		if err := rows.Scan(&c.Ref.System, &c.Ref.Type, &c.Ref.ID, &version, &fingerprint, &c.Deleted, &saved); err != nil {
 			return nil, err
 		}
 		c.Version, c.Fingerprint, c.Saved = string(version), string(fingerprint), saved.Time

@@ -11,6 +11,12 @@ import (
 	"github.com/healthcare-records/healthcare-records/provider"
 )
 
+var (
+	_ connector.PatientWriter     = (*Source)(nil)
+	_ connector.DocumentRequester = (*Source)(nil)
+	_ connector.RequestTracker    = (*Source)(nil)
+)
+
 // typeCodes gives each document type the LOINC code a request names.
 var typeCodes = map[connector.DocumentType]provider.Coding{
 	connector.DocumentLabResult:          {System: provider.SystemLOINC, Code: "11502-2", Display: "Laboratory report"},
@@ -92,6 +98,45 @@ func (s *Source) TaskStatus(ctx context.Context, ref connector.Ref) (status, rea
 		reason = t.StatusReason.Display()
 	}
 	return strings.TrimSpace(t.Status), reason, nil
+}
+
+// RequestStatus implements connector.RequestTracker over TaskStatus: the
+// Task's status read as a request's (draft, requested, received,
+// accepted and ready are requested; in-progress and on-hold in progress;
+// completed, rejected, cancelled and failed as they are; entered-in-error
+// cancelled), with its status reason as the detail. A status FHIR does
+// not define is taken as in progress, its code the detail unless the
+// provider gave a reason. A Task the server confirms gone is
+// connector.ErrNotFound.
+func (s *Source) RequestStatus(ctx context.Context, task connector.Ref) (connector.RequestStatus, string, error) {
+	status, reason, err := s.TaskStatus(ctx, task)
+	if err != nil {
+		return "", "", err
+	}
+	st, ok := taskStatuses[status]
+	if !ok {
+		st = connector.RequestInProgress
+		if reason == "" {
+			reason = "task status " + status
+		}
+	}
+	return st, reason, nil
+}
+
+// taskStatuses maps FHIR R4 Task.status codes to request states.
+var taskStatuses = map[string]connector.RequestStatus{
+	"draft":            connector.RequestRequested,
+	"requested":        connector.RequestRequested,
+	"received":         connector.RequestRequested,
+	"accepted":         connector.RequestRequested,
+	"ready":            connector.RequestRequested,
+	"in-progress":      connector.RequestInProgress,
+	"on-hold":          connector.RequestInProgress,
+	"completed":        connector.RequestCompleted,
+	"rejected":         connector.RequestRejected,
+	"cancelled":        connector.RequestCancelled,
+	"entered-in-error": connector.RequestCancelled,
+	"failed":           connector.RequestFailed,
 }
 
 // fhirDate renders t as a FHIR date, or nothing for the zero time.

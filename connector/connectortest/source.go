@@ -40,7 +40,9 @@ type SourceConfig struct {
 
 // Source is an in-memory connector.Source: a provider's patients and
 // documents that a test adds, updates and removes while an engine syncs
-// them. Every change bumps the record's version ("1", "2", ..., or a new
+// them. It takes patient edits (connector.PatientWriter) and document
+// requests (connector.DocumentRequester, connector.RequestTracker), which
+// a test settles with CompleteRequest or SetRequestStatus. Every change bumps the record's version ("1", "2", ..., or a new
 // UUID with SourceConfig.OpaqueVersions) and
 // UpdatedAt, and moves it to the end of the change order that listings
 // follow, so an incremental listing sees exactly what changed since its
@@ -63,6 +65,10 @@ type Source struct {
 	// byPatient indexes docs by patient id.
 	byPatient map[string]map[string]*sourceDoc
 	calls     SourceCalls
+	// requests are the document requests taken, by task id; taskOf
+	// maps their keys to task ids.
+	requests map[string]*Request
+	taskOf   map[string]string
 }
 
 type sourceDoc struct {
@@ -74,6 +80,9 @@ type sourceDoc struct {
 // SourceCalls counts the calls a Source received, failed ones included.
 type SourceCalls struct {
 	List, Fetch, Find int
+	// Write counts WritePatient calls; Request and Status the calls of
+	// RequestDocuments and RequestStatus.
+	Write, Request, Status int
 	// Injected counts the calls that failed by an injected fault.
 	Injected int
 }
@@ -94,6 +103,8 @@ func NewSource(cfg SourceConfig) *Source {
 		patients:  make(map[string]*connector.Patient),
 		docs:      make(map[string]*sourceDoc),
 		byPatient: make(map[string]map[string]*sourceDoc),
+		requests:  make(map[string]*Request),
+		taskOf:    make(map[string]string),
 	}
 	s.faults.set(cfg.Faults)
 	return s
