@@ -70,6 +70,8 @@ type OIDCConfig struct {
 type Service struct {
 	cfg Config
 	log *slog.Logger
+	// auth is sign-in's state: keys, limits and the session cache.
+	auth *authState
 }
 
 // New validates cfg and returns a Service.
@@ -98,7 +100,11 @@ func New(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	cfg.Tokens.defaults()
-	return &Service{cfg: cfg, log: cfg.Logger}, nil
+	auth, err := newAuthState(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, auth: auth}, nil
 }
 
 func (c *TokenConfig) defaults() {

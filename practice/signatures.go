@@ -13,36 +13,6 @@ import (
 
 var errNotYet = errors.New("practice: not built yet")
 
-// Tokens are what a sign-in or a refresh returns.
-type Tokens struct {
-	Access         string
-	AccessExpires  time.Time
-	Refresh        string
-	RefreshExpires time.Time
-	User           User
-}
-
-// Login signs a user in with email and password.
-func (s *Service) Login(ctx context.Context, c Client, email, password string) (Tokens, error) {
-	return Tokens{}, errNotYet
-}
-
-// Refresh rotates a refresh token.
-func (s *Service) Refresh(ctx context.Context, c Client, refresh string) (Tokens, error) {
-	return Tokens{}, errNotYet
-}
-
-// Logout ends the actor's session.
-func (s *Service) Logout(ctx context.Context, a Actor) error { return errNotYet }
-
-// Authenticate verifies an access token and returns its actor.
-func (s *Service) Authenticate(ctx context.Context, c Client, token string) (Actor, error) {
-	return Actor{}, errNotYet
-}
-
-// JWKS returns the public keys that verify access tokens, as a JWK set.
-func (s *Service) JWKS(ctx context.Context) ([]byte, error) { return nil, errNotYet }
-
 // NewUser is a user to create.
 type NewUser struct {
 	Email, Name  string
@@ -70,7 +40,9 @@ type UserList struct {
 func (s *Service) Users(ctx context.Context, a Actor, q UserList) (List[User], error) {
 	return List[User]{}, errNotYet
 }
-func (s *Service) User(ctx context.Context, a Actor, id int64) (User, error) { return User{}, errNotYet }
+func (s *Service) User(ctx context.Context, a Actor, id int64) (User, error) {
+	return User{}, errNotYet
+}
 func (s *Service) CreateUser(ctx context.Context, a Actor, u NewUser) (User, error) {
 	return User{}, errNotYet
 }
