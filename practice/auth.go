@@ -82,7 +82,10 @@ func (s *Service) Login(ctx context.Context, c Client, email, password string) (
 		s.auditAuth(ctx, c, ActionLogin, User{ID: u.ID}, "", OutcomeFailure, reason)
 		return Tokens{}, errBadCredentials
 	}
-	if len(password) > MaxPasswordBytes || email == "" {
+	switch {
+	case email == "":
+		return fail(User{}, "unknown email")
+	case len(password) > MaxPasswordBytes:
 		// No account's password is that long: nothing to hide by timing.
 		return fail(User{}, "wrong password")
 	}
@@ -210,10 +213,14 @@ func (s *Service) Refresh(ctx context.Context, c Client, refresh string) (Tokens
 		if err != nil {
 			return err
 		}
-		if sess, err = tx.Session(ctx, used.SessionID); err != nil {
-			return err
+		if sess, err = tx.Session(ctx, used.SessionID); err == nil {
+			u, err = tx.User(ctx, sess.UserID)
 		}
-		if u, err = tx.User(ctx, sess.UserID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			reason = "session or user deleted"
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		switch {
