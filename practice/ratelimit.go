@@ -30,8 +30,8 @@ const (
 	LoginAddrWindow      = time.Minute
 
 	// maxTracked bounds the accounts and addresses each limit tracks;
-	// past it, stale entries are swept and, if none is, an arbitrary one
-	// is forgotten, so that memory stays bounded under a spray of
+	// past it, stale entries are swept and, if too few are, arbitrary
+	// ones are forgotten, so that memory stays bounded under a spray of
 	// emails or addresses.
 	maxTracked = 1 << 16
 )
@@ -121,8 +121,9 @@ func (l *loginLimiter) recentFailures(account string, now time.Time) []time.Time
 	return f
 }
 
-// sweep forgets what no longer counts, and, if the maps are still full,
-// one arbitrary entry of each.
+// sweep forgets what no longer counts and, if the maps are still full,
+// arbitrary entries down to 15/16 of maxTracked, so that a spray of new
+// keys sweeps once per maxTracked/16 of them rather than at each.
 func (l *loginLimiter) sweep(now time.Time) {
 	for k, f := range l.failures {
 		if len(f) == 0 || now.Sub(f[len(f)-1]) >= LoginFailureWindow {
@@ -134,17 +135,18 @@ func (l *loginLimiter) sweep(now time.Time) {
 			delete(l.attempts, k)
 		}
 	}
-	if len(l.failures) >= maxTracked {
-		for k := range l.failures {
-			delete(l.failures, k)
+	const keep = maxTracked - maxTracked/16
+	for k := range l.failures {
+		if len(l.failures) <= keep {
 			break
 		}
+		delete(l.failures, k)
 	}
-	if len(l.attempts) >= maxTracked {
-		for k := range l.attempts {
-			delete(l.attempts, k)
+	for k := range l.attempts {
+		if len(l.attempts) <= keep {
 			break
 		}
+		delete(l.attempts, k)
 	}
 }
 

@@ -28,10 +28,9 @@ import (
 // by keys the service keeps in the database, each named by its RFC 7638
 // thumbprint as the kid. ES256 rather than EdDSA: every JOSE library,
 // API gateway and WebCrypto verifies it, its name says the whole
-// algorithm (RFC 9864 deprecates "EdDSA" for naming no curve), and it is
-// in Go's FIPS 140-3 module; Go's ECDSA signing is hedged, so it does
-// not depend on a good random source for each signature as ECDSA once
-// did.
+// algorithm (RFC 9864 deprecates "EdDSA" for naming no curve), and Go's
+// ECDSA signing is hedged, so a signature does not depend on a good
+// random source as ECDSA's once did, which was EdDSA's main advantage.
 const (
 	// accessAlg is the only algorithm an access token may carry.
 	accessAlg = "ES256"

@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"encoding/base64"
 	"encoding/json"
-	"math/big"
 	"testing"
 	"time"
 
@@ -53,17 +52,20 @@ func TestJWKS(t *testing.T) {
 	h.user("dee@example.org", practice.RoleDietician)
 	tok := h.login("dee@example.org")
 	assert.Equal(t, k["kid"], header(t, tok.Access)["kid"])
-	pub := ecdsa.PublicKey{Curve: elliptic.P256(), X: coord(t, k["x"]), Y: coord(t, k["y"])}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(),
+		append(append([]byte{4}, coord(t, k["x"])...), coord(t, k["y"])...))
+	require.NoError(t, err)
 	assert.True(t, pub.Equal(&h.signingKey(k["kid"].(string)).PublicKey))
 
 	// Another process on the same database publishes the same key.
 	assert.Equal(t, kids(set), kids(readJWKS(t, h.another())))
 }
 
-func coord(t *testing.T, v any) *big.Int {
+func coord(t *testing.T, v any) []byte {
 	b, err := base64.RawURLEncoding.DecodeString(v.(string))
 	require.NoError(t, err)
-	return new(big.Int).SetBytes(b)
+	require.Len(t, b, 32)
+	return b
 }
 
 func TestKeyRotation(t *testing.T) {
