@@ -76,16 +76,14 @@ func (s *Service) FlushAudit(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Close writes the audit entries still queued and stops the writer.
-func (s *Service) Close() error {
-	l := s.auditLog
+// close writes the entries still queued and stops the writer.
+func (l *auditLog) close() {
 	select {
 	case <-l.stop:
 	default:
 		close(l.stop)
 	}
 	<-l.done
-	return nil
 }
 
 func (l *auditLog) run() {

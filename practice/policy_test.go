@@ -32,11 +32,11 @@ const (
 	allow want = iota
 	forbid
 	hide
-	unauthenticated
+	signIn
 )
 
 func (w want) String() string {
-	return [...]string{"allow", "forbid", "hide", "unauthenticated"}[w]
+	return [...]string{"allow", "forbid", "hide", "sign in"}[w]
 }
 
 func outcome(err error) want {
@@ -49,7 +49,7 @@ func outcome(err error) want {
 	case d.Hidden:
 		return hide
 	case d.Reason == "sign in first":
-		return unauthenticated
+		return signIn
 	}
 	return forbid
 }
@@ -63,9 +63,9 @@ func TestCan(t *testing.T) {
 		want want
 	}{
 		// Anyone not signed in is refused everything.
-		{"anonymous", anonymous, ActionReadPatient, ownRecord, unauthenticated},
-		{"anonymous", anonymous, ActionListPatients, Resource{}, unauthenticated},
-		{"a token of no known role", Actor{UserID: 9, Role: "root"}, ActionReadAudit, Resource{}, unauthenticated},
+		{"anonymous", anonymous, ActionReadPatient, ownRecord, signIn},
+		{"anonymous", anonymous, ActionListPatients, Resource{}, signIn},
+		{"a token of no known role", Actor{UserID: 9, Role: "root"}, ActionReadAudit, Resource{}, signIn},
 
 		// Users.
 		{"admin", admin, ActionListUsers, Resource{}, allow},

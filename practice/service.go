@@ -67,12 +67,13 @@ type OIDCConfig struct {
 }
 
 // Service is the practice's use cases. It is safe for concurrent use.
-// Close stops it, once the servers using it have stopped.
 type Service struct {
 	cfg      Config
 	log      *slog.Logger
 	auditLog *auditLog
 	syncs    *syncLimiter
+	// auth is sign-in's state: keys, limits and the session cache.
+	auth *authState
 }
 
 // New validates cfg and returns a Service.
@@ -101,9 +102,24 @@ func New(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	cfg.Tokens.defaults()
-	s := &Service{cfg: cfg, log: cfg.Logger, syncs: newSyncLimiter(cfg.SyncEvery)}
+	auth, err := newAuthState(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, syncs: newSyncLimiter(cfg.SyncEvery), auth: auth}
 	s.auditLog = newAuditLog(s)
 	return s, nil
+}
+
+// Close stops the service's background work: it writes the audit entries
+// still queued and stops refreshing an external OIDC issuer's keys. Call
+// it once the servers using the service have stopped.
+func (s *Service) Close() error {
+	s.auditLog.close()
+	if s.auth.oidc != nil {
+		return s.auth.oidc.close()
+	}
+	return nil
 }
 
 func (c *TokenConfig) defaults() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -113,19 +112,16 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, in NewUser) (User, er
 
 // newUser validates and inserts a user.
 func (s *Service) newUser(ctx context.Context, tx Tx, in NewUser) (User, error) {
-	if !in.Role.Valid() {
-		return User{}, invalid("role", "must be one of admin, dietician, practitioner, patient")
-	}
-	if err := checkEmail("email", in.Email, true); err != nil {
+	if err := validateNewUser(in); err != nil {
 		return User{}, err
 	}
-	if err := checkName("name", in.Name); err != nil {
-		return User{}, err
+	if in.Password == "" {
+		return User{}, invalid("password", "is required")
 	}
 	if err := checkText("carepatron_id", in.CarepatronID, maxName, true); err != nil {
 		return User{}, err
 	}
-	hash, err := s.passwordHash("password", in.Password)
+	hash, err := hashPassword(in.Password)
 	if err != nil {
 		return User{}, err
 	}
@@ -168,13 +164,13 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id int64, in UserUpda
 			u.Role = *in.Role
 		}
 		if in.Email != nil {
-			if err := checkEmail("email", *in.Email, true); err != nil {
+			if err := ValidateEmail(*in.Email); err != nil {
 				return err
 			}
 			u.Email = *in.Email
 		}
 		if in.Name != nil {
-			if err := checkName("name", *in.Name); err != nil {
+			if err := validateName(*in.Name); err != nil {
 				return err
 			}
 			u.Name = *in.Name
@@ -186,7 +182,10 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id int64, in UserUpda
 			u.CarepatronID = *in.CarepatronID
 		}
 		if in.Password != nil {
-			if u.PasswordHash, err = s.passwordHash("password", *in.Password); err != nil {
+			if err := ValidatePassword(*in.Password); err != nil {
+				return err
+			}
+			if u.PasswordHash, err = hashPassword(*in.Password); err != nil {
 				return err
 			}
 			revoke = "password changed"
@@ -262,5 +261,3 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id int64) error {
 	s.record(ctx, a, ActionDeleteUser, OutcomeSuccess, 0, 0, userTarget(id), "")
 	return nil
 }
-
-func userTarget(id int64) string { return "user:" + strconv.FormatInt(id, 10) }

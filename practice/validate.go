@@ -11,10 +11,9 @@ import (
 
 // Input limits, as the API's contract states them.
 const (
-	maxName  = 255
-	maxEmail = 254
-	maxText  = 10000
-	maxNote  = 1000
+	maxName = 255
+	maxText = 10000
+	maxNote = 1000
 )
 
 // checkText refuses a field that is too long, not UTF-8 or, when oneLine,
@@ -40,10 +39,14 @@ func checkText(field, v string, max int, oneLine bool) error {
 	return nil
 }
 
-// checkName refuses an empty or malformed name.
+// checkName refuses an empty or malformed name, or one with spaces
+// around it.
 func checkName(field, v string) error {
-	if strings.TrimSpace(v) == "" {
+	switch {
+	case strings.TrimSpace(v) == "":
 		return invalid(field, "is required")
+	case strings.TrimSpace(v) != v:
+		return invalid(field, "must not start or end with spaces")
 	}
 	return checkText(field, v, maxName, true)
 }
@@ -56,12 +59,12 @@ func checkEmail(field, v string, required bool) error {
 		}
 		return nil
 	}
-	if err := checkText(field, v, maxEmail, true); err != nil {
+	if err := checkText(field, v, MaxEmailLen, true); err != nil {
 		return err
 	}
 	a, err := mail.ParseAddress(v)
 	if err != nil || a.Address != v || a.Name != "" {
-		return invalid(field, "is not an email address such as name@example.org")
+		return invalid(field, "must be an email address such as name@example.org, without a name or brackets")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@
 //	hrctl [-database-url URL] dead-letters show JOB_ID
 //	hrctl [-database-url URL] replay JOB_ID...
 //	hrctl [-database-url URL] redeliver -sink NAME [-source NAME] [-patient ID]
+//	hrctl [-database-url URL] users create -role ROLE -email EMAIL -name NAME [-patient-id ID]
 //
 // Flags take one dash or two (-sink or --sink).
 //
@@ -36,6 +37,12 @@
 // server's is named carepatron) performs them. hrctl itself writes nothing
 // to the sink. It is not needed after restoring the database itself: the
 // engine's reconcile repairs that.
+//
+// users create makes a user of the practice service without anyone
+// signed in: the first admin of a new database. The password is read from
+// standard input, at a prompt that does not echo it on a terminal, or as
+// the first line of a pipe or file; never from the command line. See
+// docs/auth.md.
 package main
 
 import (
@@ -74,6 +81,9 @@ commands:
                               deliver a source's records to a sink again, for a
                               sink that is empty or restored; a running server
                               performs the deliveries
+  users create -role ROLE -email EMAIL -name NAME [-patient-id ID]
+                              create a user (the first admin); the password is
+                              read from standard input
 
 flags:
 `
@@ -117,6 +127,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = replay(ctx, s, rest, stdout)
 	case "redeliver":
 		err = redeliver(ctx, s, rest, stdout, stderr)
+	case "users":
+		err = users(ctx, s, rest, stdin, stdout, stderr)
 	default:
 		err = fmt.Errorf("unknown command %q: %w", cmd, errUsage)
 	}

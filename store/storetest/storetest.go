@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Prune", func(t *testing.T) { testPrune(t, open) })
 	t.Run("Backlog", func(t *testing.T) { testBacklog(t, open) })
 	t.Run("Product", func(t *testing.T) { testProduct(t, open) })
+	t.Run("Auth", func(t *testing.T) { testAuth(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick
