@@ -17,24 +17,35 @@ import (
 	"github.com/healthcare-records/healthcare-records/store/sqlite"
 )
 
-// printAudit prints each audit entry as its transaction commits, to show
-// them here; the store keeps them.
-type printAudit struct{ practice.Store }
+// printAudit keeps each audit entry as its transaction commits, to show
+// them here; the store keeps them too.
+type printAudit struct {
+	practice.Store
+	entries *[]practice.AuditEntry
+}
 
 type printAuditTx struct {
 	practice.Tx
 	entries *[]practice.AuditEntry
 }
 
-func (t printAuditTx) AppendAudit(_ context.Context, entries ...practice.AuditEntry) error {
+func (t printAuditTx) AppendAudit(ctx context.Context, entries ...practice.AuditEntry) error {
 	*t.entries = append(*t.entries, entries...)
-	return nil
+	return t.Tx.AppendAudit(ctx, entries...)
 }
 
 func (s printAudit) Write(ctx context.Context, fn func(practice.Tx) error) error {
 	var entries []practice.AuditEntry
 	err := s.Store.Write(ctx, func(tx practice.Tx) error { return fn(printAuditTx{tx, &entries}) })
-	for _, e := range entries {
+	if err == nil {
+		*s.entries = append(*s.entries, entries...)
+	}
+	return err
+}
+
+// print shows the audit entries kept so far.
+func (s printAudit) print() {
+	for _, e := range *s.entries {
 		if e.Outcome == practice.OutcomeSuccess {
 			fmt.Println("audit:", e.Action, e.Outcome, e.Target)
 		} else {
@@ -42,7 +53,6 @@ func (s printAudit) Write(ctx context.Context, fn func(practice.Tx) error) error
 			fmt.Printf("audit: %s %s %s (%s)\n", e.Action, e.Outcome, e.Target, reason)
 		}
 	}
-	return err
 }
 
 // The first admin is created without an actor (as hrctl users create
@@ -65,7 +75,7 @@ func ExampleService_Login() {
 		fmt.Println(err)
 		return
 	}
-	st := printAudit{db}
+	st := printAudit{db, new([]practice.AuditEntry)}
 	svc, err := practice.New(practice.Config{Store: st, Engine: engine, Provider: "php", ProviderSource: php, Logger: quiet})
 	if err != nil {
 		fmt.Println(err)
@@ -98,16 +108,23 @@ func ExampleService_Login() {
 	fmt.Println("refreshed:", next.Refresh != tok.Refresh, err)
 	_, err = svc.Refresh(ctx, from, tok.Refresh)
 	fmt.Println(err)
+
+	// The audit log is written in batches, apart from the requests.
+	if err := svc.FlushAudit(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	st.print()
 	// Output:
-	// audit: user.create success user:1
 	// created user 1 as admin
-	// audit: auth.login failure user:1 (wrong password)
 	// not signed in: the email or password is wrong true
-	// audit: auth.login success user:1
 	// request by user 1 as admin <nil>
 	// access token lasts 15m0s
-	// audit: auth.refresh success user:1
 	// refreshed: true <nil>
-	// audit: auth.refresh failure user:1 (refresh token reuse: session revoked)
 	// not signed in: the refresh token was used already; sign in again
+	// audit: user.create success user:1
+	// audit: auth.login failure user:1 (wrong password)
+	// audit: auth.login success user:1
+	// audit: auth.refresh success user:1
+	// audit: auth.refresh failure user:1 (refresh token reuse: session revoked)
 }

@@ -90,6 +90,14 @@ func (s *auditStore) Audit(act practice.Action) []practice.AuditEntry {
 	return out
 }
 
+// audit returns the audit entries so far of act (every action if
+// empty), once the service has written what it holds.
+func (h *harness) audit(act practice.Action) []practice.AuditEntry {
+	h.t.Helper()
+	require.NoError(h.t, h.svc.FlushAudit(context.Background()))
+	return h.store.Audit(act)
+}
+
 // harness is a service over a real SQLite store.
 type harness struct {
 	t     testing.TB

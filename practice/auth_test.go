@@ -40,7 +40,7 @@ func TestLogin(t *testing.T) {
 	assert.Equal(t, practice.Actor{UserID: u.ID, Role: practice.RoleDietician, SessionID: cl["sid"].(string),
 		ClientAddr: "192.0.2.99", RequestID: "req-2"}, a)
 
-	logins := h.store.Audit(practice.ActionLogin)
+	logins := h.audit(practice.ActionLogin)
 	require.Len(t, logins, 1)
 	assert.Equal(t, u.ID, logins[0].ActorID)
 	assert.Equal(t, practice.RoleDietician, logins[0].ActorRole)
@@ -69,14 +69,14 @@ func TestLoginRefused(t *testing.T) {
 	var first error
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before := len(h.store.Audit(practice.ActionLogin))
+			before := len(h.audit(practice.ActionLogin))
 			_, err := h.svc.Login(ctx, client, c.email, c.password)
 			require.ErrorIs(t, err, practice.ErrUnauthenticated)
 			if first == nil {
 				first = err
 			}
 			assert.Equal(t, first.Error(), err.Error(), "every refusal reads the same")
-			entries := h.store.Audit(practice.ActionLogin)
+			entries := h.audit(practice.ActionLogin)
 			require.Len(t, entries, before+1)
 			e := entries[before]
 			assert.Equal(t, practice.OutcomeFailure, e.Outcome)
@@ -87,7 +87,7 @@ func TestLoginRefused(t *testing.T) {
 			}
 		})
 	}
-	for _, e := range h.store.Audit("") {
+	for _, e := range h.audit("") {
 		assert.NotContains(t, e.Detail, "staple", "no password in the audit log")
 		assert.NotContains(t, e.Detail, password)
 		assert.NotContains(t, e.Detail, "example.org", "no email in the audit log")
@@ -145,7 +145,7 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 	assert.ErrorIs(t, err, practice.ErrUnauthenticated, "and so do the session's access tokens")
 
 	var reuse []practice.AuditEntry
-	for _, e := range h.store.Audit(practice.ActionRefresh) {
+	for _, e := range h.audit(practice.ActionRefresh) {
 		if strings.HasPrefix(e.Detail, "refresh token reuse") {
 			reuse = append(reuse, e)
 		}
@@ -205,7 +205,7 @@ func TestLogout(t *testing.T) {
 	_, err = other.Authenticate(ctx, client, tok.Access)
 	assert.ErrorIs(t, err, practice.ErrUnauthenticated, "and no longer")
 
-	logouts := h.store.Audit(practice.ActionLogout)
+	logouts := h.audit(practice.ActionLogout)
 	require.Len(t, logouts, 1)
 	assert.Equal(t, u.ID, logouts[0].ActorID)
 	assert.Equal(t, practice.OutcomeSuccess, logouts[0].Outcome)
@@ -301,7 +301,7 @@ func TestRateLimitPerAccount(t *testing.T) {
 	assert.ErrorIs(t, err, practice.ErrRateLimited)
 	assert.Equal(t, practice.LoginFailureWindow-5*time.Minute+time.Minute, rl.RetryAfter,
 		"until the oldest failure is a window old")
-	entries := h.store.Audit(practice.ActionLogin)
+	entries := h.audit(practice.ActionLogin)
 	assert.Contains(t, entries[len(entries)-1].Detail, "rate limited")
 
 	// Another account is not locked.
