@@ -24,15 +24,17 @@ var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 // is sane, a new UUID otherwise. The id is echoed in X-Request-ID, put in
 // every problem, logged, and passed to the service (practice.Client) for
 // the audit log. Every answer is also marked no-store, since nearly all
-// carry patient data; a download sets its own Cache-Control.
+// carry patient data (a download sets its own Cache-Control), and nosniff.
 func (s *server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
 		if !validRequestID.MatchString(id) {
 			id = uuid.NewString()
 		}
-		w.Header().Set("X-Request-ID", id)
-		w.Header().Set("Cache-Control", "no-store")
+		h := w.Header()
+		h.Set("X-Request-ID", id)
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
 		ctx := withClient(r.Context(), practice.Client{Addr: s.cfg.ClientAddr(r), RequestID: id})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
