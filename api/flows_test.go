@@ -53,6 +53,7 @@ func decode[T any](t *testing.T, res response) T {
 const password = "correct horse battery staple"
 
 func TestSignIn(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	requireService(t, h)
 	u := seedUser(t, h, practice.RoleDietician, "dee@example.com", password)
@@ -91,6 +92,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestJWKS(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	requireService(t, h)
 	res, err := http.Get(h.srv.URL + "/.well-known/jwks.json")
@@ -106,6 +108,7 @@ func TestJWKS(t *testing.T) {
 }
 
 func TestJWKSMethod(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	res, err := http.Post(h.srv.URL+"/.well-known/jwks.json", "application/json", strings.NewReader("{}"))
 	require.NoError(t, err)
@@ -136,6 +139,7 @@ func dieticianWithPatient(t *testing.T, h *harness) (token string, created api.P
 }
 
 func TestCreatePatient(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	requireService(t, h)
 	token, created, location := dieticianWithPatient(t, h)
@@ -169,6 +173,7 @@ func TestCreatePatient(t *testing.T) {
 }
 
 func TestSync(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	requireService(t, h)
 	token, created, _ := dieticianWithPatient(t, h)
@@ -234,6 +239,7 @@ func followRun(t *testing.T, h *harness, token, run string) []event {
 }
 
 func TestUploadAndDownload(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	requireService(t, h)
 	token, created, _ := dieticianWithPatient(t, h)

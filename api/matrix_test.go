@@ -37,6 +37,9 @@ const (
 	relAnonymous relation = "anonymous"
 )
 
+// relations lists every relation, for checking the rows.
+var relations = []relation{relOwn, relOthers, relShared, relUnrelated, relAnonymous}
+
 // matrixRow says what status an operation answers a role for a record in
 // a relation to the caller.
 type matrixRow struct {
@@ -115,6 +118,7 @@ func newWorld(t *testing.T, h *harness) *world {
 }
 
 func TestMatrixCoversEveryOperation(t *testing.T) {
+	t.Parallel()
 	ops := map[string]operation{}
 	for _, op := range operations(t) {
 		ops[op.ID] = op
@@ -127,7 +131,11 @@ func TestMatrixCoversEveryOperation(t *testing.T) {
 		assert.False(t, seen[row.String()], "row %s: twice", row)
 		seen[row.String()] = true
 		covered[row.op] = true
+		assert.Contains(t, relations, row.rel, "row %s: no such relation", row)
 		assert.Equal(t, row.rel == relAnonymous, row.role == "", "row %s: only anonymous rows have no role", row)
+		if row.role != "" {
+			assert.True(t, row.role.Valid(), "row %s: no such role", row)
+		}
 		assert.NotZero(t, http.StatusText(row.want), "row %s: no such status", row)
 	}
 	for id, op := range ops {
@@ -136,6 +144,7 @@ func TestMatrixCoversEveryOperation(t *testing.T) {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ops := map[string]operation{}
 	for _, op := range operations(t) {

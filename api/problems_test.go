@@ -13,6 +13,7 @@ import (
 )
 
 func TestUnauthenticated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withTokens)
 	for _, c := range []struct {
 		name      string
@@ -55,6 +56,7 @@ func TestUnauthenticated(t *testing.T) {
 
 // TestBadTokenRealService checks a token the real service refuses.
 func TestBadTokenRealService(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	requireService(t, h)
 	res := h.do(t, request{Method: http.MethodGet, Path: "/patients", Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"})
@@ -63,6 +65,7 @@ func TestBadTokenRealService(t *testing.T) {
 }
 
 func TestRouting(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withTokens)
 	t.Run("unknown route", func(t *testing.T) {
 		for _, path := range []string{"/nope", "/patients/1/nope", "/", ""} {
@@ -90,6 +93,7 @@ func TestRouting(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	res := h.do(t, request{Method: http.MethodGet, Path: "/nope", Header: map[string]string{"X-Request-ID": "client-id.42"}})
 	assert.Equal(t, "client-id.42", res.Header.Get("X-Request-ID"))
@@ -107,6 +111,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestInvalidRequests(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withTokens)
 	long := strings.Repeat("x", 201)
 	for _, c := range []struct {
@@ -157,6 +162,7 @@ func TestInvalidRequests(t *testing.T) {
 }
 
 func TestUnsupportedMediaType(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, withTokens)
 	res := h.do(t, request{Method: http.MethodPost, Path: "/patients", Token: "dietician-token", Body: `name=Ann`, ContentType: "application/x-www-form-urlencoded"})
 	p := checkProblem(t, res, http.StatusUnsupportedMediaType)
@@ -164,6 +170,7 @@ func TestUnsupportedMediaType(t *testing.T) {
 }
 
 func TestBodyLimits(t *testing.T) {
+	t.Parallel()
 	const maxUpload = 256 << 10
 	h := newHarness(t, withTokens, func(hc *harnessConfig) { hc.maxUpload = maxUpload })
 	big := `{"name":"` + strings.Repeat("x", 2<<20) + `"}`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
@@ -26,6 +27,19 @@ func Spec() (*openapi3.T, error) {
 	return doc, nil
 }
 
+// embeddedSpec is the spec, decoded and validated once, without servers:
+// the API is served at any host, its base path stripped rather than
+// matched as the spec's server. Nothing changes it after, so every
+// handler's router and validator share it.
+var embeddedSpec = sync.OnceValues(func() (*openapi3.T, error) {
+	doc, err := Spec()
+	if err != nil {
+		return nil, err
+	}
+	doc.Servers = nil
+	return doc, nil
+})
+
 // spec is what the server keeps of its OpenAPI document.
 type spec struct {
 	// yaml is the document as served by GET /openapi.yaml, its server
@@ -37,16 +51,16 @@ type spec struct {
 }
 
 func loadSpec(basePath string) (*spec, error) {
-	doc, err := Spec()
+	doc, err := embeddedSpec()
 	if err != nil {
 		return nil, err
 	}
-	doc.Servers = openapi3.Servers{{URL: basePath}}
-	y, err := toYAML(doc)
+	served := *doc
+	served.Servers = openapi3.Servers{{URL: basePath}}
+	y, err := toYAML(&served)
 	if err != nil {
 		return nil, fmt.Errorf("api: rendering the spec: %w", err)
 	}
-	doc.Servers = nil
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("api: routing the spec: %w", err)

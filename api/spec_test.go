@@ -36,6 +36,7 @@ var wantOperations = []string{
 }
 
 func TestSpecLoadsAndValidates(t *testing.T) {
+	t.Parallel()
 	doc := loadSpecFile(t)
 	assert.Equal(t, "/api/v1", doc.Servers[0].URL)
 	assert.True(t, strings.HasPrefix(doc.OpenAPI, "3.0."), doc.OpenAPI)
@@ -52,6 +53,7 @@ func TestSpecLoadsAndValidates(t *testing.T) {
 }
 
 func TestSpecSecurity(t *testing.T) {
+	t.Parallel()
 	doc := loadSpecFile(t)
 	require.Len(t, doc.Security, 1)
 	assert.Contains(t, doc.Security[0], "bearerAuth")
@@ -73,6 +75,7 @@ func TestSpecSecurity(t *testing.T) {
 // refuses unknown members, each string is bounded, and each error answer
 // is a Problem.
 func TestSpecBounds(t *testing.T) {
+	t.Parallel()
 	doc := loadSpecFile(t)
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
@@ -142,6 +145,7 @@ func checkRequestSchema(t *testing.T, where string, ref *openapi3.SchemaRef, bod
 }
 
 func TestSpecEnums(t *testing.T) {
+	t.Parallel()
 	doc := loadSpecFile(t)
 	for name, want := range map[string][]any{
 		"Role":          {"admin", "dietician", "practitioner", "patient"},
@@ -165,6 +169,7 @@ func TestSpecEnums(t *testing.T) {
 // reaches a handler (whatever the service then answers), not the
 // validator's 404 or 405.
 func TestEveryOperationHasAHandler(t *testing.T) {
+	t.Parallel()
 	iface := reflect.TypeFor[api.StrictServerInterface]()
 	var methods []string
 	for i := range iface.NumMethod() {
@@ -195,6 +200,7 @@ func TestEveryOperationHasAHandler(t *testing.T) {
 // TestSamplesKeepTheSpec checks the sample requests against the spec
 // itself, so that a test sending one knows the validator lets it through.
 func TestSamplesKeepTheSpec(t *testing.T) {
+	t.Parallel()
 	doc := loadSpecFile(t)
 	doc.Servers = nil
 	router, err := gorillamux.NewRouter(doc)
@@ -233,6 +239,7 @@ func TestSamplesKeepTheSpec(t *testing.T) {
 
 // TestServedSpec checks GET /openapi.yaml serves the contract, anonymous.
 func TestServedSpec(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	res := h.do(t, request{Method: http.MethodGet, Path: "/openapi.yaml"})
 	require.Equal(t, http.StatusOK, res.Status)

@@ -20,7 +20,7 @@ import (
 // requireActor), the parameters and the body. What it refuses is answered
 // as a problem naming each field at fault.
 func (s *server) validator() (func(http.Handler) http.Handler, error) {
-	doc, err := Spec()
+	doc, err := embeddedSpec()
 	if err != nil {
 		return nil, err
 	}
@@ -30,11 +30,9 @@ func (s *server) validator() (func(http.Handler) http.Handler, error) {
 			MultiError:         true,
 		},
 		ErrorHandlerWithOpts: s.validationFailed,
-		// The API is served at any host; the base path is stripped
-		// instead of matched as the spec's server.
-		DoNotValidateServers:  true,
-		SilenceServersWarning: true,
-		Prefix:                s.cfg.BasePath,
+		// The spec has no servers (see embeddedSpec): the base path is
+		// stripped, not matched.
+		Prefix: s.cfg.BasePath,
 	}), nil
 }
 
