@@ -44,7 +44,7 @@ func (s *server) problemOf(err error) *problem {
 	switch {
 	case errors.As(err, &p):
 		return p
-	case errors.As(err, &de) && !de.Hidden:
+	case errors.As(err, &de) && !de.Hidden && de.Reason != "":
 		return &problem{Status: http.StatusForbidden, Detail: de.Reason}
 	case errors.Is(err, practice.ErrNotFound):
 		return &problem{Status: http.StatusNotFound, Detail: "there is no such record, or none you may see"}
@@ -54,15 +54,17 @@ func (s *server) problemOf(err error) *problem {
 		return unauthenticated("the credentials are missing, wrong or expired", challengeInvalid)
 	case errors.As(err, &dup):
 		url := s.url("patients", dup.Existing)
-		field := dup.Field
-		if field == "" {
-			field = "email"
+		what, member := "email", "email"
+		detail := fmt.Sprintf("a patient with this email exists: open it, or if this is another person send the request again with confirm_distinct_from set to %d", dup.Existing)
+		if dup.Field == "identifier" {
+			what, member = "identifier", "identifiers"
+			detail = "a patient with this identifier exists: open it"
 		}
 		return (&problem{
 			Status:     http.StatusConflict,
 			Type:       TypeDuplicatePatient,
-			Detail:     fmt.Sprintf("a patient with this %s exists: open it, or if this is another person send the request again with confirm_distinct_from set to %d", field, dup.Existing),
-			Errors:     []FieldProblem{{Field: field, Reason: "an existing patient has this " + field}},
+			Detail:     detail,
+			Errors:     []FieldProblem{{Field: member, Reason: "an existing patient has this " + what}},
 			Existing:   url,
 			ExistingID: dup.Existing,
 		}).with("Location", url)

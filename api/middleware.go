@@ -85,6 +85,13 @@ func (w *startWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+// Flush is for the code that asserts http.Flusher rather than using an
+// http.ResponseController.
+func (w *startWriter) Flush() {
+	w.started = true
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
 // Unwrap lets http.ResponseController reach the connection (to flush an
 // event stream and lift its write deadline).
 func (w *startWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -78,9 +78,12 @@ func requestProblem(ctx context.Context, err error) *problem {
 			fields = append(fields, FieldProblem{Field: "request", Reason: "does not match the API's contract"})
 		}
 	}
-	if unsupported && len(fields) == 0 {
-		return &problem{Status: http.StatusUnsupportedMediaType, Detail: "the body is not of a media type this operation takes; see the API's contract",
-			Errors: []FieldProblem{{Field: "Content-Type", Reason: "is not a media type this operation takes"}}}
+	if unsupported {
+		ct := FieldProblem{Field: "Content-Type", Reason: "is not a media type this operation takes"}
+		if len(fields) == 0 {
+			return &problem{Status: http.StatusUnsupportedMediaType, Detail: "the body is not of a media type this operation takes; see the API's contract", Errors: []FieldProblem{ct}}
+		}
+		fields = append(fields, ct)
 	}
 	fields = dedupe(fields)
 	if len(fields) == 0 {
