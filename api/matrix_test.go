@@ -1,0 +1,184 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/healthcare-records/healthcare-records/practice"
+)
+
+// The authorization matrix: who may call each operation on which record,
+// through the API, against the real service. It is the API's side of the
+// practice's policy table: the policy test proves Can decides right, this
+// one that every operation asks it and answers its decision with the right
+// status.
+
+// relation is how the record an operation acts on stands to the caller.
+type relation string
+
+// The relations.
+const (
+	// relOwn: the caller's own record: a dietician's patient (and its
+	// documents, logs, runs, requests), a patient's own record, a user's
+	// own account, a share the caller gave, a document they uploaded.
+	relOwn relation = "own"
+	// relOthers: a record of another dietician's patient.
+	relOthers relation = "another dietician's"
+	// relShared: a document shared with the caller (a practitioner), its
+	// patient, or a share the caller received.
+	relShared relation = "shared with me"
+	// relUnrelated: a record the caller has no tie to.
+	relUnrelated relation = "unrelated"
+	// relAnonymous: no token at all; the row's role is "".
+	relAnonymous relation = "anonymous"
+)
+
+// relations lists every relation, for checking the rows.
+var relations = []relation{relOwn, relOthers, relShared, relUnrelated, relAnonymous}
+
+// matrixRow says what status an operation answers a role for a record in
+// a relation to the caller.
+type matrixRow struct {
+	op   string
+	role practice.Role
+	rel  relation
+	want int
+}
+
+func (r matrixRow) String() string {
+	role := string(r.role)
+	if role == "" {
+		role = "nobody"
+	}
+	return fmt.Sprintf("%s/%s/%s", r.op, role, r.rel)
+}
+
+// matrix is the table. Every operation of the spec has at least one row
+// (TestMatrixCoversEveryOperation). The anonymous rows are complete: the
+// API decides them alone, from the spec's security, except for signing in
+// and refreshing, which the service refuses.
+//
+// The rows for the roles, against the records of the world, are the
+// practice's policy as the API answers it: a hidden record is 404, a
+// refusal 403, a success the operation's own status.
+var matrix = append(anonymousRows(), roleRows...)
+
+// roleRows are the rows for signed-in callers, of each role and relation,
+// run in the world newWorld builds.
+var roleRows = []matrixRow{}
+
+// anonymousRows: every operation that needs a token answers 401 without
+// one; getOpenAPI answers anyone; signing in and refreshing with bad
+// credentials answer 401 too, from the service.
+func anonymousRows() []matrixRow {
+	var rows []matrixRow
+	for _, id := range wantOperations {
+		want := http.StatusUnauthorized
+		if id == "getOpenAPI" {
+			want = http.StatusOK
+		}
+		rows = append(rows, matrixRow{op: id, rel: relAnonymous, want: want})
+	}
+	return rows
+}
+
+// decidedByAPI reports whether the API answers the row without the
+// service: an anonymous call of an operation that needs a token, or of the
+// spec itself.
+func decidedByAPI(op operation, row matrixRow) bool {
+	return (row.rel == relAnonymous && !op.Anonymous) || op.ID == "getOpenAPI"
+}
+
+// world is the fixture the role rows run in: a user of each role, signed
+// in, and records in each relation to each of them.
+type world struct {
+	// tokens are the access tokens of the users, by role.
+	tokens map[practice.Role]string
+	// params returns the path parameters (id, patient_id, run) that name
+	// a record of op in the relation to the role's user; nil if the
+	// world has none, which skips the row.
+	params func(op operation, role practice.Role, rel relation) map[string]string
+}
+
+// newWorld builds the world over h's service: two dieticians with a
+// patient each (with documents, a sync run, a document request and log
+// entries), a practitioner with one document of the first dietician's
+// patient shared with them, a patient user for that patient, and an admin.
+// Until it is filled in, it has no users, and the role rows are skipped.
+func newWorld(t *testing.T, h *harness) *world {
+	t.Helper()
+	return &world{
+		tokens: map[practice.Role]string{},
+		params: func(operation, practice.Role, relation) map[string]string { return nil },
+	}
+}
+
+func TestMatrixCoversEveryOperation(t *testing.T) {
+	t.Parallel()
+	ops := map[string]operation{}
+	for _, op := range operations(t) {
+		ops[op.ID] = op
+	}
+	covered := map[string]bool{}
+	seen := map[string]bool{}
+	for _, row := range matrix {
+		_, ok := ops[row.op]
+		assert.True(t, ok, "row %s: no such operation in the spec", row)
+		assert.False(t, seen[row.String()], "row %s: twice", row)
+		seen[row.String()] = true
+		covered[row.op] = true
+		assert.Contains(t, relations, row.rel, "row %s: no such relation", row)
+		assert.Equal(t, row.rel == relAnonymous, row.role == "", "row %s: only anonymous rows have no role", row)
+		if row.role != "" {
+			assert.True(t, row.role.Valid(), "row %s: no such role", row)
+		}
+		assert.NotZero(t, http.StatusText(row.want), "row %s: no such status", row)
+	}
+	for id, op := range ops {
+		assert.True(t, covered[id], "%s %s (%s) has no row in the authorization matrix", op.Method, op.Path, id)
+	}
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ops := map[string]operation{}
+	for _, op := range operations(t) {
+		ops[op.ID] = op
+	}
+	var w *world
+	if len(roleRows) > 0 && serviceBuilt(h) {
+		w = newWorld(t, h)
+	}
+	for _, row := range matrix {
+		t.Run(row.String(), func(t *testing.T) {
+			op, ok := ops[row.op]
+			require.True(t, ok)
+			s := samples[op.ID]
+			if !decidedByAPI(op, row) {
+				requireService(t, h)
+			}
+			token := ""
+			if row.rel != relAnonymous {
+				token = w.tokens[row.role]
+				params := w.params(op, row.role, row.rel)
+				if token == "" || params == nil {
+					t.Skipf("the world has no %s with a record %s", row.role, row.rel)
+				}
+				s.Params = params
+			}
+			res := h.do(t, s.request(op, token))
+			assert.Equal(t, row.want, res.Status, "%s", res.Body)
+			if res.Status >= 400 {
+				checkProblem(t, res, row.want)
+			}
+			if res.Status == http.StatusUnauthorized {
+				assert.NotEmpty(t, res.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}
