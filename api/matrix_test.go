@@ -68,8 +68,48 @@ func (r matrixRow) String() string {
 var matrix = append(anonymousRows(), roleRows...)
 
 // roleRows are the rows for signed-in callers, of each role and relation,
-// run in the world newWorld builds.
-var roleRows = []matrixRow{}
+// run in the world buildWorld makes (see its people and records). A cell
+// is role/relation=status: a(dmin), d(ietician), r (practitioner),
+// p(atient); o(wn), x (another dietician's), s(hared with me),
+// u(nrelated). For an operation on no record (a listing, a creation),
+// "own" is the caller's own scope. Cells that change the world come last
+// in their line.
+var roleRows = rows(`
+logout               a/o=204 d/o=204 r/o=204 p/o=204
+listUsers            a/o=200 d/o=403 r/o=403 p/o=403
+createUser           d/o=403 r/o=403 p/o=403 a/o=201
+getMe                a/o=200 d/o=200 r/o=200 p/o=200
+getUser              a/o=200 a/x=200 a/u=200 d/o=200 d/x=404 d/u=404 r/o=200 r/x=404 p/o=200 p/x=404
+updateUser           a/o=200 a/x=200 d/o=200 d/x=404 r/o=200 r/u=404 p/o=200 p/x=404
+deleteUser           a/o=403 a/x=409 d/o=403 d/x=404 r/o=403 p/o=403 a/u=204
+listPatients         a/o=200 d/o=200 r/o=200 p/o=200
+createPatient        a/o=403 r/o=403 p/o=403 d/o=201
+getPatient           a/o=200 a/x=200 d/o=200 d/x=404 r/s=404 r/u=404 p/o=200 p/x=404
+updatePatient        a/o=403 d/x=404 r/s=404 p/o=403 p/x=404 d/o=200
+archivePatient       a/x=403 d/x=404 r/s=404 p/o=403 d/o=204
+linkPatient          a/x=403 d/x=404 r/s=404 p/o=403 d/o=409
+retryWriteBack       a/x=403 d/x=404 r/s=404 p/o=403 d/o=409
+listDocuments        a/o=200 a/x=200 d/o=200 d/x=404 r/s=404 p/o=200 p/x=404
+uploadDocument       a/x=403 d/x=404 r/s=404 p/o=403 d/o=201
+getDocument          a/x=200 d/o=200 d/x=404 r/s=200 r/u=404 r/x=404 p/o=200 p/x=404
+getDocumentContent   a/x=206 d/o=206 d/x=404 r/s=206 r/u=404 r/x=404 p/o=206 p/x=404
+updateDocument       a/x=403 d/x=404 r/s=403 p/o=403 d/o=200
+deleteDocument       a/x=403 d/x=404 r/s=403 p/o=403 d/o=204
+shareDocument        a/x=403 d/x=404 r/s=403 p/o=403 d/o=201
+listSharedDocuments  a/x=200 d/o=200 d/x=404 r/s=200 r/u=404 p/o=403
+listShares           a/o=200 d/o=200 r/o=200 p/o=200
+revokeShare          r/s=403 r/u=404 d/x=404 p/x=404 d/o=204 a/x=204
+listPatientLogs      a/x=200 d/o=200 d/x=404 r/s=404 p/o=403
+listLogs             a/o=200 d/o=200 r/o=404 p/o=403
+getLog               a/x=200 d/o=200 d/x=404 r/u=404 p/o=403
+startSync            a/x=403 d/x=404 r/s=404 p/o=403 d/o=202
+getSync              a/x=200 d/o=200 d/x=404 r/u=404 p/o=403
+syncEvents           a/x=200 d/o=200 d/x=404 p/o=403
+requestDocuments     a/x=403 d/x=404 r/s=404 p/o=403 d/o=202
+listDocumentRequests a/x=200 d/o=200 d/x=404 r/s=404 p/o=403
+listAudit            d/o=403 r/o=403 p/o=403 a/o=200
+getOpenAPI           a/o=200
+`)
 
 // anonymousRows: every operation that needs a token answers 401 without
 // one; getOpenAPI answers anyone; signing in and refreshing with bad
@@ -98,24 +138,16 @@ func decidedByAPI(op operation, row matrixRow) bool {
 type world struct {
 	// tokens are the access tokens of the users, by role.
 	tokens map[practice.Role]string
+	// token returns the access token a row of op signs in with.
+	token func(op string, role practice.Role) string
 	// params returns the path parameters (id, patient_id, run) that name
 	// a record of op in the relation to the role's user; nil if the
 	// world has none, which skips the row.
 	params func(op operation, role practice.Role, rel relation) map[string]string
 }
 
-// newWorld builds the world over h's service: two dieticians with a
-// patient each (with documents, a sync run, a document request and log
-// entries), a practitioner with one document of the first dietician's
-// patient shared with them, a patient user for that patient, and an admin.
-// Until it is filled in, it has no users, and the role rows are skipped.
-func newWorld(t *testing.T, h *harness) *world {
-	t.Helper()
-	return &world{
-		tokens: map[practice.Role]string{},
-		params: func(operation, practice.Role, relation) map[string]string { return nil },
-	}
-}
+// newWorld builds the world over h's service: see buildWorld.
+func newWorld(t *testing.T, h *harness) *world { return buildWorld(t, h) }
 
 func TestMatrixCoversEveryOperation(t *testing.T) {
 	t.Parallel()
@@ -164,7 +196,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			token := ""
 			if row.rel != relAnonymous {
-				token = w.tokens[row.role]
+				token = w.token(row.op, row.role)
 				params := w.params(op, row.role, row.rel)
 				if token == "" || params == nil {
 					t.Skipf("the world has no %s with a record %s", row.role, row.rel)
