@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("DeadLetterDetail", func(t *testing.T) { testDeadLetterDetail(t, open) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, open) })
 	t.Run("Backlog", func(t *testing.T) { testBacklog(t, open) })
+	t.Run("Practice", func(t *testing.T) { testPractice(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick
