@@ -25,6 +25,17 @@
 // implements [GroupWriter] (store/postgres does). [Store.SearchDocuments] filters the local documents by
 // patient, type, date and keywords (full-text search on both databases).
 //
+// The store is also the practice's persistence (practice.Store): users,
+// sessions, shares, document requests and the append-only audit log, in
+// the same database, so that a change and the ops it enqueues commit
+// together. [Store.Write] is a read-write transaction like
+// [Store.Update]; [Store.Read] is read-only, and on a backend that is a
+// [Reader] (both are) it never waits for a writer: SQLite reads through a
+// pool of its own beside its one writing connection, PostgreSQL in READ
+// ONLY transactions. A patient's id in the platform sink
+// (Config.CarepatronSink) is kept in patients.carepatron_patient_id as its
+// mapping is saved.
+//
 // Work on a schedule is a [Periodic] task (Config.Periodic): a River
 // periodic job, enqueued only by River's elected leader, so it runs once
 // per interval for all the processes on a database, not once per process.

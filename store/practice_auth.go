@@ -45,7 +45,7 @@ func (t *tx) CreateUser(ctx context.Context, u practice.User) (int64, error) {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT DO NOTHING
 		RETURNING id`,
-		u.Email, u.Name, string(u.Role), emptyAsNull(u.CarepatronID), nullID(u.PatientID), emptyAsNull(u.PasswordHash),
+		u.Email, u.Name, string(u.Role), nullText(u.CarepatronID), nullID(u.PatientID), nullText(u.PasswordHash),
 		timeArg(u.DisabledAt), timeArg(u.CreatedAt), timeArg(u.UpdatedAt)).Scan(&id)
 	if errors.Is(err, ErrNoRows) {
 		return 0, fmt.Errorf("store: create user: email taken: %w", practice.ErrConflict)
@@ -129,7 +129,7 @@ func (t *tx) UpdateUser(ctx context.Context, u practice.User) error {
 	n, err := t.q.Exec(ctx, `UPDATE users SET email = $2, name = $3, type = $4, carepatron_id = $5, patient_id = $6,
 			password_hash = $7, disabled_at = $8, updated_at = $9
 		WHERE id = $1`,
-		u.ID, u.Email, u.Name, string(u.Role), emptyAsNull(u.CarepatronID), nullID(u.PatientID), emptyAsNull(u.PasswordHash),
+		u.ID, u.Email, u.Name, string(u.Role), nullText(u.CarepatronID), nullID(u.PatientID), nullText(u.PasswordHash),
 		timeArg(u.DisabledAt), timeArg(u.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("store: update user %d: %w", u.ID, constraintError(err))
@@ -164,7 +164,7 @@ func (t *tx) CreateSession(ctx context.Context, s practice.Session) error {
 	n, err := t.q.Exec(ctx, `INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at, revoke_reason, client_addr)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT DO NOTHING`,
-		s.ID, s.UserID, s.CreatedAt.UTC(), s.ExpiresAt.UTC(), timeArg(s.RevokedAt), emptyAsNull(s.Reason), emptyAsNull(s.ClientAddr))
+		s.ID, s.UserID, s.CreatedAt.UTC(), s.ExpiresAt.UTC(), timeArg(s.RevokedAt), nullText(s.Reason), nullText(s.ClientAddr))
 	if err != nil {
 		return fmt.Errorf("store: create session: %w", constraintError(err))
 	}
@@ -293,34 +293,12 @@ func (t *tx) RetireSigningKey(ctx context.Context, kid string, at time.Time) err
 	return nil
 }
 
-// emptyAsNull passes an empty string as NULL.
-func emptyAsNull(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// constraintError wraps a driver's unique violation in ErrConflict and a
-// foreign-key violation in ErrConflict too (the row is still named by, or
-// names a missing, other row), telling them apart by the SQLSTATE of
-// PostgreSQL or the extended result code of SQLite without importing
-// either driver. Any other error is returned as it is.
+// constraintError makes a unique or foreign-key violation (the row is
+// still named by, or names a missing, other row) practice.ErrConflict.
+// Any other error is returned as it is.
 func constraintError(err error) error {
-	var pg interface{ SQLState() string }
-	if errors.As(err, &pg) {
-		switch pg.SQLState() {
-		case "23505", "23503":
-			return fmt.Errorf("%w: %w", practice.ErrConflict, err)
-		}
-		return err
-	}
-	var lite interface{ Code() int }
-	if errors.As(err, &lite) {
-		switch lite.Code() {
-		case 2067, 1555, 787: // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY, _FOREIGNKEY
-			return fmt.Errorf("%w: %w", practice.ErrConflict, err)
-		}
+	if errors.Is(err, ErrUnique) || errors.Is(err, ErrReferenced) {
+		return fmt.Errorf("%w: %w", practice.ErrConflict, err)
 	}
 	return err
 }

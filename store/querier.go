@@ -11,9 +11,20 @@ import (
 // whatever the driver.
 var ErrNoRows = errors.New("no rows")
 
+// ErrUnique is what a Querier's error wraps when the statement would
+// duplicate a value a unique index holds, whatever the driver.
+var ErrUnique = errors.New("unique value taken")
+
+// ErrReferenced is what a Querier's error wraps when the statement breaks
+// a foreign key: the row is still named by another, or names a missing
+// one.
+var ErrReferenced = errors.New("row referenced")
+
 // Querier is the part of a database transaction the shared SQL uses: the
 // common ground of database/sql and pgx. Queries use $1-style placeholders,
-// which both SQLite and PostgreSQL accept.
+// which both SQLite and PostgreSQL accept. An error for a unique value
+// already taken wraps ErrUnique, one for a broken foreign key
+// ErrReferenced.
 type Querier interface {
 	Exec(ctx context.Context, query string, args ...any) (rowsAffected int64, err error)
 	QueryRow(ctx context.Context, query string, args ...any) Row

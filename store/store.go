@@ -25,6 +25,18 @@ type Backend[TTx any] interface {
 	Close() error
 }
 
+// Reader is implemented by a Backend that runs read-only transactions
+// apart from its writers, so that a read never queues behind the job
+// workers' writes: SQLite reads through a pool of its own in WAL mode,
+// PostgreSQL in READ ONLY transactions. Store.Read and SearchDocuments use
+// it; without it they run in an ordinary transaction, rolled back.
+type Reader interface {
+	// InReadTx runs fn in one read-only transaction that sees the data
+	// committed when it began and does not wait for a writer. A statement
+	// that writes fails in it.
+	InReadTx(ctx context.Context, fn func(q Querier) error) error
+}
+
 // Config tunes the job engine. Zero values take the documented defaults.
 type Config struct {
 	// PullWorkers and DeliverWorkers bound concurrent jobs per queue (each
@@ -59,6 +71,13 @@ type Config struct {
 	// PruneBatch is how many rows one pruning transaction deletes.
 	// Default 1000.
 	PruneBatch int
+	// CarepatronSink is the sink whose id of a patient the store keeps in
+	// patients.carepatron_patient_id (practice.Patient's
+	// CarepatronPatientID), updated whenever the engine saves the
+	// patient's mapping for that sink. Default "carepatron", the name
+	// migration 00006 backfills the column from; a store configured with
+	// another name fills it as the sink's patients are delivered again.
+	CarepatronSink string
 	// Logger for the job engine. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -67,6 +86,9 @@ type Config struct {
 
 // DefaultRetention is Config.Retention's default.
 const DefaultRetention = 30 * 24 * time.Hour
+
+// DefaultCarepatronSink is Config.CarepatronSink's default.
+const DefaultCarepatronSink = "carepatron"
 
 func (c *Config) defaults() {
 	if c.PullWorkers <= 0 {
@@ -98,6 +120,9 @@ func (c *Config) defaults() {
 	}
 	if c.PruneBatch <= 0 {
 		c.PruneBatch = 1000
+	}
+	if c.CarepatronSink == "" {
+		c.CarepatronSink = DefaultCarepatronSink
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -207,12 +232,17 @@ func (s *Store[TTx]) Update(ctx context.Context, fn func(connector.Tx) error) er
 // for the ops fn enqueued.
 func (s *Store[TTx]) inTx(ctx context.Context, fn func(*tx) error) error {
 	return s.backend.InTx(ctx, func(ttx TTx, q Querier) error {
-		t := &tx{q: q, now: s.cfg.Now}
+		t := s.newTx(q)
 		if err := fn(t); err != nil {
 			return err
 		}
 		return s.flush(ctx, ttx, t.enqueued)
 	})
+}
+
+func (s *Store[TTx]) newTx(q Querier) *tx {
+	searcher, _ := s.backend.(Searcher)
+	return &tx{q: q, now: s.cfg.Now, searcher: searcher, carepatronSink: s.cfg.CarepatronSink}
 }
 
 // Start runs the engine's ops on workers until Stop. Each sink named gets

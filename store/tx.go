@@ -14,6 +14,10 @@ import (
 type tx struct {
 	q   Querier
 	now func() time.Time
+	// searcher matches document text; nil when the database cannot.
+	searcher Searcher
+	// carepatronSink is Config.CarepatronSink.
+	carepatronSink string
 	// enqueued holds the ops to insert as jobs when the transaction
 	// commits, so that they go in as batches.
 	enqueued []connector.Op
@@ -57,14 +61,17 @@ func (t *tx) Enqueue(ctx context.Context, ops ...connector.Op) (int, error) {
 const patientColumns = `id, source, source_id, name, email, contact_details, medical_history, dietary_preferences,
 	identifiers, version, updated_at, fingerprint`
 
-func scanPatient(r Row) (connector.StoredPatient, error) {
+// scanPatient reads a row of patientColumns, then into extra the columns
+// that follow them.
+func scanPatient(r Row, extra ...any) (connector.StoredPatient, error) {
 	var (
 		p                                       connector.StoredPatient
 		src, id, email, contact, history, diet  nullString
 		name, identifiers, version, fingerprint nullString
 		updated                                 nullTime
 	)
-	err := r.Scan(&p.ID, &src, &id, &name, &email, &contact, &history, &diet, &identifiers, &version, &updated, &fingerprint)
+	err := r.Scan(append([]any{&p.ID, &src, &id, &name, &email, &contact, &history, &diet, &identifiers, &version,
+		&updated, &fingerprint}, extra...)...)
 	if err != nil {
 		return p, err
 	}
@@ -293,7 +300,19 @@ func (t *tx) SaveMapping(ctx context.Context, m connector.Mapping, holder string
 	if err == nil && n == 0 {
 		err = fmt.Errorf("store: save mapping of %s in %s: %w", m.Ref, m.Sink, connector.ErrBusy)
 	}
+	if err == nil && m.Sink == t.carepatronSink && m.Ref.Type == connector.PatientType {
+		// The practice shows the patient's id in the platform.
+		_, err = t.q.Exec(ctx, `UPDATE patients SET carepatron_patient_id = $1 WHERE source = $2 AND source_id = $3`,
+			nullText(m.SinkID), m.Ref.System, m.Ref.ID)
+	}
 	return err
+}
+
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func (t *tx) ReleaseMapping(ctx context.Context, sink string, ref connector.Ref, holder string) error {
@@ -339,19 +358,26 @@ func nullID(id int64) any {
 func (t *tx) UpdateRun(ctx context.Context, run string, patientID int64, d connector.RunDelta) (connector.Progress, error) {
 	now := t.now().UTC()
 	p := connector.Progress{Run: run}
-	var phase string
-	var updated nullTime
-	err := t.q.QueryRow(ctx, `INSERT INTO sync_runs (id, patient_id, phase, total, done, errors, delivery_errors,
+	err := scanRun(t.q.QueryRow(ctx, `INSERT INTO sync_runs (id, patient_id, phase, total, done, errors, delivery_errors,
 			created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $9, $7, $7)
 		ON CONFLICT (id) DO UPDATE SET total = sync_runs.total + excluded.total, done = sync_runs.done + excluded.done,
 			errors = sync_runs.errors + excluded.errors, delivery_errors = sync_runs.delivery_errors + excluded.delivery_errors,
 			updated_at = excluded.updated_at, phase = CASE WHEN $8 = '' THEN sync_runs.phase ELSE excluded.phase END
-		RETURNING patient_id, phase, total, done, errors, delivery_errors, updated_at`,
-		run, patientID, string(startPhase(d.Phase)), d.Total, d.Done, d.Errors, now, string(d.Phase), d.DeliveryErrors).
-		Scan(&p.PatientID, &phase, &p.Total, &p.Done, &p.Errors, &p.DeliveryErrors, &updated)
-	p.Phase, p.UpdatedAt = connector.Phase(phase), updated.Time
+		RETURNING `+runColumns,
+		run, patientID, string(startPhase(d.Phase)), d.Total, d.Done, d.Errors, now, string(d.Phase), d.DeliveryErrors), &p)
 	return p, err
+}
+
+const runColumns = `patient_id, phase, total, done, errors, delivery_errors, updated_at`
+
+// scanRun reads a row of runColumns into p.
+func scanRun(r Row, p *connector.Progress) error {
+	var phase string
+	var updated nullTime
+	err := r.Scan(&p.PatientID, &phase, &p.Total, &p.Done, &p.Errors, &p.DeliveryErrors, &updated)
+	p.Phase, p.UpdatedAt = connector.Phase(phase), updated.Time
+	return err
 }
 
 // startPhase is the phase a new run starts in.

@@ -39,9 +39,9 @@ func (t *tx) SaveWriteBack(ctx context.Context, patientID int64, w connector.Wri
 	return err
 }
 
-const requestColumns = `r.id, r.idempotency_key, r.patient_id, p.source, p.source_id, r.what, r.status, r.task_ref, r.detail`
+const storedRequestColumns = `r.id, r.idempotency_key, r.patient_id, p.source, p.source_id, r.what, r.status, r.task_ref, r.detail`
 
-func scanRequest(r Row) (connector.StoredRequest, error) {
+func scanStoredRequest(r Row) (connector.StoredRequest, error) {
 	var (
 		sr                                   connector.StoredRequest
 		source, sourceID, what, task, detail nullString
@@ -63,13 +63,13 @@ func scanRequest(r Row) (connector.StoredRequest, error) {
 }
 
 func (t *tx) Request(ctx context.Context, key string) (connector.StoredRequest, error) {
-	r, err := scanRequest(t.q.QueryRow(ctx, `SELECT `+requestColumns+` FROM document_requests r
+	r, err := scanStoredRequest(t.q.QueryRow(ctx, `SELECT `+storedRequestColumns+` FROM document_requests r
 		JOIN patients p ON p.id = r.patient_id WHERE r.idempotency_key = $1`, key))
 	return r, notFound(err, "document request "+key)
 }
 
 func (t *tx) OpenRequests(ctx context.Context, after int64, limit int) ([]connector.StoredRequest, error) {
-	rows, err := t.q.Query(ctx, `SELECT `+requestColumns+` FROM document_requests r
+	rows, err := t.q.Query(ctx, `SELECT `+storedRequestColumns+` FROM document_requests r
 			JOIN patients p ON p.id = r.patient_id
 		WHERE r.status IN ($1, $2) AND r.id > $3 ORDER BY r.id LIMIT $4`,
 		string(connector.RequestRequested), string(connector.RequestInProgress), after, limit)
@@ -79,7 +79,7 @@ func (t *tx) OpenRequests(ctx context.Context, after int64, limit int) ([]connec
 	defer rows.Close()
 	var out []connector.StoredRequest
 	for rows.Next() {
-		r, err := scanRequest(rows)
+		r, err := scanStoredRequest(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -111,12 +111,4 @@ func (t *tx) SaveRequestOutcome(ctx context.Context, key string, o connector.Req
 		err = fmt.Errorf("save outcome of document request %s: %w", key, connector.ErrNotFound)
 	}
 	return err
-}
-
-// nullText is s, or NULL for the empty string.
-func nullText(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

@@ -52,3 +52,13 @@ func BenchmarkIngest(b *testing.B) {
 		require.NoError(b, s.Close())
 	}
 }
+
+// BenchmarkPracticeLists lists and searches documents among 100,000.
+//
+//	go test -run '^$' -bench PracticeLists ./store/postgres/
+func BenchmarkPracticeLists(b *testing.B) {
+	s, err := postgres.Open(context.Background(), pgtest.Database(b), storetest.FastConfig())
+	require.NoError(b, err)
+	defer s.Close()
+	storetest.BenchPracticeLists(b, s)
+}

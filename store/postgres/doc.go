@@ -24,6 +24,8 @@
 // connector.Config.Progress, and a progress bar served by one process
 // follows a sync run by another.
 //
+// Reads (store.Store.Read, SearchDocuments) run in READ ONLY transactions.
+//
 // Document search ([store.Store.SearchDocuments]) uses a tsvector column
 // over the title and text/* content, with a GIN index; it indexes words
 // the way the SQLite store's FTS5 table does, so both return the same

@@ -141,7 +141,10 @@ type backend struct {
 	driver *riverpgxv5.Driver
 }
 
-var _ store.Backend[pgx.Tx] = (*backend)(nil)
+var (
+	_ store.Backend[pgx.Tx] = (*backend)(nil)
+	_ store.Reader          = (*backend)(nil)
+)
 
 func (b *backend) Driver() riverdriver.Driver[pgx.Tx] { return b.driver }
 
@@ -156,12 +159,20 @@ func (b *backend) InTx(ctx context.Context, fn func(pgx.Tx, store.Querier) error
 	})
 }
 
+// InReadTx implements store.Reader with a READ ONLY transaction, which
+// takes no lock a writer holds.
+func (b *backend) InReadTx(ctx context.Context, fn func(store.Querier) error) error {
+	return pgx.BeginTxFunc(ctx, b.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		return fn(querier{tx})
+	})
+}
+
 // querier adapts pgx.Tx to store.Querier.
 type querier struct{ tx pgx.Tx }
 
 func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := q.tx.Exec(ctx, query, args...)
-	return tag.RowsAffected(), err
+	return tag.RowsAffected(), classify(err)
 }
 
 func (q querier) QueryRow(ctx context.Context, query string, args ...any) store.Row {
@@ -178,6 +189,28 @@ func (r row) Scan(dest ...any) error {
 	err := r.r.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrNoRows
+	}
+	return classify(err)
+}
+
+// PostgreSQL's SQLSTATEs for a duplicate key and a broken foreign key.
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+)
+
+// classify makes a unique violation a store.ErrUnique and a foreign-key
+// violation a store.ErrReferenced.
+func classify(err error) error {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Code {
+	case uniqueViolation:
+		return fmt.Errorf("%w: %w", store.ErrUnique, err)
+	case foreignKeyViolation:
+		return fmt.Errorf("%w: %w", store.ErrReferenced, err)
 	}
 	return err
 }

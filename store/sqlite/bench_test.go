@@ -105,3 +105,13 @@ func sampleHeap(peak *atomic.Uint64) (stop func()) {
 	}()
 	return func() { close(done); <-finished }
 }
+
+// BenchmarkPracticeLists lists and searches documents among 100,000.
+//
+//	go test -run '^$' -bench PracticeLists ./store/sqlite/
+func BenchmarkPracticeLists(b *testing.B) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), storetest.FastConfig())
+	require.NoError(b, err)
+	defer s.Close()
+	storetest.BenchPracticeLists(b, s)
+}

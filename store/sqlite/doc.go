@@ -3,9 +3,13 @@
 // driver running the ops.
 //
 // The database runs in WAL mode with synchronous=NORMAL, a busy timeout
-// and foreign keys on, through one connection, which SQLite's single
-// writer wants anyway; the connection keeps its statements prepared, since
-// parsing was half the cost of a job. A process crash loses nothing
+// and foreign keys on. Writes go through one connection, which SQLite's
+// single writer wants anyway, in transactions that take the write lock as
+// they begin; reads (store.Store.Read, SearchDocuments) go through a pool
+// of read-only connections in deferred transactions, which WAL lets read
+// the last commit while the writer writes, so that a page of the practice
+// never queues behind the job workers. Connections keep their statements
+// prepared, since parsing was half the cost of a job. A process crash loses nothing
 // committed; an operating-system crash may lose the last commits, which
 // the idempotent ops and the periodic reconcile repair. Migrations (River's
 // and the store's, embedded) are applied by [Open].

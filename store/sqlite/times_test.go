@@ -3,10 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -38,11 +40,12 @@ func TestTimesReadBySQLite(t *testing.T) {
 	// A row as the store wrote it before, and the schema as it was then.
 	_, err = db.Exec(`INSERT INTO ingested_events (source, event_id, received_at) VALUES ('php', 'old', $1)`, at.String())
 	require.NoError(t, err)
-	for _, q := range []string{`DROP INDEX op_keys_done_created_at`, `DROP INDEX ingested_events_received_at`,
-		`ALTER TABLE sync_runs DROP COLUMN delivery_errors`, `DELETE FROM goose_db_version WHERE version_id >= 3`} {
-		_, err = db.Exec(q)
-		require.NoError(t, err, q)
-	}
+	migrations, err := fs.Sub(sqlite.Migrations, "migrations")
+	require.NoError(t, err)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations)
+	require.NoError(t, err)
+	_, err = p.DownTo(ctx, 2)
+	require.NoError(t, err)
 	var before int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM ingested_events WHERE julianday(received_at) IS NULL`).Scan(&before))
 	require.Equal(t, 1, before, "the old layout is one SQLite cannot read")

@@ -35,17 +35,12 @@ func practiceStore(t *testing.T, open Opener) practice.Store {
 	return ps
 }
 
-func write(t *testing.T, s practice.Store, fn func(practice.Tx) error) {
-	t.Helper()
-	require.NoError(t, s.Write(context.Background(), fn))
-}
-
-// at is a time both databases keep exactly (microseconds, UTC).
-func at(minute int) time.Time { return time.Date(2025, 3, 1, 9, minute, 7, 123456000, time.UTC) }
+// atMinute is a time both databases keep exactly (microseconds, UTC).
+func atMinute(minute int) time.Time { return time.Date(2025, 3, 1, 9, minute, 7, 123456000, time.UTC) }
 
 func newUser(email string, role practice.Role) practice.User {
 	return practice.User{Email: email, Name: "User " + email, Role: role, PasswordHash: "$argon2id$stub",
-		CreatedAt: at(0), UpdatedAt: at(0)}
+		CreatedAt: atMinute(0), UpdatedAt: atMinute(0)}
 }
 
 func testAuthUsers(t *testing.T, open Opener) {
@@ -61,7 +56,7 @@ func testAuthUsers(t *testing.T, open Opener) {
 
 	full := practice.User{Email: "Ann.Lee@Example.org", Name: "Ann Lee", Role: practice.RolePatient,
 		CarepatronID: "cp-1", PatientID: patientID, PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
-		DisabledAt: at(3), CreatedAt: at(1), UpdatedAt: at(2)}
+		DisabledAt: atMinute(3), CreatedAt: atMinute(1), UpdatedAt: atMinute(2)}
 	var annID, bobID int64
 	write(t, s, func(tx practice.Tx) error {
 		var err error
@@ -117,11 +112,11 @@ func testAuthUsers(t *testing.T, open Opener) {
 	write(t, s, func(tx practice.Tx) error {
 		// Every field but ID and CreatedAt is saved.
 		changed := practice.User{ID: annID, Email: "ann@example.org", Name: "Ann", Role: practice.RolePractitioner,
-			CarepatronID: "cp-2", PasswordHash: "$argon2id$new", CreatedAt: at(50), UpdatedAt: at(9)}
+			CarepatronID: "cp-2", PasswordHash: "$argon2id$new", CreatedAt: atMinute(50), UpdatedAt: atMinute(9)}
 		require.NoError(t, tx.UpdateUser(ctx, changed))
 		got, err := tx.User(ctx, annID)
 		require.NoError(t, err)
-		changed.CreatedAt = at(1)
+		changed.CreatedAt = atMinute(1)
 		assert.Equal(t, changed, got)
 		assert.False(t, got.Disabled())
 
@@ -202,9 +197,9 @@ func testAuthDeleteUser(t *testing.T, open Opener) {
 		require.NoError(t, err)
 		for i, uid := range []int64{gone, gone, kept} {
 			sid := fmt.Sprintf("s%d", i)
-			require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: sid, UserID: uid, CreatedAt: at(0), ExpiresAt: at(30)}))
+			require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: sid, UserID: uid, CreatedAt: atMinute(0), ExpiresAt: atMinute(30)}))
 			require.NoError(t, tx.SaveRefreshToken(ctx, practice.RefreshToken{Hash: "h" + sid, SessionID: sid,
-				CreatedAt: at(0), ExpiresAt: at(20)}))
+				CreatedAt: atMinute(0), ExpiresAt: atMinute(20)}))
 		}
 		return nil
 	})
@@ -215,13 +210,13 @@ func testAuthDeleteUser(t *testing.T, open Opener) {
 		for _, sid := range []string{"s0", "s1"} {
 			_, err = tx.Session(ctx, sid)
 			assert.ErrorIs(t, err, practice.ErrNotFound, sid)
-			_, err = tx.UseRefreshToken(ctx, "h"+sid, at(1))
+			_, err = tx.UseRefreshToken(ctx, "h"+sid, atMinute(1))
 			assert.ErrorIs(t, err, practice.ErrNotFound, sid)
 		}
 		// Another user's session and token stay.
 		_, err = tx.Session(ctx, "s2")
 		assert.NoError(t, err)
-		r, err := tx.UseRefreshToken(ctx, "hs2", at(1))
+		r, err := tx.UseRefreshToken(ctx, "hs2", atMinute(1))
 		require.NoError(t, err)
 		assert.Equal(t, "s2", r.SessionID)
 
@@ -241,7 +236,7 @@ func testAuthSessions(t *testing.T, open Opener) {
 		other, err := tx.CreateUser(ctx, newUser("o@example.org", practice.RoleAdmin))
 		require.NoError(t, err)
 
-		sess := practice.Session{ID: "sess-1", UserID: uid, CreatedAt: at(1), ExpiresAt: at(40), ClientAddr: "192.0.2.7"}
+		sess := practice.Session{ID: "sess-1", UserID: uid, CreatedAt: atMinute(1), ExpiresAt: atMinute(40), ClientAddr: "192.0.2.7"}
 		require.NoError(t, tx.CreateSession(ctx, sess))
 		assert.ErrorIs(t, tx.CreateSession(ctx, sess), practice.ErrConflict)
 		got, err := tx.Session(ctx, "sess-1")
@@ -251,24 +246,24 @@ func testAuthSessions(t *testing.T, open Opener) {
 		assert.ErrorIs(t, err, practice.ErrNotFound)
 
 		// The first revocation stays.
-		require.NoError(t, tx.RevokeSession(ctx, "sess-1", at(5), "logout"))
-		require.NoError(t, tx.RevokeSession(ctx, "sess-1", at(6), "refresh token reuse"))
+		require.NoError(t, tx.RevokeSession(ctx, "sess-1", atMinute(5), "logout"))
+		require.NoError(t, tx.RevokeSession(ctx, "sess-1", atMinute(6), "refresh token reuse"))
 		got, err = tx.Session(ctx, "sess-1")
 		require.NoError(t, err)
-		assert.Equal(t, at(5), got.RevokedAt)
+		assert.Equal(t, atMinute(5), got.RevokedAt)
 		assert.Equal(t, "logout", got.Reason)
-		assert.ErrorIs(t, tx.RevokeSession(ctx, "nope", at(5), "logout"), practice.ErrNotFound)
+		assert.ErrorIs(t, tx.RevokeSession(ctx, "nope", atMinute(5), "logout"), practice.ErrNotFound)
 
 		for _, sid := range []string{"sess-2", "sess-3"} {
-			require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: sid, UserID: uid, CreatedAt: at(2), ExpiresAt: at(40)}))
+			require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: sid, UserID: uid, CreatedAt: atMinute(2), ExpiresAt: atMinute(40)}))
 		}
-		require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: "sess-other", UserID: other, CreatedAt: at(2), ExpiresAt: at(40)}))
-		require.NoError(t, tx.RevokeUserSessions(ctx, uid, at(7), "disabled"))
+		require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: "sess-other", UserID: other, CreatedAt: atMinute(2), ExpiresAt: atMinute(40)}))
+		require.NoError(t, tx.RevokeUserSessions(ctx, uid, atMinute(7), "disabled"))
 		for sid, want := range map[string]struct {
 			at     time.Time
 			reason string
 		}{
-			"sess-1": {at(5), "logout"}, "sess-2": {at(7), "disabled"}, "sess-3": {at(7), "disabled"}, "sess-other": {},
+			"sess-1": {atMinute(5), "logout"}, "sess-2": {atMinute(7), "disabled"}, "sess-3": {atMinute(7), "disabled"}, "sess-other": {},
 		} {
 			got, err := tx.Session(ctx, sid)
 			require.NoError(t, err)
@@ -285,21 +280,21 @@ func testAuthRefreshTokens(t *testing.T, open Opener) {
 	write(t, s, func(tx practice.Tx) error {
 		uid, err := tx.CreateUser(ctx, newUser("u@example.org", practice.RoleAdmin))
 		require.NoError(t, err)
-		require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: "s", UserID: uid, CreatedAt: at(1), ExpiresAt: at(50)}))
-		tok := practice.RefreshToken{Hash: "abc", SessionID: "s", CreatedAt: at(1), ExpiresAt: at(30)}
+		require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: "s", UserID: uid, CreatedAt: atMinute(1), ExpiresAt: atMinute(50)}))
+		tok := practice.RefreshToken{Hash: "abc", SessionID: "s", CreatedAt: atMinute(1), ExpiresAt: atMinute(30)}
 		require.NoError(t, tx.SaveRefreshToken(ctx, tok))
 		assert.ErrorIs(t, tx.SaveRefreshToken(ctx, tok), practice.ErrConflict)
 
-		first, err := tx.UseRefreshToken(ctx, "abc", at(2))
+		first, err := tx.UseRefreshToken(ctx, "abc", atMinute(2))
 		require.NoError(t, err)
 		assert.Equal(t, tok, first, "the first use sees the token unused")
-		again, err := tx.UseRefreshToken(ctx, "abc", at(3))
+		again, err := tx.UseRefreshToken(ctx, "abc", atMinute(3))
 		require.NoError(t, err)
 		want := tok
-		want.UsedAt = at(2)
+		want.UsedAt = atMinute(2)
 		assert.Equal(t, want, again, "a reuse sees when it was first used")
 
-		_, err = tx.UseRefreshToken(ctx, "missing", at(2))
+		_, err = tx.UseRefreshToken(ctx, "missing", atMinute(2))
 		assert.ErrorIs(t, err, practice.ErrNotFound)
 		return nil
 	})
@@ -314,10 +309,10 @@ func testAuthConcurrentRefresh(t *testing.T, open Opener) {
 	write(t, s, func(tx practice.Tx) error {
 		uid, err := tx.CreateUser(ctx, newUser("u@example.org", practice.RoleAdmin))
 		require.NoError(t, err)
-		require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: "s", UserID: uid, CreatedAt: at(1), ExpiresAt: at(50)}))
+		require.NoError(t, tx.CreateSession(ctx, practice.Session{ID: "s", UserID: uid, CreatedAt: atMinute(1), ExpiresAt: atMinute(50)}))
 		for i := range tokens {
 			require.NoError(t, tx.SaveRefreshToken(ctx, practice.RefreshToken{Hash: fmt.Sprint("t", i), SessionID: "s",
-				CreatedAt: at(1), ExpiresAt: at(30)}))
+				CreatedAt: atMinute(1), ExpiresAt: atMinute(30)}))
 		}
 		return nil
 	})
@@ -368,8 +363,8 @@ func testAuthConcurrentRefresh(t *testing.T, open Opener) {
 func testAuthSigningKeys(t *testing.T, open Opener) {
 	ctx := context.Background()
 	s := practiceStore(t, open)
-	older := practice.SigningKey{KID: "k1", Alg: "ES256", Private: []byte{0x30, 0x01, 0x00, 0xff}, CreatedAt: at(1)}
-	newer := practice.SigningKey{KID: "k2", Alg: "ES256", Private: []byte{0x30, 0x02}, CreatedAt: at(2)}
+	older := practice.SigningKey{KID: "k1", Alg: "ES256", Private: []byte{0x30, 0x01, 0x00, 0xff}, CreatedAt: atMinute(1)}
+	newer := practice.SigningKey{KID: "k2", Alg: "ES256", Private: []byte{0x30, 0x02}, CreatedAt: atMinute(2)}
 	write(t, s, func(tx practice.Tx) error {
 		keys, err := tx.SigningKeys(ctx)
 		require.NoError(t, err)
@@ -382,13 +377,13 @@ func testAuthSigningKeys(t *testing.T, open Opener) {
 		require.NoError(t, err)
 		assert.Equal(t, []practice.SigningKey{newer, older}, keys, "newest first")
 
-		require.NoError(t, tx.RetireSigningKey(ctx, "k1", at(3)))
-		require.NoError(t, tx.RetireSigningKey(ctx, "k1", at(9)))
-		assert.ErrorIs(t, tx.RetireSigningKey(ctx, "k9", at(3)), practice.ErrNotFound)
+		require.NoError(t, tx.RetireSigningKey(ctx, "k1", atMinute(3)))
+		require.NoError(t, tx.RetireSigningKey(ctx, "k1", atMinute(9)))
+		assert.ErrorIs(t, tx.RetireSigningKey(ctx, "k9", atMinute(3)), practice.ErrNotFound)
 		keys, err = tx.SigningKeys(ctx)
 		require.NoError(t, err)
 		retired := older
-		retired.RetiredAt = at(3)
+		retired.RetiredAt = atMinute(3)
 		assert.Equal(t, []practice.SigningKey{newer, retired}, keys, "the first retirement stays")
 		return nil
 	})

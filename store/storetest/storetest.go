@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Backlog", func(t *testing.T) { testBacklog(t, open) })
 	t.Run("Product", func(t *testing.T) { testProduct(t, open) })
 	t.Run("Auth", func(t *testing.T) { testAuth(t, open) })
+	t.Run("Practice", func(t *testing.T) { testPractice(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick

@@ -28,11 +28,25 @@ ALTER TABLE patients ADD COLUMN writeback_detail text;
 ALTER TABLE patients ADD COLUMN writeback_at timestamptz;
 CREATE INDEX patients_email_lower ON patients (lower(email));
 
+-- carepatron_patient_id (a seed column the engine left empty) is the
+-- patient's id in the platform sink, which the store now keeps up to date
+-- as it saves the sink's mapping of the patient. Filled here from the
+-- mappings of the sink of the default name, "carepatron"
+-- (store.Config.CarepatronSink).
+UPDATE patients SET carepatron_patient_id = m.sink_id
+FROM sink_mappings m
+WHERE m.sink = 'carepatron' AND m.ref_type = 'Patient' AND m.ref_system = patients.source
+  AND m.ref_id = patients.source_id AND m.sink_id <> '';
+
 -- The user who uploaded a document; NULL for the provider's documents.
 ALTER TABLE healthcare_documents ADD COLUMN uploaded_by bigint REFERENCES users(id);
 CREATE INDEX healthcare_documents_patient_type ON healthcare_documents (patient_id, type);
+-- For the foreign key's checks when a user is deleted.
+CREATE INDEX healthcare_documents_uploaded_by ON healthcare_documents (uploaded_by) WHERE uploaded_by IS NOT NULL;
 
+-- Log listings filter by time, and go newest (highest id) first.
 CREATE INDEX synchronization_log_timestamp ON synchronization_log (timestamp);
+CREATE INDEX synchronization_log_patient_id ON synchronization_log (patient_id, id);
 
 -- A sign-in: refresh tokens rotate within it; revoking it ends them all.
 CREATE TABLE sessions (
@@ -82,13 +96,15 @@ CREATE TABLE document_shares (
 CREATE INDEX document_shares_with ON document_shares (shared_with, document_id);
 CREATE INDEX document_shares_patient ON document_shares (patient_id);
 CREATE INDEX document_shares_by ON document_shares (shared_by);
+CREATE INDEX document_shares_document ON document_shares (document_id);
 
 -- Requests for more documents, each a FHIR Task at the provider.
 CREATE TABLE document_requests (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   patient_id bigint NOT NULL REFERENCES patients(id),
   requested_by bigint REFERENCES users(id),
-  idempotency_key text NOT NULL UNIQUE,
+  -- Repeats of a request with one key are one request; NULL for none.
+  idempotency_key text UNIQUE,
   what text NOT NULL,
   types text,
   date_from timestamptz,
@@ -104,7 +120,10 @@ CREATE TABLE document_requests (
   completed_at timestamptz
 );
 CREATE INDEX document_requests_patient ON document_requests (patient_id, created_at);
-CREATE INDEX document_requests_status ON document_requests (status);
+-- The requests whose status the periodic refresh asks for: the states are
+-- written as the store's query writes them, so that the databases use it.
+CREATE INDEX document_requests_open ON document_requests (id)
+  WHERE status NOT IN ('completed', 'rejected', 'cancelled', 'failed');
 
 -- Who read or changed what, append-only: the triggers below refuse any
 -- update, delete or truncate. It holds ids and outcomes, never document content.
@@ -122,9 +141,11 @@ CREATE TABLE audit_log (
   request_id text,
   detail text
 );
+-- Listings go newest (highest id) first, by actor, patient or document.
 CREATE INDEX audit_log_at ON audit_log (at);
-CREATE INDEX audit_log_actor ON audit_log (actor_id, at);
-CREATE INDEX audit_log_patient ON audit_log (patient_id, at);
+CREATE INDEX audit_log_actor ON audit_log (actor_id, id);
+CREATE INDEX audit_log_patient ON audit_log (patient_id, id);
+CREATE INDEX audit_log_document ON audit_log (document_id, id);
 
 -- +goose StatementBegin
 CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -148,10 +169,13 @@ DROP TABLE document_shares;
 DROP TABLE signing_keys;
 DROP TABLE refresh_tokens;
 DROP TABLE sessions;
+DROP INDEX synchronization_log_patient_id;
 DROP INDEX synchronization_log_timestamp;
+DROP INDEX healthcare_documents_uploaded_by;
 DROP INDEX healthcare_documents_patient_type;
 ALTER TABLE healthcare_documents DROP COLUMN uploaded_by;
 DROP INDEX patients_email_lower;
+-- carepatron_patient_id keeps its values: version 5 leaves the column alone.
 ALTER TABLE patients DROP COLUMN writeback_at;
 ALTER TABLE patients DROP COLUMN writeback_detail;
 ALTER TABLE patients DROP COLUMN writeback_base;

@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/practice"
+)
+
+const logColumns = `id, patient_id, document_id, action, "timestamp", status, details`
+
+func scanLog(r Row) (connector.LogEntry, error) {
+	var (
+		e                       connector.LogEntry
+		patientID, documentID   *int64
+		action, status, details nullString
+		at                      nullTime
+	)
+	if err := r.Scan(&e.ID, &patientID, &documentID, &action, &at, &status, &details); err != nil {
+		return e, err
+	}
+	if patientID != nil {
+		e.PatientID = *patientID
+	}
+	if documentID != nil {
+		e.DocumentID = *documentID
+	}
+	e.Action, e.Status, e.Details, e.Timestamp = connector.Action(action), connector.Status(status), string(details), at.Time
+	return e, nil
+}
+
+func (t *tx) Logs(ctx context.Context, q practice.LogQuery) ([]connector.LogEntry, error) {
+	var (
+		args  params
+		conds []string
+	)
+	if q.PatientIDs != nil {
+		conds = append(conds, args.in("patient_id", q.PatientIDs))
+	}
+	if q.OwnerID != 0 {
+		conds = append(conds, "patient_id IN (SELECT id FROM patients WHERE user_id = "+args.add(q.OwnerID)+")")
+	}
+	if q.Action != "" {
+		conds = append(conds, "action = "+args.add(string(q.Action)))
+	}
+	if q.Status != "" {
+		conds = append(conds, "status = "+args.add(string(q.Status)))
+	}
+	if !q.From.IsZero() {
+		conds = append(conds, `"timestamp" >= `+args.add(q.From.UTC()))
+	}
+	if !q.To.IsZero() {
+		conds = append(conds, `"timestamp" < `+args.add(q.To.UTC()))
+	}
+	if q.Text != "" {
+		conds = append(conds, args.contains("details", q.Text))
+	}
+	if q.BeforeID != 0 {
+		conds = append(conds, "id < "+args.add(q.BeforeID))
+	}
+	rows, err := t.q.Query(ctx, `SELECT `+logColumns+` FROM synchronization_log`+where(conds)+
+		` ORDER BY id DESC LIMIT `+args.add(listLimit(q.Limit)), args...)
+	out, err := scanAll(rows, err, scanLog)
+	if err != nil {
+		return nil, fmt.Errorf("store: list logs: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) Log(ctx context.Context, id int64) (connector.LogEntry, error) {
+	e, err := scanLog(t.q.QueryRow(ctx, `SELECT `+logColumns+` FROM synchronization_log WHERE id = $1`, id))
+	return e, notFound(err, fmt.Sprintf("log entry %d", id))
+}
+
+func (t *tx) Run(ctx context.Context, id string) (connector.Progress, error) {
+	p := connector.Progress{Run: id}
+	err := scanRun(t.q.QueryRow(ctx, `SELECT `+runColumns+` FROM sync_runs WHERE id = $1`, id), &p)
+	return p, notFound(err, "run "+id)
+}
