@@ -184,7 +184,7 @@ func TestSync(t *testing.T) {
 	last := events[len(events)-1]
 	assert.Equal(t, "end", last.event)
 	assert.True(t, last.run.Finished)
-	assert.Equal(t, 3, last.run.Total)
+	assert.Equal(t, 4, last.run.Total, "the patient's record and its 3 documents")
 
 	res := h.do(t, request{Method: http.MethodGet, Path: "/syncs/" + created.Sync.Id, Token: token})
 	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)

@@ -189,7 +189,11 @@ func TestEveryOperationHasAHandler(t *testing.T) {
 			require.True(t, ok, "no sample request of %s in samples", op.ID)
 			res := h.do(t, s.request(op, "admin-token"))
 			assert.NotEqual(t, http.StatusMethodNotAllowed, res.Status, "%s", res.Body)
-			assert.NotEqual(t, http.StatusUnauthorized, res.Status, "%s", res.Body)
+			if !op.Anonymous {
+				// Signing in with the sample's wrong credentials is the
+				// service's 401; any other operation has a valid token.
+				assert.NotEqual(t, http.StatusUnauthorized, res.Status, "%s", res.Body)
+			}
 			if res.Status == http.StatusNotFound {
 				assert.NotEqual(t, "nothing is served at this path", res.problem(t).Detail)
 			}

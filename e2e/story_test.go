@@ -201,7 +201,7 @@ func story(t *testing.T, databaseURL string) {
 	last := watchRun(t, dana, cp.Sync.EventsURL)
 	assert.Equal(t, "done", last["phase"])
 	assert.True(t, last["finished"].(bool))
-	assert.EqualValues(t, len(target.Documents), last["total"])
+	assert.EqualValues(t, 1+len(target.Documents), last["total"], "the patient's record and its documents")
 
 	// The documents, by type with their counts, each from the provider.
 	path := fmt.Sprintf("/patients/%d", patient.ID)
