@@ -11,8 +11,9 @@
 // its content, and finds a patient. A [Sink] upserts a patient and puts or
 // deletes a document, given an idempotency key and the id the sink gave
 // before. Optional abilities are separate interfaces found by type
-// assertion: [PatientWriter] (write patient edits back to the source) and
-// [DocumentRequester] (ask the provider for more documents). The
+// assertion: [PatientWriter] (write patient edits back to the source),
+// [DocumentRequester] (ask the provider for more documents) and
+// [RequestTracker] (say what became of such a request). The
 // conformance suites in connector/connectortest prove an adapter keeps the
 // contracts in one call.
 //
@@ -42,6 +43,18 @@
 // Ops are at least once; every step is idempotent, so the effect is exactly
 // once. Deliveries of one document to one sink are serialized by a lease,
 // so an older version never overwrites a newer one.
+//
+// # Calls in the caller's transaction
+//
+// A service built on the engine (package practice) changes its own rows
+// and asks for the work they cause in the same transaction, so both
+// commit or neither: [Engine.Enroll] starts a stored patient's first sync
+// under one run; [Engine.EditPatient] saves an edit, delivers it and
+// writes it back ([WriteBackOp]), its state a [WriteBack] that pulls
+// respect until it is written; [Engine.SaveLocal] keeps and delivers a
+// document made here (an upload); [Engine.RequestDocuments] sends a
+// document request ([RequestOp]), which [Engine.RefreshRequests] follows
+// until the provider completes it and its patient is reconciled.
 //
 // # Persistence
 //

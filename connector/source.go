@@ -60,16 +60,19 @@ type PatientQuery struct {
 }
 
 // PatientWriter is a Source that accepts patient edits (the seed's
-// two-way update). WritePatient updates the patient only if the Source's
-// current version is p.Version, and returns the new version; another
-// version at the Source yields ErrConflict.
+// two-way update; see Engine.EditPatient). WritePatient updates the
+// patient only if the Source's current version is p.Version, and returns
+// the new version; another version at the Source yields ErrConflict,
+// which the engine does not retry: the edit stays in conflict until
+// Engine.RetryWriteBack writes it over the Source's current version.
 type PatientWriter interface {
 	WritePatient(ctx context.Context, p Patient) (version string, err error)
 }
 
 // DocumentRequester is a Source that accepts requests for more documents
 // (a FHIR Task, a message to the practice). It returns the ref of the
-// request it created.
+// request it created, the same for every call with one r.Key (see
+// Engine.RequestDocuments, and RequestTracker to follow it).
 type DocumentRequester interface {
 	RequestDocuments(ctx context.Context, r DocumentRequest) (Ref, error)
 }

@@ -234,7 +234,9 @@ func (e *Engine) writeBack(ctx context.Context, job Job, op WriteBackOp) error {
 		e.log.WarnContext(ctx, "write-back conflict", "patient_id", p.ID, "base", op.Base, "err", err)
 		detail := fmt.Sprintf("the record at %s changed since version %s, which the edit was made on: retry to write this edit over it",
 			op.Patient.System, op.Base)
-		return job.Complete(ctx, []Op{op}, func(tx Tx) error {
+		cctx, cancel := commitContext(ctx)
+		defer cancel()
+		return job.Complete(cctx, []Op{op}, func(tx Tx) error {
 			return e.settleWriteBack(ctx, tx, p.ID, op, WriteBack{Status: WriteBackConflict, Base: op.Base, Detail: detail},
 				LogEntry{Status: StatusError, Details: fmt.Sprintf("conflict: %s (%v)", detail, err)})
 		})

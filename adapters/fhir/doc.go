@@ -82,7 +82,8 @@
 // on the version the edit was based on; a newer version at the provider
 // is connector.ErrConflict. RequestDocuments (connector.DocumentRequester)
 // creates a FHIR Task, conditionally on its key so a retry creates no
-// second Task; TaskStatus reads its status later.
+// second Task; TaskStatus reads its status later, and RequestStatus (the
+// connector.RequestTracker ability) reads it as a request's state.
 //
 // # Errors
 //
