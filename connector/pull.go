@@ -403,6 +403,9 @@ func (e *Engine) keepPatient(ctx context.Context, tx Tx, src Source, op PullOp, 
 		if edit, err = tx.WriteBack(ctx, old.ID); err != nil {
 			return 0, err
 		}
+		if p != nil {
+			keepPracticeFields(p, old.Patient)
+		}
 	}
 	entry := LogEntry{Action: op.Action, Timestamp: e.cfg.Now(), PatientID: old.ID}
 	switch {
@@ -437,6 +440,19 @@ func (e *Engine) keepPatient(ctx context.Context, tx Tx, src Source, op PullOp, 
 	}
 	entry.PatientID, entry.Status, entry.Details = id, StatusSuccess, "stored patient version "+p.Version
 	return id, tx.AppendLog(ctx, entry)
+}
+
+// keepPracticeFields gives p the fields of the local copy that the Source
+// left empty and that only the practice keeps: a FHIR Patient has no
+// medical history or dietary preferences, and a pull must not erase what
+// the dietician wrote there.
+func keepPracticeFields(p *Patient, local Patient) {
+	if p.MedicalHistory == "" {
+		p.MedicalHistory = local.MedicalHistory
+	}
+	if p.DietaryPreferences == "" {
+		p.DietaryPreferences = local.DietaryPreferences
+	}
 }
 
 // enqueueDeliveries enqueues a delivery of ref's local copy to every sink,

@@ -104,12 +104,6 @@ type Tx interface {
 	DocumentRequest(ctx context.Context, id int64) (DocumentRequest, error)
 	// DocumentRequests lists the patient's requests, newest first.
 	DocumentRequests(ctx context.Context, patientID int64) ([]DocumentRequest, error)
-	// OpenDocumentRequests lists requests not yet completed, rejected,
-	// cancelled or failed, oldest first, for the status refresh.
-	OpenDocumentRequests(ctx context.Context, limit int) ([]DocumentRequest, error)
-	// UpdateDocumentRequest saves the request's status, task, detail and
-	// times.
-	UpdateDocumentRequest(ctx context.Context, r DocumentRequest) error
 
 	// AppendAudit appends entries to the audit log, which nothing updates
 	// or deletes.

@@ -86,27 +86,21 @@ const (
 const LocalSource = "practice"
 
 // WriteBackStatus is where the write-back of a patient edit to the
-// provider stands.
-type WriteBackStatus string
+// provider stands: pending, then written, conflict (the provider's record
+// changed since it was read: retry writes the edit over the provider's
+// current version) or failed.
+type WriteBackStatus = connector.WriteBackStatus
 
-// The write-back states. An edit starts pending; it ends written, in
-// conflict (the provider's record changed since it was read: retry writes
-// the edit over the provider's current version) or failed.
+// The write-back states.
 const (
-	WriteBackPending  WriteBackStatus = "pending"
-	WriteBackWritten  WriteBackStatus = "written"
-	WriteBackConflict WriteBackStatus = "conflict"
-	WriteBackFailed   WriteBackStatus = "failed"
+	WriteBackPending  = connector.WriteBackPending
+	WriteBackWritten  = connector.WriteBackWritten
+	WriteBackConflict = connector.WriteBackConflict
+	WriteBackFailed   = connector.WriteBackFailed
 )
 
 // WriteBack is the outcome of the last edit's write-back.
-type WriteBack struct {
-	Status WriteBackStatus
-	// Base is the provider version the edit is written over.
-	Base   string
-	Detail string
-	At     time.Time
-}
+type WriteBack = connector.WriteBack
 
 // Patient is a patient as the practice sees it: the seed's patients row.
 type Patient struct {
@@ -207,17 +201,17 @@ func (s Share) Live(now time.Time) bool {
 }
 
 // RequestStatus is where a document request stands.
-type RequestStatus string
+type RequestStatus = connector.RequestStatus
 
 // The states of a document request. Pending: not yet at the provider.
 const (
-	RequestPending    RequestStatus = "pending"
-	RequestRequested  RequestStatus = "requested"
-	RequestInProgress RequestStatus = "in_progress"
-	RequestCompleted  RequestStatus = "completed"
-	RequestRejected   RequestStatus = "rejected"
-	RequestCancelled  RequestStatus = "cancelled"
-	RequestFailed     RequestStatus = "failed"
+	RequestPending    = connector.RequestPending
+	RequestRequested  = connector.RequestRequested
+	RequestInProgress = connector.RequestInProgress
+	RequestCompleted  = connector.RequestCompleted
+	RequestRejected   = connector.RequestRejected
+	RequestCancelled  = connector.RequestCancelled
+	RequestFailed     = connector.RequestFailed
 )
 
 // DocumentRequest asks the provider for more documents about a patient.

@@ -100,30 +100,3 @@ func (t *tx) DocumentRequests(ctx context.Context, patientID int64) ([]practice.
 	}
 	return out, nil
 }
-
-func (t *tx) OpenDocumentRequests(ctx context.Context, limit int) ([]practice.DocumentRequest, error) {
-	// The states as written in the partial index document_requests_open,
-	// so that the databases use it.
-	rows, err := t.q.Query(ctx, `SELECT `+requestColumns+` FROM document_requests
-		WHERE status NOT IN ('completed', 'rejected', 'cancelled', 'failed') ORDER BY id LIMIT $1`, listLimit(limit))
-	out, err := scanAll(rows, err, scanRequest)
-	if err != nil {
-		return nil, fmt.Errorf("store: list open document requests: %w", err)
-	}
-	return out, nil
-}
-
-func (t *tx) UpdateDocumentRequest(ctx context.Context, r practice.DocumentRequest) error {
-	task, err := taskArg(r.Task)
-	if err != nil {
-		return err
-	}
-	if r.UpdatedAt.IsZero() {
-		r.UpdatedAt = t.now()
-	}
-	n, err := t.q.Exec(ctx, `UPDATE document_requests SET status = $1, task_ref = $2, detail = $3, updated_at = $4,
-			completed_at = $5
-		WHERE id = $6`,
-		string(r.Status), task, nullText(r.Detail), timeArg(r.UpdatedAt), timeArg(r.CompletedAt), r.ID)
-	return mustChange(n, err, fmt.Sprintf("document request %d", r.ID))
-}

@@ -68,11 +68,12 @@ func (t *tx) Request(ctx context.Context, key string) (connector.StoredRequest, 
 	return r, notFound(err, "document request "+key)
 }
 
+// OpenRequests names the open states as the partial index
+// document_requests_open does, so that the databases use it.
 func (t *tx) OpenRequests(ctx context.Context, after int64, limit int) ([]connector.StoredRequest, error) {
 	rows, err := t.q.Query(ctx, `SELECT `+storedRequestColumns+` FROM document_requests r
 			JOIN patients p ON p.id = r.patient_id
-		WHERE r.status IN ($1, $2) AND r.id > $3 ORDER BY r.id LIMIT $4`,
-		string(connector.RequestRequested), string(connector.RequestInProgress), after, limit)
+		WHERE r.status IN ('requested', 'in_progress') AND r.id > $1 ORDER BY r.id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, err
 	}

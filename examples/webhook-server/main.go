@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}()
 	log.Info("database open", "kind", db.kind, "database", storeurl.Redact(cfg.DatabaseURL))
 	reg.MustRegister(newBacklogCollector(db.Backlog,
-		[]string{store.QueuePull, store.QueueReconcile, store.QueuePeriodic, store.QueueDeliver(sinkName)}, log))
+		[]string{store.QueuePull, store.QueueReconcile, store.QueuePeriodic, store.QueueProvider, store.QueueDeliver(sinkName)}, log))
 
 	engine, err := connector.New(connector.Config{
 		Store:    db,

@@ -165,10 +165,13 @@ func (h *harness) local(t *testing.T, ref connector.Ref) (connector.StoredPatien
 
 // edit changes the local patient's name, as a dietician would, over the
 // version the local copy has.
-func (h *harness) edit(t *testing.T, ref connector.Ref, name string) {
+func (h *harness) edit(t *testing.T, ref connector.Ref, name string, more ...func(*connector.StoredPatient)) {
 	t.Helper()
 	p, _ := h.local(t, ref)
 	p.Name = name
+	for _, f := range more {
+		f(&p)
+	}
 	update(t, h.store, func(tx connector.Tx) error { return h.engine.EditPatient(context.Background(), tx, p) })
 }
 
@@ -260,14 +263,22 @@ func testWriteBack(t *testing.T, open Opener) {
 	assert.Equal(t, at.Version, p.Version)
 	assert.Error(t, h.engine.RetryWriteBack(ctx, p.ID), "nothing is left to write back")
 
-	// Once written, pulls take the source's changes as before.
-	at.Name = "Changed Later"
+	// Once written, pulls take the source's changes as before, but not
+	// over what the dietician keeps that the source has no field for.
+	h.edit(t, ref, "Edited Again", func(p *connector.StoredPatient) {
+		p.MedicalHistory, p.DietaryPreferences = "type 2 diabetes", "vegetarian"
+	})
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	at, _ = h.src.Patient(ref.ID)
+	at.Name, at.MedicalHistory, at.DietaryPreferences = "Changed Later", "", ""
 	h.src.PutPatient(at)
 	h.change(t, "provider-edit-2", connector.Change{Kind: connector.ChangeUpsert, Ref: ref})
 	WaitIdle(t, h.store, 30*time.Second, nil)
 	p, _ = h.local(t, ref)
 	assert.Equal(t, "Changed Later", p.Name)
 	assert.Equal(t, "Changed Later", h.contact(t, ref).Name)
+	assert.Equal(t, "type 2 diabetes", p.MedicalHistory, "kept: the source holds none")
+	assert.Equal(t, "vegetarian", p.DietaryPreferences, "kept: the source holds none")
 
 	// A permanent failure ends the write-back at once, with its detail.
 	src.set(nil, fmt.Errorf("%w: the provider refused the record", connector.ErrPermanent), 100)

@@ -123,7 +123,7 @@ CREATE INDEX document_requests_patient ON document_requests (patient_id, created
 -- The requests whose status the periodic refresh asks for: the states are
 -- written as the store's query writes them, so that the databases use it.
 CREATE INDEX document_requests_open ON document_requests (id)
-  WHERE status NOT IN ('completed', 'rejected', 'cancelled', 'failed');
+  WHERE status IN ('requested', 'in_progress');
 
 -- Who read or changed what, append-only: the triggers below refuse any
 -- update, delete or truncate. It holds ids and outcomes, never document content.
