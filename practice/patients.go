@@ -309,16 +309,16 @@ func (s *Service) UpdatePatient(ctx context.Context, a Actor, id int64, in Patie
 		if pp.Archived() {
 			return fmt.Errorf("%w: the patient is archived", ErrConflict)
 		}
+		pp.EditedAt = s.now()
+		if err := tx.SetPatientPractice(ctx, pp); err != nil {
+			return err
+		}
 		if pp.Link == Linked {
 			err = s.cfg.Engine.EditPatient(ctx, tx, sp)
 		} else {
 			_, err = tx.SavePatient(ctx, sp)
 		}
 		if err != nil {
-			return err
-		}
-		pp.EditedAt = s.now()
-		if err := tx.SetPatientPractice(ctx, pp); err != nil {
 			return err
 		}
 		p, err = tx.PracticePatient(ctx, id)

@@ -70,7 +70,8 @@ type Tx interface {
 	// its id. A Ref already known is ErrConflict.
 	CreatePatient(ctx context.Context, p Patient) (int64, error)
 	// SetPatientPractice saves the practice fields of the patient (owner,
-	// link, write-back, archived and edited times), not the synced ones.
+	// link, archived and edited times), neither the synced ones nor the
+	// write-back, which the engine keeps.
 	SetPatientPractice(ctx context.Context, p Patient) error
 	// RelinkPatient moves an unlinked patient to the provider's ref.
 	RelinkPatient(ctx context.Context, id int64, ref connector.Ref) error

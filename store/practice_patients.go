@@ -153,12 +153,12 @@ func linkOf(p practice.Patient) practice.LinkStatus {
 	return p.Link
 }
 
+// SetPatientPractice leaves the write-back columns alone: the engine
+// keeps them (connector.Tx.SaveWriteBack).
 func (t *tx) SetPatientPractice(ctx context.Context, p practice.Patient) error {
-	n, err := t.q.Exec(ctx, `UPDATE patients SET user_id = $1, link_status = $2, writeback_status = $3,
-			writeback_base = $4, writeback_detail = $5, writeback_at = $6, archived_at = $7, edited_at = $8
-		WHERE id = $9`,
-		nullID(p.OwnerID), string(linkOf(p)), nullText(string(p.WriteBack.Status)), nullText(p.WriteBack.Base),
-		nullText(p.WriteBack.Detail), timeArg(p.WriteBack.At), timeArg(p.ArchivedAt), timeArg(p.EditedAt), p.ID)
+	n, err := t.q.Exec(ctx, `UPDATE patients SET user_id = $1, link_status = $2, archived_at = $3, edited_at = $4
+		WHERE id = $5`,
+		nullID(p.OwnerID), string(linkOf(p)), timeArg(p.ArchivedAt), timeArg(p.EditedAt), p.ID)
 	return mustChange(n, err, fmt.Sprintf("patient %d", p.ID))
 }
 

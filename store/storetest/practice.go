@@ -138,21 +138,25 @@ func testPracticePatients(t *testing.T, s PracticeStore) {
 	})
 	assert.ErrorIs(t, err, connector.ErrInvalid, "a ref that is not a patient's")
 
-	// The practice fields change; the synced ones stay.
+	// The practice fields change; the synced ones and the write-back
+	// (the engine's) stay.
+	wb := practice.WriteBack{Status: practice.WriteBackConflict, Base: "4", Detail: "changed there", At: at(5, 10)}
+	write(t, s, func(tx practice.Tx) error { return tx.SaveWriteBack(ctx, p.ID, wb) })
+	p.WriteBack = wb
 	changed := p
 	changed.OwnerID, changed.ArchivedAt, changed.EditedAt = other, at(5, 12), at(5, 11)
-	changed.WriteBack = practice.WriteBack{Status: practice.WriteBackConflict, Base: "4", Detail: "changed there", At: at(5, 10)}
+	changed.WriteBack = practice.WriteBack{Status: practice.WriteBackWritten}
 	changed.Name, changed.Version = "Not Saved", "9"
 	write(t, s, func(tx practice.Tx) error { return tx.SetPatientPractice(ctx, changed) })
 	read(t, s, func(tx practice.Tx) error {
 		got, err := tx.PracticePatient(ctx, p.ID)
 		require.NoError(t, err)
 		want := changed
-		want.Patient = p.Patient
+		want.Patient, want.WriteBack = p.Patient, wb
 		assert.Equal(t, want, got)
 		return nil
 	})
-	// Back to no write-back, not archived.
+	// Back to no owner, not archived.
 	write(t, s, func(tx practice.Tx) error { return tx.SetPatientPractice(ctx, p) })
 	read(t, s, func(tx practice.Tx) error {
 		got, err := tx.PracticePatient(ctx, p.ID)
