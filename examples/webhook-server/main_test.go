@@ -124,6 +124,13 @@ func (c *child) wait(t *testing.T, timeout time.Duration) int {
 // the first URL on it.
 func (c *child) bannerValue(t *testing.T, label string, timeout time.Duration) string {
 	t.Helper()
+	return strings.Fields(c.bannerRest(t, label, timeout))[0]
+}
+
+// bannerRest returns what follows label on the first stdout line that
+// starts with it.
+func (c *child) bannerRest(t *testing.T, label string, timeout time.Duration) string {
+	t.Helper()
 	deadline := time.After(timeout)
 	for {
 		select {
@@ -131,8 +138,8 @@ func (c *child) bannerValue(t *testing.T, label string, timeout time.Duration) s
 			if !ok {
 				t.Fatalf("the server exited before printing %q", label)
 			}
-			if rest, found := strings.CutPrefix(strings.TrimSpace(line), label); found {
-				return strings.Fields(rest)[0]
+			if rest, found := strings.CutPrefix(strings.TrimSpace(line), label); found && strings.TrimSpace(rest) != "" {
+				return rest
 			}
 		case <-deadline:
 			t.Fatalf("no %q line within %s", label, timeout)
@@ -269,6 +276,34 @@ func runDemo(t *testing.T, env []string, args ...string) {
 	assert.Contains(t, metrics, `healthcare_records_op_attempts_total{kind="deliver",system="carepatron"}`)
 	assert.Contains(t, metrics, `healthcare_records_queue_pending_jobs{queue="hr_deliver_carepatron"}`)
 	assert.Contains(t, metrics, `healthcare_records_readiness_check_state{check="carepatron"} 0`)
+
+	// The printed dietician signs in to the API and sees the demo's
+	// patients.
+	dietician := strings.Fields(c.bannerRest(t, "dietician ", 60*time.Second))
+	require.Len(t, dietician, 3, "dietician EMAIL password PASSWORD")
+	body, _ := json.Marshal(map[string]string{"email": dietician[0], "password": dietician[2]})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, server+"/api/v1/auth/token", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&tok))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, server+"/api/v1/patients", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var patients struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&patients))
+	resp.Body.Close()
+	assert.Len(t, patients.Items, 5, "the demo dietician owns the demo's patients")
 
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
 	assert.Equal(t, 0, c.wait(t, 30*time.Second), "exit code after SIGTERM")
