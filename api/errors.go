@@ -26,6 +26,7 @@ import (
 //	*RateLimitError, ErrRateLimited        429, Retry-After
 //	ErrTooLarge                            413
 //	ErrUnsupportedType                     415
+//	ErrUnavailable                         503, Retry-After
 //	the request's context ended            503
 //	anything else                          500, a generic detail
 //
@@ -79,19 +80,32 @@ func (s *server) problemOf(err error) *problem {
 		}
 		return invalid(detail, fields...)
 	case errors.Is(err, practice.ErrConflict):
-		return &problem{Status: http.StatusConflict, Detail: "the change collides with the record's current state: read it again, then retry"}
+		return &problem{Status: http.StatusConflict, Detail: reason(err, "the change collides with the record's current state: read it again, then retry")}
 	case errors.As(err, &rl):
 		return (&problem{Status: http.StatusTooManyRequests, Detail: rl.Error()}).with("Retry-After", retryAfter(rl.RetryAfter))
 	case errors.Is(err, practice.ErrRateLimited):
 		return (&problem{Status: http.StatusTooManyRequests, Detail: "too many requests: try again later"}).with("Retry-After", "1")
 	case errors.Is(err, practice.ErrTooLarge):
-		return &problem{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("the file is over the practice's limit of %d bytes", s.cfg.MaxUpload)}
+		return &problem{Status: http.StatusRequestEntityTooLarge, Detail: reason(err, fmt.Sprintf("the file is over the practice's limit of %d bytes", s.cfg.MaxUpload))}
 	case errors.Is(err, practice.ErrUnsupportedType):
-		return &problem{Status: http.StatusUnsupportedMediaType, Detail: "the practice does not keep files of this type"}
+		return &problem{Status: http.StatusUnsupportedMediaType, Detail: reason(err, "the practice does not keep files of this type")}
+	case errors.Is(err, practice.ErrUnavailable):
+		return (&problem{Status: http.StatusServiceUnavailable, Detail: reason(err, "a system the service needs did not answer: try again later")}).with("Retry-After", "5")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &problem{Status: http.StatusServiceUnavailable, Detail: "the request ended before the service answered"}
 	}
 	return &problem{Status: http.StatusInternalServerError, Detail: "the server failed; quote the request_id when you report it"}
+}
+
+// reason is the sentence a *practice.Refusal in err gives the person who
+// asked, or otherwise the generic one: other errors may hold what only
+// the logs should.
+func reason(err error, otherwise string) string {
+	var r *practice.Refusal
+	if errors.As(err, &r) {
+		return r.Reason
+	}
+	return otherwise
 }
 
 // fieldErrors collects every *practice.FieldError in err's tree, in order,

@@ -269,10 +269,17 @@ func TestUploadAndDownload(t *testing.T) {
 	res = h.do(t, request{Method: http.MethodGet, Path: content, Token: token, Header: map[string]string{"If-None-Match": etag}})
 	assert.Equal(t, http.StatusNotModified, res.Status)
 
-	t.Run("a type the practice does not keep", func(t *testing.T) {
-		body, ct := multipartBody("run.exe", append([]byte("MZ"), bytes.Repeat([]byte{0}, 64)...), map[string]string{"type": "other"})
-		res := h.do(t, request{Method: http.MethodPost, Path: "/patients/" + itoa(created.Patient.Id) + "/documents", Token: token, Body: body, ContentType: ct})
-		checkProblem(t, res, http.StatusUnsupportedMediaType)
+	t.Run("an executable renamed as a PDF", func(t *testing.T) {
+		list := "/patients/" + itoa(created.Patient.Id) + "/documents"
+		before := h.do(t, request{Method: http.MethodGet, Path: list, Token: token})
+		require.Equal(t, http.StatusOK, before.Status)
+		exe := append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"), bytes.Repeat([]byte{0}, 64)...)
+		body, ct := multipartBody("lab-report.pdf", exe, map[string]string{"type": "lab_result", "title": "Lab report"})
+		res := h.do(t, request{Method: http.MethodPost, Path: list, Token: token, Body: body, ContentType: ct})
+		p := checkProblem(t, res, http.StatusUnsupportedMediaType)
+		assert.Contains(t, p.Detail, "not a PDF")
+		after := h.do(t, request{Method: http.MethodGet, Path: list, Token: token})
+		assert.Equal(t, len(decode[api.DocumentPage](t, before).Items), len(decode[api.DocumentPage](t, after).Items), "nothing written")
 	})
 }
 

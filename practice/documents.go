@@ -233,14 +233,14 @@ func sniff(data []byte) (string, error) {
 			return t, nil
 		}
 	}
-	return "", fmt.Errorf("%w: the file's content is %s, not a PDF, PNG, JPEG or plain text file (its name and the type the browser claims are not trusted)", ErrUnsupportedType, mt)
+	return "", refuse(ErrUnsupportedType, "the file's content is %s, not a PDF, PNG, JPEG or plain text file (its name and the type the browser claims are not trusted)", mt)
 }
 
 // Upload keeps a document the patient's dietician uploads and delivers it
 // to the sinks like any document. Its source is the uploader.
 func (s *Service) Upload(ctx context.Context, a Actor, patientID int64, in Upload) (Document, error) {
 	if int64(len(in.Data)) > s.cfg.MaxUpload {
-		return Document{}, fmt.Errorf("%w: the file is %d bytes; the limit is %d", ErrTooLarge, len(in.Data), s.cfg.MaxUpload)
+		return Document{}, refuse(ErrTooLarge, "the file is %d bytes; the limit is %d", len(in.Data), s.cfg.MaxUpload)
 	}
 	if len(in.Data) == 0 {
 		return Document{}, invalid("file", "is empty")
@@ -273,10 +273,10 @@ func (s *Service) Upload(ctx context.Context, a Actor, patientID int64, in Uploa
 			return err
 		}
 		if p.Link != Linked {
-			return fmt.Errorf("%w: the patient is not linked to the provider yet; link the patient first, so that the document reaches the practice platform with them", ErrConflict)
+			return refuse(ErrConflict, "the patient is not linked to the provider yet; link the patient first, so that the document reaches the practice platform with them")
 		}
 		if p.Archived() {
-			return fmt.Errorf("%w: the patient is archived", ErrConflict)
+			return refuse(ErrConflict, "the patient is archived")
 		}
 		uploader, err := tx.User(ctx, a.UserID)
 		if err != nil {

@@ -99,3 +99,33 @@ func (e *RateLimitError) Error() string {
 
 // Unwrap makes a RateLimitError an ErrRateLimited.
 func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
+
+// Refusal is an error the service explains: Reason is a sentence for the
+// person who asked (what stands in the way, and what to do), safe to show
+// them. It wraps its class (ErrConflict, ErrTooLarge, ...) and, where one
+// caused it, the underlying error, which is for logs only.
+type Refusal struct {
+	Class  error
+	Reason string
+	cause  error
+}
+
+func (e *Refusal) Error() string {
+	if e.cause != nil {
+		return e.Class.Error() + ": " + e.Reason + ": " + e.cause.Error()
+	}
+	return e.Class.Error() + ": " + e.Reason
+}
+
+// Unwrap makes a Refusal its class and its cause.
+func (e *Refusal) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.Class, e.cause}
+	}
+	return []error{e.Class}
+}
+
+// refuse returns a Refusal of class with the reason.
+func refuse(class error, format string, args ...any) error {
+	return &Refusal{Class: class, Reason: fmt.Sprintf(format, args...)}
+}

@@ -274,7 +274,7 @@ func (s *Service) match(ctx context.Context, in NewPatient) (*connector.Patient,
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: the provider could not be searched for the patient (%v); nothing was saved, try again", ErrUnavailable, err)
+			return nil, fmt.Errorf("find the patient at the provider: %w", &Refusal{Class: ErrUnavailable, Reason: "the provider could not be searched for the patient; nothing was saved: try again in a moment", cause: err})
 		}
 		p.Ref.System = s.cfg.Provider
 		return p, nil
@@ -307,7 +307,7 @@ func (s *Service) UpdatePatient(ctx context.Context, a Actor, id int64, in Patie
 			return err
 		}
 		if pp.Archived() {
-			return fmt.Errorf("%w: the patient is archived", ErrConflict)
+			return refuse(ErrConflict, "the patient is archived")
 		}
 		pp.EditedAt = s.now()
 		if err := tx.SetPatientPractice(ctx, pp); err != nil {
@@ -407,7 +407,7 @@ func (s *Service) LinkPatient(ctx context.Context, a Actor, id int64, ident conn
 		return Patient{}, "", fmt.Errorf("link patient %d: %w", id, err)
 	}
 	if p.Link == Linked {
-		return Patient{}, "", fmt.Errorf("link patient %d: %w: the patient is linked already", id, ErrConflict)
+		return Patient{}, "", fmt.Errorf("link patient %d: %w", id, refuse(ErrConflict, "the patient is linked already"))
 	}
 	if err := checkIdentifiers("identifier", []connector.Identifier{ident}); err != nil {
 		return Patient{}, "", err
@@ -467,7 +467,7 @@ func (s *Service) RetryWriteBack(ctx context.Context, a Actor, id int64) (Patien
 	switch p.WriteBack.Status {
 	case WriteBackConflict, WriteBackFailed:
 	default:
-		return Patient{}, fmt.Errorf("retry write-back of patient %d: %w: there is no failed write-back to retry", id, ErrConflict)
+		return Patient{}, fmt.Errorf("retry write-back of patient %d: %w", id, refuse(ErrConflict, "there is no failed write-back to retry"))
 	}
 	if err := s.cfg.Engine.RetryWriteBack(ctx, id); err != nil {
 		return Patient{}, fmt.Errorf("retry write-back of patient %d: %w", id, err)

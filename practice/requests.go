@@ -46,7 +46,7 @@ func (s *Service) RequestDocuments(ctx context.Context, a Actor, patientID int64
 			return err
 		}
 		if p.Link != Linked {
-			return fmt.Errorf("%w: the patient is not linked to the provider; link it by an identifier first", ErrConflict)
+			return refuse(ErrConflict, "the patient is not linked to the provider; link it by an identifier first")
 		}
 		now := s.now()
 		req = DocumentRequest{PatientID: patientID, RequestedBy: a.UserID, Key: key, What: in.What, Types: in.Types,
@@ -84,7 +84,7 @@ func (s *Service) repeatedRequest(ctx context.Context, a Actor, patientID int64,
 			return r, nil
 		}
 	}
-	return DocumentRequest{}, fmt.Errorf("request documents for patient %d: %w: the idempotency key was used for another request", patientID, ErrConflict)
+	return DocumentRequest{}, fmt.Errorf("request documents for patient %d: %w", patientID, refuse(ErrConflict, "the idempotency key was used for another request"))
 }
 
 func checkRequest(in RequestInput) error {

@@ -23,9 +23,9 @@ func (s *Service) StartSync(ctx context.Context, a Actor, patientID int64) (stri
 		}
 		switch {
 		case p.Link != Linked:
-			return fmt.Errorf("%w: the patient is not linked to the provider; link it by an identifier first", ErrConflict)
+			return refuse(ErrConflict, "the patient is not linked to the provider; link it by an identifier first")
 		case p.Archived():
-			return fmt.Errorf("%w: the patient is archived and no longer syncs", ErrConflict)
+			return refuse(ErrConflict, "the patient is archived and no longer syncs")
 		}
 		if wait := s.syncs.take(patientID, s.now()); wait > 0 {
 			return &RateLimitError{RetryAfter: wait, What: "syncs of this patient"}

@@ -233,7 +233,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id int64) error {
 			return err
 		}
 		if len(owned) > 0 {
-			return fmt.Errorf("%w: the user is the dietician of patients; hand them to another dietician or archive them first", ErrConflict)
+			return refuse(ErrConflict, "the user is the dietician of patients; hand them to another dietician or archive them first")
 		}
 		given, err := tx.Shares(ctx, ShareQuery{SharedBy: id, Limit: 1})
 		if err != nil {
@@ -244,13 +244,13 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id int64) error {
 			return err
 		}
 		if len(given)+len(received) > 0 {
-			return fmt.Errorf("%w: documents were shared by or with the user; disable the user instead, which keeps that history", ErrConflict)
+			return refuse(ErrConflict, "documents were shared by or with the user; disable the user instead, which keeps that history")
 		}
 		if err := tx.DeleteUser(ctx, id); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return err
 			}
-			return fmt.Errorf("%w: records name the user (%v); disable the user instead", ErrConflict, err)
+			return refuse(ErrConflict, "records name the user; disable the user instead")
 		}
 		return nil
 	})
