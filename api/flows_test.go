@@ -55,7 +55,6 @@ const password = "correct horse battery staple"
 func TestSignIn(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	requireService(t, h)
 	u := seedUser(t, h, practice.RoleDietician, "dee@example.com", password)
 
 	t.Run("wrong password", func(t *testing.T) {
@@ -94,7 +93,6 @@ func TestSignIn(t *testing.T) {
 func TestJWKS(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	requireService(t, h)
 	res, err := http.Get(h.srv.URL + "/.well-known/jwks.json")
 	require.NoError(t, err)
 	defer res.Body.Close()
@@ -141,7 +139,6 @@ func dieticianWithPatient(t *testing.T, h *harness) (token string, created api.P
 func TestCreatePatient(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	requireService(t, h)
 	token, created, location := dieticianWithPatient(t, h)
 
 	assert.Equal(t, "/api/v1/patients/", location[:len("/api/v1/patients/")])
@@ -175,7 +172,6 @@ func TestCreatePatient(t *testing.T) {
 func TestSync(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	requireService(t, h)
 	token, created, _ := dieticianWithPatient(t, h)
 
 	// The first sync's events, to its end.
@@ -241,7 +237,6 @@ func followRun(t *testing.T, h *harness, token, run string) []event {
 func TestUploadAndDownload(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	requireService(t, h)
 	token, created, _ := dieticianWithPatient(t, h)
 
 	data := []byte("%PDF-1.4\n% a small document\n%%EOF\n")

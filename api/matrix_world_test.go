@@ -129,7 +129,6 @@ func buildWorld(t *testing.T, h *harness) *world {
 		ids.tokens[role] = signIn(t, h, email, worldPassword).AccessToken
 	}
 	return &world{
-		tokens: ids.tokens,
 		token: func(op string, role practice.Role) string {
 			if op == "logout" {
 				// A session of its own, so that signing out ends no

@@ -58,7 +58,6 @@ func TestUnauthenticated(t *testing.T) {
 func TestBadTokenRealService(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	requireService(t, h)
 	res := h.do(t, request{Method: http.MethodGet, Path: "/patients", Token: "eyJhbGciOiJFUzI1NiJ9.e30.c2ln"})
 	checkProblem(t, res, http.StatusUnauthorized)
 	assert.Contains(t, res.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
