@@ -44,7 +44,8 @@ type Tx interface {
 	PatientByID(ctx context.Context, id int64) (StoredPatient, error)
 	// SavePatient inserts or updates the patient by its Ref.
 	SavePatient(ctx context.Context, p StoredPatient) (id int64, err error)
-	// PatientRefs lists the Source refs of every patient of a source.
+	// PatientRefs lists the Source refs of every patient of a source that
+	// syncs (not archived by the practice).
 	PatientRefs(ctx context.Context, source string) ([]Ref, error)
 
 	Document(ctx context.Context, ref Ref) (StoredDocument, error)

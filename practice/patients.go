@@ -364,9 +364,11 @@ func applyPatientUpdate(p *connector.Patient, in PatientUpdate) error {
 	return nil
 }
 
-// ArchivePatient archives a patient: it stays readable here, stops
-// syncing, and nothing is deleted, neither at the provider (never) nor at
-// the sinks, where the practice's record of the patient stays as it was.
+// ArchivePatient archives a patient: it stays readable here, its
+// reconciles, sweeps and manual syncs stop, and nothing is deleted,
+// neither at the provider (never) nor at the sinks, where the practice's
+// record of the patient stays as it was. A change the provider announces
+// by webhook is still kept and delivered.
 func (s *Service) ArchivePatient(ctx context.Context, a Actor, id int64) error {
 	err := s.cfg.Store.Write(ctx, func(tx Tx) error {
 		p, r, err := s.patientFacts(ctx, tx, a, id)

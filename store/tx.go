@@ -120,7 +120,7 @@ func (t *tx) SavePatient(ctx context.Context, p connector.StoredPatient) (int64,
 }
 
 func (t *tx) PatientRefs(ctx context.Context, source string) ([]connector.Ref, error) {
-	rows, err := t.q.Query(ctx, `SELECT source_id FROM patients WHERE source = $1 ORDER BY id`, source)
+	rows, err := t.q.Query(ctx, `SELECT source_id FROM patients WHERE source = $1 AND archived_at IS NULL ORDER BY id`, source)
 	if err != nil {
 		return nil, err
 	}

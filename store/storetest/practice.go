@@ -156,6 +156,12 @@ func testPracticePatients(t *testing.T, s PracticeStore) {
 		assert.Equal(t, want, got)
 		return nil
 	})
+	var refs []connector.Ref
+	update(t, s.(Store), func(tx connector.Tx) (err error) {
+		refs, err = tx.PatientRefs(ctx, "php")
+		return err
+	})
+	assert.NotContains(t, refs, p.Ref, "an archived patient no longer syncs")
 	// Back to no owner, not archived.
 	write(t, s, func(tx practice.Tx) error { return tx.SetPatientPractice(ctx, p) })
 	read(t, s, func(tx practice.Tx) error {
