@@ -45,6 +45,22 @@ func (s *Service) patientFacts(ctx context.Context, tx Tx, a Actor, id int64) (P
 	return p, r, nil
 }
 
+// allowedPatient reads the patient if a may do act on it.
+func (s *Service) allowedPatient(ctx context.Context, a Actor, act Action, id int64) (Patient, error) {
+	var p Patient
+	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
+		var (
+			r   Resource
+			err error
+		)
+		if p, r, err = s.patientFacts(ctx, tx, a, id); err != nil {
+			return err
+		}
+		return s.check(ctx, a, act, r, 0)
+	})
+	return p, err
+}
+
 // documentFacts loads the document and what the policy needs of it for a.
 func (s *Service) documentFacts(ctx context.Context, tx Tx, a Actor, id int64) (Document, Patient, Resource, error) {
 	d, err := tx.PracticeDocument(ctx, id)

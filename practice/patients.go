@@ -95,17 +95,7 @@ func sharedView(p Patient) Patient {
 
 // Patient returns a patient's record.
 func (s *Service) Patient(ctx context.Context, a Actor, id int64) (Patient, error) {
-	var p Patient
-	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
-		var (
-			r   Resource
-			err error
-		)
-		if p, r, err = s.patientFacts(ctx, tx, a, id); err != nil {
-			return err
-		}
-		return s.check(ctx, a, ActionReadPatient, r, 0)
-	})
+	p, err := s.allowedPatient(ctx, a, ActionReadPatient, id)
 	if err != nil {
 		return Patient{}, fmt.Errorf("patient %d: %w", id, err)
 	}
@@ -394,17 +384,7 @@ func (s *Service) ArchivePatient(ctx context.Context, a Actor, id int64) error {
 // LinkPatient links an unlinked patient to the provider's record with
 // that identifier and starts its first sync, whose run id it returns.
 func (s *Service) LinkPatient(ctx context.Context, a Actor, id int64, ident connector.Identifier) (Patient, string, error) {
-	var p Patient
-	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
-		var (
-			r   Resource
-			err error
-		)
-		if p, r, err = s.patientFacts(ctx, tx, a, id); err != nil {
-			return err
-		}
-		return s.check(ctx, a, ActionUpdatePatient, r, 0)
-	})
+	p, err := s.allowedPatient(ctx, a, ActionUpdatePatient, id)
 	if err != nil {
 		return Patient{}, "", fmt.Errorf("link patient %d: %w", id, err)
 	}
@@ -452,17 +432,7 @@ func (s *Service) LinkPatient(ctx context.Context, a Actor, id int64, ident conn
 // RetryWriteBack writes the patient's last edit again, over the
 // provider's current version, after a conflict or a failure.
 func (s *Service) RetryWriteBack(ctx context.Context, a Actor, id int64) (Patient, error) {
-	var p Patient
-	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
-		var (
-			r   Resource
-			err error
-		)
-		if p, r, err = s.patientFacts(ctx, tx, a, id); err != nil {
-			return err
-		}
-		return s.check(ctx, a, ActionUpdatePatient, r, 0)
-	})
+	p, err := s.allowedPatient(ctx, a, ActionUpdatePatient, id)
 	if err != nil {
 		return Patient{}, fmt.Errorf("retry write-back of patient %d: %w", id, err)
 	}
