@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
@@ -21,6 +22,7 @@ import (
 // them here; the store keeps them too.
 type printAudit struct {
 	practice.Store
+	mu      *sync.Mutex
 	entries *[]practice.AuditEntry
 }
 
@@ -38,13 +40,17 @@ func (s printAudit) Write(ctx context.Context, fn func(practice.Tx) error) error
 	var entries []practice.AuditEntry
 	err := s.Store.Write(ctx, func(tx practice.Tx) error { return fn(printAuditTx{tx, &entries}) })
 	if err == nil {
+		s.mu.Lock()
 		*s.entries = append(*s.entries, entries...)
+		s.mu.Unlock()
 	}
 	return err
 }
 
 // print shows the audit entries kept so far.
 func (s printAudit) print() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, e := range *s.entries {
 		if e.Outcome == practice.OutcomeSuccess {
 			fmt.Println("audit:", e.Action, e.Outcome, e.Target)
@@ -75,7 +81,7 @@ func ExampleService_Login() {
 		fmt.Println(err)
 		return
 	}
-	st := printAudit{db, new([]practice.AuditEntry)}
+	st := printAudit{db, new(sync.Mutex), new([]practice.AuditEntry)}
 	svc, err := practice.New(practice.Config{Store: st, Engine: engine, Provider: "php", ProviderSource: php, Logger: quiet})
 	if err != nil {
 		fmt.Println(err)
