@@ -76,9 +76,11 @@ func RunPeriodic(t *testing.T, replicas int, open SharedOpener) {
 	time.Sleep(window)
 	stopAll()
 	// 1 + 3 runs since the first; a scheduler per replica would have run
-	// the task replicas times as often.
+	// the task replicas times as often (about 10 here). One run more is
+	// not a second scheduler: on a loaded machine the run of the period
+	// before the first counted one may start late, just before it.
 	n := runs.Load()
 	t.Logf("%d runs of a task every %s, %s after its first, over %d replicas", n, every, window, replicas)
 	assert.GreaterOrEqual(t, n, int64(3), "the task runs on its schedule")
-	assert.LessOrEqual(t, n, int64(5), "the task runs once per interval in the cluster, not once per replica")
+	assert.LessOrEqual(t, n, int64(6), "the task runs once per interval in the cluster, not once per replica")
 }
