@@ -26,12 +26,12 @@ func testAuth(t *testing.T, open Opener) {
 	t.Run("SigningKeys", func(t *testing.T) { testAuthSigningKeys(t, open) })
 }
 
-// practiceStore opens a store and returns it as a practice.Store.
-func practiceStore(t *testing.T, open Opener) practice.Store {
+// practiceStore opens a store and returns it as a PracticeStore.
+func practiceStore(t *testing.T, open Opener) PracticeStore {
 	t.Helper()
 	s := openClosed(t, open)
-	ps, ok := s.(practice.Store)
-	require.True(t, ok, "%T is not a practice.Store", s)
+	ps, ok := s.(PracticeStore)
+	require.True(t, ok, "%T is not a PracticeStore", s)
 	return ps
 }
 

@@ -42,10 +42,7 @@ func testPractice(t *testing.T, open Opener) {
 		{"Read", testRead},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s := openClosed(t, open)
-			ps, ok := s.(PracticeStore)
-			require.True(t, ok, "%T is not a PracticeStore", s)
-			c.test(t, ps)
+			c.test(t, practiceStore(t, open))
 		})
 	}
 }
