@@ -281,10 +281,7 @@ func (w *apiWorld) direct(ctx context.Context, c apiCall) (storeAnswer, error) {
 		}
 		q := practice.DocumentQuery{PatientID: c.patient, Text: c.text, Sort: practice.SortDate,
 			Page: practice.Page{Limit: practice.DefaultLimit + 1}}
-		if a.docs, err = tx.Documents(ctx, q); err != nil {
-			return err
-		}
-		a.counts, err = tx.DocumentCounts(ctx, q)
+		a.docs, a.counts, err = tx.DocumentsCounted(ctx, q)
 		return err
 	})
 	return a, err

@@ -79,17 +79,14 @@ func (s *Service) Documents(ctx context.Context, a Actor, patientID int64, in Do
 		counts map[connector.DocumentType]int
 	)
 	err = s.cfg.Store.Read(ctx, func(tx Tx) error {
-		_, r, err := s.patientFacts(ctx, tx, a, patientID)
+		r, err := s.patientAccess(ctx, tx, a, patientID)
 		if err != nil {
 			return err
 		}
 		if err := s.check(ctx, a, ActionListDocuments, r, 0); err != nil {
 			return err
 		}
-		if docs, err = tx.Documents(ctx, q); err != nil {
-			return err
-		}
-		counts, err = tx.DocumentCounts(ctx, q)
+		docs, counts, err = tx.DocumentsCounted(ctx, q)
 		return err
 	})
 	if err != nil {

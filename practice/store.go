@@ -60,6 +60,10 @@ type Tx interface {
 
 	// PracticePatient returns the patient with its practice fields.
 	PracticePatient(ctx context.Context, id int64) (Patient, error)
+	// PatientOwner returns the id of the patient's dietician (0 when it
+	// has none): what the policy needs of a patient, read without the
+	// rest of it.
+	PatientOwner(ctx context.Context, id int64) (int64, error)
 	// Patients lists the patients q selects.
 	Patients(ctx context.Context, q PatientQuery) ([]Patient, error)
 	// DuplicatePatients returns the patients that are not archived and
@@ -80,9 +84,11 @@ type Tx interface {
 	PracticeDocument(ctx context.Context, id int64) (Document, error)
 	// Documents lists the documents q selects that are not deleted.
 	Documents(ctx context.Context, q DocumentQuery) ([]Document, error)
-	// DocumentCounts counts, per type, the documents q selects, ignoring
-	// its Type, paging and sorting.
-	DocumentCounts(ctx context.Context, q DocumentQuery) (map[connector.DocumentType]int, error)
+	// DocumentsCounted lists the documents q selects that are not deleted,
+	// as Documents does, and counts per type all that q selects ignoring
+	// its Type, paging and sorting: a page and its facets. A search reads
+	// each document's text once for both.
+	DocumentsCounted(ctx context.Context, q DocumentQuery) ([]Document, map[connector.DocumentType]int, error)
 	// DocumentContent returns a document's content.
 	DocumentContent(ctx context.Context, id int64) ([]byte, error)
 	// SetDocumentUploader records who uploaded the document.

@@ -175,12 +175,16 @@ func BenchPracticeLists(b *testing.B, s PracticeStore) {
 			_, err := tx.Documents(ctx, practice.DocumentQuery{PatientID: patient})
 			return err
 		}},
-		{"patient-counts", func(tx practice.Tx, patient int64) error {
-			_, err := tx.DocumentCounts(ctx, practice.DocumentQuery{PatientID: patient})
+		{"patient-counted", func(tx practice.Tx, patient int64) error {
+			_, _, err := tx.DocumentsCounted(ctx, practice.DocumentQuery{PatientID: patient})
 			return err
 		}},
 		{"patient-keyword", func(tx practice.Tx, patient int64) error {
 			_, err := tx.Documents(ctx, practice.DocumentQuery{PatientID: patient, Text: "cholesterol"})
+			return err
+		}},
+		{"patient-keyword-counted", func(tx practice.Tx, patient int64) error {
+			_, _, err := tx.DocumentsCounted(ctx, practice.DocumentQuery{PatientID: patient, Text: "cholesterol"})
 			return err
 		}},
 		{"all-keywords", func(tx practice.Tx, _ int64) error {

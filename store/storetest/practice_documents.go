@@ -93,6 +93,9 @@ func testPracticeDocuments(t *testing.T, s PracticeStore) {
 				got, err := tx.Documents(ctx, c.q)
 				require.NoError(t, err)
 				assert.Equal(t, c.want, namesOf(got, documentID, names))
+				counted, _, err := tx.DocumentsCounted(ctx, c.q)
+				require.NoError(t, err)
+				assert.Equal(t, got, counted, "DocumentsCounted lists what Documents does")
 				return nil
 			})
 		})
@@ -111,13 +114,17 @@ func testPracticeDocuments(t *testing.T, s PracticeStore) {
 			connector.DocumentLabResult: 2, connector.DocumentProgressNote: 1, connector.DocumentPhysicalAssessment: 1,
 			connector.DocumentOther: 1}},
 		{"keywords", practice.DocumentQuery{Text: "lipid"}, map[connector.DocumentType]int{connector.DocumentLabResult: 2}},
+		{"keywords, ignoring type and paging", practice.DocumentQuery{Text: "lipid", Type: connector.DocumentProgressNote,
+			Page: practice.Page{Limit: 1, Offset: 1}}, map[connector.DocumentType]int{connector.DocumentLabResult: 2}},
+		{"keywords of a patient, not deleted", practice.DocumentQuery{PatientID: p1, Text: "cholesterol"},
+			map[connector.DocumentType]int{connector.DocumentProgressNote: 1}},
 		{"filters", practice.DocumentQuery{PatientID: p1, Author: "dr. "}, map[connector.DocumentType]int{
 			connector.DocumentLabResult: 2, connector.DocumentPhysicalAssessment: 1}},
 		{"no ids", practice.DocumentQuery{IDs: []int64{}}, map[connector.DocumentType]int{}},
 	} {
 		t.Run("counts "+c.name, func(t *testing.T) {
 			read(t, s, func(tx practice.Tx) error {
-				got, err := tx.DocumentCounts(ctx, c.q)
+				_, got, err := tx.DocumentsCounted(ctx, c.q)
 				require.NoError(t, err)
 				assert.Equal(t, c.want, got)
 				return nil
