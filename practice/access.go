@@ -34,15 +34,34 @@ func (s *Service) patientFacts(ctx context.Context, tx Tx, a Actor, id int64) (P
 	if err != nil {
 		return Patient{}, Resource{}, err
 	}
-	r := Resource{PatientID: p.ID, OwnerID: p.OwnerID}
+	r, err := s.factsOf(ctx, tx, a, p.ID, p.OwnerID)
+	return p, r, err
+}
+
+// patientAccess loads what the policy needs of a patient for a, when the
+// caller needs nothing else of the patient: the busiest reads (listing
+// and searching documents, logs) are spared reading the whole row.
+func (s *Service) patientAccess(ctx context.Context, tx Tx, a Actor, id int64) (Resource, error) {
+	owner, err := tx.PatientOwner(ctx, id)
+	if err != nil {
+		return Resource{}, err
+	}
+	return s.factsOf(ctx, tx, a, id, owner)
+}
+
+// factsOf completes the facts of patient id, of dietician owner, for a: a
+// practitioner sees a patient while one of its documents is shared with
+// them.
+func (s *Service) factsOf(ctx context.Context, tx Tx, a Actor, id, owner int64) (Resource, error) {
+	r := Resource{PatientID: id, OwnerID: owner}
 	if a.Role == RolePractitioner {
-		live, err := tx.Shares(ctx, ShareQuery{PatientID: p.ID, SharedWith: a.UserID, LiveAt: s.now(), Limit: 1})
+		live, err := tx.Shares(ctx, ShareQuery{PatientID: id, SharedWith: a.UserID, LiveAt: s.now(), Limit: 1})
 		if err != nil {
-			return Patient{}, Resource{}, err
+			return Resource{}, err
 		}
 		r.SharedWithActor = len(live) > 0
 	}
-	return p, r, nil
+	return r, nil
 }
 
 // allowedPatient reads the patient if a may do act on it.

@@ -40,7 +40,7 @@ func (s *Service) Logs(ctx context.Context, a Actor, in LogList) (List[connector
 	var entries []connector.LogEntry
 	err = s.cfg.Store.Read(ctx, func(tx Tx) error {
 		if in.PatientID != 0 {
-			_, r, err := s.patientFacts(ctx, tx, a, in.PatientID)
+			r, err := s.patientAccess(ctx, tx, a, in.PatientID)
 			if err != nil {
 				return err
 			}
@@ -77,7 +77,7 @@ func (s *Service) Log(ctx context.Context, a Actor, id int64) (connector.LogEntr
 		}
 		var r Resource
 		if e.PatientID != 0 {
-			if _, r, err = s.patientFacts(ctx, tx, a, e.PatientID); err != nil {
+			if r, err = s.patientAccess(ctx, tx, a, e.PatientID); err != nil {
 				return err
 			}
 		} else if a.Role != RoleAdmin {

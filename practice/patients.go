@@ -278,7 +278,7 @@ func (s *Service) match(ctx context.Context, in NewPatient) (*connector.Patient,
 func (s *Service) UpdatePatient(ctx context.Context, a Actor, id int64, in PatientUpdate) (Patient, error) {
 	var p Patient
 	err := s.cfg.Store.Write(ctx, func(tx Tx) error {
-		_, r, err := s.patientFacts(ctx, tx, a, id)
+		r, err := s.patientAccess(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}

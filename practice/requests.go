@@ -112,7 +112,7 @@ func checkRequest(in RequestInput) error {
 func (s *Service) DocumentRequests(ctx context.Context, a Actor, patientID int64) ([]DocumentRequest, error) {
 	var reqs []DocumentRequest
 	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
-		_, r, err := s.patientFacts(ctx, tx, a, patientID)
+		r, err := s.patientAccess(ctx, tx, a, patientID)
 		if err != nil {
 			return err
 		}

@@ -105,7 +105,7 @@ func practitioner(ctx context.Context, tx Tx, in ShareInput) (User, error) {
 func (s *Service) SharedDocuments(ctx context.Context, a Actor, patientID int64) ([]SharedDocument, error) {
 	var out []SharedDocument
 	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
-		_, r, err := s.patientFacts(ctx, tx, a, patientID)
+		r, err := s.patientAccess(ctx, tx, a, patientID)
 		if err != nil {
 			return err
 		}

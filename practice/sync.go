@@ -58,7 +58,7 @@ func (s *Service) readRun(ctx context.Context, tx Tx, a Actor, run string) (conn
 	if err != nil {
 		return connector.Progress{}, err
 	}
-	_, r, err := s.patientFacts(ctx, tx, a, p.PatientID)
+	r, err := s.patientAccess(ctx, tx, a, p.PatientID)
 	if err != nil {
 		return connector.Progress{}, err
 	}

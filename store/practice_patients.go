@@ -43,6 +43,18 @@ func (t *tx) PracticePatient(ctx context.Context, id int64) (practice.Patient, e
 	return p, notFound(err, fmt.Sprintf("patient %d", id))
 }
 
+func (t *tx) PatientOwner(ctx context.Context, id int64) (int64, error) {
+	var owner *int64
+	err := t.q.QueryRow(ctx, `SELECT user_id FROM patients WHERE id = $1`, id).Scan(&owner)
+	if err != nil {
+		return 0, notFound(err, fmt.Sprintf("patient %d", id))
+	}
+	if owner == nil {
+		return 0, nil
+	}
+	return *owner, nil
+}
+
 // patientOrders are the ORDER BY clauses of the patient sorts, ascending
 // and descending; ties go by ascending id either way. Patients without
 // the time sorted by come last.

@@ -120,6 +120,12 @@ func testPracticePatients(t *testing.T, s PracticeStore) {
 
 		_, err = tx.PracticePatient(ctx, p.ID+100)
 		assert.ErrorIs(t, err, practice.ErrNotFound)
+
+		owner, err := tx.PatientOwner(ctx, p.ID)
+		require.NoError(t, err)
+		assert.Equal(t, p.OwnerID, owner)
+		_, err = tx.PatientOwner(ctx, p.ID+100)
+		assert.ErrorIs(t, err, practice.ErrNotFound)
 		return nil
 	})
 
