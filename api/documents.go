@@ -29,7 +29,7 @@ func (s *server) ListDocuments(ctx context.Context, req ListDocumentsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return ListDocuments200JSONResponse{
+	return documentPage{
 		Items:      mapItems(page.Items, s.documentOut),
 		Counts:     countsOut(page.Counts),
 		NextCursor: page.Next,
