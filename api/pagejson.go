@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -17,9 +18,14 @@ import (
 type documentPage DocumentPage
 
 func (p documentPage) VisitListDocumentsResponse(w http.ResponseWriter) error {
-	b, err := p.appendJSON(make([]byte, 0, 128+512*len(p.Items)))
+	buf := pageBuffers.Get().(*[]byte)
+	defer pageBuffers.Put(buf)
+	b, err := p.appendJSON((*buf)[:0])
 	if err != nil {
 		return err
+	}
+	if cap(b) <= maxPooledPage {
+		*buf = b
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -28,6 +34,13 @@ func (p documentPage) VisitListDocumentsResponse(w http.ResponseWriter) error {
 	_, err = w.Write(b)
 	return err
 }
+
+// pageBuffers keeps the buffers pages are encoded into, up to
+// maxPooledPage each, so that a busy list does not make a page's worth of
+// garbage a request.
+var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 32<<10); return &b }}
+
+const maxPooledPage = 256 << 10
 
 // appendJSON appends p as json.Encoder.Encode writes it, newline and all.
 func (p documentPage) appendJSON(b []byte) ([]byte, error) {
