@@ -1,7 +1,6 @@
 package api_test
 
-// Flows through the API against the real service. Each needs the
-// service's method bodies, and skips while they are placeholders.
+// Flows through the API against the real service.
 
 import (
 	"bufio"
@@ -160,6 +159,27 @@ func TestCreatePatient(t *testing.T) {
 		assert.Equal(t, location, res.Header.Get("Location"))
 		assert.Equal(t, created.Patient.Id, p.ExistingID)
 		assert.Equal(t, []string{"email"}, p.fields())
+	})
+	t.Run("ambiguous at the provider", func(t *testing.T) {
+		// Twins share an email at the provider: the email alone cannot
+		// tell which to link, an identifier can.
+		for _, mrn := range []string{"MRN-7", "MRN-8"} {
+			h.php.PutPatient(connector.Patient{Name: "Twin " + mrn, Email: "twins@example.com",
+				Identifiers: []connector.Identifier{{System: "urn:mrn", Value: mrn}}})
+		}
+		res := h.do(t, request{Method: http.MethodPost, Path: "/patients", Token: token, Body: map[string]any{"name": "Bo Twin", "email": "twins@example.com"}})
+		p := checkProblem(t, res, http.StatusConflict)
+		assert.Contains(t, p.Detail, "more than one patient at the provider has this email")
+		list := h.do(t, request{Method: http.MethodGet, Path: "/patients?q=twin", Token: token})
+		require.Equal(t, http.StatusOK, list.Status, "%s", list.Body)
+		assert.Empty(t, decode[api.PatientList](t, list).Items, "nothing was saved")
+
+		res = h.do(t, request{Method: http.MethodPost, Path: "/patients", Token: token, Body: map[string]any{"name": "Bo Twin",
+			"email": "twins@example.com", "identifiers": []any{map[string]any{"system": "urn:mrn", "value": "MRN-8"}}}})
+		require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+		assert.Equal(t, api.LinkStatusLinked, decode[api.PatientWithSync](t, res).Patient.Link)
+		list = h.do(t, request{Method: http.MethodGet, Path: "/patients?q=twin", Token: token})
+		assert.Len(t, decode[api.PatientList](t, list).Items, 1)
 	})
 	t.Run("invalid cursor", func(t *testing.T) {
 		// Well-formed for the spec, but not a cursor the service gave.

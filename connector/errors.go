@@ -26,6 +26,12 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// ErrAmbiguous: a query meant to find one resource matched several, as
+// FindPatient's by an email two patients share. It is permanent (retrying
+// finds the same); only a narrower query, such as an identifier, tells
+// which.
+var ErrAmbiguous = fmt.Errorf("%w: more than one match", ErrPermanent)
+
 // RetryAfterError is a retryable error carrying the delay the server asked
 // for (HTTP 429 or 503 with Retry-After). The engine waits at least Delay
 // before the next attempt.

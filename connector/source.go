@@ -29,7 +29,8 @@ type Source interface {
 	// FetchDocument returns the document with its content. ErrNotFound
 	// means it was deleted.
 	FetchDocument(ctx context.Context, ref Ref) (*Document, error)
-	// FindPatient returns the one patient that matches q, or ErrNotFound.
+	// FindPatient returns the one patient that matches q, ErrNotFound for
+	// none, or ErrAmbiguous for several.
 	FindPatient(ctx context.Context, q PatientQuery) (*Patient, error)
 }
 

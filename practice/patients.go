@@ -263,6 +263,13 @@ func (s *Service) match(ctx context.Context, in NewPatient) (*connector.Patient,
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
+		if errors.Is(err, connector.ErrAmbiguous) {
+			what := "this email"
+			if q.Email == "" {
+				what = "this identifier"
+			}
+			return nil, fmt.Errorf("find the patient at the provider: %w", &Refusal{Class: ErrConflict, Reason: "more than one patient at the provider has " + what + ": give the patient's identifier at the provider (such as the MRN) so that the right one is linked; nothing was saved", cause: err})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("find the patient at the provider: %w", &Refusal{Class: ErrUnavailable, Reason: "the provider could not be searched for the patient; nothing was saved: try again in a moment", cause: err})
 		}

@@ -58,7 +58,7 @@ func (s *Source) FindPatient(ctx context.Context, q connector.PatientQuery) (*co
 	case 1:
 		return found[0], nil
 	}
-	return nil, fmt.Errorf("%w: find patient: query matches more than one patient", connector.ErrPermanent)
+	return nil, fmt.Errorf("find patient: %w: the query matches more than one patient", connector.ErrAmbiguous)
 }
 
 func containsPatient(ps []*connector.Patient, id string) bool {

@@ -396,7 +396,7 @@ func (s *Source) FindPatient(ctx context.Context, q connector.PatientQuery) (*co
 			continue
 		}
 		if found != nil {
-			return nil, fmt.Errorf("find patient: %w: several patients match", connector.ErrConflict)
+			return nil, fmt.Errorf("find patient: %w: several patients match", connector.ErrAmbiguous)
 		}
 		found = p
 	}
