@@ -27,6 +27,12 @@ type Body interface {
 	// reader fails at the end, instead of returning io.EOF, when the
 	// content is not what the Source stated (its size, its hash): the
 	// engine then keeps nothing of it.
+	//
+	// The engine reads a Source's Body once, within the FetchDocument
+	// call's timeout, before the call's context ends: a Body may read the
+	// response FetchDocument opened. A Body that holds such a response
+	// also implements io.Closer, and the engine closes it once it has
+	// read it, or when it does not read it.
 	Open(ctx context.Context) (io.ReadCloser, error)
 }
 
@@ -80,6 +86,11 @@ func (e *Engine) seal(ctx context.Context, d *Document) (release func(), err err
 			d.Body, d.Content = Bytes(d.Content), nil
 		}
 		return release, nil
+	}
+	if c, ok := d.Body.(io.Closer); ok {
+		// A Body holding what it reads first (a response the fetch
+		// opened) lets go of it once read, or if never read.
+		defer c.Close()
 	}
 	r, err := d.Body.Open(ctx)
 	if err != nil {

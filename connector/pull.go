@@ -175,9 +175,19 @@ func (e *Engine) fetch(ctx context.Context, src Source, op PullOp) (*Document, f
 	nothing := func() {}
 	gone := &Document{Ref: op.Ref, Version: op.Version, Deleted: true}
 	var doc *Document
+	release := nothing
 	err := e.call(ctx, func(ctx context.Context) (err error) {
 		doc, err = src.FetchDocument(ctx, op.Ref)
-		return err
+		if err != nil || doc == nil || doc.Deleted {
+			return err
+		}
+		// Within the call: a Body may read the response the fetch
+		// opened, and the call's timeout bounds the reading too.
+		release, err = e.seal(ctx, doc)
+		if err != nil {
+			return fmt.Errorf("content: %w", err)
+		}
+		return nil
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -195,10 +205,7 @@ func (e *Engine) fetch(ctx context.Context, src Source, op PullOp) (*Document, f
 		doc.Patient.Type = PatientType
 	}
 	if err := doc.Validate(); err != nil {
-		return nil, nothing, fmt.Errorf("fetch %s: %w", op.Ref, err)
-	}
-	release, err := e.seal(ctx, doc)
-	if err != nil {
+		release()
 		return nil, nothing, fmt.Errorf("fetch %s: %w", op.Ref, err)
 	}
 	return doc, release, nil
