@@ -16,9 +16,12 @@ import (
 // content, above connector.Config.StreamAbove) is kept in parts of
 // chunkSize bytes in content_chunks, written in the transaction that
 // saves the document, so a crash leaves either all of them or none. The
-// row's content column stays NULL. Both databases take the same SQL; a
-// chunk is an ordinary row (no SQLite blob handle or PostgreSQL large
-// object to manage apart from it), removed with its document.
+// row's content column stays NULL. Both databases take the same SQL, and a
+// chunk is an ordinary row of the document's transaction: no SQLite blob
+// handle (which database/sql cannot reach, and which needs the size
+// reserved before the first byte) and no PostgreSQL large object (whose
+// lifetime is apart from the row's: an orphan stays until lo_unlink).
+// Marking a document deleted drops its chunks.
 //
 // Reading gives a Body again: each chunk is read in a short read-only
 // transaction of its own, so a delivery streams the content without
@@ -88,8 +91,10 @@ type chunks struct {
 
 // Open returns a reader of the chunks, which fails if the document's
 // content changes while it reads.
-func (c chunks) Open(ctx context.Context) (io.ReadCloser, error) {
-	return &chunkReader{c: c, ctx: ctx, h: sha256.New()}, nil
+func (c chunks) Open(ctx context.Context) (io.ReadCloser, error) { return c.reader(ctx), nil }
+
+func (c chunks) reader(ctx context.Context) *chunkReader {
+	return &chunkReader{c: c, ctx: ctx, h: sha256.New()}
 }
 
 // chunkReader reads chunks one at a time; it implements io.Seeker too, for

@@ -17,6 +17,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/connector/connectortest"
+	"github.com/healthcare-records/healthcare-records/practice"
 )
 
 // Content above the engine's StreamAbove is streamed: spooled from the
@@ -114,6 +115,28 @@ func testStreamed(t *testing.T, open Opener) {
 	back, err := io.ReadAll(r)
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(pattern(sizes["large"], 5), back), "the store reads back what it kept")
+
+	// A download reads it after its transaction, and seeks (a range).
+	ps, ok := h.store.(interface {
+		Read(ctx context.Context, fn func(practice.Tx) error) error
+	})
+	require.True(t, ok, "the store is a practice store")
+	var rs io.ReadSeeker
+	require.NoError(t, ps.Read(ctx, func(tx practice.Tx) (err error) {
+		rs, err = tx.DocumentContent(ctx, local.ID)
+		return err
+	}))
+	_, err = rs.Seek(2<<20-3, io.SeekStart)
+	require.NoError(t, err)
+	part := make([]byte, 10)
+	_, err = io.ReadFull(rs, part)
+	require.NoError(t, err)
+	assert.Equal(t, pattern(sizes["large"], 5)[2<<20-3:2<<20+7], part, "a range across two parts")
+	_, err = rs.Seek(0, io.SeekStart)
+	require.NoError(t, err)
+	back, err = io.ReadAll(rs)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(pattern(sizes["large"], 5), back), "a download reads it whole")
 
 	// An update replaces the parts: fewer of them, other bytes.
 	large := ids["large"]

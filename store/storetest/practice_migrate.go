@@ -76,7 +76,7 @@ func RunPracticeMigration(t *testing.T, m Migrations) {
 			m[0], m[1], m[2], m[0]+"-"+m[2])
 	}
 
-	_, err = m.Provider.Up(ctx)
+	_, err = m.Provider.UpTo(ctx, practiceVersion)
 	require.NoError(t, err)
 	require.Equal(t, int64(practiceVersion), version(), "the practice's is the last migration")
 	var cp1 string
@@ -127,7 +127,7 @@ func RunPracticeMigration(t *testing.T, m Migrations) {
 	assert.Equal(t, 2, count(`SELECT count(*) FROM healthcare_documents`))
 	assert.Equal(t, 1, count(`SELECT count(*) FROM users`))
 
-	_, err = m.Provider.Up(ctx)
+	_, err = m.Provider.UpTo(ctx, practiceVersion)
 	require.NoError(t, err, "up again")
 	again, err := m.Schema(ctx)
 	require.NoError(t, err)
