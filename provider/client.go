@@ -16,6 +16,10 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
+// DefaultMaxContentBytes is the default of Config.MaxContentBytes:
+// 32 MiB.
+const DefaultMaxContentBytes = 32 << 20
+
 // Config configures a Client. Only BaseURL is required; every zero value
 // means the documented default.
 type Config struct {
@@ -57,7 +61,8 @@ type Config struct {
 	MaxPages int
 	// MaxBodyBytes limits a resource or Bundle response. Default 64 MiB.
 	MaxBodyBytes int64
-	// MaxContentBytes limits one attachment's content. Default 32 MiB.
+	// MaxContentBytes limits one attachment's content. Default
+	// DefaultMaxContentBytes.
 	MaxContentBytes int64
 	// ContentOrigins are further origins ("https://files.example.org")
 	// attachments may be fetched from, and redirects may lead to,
@@ -157,7 +162,7 @@ func setDefaults(cfg *Config) {
 		cfg.MaxBodyBytes = 64 << 20
 	}
 	if cfg.MaxContentBytes <= 0 {
-		cfg.MaxContentBytes = 32 << 20
+		cfg.MaxContentBytes = DefaultMaxContentBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
