@@ -79,12 +79,7 @@ func (e *Engine) seal(ctx context.Context, d *Document) (release func(), err err
 	release = func() {}
 	limit := e.cfg.StreamAbove
 	if d.Body == nil {
-		d.Seal()
-		if d.Size > limit {
-			// Held already, but kept and delivered in parts like any
-			// large content, so no later step copies it whole.
-			d.Body, d.Content = Bytes(d.Content), nil
-		}
+		e.sealHeld(d)
 		return release, nil
 	}
 	if c, ok := d.Body.(io.Closer); ok {
@@ -136,7 +131,17 @@ func (e *Engine) seal(ctx context.Context, d *Document) (release func(), err err
 	return remove, nil
 }
 
-// held is what a document holds in memory: its content, unless it is a
+// sealHeld seals content held in Content. Above StreamAbove it becomes a
+// Body of those bytes: held already, but kept and delivered in parts like
+// any large content, so that no later step copies it whole.
+func (e *Engine) sealHeld(d *Document) {
+	d.Seal()
+	if d.Body == nil && d.Size > e.cfg.StreamAbove {
+		d.Body, d.Content = Bytes(d.Content), nil
+	}
+}
+
+// heldBytes is what a document holds in memory: its content, unless it is a
 // Body read from elsewhere, and its raw form.
 func heldBytes(d *Document) int {
 	n := len(d.Content) + len(d.Raw)

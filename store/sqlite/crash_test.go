@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -48,6 +49,18 @@ func TestCrashRecovery(t *testing.T) {
 	src := connectortest.NewSource(connectortest.SourceConfig{Name: "php", PageSize: 25})
 	_, err := src.Fill(20, 20)
 	require.NoError(t, err)
+	// Some documents are above the engine's streaming threshold: kept in
+	// parts, so that a kill may land while a batch writes them.
+	large := map[connector.Ref]bool{}
+	for i, d := range src.Documents() {
+		if i%33 == 0 {
+			_, err := src.UpdateDocument(d.Ref.ID, func(d *connector.Document) {
+				d.Content = bytes.Repeat([]byte{byte(i)}, connector.DefaultStreamAbove+1<<20)
+			})
+			require.NoError(t, err)
+			large[d.Ref] = true
+		}
+	}
 	sink := connectortest.NewSink(connectortest.SinkConfig{WriteRate: 60, WriteBurst: 1,
 		Faults: connectortest.Faults{ErrorRate: 0.05, LostResponseRate: 0.05, Seed: 3}})
 	bridge := httptest.NewServer(storetest.Bridge(src, sink))
@@ -107,6 +120,7 @@ func TestCrashRecovery(t *testing.T) {
 		got, ok := sink.Document(d.Ref)
 		if assert.True(t, ok, "%s missing", d.Ref) {
 			assert.Equal(t, d.Version, got.Document.Version)
+			assert.Equal(t, d.ContentHash, got.Document.ContentHash, "%s content", d.Ref)
 		}
 	}
 	assert.Len(t, sink.Patients(), len(src.Patients()))
@@ -117,6 +131,21 @@ func TestCrashRecovery(t *testing.T) {
 	dead, err := s.DeadLetters(context.Background(), 10)
 	require.NoError(t, err)
 	assert.Empty(t, dead)
+	// Every large document whole in its parts, and no part of a write a
+	// kill cut short.
+	parts := 0
+	for ref := range large {
+		n, err := s.ContentParts(context.Background(), ref)
+		require.NoError(t, err)
+		assert.Equal(t, connector.DefaultStreamAbove>>20+1, n, "%s parts", ref)
+		parts += n
+	}
+	db2, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	require.NoError(t, err)
+	defer db2.Close()
+	var all int
+	require.NoError(t, db2.QueryRow(`SELECT count(*) FROM content_chunks`).Scan(&all))
+	assert.Equal(t, parts, all, "parts that belong to no whole document")
 }
 
 // runChild syncs every patient of the bridged Source into the bridged Sink
