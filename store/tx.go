@@ -238,18 +238,21 @@ func (t *tx) LiveDocuments(ctx context.Context, patient connector.Ref) ([]connec
 // Undelivered, like LiveDocuments, finds the patient's documents by the
 // patient's local id: documents made here live in another system than
 // their patient's.
-func (t *tx) Undelivered(ctx context.Context, sink string, patient connector.Ref) ([]connector.Copy, error) {
+func (t *tx) Undelivered(ctx context.Context, sink string, patient connector.Ref, keptBefore time.Time) ([]connector.Copy, error) {
 	rows, err := t.q.Query(ctx, `SELECT p.source, CAST($4 AS TEXT), p.source_id, p.version, p.fingerprint, FALSE, p.created_at
 			FROM patients p
 			LEFT JOIN sink_mappings m ON m.sink = $1 AND m.ref_system = p.source AND m.ref_type = $4 AND m.ref_id = p.source_id
 		WHERE p.source = $2 AND p.source_id = $3 AND COALESCE(m.fingerprint, '') <> COALESCE(p.fingerprint, '')
+			AND (p.created_at IS NULL OR p.created_at < $5)
 		UNION ALL
 		SELECT d.source_system, d.source_type, d.source_id, d.version, d.fingerprint, d.deleted, d.synced_at
 			FROM patients p JOIN healthcare_documents d ON d.patient_id = p.id
 			LEFT JOIN sink_mappings m ON m.sink = $1 AND m.ref_system = d.source_system AND m.ref_type = d.source_type
 				AND m.ref_id = d.source_id
 		WHERE p.source = $2 AND p.source_id = $3 AND COALESCE(m.fingerprint, '') <> COALESCE(d.fingerprint, '')
-			AND NOT (d.deleted AND COALESCE(m.sink_id, '') = '')`, sink, patient.System, patient.ID, connector.PatientType)
+			AND NOT (d.deleted AND COALESCE(m.sink_id, '') = '')
+			AND (d.synced_at IS NULL OR d.synced_at < $5)`,
+		sink, patient.System, patient.ID, connector.PatientType, keptBefore.UTC())
 	if err != nil {
 		return nil, err
 	}
