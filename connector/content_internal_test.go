@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,16 +25,12 @@ type breaking struct {
 func (b *breaking) Open(context.Context) (io.ReadCloser, error) {
 	r := io.Reader(bytes.NewReader(b.content))
 	if b.err != nil {
-		r = io.MultiReader(r, errReader{b.err})
+		r = io.MultiReader(r, iotest.ErrReader(b.err))
 	}
 	return io.NopCloser(r), nil
 }
 
 func (b *breaking) Close() error { b.closed = true; return nil }
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 func TestSeal(t *testing.T) {
 	spool := t.TempDir()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"testing/iotest"
 )
 
 // stream is the Body of content the Source streams
@@ -27,14 +28,10 @@ func (s *stream) Open(ctx context.Context) (io.ReadCloser, error) {
 	}
 	r := io.Reader(bytes.NewReader(s.content))
 	if s.fault.err != nil {
-		r = io.MultiReader(io.LimitReader(r, s.fault.after), errReader{s.fault.err})
+		r = io.MultiReader(io.LimitReader(r, s.fault.after), iotest.ErrReader(s.fault.err))
 	}
 	return io.NopCloser(r), nil
 }
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // FailStream makes the streamed content of document id, as fetched from
 // now on, fail with err after its first after bytes: a connection that

@@ -104,7 +104,6 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-
 // BenchmarkLargeDocuments pulls one patient's twelve 20 MiB documents, as
 // one batch, with the default byte budget of a batch and streaming
 // threshold, and without either (the engine before them: everything held);

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -312,9 +313,5 @@ type brokenBody struct {
 
 func (b brokenBody) Open(context.Context) (io.ReadCloser, error) {
 	return io.NopCloser(io.MultiReader(io.LimitReader(bytes.NewReader(b.content), b.after),
-		iotestErr{errors.New("the process died mid-stream")})), nil
+		iotest.ErrReader(errors.New("the process died mid-stream")))), nil
 }
-
-type iotestErr struct{ err error }
-
-func (r iotestErr) Read([]byte) (int, error) { return 0, r.err }
