@@ -29,6 +29,13 @@ import (
 // re-executed) that it kills with SIGKILL. The Source and Sink live in the
 // parent, reached over loopback HTTP, so what the sink received outlives
 // every child.
+// The child streams content above crashStreamAbove; crashLarge is the
+// size of the documents it keeps in parts (of 1 MiB).
+const (
+	crashStreamAbove = 512 << 10
+	crashLarge       = 1<<20 + 512<<10
+)
+
 const (
 	envChild  = "HR_CRASH_CHILD_DB"
 	envBridge = "HR_CRASH_BRIDGE"
@@ -49,13 +56,14 @@ func TestCrashRecovery(t *testing.T) {
 	src := connectortest.NewSource(connectortest.SourceConfig{Name: "php", PageSize: 25})
 	_, err := src.Fill(20, 20)
 	require.NoError(t, err)
-	// Some documents are above the engine's streaming threshold: kept in
-	// parts, so that a kill may land while a batch writes them.
+	// Some documents are above the child's streaming threshold: kept in
+	// parts, so that a kill may land while a batch writes them. (Small
+	// enough to cross the JSON bridge within the child's call timeout.)
 	large := map[connector.Ref]bool{}
 	for i, d := range src.Documents() {
-		if i%33 == 0 {
+		if i%50 == 0 {
 			_, err := src.UpdateDocument(d.Ref.ID, func(d *connector.Document) {
-				d.Content = bytes.Repeat([]byte{byte(i)}, connector.DefaultStreamAbove+1<<20)
+				d.Content = bytes.Repeat([]byte{byte(i)}, crashLarge)
 			})
 			require.NoError(t, err)
 			large[d.Ref] = true
@@ -137,7 +145,7 @@ func TestCrashRecovery(t *testing.T) {
 	for ref := range large {
 		n, err := s.ContentParts(context.Background(), ref)
 		require.NoError(t, err)
-		assert.Equal(t, connector.DefaultStreamAbove>>20+1, n, "%s parts", ref)
+		assert.Equal(t, crashLarge>>20+1, n, "%s parts", ref)
 		parts += n
 	}
 	db2, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
@@ -168,7 +176,7 @@ func runChild(db, bridge string, ingest bool) int {
 		// Retries span longer than River's 30 s rescue pass, so that an op
 		// waiting on a killed child's work outlasts it.
 		Retry: connector.Backoff{Initial: 10 * time.Millisecond, Max: 3 * time.Second}, Logger: log,
-		CallTimeout: 2 * time.Second, LeaseTTL: 5 * time.Second,
+		CallTimeout: 2 * time.Second, LeaseTTL: 5 * time.Second, StreamAbove: crashStreamAbove,
 	})
 	if err == nil {
 		err = s.Start(ctx, e)
