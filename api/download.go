@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"mime"
 	"net/http"
 	"strconv"
@@ -33,7 +32,7 @@ func (d download) VisitGetDocumentContentResponse(w http.ResponseWriter) error {
 	h.Set("X-Content-Type-Options", "nosniff")
 	// Opened in a browser, the document runs no script.
 	h.Set("Content-Security-Policy", "sandbox")
-	http.ServeContent(&problemOnError{ResponseWriter: w, r: d.r}, d.r, "", d.c.UpdatedAt, bytes.NewReader(d.c.Data))
+	http.ServeContent(&problemOnError{ResponseWriter: w, r: d.r}, d.r, "", d.c.UpdatedAt, d.c.Body)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -24,7 +25,7 @@ func TestDownload(t *testing.T) {
 		Document: practice.Document{ID: 9, ContentType: "application/pdf", ContentHash: hash, Size: int64(len(data)),
 			UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
 		FileName: "Lab results – März.pdf",
-		Data:     data,
+		Body:     bytes.NewReader(data),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = download{r: r, c: content}.VisitGetDocumentContentResponse(w)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -276,7 +277,11 @@ func (w *apiWorld) direct(ctx context.Context, c apiCall) (storeAnswer, error) {
 	var a storeAnswer
 	err := w.st.Read(ctx, func(tx practice.Tx) (err error) {
 		if c.document != 0 {
-			a.content, err = tx.DocumentContent(ctx, c.document)
+			r, err := tx.DocumentContent(ctx, c.document)
+			if err != nil {
+				return err
+			}
+			a.content, err = io.ReadAll(r)
 			return err
 		}
 		q := practice.DocumentQuery{PatientID: c.patient, Text: c.text, Sort: practice.SortDate,

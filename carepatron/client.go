@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -201,9 +202,22 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	}
 	req.Header.Set("User-Agent", d.userAgent)
 	req = req.WithContext(context.WithValue(req.Context(), replayableKey{}, replayable(req)))
+	getBody, length := req.GetBody, req.ContentLength
+	if getBody != nil && req.Body != nil && req.Body != http.NoBody {
+		// A body that can be read again (an upload form streaming its
+		// file, or bytes) is read once per attempt, never buffered.
+		req.Body.Close()
+		req.Body = nil
+	}
 	rreq, err := retryablehttp.FromRequest(req)
 	if err != nil {
 		return nil, err
+	}
+	if getBody != nil && req.Body == nil && length != 0 {
+		if err := rreq.SetBody(retryablehttp.ReaderFunc(func() (io.Reader, error) { return getBody() })); err != nil {
+			return nil, err
+		}
+		rreq.ContentLength = length
 	}
 	return d.rc.Do(rreq)
 }

@@ -97,7 +97,7 @@ func (e *Engine) deliverTo(ctx context.Context, job Job, name string, ops []Deli
 			}
 			d, err := e.lease(ctx, tx, name, holder, op, &patients)
 			if d != nil {
-				held += len(d.doc.Content) + len(d.doc.Raw)
+				held += heldBytes(&d.doc.Document)
 			}
 			switch {
 			case errors.Is(err, ErrBusy):

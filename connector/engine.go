@@ -56,6 +56,14 @@ type Config struct {
 	// and a delivery batch leaves the ops past it for its next run, so a
 	// batch of large documents runs in parts. Default 32 MiB.
 	BatchBytes int
+	// StreamAbove is the size above which content is streamed rather than
+	// held: read from the Source into a spool file while it is hashed,
+	// kept by the store in parts, and read back as a stream by deliveries
+	// (see Body). Default 4 MiB.
+	StreamAbove int64
+	// SpoolDir holds the spool files of streamed content while a pull
+	// batch keeps it (mode 0600, removed once kept). Default os.TempDir().
+	SpoolDir string
 }
 
 // Engine holds the sync logic: it turns events into ops, and runs each op
@@ -110,6 +118,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.BatchBytes <= 0 {
 		cfg.BatchBytes = 32 << 20
+	}
+	if cfg.StreamAbove <= 0 {
+		cfg.StreamAbove = DefaultStreamAbove
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = new(Hub)

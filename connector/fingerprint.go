@@ -7,11 +7,19 @@ import (
 	"time"
 )
 
-// Seal sets Size and ContentHash from Content.
+// Seal sets Size and ContentHash from Content, or from a Body of Bytes.
+// Any other Body is read to be sealed: the engine seals what a Source
+// streams as it spools it.
 func (d *Document) Seal() {
-	sum := sha256.Sum256(d.Content)
+	content := d.Content
+	if b, ok := d.Body.(Bytes); ok {
+		content = b
+	} else if d.Body != nil {
+		return
+	}
+	sum := sha256.Sum256(content)
 	d.ContentHash = hex.EncodeToString(sum[:])
-	d.Size = int64(len(d.Content))
+	d.Size = int64(len(content))
 }
 
 // Fingerprint summarizes what a Sink shows of the document: its content

@@ -38,7 +38,7 @@ func (e *Engine) SaveLocal(ctx context.Context, tx Tx, d StoredDocument) (int64,
 		next.Document, next.Deleted = old.Document, true
 		next.Version = d.Version
 	} else {
-		next.Seal()
+		e.sealHeld(&next.Document)
 		if err := next.Validate(); err != nil {
 			return 0, fmt.Errorf("save local document: %w", err)
 		}

@@ -49,7 +49,7 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 		}
 		fetched = append(fetched, p)
 		if p.doc != nil {
-			held += len(p.doc.Content) + len(p.doc.Raw)
+			held += heldBytes(p.doc)
 		}
 		if held >= e.cfg.BatchBytes {
 			failed = append(failed, e.keepAll(ctx, job, fetched)...)
@@ -66,6 +66,13 @@ func (e *Engine) keepAll(ctx context.Context, job Job, fetched []pulled) []failu
 	if len(fetched) == 0 {
 		return nil
 	}
+	defer func() {
+		for _, p := range fetched {
+			if p.release != nil {
+				p.release()
+			}
+		}
+	}()
 	// Rows are written patient by patient, in one order for every batch,
 	// so that concurrent batches that share patients wait for each other
 	// instead of deadlocking.
@@ -133,6 +140,8 @@ type pulled struct {
 	doc *Document
 	// patient is the document's patient when the store does not know it.
 	patient *Patient
+	// release drops the spool of the document's content, once kept.
+	release func()
 }
 
 // prepare fetches what op names and, for a document of a patient the store
@@ -142,38 +151,51 @@ func (e *Engine) prepare(ctx context.Context, op PullOp, found map[Ref]*Patient)
 	if err != nil {
 		return pulled{}, err
 	}
-	doc, err := e.fetch(ctx, src, op)
+	doc, release, err := e.fetch(ctx, src, op)
 	if err != nil || doc.Deleted {
-		return pulled{op: op, doc: doc}, err
+		return pulled{op: op, doc: doc, release: release}, err
 	}
 	p, ok := found[doc.Patient]
 	if !ok {
 		if p, err = e.unknownPatient(ctx, src, doc.Patient); err != nil {
+			release()
 			return pulled{}, err
 		}
 		found[doc.Patient] = p
 	}
-	return pulled{op: op, doc: doc, patient: p}, nil
+	return pulled{op: op, doc: doc, patient: p, release: release}, nil
 }
 
-// fetch returns the document op names as the Source has it now; a document
-// the Source no longer has comes back marked Deleted. A deletion is always
-// read at the Source, even when the op reports one: a webhook is a hint,
-// and only the Source's own answer (ErrNotFound) deletes.
-func (e *Engine) fetch(ctx context.Context, src Source, op PullOp) (*Document, error) {
+// fetch returns the document op names as the Source has it now, sealed
+// (see seal), and the release of its spool; a document the Source no
+// longer has comes back marked Deleted. A deletion is always read at the
+// Source, even when the op reports one: a webhook is a hint, and only the
+// Source's own answer (ErrNotFound) deletes.
+func (e *Engine) fetch(ctx context.Context, src Source, op PullOp) (*Document, func(), error) {
+	nothing := func() {}
 	gone := &Document{Ref: op.Ref, Version: op.Version, Deleted: true}
 	var doc *Document
+	release := nothing
 	err := e.call(ctx, func(ctx context.Context) (err error) {
 		doc, err = src.FetchDocument(ctx, op.Ref)
-		return err
+		if err != nil || doc == nil || doc.Deleted {
+			return err
+		}
+		// Within the call: a Body may read the response the fetch
+		// opened, and the call's timeout bounds the reading too.
+		release, err = e.seal(ctx, doc)
+		if err != nil {
+			return fmt.Errorf("content: %w", err)
+		}
+		return nil
 	})
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return gone, nil
+		return gone, nothing, nil
 	case err != nil:
-		return nil, fmt.Errorf("fetch %s: %w", op.Ref, err)
+		return nil, nothing, fmt.Errorf("fetch %s: %w", op.Ref, err)
 	case doc == nil:
-		return nil, fmt.Errorf("%w: fetch %s returned no document", ErrPermanent, op.Ref)
+		return nil, nothing, fmt.Errorf("%w: fetch %s returned no document", ErrPermanent, op.Ref)
 	}
 	doc.Ref = op.Ref
 	if doc.Patient.System == "" {
@@ -182,11 +204,11 @@ func (e *Engine) fetch(ctx context.Context, src Source, op PullOp) (*Document, e
 	if doc.Patient.Type == "" {
 		doc.Patient.Type = PatientType
 	}
-	doc.Seal()
 	if err := doc.Validate(); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", op.Ref, err)
+		release()
+		return nil, nothing, fmt.Errorf("fetch %s: %w", op.Ref, err)
 	}
-	return doc, nil
+	return doc, release, nil
 }
 
 // unknownPatient returns the patient from the Source when the store does

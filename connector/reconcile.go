@@ -224,14 +224,14 @@ func (e *Engine) catchUp(ctx context.Context, tx Tx, patient Ref) error {
 	hour := now.UTC().Format("2006-01-02T15")
 	var ops []Op
 	for _, sink := range e.SinkNames() {
-		copies, err := tx.Undelivered(ctx, sink, patient)
+		// Only the copies old enough: during a backfill, every copy kept
+		// is on its first delivery, and listing them all would hold as
+		// many as the patient has documents.
+		copies, err := tx.Undelivered(ctx, sink, patient, now.Add(-e.cfg.CatchUpAfter))
 		if err != nil {
 			return err
 		}
 		for _, c := range copies {
-			if now.Sub(c.Saved) < e.cfg.CatchUpAfter {
-				continue
-			}
 			ops = append(ops, DeliverOp{Sink: sink, Ref: c.Ref, Version: c.Version, Fingerprint: c.Fingerprint,
 				Deleted: c.Deleted, Action: ActionDelivery, CatchUp: hour})
 		}

@@ -57,9 +57,10 @@ type Tx interface {
 	LiveDocuments(ctx context.Context, patient Ref) ([]Copy, error)
 	// Undelivered lists the local copies of the patient and its documents
 	// (those made here included) that sink does not hold as they are:
-	// never written, or written with another fingerprint. A deleted
+	// never written, or written with another fingerprint, and that were
+	// kept before keptBefore (for the patient, first kept). A deleted
 	// document the sink never had is not listed.
-	Undelivered(ctx context.Context, sink string, patient Ref) ([]Copy, error)
+	Undelivered(ctx context.Context, sink string, patient Ref, keptBefore time.Time) ([]Copy, error)
 
 	// Mapping returns the (sink, ref) mapping; a zero Mapping if none.
 	Mapping(ctx context.Context, sink string, ref Ref) (Mapping, error)

@@ -105,10 +105,16 @@ type Document struct {
 	// dietician ("Primary Healthcare Provider", a practice's name).
 	Source      string `json:"source,omitempty"`
 	ContentType string `json:"content_type,omitempty"`
-	Content     []byte `json:"content,omitempty"`
-	// Size is len(Content) once the content is fetched.
+	// Content is the content held in memory; empty when Body is set.
+	Content []byte `json:"content,omitempty"`
+	// Body, when set, is the content to read instead of Content: large
+	// content travels as one (see Body and Config.StreamAbove). Read
+	// either through Open.
+	Body Body `json:"-"`
+	// Size is the content's length in bytes once the content is fetched.
 	Size int64 `json:"size"`
-	// ContentHash is the hex SHA-256 of Content; see Document.Seal.
+	// ContentHash is the hex SHA-256 of the whole content; see
+	// Document.Seal.
 	ContentHash string `json:"content_hash,omitempty"`
 	// Version is the Source's version of the document; see CompareVersions.
 	Version   string    `json:"version,omitempty"`

@@ -3,6 +3,7 @@ package practice
 import (
 	"context"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"path"
@@ -41,7 +42,9 @@ type Content struct {
 	Document
 	// FileName is safe to put in Content-Disposition.
 	FileName string
-	Data     []byte
+	// Body reads the content (Document.Size bytes), until the context
+	// of the Content call ends.
+	Body io.ReadSeeker
 }
 
 // Upload is a document a user uploads.
@@ -157,14 +160,14 @@ func (s *Service) Content(ctx context.Context, a Actor, id int64) (Content, erro
 		if err := s.check(ctx, a, ActionDownload, r, id); err != nil {
 			return err
 		}
-		c.Data, err = tx.DocumentContent(ctx, id)
+		c.Body, err = tx.DocumentContent(ctx, id)
 		return err
 	})
 	if err != nil {
 		return Content{}, fmt.Errorf("document %d content: %w", id, err)
 	}
 	c.FileName = FileName(c.Title, c.ContentType, id)
-	s.record(ctx, a, ActionDownload, OutcomeSuccess, c.PatientID, id, "", strconv.Itoa(len(c.Data))+" bytes")
+	s.record(ctx, a, ActionDownload, OutcomeSuccess, c.PatientID, id, "", strconv.FormatInt(c.Size, 10)+" bytes")
 	return c, nil
 }
 

@@ -2,6 +2,7 @@ package practice
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
@@ -89,8 +90,11 @@ type Tx interface {
 	// its Type, paging and sorting: a page and its facets. A search reads
 	// each document's text once for both.
 	DocumentsCounted(ctx context.Context, q DocumentQuery) ([]Document, map[connector.DocumentType]int, error)
-	// DocumentContent returns a document's content.
-	DocumentContent(ctx context.Context, id int64) ([]byte, error)
+	// DocumentContent returns a reader of a document's content. It stays
+	// readable once the transaction ends, for as long as ctx: content
+	// kept in parts is read a part at a time as the reader goes, each in
+	// a read of its own, so a large document is never held whole.
+	DocumentContent(ctx context.Context, id int64) (io.ReadSeeker, error)
 	// SetDocumentUploader records who uploaded the document.
 	SetDocumentUploader(ctx context.Context, id, userID int64) error
 

@@ -16,6 +16,10 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
+// DefaultMaxContentBytes is the default of Config.MaxContentBytes:
+// 32 MiB.
+const DefaultMaxContentBytes = 32 << 20
+
 // Config configures a Client. Only BaseURL is required; every zero value
 // means the documented default.
 type Config struct {
@@ -57,7 +61,8 @@ type Config struct {
 	MaxPages int
 	// MaxBodyBytes limits a resource or Bundle response. Default 64 MiB.
 	MaxBodyBytes int64
-	// MaxContentBytes limits one attachment's content. Default 32 MiB.
+	// MaxContentBytes limits one attachment's content. Default
+	// DefaultMaxContentBytes.
 	MaxContentBytes int64
 	// ContentOrigins are further origins ("https://files.example.org")
 	// attachments may be fetched from, and redirects may lead to,
@@ -157,7 +162,7 @@ func setDefaults(cfg *Config) {
 		cfg.MaxBodyBytes = 64 << 20
 	}
 	if cfg.MaxContentBytes <= 0 {
-		cfg.MaxContentBytes = 32 << 20
+		cfg.MaxContentBytes = DefaultMaxContentBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -196,6 +201,25 @@ type response struct {
 // carried a token (one under the base) from a refreshable source gets one
 // more try with a fresh token.
 func (c *Client) do(ctx context.Context, req request) (*response, error) {
+	hr, err := c.open(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer hr.Body.Close()
+	limit := req.limit
+	if limit <= 0 {
+		limit = c.cfg.MaxBodyBytes
+	}
+	data, err := readLimited(hr.Body, limit)
+	if err != nil {
+		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, err)
+	}
+	return &response{status: hr.StatusCode, header: hr.Header, body: data}, nil
+}
+
+// open is do without reading the body: it returns the 2xx response with
+// its body unread, which the caller closes.
+func (c *Client) open(ctx context.Context, req request) (*http.Response, error) {
 	resp, err := c.send(ctx, req)
 	if se := (*StatusError)(nil); errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized && !req.noAuth && c.auth != nil && c.underBase(req.url) {
 		if inv, ok := c.auth.(invalidator); ok {
@@ -210,7 +234,9 @@ func (c *Client) do(ctx context.Context, req request) (*response, error) {
 	return resp, err
 }
 
-func (c *Client) send(ctx context.Context, req request) (*response, error) {
+// send sends req once (retryablehttp retrying as configured) and returns
+// a 2xx response with its body unread, or an error.
+func (c *Client) send(ctx context.Context, req request) (*http.Response, error) {
 	var body any
 	if req.body != nil {
 		body = req.body
@@ -253,22 +279,14 @@ func (c *Client) send(ctx context.Context, req request) (*response, error) {
 		}
 		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, withoutURL(err))
 	}
-	defer hr.Body.Close()
 	c.log.DebugContext(ctx, "fhir response", "method", req.method, "path", req.url.Path,
 		"status", hr.StatusCode, "duration_ms", c.cfg.now().Sub(start).Milliseconds())
 
 	if hr.StatusCode < 200 || hr.StatusCode > 299 {
+		defer hr.Body.Close()
 		return nil, c.statusError(req, hr)
 	}
-	limit := req.limit
-	if limit <= 0 {
-		limit = c.cfg.MaxBodyBytes
-	}
-	data, err := readLimited(hr.Body, limit)
-	if err != nil {
-		return nil, fmt.Errorf("fhir %s %s: %w", req.method, req.url.Path, err)
-	}
-	return &response{status: hr.StatusCode, header: hr.Header, body: data}, nil
+	return hr, nil
 }
 
 // statusError reads an error answer, keeping its OperationOutcome.

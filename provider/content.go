@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -27,14 +30,45 @@ type Content struct {
 // ErrTooLarge, and a content whose SHA-1 differs from the attachment's
 // hash fails with ErrHashMismatch.
 func (c *Client) Content(ctx context.Context, a Attachment) (*Content, error) {
-	var out *Content
+	cs, err := c.OpenContent(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	defer cs.Close()
+	data, err := io.ReadAll(cs)
+	if err != nil {
+		return nil, err
+	}
+	return &Content{Data: data, ContentType: cs.ContentType}, nil
+}
+
+// ContentStream is an attachment's content as it is read.
+type ContentStream struct {
+	// ReadCloser reads the content. It checks what Content checks as it
+	// reads: a read past MaxContentBytes fails with ErrTooLarge, and the
+	// read that reaches the end of content whose SHA-1 differs from the
+	// attachment's hash fails with ErrHashMismatch instead of io.EOF.
+	io.ReadCloser
+	ContentType string
+}
+
+// OpenContent is Content read as a stream: it sends the request and
+// returns once the server answers, with the body unread. A URL's content
+// is read from the response as the caller reads it; inline data and a
+// Binary answered in its JSON form are decoded first. The caller closes it.
+func (c *Client) OpenContent(ctx context.Context, a Attachment) (*ContentStream, error) {
+	want := c.attachmentHash(ctx, a.Hash)
+	var (
+		body io.ReadCloser
+		ct   string
+	)
 	switch {
 	case a.Data != "":
 		data, err := decodeBase64(a.Data, c.cfg.MaxContentBytes)
 		if err != nil {
 			return nil, fmt.Errorf("attachment data: %w", err)
 		}
-		out = &Content{Data: data, ContentType: a.ContentType}
+		body, ct = io.NopCloser(bytes.NewReader(data)), a.ContentType
 	case a.URL != "":
 		if a.Size > c.cfg.MaxContentBytes {
 			return nil, fmt.Errorf("attachment: %w: states %d bytes, limit %d", ErrTooLarge, a.Size, c.cfg.MaxContentBytes)
@@ -50,58 +84,58 @@ func (c *Client) Content(ctx context.Context, a Attachment) (*Content, error) {
 		// A Binary endpoint answers its raw content for the attachment's
 		// own type, and its JSON form for FHIR JSON: accept both.
 		accept += ", " + fhirJSON + ";q=0.5"
-		resp, err := c.do(ctx, request{method: http.MethodGet, url: u, accept: accept, limit: c.cfg.MaxContentBytes*4/3 + 4096})
+		hr, err := c.open(ctx, request{method: http.MethodGet, url: u, accept: accept})
 		if err != nil {
 			return nil, fmt.Errorf("attachment: %w", err)
 		}
-		out, err = c.unwrapBinary(resp, a.ContentType)
-		if err != nil {
+		if body, ct, err = c.unwrapBinary(hr, a.ContentType); err != nil {
+			hr.Body.Close()
 			return nil, fmt.Errorf("attachment: %w", err)
 		}
 	default:
 		return nil, ErrNoContent
 	}
-	if int64(len(out.Data)) > c.cfg.MaxContentBytes {
-		return nil, fmt.Errorf("attachment: %w: %d bytes, limit %d", ErrTooLarge, len(out.Data), c.cfg.MaxContentBytes)
+	if ct == "" {
+		ct = a.ContentType
 	}
-	if err := c.checkHash(ctx, a.Hash, out.Data); err != nil {
-		return nil, err
-	}
-	if out.ContentType == "" {
-		out.ContentType = a.ContentType
-	}
-	return out, nil
+	return &ContentStream{ReadCloser: &checked{r: body, limit: c.cfg.MaxContentBytes, want: want, stated: a.Hash, h: sha1.New()},
+		ContentType: ct}, nil
 }
 
-// unwrapBinary returns the content of a Binary read: the body itself, or,
-// when the server answered with the Binary resource in FHIR JSON, its
-// decoded data.
-func (c *Client) unwrapBinary(resp *response, want string) (*Content, error) {
-	ct := resp.header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ct)
+// unwrapBinary returns the content of a Binary read and its media type:
+// the body itself, read as it comes, or, when the server answered with the
+// Binary resource in FHIR JSON, its decoded data.
+func (c *Client) unwrapBinary(hr *http.Response, want string) (io.ReadCloser, string, error) {
+	mt, _, _ := mime.ParseMediaType(hr.Header.Get("Content-Type"))
 	wantMT, _, _ := mime.ParseMediaType(want)
 	isFHIRJSON := mt == fhirJSON || (mt == "application/json" && wantMT != "application/json")
 	if isFHIRJSON && wantMT != fhirJSON {
-		if bin, err := DecodeAs[Binary](resp.body); err == nil {
+		defer hr.Body.Close()
+		data, err := readLimited(hr.Body, c.cfg.MaxContentBytes*4/3+4096)
+		if err != nil {
+			return nil, "", err
+		}
+		if bin, err := DecodeAs[Binary](data); err == nil {
 			data, err := decodeBase64(bin.Data, c.cfg.MaxContentBytes)
 			if err != nil {
-				return nil, fmt.Errorf("binary data: %w", err)
+				return nil, "", fmt.Errorf("binary data: %w", err)
 			}
-			return &Content{Data: data, ContentType: bin.ContentType}, nil
+			return io.NopCloser(bytes.NewReader(data)), bin.ContentType, nil
 		} else if mt == fhirJSON {
-			return nil, fmt.Errorf("binary: %w", err)
+			return nil, "", fmt.Errorf("binary: %w", err)
 		}
+		return io.NopCloser(bytes.NewReader(data)), mt, nil
 	}
 	if mt == "" {
 		mt = want
 	}
-	return &Content{Data: resp.body, ContentType: mt}, nil
+	return hr.Body, mt, nil
 }
 
-// checkHash compares data with a base64 SHA-1 attachment hash. A hash
-// that is not a SHA-1 at all cannot be checked; it is logged and let
-// through, as FHIR's leniency asks.
-func (c *Client) checkHash(ctx context.Context, hash string, data []byte) error {
+// attachmentHash decodes a base64 SHA-1 attachment hash; nil when there
+// is none. A hash that is not a SHA-1 at all cannot be checked; it is
+// logged and let through, as FHIR's leniency asks.
+func (c *Client) attachmentHash(ctx context.Context, hash string) []byte {
 	if hash == "" {
 		return nil
 	}
@@ -110,13 +144,37 @@ func (c *Client) checkHash(ctx context.Context, hash string, data []byte) error 
 		c.log.WarnContext(ctx, "attachment hash is not a base64 sha-1; not checked")
 		return nil
 	}
-	got := sha1.Sum(data)
-	if !bytes.Equal(got[:], want) {
-		return fmt.Errorf("%w: sha-1 %s, attachment states %s", ErrHashMismatch,
-			base64.StdEncoding.EncodeToString(got[:]), hash)
-	}
-	return nil
+	return want
 }
+
+// checked reads content within limit bytes, hashing it to compare with
+// want at its end.
+type checked struct {
+	r      io.ReadCloser
+	limit  int64
+	n      int64
+	want   []byte
+	stated string // the hash as the attachment states it
+	h      hash.Hash
+}
+
+func (c *checked) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.h.Write(p[:n])
+	if c.n > c.limit {
+		return n, fmt.Errorf("attachment: %w: more than %d bytes", ErrTooLarge, c.limit)
+	}
+	if errors.Is(err, io.EOF) && c.want != nil {
+		if got := c.h.Sum(nil); !bytes.Equal(got, c.want) {
+			return n, fmt.Errorf("%w: sha-1 %s, attachment states %s", ErrHashMismatch,
+				base64.StdEncoding.EncodeToString(got), c.stated)
+		}
+	}
+	return n, err
+}
+
+func (c *checked) Close() error { return c.r.Close() }
 
 // decodeBase64 decodes standard base64, tolerating line breaks, spaces
 // and missing padding, within limit decoded bytes.

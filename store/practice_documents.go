@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/practice"
@@ -117,10 +119,22 @@ func (t *tx) searchDocuments(ctx context.Context, q practice.DocumentQuery) ([]p
 	return docs, counts, err
 }
 
-func (t *tx) DocumentContent(ctx context.Context, id int64) ([]byte, error) {
-	var content []byte
-	err := t.q.QueryRow(ctx, `SELECT content FROM healthcare_documents WHERE id = $1`, id).Scan(&content)
-	return content, notFound(err, fmt.Sprintf("document %d", id))
+func (t *tx) DocumentContent(ctx context.Context, id int64) (io.ReadSeeker, error) {
+	var (
+		content []byte
+		hash    nullString
+		size    int64
+		chunked bool
+	)
+	err := t.q.QueryRow(ctx, `SELECT d.content, d.content_hash, d.size, `+chunkedColumn+`
+		FROM healthcare_documents d WHERE d.id = $1`, id).Scan(&content, &hash, &size, &chunked)
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("document %d", id))
+	}
+	if chunked {
+		return chunks{read: t.read, id: id, hash: string(hash), size: size}.reader(ctx), nil
+	}
+	return bytes.NewReader(content), nil
 }
 
 func (t *tx) SetDocumentUploader(ctx context.Context, id, userID int64) error {

@@ -242,7 +242,12 @@ func (s *Store[TTx]) inTx(ctx context.Context, fn func(*tx) error) error {
 
 func (s *Store[TTx]) newTx(q Querier) *tx {
 	searcher, _ := s.backend.(Searcher)
-	return &tx{q: q, now: s.cfg.Now, searcher: searcher, carepatronSink: s.cfg.CarepatronSink}
+	return &tx{q: q, now: s.cfg.Now, searcher: searcher, carepatronSink: s.cfg.CarepatronSink, read: s.readQuerier}
+}
+
+// readQuerier runs fn in a read-only transaction of its own.
+func (s *Store[TTx]) readQuerier(ctx context.Context, fn func(Querier) error) error {
+	return s.inReadTx(ctx, func(t *tx) error { return fn(t.q) })
 }
 
 // Start runs the engine's ops on workers until Stop. Each sink named gets

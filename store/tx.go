@@ -21,6 +21,9 @@ type tx struct {
 	// enqueued holds the ops to insert as jobs when the transaction
 	// commits, so that they go in as batches.
 	enqueued []connector.Op
+	// read runs a read-only transaction of its own: the content of a
+	// document read here is read through it later, in chunks.
+	read func(ctx context.Context, fn func(Querier) error) error
 }
 
 var _ connector.Tx = (*tx)(nil)
@@ -141,9 +144,11 @@ func (t *tx) PatientRefs(ctx context.Context, source string) ([]connector.Ref, e
 // lives in another system than its patient.
 const documentColumns = `d.id, d.patient_id, d.source_system, d.source_type, d.source_id, p.source, d.patient_ref, d.type,
 	d.title, d.date, d.author, d.source, d.content_type, d.content, d.size, d.content_hash, d.version, d.updated_at, d.raw,
-	d.deleted, d.fingerprint`
+	d.deleted, d.fingerprint, ` + chunkedColumn
 
-func scanDocument(r Row) (connector.StoredDocument, error) {
+// scanDocument reads a row of documentColumns. Content kept in chunks
+// comes as a Body that reads them through read.
+func (t *tx) scanDocument(r Row) (connector.StoredDocument, error) {
 	var (
 		d                                                connector.StoredDocument
 		system, typ, id, patientRef, title, author, src  nullString
@@ -151,9 +156,10 @@ func scanDocument(r Row) (connector.StoredDocument, error) {
 		patientSystem                                    nullString
 		date, updated                                    nullTime
 		content, raw                                     []byte
+		chunked                                          bool
 	)
 	err := r.Scan(&d.ID, &d.PatientID, &system, &typ, &id, &patientSystem, &patientRef, &docType, &title, &date, &author,
-		&src, &contentType, &content, &d.Size, &hash, &version, &updated, &raw, &d.Deleted, &fingerprint)
+		&src, &contentType, &content, &d.Size, &hash, &version, &updated, &raw, &d.Deleted, &fingerprint, &chunked)
 	if err != nil {
 		return d, err
 	}
@@ -165,19 +171,35 @@ func scanDocument(r Row) (connector.StoredDocument, error) {
 	d.Type, d.Title, d.Date, d.Author = connector.DocumentType(docType), string(title), date.Time, string(author)
 	d.Source, d.ContentType, d.Content, d.ContentHash = string(src), string(contentType), content, string(hash)
 	d.Version, d.UpdatedAt, d.Raw, d.Fingerprint = string(version), updated.Time, raw, string(fingerprint)
+	if chunked {
+		d.Body = chunks{read: t.read, id: d.ID, hash: d.ContentHash, size: d.Size}
+	}
 	return d, nil
 }
 
 func (t *tx) Document(ctx context.Context, ref connector.Ref) (connector.StoredDocument, error) {
-	d, err := scanDocument(t.q.QueryRow(ctx, `SELECT `+documentColumns+` FROM healthcare_documents d
+	d, err := t.scanDocument(t.q.QueryRow(ctx, `SELECT `+documentColumns+` FROM healthcare_documents d
 			LEFT JOIN patients p ON p.id = d.patient_id
 		WHERE d.source_system = $1 AND d.source_type = $2 AND d.source_id = $3`, ref.System, ref.Type, ref.ID))
 	return d, notFound(err, "document "+ref.String())
 }
 
+// SaveDocument keeps d; content that is a Body is kept in chunks (see
+// saveContent), in this transaction.
 func (t *tx) SaveDocument(ctx context.Context, d connector.StoredDocument) (int64, error) {
+	var kept nullString // the content hash the document's chunks hold
+	err := t.q.QueryRow(ctx, `SELECT d.content_hash FROM healthcare_documents d
+		WHERE d.source_system = $1 AND d.source_type = $2 AND d.source_id = $3 AND `+chunkedColumn,
+		d.Ref.System, d.Ref.Type, d.Ref.ID).Scan(&kept)
+	if err != nil && !errors.Is(err, ErrNoRows) {
+		return 0, err
+	}
+	content := d.Content
+	if d.Body != nil {
+		content = nil
+	}
 	var id int64
-	err := t.q.QueryRow(ctx, `INSERT INTO healthcare_documents (patient_id, source_system, source_type, source_id,
+	err = t.q.QueryRow(ctx, `INSERT INTO healthcare_documents (patient_id, source_system, source_type, source_id,
 			patient_ref, type, title, date, author, source, content_type, content, size, content_hash, version,
 			updated_at, raw, deleted, fingerprint, synced_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
@@ -189,9 +211,17 @@ func (t *tx) SaveDocument(ctx context.Context, d connector.StoredDocument) (int6
 			deleted = excluded.deleted, fingerprint = excluded.fingerprint, synced_at = excluded.synced_at
 		RETURNING id`,
 		d.PatientID, d.Ref.System, d.Ref.Type, d.Ref.ID, d.Patient.ID, string(d.Type), d.Title, timeArg(d.Date),
-		d.Author, d.Source, d.ContentType, d.Content, d.Size, d.ContentHash, d.Version, timeArg(d.UpdatedAt),
+		d.Author, d.Source, d.ContentType, content, d.Size, d.ContentHash, d.Version, timeArg(d.UpdatedAt),
 		d.Raw, d.Deleted, d.Fingerprint, t.now().UTC()).Scan(&id)
-	return id, err
+	if err != nil {
+		return 0, err
+	}
+	if kept != "" || d.Body != nil {
+		if err := t.saveContent(ctx, id, &d.Document, string(kept)); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
 }
 
 func (t *tx) LiveDocuments(ctx context.Context, patient connector.Ref) ([]connector.Copy, error) {
@@ -208,18 +238,21 @@ func (t *tx) LiveDocuments(ctx context.Context, patient connector.Ref) ([]connec
 // Undelivered, like LiveDocuments, finds the patient's documents by the
 // patient's local id: documents made here live in another system than
 // their patient's.
-func (t *tx) Undelivered(ctx context.Context, sink string, patient connector.Ref) ([]connector.Copy, error) {
+func (t *tx) Undelivered(ctx context.Context, sink string, patient connector.Ref, keptBefore time.Time) ([]connector.Copy, error) {
 	rows, err := t.q.Query(ctx, `SELECT p.source, CAST($4 AS TEXT), p.source_id, p.version, p.fingerprint, FALSE, p.created_at
 			FROM patients p
 			LEFT JOIN sink_mappings m ON m.sink = $1 AND m.ref_system = p.source AND m.ref_type = $4 AND m.ref_id = p.source_id
 		WHERE p.source = $2 AND p.source_id = $3 AND COALESCE(m.fingerprint, '') <> COALESCE(p.fingerprint, '')
+			AND (p.created_at IS NULL OR p.created_at < $5)
 		UNION ALL
 		SELECT d.source_system, d.source_type, d.source_id, d.version, d.fingerprint, d.deleted, d.synced_at
 			FROM patients p JOIN healthcare_documents d ON d.patient_id = p.id
 			LEFT JOIN sink_mappings m ON m.sink = $1 AND m.ref_system = d.source_system AND m.ref_type = d.source_type
 				AND m.ref_id = d.source_id
 		WHERE p.source = $2 AND p.source_id = $3 AND COALESCE(m.fingerprint, '') <> COALESCE(d.fingerprint, '')
-			AND NOT (d.deleted AND COALESCE(m.sink_id, '') = '')`, sink, patient.System, patient.ID, connector.PatientType)
+			AND NOT (d.deleted AND COALESCE(m.sink_id, '') = '')
+			AND (d.synced_at IS NULL OR d.synced_at < $5)`,
+		sink, patient.System, patient.ID, connector.PatientType, keptBefore.UTC())
 	if err != nil {
 		return nil, err
 	}

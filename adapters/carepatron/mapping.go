@@ -1,8 +1,10 @@
 package carepatron
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"maps"
 	"mime"
 	"path"
@@ -77,8 +79,9 @@ func documentType(t connector.DocumentType) carepatron.DocumentType {
 	return carepatron.DocumentTypeOther
 }
 
-// file maps a document to the upload form.
-func (s *Sink) file(d *connector.Document) carepatron.File {
+// file maps a document to the upload form. Content that is a Body is
+// streamed by the upload, read anew by each attempt.
+func (s *Sink) file(ctx context.Context, d *connector.Document) carepatron.File {
 	ct := d.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
@@ -87,7 +90,7 @@ func (s *Sink) file(d *connector.Document) carepatron.File {
 	if title == "" {
 		title = "Document " + d.Ref.ID
 	}
-	return carepatron.File{
+	f := carepatron.File{
 		Metadata: carepatron.DocumentMetadata{
 			Type:              documentType(d.Type),
 			Title:             title,
@@ -102,7 +105,13 @@ func (s *Sink) file(d *connector.Document) carepatron.File {
 		Name:        fileName(title, ct),
 		ContentType: ct,
 		Content:     d.Content,
+		Sha256:      d.ContentHash,
 	}
+	if d.Body != nil {
+		f.Content, f.Size = nil, d.Size
+		f.Open = func() (io.ReadCloser, error) { return d.Open(ctx) }
+	}
+	return f
 }
 
 // fileName makes a file name from the title, with an extension for the
@@ -124,9 +133,8 @@ func fileName(title, contentType string) string {
 
 // sameDocument reports whether the held document already shows f.
 func sameDocument(held *carepatron.Document, f carepatron.File) bool {
-	sum := sha256.Sum256(f.Content)
 	m := f.Metadata
-	return held.Sha256 == hex.EncodeToString(sum[:]) && held.ContentType == f.ContentType &&
+	return held.Sha256 == f.Hash() && held.ContentType == f.ContentType &&
 		held.Type == m.Type && held.Title == m.Title && held.Date.Equal(m.Date) && held.Author == m.Author &&
 		held.Source == m.Source && held.ExternalReference == m.ExternalReference &&
 		held.SourceVersion == m.SourceVersion && held.SourceUpdatedAt.Equal(m.SourceUpdatedAt) && held.SourceLink == m.SourceLink

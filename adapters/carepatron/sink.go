@@ -167,7 +167,7 @@ func (s *Sink) PutDocument(ctx context.Context, w connector.DocumentWrite) (stri
 }
 
 func (s *Sink) putDocument(ctx context.Context, w connector.DocumentWrite) (string, error) {
-	f := s.file(&w.Document)
+	f := s.file(ctx, &w.Document)
 	if w.SinkID != "" {
 		d, err := s.c.ReplaceDocument(ctx, w.PatientSinkID, w.SinkID, updateKey(w.Key), f)
 		if !carepatron.IsNotFound(err) {

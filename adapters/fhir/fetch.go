@@ -2,11 +2,14 @@ package fhir
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/provider"
@@ -142,13 +145,75 @@ func checkPatient(doc *connector.Document) error {
 	return nil
 }
 
+// content gives doc the attachment's content: inline data is held; what a
+// URL serves is a Body, read from the response as the engine reads it
+// (and spools it when it is large). The request is sent here, so that the
+// answer's status and media type are the fetch's.
 func (s *Source) content(ctx context.Context, doc *connector.Document, a provider.Attachment) error {
-	c, err := s.c.Content(ctx, a)
+	if a.URL == "" {
+		c, err := s.c.Content(ctx, a)
+		if err != nil {
+			return err
+		}
+		doc.Content, doc.ContentType = c.Data, c.ContentType
+		return nil
+	}
+	cs, err := s.c.OpenContent(ctx, a)
 	if err != nil {
 		return err
 	}
-	doc.Content, doc.ContentType = c.Data, c.ContentType
+	doc.ContentType, doc.Body = cs.ContentType, &attachment{c: s.c, a: a, first: cs}
 	return nil
+}
+
+// attachment is the Body of content a URL serves. Its first reading is
+// the response the fetch opened; another reading requests it again. It
+// closes that response if it is never read (io.Closer). Errors are
+// classified as the fetch's are: content too large or other than its
+// hash is ErrPermanent.
+type attachment struct {
+	c *provider.Client
+	a provider.Attachment
+
+	mu    sync.Mutex
+	first *provider.ContentStream
+}
+
+func (b *attachment) Open(ctx context.Context) (io.ReadCloser, error) {
+	b.mu.Lock()
+	cs := b.first
+	b.first = nil
+	b.mu.Unlock()
+	if cs == nil {
+		var err error
+		if cs, err = b.c.OpenContent(ctx, b.a); err != nil {
+			return nil, classify(err)
+		}
+	}
+	return classified{cs}, nil
+}
+
+// Close drops the response of the fetch if it was not read.
+func (b *attachment) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.first == nil {
+		return nil
+	}
+	err := b.first.Close()
+	b.first = nil
+	return err
+}
+
+// classified reads an attachment, classifying its errors.
+type classified struct{ io.ReadCloser }
+
+func (r classified) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = classify(err)
+	}
+	return n, err
 }
 
 // renderResults writes a lab panel without a presented form as text: its

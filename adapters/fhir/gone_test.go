@@ -102,7 +102,7 @@ func TestDeletedOnlyWhenFHIRSaysSo(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := goneSource(t, tc.read, tc.history, tc.binary)
-			_, err := src.FetchDocument(t.Context(), connector.Ref{System: "php", Type: "DocumentReference", ID: "d1"})
+			_, err := fetchWhole(t, src, connector.Ref{System: "php", Type: "DocumentReference", ID: "d1"})
 			require.Error(t, err)
 			if tc.deleted {
 				assert.ErrorIs(t, err, connector.ErrNotFound)

@@ -155,7 +155,7 @@ func TestFetchDocument(t *testing.T) {
 		{connector.Ref{System: "php", Type: "DiagnosticReport", ID: "r2"}, connector.DocumentLabResult, "lab report scan", "CBC"},
 	} {
 		t.Run(tc.ref.ID, func(t *testing.T) {
-			d, err := src.FetchDocument(t.Context(), tc.ref)
+			d, err := fetchWhole(t, src, tc.ref)
 			require.NoError(t, err)
 			require.NoError(t, d.Validate())
 			assert.Equal(t, tc.ref, d.Ref)
@@ -171,7 +171,7 @@ func TestFetchDocument(t *testing.T) {
 		})
 	}
 	t.Run("lab panel rendered from its observations", func(t *testing.T) {
-		d, err := src.FetchDocument(t.Context(), connector.Ref{System: "php", Type: "DiagnosticReport", ID: "r1"})
+		d, err := fetchWhole(t, src, connector.Ref{System: "php", Type: "DiagnosticReport", ID: "r1"})
 		require.NoError(t, err)
 		assert.Equal(t, connector.DocumentLabResult, d.Type)
 		assert.Contains(t, string(d.Content), "Hemoglobin o1: 13.5 g/dL")
@@ -179,14 +179,14 @@ func TestFetchDocument(t *testing.T) {
 		assert.Equal(t, "2026-02-02", d.Date.Format("2006-01-02"))
 	})
 	t.Run("metadata", func(t *testing.T) {
-		d, err := src.FetchDocument(t.Context(), connector.Ref{Type: "DocumentReference", ID: "d1"})
+		d, err := fetchWhole(t, src, connector.Ref{Type: "DocumentReference", ID: "d1"})
 		require.NoError(t, err)
 		assert.Equal(t, "Dr Example", d.Author)
 		assert.Equal(t, "Example Clinic", d.Source)
 		assert.Equal(t, time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC), d.Date.UTC())
 	})
 	t.Run("missing", func(t *testing.T) {
-		_, err := src.FetchDocument(t.Context(), connector.Ref{Type: "DocumentReference", ID: "nope"})
+		_, err := fetchWhole(t, src, connector.Ref{Type: "DocumentReference", ID: "nope"})
 		assert.ErrorIs(t, err, connector.ErrNotFound)
 		assert.Contains(t, err.Error(), "no such resource")
 	})
@@ -194,14 +194,14 @@ func TestFetchDocument(t *testing.T) {
 		s.put(map[string]any{"resourceType": "DocumentReference", "id": "evil", "status": "current",
 			"subject": map[string]any{"reference": "Patient/p1"},
 			"content": []any{map[string]any{"attachment": map[string]any{"url": "http://169.254.169.254/latest/meta-data"}}}})
-		_, err := src.FetchDocument(t.Context(), connector.Ref{Type: "DocumentReference", ID: "evil"})
+		_, err := fetchWhole(t, src, connector.Ref{Type: "DocumentReference", ID: "evil"})
 		assert.ErrorIs(t, err, provider.ErrOrigin)
 		assert.True(t, connector.IsPermanent(err))
 	})
 	t.Run("entered in error is deleted", func(t *testing.T) {
 		s.put(map[string]any{"resourceType": "DocumentReference", "id": "oops", "status": "entered-in-error",
 			"subject": map[string]any{"reference": "Patient/p1"}})
-		d, err := src.FetchDocument(t.Context(), connector.Ref{Type: "DocumentReference", ID: "oops"})
+		d, err := fetchWhole(t, src, connector.Ref{Type: "DocumentReference", ID: "oops"})
 		require.NoError(t, err)
 		assert.True(t, d.Deleted)
 	})
@@ -324,7 +324,7 @@ func TestReferenceParamsTyped(t *testing.T) {
 
 	items, _ := listAll(t, src, "p1", "")
 	assert.Len(t, items, 4, "the strict server finds the patient's documents")
-	_, err := src.FetchDocument(t.Context(), connector.Ref{Type: "DiagnosticReport", ID: "r1"})
+	_, err := fetchWhole(t, src, connector.Ref{Type: "DiagnosticReport", ID: "r1"})
 	require.NoError(t, err)
 
 	refParams := []string{"patient", "subject", "related", "result", "for"}

@@ -64,7 +64,7 @@ func TestAttachmentCannotReachInternalPages(t *testing.T) {
 	require.NoError(t, err)
 	for id := range attachments {
 		t.Run(id, func(t *testing.T) {
-			doc, err := src.FetchDocument(t.Context(), connector.Ref{Type: "DocumentReference", ID: id})
+			doc, err := fetchWhole(t, src, connector.Ref{Type: "DocumentReference", ID: id})
 			require.Error(t, err, "delivered %q", doc)
 			assert.ErrorIs(t, err, provider.ErrOrigin)
 			assert.True(t, connector.IsPermanent(err))

@@ -107,7 +107,7 @@ func testStrictServer(t *testing.T, behaviour mockphp.ServerBehaviour) {
 		}
 	})
 	t.Run("Deleted", func(t *testing.T) {
-		doc, err := src.FetchDocument(t.Context(), connector.Ref{System: "php", Type: "DocumentReference", ID: deleted})
+		doc, err := fetchWhole(t, src, connector.Ref{System: "php", Type: "DocumentReference", ID: deleted})
 		if err == nil {
 			require.NotNil(t, doc)
 			assert.True(t, doc.Deleted, "FetchDocument of a deleted document returned it live")

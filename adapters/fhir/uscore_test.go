@@ -157,7 +157,7 @@ func TestUSCoreExamples(t *testing.T) {
 		t.Run(tc.ref, func(t *testing.T) {
 			typ, id, _ := strings.Cut(tc.ref, "/")
 			before := time.Now().Add(-time.Minute)
-			d, err := src.FetchDocument(t.Context(), connector.Ref{System: "php", Type: typ, ID: id})
+			d, err := fetchWhole(t, src, connector.Ref{System: "php", Type: typ, ID: id})
 			require.NoError(t, err)
 			require.NoError(t, d.Validate())
 			assert.Equal(t, tc.typ, d.Type)
@@ -214,7 +214,7 @@ func TestDocumentTypes(t *testing.T) {
 			data, err := json.Marshal(tc.res)
 			require.NoError(t, err)
 			e.resource(string(data))
-			d, err := exampleSource(t, e).FetchDocument(t.Context(), connector.Ref{Type: tc.res["resourceType"].(string), ID: "x"})
+			d, err := fetchWhole(t, exampleSource(t, e), connector.Ref{Type: tc.res["resourceType"].(string), ID: "x"})
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, d.Type)
 		})
@@ -248,7 +248,7 @@ func TestAuthors(t *testing.T) {
 			e.resource(`{"resourceType":"DocumentReference","id":"x","status":"current","subject":{"reference":"Patient/p1"},
 				"contained":` + tc.contained + `,"author":` + strings.ReplaceAll(tc.author, "BASE", e.base()) + `,
 				"content":[{"attachment":{"contentType":"text/plain","data":"eA=="}}]}`)
-			d, err := exampleSource(t, e).FetchDocument(t.Context(), connector.Ref{Type: "DocumentReference", ID: "x"})
+			d, err := fetchWhole(t, exampleSource(t, e), connector.Ref{Type: "DocumentReference", ID: "x"})
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, d.Author)
 		})
@@ -263,7 +263,7 @@ func TestReportSubjectByDisplay(t *testing.T) {
 		m["subject"] = map[string]any{"display": "Amy Shaw"}
 	})
 	src := exampleSource(t, e)
-	_, err := src.FetchDocument(t.Context(), connector.Ref{Type: "DiagnosticReport", ID: "cbc"})
+	_, err := fetchWhole(t, src, connector.Ref{Type: "DiagnosticReport", ID: "cbc"})
 	assert.True(t, connector.IsPermanent(err), "not listed: whose it is is unknown")
 
 	var listed []connector.Item
@@ -277,7 +277,7 @@ func TestReportSubjectByDisplay(t *testing.T) {
 		}
 	}
 	require.Len(t, listed, 1)
-	d, err := src.FetchDocument(t.Context(), listed[0].Ref)
+	d, err := fetchWhole(t, src, listed[0].Ref)
 	require.NoError(t, err)
 	assert.Equal(t, "example", d.Patient.ID)
 	assert.Equal(t, connector.DocumentLabResult, d.Type)
@@ -285,7 +285,7 @@ func TestReportSubjectByDisplay(t *testing.T) {
 	t.Run("not listed: the patient its results name", func(t *testing.T) {
 		e.resource(`{"resourceType":"Observation","id":"cbc-leukocytes","status":"final","code":{"text":"Leukocytes"},
 			"subject":{"reference":"Patient/example"},"valueQuantity":{"value":10.2,"unit":"10*3/uL"}}`)
-		d, err := exampleSource(t, e).FetchDocument(t.Context(), connector.Ref{Type: "DiagnosticReport", ID: "cbc"})
+		d, err := fetchWhole(t, exampleSource(t, e), connector.Ref{Type: "DiagnosticReport", ID: "cbc"})
 		require.NoError(t, err)
 		assert.Equal(t, "example", d.Patient.ID)
 		assert.Contains(t, string(d.Content), "Leukocytes: 10.2 10*3/uL")
@@ -314,7 +314,7 @@ func TestAttachmentHashMismatch(t *testing.T) {
 	e.binaries["b1"] = []byte("the note")
 	e.resource(`{"resourceType":"DocumentReference","id":"x","status":"current","subject":{"reference":"Patient/p1"},
 		"content":[{"attachment":{"contentType":"text/plain","url":"Binary/b1","hash":"` + base64.StdEncoding.EncodeToString(other[:]) + `"}}]}`)
-	_, err := exampleSource(t, e).FetchDocument(t.Context(), connector.Ref{Type: "DocumentReference", ID: "x"})
+	_, err := fetchWhole(t, exampleSource(t, e), connector.Ref{Type: "DocumentReference", ID: "x"})
 	require.Error(t, err)
 	assert.ErrorIs(t, err, connector.ErrPermanent)
 	assert.ErrorIs(t, err, provider.ErrHashMismatch)

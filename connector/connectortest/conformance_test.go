@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -50,6 +51,11 @@ func TestTestSource(t *testing.T) {
 		src, opts := filledSource(t, SourceConfig{Name: "php", PageSize: 100})
 		TestSource(t, src, opts)
 	})
+	t.Run("Streamed", func(t *testing.T) {
+		// Content comes as a Body, as a Source streams attachments.
+		src, opts := filledSource(t, SourceConfig{Name: "php", StreamAbove: 8})
+		TestSource(t, src, opts)
+	})
 }
 
 func TestTestSink(t *testing.T) {
@@ -88,6 +94,26 @@ func TestTestSourceFailsBrokenSources(t *testing.T) {
 				return fetchHook{s, func(d *connector.Document) { d.Size++ }}
 			},
 			test: "FetchDocument", want: "want len(Content)",
+		},
+		{
+			name: "streamed content that breaks off",
+			wrap: func(s *Source) connector.Source {
+				return fetchHook{s, func(d *connector.Document) {
+					d.Body = &stream{content: d.Content, fault: streamFault{after: 3, err: io.ErrUnexpectedEOF}}
+					d.Content = nil
+				}}
+			},
+			test: "FetchDocument", want: "reading Body",
+		},
+		{
+			name: "streamed content of another size",
+			wrap: func(s *Source) connector.Source {
+				return fetchHook{s, func(d *connector.Document) {
+					d.Body, d.Content = connector.Bytes(d.Content), nil
+					d.Size++
+				}}
+			},
+			test: "FetchDocument", want: "but Body reads",
 		},
 		{
 			name: "fetched version differs from listed",
@@ -227,6 +253,7 @@ func TestTestSinkFailsBrokenSinks(t *testing.T) {
 		{"one id for all, concurrently", bugs{sameID: true}, "Concurrent", "each needs its own id"},
 		{"empty id", bugs{emptyID: true}, "UpsertPatient", "returned an empty id"},
 		{"fails under concurrency", bugs{exclusive: true}, "Concurrent", "concurrent calls for different"},
+		{"reads Content only", bugs{contentOnly: true}, "PutStreamedDocument", "did not read the Body to its end"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -400,6 +427,7 @@ type bugs struct {
 	sameID                 bool // every object gets id "1"
 	emptyID                bool // returns no id
 	exclusive              bool // overlapping calls fail
+	contentOnly            bool // reads Content, never a Body
 }
 
 func newBuggySink(b bugs) *buggySink {
@@ -411,6 +439,17 @@ func (s *buggySink) UpsertPatient(ctx context.Context, w connector.PatientWrite)
 }
 
 func (s *buggySink) PutDocument(ctx context.Context, w connector.DocumentWrite) (string, error) {
+	if !s.bugs.contentOnly {
+		r, err := w.Document.Open(ctx)
+		if err != nil {
+			return "", err
+		}
+		_, err = io.Copy(io.Discard, r)
+		r.Close()
+		if err != nil {
+			return "", err
+		}
+	}
 	return s.write(w.Key, w.SinkID, w.Document.Ref, w.Document.Version)
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"sync"
@@ -192,8 +193,10 @@ func (s *Sink) UpsertPatient(ctx context.Context, w connector.PatientWrite) (str
 func (s *Sink) PutDocument(ctx context.Context, w connector.DocumentWrite) (string, error) {
 	const op = "put document"
 	ref := w.Document.Ref
-	doc := cloneDocument(w.Document)
-	doc.Seal()
+	doc, err := readDocument(ctx, w.Document)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", op, ref.ID, err)
+	}
 	request := summary(ref.String(), doc.Version, doc.Fingerprint(), w.PatientSinkID)
 	return s.write(ctx, op, w.Key, ref, request, func() (string, error) {
 		if err := doc.Validate(); err != nil {
@@ -221,6 +224,29 @@ func (s *Sink) PutDocument(ctx context.Context, w connector.DocumentWrite) (stri
 		s.record(ref, Write{Key: w.Key, Version: doc.Version, UpdatedAt: doc.UpdatedAt})
 		return d.ID, nil
 	})
+}
+
+// readDocument returns a copy of d holding its content in Content, read
+// through d.Open as a Sink that uploads it would, and sealed. Content that
+// reads other than d's Size and ContentHash state (when set) is refused.
+func readDocument(ctx context.Context, d connector.Document) (connector.Document, error) {
+	r, err := d.Open(ctx)
+	if err != nil {
+		return d, fmt.Errorf("open content: %w", err)
+	}
+	defer r.Close()
+	content, err := io.ReadAll(r)
+	if err != nil {
+		return d, fmt.Errorf("read content: %w", err)
+	}
+	doc := cloneDocument(d)
+	doc.Content, doc.Body = content, nil
+	doc.Seal()
+	if d.ContentHash != "" && (doc.ContentHash != d.ContentHash || doc.Size != d.Size) {
+		return d, fmt.Errorf("%w: content reads as %d bytes with sha-256 %s, the document states %d bytes with %s",
+			connector.ErrInvalid, doc.Size, doc.ContentHash, d.Size, d.ContentHash)
+	}
+	return doc, nil
 }
 
 // DeleteDocument implements connector.Sink. It finds the document by

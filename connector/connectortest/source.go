@@ -36,6 +36,11 @@ type SourceConfig struct {
 	// UnlistDeleted leaves removed documents out of listings, as FHIR
 	// searches do: only a fetch tells that one is gone.
 	UnlistDeleted bool
+	// StreamAbove, when set, makes fetched content larger than this many
+	// bytes come as a connector.Body, as a Source that streams an
+	// attachment returns it, instead of in Content. See also
+	// Source.FailStream.
+	StreamAbove int
 }
 
 // Source is an in-memory connector.Source: a provider's patients and
@@ -69,6 +74,8 @@ type Source struct {
 	// maps their keys to task ids.
 	requests map[string]*Request
 	taskOf   map[string]string
+	// streamFaults break the streamed content of documents, by id.
+	streamFaults map[string]streamFault
 }
 
 type sourceDoc struct {
@@ -99,12 +106,13 @@ func NewSource(cfg SourceConfig) *Source {
 		cfg.Now = time.Now
 	}
 	s := &Source{
-		cfg:       cfg,
-		patients:  make(map[string]*connector.Patient),
-		docs:      make(map[string]*sourceDoc),
-		byPatient: make(map[string]map[string]*sourceDoc),
-		requests:  make(map[string]*Request),
-		taskOf:    make(map[string]string),
+		cfg:          cfg,
+		patients:     make(map[string]*connector.Patient),
+		docs:         make(map[string]*sourceDoc),
+		byPatient:    make(map[string]map[string]*sourceDoc),
+		requests:     make(map[string]*Request),
+		taskOf:       make(map[string]string),
+		streamFaults: make(map[string]streamFault),
 	}
 	s.faults.set(cfg.Faults)
 	return s
@@ -363,6 +371,10 @@ func (s *Source) FetchDocument(ctx context.Context, ref connector.Ref) (*connect
 		return nil, fmt.Errorf("fetch document %q: %w", ref.ID, connector.ErrNotFound)
 	}
 	doc := cloneDocument(d.doc)
+	if n := s.cfg.StreamAbove; n > 0 && len(doc.Content) > n {
+		doc.Body = &stream{content: doc.Content, fault: s.streamFaults[ref.ID]}
+		doc.Content, doc.Size, doc.ContentHash = nil, 0, ""
+	}
 	return &doc, nil
 }
 

@@ -1,10 +1,15 @@
 package connectortest
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,6 +94,7 @@ func testSink(t testing.TB, sink connector.Sink, opts SinkOptions) {
 	s := &sinkSuite{sink: sink, opts: opts.withDefaults()}
 	run(t, "UpsertPatient", s.testUpsertPatient)
 	run(t, "PutDocument", s.testPutDocument)
+	run(t, "PutStreamedDocument", s.testPutStreamed)
 	run(t, "DeleteDocument", s.testDeleteDocument)
 	run(t, "Concurrent", s.testConcurrent)
 }
@@ -265,6 +271,54 @@ func (s *sinkSuite) testPutDocument(t testing.TB) {
 		t.Errorf("PutDocument of two different documents returned the same id %q", id)
 	}
 }
+
+// testPutStreamed writes a document whose content is a Body, as the
+// engine delivers content above its StreamAbove: the Sink must read it
+// through Document.Open, to its end.
+func (s *sinkSuite) testPutStreamed(t testing.TB) {
+	p := s.patient("put-streamed-patient")
+	pid := s.mustUpsert(t, "the document's patient", connector.PatientWrite{Key: key(p.Ref, "1", false), Patient: p})
+	d := s.document(p, "put-streamed", "1")
+	content := make([]byte, 5<<20+17)
+	for i := range content {
+		content[i] = byte(i * 7)
+	}
+	body := &countingBody{content: content}
+	d.Content, d.Body, d.ContentType = nil, body, "application/octet-stream"
+	sealed := connector.Document{Content: content}
+	sealed.Seal()
+	d.Size, d.ContentHash = sealed.Size, sealed.ContentHash
+	s.mustPut(t, "a streamed document", connector.DocumentWrite{Key: key(d.Ref, "1", false), PatientSinkID: pid, Document: d})
+	if body.finished.Load() == 0 {
+		t.Errorf("PutDocument of a document whose content is a Body (%d bytes) did not read the Body to its end: a Sink must read content through Document.Open, which streams content held in Body", len(content))
+	}
+	s.checkCount(t, d.Ref, 1, "a streamed document")
+}
+
+// countingBody is a Body that counts the readings that reached its end.
+type countingBody struct {
+	content  []byte
+	finished atomic.Int64
+}
+
+func (b *countingBody) Open(context.Context) (io.ReadCloser, error) {
+	return &countingReader{b: b, r: bytes.NewReader(b.content)}, nil
+}
+
+type countingReader struct {
+	b *countingBody
+	r *bytes.Reader
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if errors.Is(err, io.EOF) {
+		r.b.finished.Add(1)
+	}
+	return n, err
+}
+
+func (r *countingReader) Close() error { return nil }
 
 func (s *sinkSuite) testDeleteDocument(t testing.TB) {
 	p := s.patient("delete-document-patient")

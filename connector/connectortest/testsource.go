@@ -1,10 +1,12 @@
 package connectortest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -346,12 +348,53 @@ func (s *sourceSuite) checkDocument(patient connector.Ref, it connector.Item, do
 	if err := d.Validate(); err != nil {
 		out = append(out, fmt.Sprintf("Validate: %v", err))
 	}
+	if d.Body != nil {
+		// Streamed: the engine seals it as it reads it, and a Size or
+		// ContentHash the Source states must then agree.
+		return append(out, s.checkBody(&d)...)
+	}
 	if d.Size != int64(len(d.Content)) {
 		out = append(out, fmt.Sprintf("Size is %d, want len(Content) = %d", d.Size, len(d.Content)))
 	}
 	sum := sha256.Sum256(d.Content)
 	if want := hex.EncodeToString(sum[:]); d.ContentHash != want {
 		out = append(out, fmt.Sprintf("ContentHash is %q, want the hex SHA-256 of Content %q (see Document.Seal)", d.ContentHash, want))
+	}
+	return out
+}
+
+// checkBody reads a streamed content to its end, twice: a Body is opened
+// again for another reading.
+func (s *sourceSuite) checkBody(d *connector.Document) []string {
+	var out []string
+	if len(d.Content) > 0 {
+		out = append(out, "both Content and Body are set: a streamed content comes in Body alone")
+	}
+	var first string
+	for i := range 2 {
+		h := sha256.New()
+		r, err := d.Body.Open(context.Background())
+		if err != nil {
+			return append(out, fmt.Sprintf("Body.Open (reading %d): %v", i+1, err))
+		}
+		n, err := io.Copy(h, r)
+		r.Close()
+		if err != nil {
+			return append(out, fmt.Sprintf("reading Body (reading %d): %v", i+1, err))
+		}
+		sum := hex.EncodeToString(h.Sum(nil))
+		switch {
+		case i == 0:
+			first = sum
+		case sum != first:
+			out = append(out, "Body reads other bytes when opened again")
+		}
+		if d.Size != 0 && d.Size != n {
+			out = append(out, fmt.Sprintf("Size is %d, but Body reads %d bytes", d.Size, n))
+		}
+		if d.ContentHash != "" && d.ContentHash != sum {
+			out = append(out, fmt.Sprintf("ContentHash is %q, but Body hashes to %q", d.ContentHash, sum))
+		}
 	}
 	return out
 }

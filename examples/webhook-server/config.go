@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/provider"
 	"github.com/healthcare-records/healthcare-records/store/storeurl"
 	"github.com/healthcare-records/healthcare-records/webhook"
@@ -47,6 +48,15 @@ type Config struct {
 	WebhookMaxBuffered int64
 	// MaxConns bounds the connections the listener holds at once.
 	MaxConns int
+	// StreamAbove is connector.Config.StreamAbove: content larger is
+	// streamed, never held whole.
+	StreamAbove int64
+	// SpoolDir holds streamed content while it is kept
+	// (connector.Config.SpoolDir).
+	SpoolDir string
+	// MaxDocument bounds one document's content from the provider
+	// (provider.Config.MaxContentBytes).
+	MaxDocument int64
 
 	CarepatronURL  string
 	CarepatronKey  string // secret
@@ -261,6 +271,16 @@ var settings = []setting{
 			c.MaxConns = n
 			return nil
 		}},
+
+	{flag: "stream-above", env: "STREAM_ABOVE", def: strconv.Itoa(connector.DefaultStreamAbove),
+		usage: "documents larger than this many bytes are streamed: spooled to SPOOL_DIR, kept in 1 MiB parts, uploaded as they are read",
+		set:   bytesSetter(func(c *Config) *int64 { return &c.StreamAbove })},
+	{flag: "spool-dir", env: "SPOOL_DIR",
+		usage: "directory of the spool files of streamed documents while they are kept (default: the system's temporary directory)",
+		set:   func(c *Config, v string) error { c.SpoolDir = v; return nil }},
+	{flag: "max-document", env: "MAX_DOCUMENT_BYTES", def: strconv.Itoa(provider.DefaultMaxContentBytes),
+		usage: "largest document content taken from the provider, in bytes; a larger one is refused",
+		set:   bytesSetter(func(c *Config) *int64 { return &c.MaxDocument })},
 
 	{flag: "carepatron-url", env: "CAREPATRON_BASE_URL",
 		usage: "Carepatron API base URL (required)",
@@ -602,6 +622,18 @@ func intSetter(field func(*Config) *int) func(*Config, string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
 			return fmt.Errorf("%q is not a positive integer", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// bytesSetter sets a positive number of bytes.
+func bytesSetter(field func(*Config) *int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive number of bytes", v)
 		}
 		*field(c) = n
 		return nil

@@ -145,8 +145,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Sources:  map[string]connector.Source{cfg.Source: src},
 		Sinks:    map[string]connector.Sink{sinkName: sink},
 		// Every op that dies is logged: thin them when a sink refuses all.
-		Observer: newObserver(reg, rateLimited(log.With("component", "engine"), cfg.LogRepeatInterval, nil)),
-		Logger:   log.With("component", "engine"),
+		Observer:    newObserver(reg, rateLimited(log.With("component", "engine"), cfg.LogRepeatInterval, nil)),
+		Logger:      log.With("component", "engine"),
+		StreamAbove: cfg.StreamAbove,
+		SpoolDir:    cfg.SpoolDir,
 	})
 	if err != nil {
 		return err

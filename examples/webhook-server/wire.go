@@ -24,7 +24,7 @@ const sinkName = "carepatron"
 // Services when a client id is set, else a static token.
 func providerConfig(cfg *Config, log *slog.Logger) (provider.Config, error) {
 	pc := provider.Config{BaseURL: cfg.FHIRBaseURL, Logger: log.With("component", "provider"),
-		UserAgent: "healthcare-records-webhook-server"}
+		UserAgent: "healthcare-records-webhook-server", MaxContentBytes: cfg.MaxDocument}
 	if cfg.SMARTClient != "" {
 		key, err := provider.LoadPrivateKey(cfg.SMARTKeyFile)
 		if err != nil {

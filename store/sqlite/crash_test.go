@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -28,6 +29,13 @@ import (
 // re-executed) that it kills with SIGKILL. The Source and Sink live in the
 // parent, reached over loopback HTTP, so what the sink received outlives
 // every child.
+// The child streams content above crashStreamAbove; crashLarge is the
+// size of the documents it keeps in parts (of 1 MiB).
+const (
+	crashStreamAbove = 512 << 10
+	crashLarge       = 1<<20 + 512<<10
+)
+
 const (
 	envChild  = "HR_CRASH_CHILD_DB"
 	envBridge = "HR_CRASH_BRIDGE"
@@ -48,6 +56,19 @@ func TestCrashRecovery(t *testing.T) {
 	src := connectortest.NewSource(connectortest.SourceConfig{Name: "php", PageSize: 25})
 	_, err := src.Fill(20, 20)
 	require.NoError(t, err)
+	// Some documents are above the child's streaming threshold: kept in
+	// parts, so that a kill may land while a batch writes them. (Small
+	// enough to cross the JSON bridge within the child's call timeout.)
+	large := map[connector.Ref]bool{}
+	for i, d := range src.Documents() {
+		if i%50 == 0 {
+			_, err := src.UpdateDocument(d.Ref.ID, func(d *connector.Document) {
+				d.Content = bytes.Repeat([]byte{byte(i)}, crashLarge)
+			})
+			require.NoError(t, err)
+			large[d.Ref] = true
+		}
+	}
 	sink := connectortest.NewSink(connectortest.SinkConfig{WriteRate: 60, WriteBurst: 1,
 		Faults: connectortest.Faults{ErrorRate: 0.05, LostResponseRate: 0.05, Seed: 3}})
 	bridge := httptest.NewServer(storetest.Bridge(src, sink))
@@ -107,6 +128,7 @@ func TestCrashRecovery(t *testing.T) {
 		got, ok := sink.Document(d.Ref)
 		if assert.True(t, ok, "%s missing", d.Ref) {
 			assert.Equal(t, d.Version, got.Document.Version)
+			assert.Equal(t, d.ContentHash, got.Document.ContentHash, "%s content", d.Ref)
 		}
 	}
 	assert.Len(t, sink.Patients(), len(src.Patients()))
@@ -117,6 +139,21 @@ func TestCrashRecovery(t *testing.T) {
 	dead, err := s.DeadLetters(context.Background(), 10)
 	require.NoError(t, err)
 	assert.Empty(t, dead)
+	// Every large document whole in its parts, and no part of a write a
+	// kill cut short.
+	parts := 0
+	for ref := range large {
+		n, err := s.ContentParts(context.Background(), ref)
+		require.NoError(t, err)
+		assert.Equal(t, crashLarge>>20+1, n, "%s parts", ref)
+		parts += n
+	}
+	db2, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	require.NoError(t, err)
+	defer db2.Close()
+	var all int
+	require.NoError(t, db2.QueryRow(`SELECT count(*) FROM content_chunks`).Scan(&all))
+	assert.Equal(t, parts, all, "parts that belong to no whole document")
 }
 
 // runChild syncs every patient of the bridged Source into the bridged Sink
@@ -139,7 +176,7 @@ func runChild(db, bridge string, ingest bool) int {
 		// Retries span longer than River's 30 s rescue pass, so that an op
 		// waiting on a killed child's work outlasts it.
 		Retry: connector.Backoff{Initial: 10 * time.Millisecond, Max: 3 * time.Second}, Logger: log,
-		CallTimeout: 2 * time.Second, LeaseTTL: 5 * time.Second,
+		CallTimeout: 2 * time.Second, LeaseTTL: 5 * time.Second, StreamAbove: crashStreamAbove,
 	})
 	if err == nil {
 		err = s.Start(ctx, e)

@@ -67,7 +67,11 @@ func Bridge(src *connectortest.Source, sink *connectortest.Sink) http.Handler {
 		if err := decode(b, &ref); err != nil {
 			return nil, err
 		}
-		return src.FetchDocument(ctx, ref)
+		d, err := src.FetchDocument(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		return d, holdContent(ctx, d)
 	})
 	handle("find", func(ctx context.Context, b []byte) (any, error) {
 		var q connector.PatientQuery
@@ -181,8 +185,29 @@ func (r Remote) UpsertPatient(ctx context.Context, w connector.PatientWrite) (id
 }
 
 func (r Remote) PutDocument(ctx context.Context, w connector.DocumentWrite) (id string, err error) {
+	if err := holdContent(ctx, &w.Document); err != nil {
+		return "", err
+	}
 	err = r.call(ctx, "put", w, &id)
 	return id, err
+}
+
+// holdContent reads a Body into Content: the bridge sends documents as
+// JSON, whole.
+func holdContent(ctx context.Context, d *connector.Document) error {
+	if d == nil || d.Body == nil {
+		return nil
+	}
+	r, err := d.Open(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if d.Content, err = io.ReadAll(r); err != nil {
+		return err
+	}
+	d.Body = nil
+	return nil
 }
 
 func (r Remote) DeleteDocument(ctx context.Context, d connector.DocumentDelete) error {

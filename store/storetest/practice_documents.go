@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 
@@ -154,7 +155,9 @@ func testPracticeDocuments(t *testing.T, s PracticeStore) {
 		_, err = tx.PracticeDocument(ctx, ids["gone"]+100)
 		assert.ErrorIs(t, err, practice.ErrNotFound)
 
-		content, err := tx.DocumentContent(ctx, ids["lab2"])
+		r, err := tx.DocumentContent(ctx, ids["lab2"])
+		require.NoError(t, err)
+		content, err := io.ReadAll(r)
 		require.NoError(t, err)
 		assert.Equal(t, "Glucose control improving", string(content))
 		_, err = tx.DocumentContent(ctx, ids["gone"]+100)

@@ -2,6 +2,7 @@ package folder
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -113,7 +115,7 @@ func (s *Sink) UpsertPatient(ctx context.Context, w connector.PatientWrite) (str
 	if err != nil {
 		return "", fmt.Errorf("upsert patient %s: %w", ref, err)
 	}
-	if err := s.writeFile(path.Join(patientsDir, id+".json"), data); err != nil {
+	if _, err := s.writeFile(path.Join(patientsDir, id+".json"), bytes.NewReader(data)); err != nil {
 		return "", fmt.Errorf("upsert patient %s: %w", ref, err)
 	}
 	return id, s.remember(w.Key, id)
@@ -145,20 +147,29 @@ func (s *Sink) PutDocument(ctx context.Context, w connector.DocumentWrite) (stri
 		}
 		return "", fmt.Errorf("put document %s: patient %s: %w", ref, w.PatientSinkID, err)
 	}
+	// Content first, metadata last: the metadata file is what makes the
+	// document exist, and it names the hash of the content beside it.
+	// The content is read through Open, which streams a large one (a
+	// Body) instead of holding it; the hash recorded is that of the bytes
+	// written.
 	doc := w.Document
-	doc.Seal() // the hash the metadata records is that of the content written
-	content := doc.Content
-	doc.Content, doc.Raw = nil, nil
+	content, err := doc.Open(ctx)
+	if err != nil {
+		return "", fmt.Errorf("put document %s: %w", ref, err)
+	}
+	h := sha256.New()
+	n, err := s.writeFile(path.Join(documentsDir, id+".content"), io.TeeReader(content, h))
+	content.Close()
+	if err != nil {
+		return "", fmt.Errorf("put document %s: %w", ref, err)
+	}
+	doc.Content, doc.Body, doc.Raw = nil, nil, nil
+	doc.Size, doc.ContentHash = n, hex.EncodeToString(h.Sum(nil))
 	data, err := json.MarshalIndent(Document{ID: id, PatientID: w.PatientSinkID, ContentFile: id + ".content", Document: doc}, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("put document %s: %w", ref, err)
 	}
-	// Content first, metadata last: the metadata file is what makes the
-	// document exist, and it names the hash of the content beside it.
-	if err := s.writeFile(path.Join(documentsDir, id+".content"), content); err != nil {
-		return "", fmt.Errorf("put document %s: %w", ref, err)
-	}
-	if err := s.writeFile(path.Join(documentsDir, id+".json"), data); err != nil {
+	if _, err := s.writeFile(path.Join(documentsDir, id+".json"), bytes.NewReader(data)); err != nil {
 		return "", fmt.Errorf("put document %s: %w", ref, err)
 	}
 	return id, s.remember(w.Key, id)
@@ -328,20 +339,20 @@ func (s *Sink) remember(key, id string) error {
 // writeFile replaces name with data atomically: it writes a temporary file
 // beside it, syncs it and renames it over name, then syncs the directory
 // so that the rename survives a power cut.
-func (s *Sink) writeFile(name string, data []byte) (err error) {
+func (s *Sink) writeFile(name string, data io.Reader) (n int64, err error) {
 	var suffix [8]byte
 	rand.Read(suffix[:])
 	tmp := name + ".tmp-" + hex.EncodeToString(suffix[:])
 	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer func() {
 		if err != nil {
 			s.root.Remove(tmp)
 		}
 	}()
-	_, err = f.Write(data)
+	n, err = io.Copy(f, data)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -349,15 +360,15 @@ func (s *Sink) writeFile(name string, data []byte) (err error) {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.root.Rename(tmp, name); err != nil {
-		return err
+		return 0, err
 	}
 	dir, err := s.root.Open(path.Dir(name))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer dir.Close()
-	return dir.Sync()
+	return n, dir.Sync()
 }
