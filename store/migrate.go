@@ -22,7 +22,10 @@ func Migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], db *s
 	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("migrate river tables: %w", err)
 	}
-	p, err := goose.NewProvider(dialect, db, fsys)
+	// Out of order: migrations of changes made side by side land in
+	// either order, and a database that applied a later one still takes
+	// an earlier one it lacks.
+	p, err := goose.NewProvider(dialect, db, fsys, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("migrator: %w", err)
 	}

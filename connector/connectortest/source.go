@@ -69,6 +69,9 @@ type Source struct {
 	// maps their keys to task ids.
 	requests map[string]*Request
 	taskOf   map[string]string
+	// obs are the patients' observations, by id (see Observing).
+	obs     map[string]*sourceObs
+	lastObs int
 }
 
 type sourceDoc struct {
@@ -83,6 +86,9 @@ type SourceCalls struct {
 	// Write counts WritePatient calls; Request and Status the calls of
 	// RequestDocuments and RequestStatus.
 	Write, Request, Status int
+	// ListObservations and FetchObservation count the calls of an
+	// ObservingSource.
+	ListObservations, FetchObservation int
 	// Injected counts the calls that failed by an injected fault.
 	Injected int
 }
