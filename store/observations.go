@@ -23,13 +23,13 @@ const observationColumns = `o.id, o.patient_id, o.source_system, o.source_id, p.
 // columns that follow them.
 func scanObservation(r Row, extra ...any) (connector.StoredObservation, error) {
 	var (
-		o                                                 connector.StoredObservation
-		system, id, patientSystem, patientID              nullString
-		reportType, reportID, category, codeSystem, code  nullString
-		display, status, comparator, unit, text, rngText  nullString
-		interpretation, version, fingerprint              nullString
-		effective, updated                                nullTime
-		value, low, high                                  *float64
+		o                                                connector.StoredObservation
+		system, id, patientSystem, patientID             nullString
+		reportType, reportID, category, codeSystem, code nullString
+		display, status, comparator, unit, text, rngText nullString
+		interpretation, version, fingerprint             nullString
+		effective, updated                               nullTime
+		value, low, high                                 *float64
 	)
 	err := r.Scan(append([]any{&o.ID, &o.PatientID, &system, &id, &patientSystem, &patientID, &reportType, &reportID,
 		&category, &codeSystem, &code, &display, &status, &effective, &value, &comparator, &unit, &text, &low, &high,
