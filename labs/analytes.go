@@ -48,7 +48,7 @@ const (
 // Analytes is the table of analytes a dietician follows, in the order a
 // summary shows them.
 var Analytes = []Analyte{
-	{ID: "hba1c", Name: "HbA1c", Codes: []string{"4548-4", "17856-6", "41995-2"}, Unit: "%",
+	{ID: "hba1c", Name: "HbA1c", Codes: []string{"4548-4", "17856-6", "41995-2", "59261-8"}, Unit: "%",
 		Conversions: []Conversion{{From: "mmol/mol", Scale: 1 / ifccPerNGSP, Offset: ngspIntercept}}},
 	{ID: "glucose", Name: "Glucose", Codes: []string{"2345-7", "2339-0", "15074-8"}, Unit: "mg/dL",
 		Conversions: []Conversion{{From: "mmol/L", Scale: glucoseMgPerMmol}}},

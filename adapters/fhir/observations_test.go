@@ -1,0 +1,82 @@
+package fhir_test
+
+import (
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/healthcare-records/healthcare-records/adapters/fhir"
+	"github.com/healthcare-records/healthcare-records/adapters/mockphp"
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/labs"
+	"github.com/healthcare-records/healthcare-records/provider"
+)
+
+// A client whose scopes do not cover Observation lists none, and its
+// documents still list.
+func TestObservationsForbidden(t *testing.T) {
+	key, err := mockphp.NewClientKey("ES384")
+	require.NoError(t, err)
+	log := slog.New(slog.DiscardHandler)
+	php, err := mockphp.New(mockphp.Config{Seed: 4, Patients: 1, DocsPerPatient: 6, RequireAuth: true,
+		Clients: []mockphp.Client{{ID: "hr", JWKS: key.JWKS()}}, Logger: log})
+	require.NoError(t, err)
+	srv := httptest.NewServer(php)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { _ = php.Close() })
+	php.SetPublicURL(srv.URL)
+	c, err := provider.New(provider.Config{BaseURL: php.BaseURL(), Logger: log, SMART: &provider.SMARTConfig{
+		ClientID: "hr", Key: key.Private, KeyID: key.Kid,
+		Scope: "system/Patient.rsu system/DocumentReference.rs system/DiagnosticReport.rs system/Binary.r"}})
+	require.NoError(t, err)
+	src, err := fhir.New(fhir.Config{Client: c, Logger: log})
+	require.NoError(t, err)
+	patient := connector.Ref{ID: php.Patients()[0].ID}
+
+	page, err := src.ListObservations(t.Context(), patient, "")
+	require.NoError(t, err)
+	assert.Empty(t, page.Items)
+	assert.False(t, page.More)
+	docs, err := src.ListDocuments(t.Context(), patient, "")
+	require.NoError(t, err)
+	assert.NotEmpty(t, docs.Items)
+}
+
+// Every numeric lab result and vital sign the mock reports, in whatever
+// unit, converts to its analyte's display unit.
+func TestObservationUnitsConvert(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	php, err := mockphp.New(mockphp.Config{Seed: 9, Patients: 8, DocsPerPatient: 10, Logger: log})
+	require.NoError(t, err)
+	srv := httptest.NewServer(php)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { _ = php.Close() })
+	php.SetPublicURL(srv.URL)
+	c, err := provider.New(provider.Config{BaseURL: php.BaseURL(), Logger: log})
+	require.NoError(t, err)
+	src, err := fhir.New(fhir.Config{Client: c, Logger: log})
+	require.NoError(t, err)
+	seen := map[string]map[string]bool{}
+	for _, p := range php.Patients() {
+		for _, it := range listEvery(t, src.ListObservations, p.ID) {
+			o, err := src.FetchObservation(t.Context(), it.Ref)
+			require.NoError(t, err)
+			a, ok := labs.ByCode(o.Code.Code)
+			if !ok || o.Value == nil {
+				continue
+			}
+			_, ok = a.Convert(*o.Value, o.Unit)
+			assert.True(t, ok, "%s in %q converts to %s", a.ID, o.Unit, a.Unit)
+			if seen[a.ID] == nil {
+				seen[a.ID] = map[string]bool{}
+			}
+			seen[a.ID][o.Unit] = true
+		}
+	}
+	assert.Len(t, seen["glucose"], 2, "glucose in two units: %v", seen["glucose"])
+	assert.Len(t, seen["weight"], 2, "weight in two units: %v", seen["weight"])
+	assert.NotEmpty(t, seen["bmi"])
+}
