@@ -70,7 +70,7 @@ var Analytes = []Analyte{
 		Conversions: []Conversion{{From: "pmol/L", Scale: 1 / b12PmolPerPg}, {From: "ng/L", Scale: 1}}},
 	{ID: "creatinine", Name: "Creatinine", Codes: []string{"2160-0"}, Unit: "mg/dL",
 		Conversions: []Conversion{{From: "umol/L", Scale: 1 / creatinineUmolPerMg}}},
-	{ID: "egfr", Name: "eGFR", Codes: []string{"33914-3", "48642-3", "62238-1", "98979-8"}, Unit: "mL/min/{1.73_m2}"},
+	{ID: "egfr", Name: "eGFR", Codes: []string{"33914-3", "48642-3", "62238-1", "98979-8", "98980-6"}, Unit: "mL/min/{1.73_m2}"},
 	{ID: "weight", Name: "Body weight", Codes: []string{"29463-7"}, Unit: "kg",
 		Conversions: []Conversion{{From: "[lb_av]", Scale: poundKg}, {From: "g", Scale: 0.001}}},
 	{ID: "height", Name: "Height", Codes: []string{"8302-2"}, Unit: "cm",
