@@ -74,6 +74,12 @@ func BenchmarkAPI(b *testing.B) {
 			}
 		}
 	}
+	onBackends(b, run)
+}
+
+// onBackends runs run as a sub-benchmark of each backend, with a way to
+// open a new, empty store of it.
+func onBackends(b *testing.B, run func(b *testing.B, backend string, open func() (storeurl.Store, error))) {
 	b.Run("SQLite", func(b *testing.B) {
 		run(b, "SQLite", func() (storeurl.Store, error) {
 			return sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "hr.db"), bench.StoreConfig())

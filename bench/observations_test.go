@@ -14,10 +14,8 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/bench"
 	"github.com/healthcare-records/healthcare-records/connector"
-	"github.com/healthcare-records/healthcare-records/internal/pgtest"
 	"github.com/healthcare-records/healthcare-records/labs"
 	"github.com/healthcare-records/healthcare-records/practice"
-	"github.com/healthcare-records/healthcare-records/store/postgres"
 	"github.com/healthcare-records/healthcare-records/store/sqlite"
 	"github.com/healthcare-records/healthcare-records/store/storetest"
 	"github.com/healthcare-records/healthcare-records/store/storeurl"
@@ -70,16 +68,7 @@ func BenchmarkObservations(b *testing.B) {
 			}
 		}
 	}
-	b.Run("SQLite", func(b *testing.B) {
-		run(b, "SQLite", func() (storeurl.Store, error) {
-			return sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "hr.db"), bench.StoreConfig())
-		})
-	})
-	b.Run("PostgreSQL", func(b *testing.B) {
-		run(b, "PostgreSQL", func() (storeurl.Store, error) {
-			return postgres.Open(context.Background(), pgtest.Database(b), bench.StoreConfig())
-		})
-	})
+	onBackends(b, run)
 }
 
 // seriesPhases is the one phase of the observations benchmark: the first

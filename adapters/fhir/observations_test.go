@@ -15,25 +15,39 @@ import (
 	"github.com/healthcare-records/healthcare-records/provider"
 )
 
-// A client whose scopes do not cover Observation lists none, and its
-// documents still list.
-func TestObservationsForbidden(t *testing.T) {
-	key, err := mockphp.NewClientKey("ES384")
-	require.NoError(t, err)
+// mockSource serves a mock PHP of cfg on loopback and returns it with a
+// Source over it; with a client key, the mock requires SMART Backend
+// Services and the Source asks for scope (empty: provider.DefaultScope).
+func mockSource(t *testing.T, cfg mockphp.Config, key *mockphp.ClientKey, scope string) (*mockphp.Server, *fhir.Source) {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	php, err := mockphp.New(mockphp.Config{Seed: 4, Patients: 1, DocsPerPatient: 6, RequireAuth: true,
-		Clients: []mockphp.Client{{ID: "hr", JWKS: key.JWKS()}}, Logger: log})
+	cfg.Logger = log
+	pc := provider.Config{Logger: log}
+	if key != nil {
+		cfg.RequireAuth, cfg.Clients = true, []mockphp.Client{{ID: "hr", JWKS: key.JWKS()}}
+		pc.SMART = &provider.SMARTConfig{ClientID: "hr", Key: key.Private, KeyID: key.Kid, Scope: scope}
+	}
+	php, err := mockphp.New(cfg)
 	require.NoError(t, err)
 	srv := httptest.NewServer(php)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { _ = php.Close() })
 	php.SetPublicURL(srv.URL)
-	c, err := provider.New(provider.Config{BaseURL: php.BaseURL(), Logger: log, SMART: &provider.SMARTConfig{
-		ClientID: "hr", Key: key.Private, KeyID: key.Kid,
-		Scope: "system/Patient.rsu system/DocumentReference.rs system/DiagnosticReport.rs system/Binary.r"}})
+	pc.BaseURL = php.BaseURL()
+	c, err := provider.New(pc)
 	require.NoError(t, err)
 	src, err := fhir.New(fhir.Config{Client: c, Logger: log})
 	require.NoError(t, err)
+	return php, src
+}
+
+// A client whose scopes do not cover Observation lists none, and its
+// documents still list.
+func TestObservationsForbidden(t *testing.T) {
+	key, err := mockphp.NewClientKey("ES384")
+	require.NoError(t, err)
+	php, src := mockSource(t, mockphp.Config{Seed: 4, Patients: 1, DocsPerPatient: 6}, key,
+		"system/Patient.rsu system/DocumentReference.rs system/DiagnosticReport.rs system/Binary.r")
 	patient := connector.Ref{ID: php.Patients()[0].ID}
 
 	page, err := src.ListObservations(t.Context(), patient, "")
@@ -48,17 +62,7 @@ func TestObservationsForbidden(t *testing.T) {
 // Every numeric lab result and vital sign the mock reports, in whatever
 // unit, converts to its analyte's display unit.
 func TestObservationUnitsConvert(t *testing.T) {
-	log := slog.New(slog.DiscardHandler)
-	php, err := mockphp.New(mockphp.Config{Seed: 9, Patients: 8, DocsPerPatient: 10, Logger: log})
-	require.NoError(t, err)
-	srv := httptest.NewServer(php)
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() { _ = php.Close() })
-	php.SetPublicURL(srv.URL)
-	c, err := provider.New(provider.Config{BaseURL: php.BaseURL(), Logger: log})
-	require.NoError(t, err)
-	src, err := fhir.New(fhir.Config{Client: c, Logger: log})
-	require.NoError(t, err)
+	php, src := mockSource(t, mockphp.Config{Seed: 9, Patients: 8, DocsPerPatient: 10}, nil, "")
 	seen := map[string]map[string]bool{}
 	for _, p := range php.Patients() {
 		for _, it := range listEvery(t, src.ListObservations, p.ID) {

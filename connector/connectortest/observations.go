@@ -149,18 +149,9 @@ func (s ObservingSource) ListObservations(ctx context.Context, patient connector
 			changed = append(changed, o)
 		}
 	}
-	slices.SortFunc(changed, func(a, b *sourceObs) int { return cmp.Compare(a.seq, b.seq) })
-	page := connector.Page{Cursor: formatCursor(s.seq)}
-	if len(changed) > s.cfg.PageSize {
-		changed = changed[:s.cfg.PageSize]
-		page.More = true
-		page.Cursor = formatCursor(changed[len(changed)-1].seq)
-	}
-	page.Items = make([]connector.Item, len(changed))
-	for i, o := range changed {
-		page.Items[i] = connector.Item{Ref: o.obs.Ref, Version: o.obs.Version, UpdatedAt: o.obs.UpdatedAt, Deleted: o.obs.Deleted}
-	}
-	return page, nil
+	return changePage(s.Source, changed, func(o *sourceObs) uint64 { return o.seq }, func(o *sourceObs) connector.Item {
+		return connector.Item{Ref: o.obs.Ref, Version: o.obs.Version, UpdatedAt: o.obs.UpdatedAt, Deleted: o.obs.Deleted}
+	}), nil
 }
 
 // FetchObservation implements connector.ObservationSource.
