@@ -80,6 +80,10 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 			}
 		}
 	}
+	listed := "documents"
+	if _, ok := src.(ObservationSource); ok {
+		listed = "documents and observations"
+	}
 	var prog Progress
 	err = job.Complete(ctx, []Op{op}, func(tx Tx) (err error) {
 		prog, err = e.advance(ctx, tx, op.Run, patientID, RunDelta{Phase: PhaseFetching})
@@ -91,7 +95,7 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 		}
 		return tx.AppendLog(ctx, LogEntry{
 			PatientID: patientID, Action: op.Action, Status: StatusSuccess, Timestamp: e.cfg.Now(),
-			Details: fmt.Sprintf("listed %d documents from %s", prog.Total, op.Source),
+			Details: fmt.Sprintf("listed %d %s from %s", prog.Total, listed, op.Source),
 		})
 	})
 	if err != nil {
