@@ -184,13 +184,14 @@ func (s *Server) Count(typ string) int {
 }
 
 // Versions returns the current meta.versionId of every live resource of
-// typ, by id: what a converged sync of that type holds.
-func (s *Server) Versions(typ string) map[string]string {
+// typ, by id: what a converged sync of that type holds. A patient id
+// keeps those in the patient's compartment; empty keeps all.
+func (s *Server) Versions(typ, patientID string) map[string]string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := map[string]string{}
 	for _, r := range s.st.ordered[typ] {
-		if !r.deleted {
+		if !r.deleted && (patientID == "" || r.patient == "Patient/"+patientID) {
 			out[r.id] = r.tag()
 		}
 	}
