@@ -42,6 +42,10 @@ var observationListing = listing{
 // system/Observation.rs, as for a client registered before this
 // library read observations) lists none, logged, so that documents keep
 // syncing.
+//
+// The reports of a page's observations are looked up in one search a few
+// dozen observations (DiagnosticReport?result=<a>,<b>,…) and remembered
+// for FetchObservation, which otherwise searches for each.
 func (s *Source) ListObservations(ctx context.Context, patient connector.Ref, cur string) (connector.Page, error) {
 	page, err := s.list(ctx, patient, cur, observationListing)
 	var se *provider.StatusError
@@ -50,12 +54,54 @@ func (s *Source) ListObservations(ctx context.Context, patient connector.Ref, cu
 			"patient", patient.ID)
 		return connector.Page{Cursor: cur}, nil
 	}
-	return page, err
+	if err != nil {
+		return page, err
+	}
+	var ids []string
+	for _, it := range page.Items {
+		if !it.Deleted {
+			ids = append(ids, it.Ref.ID)
+		}
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), reportLookupBatch)
+		if err := s.rememberReports(ctx, ids[:n]); err != nil {
+			return connector.Page{}, fmt.Errorf("reports of listed observations: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return page, nil
+}
+
+// reportLookupBatch is how many observations one report search names.
+const reportLookupBatch = 40
+
+// rememberReports finds the DiagnosticReports that list the observations
+// ids and remembers, for each observation listed by one, its report.
+func (s *Source) rememberReports(ctx context.Context, ids []string) error {
+	refs := make([]string, len(ids))
+	for i, id := range ids {
+		refs[i] = typeObservation + "/" + id
+	}
+	return s.routeSearch(ctx, typeDiagnosticReport, url.Values{"result": {strings.Join(refs, ",")}}, func(r provider.Resource) {
+		dr, ok := r.(*provider.DiagnosticReport)
+		if !ok {
+			return
+		}
+		for _, res := range dr.Result {
+			if typ, id, ok := res.TypeID(); ok && typ == typeObservation {
+				s.reports.put(id, dr.ID)
+			}
+		}
+	})
 }
 
 // FetchObservation reads an Observation. For a laboratory result, the
 // DiagnosticReport that lists it (DiagnosticReport?result=) is its
-// report: FHIR links them only that way.
+// report: FHIR links them only that way. The report a listing found is
+// taken as it is; a report that lists the observation later is found
+// when the observation is listed or fetched again after the memo of
+// reports starts over.
 func (s *Source) FetchObservation(ctx context.Context, ref connector.Ref) (*connector.Observation, error) {
 	r, err := s.c.Read(ctx, typeObservation, ref.ID)
 	if err != nil {
@@ -69,7 +115,9 @@ func (s *Source) FetchObservation(ctx context.Context, ref connector.Ref) (*conn
 	if obs.Patient.ID == "" {
 		return nil, fmt.Errorf("%w: observation subject is not a patient reference", connector.ErrPermanent)
 	}
-	if obs.Category != categoryVitalSigns {
+	if report, ok := s.reports.get(o.ID); ok {
+		obs.Report = connector.Ref{Type: typeDiagnosticReport, ID: report}
+	} else if obs.Category != categoryVitalSigns {
 		err := s.routeSearch(ctx, typeDiagnosticReport, url.Values{"result": {"Observation/" + o.ID}}, func(r provider.Resource) {
 			dr, ok := r.(*provider.DiagnosticReport)
 			if !ok || !obs.Report.IsZero() {
