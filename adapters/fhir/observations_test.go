@@ -2,7 +2,10 @@ package fhir_test
 
 import (
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,6 +22,13 @@ import (
 // Source over it; with a client key, the mock requires SMART Backend
 // Services and the Source asks for scope (empty: provider.DefaultScope).
 func mockSource(t *testing.T, cfg mockphp.Config, key *mockphp.ClientKey, scope string) (*mockphp.Server, *fhir.Source) {
+	php, src, _ := countedMockSource(t, cfg, key, scope)
+	return php, src
+}
+
+// countedMockSource is mockSource with a count of the searches of
+// DiagnosticReport the Source made.
+func countedMockSource(t *testing.T, cfg mockphp.Config, key *mockphp.ClientKey, scope string) (*mockphp.Server, *fhir.Source, *atomic.Int64) {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	cfg.Logger = log
@@ -29,7 +39,13 @@ func mockSource(t *testing.T, cfg mockphp.Config, key *mockphp.ClientKey, scope 
 	}
 	php, err := mockphp.New(cfg)
 	require.NoError(t, err)
-	srv := httptest.NewServer(php)
+	var reports atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/DiagnosticReport") {
+			reports.Add(1)
+		}
+		php.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { _ = php.Close() })
 	php.SetPublicURL(srv.URL)
@@ -38,7 +54,28 @@ func mockSource(t *testing.T, cfg mockphp.Config, key *mockphp.ClientKey, scope 
 	require.NoError(t, err)
 	src, err := fhir.New(fhir.Config{Client: c, Logger: log})
 	require.NoError(t, err)
-	return php, src
+	return php, src, &reports
+}
+
+// A listing finds its observations' reports in a search a page, and the
+// fetches that follow search no more.
+func TestObservationReportsFoundByTheListing(t *testing.T) {
+	php, src, reports := countedMockSource(t, mockphp.Config{Seed: 9, Patients: 1, DocsPerPatient: 12}, nil, "")
+	items := listEvery(t, src.ListObservations, php.Patients()[0].ID)
+	require.NotEmpty(t, items)
+	listed := reports.Load()
+	labs := 0
+	for _, it := range items {
+		o, err := src.FetchObservation(t.Context(), it.Ref)
+		require.NoError(t, err)
+		if o.Category == "laboratory" {
+			labs++
+			assert.Equal(t, "DiagnosticReport", o.Report.Type, "observation %s", it.Ref.ID)
+		}
+	}
+	require.Positive(t, labs)
+	assert.Equal(t, listed, reports.Load(), "no report search per observation after the listing")
+	assert.Less(t, listed, int64(labs), "fewer report searches than lab results")
 }
 
 // A client whose scopes do not cover Observation lists none, and its
