@@ -111,8 +111,11 @@ func TestCrashAndRestart(t *testing.T) {
 	conn, err := pgx.Connect(ctx, db)
 	require.NoError(t, err)
 	defer conn.Close(ctx)
+	// They wait behind the documents' pulls (a lower job priority), some
+	// thousands of them, under the same faults.
 	var observations int
-	err = eventually(ctx, 2*time.Minute, time.Second, func(ctx context.Context) error {
+	lastLog = time.Now()
+	err = eventually(ctx, 6*time.Minute, time.Second, func(ctx context.Context) error {
 		var want map[string]string
 		if err := call(ctx, "GET", m.admin+"/versions?type=Observation", nil, &want); err != nil {
 			return err
@@ -124,7 +127,12 @@ func TestCrashAndRestart(t *testing.T) {
 		observations = len(want)
 		for id, v := range want {
 			if got[id] != v {
-				return errorf("observation %s: version %q here, %q at the mock (%d of %d held)", id, got[id], v, len(got), len(want))
+				err := errorf("observation %s: version %q here, %q at the mock (%d of %d held)", id, got[id], v, len(got), len(want))
+				if time.Since(lastLog) > 20*time.Second {
+					lastLog = time.Now()
+					t.Logf("%s: %v", time.Since(start).Round(time.Second), err)
+				}
+				return err
 			}
 		}
 		return nil
