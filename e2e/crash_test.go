@@ -79,7 +79,10 @@ func TestCrashAndRestart(t *testing.T) {
 	var ds dataSet
 	var staleDeletes, reports int
 	lastLog := time.Now()
-	err = eventually(ctx, 4*time.Minute, time.Second, func(ctx context.Context) error {
+	// Six minutes: each reconcile lists the patients' observations too
+	// (some 6,000 of them, three times the documents), which the periodic
+	// reconciles of 200 patients on two workers feel.
+	err = eventually(ctx, 6*time.Minute, time.Second, func(ctx context.Context) error {
 		var err error
 		if ds, err = m.dataSet(ctx); err != nil {
 			return err
