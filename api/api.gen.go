@@ -26,6 +26,84 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for Analyte.
+const (
+	AnalyteAlbumin       Analyte = "albumin"
+	AnalyteBmi           Analyte = "bmi"
+	AnalyteCholesterol   Analyte = "cholesterol"
+	AnalyteCreatinine    Analyte = "creatinine"
+	AnalyteEgfr          Analyte = "egfr"
+	AnalyteFerritin      Analyte = "ferritin"
+	AnalyteGlucose       Analyte = "glucose"
+	AnalyteHba1c         Analyte = "hba1c"
+	AnalyteHdl           Analyte = "hdl"
+	AnalyteHeight        Analyte = "height"
+	AnalyteLdl           Analyte = "ldl"
+	AnalyteTriglycerides Analyte = "triglycerides"
+	AnalyteVitaminB12    Analyte = "vitamin-b12"
+	AnalyteVitaminD      Analyte = "vitamin-d"
+	AnalyteWeight        Analyte = "weight"
+)
+
+// Valid indicates whether the value is a known member of the Analyte enum.
+func (e Analyte) Valid() bool {
+	switch e {
+	case AnalyteAlbumin:
+		return true
+	case AnalyteBmi:
+		return true
+	case AnalyteCholesterol:
+		return true
+	case AnalyteCreatinine:
+		return true
+	case AnalyteEgfr:
+		return true
+	case AnalyteFerritin:
+		return true
+	case AnalyteGlucose:
+		return true
+	case AnalyteHba1c:
+		return true
+	case AnalyteHdl:
+		return true
+	case AnalyteHeight:
+		return true
+	case AnalyteLdl:
+		return true
+	case AnalyteTriglycerides:
+		return true
+	case AnalyteVitaminB12:
+		return true
+	case AnalyteVitaminD:
+		return true
+	case AnalyteWeight:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AnalyteSummaryTrend.
+const (
+	AnalyteSummaryTrendDown   AnalyteSummaryTrend = "down"
+	AnalyteSummaryTrendSteady AnalyteSummaryTrend = "steady"
+	AnalyteSummaryTrendUp     AnalyteSummaryTrend = "up"
+)
+
+// Valid indicates whether the value is a known member of the AnalyteSummaryTrend enum.
+func (e AnalyteSummaryTrend) Valid() bool {
+	switch e {
+	case AnalyteSummaryTrendDown:
+		return true
+	case AnalyteSummaryTrendSteady:
+		return true
+	case AnalyteSummaryTrendUp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AuditAction.
 const (
 	AuditActionAuditList        AuditAction = "audit.list"
@@ -443,6 +521,30 @@ func (e WriteBackStatus) Valid() bool {
 	}
 }
 
+// Analyte An analyte a dietician follows (docs/labs.md lists their codes and units).
+type Analyte string
+
+// AnalyteSummary defines model for AnalyteSummary.
+type AnalyteSummary struct {
+	// Analyte An analyte a dietician follows (docs/labs.md lists their codes and units).
+	Analyte Analyte `json:"analyte"`
+
+	// Change latest minus previous, in the display unit.
+	Change   *float64     `json:"change,omitempty"`
+	Latest   Observation  `json:"latest"`
+	Name     string       `json:"name"`
+	Previous *Observation `json:"previous,omitempty"`
+
+	// Trend The direction of the last three values; absent with fewer than two.
+	Trend AnalyteSummaryTrend `json:"trend,omitempty,omitzero"`
+
+	// Unit The analyte's display unit.
+	Unit string `json:"unit"`
+}
+
+// AnalyteSummaryTrend The direction of the last three values; absent with fewer than two.
+type AnalyteSummaryTrend string
+
 // AuditAction defines model for AuditAction.
 type AuditAction string
 
@@ -475,6 +577,21 @@ type AuditOutcome string
 
 // CarepatronID defines model for CarepatronID.
 type CarepatronID = string
+
+// Coding defines model for Coding.
+type Coding struct {
+	Code    string `json:"code"`
+	Display string `json:"display,omitempty,omitzero"`
+	System  string `json:"system,omitempty,omitzero"`
+}
+
+// DisplayValue The value and range in the analyte's display unit.
+type DisplayValue struct {
+	High  *float64 `json:"high,omitempty"`
+	Low   *float64 `json:"low,omitempty"`
+	Unit  string   `json:"unit"`
+	Value float64  `json:"value"`
+}
 
 // Document defines model for Document.
 type Document struct {
@@ -608,6 +725,11 @@ type Identifier struct {
 	Value  string `json:"value"`
 }
 
+// LabSummary defines model for LabSummary.
+type LabSummary struct {
+	Items []AnalyteSummary `json:"items"`
+}
+
 // LinkRequest defines model for LinkRequest.
 type LinkRequest struct {
 	Identifier Identifier `json:"identifier"`
@@ -641,6 +763,52 @@ type LogStatus string
 
 // Name defines model for Name.
 type Name = string
+
+// Observation defines model for Observation.
+type Observation struct {
+	// Analyte An analyte a dietician follows (docs/labs.md lists their codes and units).
+	Analyte Analyte `json:"analyte,omitempty,omitzero"`
+
+	// Category The provider's category, such as laboratory or vital-signs.
+	Category   string        `json:"category,omitempty,omitzero"`
+	Code       Coding        `json:"code"`
+	Comparator string        `json:"comparator,omitempty,omitzero"`
+	Display    *DisplayValue `json:"display,omitempty"`
+
+	// Effective When the value was true for the patient (the sample's collection).
+	Effective time.Time `json:"effective,omitempty,omitzero"`
+	Id        ID        `json:"id"`
+
+	// Interpretation The provider's flag (H, L, HH, LL, A, N…), as given.
+	Interpretation string `json:"interpretation,omitempty,omitzero"`
+	PatientId      ID     `json:"patient_id"`
+
+	// Range The provider's reference range, in the value's unit.
+	Range Range `json:"range,omitempty,omitzero"`
+
+	// Report The provider's lab report listing it, as DiagnosticReport/<id>.
+	Report string `json:"report,omitempty,omitzero"`
+
+	// Status preliminary, final, amended, corrected (FHIR ObservationStatus).
+	Status string `json:"status"`
+
+	// Text A coded or text value.
+	Text string `json:"text,omitempty,omitzero"`
+
+	// Unit The UCUM code of the unit, else the provider's text.
+	Unit      string    `json:"unit,omitempty,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitempty,omitzero"`
+
+	// Value The value as the provider sent it, in `unit`.
+	Value   *float64 `json:"value,omitempty"`
+	Version string   `json:"version,omitempty,omitzero"`
+}
+
+// ObservationPage defines model for ObservationPage.
+type ObservationPage struct {
+	Items      []Observation `json:"items"`
+	NextCursor string        `json:"next_cursor,omitempty,omitzero"`
+}
 
 // Order defines model for Order.
 type Order string
@@ -744,6 +912,13 @@ type Problem struct {
 	// Type The problem type: about:blank (the status says it all) or one of
 	// the types listed in docs/api.md.
 	Type string `json:"type"`
+}
+
+// Range The provider's reference range, in the value's unit.
+type Range struct {
+	High *float64 `json:"high,omitempty"`
+	Low  *float64 `json:"low,omitempty"`
+	Text string   `json:"text,omitempty,omitzero"`
 }
 
 // RefreshRequest defines model for RefreshRequest.
@@ -1113,6 +1288,27 @@ type ListPatientLogsParams struct {
 	Limit Limit `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
 }
 
+// ListObservationsParams defines parameters for ListObservations.
+type ListObservationsParams struct {
+	// Analyte Keeps the values of one analyte, whichever of its LOINC codes measured them.
+	Analyte Analyte `form:"analyte,omitempty" json:"analyte,omitempty,omitzero"`
+
+	// Code Keeps the values of one LOINC code.
+	Code string `form:"code,omitempty" json:"code,omitempty,omitzero"`
+
+	// From Keeps what is at or after this time.
+	From From `form:"from,omitempty" json:"from,omitempty,omitzero"`
+
+	// To Keeps what is before this time.
+	To To `form:"to,omitempty" json:"to,omitempty,omitzero"`
+
+	// Cursor The `next_cursor` of the page before; left out for the first page.
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+
+	// Limit The most items a page holds. Default 50.
+	Limit Limit `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
+}
+
 // RequestDocumentsParams defines parameters for RequestDocuments.
 type RequestDocumentsParams struct {
 	IdempotencyKey string `json:"Idempotency-Key,omitempty,omitzero"`
@@ -1239,9 +1435,15 @@ type ServerInterface interface {
 	// UploadDocument Upload a document for a patient
 	// (POST /patients/{patient_id}/documents)
 	UploadDocument(w http.ResponseWriter, r *http.Request, patientId PatientIDPath)
+	// GetLabSummary The latest value of each analyte the patient has values of
+	// (GET /patients/{patient_id}/lab-summary)
+	GetLabSummary(w http.ResponseWriter, r *http.Request, patientId PatientIDPath)
 	// ListPatientLogs A patient's synchronization log
 	// (GET /patients/{patient_id}/logs)
 	ListPatientLogs(w http.ResponseWriter, r *http.Request, patientId PatientIDPath, params ListPatientLogsParams)
+	// ListObservations A patient's lab results and vital signs as a time series
+	// (GET /patients/{patient_id}/observations)
+	ListObservations(w http.ResponseWriter, r *http.Request, patientId PatientIDPath, params ListObservationsParams)
 	// RequestDocuments Ask the provider for more documents
 	// (POST /patients/{patient_id}/request-documents)
 	RequestDocuments(w http.ResponseWriter, r *http.Request, patientId PatientIDPath, params RequestDocumentsParams)
@@ -2280,6 +2482,32 @@ func (siw *ServerInterfaceWrapper) UploadDocument(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// GetLabSummary operation middleware
+func (siw *ServerInterfaceWrapper) GetLabSummary(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "patient_id" -------------
+	var patientId PatientIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patient_id", r.PathValue("patient_id"), &patientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "patient_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLabSummary(w, r, patientId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListPatientLogs operation middleware
 func (siw *ServerInterfaceWrapper) ListPatientLogs(w http.ResponseWriter, r *http.Request) {
 
@@ -2391,6 +2619,113 @@ func (siw *ServerInterfaceWrapper) ListPatientLogs(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListPatientLogs(w, r, patientId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListObservations operation middleware
+func (siw *ServerInterfaceWrapper) ListObservations(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "patient_id" -------------
+	var patientId PatientIDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "patient_id", r.PathValue("patient_id"), &patientId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "patient_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListObservationsParams
+
+	// ------------- Optional query parameter "analyte" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "analyte", r.URL.Query(), &params.Analyte, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "analyte"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "analyte", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code", r.URL.Query(), &params.Code, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "code"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "code", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListObservations(w, r, patientId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2934,6 +3269,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/documents/{id}", wrapper.UpdateDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}/content", wrapper.GetDocumentContent)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/documents/{id}/share", wrapper.ShareDocument)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/observations", wrapper.ListObservations)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/lab-summary", wrapper.GetLabSummary)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/shared-documents", wrapper.ListSharedDocuments)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/shares", wrapper.ListShares)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/shares/{id}", wrapper.RevokeShare)
@@ -5313,6 +5650,78 @@ func (response UploadDocumentdefaultApplicationProblemPlusJSONResponse) VisitUpl
 	return err
 }
 
+type GetLabSummaryRequestObject struct {
+	PatientId PatientIDPath `json:"patient_id"`
+}
+
+type GetLabSummaryResponseObject interface {
+	VisitGetLabSummaryResponse(w http.ResponseWriter) error
+}
+
+type GetLabSummary200JSONResponse LabSummary
+
+func (response GetLabSummary200JSONResponse) VisitGetLabSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLabSummary401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetLabSummary401ApplicationProblemPlusJSONResponse) VisitGetLabSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLabSummary404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetLabSummary404ApplicationProblemPlusJSONResponse) VisitGetLabSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLabSummarydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetLabSummarydefaultApplicationProblemPlusJSONResponse) VisitGetLabSummaryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPatientLogsRequestObject struct {
 	PatientId PatientIDPath `json:"patient_id"`
 	Params    ListPatientLogsParams
@@ -5407,6 +5816,95 @@ type ListPatientLogsdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListPatientLogsdefaultApplicationProblemPlusJSONResponse) VisitListPatientLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObservationsRequestObject struct {
+	PatientId PatientIDPath `json:"patient_id"`
+	Params    ListObservationsParams
+}
+
+type ListObservationsResponseObject interface {
+	VisitListObservationsResponse(w http.ResponseWriter) error
+}
+
+type ListObservations200JSONResponse ObservationPage
+
+func (response ListObservations200JSONResponse) VisitListObservationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObservations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListObservations400ApplicationProblemPlusJSONResponse) VisitListObservationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObservations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListObservations401ApplicationProblemPlusJSONResponse) VisitListObservationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObservations404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListObservations404ApplicationProblemPlusJSONResponse) VisitListObservationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListObservationsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListObservationsdefaultApplicationProblemPlusJSONResponse) VisitListObservationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6906,9 +7404,15 @@ type StrictServerInterface interface {
 	// UploadDocument Upload a document for a patient
 	// (POST /patients/{patient_id}/documents)
 	UploadDocument(ctx context.Context, request UploadDocumentRequestObject) (UploadDocumentResponseObject, error)
+	// GetLabSummary The latest value of each analyte the patient has values of
+	// (GET /patients/{patient_id}/lab-summary)
+	GetLabSummary(ctx context.Context, request GetLabSummaryRequestObject) (GetLabSummaryResponseObject, error)
 	// ListPatientLogs A patient's synchronization log
 	// (GET /patients/{patient_id}/logs)
 	ListPatientLogs(ctx context.Context, request ListPatientLogsRequestObject) (ListPatientLogsResponseObject, error)
+	// ListObservations A patient's lab results and vital signs as a time series
+	// (GET /patients/{patient_id}/observations)
+	ListObservations(ctx context.Context, request ListObservationsRequestObject) (ListObservationsResponseObject, error)
 	// RequestDocuments Ask the provider for more documents
 	// (POST /patients/{patient_id}/request-documents)
 	RequestDocuments(ctx context.Context, request RequestDocumentsRequestObject) (RequestDocumentsResponseObject, error)
@@ -7609,6 +8113,32 @@ func (sh *strictHandler) UploadDocument(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// GetLabSummary operation middleware
+func (sh *strictHandler) GetLabSummary(w http.ResponseWriter, r *http.Request, patientId PatientIDPath) {
+	var request GetLabSummaryRequestObject
+
+	request.PatientId = patientId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLabSummary(ctx, request.(GetLabSummaryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLabSummary")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLabSummaryResponseObject); ok {
+		if err := validResponse.VisitGetLabSummaryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListPatientLogs operation middleware
 func (sh *strictHandler) ListPatientLogs(w http.ResponseWriter, r *http.Request, patientId PatientIDPath, params ListPatientLogsParams) {
 	var request ListPatientLogsRequestObject
@@ -7629,6 +8159,33 @@ func (sh *strictHandler) ListPatientLogs(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ListPatientLogsResponseObject); ok {
 		if err := validResponse.VisitListPatientLogsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListObservations operation middleware
+func (sh *strictHandler) ListObservations(w http.ResponseWriter, r *http.Request, patientId PatientIDPath, params ListObservationsParams) {
+	var request ListObservationsRequestObject
+
+	request.PatientId = patientId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListObservations(ctx, request.(ListObservationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListObservations")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListObservationsResponseObject); ok {
+		if err := validResponse.VisitListObservationsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -7997,150 +8554,172 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id I
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37c9NIuui/0qW7VcBZ2QkQ5uwkvxx2gBp2mIEToLh1MRt3pM92b+Ru091K8E7lf7/19UNqyS1bThyz",
-	"w/BTYqnVz+/96t+TTMwXggPXKjn+PZkBzUGaf38SXAPXz5haCMU0Exyf5qAyyRb2ZzKmWtNsNgeux+SK",
-	"6RnRMyC5yEp8dE+RCSuAcDqHYZImKpvBnGIvermA5DhRWjI+Ta6v0+T5Ozpd7f/dDEhm53FPkbc/Px08",
-	"evJDSj6XQkO+qctXIqPxaWO3709fETEx85WgRCmzjXM8BS2XTyca5GqXbyETPFdEC3JFmSbnMBESiJZL",
-	"xqeETinj0e4Z1zAFmVzjAAsq6Ry0O4CnKgOeMz59LfPYkM9gQstCE6oy7Jrhs88lyGWSJrjlyXEizJfh",
-	"sH+RMEmOk/9zUJ/7gX2rDuw4OJGfSqmEjG/cmMMXfZaZFmO/hQs6BbfmE1LARBNRajIR0rydMKm0adM1",
-	"UdtdY6Zz+uUV8KmeJcdPHj7CzdEaJH77z49PB/+PDv59OPjxbPDpr39J0shhPYOe24dPd71/L6SYr474",
-	"C8BCkasZ1YQpQjURklAEJ6JnTBHN5p37M8EOw3lMhJxTnRwnOdUwwE+ju/Dy2RuKO/i77XWBP6pOWZ6k",
-	"iYTPJZOQJ8daltB3qS+fWRRjc6bjYDIXShOmYa4IteAxE0WuhsTv+5PDrsUWptcWLLB5OU+Onxwepsmc",
-	"cfvrYbqKRoj306eZR/xY/9S+7bvWuj/X+1tNdam6elf27Ra9u/6w9zdUM+B67bEtbJuz2x/f/0aODr5o",
-	"JGKFEBeIv6mBV7gESZhWJKOqE0Y/d6Hvo8PD6qBCclryNauUJb/x8k5L7lb4TmxCQ0+oN2GgFtvj3zUu",
-	"QC0EV2DA5e80P4XPJSiDM46x4b90sSiY5VYHCynOC5j/9V/KQnC/Jb+xX9lBV7FR2mHJuQR6oexqcXxJ",
-	"M00clVYgL1mGbSelgpxQckmLEk7IGKQUUo0NI1eOogMic4K8QvBJwbK9LymbUT5F8aAoWA6qFj8kZELm",
-	"9xRBTAQzx2elnQzsc5JPicNUPzWmCMwpK3DDWQ5cswkDSeALU1odk7H5h/HpmNynPMe1jLgXYoiVzB4g",
-	"yGoEXdf3cMSTNBTbQqknNnHX9KBqZ2b+QshzlufA936KtChAkjldEgUQnB85LzXhQpNcmK07IeMcNGXF",
-	"mCi6RPxdmqP9TegXouT5Pif+myCqzGZupimeJxfczj5Y0AUXV0RMzDTfgrwE+RwRad9brMzQZEJZAfkJ",
-	"GTtacMbycQ2Gym29eUUYN9S+EFOL4+/EBXC1ZuLbTdh1F5nvWzblkBPGh+Q3w3Qyms2sqB+qJvhwgAqK",
-	"FEVz2BUSbGYvXlE5hX1v/LnIl4iv4hIshTWCjdtQ8SvlS8cN1F5nJgSZU74kVGuYL7Q6QS3FqihOHDWK",
-	"zsBoOq2dD95sIjCBtmRm8Z7TUs+EZP+GfSPrJS1YTmiWgVJEI/CR+yjaUE0Um/IB4ym5koJPSSbBYAQt",
-	"1IPW0j98+DB4WuoZvvasZD3cveeqXCyE1JD/Cjmj70yb/a3cafCoo1GCE7SqGvJ85PO5AGUo7AXAYmjE",
-	"Jdep0T7LnOlajgaOAvfHBM9wWIgp40lqf0iYSFAz/7MQU1HqJE1KBXJYMFX9L4Hm/v9MAm6h+1Uu8uCX",
-	"ZexnUhTVoxwKMA0813P9+p+ua/+z6t0/qAbwD6jMZuwSn3hjhe+y+u36rH7n4ooXovmsXKw+cSPV3/m5",
-	"V0/UjEp8YP6acc/cvBoPqx8SLsUFflCIqX+D/7oZqiXPhkpTqf0P98JR83o7/APXB8Ujtj8+rQivqYWA",
-	"51zLJQLAQooFSM2sJEuzdTKGh80Qhq5T/EhIVFt6aCe+tYGCTeI+tsEvdF/JPE2ywuhQNM9lD20lTazs",
-	"0Wr68PDRUaytO+jeS+3bTpQ6E3Pote2vXdvrNFQYew1TCwjt9T76W2S5GnlrxArwlAs9A+nlOZppyIng",
-	"KaGKXDCeH7Oc3Ef0Pn6SEgPpx48N0d2sOtZq4UdrxaAGnr1e7/ephmpx/i/IdAXVr5jSq0BtrBWNfzbu",
-	"skWP62ocKiU1vwMjWcyYtWFJZvzO2b+uwcCTZVUa5oZUBjgD3BKU90oJUdT+iUpYUC0F6snN6f0Qg+hn",
-	"DqIjhMDw9F4o5Nje2YyqWdxmNIMv3sjrDYvuoxZYRCfp+9eOzfaeUCmLTYf9/vSVwWzH95tT/zAD3jB8",
-	"kyuqyJVkWoOx+vYjSX3Rc1t0Vuzf0CCMjOsfjpJV21maWDt4/HAWUlyyHOQ9ZewARutBAy/lxLJBswX2",
-	"X2zVA5PTRDNdtA/rSbylO9V16/VgagSt6zSxzDg/24YxuAXk0WM29IwSJFp+pTlhmsxAwrDu7VyIAigP",
-	"uzs7X/Y7rf7AeAlSOSZ8A4rZsCKa9v40KjBooZSDpBYiBztmJ9/EqxgR88f0kyid24nmufEw0eJNQF0m",
-	"tFDQFmr9x4osQBqpFje+SZQKen4mQZWFjnla0sTwpfirxWypWEaLM6oUKOWJXqShFFMJSp1xoSHWpLXp",
-	"wZzaH8dH9dNct4NvqNVqm8vPqn3tgyzuFK5Tx3b68j///R1xv9QvY936A2tqewvmiwK2xX0rKG/3zTaC",
-	"4cS5hb4uP5BAVYxsxKiuEwW3oF+qco6sFdltv97zkSZa9N8YfLA9nHqm0IbVmzCJq5ltvWkDNxLexv66",
-	"ftPahRQAZA80+Mm03khPm5iyHUxuAzv7O9I5/fLSfnfUOt80KTn7XIJ7rWUJwfG1+btzzKoLyK3vyzuw",
-	"A9lHaTqZEC0IKtmrMo51T1Z0YBNEXM36He0uFJZWl3vUWvzIb4XUodbiTCVe7DDffVqjfngDmv9+Bzx1",
-	"dZD3i7wPFs0ZD58+bOOV76QH/KfJl8FUDPDhQF2wxUAs7LCDhWDcmFrNoOvk5XVAt03/bodpUbyeJMcf",
-	"t8HDT73HuV4DI++tSW07InYTvawKRODiqr+ShgFNcf0I35wYtwmqR0hILmBhY2C86VA1xjlnnMplbJDq",
-	"lOMRK9qN5jSxFhHalfrUwm6z8BUcrc/v+dyJQW0jkPN5oqUNlDohODCVkMcDC0Jq+uSoAdePmzFA//yf",
-	"0Uh9+uv/+H/+EtvJF+in9ibyFfppvNhRuJHWVm73m6ljQq03Zw7zc1QBbVCLnpH749qTqz4efhoan/n4",
-	"QTriqBuTKqTLHRa5P3ahUykZv8xhvhAaeLYc/ALL8QPrzW3swQ99uXAPCm3XW30fO8YXEgBjQCIsPgZW",
-	"1ny0YllYF6GTJi+rHdsSzdVSaZjH0Y/TOUba2SYpKVVJi2JJKHl/+jKGIWu5dJqYY4yp1ttwdzdf31ts",
-	"v18xfhFoMVtsBmvs4lrBvG65KpFWr7pmV0c7VWyX8Qur7nP3b4yfNsKw/KdXcD4T4iJJk4UoCnMsvKTF",
-	"GbotrAdJzKlm2VntR4GCXdpIHKTccHZOs4uuAW/lragnXKl1qgUBR4c//rBPg//Wpr5eylcQcoa8Zg5K",
-	"0/lii6jCVfN7FVHnNZe62yhciekuJNrqxPcnyjbC/1at7yZSCvfhgi0WBkfYlAvZgSK/0fn2NCZNqoBW",
-	"Pz5VWWLtZNFh3lClroTMo0aK9YKjQbnXvFhWupOLUIwgmXWp5oEtLLCD+rfb2WMqN8VZExP6iacNL8f1",
-	"J7tDLaO27faeIgyjTkj9SUoERye5JT9grNvSRpNlgmua6bOARqybRsVSb2phYqCpXJ4tJExAAs9gqyEh",
-	"Z/WIEQHZmbMLqrSLqcvDMCxv2u43V5ivGsOMHHdj61YgXvWmCyHDW6UMyLM2Upaa8aF9AXKjSc6Y0kIu",
-	"t9l93oHiK/shrjjIrcC7B1Aj6LCMUT5c592p5V135pmYgyJoGUob5g8iJBn7+JFx5f1xUkAVktjH8dO0",
-	"unXobdW4HcDZHy77e1UCIWPDBx+w5d+xYZQnmpMPzjVwqxgIrGli09BnJxvjPY703sjMlwk+YXJ+lpsQ",
-	"00yfebvfLWGN5Sa8iBMfvNoOegWiUO2xSuDVTMxNNOeI+2Y2EBnnBrmJRtKCnAMqQrejtLelmp6QrfvA",
-	"6rw7IVK1CfPR4SrJ2gEBWtfeyCFtIDYfrgHDXQhwrqs9ym9uxLYl0iGrQ8Okok8d8pRmuzMURmC8H07W",
-	"p/xpCwtfB17c5ZAVLvUbxGHVNiNE8OMuF+Rxqt8YFrtuZx11IPeB6dlbVJVX8G5Ri+U9EU65ftY1x7FO",
-	"YbKCX360KIbV1rZVU6CUJu5WkdMXP5Efj578N3FRr8SB/6ozv3awRtw1V4bTmNDdOsnCOdWs+4aSBUgl",
-	"eEsq6fDQmgmqLgMv5rwQqq1ZMCVAs5kd1iQjpP1oXsMk2aD8TyKU37PV/uBm5JgVXo2QQyjJfSKMZ9NW",
-	"wGsz72E4dH+rBlea8s74ITSXVhm3NhC1LSke/a3bB+2m0ZnbdE+R/ztwprTBy2cpoYUSqNPpKgfinklp",
-	"aENCNKixtqSs2i9jTpi4odZb3aPRVAbsscUxoeei1MfnBeUX5L6ZrxneZrowTWhRPEDhW3AgYjLi2AS/",
-	"VKRgSpuECXRyqAO6YMN53suM3ELpdgiQXX8MwU9twPfNrJYuWvzMROHHGPs29tVmZ/G5hnEGAcNf2Nzg",
-	"0AWPCMzPvBsxSesgEtMKuzT/ZgjjRVEFWXZICacuctmPSPO5CZqvdDJD6VCXwq0DWYcGxLsr47Gazf2K",
-	"JkkPOpwjb00c+mrszE1sFNtaQOHLgklQWw3St28fkbU5RGH70BmMxN9ua/w3vQNo8FS2bo5saLcBhjGd",
-	"NjzmViRLPe3mnHrqtgYWb6TZ3gSStoCQAEPPtlMKG5/2g7Drrp15xiSsOFOm7BJsknQGxo7wqQvJd6Gr",
-	"mY72qKmZ8fLuyPM8eNM3TlF5itdjoa2J2k9rFOgx553ten7HsZbRpSx59mZGVTPgxgmjaTIBnc3sv7ng",
-	"8bAdrz2sbAFc4hq3iLvfjD0u5f925K004cvB7Lo25rTkEYB0nsqzLiXimW1gkm2FNXAWVCPFsindVpgw",
-	"WstUiPwEmyxNJjGVkl1CVSwEiCw5Ws5w64fRSH58szqDV1ZazOsY6hIFGRvKX/KclNxZWeO9dq6s6jC2",
-	"kHhfE8aZmsUC7Z/jLpKiOVdcLs1MTLDtOh5vvwWkbMv8Fx4bNmnMFm0QVYWmxbrdcmtUgkyojG/TjXIY",
-	"boEDDaZul+ygya+nAoN0BeSDU+1m9Sb7+2baw5YMOPB7rjeKuHbtDbHDBR11Lqcdmfh3oLIjzrDOpW8H",
-	"KWQYvRhTjP728MdHkZ685MP4mnpUM2gmPiuNOqXJiI4DnFeqbiJXbdTuVr4wLc/6RKfV+3xts4I3griK",
-	"BLw0drkxfGM/20uJboubRgwoEL1WDWB10TGmyNM3L1MioaAaSbtjCDPR1yry3u1AS3erPeabyVrTP35T",
-	"57Si50WX19+/3arL3fuQezthbxJlEHWNvXDBf6Y742A3hjYmibji1XPvxUQY3SLPeXuWECP0nrg514dL",
-	"t6/Os6231WNG4V2BvJlf8jYAux076O8Ja7KOfmBQM5EVYHgV1sNz4RZXM2FqTyg03QleLImeSVFOZ0Qx",
-	"Pi3AvBwI67jfA1jeCiQ72GYIWV1AswsdyRL6vWlGONyufH9t6L9hYNMW3r9Ocv0f5dC7Ww/brfG79zge",
-	"h/qNYbHpdp7COiplVcK8o7TGflGn1cSCcocNA0u3x6H9adSO7/I6bP6xrUi3xj6P04aslEwv3+IE7Q6d",
-	"G7Edq/zUv174/frHh3dJuurTbEjXEynm5M3rt+/IAVZGOLBPhXQ/nRBZVYI1+GdGqc9gpvXCVvNhfCLi",
-	"3qPKh3BPVWX7TJWpn9+9e3NsCLtKPU1XnsbPgBZ6hjRnxGsTAPqBIbcz143osTeSzalckp+r78gbH5F1",
-	"n5IXP788HfHTI/L859MHqekH7RKKuOJ1yFWcM8XV93BF+mxZkNA8qtJ6Rt6fZ6dtuy3E1PdKTNUafDIc",
-	"8RF/h6K0qTLMVFUwAnsekqD22f0FzS6wBildMFNCbwocJNVu3SOOPjaeW7WIalAEjA3CTcUWxzL1TH29",
-	"SEpmlOcFSLPkY5zKgPzj7evfsHfF6QWcZVRhQhC6jCUQp2Epct8kSTwg8CWDha62DRumI07I1YxlM/OJ",
-	"WNDPJRALslimi83Bdobe88ePH/84xFGfN6Zq0lRsCUdFSo416LhLW7EnY1dmOyUYiUXIOdp+IMcsF9+N",
-	"seNU1SLrbcXlUa6uTEjs0eFhMANjA7DvV93798ddpa7Gqa10SIhzihNLMR7YObRrTlb+dxScfGVKM4tX",
-	"1jipiARdSk7Gv48sFx8lx+TjcDj8lJJRKBTg81EyHA5HyfX4hCBPwGk0CxxjJCChivi0nSonFFvZmsat",
-	"L+ye0nOFwCys/9kEMJrGCClBGTEmjCGPEksGyD8+vLOoOG5TkbGxB5ILWFor24ijLXGyNP5hCWRRnhfG",
-	"9II7ND4YXkFRDMzxH/zr6kINzV4PyYeZMCbFXPgSqCOeQ8awksX5slEh7J4yDueFKFi2TE1wnmkR1A61",
-	"IIMi44gH1Q9nVBEunHaLWyBacHPUqivLnM/audaTmlQNbPeqmhUqzklQ/SJ5ODwcHpoQ2gVwumDJcfJ4",
-	"eDh8bI1ZM0PYDwzVwP9cqSLki2ZuL3NTcVhpU1onaRbh/thZQFj4mM4t6u3GO2t60W7dXdNFd/v+tiyW",
-	"3Cj51dWnr8+0VadVQavrNN66PrgDU3+7R7t3ok8rVw29R0tbD/v6U6vu76PDw53VzqzrV3WUnJ2CicjF",
-	"ZgS4lgxUSjhcIVU3hdiNcnd0eNg1UjX1g6Besfnk4eZPGlUezUePN39UV581KzLkffNXYUlVI8+VcxRX",
-	"nIhUiQlJmmg6VbZ4IaL4J2xsCasrVoiSslAdhcwVKCQ09xRx0psV9RRRWizIlZAXpsK/NvkiKNm1SIsd",
-	"YgUijiI2W1v8VJR6eOP93sHuPXeCllu4j9kK5dzGnupZuKVuk7r39LS5i1JoquHYBtOhZCaE9Rwh6ykV",
-	"DMl7tIiYn5QoY9YecRSFCKCBG7mHm2nqua2egZBLKz8wm/WttCiAWybTPCA34XeVndcA/N9FvtwZzrYi",
-	"pq6bqo9LrIpRjPVH6Mvo7hGbHz7uMy1Xbhc/ePRjrw8axXBvBcZOqUuOP35qkARJczDCSgB9Bs44XNlf",
-	"ag1UVw6NLphGidNIvs0qs9QKdE5kfOo2s1nRG4VyOuKNmQ3JKSzAKii2jp/NxzFoYGtX+vpr+MQ5Rkcc",
-	"BcFazHr0o1W4wnq+EQywht67RICGy+87+O8f/JG1oMJkwMEVZOA5qcxgUcivbAQHv7P82oU4gDV7NiHI",
-	"Pq+iVPowu2fmk/w/XBg5Ojza/EVVgn43/NfuTF1XMQiCCM7JP1LJp+s0rtVMQXcfye4k0mqMjjLoVd3j",
-	"/R71/g/uaXjz1Rw0zammnUfW0jM3aBbuRhhULRZlhAP96iw81d1L6OdHu4WJIcIq0uS19TI17ueyKYnk",
-	"PtNqxB24yQcu1RKFq5N2/atqEdipKYI1QPdVjK9Yn2EDBHfPWlplm/ozl73CPp5EFVn1bVG8rZniDjDt",
-	"J7OVURK5GfVWWdtBAAvRUtbBPXTEKhMS8tRfk4EWVv8WjfgmwQlFwepyvCEaqoHgJXehndpOF8uoHpPx",
-	"y8ngN8Fh8CvV2WzspDhFHqOtjKLOMz7FRddvHh3+UCfZni81BKXrYugYsAN3M0CHtcsKprW5xozbeblT",
-	"NLWko6fGGrt6jHqZ1nW5/fw2G2j+6+C/mlRgY9mujvtt6vrVq3crDlqXK667TiNyHWNwbeK6L00bM71H",
-	"hz/c0TKlwcdmze4AGuOrt+e29hqNbVf4OCZqhtg7syzRoqKYkAZEtua53dD/sZLN0cMf4ntiD606JaRM",
-	"otSK5dAsvb4jsdYVwcMsxE3i7A1lowhlryL+by5uRTV+DDkInCXauDHRPTJupX2MUU8/X474eDWVZOyc",
-	"KkLPnLsSZ2vtWujEqWMNxylhkxE3GR+m8vrVDDhxqUUxYm96umPRK8zZ6SV3Pdzt0F3EyKzd3O7jLzkb",
-	"7uKOtG9JZjvsYZeoLvb7SkKeOeOAWlhhh5JW0uQqBXF5Pl7Ww1vM1nr+XmGDXo6/W/jqNnmOguJzfRpX",
-	"xYn27Av73z+cw8zXmlvrLsMAkz+is+xrmDneuaicmRTc27Jx/7z0Z0IA7qkq/CjAUYOKNVZWdsUu89Ur",
-	"MU3uFjRc/cA4I0GIWH6HgIihy+PLcvVwbyW9uRCO4ZLOi3WA8XoB3MaBbAEcvtM1t/bFoMCNVfOhuqBE",
-	"EDDmo9Z8rNhwvTsqDKIJ9nAOmjoEqdCnyyjxtA4DJApArSYYqLTFLsMAPzXijqFWC7N525VRYZ4GweJ1",
-	"5/7WU8pH3BQ1cCFljRtpV7nsm5ocbAcgluWsnou5nB2j4kDZSDUUv6m/9R1DiuoS37T7YmclpO7NzcPy",
-	"UX3YeusO/9WFIGsivhBcdTREC9E1X8azoszhLKgetwLQVQrOH41Zh7XF1jJsv1N7pc47IJ3mvEMsbF8a",
-	"rAACeuBbWbraGaMSFNOboyHDBgE2SiieL4M7p03IJcdnCFQjbuJCUSM9IdT2gF25so74kmll5SEbr2pu",
-	"m1Q+6GXE74/x8dhX27EWygdDElyBPRNuai4y0BSaRCJos4xG3JeRTA39QReG7dRYP0lGOTkHP6WCWlf2",
-	"iDdGUBC9YDtWnRDtQBj66C87NzTv6PDHY79rGIl6T8Uu5a60yhFvXModKaNEXk6sA0aCrUZu3PMm/nnE",
-	"bV2qlChw/Taije2MxtG6jWOiQBMtRjy8CvxeHUYZ8++/qa4YvQtbQLM25Z6tAe3qaB2MvCp5FVgG0hh4",
-	"y/Lbtxj0MADUt+Z/LTePgaZACMGzMrTHiSP1mcVpZihHRYIYugmp0mJhUyNMcB/PSQH00gWiu5URVw3j",
-	"xE5mxC1Rs45RvPsjhouOa4fIuClS4qlj9N8VkVVFxG5NDSFdrLNLj+g8h52LNBuI0p8gOGLDEe09HsK4",
-	"hawjmamw0LuwCSlVcRZEf5ddZtNBtGjIVidkXFeN9kLQiFspyIoNjFuZxQRMqAe2sN9MXJl+zMcD07PS",
-	"lOeqO5hiL0z864RS9MOTbzmQ4o/Bk13oxXp0XmG8B77q/o79cK2biZ1eUYVFBFpAD4UmEr3P+MXd4lx4",
-	"AdDXwbieYjNintfQumTm7wi5f4REAIpdw9DmUhV29MXYmi3dAd6aYHRCQ94Xlg4TksxBE0p8LrfVywFz",
-	"elBt9+zYJD23VpmVUuL6XYZgPOdDy2WdKb+CY4/2xdWC5TNFPpdQQn7SSsNuCBeV4MC0FxaSP7lvegc4",
-	"ZEChTtQ1YBaT9Kxppg8C1Z7i6yokZeB9BGu90a1rWtU+QrfDW2Y7ILXOyv/uHt3oHq2Rd6WqQQA81aPt",
-	"1R9HVhq+s/XA1+1HGtuL1sfE/k2ri/VT59hpOL5s8YYJK3AeREEBmU5HvMrmHuOX46paA9rrj22mOSWa",
-	"nledEzUTV6rLWfQsCOboEZfhCrhtB/T+mtNdR1A0d/cXWF4Zq5A3zDsbucl0r7ZJYzGBZvhkl//nc2ek",
-	"a/QC8tX5wCKM4vfl6HwmAHyhmX7Q7SxzVxjtcAbWcG9R3SyeMq7MpNL4HbGxidnPbzexTqdiDt6N1/Aq",
-	"opa8E69i437sPhD5DFb9in8kN59f8Bs6hfV+vgBMvE5nyVRFSL55y5l1EaPlG9B6TGiEvagdhdK2+co6",
-	"tdtdQW2IOVNE06oAkkFWCyfoUDQtwsIiJBegRpwLTS4AFsTc2RL64R4+wdADHCCU8KuqJAVCqGk64kcP",
-	"H1tTns9e8s64lSynuFUNP+oVJzsvC80WVOoDNAoOTIKJKUSVidxd0OIvB3df2aKwJsbenOiW+Uw4s317",
-	"0vrmM32Prt1lRtTRwyd9FqLKxUJIDfmvkDPqS+HugMJYWAsjgSZhocg1eVRxmXNjxK0P84gG3n6PlP0e",
-	"KfutxEnWnDoSMXv72Mn+aqDja4OGOnh3soEbDnmxitgig5sMrJdsSOwFZXzExy9zmC+EBp4tB7/AEgOA",
-	"qv5MZ0F8THW/6AUsXVfKViKzpmn/naRGbdUzysmc2oo9Ng4nbh40X21SQldSEZsT78xvfPS3ddc2jUZf",
-	"Hj0cjEZf/hui9zZZEnB3idQONbeJ5Hl0V5PYYIxKnUUbbaYoc45tDVGs0VcU4kq1LMN/ekvp13BPPFUX",
-	"TdRH0WIuJER1l8Ak1k3LbJjyYLNly5W7DgKgbU1RwUGtBDufVGV6vKbh7V8YGGCbD6PGquYdPXdqsI1c",
-	"MLQuCa7Wmpms9/s7376RCbcJMiFUhRBcpZ7dHS/3N7feDft+62J768q0pkCVKzrgQn5PHIk1xUdrTZAI",
-	"ibV0MWy2ukRpPCToXTaWRlNO1M6DZIVQyJLFFGrebANvvJmAWip+o6JWxqP/1kYG3hm7qu/HjbOpktvI",
-	"AuMz/64w746R7b2uVp2VilihOwgEF1chKUDos4zMUYV1OvFb22SFbDTBymWA+yv/TC74fR/k9sCmkneY",
-	"pPPqDsF0G25TXz14fafaZ31R4VqO9hWZ165ymhs5H1N6CXiI/kRjrKSGoI2V2GxJgLfussLNwcWnpn1O",
-	"7qOoVEigpnq4efbgu2Swcn52u5A5uh2+Ndtv8HukGOrgd1nytWmxcbZ2uFu2VvJ1bI2qbzcCZSeWHy89",
-	"3VPVLQirrGFbYDkteRxaDqy8tSZXdIwuZttsoLQEOh8fG3ls7Kc3JuatcawpThdqJiqftCy5cfILBej2",
-	"pLZmvYMTBAa8+iAlteHlHNDGokNoGXELLicmrGtu7MwF4+C0rIdPXHVfZZxCmMxUGGc4t+xHjbhYYGVU",
-	"wwvMClyllMatmO4CQjUkz7GiMFy6ICqsxMKUlU4VwiDPgPASo8SrS+JNp1Fhcsmz55f9lLuVfb5ByrGb",
-	"yXe8auPVC6t1hMqJIrb54C0CVHVKO8U0c6HKWuntvbJqYI9gFXfTWs/S0e6CrW/Q3VBd/7XW3+Dusmmn",
-	"dn/zNeyN179UTeOC/d2dC4zXEZmMfJvyqQjlS9MJ0ty6WgDjl8y8bVwFh/avEUeWICZBun+Vad2ZWYoH",
-	"eUfR8cG9gnv2hLvbQ6Pk2V6c912h/2Nbpqvs0lI1Ckl5JKsI/8EcOmn/FPSvkNwxlVwHh6s3/J5DIfgU",
-	"f33VayTezewllpAPGN+8x32yc7Hlveq6B4Xin7UFMr1qmbcdVbTpT1qP/GtE0/sC5l2H3p2OGz+t/SHT",
-	"nyALt/NM9p5/azIJUZwbo0Rs6mSO/f2kVlejTpy5p2zKGRdevHH1ySsppTtj9o6Fk6+TK7uRKfzJs2S/",
-	"umjhk2S72F6zNFjz4tGPnxCrbIExi4ulLJLj5IAu2MHlQ4NzrsPfw/B3o9a533ag4EGVqBQ8qx3owUNn",
-	"yAyemNiksIXJFa1/y9rBEswnZzp8YAqbXX+6/v8DAA==",
+	"7H3rchs31uCroHqnyvZ8TUryJTOR/nyeOKl4xon9+bLZ2tCfCHYfkhg1AQZAS+akVLVPsw+2T7J1DoC+",
+	"kGiyKVHyJPEfW+xG43pw7pdfk0wtlkqCtCY5/TWZA89B05/fKGlB2hfCLJURViiJT3MwmRZL9zMZc2t5",
+	"Nl+AtGN2Jeyc2TmwXGUlPnpg2FQUwCRfwDBJE5PNYcGxF7taQnKaGKuFnCXX12ny7Xs+2+z//RxY5ubx",
+	"wLB33z8fPH72Vcp+KZWFfFeXr1TG49PGbj+8fcXUlOarwahSZzvn+BasXj2fWtCbXb6DTMncMKvYFReW",
+	"TWCqNDCrV0LOGJ9xIaPdC2lhBjq5xgGWXPMFWH8Az00GMhdy9lrnsSFfwJSXhWXcZNi1wGe/lKBXSZrg",
+	"lieniaIvm8P+ScM0OU3+x1F97kfurTly4+BEvim1UTq+cWMJn+x5Ri3GYQuXfAZ+zWesgKllqrRsqjS9",
+	"nQptLLXpmqjrrjXTBf/0CuTMzpPTZyePcXOsBY3f/vfPzwf/mw/+dTz4+nzw8T/+lKSRw3oBPbcPnx56",
+	"/77TarE54j8AloZdzbllwjBumdKMIzgxOxeGWbHo3J8pdticx1TpBbfJaZJzCwP8NLoLL1+84biDv7pe",
+	"l/ij6lTkSZpo+KUUGvLk1OoS+i715Qt3xcRC2DiYLJSxTFhYGMYdeMxVkZshC/v+7LhrsQX1ugYLYlEu",
+	"ktNnx8dpshDS/TpJN68R3vvZ8yxc/Fj/3L3tu9a6P9/7O8ttabp6N+7tHr37/rD3N9wKkHbrsS1dm/Pb",
+	"H99/RY4OPllEYoVSF3h/U4JXuATNhDUs46YTRn/pur6Pj4+rg2qi01JuWaUu5Y2X97aUfoXv1a5rGBD1",
+	"rhto1f737xoXYJZKGiBw+RvP38IvJRi6M56w4Z98uSyEo1ZHS60mBSz+45/GQXC/Jb9xX7lBN2+jdsOy",
+	"iQZ+YdxqcXzNM8s8ljagL0WGbaelgZxxdsmLEs7YGLRW2oyJkBuP0QEvc4K0QslpIbJ7X1I253KG7EFR",
+	"iBxMzX5oyJTOHxiGNxFoji9KNxm4z0k+Z/6mhqkJw2DBRYEbLnKQVkwFaAafhLHmlI3pDyFnY/aQyxzX",
+	"MpKBiWGOM3uEIGsRdH3fw5FM0ibb1uR6YhP3TY+qdjTz75SeiDwHee+nyIsCNFvwFTMAjfNjk9IyqSzL",
+	"FW3dGRvnYLkoxszwFd7fFR3tj8p+p0qZ3+fEf1TMlNnczzTF85RKutk3FnQh1RVTU5rmO9CXoL/Fi3Tf",
+	"W2xoaDblooD8jI09LjgX+bgGQ+O3nl4xIQnbF2rm7vh7dQHSbJn4fhP23UXm+07MJORMyCH7kYhOxrO5",
+	"Y/Wbogk+HKCAolXRHnYDBdPs1SuuZ3DfGz9R+Qrvq7oEh2GJsfEbqn7gcuWpgbnXmSnFFlyuGLcWFktr",
+	"zlBKcSKKZ0dJ0BmQpLO28403uxBMQ1qiWXyQvLRzpcW/4L4v6yUvRM54loFBCe0CJHuIrA23zIiZHAiZ",
+	"siut5IxlGuhG8MI8Wlv6Tz/9NHhe2jm+DqRkO9x9kKZcLpW2kP8AueDvqc39rdxL8CijcYYTdKIa0nyk",
+	"87kCQxj2AmA5JHbJd0rSp+TFyq1yjaxJxt07xlkuwIpMcMmmqijUlWEPc5WZo4JPzHCRswJJGw4rNMsU",
+	"kmmkbKUU1u0vSOTjf07mE36SJWkyK8pMGUjSJJurAowFvOFpMs/x34L+tVrMilUGGsl+kia8mJQLIZM0",
+	"mYLWwtKfl8LyhZCDvPH35OQxdqyBWyGFxFFgNtVJmlyBmM0tnbf/Y7IQyccNji4N2/KuXCy4XuHuLLVa",
+	"grbCsXi83rZtpxZ29zpNHB+zuc8Ft2AsWwhZGrbUcClUaVJEzaRjEWZZ8BVtJW5kzY+qclI0mFFZLiYk",
+	"w34azNQAHw7MhVgOFI3Di8FSCUnXecoLA9epH3insDtBuuJZiMAl72T70ySshDarKF5Pk9Of9xjp4x4L",
+	"sRpkvrmx72n7NJBMFxQYBTeW2bkGcFyvOWN8YirmbQpXhMO5ZPZKNSG3XCZpkqsrkict8HwVhRs8p/hU",
+	"PMQ8MBtn2tjLk7gIVYtHP1eQ58/CD1kdZz0pNfknZJaAucyFrWXlsCTE08NCzegi0Q8NUw1mHn4WaqZK",
+	"7Ls0oId4x8PfGnge/qaLBuFXucwbvxzQn2tVVI9yKIAaBM7W9xt++q7Dz6r38KAaIDzgOpuLS6DjcQrJ",
+	"0GX12/dZ/cZzLFT7WbncfOJHqr8Lc6+emDnX+ID+p3HP/bxaD6sfGi7VBX5QqFl4g3/6GZqVzIbGcm3D",
+	"D//Cc2z1doQHvg+OR+x+RNEZvv5W2igqy7bJERUma8DQdYofKY2qiR4aiNCaoGCXSI9t8AvbV/pOk6wg",
+	"PQnPc90LNTn5Yq3pyfHjp7G2/qB7L7VvO1XaTC2g17a/9m2v06ZSqNcwtRCwvt7Hf40s1yL/bGPMgLJz",
+	"0EFm45mFnCmZMm7YhZD5qcjZQ7zep89SRpB++uTRGm57vBu3kaqLEzwH3V3Yp0689koYuwnUpJFs/bFz",
+	"l931uK7G4Vpz+t1QhMcU1juWRON3zv51DQYBLZuSGFjEMiAF4JagTFdqiF7tb7iGJbdaoS6sPb2vYhD9",
+	"jUJl+eaOIdvW7/o48rW+FdG2ZmUsLHo0Xds1mkxs0164wf8n0u44nSWyTuynJsWRZ6S6yW97G+ZiNm+j",
+	"ntszWurqwD0GLmMH55Aml2GfDjb42kG5AfyMogfmEWiE7pCY2AvkvCR1PudmHj/1OXwKdsPA6vmP1rBQ",
+	"9E6E/q2X3HpPqNTFLtzy4e0rujU8JmT9NAfZsqWyK27YlRbWgmzz+9soYF9qsC/1MOJfbegR0n71NNk0",
+	"x6SJM63GD2ep1aXIQT8wpFomRRraDLlkjuuiLXB/YqsehCNNrLAF9EJC4VS3rTeAKcnueMOI98vP9+FD",
+	"/ALy6DET+eQMaWRYac6EZXPQMKx7myhVAJfN7s4nq36n1R8YL0Ebz/PdgEC3DFPUPpxGBQZrV8pD0tpF",
+	"buyYm3z7Xm3DJt+o0nsy8DwXDlO9aWAXwlXrepLwsWFL0KQo2UT/BZ+cazBlYWPG+zQhNij+ajlfGZHx",
+	"4pwbA8YEpBdpqNVMgzHnUlmINVnb9Mac1j+OjxqmuW0H33CnjFhnAsK+9rks/hSuU8/l9GW3wvd3xGyl",
+	"YRnb1t8w0K1vwWJZwL5338ll+32zjxwy9Z4Gn5ceaOAmhjZiWNdLHnvgL1PZ27dKiK7fYExPE6v6bww+",
+	"2B9OA1FYh9WbEImruWu9awN3It7W/vp+09oroQGQPa7BN9R6Jz5t35T9YHIf2Lm/I13wTy/dd0/Xzpd4",
+	"2l9K8K+tLqFxfOv03fv6mAvInTtF8Ilq8D7G8umUWcVQp7PJ4ziPlwoP7IKIq3m/oz2EfLzW5T0KyWHk",
+	"d0rbppDsNXOB7aDvYtJx67wb3x+Apm4O8mGZ97lFCyGbT0/W71XopAf876Ml7+KXtwHdPv37He6n7G/f",
+	"w4/7iJ+dMPLBaXD3Q2I3kcsq3zaprvoLaegjG5eP8M0ZWeIlXwAikgtYOrfKoKk2rXEmQnK9ig1SnXLc",
+	"CdL60bwktoaEDiU+rd1uWvjGHa3P79uFZ4M2DJDOjQYVu2DMGcOBuYY87qvWxKbPnrbg+knbrfS//3M0",
+	"Mh//4z/DH3+K7eR36PoUrK4b+JMco6Jwo5351e23MKeMOweBBaCihXHnJ2nn7OG4dg4yPx9/HJIuZfwo",
+	"HUmUjVnlJewPiz0ce2/clI1f5rBYKgsyWw3+AavxI+cg1NqDr/pS4R4Y2q23+j52jN9pAHQrjJD4GFg5",
+	"beWGZmGb02eavKx2bM9rXisiN6+fRKvxjLkmKStNyYtixTj78PZl7IZspdINndu6aL0PdffzDb3F9vsV",
+	"n3Sap/dUf7eN3RvUvTe1fiXkRUOw2uN8ROtgt8oKdctNJrl61TW72qe34gSEvHAaCOn/jJH4lrNx+PQK",
+	"JnOlLpI0WaqiIEiRJS/O0XDnbKhqwa3IzmtLIhTi0vmbIjGB8wnPLroGvJW9rp5wJWmaNaB8evz1V/dp",
+	"8tpb+9hLHmw4ViP5W4CxfLHcw3d+0wBV+Y0HYaruNgpXanYIJrs68fvjrltO7pv2J/IHxn24EMsl3REx",
+	"k0p3XJEf+WJ/tJcmTbePQ7jZcAszpVdxVN+QxkLD1Pl4csMKPlGaW6VXqKBGb6JiYMRMmh5OGmllP9s2",
+	"T297o9bIyuBg61u23eLWk7tuWsn28qWB6RQyi+4U3Tyxs7AhQ4xCcS3pei/oh/jDcNSi4TaronAuOI8O",
+	"b8+gyS812C0BYI0jnxZ8xh5+n7JXKfse/3uVsucp+/H//Z//+4hM2TNx6cwuLZIfmeDeirPg+7VVs0WN",
+	"sDUsvbi7dTkFnzDXlPzvkIcRltbxQvCZVMaK7C29PxqVx8dPMpHT//3Y/hr7tiex1ID+rSiApGwqJC9S",
+	"xhcgc8hTlimtgZwDHn73/cu3rHG5HaJ51Gd3reci1/3s8YrleDexgQPDqBplD6+sD998+IH6DVZDbJoy",
+	"KAysq29w0F6Y4CZqwcudBm3Tmg8jnzWcqpBsjJMeH9g98IA2IkKNFUTFCFEDTuKGif1I6ZrT4j1R0yoA",
+	"sXKwM1nijFBRgvmGG3OldB61AGzXyhDz+FoWq0ox6SPKIiTUucflDUNTw8gY3u5n7KhcTs7biLAfdWp5",
+	"rFx/dDu0huVctw8MExglwOpPUqZkBswz0kCmY+2ifzIlLc/seYPb3TaNSl69qflGgOV6db7UMAUNMoO9",
+	"hoRc1CNGKK23FZPDqnOjzJthM8Fu3G+usNi0NJGS5Oakt9Zd9L6WTdFt81ai9LWTR65FOFTeQ05q2rkw",
+	"1rN8fXe/tx+zupKg9wLvHkBdudMPt7lO1Mokf+aZWoBhaHZJ28RAaTYO/v7jyrXCy7NVCFkfr4o27epg",
+	"AKtxO4CzP1z2d1loiMs7PvgJW/4NG0Ypk/ears614bNAEFjjxLYVzU02hvc96r2RDS1Tcir04jwnBi6z",
+	"58GodktYEzmFg0gWgg3XgxSJRQevYb2aqwVF341kaOYCR3FukFP0iFVsAqhlvB2mvS3WDIhs2wdOoXwQ",
+	"JFXbBx8fb6KsAyCgbe1Jol4HYvpwCxgeQhXhu7pH3smPuG7m85fVX8Okwk8d/JQVh7PCRWC8352sT3kf",
+	"wbvjXtzlkNVd6jeIv1X7jBC5H3e5oHCn+o3hbtftTI8e5H4Sdv5uJbPNe7es2fKeF874frY1x7HewnTj",
+	"foXRojesNmVt2tlQ0Ueag7fffcO+fvrsL8xHKTIP/puecrX3UsQX4oooDYVa1kHx3mPF+UZwtgRtlNyQ",
+	"qKPuTzRB02U9hSKnPCtkc0sZ8GzuhqXg8bQfzmvZ+1qY/1kE8wey2h/ciI/ZoNUIORhfGRIXBDLtGLx1",
+	"4j1sDt1fPy+N5bLTORdtkVWGJBdUtM4pPv1rt4OXn0ZnLooHhv2vgTcKDV6+SBkvjApe+S5m/QGFoK9D",
+	"QjRApdZKbRoHYx4OcStoMGlH1WsE9tjilPGJKu3ppODywqs1aXiXmUBYxoviETLfSqL+aCSxCX5pSCFH",
+	"Ae6M4mT5UgwXeS8b7dqVXvev7dahvI3Hl64pDSvy4sIjqkBT0jI9ML/lqAi7aXzuCDXZ3DsX+Hgz26WP",
+	"mjyniPMYU7SP4bfdWfScWw6QDWZp6fJgNX0DE7z958G/KUlr71Zq9U/S1eJjxA9FUQUbdXBYb30EXxiR",
+	"5y4gu5JnCXBQDsWto9PbJEmN7sp4zFJ7v6IJwQYdXhvvKB5z06n3Jvqdfe2g8GkpNJi9Bunbd3AV363r",
+	"3t+nFyNS99ua8E1vz148lb2bIwk/bORDTB/QPOY1vXU97faceuoFCBZvpBW4CSTtASGNG3q+n0Dd+rQf",
+	"hF137cyLEJvfxChkgSPclAHpYD52XfJDyLnU0T1KuTRe3h0Slzfe9A2gMAHj9Vjo2kTdp/UV6DHng+16",
+	"fsdBINGlrGT2Zs5N2xPYM/JpMgWbzd2fuZJxf+IgeW1sAVziGvcICNx9e3x6u9uht5Liqhqz69qYt2XE",
+	"/yL4K513CWAvXANKLKWccrjgFjGWS1/mmAmS+GZK5WfYZEVZs7jW4hKqxJjAdClR64hbP4yGGOKbzRm8",
+	"cpx2Xgd3lcjIuBjDkrLQeA11vNfOlVUdxhYS72sqpDDzWATgt7iLrGjPFZfLMwpWcl3HAwH3gJR9if8y",
+	"3IZd2gZ3bSg0w/Ji2275NRrFplzHt+lGwZW3uAMtou6W7KEprKcCg3QD5Bun2k3qKdPZzaSHPQlww2a8",
+	"XaHk261viBuu0VHnctZDJv4GXHcEQNR549ZdFTMwJioY/fXk65irU+B8hNySe3kO7SRfxqI8Ttm/4gAX",
+	"hKqb8FU7pTu7Gb10AfK8j9t8vc/XLjvOThA3EbfX1i63hm/t5/pSotvipxEDCrxeEaecKsG2MOz5m5cp",
+	"01Bw9CALBGGu+mqUPvgdWJPdam+D3Wit7VtwU8O+4ZOiy2MivN2ry8Pb3/sn4rqBh0bUrPidj0qg7sg5",
+	"IfUZ39SVrJ4HCzDC6B75fvYnCTFEH5CbNxv5tFPVea7LbfWYUXg3oG9m070NwO5HDvpbEdukox8Y1ERk",
+	"AxheNXO/e1eVq7miPIsGdYpKFitm51qVszkzQs4KoJcD5Zwe7gEsbwWSHWSzCVldQHMIGckh+nuTjHC4",
+	"Q9lN16H/hk5he1hOO9H1v5Ux9G6tk7e+373HCXeo3xjuNt3Oylp79GxymHeUb6Ff7Ek1sUZq/5aCpdta",
+	"s/5pVI/vA05dYhSXfX2Lfh6nDVmphV29wwm6HZoQ244Zbetf34X9+vtP75M0kvi1yV2jRxJ78/rde3aE",
+	"KZuO3FOl/U/PRFZVT+j+0Sj1GcytXbrMtUJOVVeqTm9DwEh5n6KeMip///79m1NC7CYNON0EHD8HXtg5",
+	"4pyRrFUAaEOH3M3ctjzv3miBMW7s++o79iZ4sz3kDJ3WR/LtU/bt928fpdQP6iVcOltPVbwxxee58wnp",
+	"XXq8pnrUpPWMgi3UTdt1W6hZ6JVR9kZ8MhzJkXyPrDRV1BGmymSFPQ9ZI8/3wyXPLvgMGF8KShc/Awma",
+	"W7/ukUT7pMydWMQtGAakg/BTcYmgqXZHqI3A2ZzLvABNSz7FqQzY39+9/hF7N5JfwHnGDUYqo7ldA/MS",
+	"lmEPKXrzEYNPGSxttW3YMB1Jxq7mAkNsNDC15L+UwBzIYkpqsQDXGXoePHny5Oshjvpta6oUP+vKFaCB",
+	"EvOtSx9P607Grcx1ytCLjbEJ6n4gx/Db0A3pcarKCPW24vK4NFfkTvz0+LgxA9IBuPebrhEPx11pncep",
+	"y+rPmHcoYA5jPHJzWK+vUPkukDO/r8JAs3jllJOGabCllmz868hR8VFyyn4eDocfUzZqMgX4fJQMh8NR",
+	"cj0+Y0gTcBrtYj7oRcm4YSGeuArhwVaufs/aF25PfaZcJetUutQYIaWRMlsoUuRx5tAA+/tP791VHK9j",
+	"kTHpA9kFrJyWbSRRlzhdkW1dA1uWk4JUL7hD46PhFRTFgI7/6J9XF2ZIez1kP80VqRRzFcp9jGQOmcBo",
+	"kcmqlQ37gSFj/VIVIlul5NhILRp1MhzIIMs4ko1M/3NumFReusUtUGtw83Sthorw9n7vlpDUqGrgujfV",
+	"rFBwThohF8nJ8Hh4TO7HS5B8KZLT5MnwePjEKbPmhNiPCGvgXz5lJ9JFmtvLnKrrGEspJpN2wamfO4vl",
+	"qOAPu0dtmXhnbSvarbtrm+hu39+ehYFaqW+7+gx5SvfqtErsep3GW9cHd0S1pnq0e6/6tPKVv3q0dLWf",
+	"rj+u1bh5fHx8sDoRdR7XjvIqMwrPclQSpNUCTMokXIGxrugYCXdPj4+7RqqmftSozUOfnOz+pFXRgD56",
+	"svujutIKrYjQ++6vmuVDiJ8LAf4uhXhgE5I0sXxmXBJvvOIfsbFDrD5pN3LKynREvRkwiGicOxByb47V",
+	"M8xYtWRXSl9QNTtLsTbI2a2hFjfEBkQ8jehsXaEPVdrhjff7ALv3rWe0/MKDv1uTz23tqZ03t9RvUvee",
+	"vm3volaWWzh1jojImSnlLEdIekoDQ/YBNSL0kzNDau2RtGIBDFDBjdTDzzQN1NbOAQOTiX8QLh2NsaoA",
+	"6YhM+4D8hN9Xel4C+L+pfHWwO7vmMXXdFn18UFoMY2w/wlAy5h5v88mTPtPypWXwg8df9/qgVfjlVmDs",
+	"hbrk9OePLZSgeQ7ErDSgj+BMwpX7ZbZAdWXQ6IJp5DiJ821XVOGOofMs43O/me3qVciU85FszWzI3sIS",
+	"nIDi8lm7WCa6Bi6He0gMi0+8YXQkkRGs2azHXzuBq1m7JnIDnKL3Li9Ay+T3BfzvH/yRtKDARODgM0XJ",
+	"nFVqsCjkVzqCo19Ffu1dHMCpPdsQ5J5XXip9iN0L+iT/N2dGnh4/3f1FVW7tMPTX7Uyd8LnhBNE4p/DI",
+	"JB+v07hUMwPbfSSH40irMTpKflX1P+73qO//4J43qzwvwPKcW955ZGty5g7Jwlc/RdFiWUYo0A9ew1PV",
+	"GUY7v0+EgP5DMGSvnZWpVYvahXOyh8KakfTgph/5MFVkrs7WMztUi8BOKTvnAM1XMbribIYtEDw8aVnL",
+	"J9mfuNwr7ONJVJ5Vvy+MtzdRPMBN+4a2Mooid1+9TdJ21ICFaEmXRs115oQJDXkaSkKihjW8taslUHAY",
+	"soJVIfghKqqBYUH3pp7aTRfzu5+y8cvp4EclYfADt9l87Lk4w56groyjzDOmoJX6zePjr+oA5cnKQiOn",
+	"buw6NsiBr4LXoe1yjGmtrqFxOwsZR8NyOnpqrbGrx6iVaVuX+89vt4Lmz0d/bmOBnflEO2q51oU1msU6",
+	"3dMB5p5SRvSpTes/aX6B6UDf89muL6kNTe/x8Vd3tExXPqZdTKQBjfHVV0FY3SUj913hkxir2by9c58b",
+	"iK6imrIWRK7Nc7+h/205m6cnX8X3xB1adUpUlrW0RuTQrglzILbWZ+fFCM5d7OwNeaMIZq88/m/ObkUl",
+	"fnQ5aBhLLJkx0TwyXgv7GKOcPlmN5HgzlGTsjSrKzr25Emfr9FpoxKl9DccpE9ORpIgPKglzNQfJfGhR",
+	"DNlTT3fMejVjdnrxXSeHHboLGdHaqZJtKOg9PEQ98N8Tz3bcQy9RFbH/TEwenXEDWzhmh7O1oMlNDOLj",
+	"fAKvhxW7t1r+XmGDXoa/W9jqdlmOGilo+zSuEjvdsy3sv35zBrOQcXaruQwdTH6LxrLPoeZ4771y5lrJ",
+	"oMvG/QvcH7kAPDCV+1HjjtJVrG9lpVfsUl+9UrPkbkHDZxGOExKEiNUXCIgousJ9WW0e7q24N+/CMVzx",
+	"RbENMF4vQTo/kD2AI3S6pUJ9DAr8WDUdqpNxNBzGgtda8BUbbjdHNZ1oGnu4AMv9BamuT5dS4nmj0rwB",
+	"MJsBBiZdI5dNBz8zkp6gVgtzcduVUmGRNpzF686dQw4qJUaSkhp4lzLfMsaNIpV9U6OD/QDEkZzNc1E6",
+	"B41ecWCcpxqy39xkziMUXYrq2iO+fkeMphvlCkj3whjN1Ft9yPrzMB2X73RzIUiaWEiiVx0Ns0p1zVfI",
+	"rChzOG9k3tsA6CoE57dGrJt52bYS7LBT94qdD4A66bybt7BBM8kvzwA08EFo5fBqp49KIxHhAhUZzgmw",
+	"lX5ysmJ1hj9yuZT4DIFqJMkvFCXSM8ZdD9iVT4mJL4U1jh9y/qpUdd0Ep5eRfDjGx+O6fjBqKB8N2fM6",
+	"k+Jc+al5z0BK0olI0EUZjWRIwZkS/kEThuuUtJ8s45JNIEyp4M6UPZKtEUzI0ah0Y7HRzI6oB0LXR+cp",
+	"63He0+OvT8OuoSfqA8PG4csxexg8kINYOJLBhO91uuujDNnLqTPAaHBlUsg8T/7PI+lyeqXMgO+35W3s",
+	"ZjSO5rwcMwOWWYU+l9y2EgB32/ffVKX270IX0M7rec/agPXMch2EvEoX1tAMpDHw1uXvX2PQQwHwIiRa",
+	"+2xmHoKmBhOCZ0W4x7Mj9ZnFcWaTj4o4MXQjUmPV0oVGkHOfzFkB/NI7ovuVhUICZ24yI+mQmjOMXsAy",
+	"ygl5qt28jLs8JZ57Qv9FENkURNzW1BDSRTq75IjOczg4S7MDKf0BnCN2HNG9+0OQWcgZkoVpJslXLiCl",
+	"Ss6C199Hl7lwEKtavNUZG9cZtwMTNJKOC3Jsg5COZyGHCfPIJUWcqyvqhz4eUM/GcpmbbmeKeyHin8eV",
+	"ot89+T07Uvw2aLJ3vdh+nTcI71GoWHBgO9xGxk6SKyq3iIYU0EOgiXjvC3lxt3euWQbw89y4nmwz42ED",
+	"u3nmLxfy/i8kAlCshMU6lapuR98bW5OlO7i35IzOeJP2NVOHKc0WYBlnIZbbyeWAMT0otgdyTEHPa6vM",
+	"Sq1x/T5CMB7zYfWqjpTfuGOP74uqNZYvDPulhBLys7Uw7BZzUTEOwgZmIfmD26YPcIcIFOpAXQKzGKfn",
+	"VDN9LlBtKb6uXFIGwUaw1Rq9Vj/e3IfrdrP8fZeHVxWV/8U8utM8Wl/ejawGDeCpHu0v/ni00rKdbQe+",
+	"bjvSmGKHzJi5/1O2BO39WJ1hp2X4cskbpqLAeTADBWQ2HckqmnuMX46rbA2orz91keacWT6pOmdmrq5M",
+	"l7HoRcOZo4dfhk/gth/Qh/rrh/agaO/uP2B1RVqhoJj3OnKKdK+2iYo0tt0nu+w/v3R6ukbzt2/OB5ZN",
+	"L/6Qji5EAsAnntlH3cYyX/7pgDNwint31WnxXEhDk0rjxetjE3Of325inUbFHIIZr2VVRCn5IFbFAJG9",
+	"zYovYNOu+Fsy84UFU/3KrXa+BpgEmc6hqQqR/O41Z85EjJpvQO0x4xHyYg7kSrtOV7aJ3VNBRYsJmQvD",
+	"LK8SINFldXCCBkVq0UwswnIFZiSlsuwCYMmo3k3TDnfyDF0PcIAmh19lJcGaus4dcCSfnjxxqrwQvRSM",
+	"cRtRTnGtGn7Uy092URZWLLm2R6gUHFCACSWiylyhanSeFwU0vnJJYZM/H/3Zneie8Uw4s/u2pPWNZ/ri",
+	"XXvIiKinJ8/6LMSUy6XSFvIfIBc8pMI9AIZxsNb0BJo2E0VuiaOK85wFnwyq3ju4zjdkmKdS9FVdHYu5",
+	"CTHrEBK1Uy+PWTA2lFH3JGAkNwqVj9vlzccp8ZeyKlR+6rkclyxtJKvm5I5A3T9yCceUhJDkS/jSUt5K",
+	"MAF7Ba6s58L5TODLPJRmCPyb1SDz8IPkSTvX4KsGmbRhH6DVU4lTKkHv6gnFI7de8ck7v6N36RBZj9Ll",
+	"W+9eD39TFPT9OiCpqcs34o+gVZIfPUPcUTE1bYC+qutk363EttNfPThJRd3Wv/iZf/Ez/714Gdd8bsTf",
+	"/Paex/2vZOvud1G010VeHWcacum5REWIazwJ44YhE1flhPHDoA8dTKdISS5hjK5zkjVGbWshQVqyVIuq",
+	"GqXSI+n8WjAsmZJKS4XUToA5o1jkBcjcKdYzpTXVMiNS57hlDZ6dFrahQMcZD9m39eyFp6bekF7PyGB7",
+	"l0STlEEgvRCQI9kslJxRzRMuK5QbTEhI81BYuARtdxJH9nDsf44fnTED4CoGFnxiqpKBm/jydfP0NoAk",
+	"ppyoivyRfgS3qWJVKD0nqSTUlBbw6vXLH7+hlRq2AG5KX2h/0amqcF31z37n23eqUjZnW8+paxL4rjsA",
+	"u11I7njw9cdfT9K/XA/ozz8lUV3KHzclXwO+dis0fPCAAPPHcflBkZ1PmAZTFtZlob0Ulhc+Az43jDtE",
+	"6TbmczBdXu4ftNTld6c78cMxEkk2bbWNSk/Oi2jIXPFbOZLjlzkslsqCzFaDf8AKHaSr/qizhv9wVbv+",
+	"Ala+K+MytTrTffhOc1Lr2zmXbMFdRkPnpxw3n9JXu5T0G6ka2hPvRD+P/7qtrOVo9OnxyWA0+vQXiNa1",
+	"dFf97hLN+Ju4j6fz47uaxA5jXeot/mhTRlI1djnWMYdxUagrs2Y5/8Nbkj+H+8Zzc9G++sgYLpSGqG63",
+	"YTLsxmUujGuw2/Lny4E0AsQqFYjZCAY7q1lWr4kN9kF0nHTNh1H+q13D8E4N2pECjNuSBNRWBaHr/f4i",
+	"md3IxN0GmSZUNSG4Cs2/O1pO8QB3Rr7f+dinOnM/JfD0SZl8SNSZR7EkE9WacpLTCBPXRSbHQ4bedxXv",
+	"7lfCskIZJMlqBjVt9spPb0bhDovfKOkneTy+c5ETd0auQgXQLjJVSud5ST6FXwwKhyNk9553tM7agbfC",
+	"diAIqa6aqAChzxEyjxW2aT3fuSY75HefISeURKZcOQ9DEMAjl2qnQySuFPm9JfO10szXdypl1oWct1K0",
+	"z0i8DpXzpRUTO+OXgIcYTjRGSmoI2pmp1qVMeueLOe8OvnpL7XP2EFmlQgOn6ir07NEXzmDj/Nx2IXH0",
+	"O3xrst+i94gxzNGvupRb04bEydrxYclaKbeRNW5+vx66B1ENBe7pgamqRG2Shn2B5W0p49By5PitLbk0",
+	"xhY+WddsYKwGvhifEj82DtMbM3pLjkdG8qWZq8pnT5eS9N7KALqFcVfTx8MJAgOWhkpZrXiZAOpYbBNa",
+	"RtKByxm5vS/IDl8ICV7KOnnmqx8YcprBYO+CnAWlIz9mJNUSpE8kRyvwmeRaVcN9gWbj9fpw6Z3MMVOd",
+	"MI47NQiDMgMmS4yiC+Z512mUmVzJ7NvLfsLdxj7fICWLn8mXe7V+r75zUkdTODHMNR+8Q4CqTumgN40K",
+	"zm3l3j4YJwb2cOb1lWh7ltbwBUh/hwblqjzqVnuCr/W3nvrmd1/jB3fGLb4BzO53d64ULNdIGYtcSgzD",
+	"uFxRJ4hz62xKQl4KetsqlYv6r5FEkqCmjXRIVSaazswbeJB3FD3YqLt8z56Cvrp6FD27wsJfBPrftma6",
+	"yr5RmlaizXDJKsR/tIBO3D8D+wMkd4wlt8HhRu2qhj/CZy2zhRM0VPFrIOTuPe6TvQRbPqjKYRlk/5wu",
+	"UNhNzbzrqMJNf9B6LZ8j2jAUeOk69O50JfHTur/L9AdwWeg8k3vPT0KZFpCdGyNHTHnEx6F+u5PVuGdn",
+	"HhgXki9VYG98/ZaKS+nOKHLHzMnnySWykyj8wbOIfHbWIiQR6SJ77dSp7cLsP3/EW+USsLq7WOoiOU2O",
+	"+FIcXZ7QnfMd/toMDySxzv92AzUeVIHcjWe1Ab3xsOWR1HjuFZyNJ+SV2mxBOTbq37o2vDTmmQvbfLAA",
+	"y1HI/v8DAA==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

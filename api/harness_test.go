@@ -65,7 +65,7 @@ func newHarness(t *testing.T, opts ...func(*harnessConfig)) *harness {
 	sink := connectortest.NewSink(connectortest.SinkConfig{})
 	engine, err := connector.New(connector.Config{
 		Store:   st,
-		Sources: map[string]connector.Source{"php": php},
+		Sources: map[string]connector.Source{"php": php.Observing()},
 		Sinks:   map[string]connector.Sink{"carepatron": sink},
 		Logger:  quiet,
 	})

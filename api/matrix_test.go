@@ -96,6 +96,8 @@ getDocumentContent   a/x=206 d/o=206 d/x=404 r/s=206 r/u=404 r/x=404 p/o=206 p/x
 updateDocument       a/x=403 d/x=404 r/s=403 p/o=403 d/o=200
 deleteDocument       a/x=403 d/x=404 r/s=403 p/o=403 d/o=204
 shareDocument        a/x=403 d/x=404 r/s=403 p/o=403 d/o=201
+listObservations     a/o=200 a/x=200 d/o=200 d/x=404 r/s=404 r/u=404 p/o=200 p/x=404
+getLabSummary        a/o=200 a/x=200 d/o=200 d/x=404 r/s=404 r/u=404 p/o=200 p/x=404
 listSharedDocuments  a/x=200 d/o=200 d/x=404 r/s=200 r/u=404 p/o=403
 listShares           a/o=200 d/o=200 r/o=200 p/o=200
 revokeShare          r/s=403 r/u=404 d/x=404 p/x=404 d/o=204 a/x=204

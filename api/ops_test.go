@@ -92,6 +92,8 @@ var samples = map[string]sample{
 	"updateDocument":       {Body: map[string]any{"title": "Retitled"}},
 	"deleteDocument":       {},
 	"shareDocument":        {Body: map[string]any{"practitioner_email": "gp@example.com", "note": "for the review"}},
+	"listObservations":     {Query: "analyte=glucose&from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&limit=10"},
+	"getLabSummary":        {},
 	"listSharedDocuments":  {},
 	"listShares":           {Query: "direction=given"},
 	"revokeShare":          {},

@@ -27,6 +27,7 @@ var wantOperations = []string{
 	"listUsers", "createUser", "getMe", "getUser", "updateUser", "deleteUser",
 	"listPatients", "createPatient", "getPatient", "updatePatient", "archivePatient", "linkPatient", "retryWriteBack",
 	"listDocuments", "uploadDocument", "getDocument", "getDocumentContent", "updateDocument", "deleteDocument", "shareDocument",
+	"listObservations", "getLabSummary",
 	"listSharedDocuments", "listShares", "revokeShare",
 	"listPatientLogs", "listLogs", "getLog",
 	"startSync", "getSync", "syncEvents",

@@ -29,6 +29,7 @@ import (
 	"github.com/healthcare-records/healthcare-records/connector/connectortest"
 	"github.com/healthcare-records/healthcare-records/internal/loadtest"
 	"github.com/healthcare-records/healthcare-records/internal/pgtest"
+	"github.com/healthcare-records/healthcare-records/labs"
 	"github.com/healthcare-records/healthcare-records/practice"
 	"github.com/healthcare-records/healthcare-records/store/postgres"
 	"github.com/healthcare-records/healthcare-records/store/sqlite"
@@ -74,6 +75,12 @@ func BenchmarkAPI(b *testing.B) {
 			}
 		}
 	}
+	onBackends(b, run)
+}
+
+// onBackends runs run as a sub-benchmark of each backend, with a way to
+// open a new, empty store of it.
+func onBackends(b *testing.B, run func(b *testing.B, backend string, open func() (storeurl.Store, error))) {
 	b.Run("SQLite", func(b *testing.B) {
 		run(b, "SQLite", func() (storeurl.Store, error) {
 			return sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "hr.db"), bench.StoreConfig())
@@ -231,6 +238,9 @@ type apiCall struct {
 	text     string
 	document int64
 	token    string
+	// analyte, when set, asks for the patient's series of it instead
+	// (BenchmarkObservations).
+	analyte string
 }
 
 // apiPhase is a kind of request measured both ways; call(i) is its i-th
@@ -266,6 +276,7 @@ type storeAnswer struct {
 	docs    []practice.Document
 	counts  map[connector.DocumentType]int
 	content []byte
+	obs     []connector.StoredObservation
 }
 
 // direct makes the store calls the service makes for c, in one read
@@ -276,6 +287,12 @@ type storeAnswer struct {
 func (w *apiWorld) direct(ctx context.Context, c apiCall) (storeAnswer, error) {
 	var a storeAnswer
 	err := w.st.Read(ctx, func(tx practice.Tx) (err error) {
+		if c.analyte != "" {
+			an, _ := labs.ByID(c.analyte)
+			a.obs, err = tx.Observations(ctx, practice.ObservationQuery{PatientID: c.patient, Codes: an.Codes,
+				Page: practice.Page{Limit: seriesLimit + 1}})
+			return err
+		}
 		if c.document != 0 {
 			r, err := tx.DocumentContent(ctx, c.document)
 			if err != nil {
@@ -296,7 +313,9 @@ func (w *apiWorld) direct(ctx context.Context, c apiCall) (storeAnswer, error) {
 // 200.
 func (w *apiWorld) http(ctx context.Context, c apiCall) ([]byte, error) {
 	path := fmt.Sprintf("%s/documents/%d/content", apiBase, c.document)
-	if c.document == 0 {
+	if c.analyte != "" {
+		path = fmt.Sprintf("%s/patients/%d/observations?analyte=%s&limit=%d", apiBase, c.patient, c.analyte, seriesLimit)
+	} else if c.document == 0 {
 		path = fmt.Sprintf("%s/patients/%d/documents", apiBase, c.patient)
 		if c.text != "" {
 			path += "?q=" + url.QueryEscape(c.text)
@@ -310,7 +329,7 @@ func (w *apiWorld) http(ctx context.Context, c apiCall) ([]byte, error) {
 		return nil, err
 	case code != http.StatusOK:
 		return nil, fmt.Errorf("%s: %d %s: %.300s", path, code, http.StatusText(code), body)
-	case c.document != 0 && len(body) != w.size.Seed.LargeBytes:
+	case c.analyte == "" && c.document != 0 && len(body) != w.size.Seed.LargeBytes:
 		return nil, fmt.Errorf("%s: %d bytes, not %d", path, len(body), w.size.Seed.LargeBytes)
 	}
 	return body, nil
@@ -318,8 +337,11 @@ func (w *apiWorld) http(ctx context.Context, c apiCall) ([]byte, error) {
 
 // verify checks, on a few calls of each phase, that the API answers what
 // the direct calls read: both sides do the same work.
-func (w *apiWorld) verify(ctx context.Context) error {
-	for _, ph := range w.phases() {
+func (w *apiWorld) verify(ctx context.Context) error { return w.verifyPhases(ctx, w.phases()) }
+
+// verifyPhases is verify for the given phases.
+func (w *apiWorld) verifyPhases(ctx context.Context, phases []apiPhase) error {
+	for _, ph := range phases {
 		for i := range apiVerified {
 			c := ph.call(i)
 			body, err := w.http(ctx, c)
@@ -343,6 +365,23 @@ const apiVerified = 4
 
 // same compares an API answer with a.
 func (a storeAnswer) same(body []byte) error {
+	if a.obs != nil {
+		var p api.ObservationPage
+		if err := json.Unmarshal(body, &p); err != nil {
+			return fmt.Errorf("observation page: %w", err)
+		}
+		var got, want []int64
+		for _, o := range p.Items {
+			got = append(got, o.Id)
+		}
+		for _, o := range a.obs[:min(len(a.obs), seriesLimit)] {
+			want = append(want, o.ID)
+		}
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("the API listed %d observations, the store %d", len(got), len(want))
+		}
+		return nil
+	}
 	if a.docs == nil {
 		if !bytes.Equal(body, a.content) {
 			return errors.New("the download differs from the stored content")
@@ -374,9 +413,14 @@ func (a storeAnswer) same(body []byte) error {
 // run measures each phase: a warm-up of both sides, then rounds of
 // Requests/Rounds calls a side, the side going first alternating.
 func (w *apiWorld) run(ctx context.Context, backend string) (apiReport, error) {
+	return w.runPhases(ctx, backend, w.phases())
+}
+
+// runPhases is run for the given phases.
+func (w *apiWorld) runPhases(ctx context.Context, backend string, phases []apiPhase) (apiReport, error) {
 	rep := apiReport{Backend: backend, Size: w.size}
 	per := w.size.Requests / w.size.Rounds
-	for _, ph := range w.phases() {
+	for _, ph := range phases {
 		sides := [2]func(i int) error{
 			func(i int) error { _, err := w.direct(ctx, ph.call(i)); return err },
 			func(i int) error { _, err := w.http(ctx, ph.call(i)); return err },

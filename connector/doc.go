@@ -12,8 +12,11 @@
 // deletes a document, given an idempotency key and the id the sink gave
 // before. Optional abilities are separate interfaces found by type
 // assertion: [PatientWriter] (write patient edits back to the source),
-// [DocumentRequester] (ask the provider for more documents) and
-// [RequestTracker] (say what became of such a request). The
+// [DocumentRequester] (ask the provider for more documents),
+// [RequestTracker] (say what became of such a request) and
+// [ObservationSource] (give lab results and vital signs as data, which the
+// engine lists and pulls beside the documents into a store that
+// implements [ObservationTx]). The
 // conformance suites in connector/connectortest prove an adapter keeps the
 // contracts in one call.
 //

@@ -46,19 +46,20 @@ func (e *Engine) observe(job Job, ops []Op, failed []failure) {
 	if e.cfg.Observer == nil {
 		return
 	}
-	// Ops are comparable values: a batch's ops are told apart as they are.
-	classes := make(map[Op]string, len(failed))
+	// A batch's ops are told apart by their keys: an op may hold a slice
+	// (RequestOp.Types), which no map key may.
+	classes := make(map[string]string, len(failed))
 	// As settle decides: the job dies on its last attempt, or when every
 	// failure is permanent.
 	allPermanent := len(failed) > 0
 	for _, f := range failed {
 		c := Class(f.err)
-		classes[f.op] = c
+		classes[f.op.UniqueKey()] = c
 		allPermanent = allPermanent && c == "permanent"
 	}
 	dead := job.Final() || allPermanent
 	for _, op := range ops {
-		class := classes[op]
+		class := classes[op.UniqueKey()]
 		final := dead && class != "" && class != "busy"
 		e.cfg.Observer.Observe(Outcome{Kind: op.Kind(), System: systemOf(op), Class: class, Final: final})
 	}

@@ -23,6 +23,7 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 		fetched []pulled
 		held    int
 		found   = map[Ref]*Patient{}
+		obs     []PullOp
 	)
 	for _, op := range ops {
 		if ctx.Err() != nil {
@@ -34,6 +35,10 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 			if err := e.pullPatient(ctx, job, op); err != nil {
 				failed = append(failed, failure{op, err})
 			}
+			continue
+		}
+		if e.observes(op.Ref) {
+			obs = append(obs, op)
 			continue
 		}
 		if r, ok := e.router(op.Ref); ok {
@@ -56,7 +61,8 @@ func (e *Engine) pullAll(ctx context.Context, job Job, ops []PullOp) []failure {
 			fetched, held = nil, 0
 		}
 	}
-	return append(failed, e.keepAll(ctx, job, fetched)...)
+	failed = append(failed, e.keepAll(ctx, job, fetched)...)
+	return append(failed, e.pullObservations(ctx, job, obs)...)
 }
 
 // keepAll keeps the fetched documents, in one transaction that completes

@@ -41,9 +41,9 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 		return e.sweep(ctx, job, src, op, patient)
 	}
 	var (
-		patientID int64
-		cursor    string
-		started   bool
+		patientID       int64
+		cursor, obsCurs string
+		started         bool
 	)
 	err = e.cfg.Store.Update(ctx, func(tx Tx) error {
 		p, err := tx.Patient(ctx, patient)
@@ -60,16 +60,29 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 		if op.Full && prog.Total == 0 {
 			return nil
 		}
-		cursor, err = tx.Cursor(ctx, op.Source, op.Patient)
+		if cursor, err = tx.Cursor(ctx, op.Source, op.Patient); err != nil {
+			return err
+		}
+		obsCurs, err = tx.Cursor(ctx, op.Source, observationCursor(op.Patient))
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("reconcile %s: %w", patient, err)
 	}
 	if !started {
-		if err := e.listPages(ctx, src, op, patient, patientID, cursor); err != nil {
+		if err := e.listPages(ctx, src.ListDocuments, op, patient, patientID, cursor, op.Patient); err != nil {
 			return err
 		}
+		if os, ok := src.(ObservationSource); ok {
+			err := e.listPages(ctx, os.ListObservations, op, patient, patientID, obsCurs, observationCursor(op.Patient))
+			if err != nil {
+				return err
+			}
+		}
+	}
+	listed := "documents"
+	if _, ok := src.(ObservationSource); ok {
+		listed = "documents and observations"
 	}
 	var prog Progress
 	err = job.Complete(ctx, []Op{op}, func(tx Tx) (err error) {
@@ -82,7 +95,7 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 		}
 		return tx.AppendLog(ctx, LogEntry{
 			PatientID: patientID, Action: op.Action, Status: StatusSuccess, Timestamp: e.cfg.Now(),
-			Details: fmt.Sprintf("listed %d documents from %s", prog.Total, op.Source),
+			Details: fmt.Sprintf("listed %d %s from %s", prog.Total, listed, op.Source),
 		})
 	})
 	if err != nil {
@@ -92,12 +105,12 @@ func (e *Engine) reconcile(ctx context.Context, job Job, op ReconcileOp) error {
 	return nil
 }
 
-// listPages walks the Source's listing from cursor to its end, or for at
-// most MaxPages pages: the next reconcile goes on from the saved cursor.
-// Each page's pulls, the run's progress and the next cursor commit
-// together.
-func (e *Engine) listPages(ctx context.Context, src Source, op ReconcileOp, patient Ref, patientID int64, cursor string) error {
-	complete, err := e.walk(ctx, src, patient, cursor, func(page Page) error {
+// listPages walks a listing of the Source (its documents' or its
+// observations') from cursor to its end, or for at most MaxPages pages:
+// the next reconcile goes on from the cursor saved under key. Each page's
+// pulls, the run's progress and the next cursor commit together.
+func (e *Engine) listPages(ctx context.Context, list listFunc, op ReconcileOp, patient Ref, patientID int64, cursor, key string) error {
+	complete, err := e.walk(ctx, list, patient, cursor, func(page Page) error {
 		ops := make([]Op, len(page.Items))
 		for i, it := range page.Items {
 			it.Ref.System = op.Source
@@ -115,7 +128,7 @@ func (e *Engine) listPages(ctx context.Context, src Source, op ReconcileOp, pati
 			if err != nil {
 				return err
 			}
-			return tx.SaveCursor(ctx, op.Source, op.Patient, page.Cursor)
+			return tx.SaveCursor(ctx, op.Source, key, page.Cursor)
 		})
 		if err != nil {
 			return fmt.Errorf("reconcile %s: %w", patient, err)
@@ -130,13 +143,17 @@ func (e *Engine) listPages(ctx context.Context, src Source, op ReconcileOp, pati
 	return err
 }
 
+// listFunc is one of a Source's listings: ListDocuments,
+// ListObservations.
+type listFunc func(ctx context.Context, patient Ref, cursor string) (Page, error)
+
 // walk calls each with every page of the patient's listing from cursor,
 // until the listing ends (complete) or MaxPages pages were listed.
-func (e *Engine) walk(ctx context.Context, src Source, patient Ref, cursor string, each func(Page) error) (complete bool, err error) {
+func (e *Engine) walk(ctx context.Context, list listFunc, patient Ref, cursor string, each func(Page) error) (complete bool, err error) {
 	for pages := 1; ; pages++ {
 		var page Page
 		err := e.call(ctx, func(ctx context.Context) (err error) {
-			page, err = src.ListDocuments(ctx, patient, cursor)
+			page, err = list(ctx, patient, cursor)
 			return err
 		})
 		if err != nil {
@@ -165,7 +182,7 @@ func (e *Engine) walk(ctx context.Context, src Source, patient Ref, cursor strin
 // nothing. A listing cut short by MaxPages checks nothing.
 func (e *Engine) sweep(ctx context.Context, job Job, src Source, op ReconcileOp, patient Ref) error {
 	listed := map[Ref]bool{}
-	complete, err := e.walk(ctx, src, patient, "", func(page Page) error {
+	complete, err := e.walk(ctx, src.ListDocuments, patient, "", func(page Page) error {
 		for _, it := range page.Items {
 			it.Ref.System = op.Source
 			listed[it.Ref] = !it.Deleted

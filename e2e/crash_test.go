@@ -79,7 +79,10 @@ func TestCrashAndRestart(t *testing.T) {
 	var ds dataSet
 	var staleDeletes, reports int
 	lastLog := time.Now()
-	err = eventually(ctx, 4*time.Minute, time.Second, func(ctx context.Context) error {
+	// Six minutes: each reconcile lists the patients' observations too
+	// (some 6,000 of them, three times the documents), which the periodic
+	// reconciles of 200 patients on two workers feel.
+	err = eventually(ctx, 6*time.Minute, time.Second, func(ctx context.Context) error {
 		var err error
 		if ds, err = m.dataSet(ctx); err != nil {
 			return err
@@ -106,6 +109,40 @@ func TestCrashAndRestart(t *testing.T) {
 		"%d lab reports held as DiagnosticReports, their DocumentReference deleted",
 		time.Since(start).Round(time.Millisecond), len(ds.live), len(ds.deleted), staleDeletes, reports)
 
+	// The observations converge too, each at the mock's version: kept
+	// once, whatever the kills, faults, duplicates and reordering.
+	conn, err := pgx.Connect(ctx, db)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	// They wait behind the documents' pulls (a lower job priority), some
+	// thousands of them, under the same faults.
+	var observations int
+	lastLog = time.Now()
+	err = eventually(ctx, 6*time.Minute, time.Second, func(ctx context.Context) error {
+		var want map[string]string
+		if err := call(ctx, "GET", m.admin+"/versions?type=Observation", nil, &want); err != nil {
+			return err
+		}
+		got, err := observationVersions(ctx, conn)
+		if err != nil {
+			return err
+		}
+		observations = len(want)
+		for id, v := range want {
+			if got[id] != v {
+				err := errorf("observation %s: version %q here, %q at the mock (%d of %d held)", id, got[id], v, len(got), len(want))
+				if time.Since(lastLog) > 20*time.Second {
+					lastLog = time.Now()
+					t.Logf("%s: %v", time.Since(start).Round(time.Second), err)
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	t.Logf("%d observations held at the mock's versions", observations)
+
 	st, err := f.stats(ctx)
 	require.NoError(t, err)
 	for key, n := range st.Stats.Creates {
@@ -127,9 +164,6 @@ func TestCrashAndRestart(t *testing.T) {
 	s.p.stop(t, 30*time.Second)
 	s.env = append(s.env, "POLL_INTERVAL=0", "SYNC_PATIENTS=")
 	s.start(t)
-	conn, err := pgx.Connect(ctx, db)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
 	var unfinished []string
 	err = eventually(ctx, 2*time.Minute, time.Second, func(ctx context.Context) error {
 		unfinished, err = jobStates(ctx, conn, "state NOT IN ('completed', 'discarded', 'cancelled')")
@@ -147,6 +181,25 @@ func TestCrashAndRestart(t *testing.T) {
 	assert.Empty(t, dead, "dead letters")
 	assert.Equal(t, 0, s.p.stop(t, 30*time.Second))
 	t.Logf("%d server processes, done in %s", s.starts, time.Since(start).Round(time.Millisecond))
+}
+
+// observationVersions reads the version of each observation the store
+// keeps live, by id.
+func observationVersions(ctx context.Context, conn *pgx.Conn) (map[string]string, error) {
+	rows, err := conn.Query(ctx, `SELECT source_id, COALESCE(version, '') FROM observations WHERE NOT deleted`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, v string
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, err
+		}
+		out[id] = v
+	}
+	return out, rows.Err()
 }
 
 // jobStates counts River's jobs matching where, as "state kind: n".

@@ -198,7 +198,10 @@ func story(t *testing.T, databaseURL string) {
 	last := watchRun(t, dana, cp.Sync.EventsURL)
 	assert.Equal(t, "done", last["phase"])
 	assert.True(t, last["finished"].(bool))
-	assert.EqualValues(t, 1+len(target.Documents), last["total"], "the patient's record and its documents")
+	var observations map[string]string
+	require.NoError(t, call(ctx, "GET", m.admin+"/versions?type=Observation&patient="+target.ID, nil, &observations))
+	assert.EqualValues(t, 1+len(target.Documents)+len(observations), last["total"],
+		"the patient's record, its documents and its observations")
 
 	// The documents, by type with their counts, each from the provider.
 	path := fmt.Sprintf("/patients/%d", patient.ID)

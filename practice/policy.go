@@ -33,6 +33,11 @@ const (
 	ActionDeleteDocument Action = "document.delete"
 	ActionShareDocument  Action = "document.share"
 
+	// ActionListObservations reads a patient's lab results and vital
+	// signs as a series; ActionReadLabSummary their latest values.
+	ActionListObservations Action = "observation.list"
+	ActionReadLabSummary   Action = "observation.summary"
+
 	ActionListShared  Action = "share.list_patient"
 	ActionListShares  Action = "share.list"
 	ActionRevokeShare Action = "share.revoke"
@@ -53,7 +58,7 @@ const (
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{
-	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit,
+	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionListObservations, ActionReadLabSummary, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit,
 }
 
 // Resource is what the policy knows of the record an action is on: the
@@ -131,7 +136,8 @@ func Can(a Actor, act Action, r Resource) error {
 		return nil // the service narrows the listing to what a may see
 	case ActionCreatePatient:
 		return only(a, act, "only dieticians create patients", RoleDietician)
-	case ActionReadPatient, ActionListDocuments:
+	case ActionReadPatient, ActionListDocuments, ActionListObservations, ActionReadLabSummary:
+		// A share gives a practitioner documents, not the record's data.
 		switch rel {
 		case relOwner, relSelf, relAdmin:
 			return nil

@@ -146,6 +146,20 @@ func TestCan(t *testing.T) {
 		{"practitioner reshares", pract, ActionShareDocument, sharedDoc, forbid},
 		{"another dietician shares", other, ActionShareDocument, providerDoc, hide},
 
+		// Observations: the record's data, as its documents' list.
+		{"owner lists observations", dietician, ActionListObservations, ownRecord, allow},
+		{"the patient lists observations", patientU, ActionListObservations, ownRecord, allow},
+		{"admin lists observations", admin, ActionListObservations, ownRecord, allow},
+		{"another dietician lists observations", other, ActionListObservations, ownRecord, hide},
+		{"practitioner with a share lists observations", pract, ActionListObservations, sharedDoc, hide},
+		{"anonymous lists observations", anonymous, ActionListObservations, ownRecord, signIn},
+		{"owner reads the lab summary", dietician, ActionReadLabSummary, ownRecord, allow},
+		{"the patient reads the lab summary", patientU, ActionReadLabSummary, ownRecord, allow},
+		{"admin reads the lab summary", admin, ActionReadLabSummary, ownRecord, allow},
+		{"another dietician reads the lab summary", other, ActionReadLabSummary, ownRecord, hide},
+		{"practitioner with a share reads the lab summary", pract, ActionReadLabSummary, sharedDoc, hide},
+		{"another patient reads the lab summary", Actor{UserID: 6, Role: RolePatient, PatientID: 11}, ActionReadLabSummary, ownRecord, hide},
+
 		// Shares.
 		{"owner lists shared documents", dietician, ActionListShared, ownRecord, allow},
 		{"practitioner lists shared documents", pract, ActionListShared, sharedDoc, allow},

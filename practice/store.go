@@ -98,6 +98,15 @@ type Tx interface {
 	// SetDocumentUploader records who uploaded the document.
 	SetDocumentUploader(ctx context.Context, id, userID int64) error
 
+	// Observations lists the observations q selects that belong in a
+	// series: not deleted, not entered in error, cancelled or only
+	// registered (connector.ObservationStatus.InSeries). Oldest first,
+	// ties by ascending id.
+	Observations(ctx context.Context, q ObservationQuery) ([]connector.StoredObservation, error)
+	// ObservationHistory lists the revisions an observation had before
+	// its current one (an amended value's first), oldest first.
+	ObservationHistory(ctx context.Context, id int64) ([]connector.Observation, error)
+
 	// Logs lists sync-log entries, newest first.
 	Logs(ctx context.Context, q LogQuery) ([]connector.LogEntry, error)
 	Log(ctx context.Context, id int64) (connector.LogEntry, error)
@@ -193,6 +202,20 @@ type DocumentQuery struct {
 	Sort DocumentSort
 	// Asc reverses the default, descending, order.
 	Asc bool
+	Page
+}
+
+// ObservationQuery selects a patient's observations. A zero field does
+// not filter.
+type ObservationQuery struct {
+	PatientID int64
+	// Codes keeps observations of these codes; nil does not filter, empty
+	// keeps none.
+	Codes []string
+	// From and To bound the effective time: From <= Effective < To.
+	From, To time.Time
+	// Latest keeps only the latest Latest observations of each code.
+	Latest int
 	Page
 }
 

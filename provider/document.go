@@ -82,12 +82,22 @@ type Observation struct {
 	Code              CodeableConcept   `json:"code,omitzero"`
 	Subject           *Reference        `json:"subject,omitempty"`
 	EffectiveDateTime Instant           `json:"effectiveDateTime,omitempty"`
+	EffectivePeriod   *Period           `json:"effectivePeriod,omitempty"`
+	EffectiveInstant  Instant           `json:"effectiveInstant,omitempty"`
 	Issued            Instant           `json:"issued,omitempty"`
 	ValueQuantity     *Quantity         `json:"valueQuantity,omitempty"`
 	ValueString       string            `json:"valueString,omitempty"`
 	ValueCodeable     *CodeableConcept  `json:"valueCodeableConcept,omitempty"`
 	Interpretation    []CodeableConcept `json:"interpretation,omitempty"`
 	Note              []Annotation      `json:"note,omitempty"`
+	ReferenceRange    []ReferenceRange  `json:"referenceRange,omitempty"`
+}
+
+// ReferenceRange is an Observation's normal range, as the lab gives it.
+type ReferenceRange struct {
+	Low  *Quantity `json:"low,omitempty"`
+	High *Quantity `json:"high,omitempty"`
+	Text string    `json:"text,omitempty"`
 }
 
 // Quantity is a measured amount.

@@ -43,7 +43,7 @@ type SMARTConfig struct {
 
 // DefaultScope asks for what this library reads and writes, in SMART v2
 // scope syntax.
-const DefaultScope = "system/Patient.rsu system/DocumentReference.rs system/DiagnosticReport.rs system/Binary.r system/Task.cru"
+const DefaultScope = "system/Patient.rsu system/DocumentReference.rs system/DiagnosticReport.rs system/Observation.rs system/Binary.r system/Task.cru"
 
 // clientAssertionType is the RFC 7523 client assertion type.
 const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

@@ -52,6 +52,17 @@ func queueOf(op connector.Op) (string, error) {
 	return "", fmt.Errorf("%w: unknown op %T", connector.ErrInvalid, op)
 }
 
+// priorityOf is the River priority of op's job (River runs 1 before 2):
+// an observation's pull waits behind the documents' pulls, so that a
+// backfill of years of lab values does not hold up the documents a
+// dietician reads and the sinks receive.
+func priorityOf(op connector.Op) int {
+	if p, ok := op.(connector.PullOp); ok && p.Ref.Type == connector.ObservationType {
+		return 2
+	}
+	return 1
+}
+
 // flush inserts the ops a transaction enqueued as River jobs of up to
 // maxBatch ops each, one queue and kind at a time (a queue may run ops of
 // several kinds).
@@ -59,7 +70,10 @@ func (s *Store[TTx]) flush(ctx context.Context, ttx TTx, ops []connector.Op) err
 	if len(ops) == 0 {
 		return nil
 	}
-	type group struct{ queue, kind string }
+	type group struct {
+		queue, kind string
+		priority    int
+	}
 	byGroup := map[group][]connector.Op{}
 	var groups []group
 	for _, op := range ops {
@@ -67,7 +81,7 @@ func (s *Store[TTx]) flush(ctx context.Context, ttx TTx, ops []connector.Op) err
 		if err != nil {
 			return err
 		}
-		g := group{q, op.Kind()}
+		g := group{q, op.Kind(), priorityOf(op)}
 		if _, ok := byGroup[g]; !ok {
 			groups = append(groups, g)
 		}
@@ -82,7 +96,8 @@ func (s *Store[TTx]) flush(ctx context.Context, ttx TTx, ops []connector.Op) err
 			if err != nil {
 				return err
 			}
-			params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: g.queue}})
+			params = append(params, river.InsertManyParams{Args: args,
+				InsertOpts: &river.InsertOpts{Queue: g.queue, Priority: g.priority}})
 			ops = ops[n:]
 		}
 	}

@@ -28,8 +28,27 @@ import (
 // exposes one scanned report both ways) is not listed: the
 // DocumentReference delivers it.
 func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, cur string) (connector.Page, error) {
+	return s.list(ctx, patient, cur, documentListing)
+}
+
+// search is one phase of a listing: a search of a resource type by
+// patient, with more parameters.
+type search struct {
+	typ    string
+	params url.Values
+}
+
+// listing is the searches of a listing's two phases (cursor.Phase).
+type listing [2]search
+
+// documentListing lists documents: DocumentReferences, then
+// DiagnosticReports.
+var documentListing = listing{{typ: typeDocumentReference}, {typ: typeDiagnosticReport}}
+
+// list runs a listing's searches one page a call (see ListDocuments).
+func (s *Source) list(ctx context.Context, patient connector.Ref, cur string, l listing) (connector.Page, error) {
 	if patient.ID == "" {
-		return connector.Page{}, fmt.Errorf("%w: list documents: patient ref has no id", connector.ErrInvalid)
+		return connector.Page{}, fmt.Errorf("%w: list: patient ref has no id", connector.ErrInvalid)
 	}
 	c, err := decodeCursor(cur)
 	if errors.Is(err, errCursorTooLarge) {
@@ -43,15 +62,16 @@ func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, cur s
 	if err != nil {
 		return connector.Page{}, err
 	}
-	typ := typeDocumentReference
-	if c.Phase == 1 {
-		typ = typeDiagnosticReport
-	}
+	phase := l[c.Phase]
+	typ := phase.typ
 	var b *provider.Bundle
 	if c.Next != "" {
 		b, err = s.c.Page(ctx, c.Next)
 	} else {
 		q := s.searchParams(patient.ID, c)
+		for k, v := range phase.params {
+			q[k] = v
+		}
 		if c.Offset > 0 {
 			q.Set("_offset", strconv.Itoa(c.Offset))
 		}
@@ -173,6 +193,10 @@ func (s *Source) pageItems(ctx context.Context, patientID, typ string, b *provid
 		switch v := r.(type) {
 		case *provider.DocumentReference:
 			id, version, status, updated = v.ID, v.Meta.VersionID, v.Status, firstTime(v.Meta.LastUpdated)
+		case *provider.Observation:
+			// An observation entered in error is kept, out of every
+			// series, not deleted: its status tells.
+			id, version, updated = v.ID, v.Meta.VersionID, firstTime(v.Meta.LastUpdated)
 		case *provider.DiagnosticReport:
 			id, version, status, updated = v.ID, v.Meta.VersionID, v.Status, firstTime(v.Meta.LastUpdated)
 			if v.Subject == nil || v.Subject.Reference == "" {
@@ -215,6 +239,8 @@ func baseOf(r provider.Resource) *provider.Base {
 	case *provider.DocumentReference:
 		return &v.Base
 	case *provider.DiagnosticReport:
+		return &v.Base
+	case *provider.Observation:
 		return &v.Base
 	}
 	return &provider.Base{}

@@ -58,6 +58,9 @@ type Source struct {
 	// listed remembers the patient a DiagnosticReport without a subject
 	// reference was listed under.
 	listed *memo
+	// reports remembers the DiagnosticReport a listed Observation is a
+	// result of (ListObservations).
+	reports *memo
 }
 
 var (
@@ -91,7 +94,7 @@ func New(cfg Config) (*Source, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Source{c: cfg.Client, cfg: cfg, log: cfg.Logger, now: time.Now, listed: newMemo(10_000)}, nil
+	return &Source{c: cfg.Client, cfg: cfg, log: cfg.Logger, now: time.Now, listed: newMemo(10_000), reports: newMemo(50_000)}, nil
 }
 
 // The document resource types the Source lists and fetches.

@@ -1,6 +1,7 @@
 package fhir_test
 
 import (
+	"context"
 	"log/slog"
 	"net/http/httptest"
 	"testing"
@@ -106,6 +107,25 @@ func testStrictServer(t *testing.T, behaviour mockphp.ServerBehaviour) {
 			assert.Empty(t, missed, "patient %s: the listing misses %d of %d live documents: the sync would drop them", p.ID, len(missed), len(live))
 		}
 	})
+	t.Run("Observations", func(t *testing.T) {
+		listed := 0
+		for _, p := range pats {
+			items := listEvery(t, src.ListObservations, p.ID)
+			listed += len(items)
+			for _, it := range items {
+				o, err := src.FetchObservation(t.Context(), connector.Ref{System: "php", Type: it.Ref.Type, ID: it.Ref.ID})
+				require.NoError(t, err)
+				assert.Equal(t, it.Version, o.Version, "observation %s", it.Ref.ID)
+				assert.Equal(t, p.ID, o.Patient.ID)
+				assert.NotEmpty(t, o.Code.Code)
+				assert.NotZero(t, o.Effective)
+				if o.Category == "laboratory" {
+					assert.Equal(t, "DiagnosticReport", o.Report.Type, "a lab result belongs to its report")
+				}
+			}
+		}
+		assert.Equal(t, php.Count("Observation"), listed, "every observation is listed once")
+	})
 	t.Run("Deleted", func(t *testing.T) {
 		doc, err := fetchWhole(t, src, connector.Ref{System: "php", Type: "DocumentReference", ID: deleted})
 		if err == nil {
@@ -140,11 +160,17 @@ func testStrictServer(t *testing.T, behaviour mockphp.ServerBehaviour) {
 // the end and returns the last item listed per "Type/id".
 func listEveryDocument(t *testing.T, src connector.Source, patientID string) map[string]connector.Item {
 	t.Helper()
+	return listEvery(t, src.ListDocuments, patientID)
+}
+
+// listEvery is listEveryDocument for any of a Source's listings.
+func listEvery(t *testing.T, list func(context.Context, connector.Ref, string) (connector.Page, error), patientID string) map[string]connector.Item {
+	t.Helper()
 	out := map[string]connector.Item{}
 	cursor := ""
 	for pages := 0; ; pages++ {
 		require.Less(t, pages, 1000, "patient %s: the listing does not end", patientID)
-		page, err := src.ListDocuments(t.Context(), connector.Ref{ID: patientID}, cursor)
+		page, err := list(t.Context(), connector.Ref{ID: patientID}, cursor)
 		require.NoError(t, err)
 		for _, it := range page.Items {
 			out[it.Ref.Type+"/"+it.Ref.ID] = it

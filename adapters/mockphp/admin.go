@@ -21,6 +21,7 @@ import (
 //	POST /admin/touch?n=5               make n random changes; answers them
 //	GET  /admin/changes?after=0         the change log
 //	GET  /admin/patients                patients with their document ids
+//	GET  /admin/versions?type=Observation&patient=ID  the current version of each live resource of a type (of a patient)
 //	POST /admin/tasks/fulfill           fulfil pending document requests now
 //	GET  /admin/documents?patient=ID    a patient's documents, deleted ones too
 //	POST /admin/documents?patient=ID&kind=lab_result   create a document (kind: lab_result, progress_note, physical_assessment)
@@ -102,6 +103,8 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
 		adminJSON(w, http.StatusOK, s.Changes(after))
 	case path == "/patients" && r.Method == http.MethodGet:
 		adminJSON(w, http.StatusOK, s.Patients())
+	case path == "/versions" && r.Method == http.MethodGet:
+		adminJSON(w, http.StatusOK, s.Versions(r.URL.Query().Get("type"), r.URL.Query().Get("patient")))
 	case path == "/tasks/fulfill" && r.Method == http.MethodPost:
 		adminJSON(w, http.StatusOK, map[string][]string{"fulfilled": s.FulfillTasks()})
 	case strings.HasPrefix(path, "/documents"), strings.HasPrefix(path, "/observations/"), strings.HasPrefix(path, "/patients/"):

@@ -183,6 +183,21 @@ func (s *Server) Count(typ string) int {
 	return n
 }
 
+// Versions returns the current meta.versionId of every live resource of
+// typ, by id: what a converged sync of that type holds. A patient id
+// keeps those in the patient's compartment; empty keeps all.
+func (s *Server) Versions(typ, patientID string) map[string]string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]string{}
+	for _, r := range s.st.ordered[typ] {
+		if !r.deleted && (patientID == "" || r.patient == "Patient/"+patientID) {
+			out[r.id] = r.tag()
+		}
+	}
+	return out
+}
+
 // WriteDataSet writes every live resource (Subscriptions aside) as NDJSON,
 // by type and then creation order: the same seed and sizes write the same
 // bytes.

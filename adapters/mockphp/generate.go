@@ -259,23 +259,22 @@ func (g *docGen) lab(collected, reported time.Time) generated {
 	abnormal := 0
 	for _, a := range pn.analytes {
 		width := a.high - a.low
-		v := (a.low+a.high)/2 + g.r.NormFloat64()*0.22*width + shift[a.loinc]*width
+		v := (a.low+a.high)/2 + g.r.NormFloat64()*0.22*width + shift[a.loinc]*width + g.p.drift(a.loinc, collected)*width
 		v = math.Max(v, a.low*0.3+0.01)
+		interp := interpretation(v, a.low, a.high)
+		a, conv := g.p.reported(a)
 		scale := math.Pow(10, float64(a.decimals))
-		v = math.Round(v*scale) / scale
-		flag, interp := "", "N"
-		switch {
-		case v > a.high:
-			flag, interp = "H", "H"
-			abnormal++
-		case v < a.low:
-			flag, interp = "L", "L"
+		v = math.Round(conv(v)*scale) / scale
+		a.low, a.high = math.Round(a.low*scale)/scale, math.Round(a.high*scale)/scale
+		flag := ""
+		if interp != "N" {
+			flag = interp
 			abnormal++
 		}
 		qty := func(x float64) object {
 			return object{"value": x, "unit": a.unit, "system": ucumSystem, "code": a.ucum}
 		}
-		interpDisplay := map[string]string{"H": "High", "L": "Low", "N": "Normal"}[interp]
+		interpDisplay := interpretationDisplay[interp]
 		id := g.id()
 		out = append(out, object{
 			"resourceType":      "Observation",
@@ -450,10 +449,25 @@ func generate(st *store, cfg Config) (map[string]*persona, error) {
 		slices.SortFunc(dates, func(a, b time.Time) int { return a.Compare(b) })
 		g := &docGen{r: r, p: p}
 		for _, at := range dates {
-			doc := g.document(g.pickKind(), at)
+			kind := g.pickKind()
+			doc := g.document(kind, at)
 			for _, res := range doc.resources {
 				if _, _, err := st.put(res, doc.at, ""); err != nil {
 					return nil, fmt.Errorf("patient %d document: %w", n, err)
+				}
+			}
+			if kind != KindLabResult {
+				for _, res := range g.vitalSigns(at) {
+					if _, _, err := st.put(res, doc.at, ""); err != nil {
+						return nil, fmt.Errorf("patient %d vital signs: %w", n, err)
+					}
+				}
+			}
+			for _, res := range doc.resources {
+				if rev, ok := g.revision(res); ok {
+					if _, _, err := st.put(rev, doc.at.Add(26*time.Hour), ""); err != nil {
+						return nil, fmt.Errorf("patient %d revised result: %w", n, err)
+					}
 				}
 			}
 		}

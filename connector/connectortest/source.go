@@ -76,6 +76,9 @@ type Source struct {
 	taskOf   map[string]string
 	// streamFaults break the streamed content of documents, by id.
 	streamFaults map[string]streamFault
+	// obs are the patients' observations, by id (see Observing).
+	obs     map[string]*sourceObs
+	lastObs int
 }
 
 type sourceDoc struct {
@@ -90,6 +93,9 @@ type SourceCalls struct {
 	// Write counts WritePatient calls; Request and Status the calls of
 	// RequestDocuments and RequestStatus.
 	Write, Request, Status int
+	// ListObservations and FetchObservation count the calls of an
+	// ObservingSource.
+	ListObservations, FetchObservation int
 	// Injected counts the calls that failed by an injected fault.
 	Injected int
 }
@@ -344,18 +350,27 @@ func (s *Source) ListDocuments(ctx context.Context, patient connector.Ref, curso
 			changed = append(changed, d)
 		}
 	}
-	slices.SortFunc(changed, func(a, b *sourceDoc) int { return cmp.Compare(a.seq, b.seq) })
+	return changePage(s, changed, func(d *sourceDoc) uint64 { return d.seq }, func(d *sourceDoc) connector.Item {
+		return connector.Item{Ref: d.doc.Ref, Version: d.doc.Version, UpdatedAt: d.doc.UpdatedAt, Deleted: d.doc.Deleted}
+	}), nil
+}
+
+// changePage returns the first page of what changed, in change order (seq
+// gives each record's change counter), at most PageSize items; s.mu is
+// held.
+func changePage[T any](s *Source, changed []T, seq func(T) uint64, item func(T) connector.Item) connector.Page {
+	slices.SortFunc(changed, func(a, b T) int { return cmp.Compare(seq(a), seq(b)) })
 	page := connector.Page{Cursor: formatCursor(s.seq)}
 	if len(changed) > s.cfg.PageSize {
 		changed = changed[:s.cfg.PageSize]
 		page.More = true
-		page.Cursor = formatCursor(changed[len(changed)-1].seq)
+		page.Cursor = formatCursor(seq(changed[len(changed)-1]))
 	}
 	page.Items = make([]connector.Item, len(changed))
-	for i, d := range changed {
-		page.Items[i] = connector.Item{Ref: d.doc.Ref, Version: d.doc.Version, UpdatedAt: d.doc.UpdatedAt, Deleted: d.doc.Deleted}
+	for i, c := range changed {
+		page.Items[i] = item(c)
 	}
-	return page, nil
+	return page
 }
 
 // FetchDocument implements connector.Source.

@@ -78,7 +78,7 @@ func RunPracticeMigration(t *testing.T, m Migrations) {
 
 	_, err = m.Provider.UpTo(ctx, practiceVersion)
 	require.NoError(t, err)
-	require.Equal(t, int64(practiceVersion), version(), "the practice's is the last migration")
+	require.GreaterOrEqual(t, version(), int64(practiceVersion), "the practice's migration is applied")
 	var cp1 string
 	require.NoError(t, db.QueryRowContext(ctx, `SELECT carepatron_patient_id FROM patients WHERE source_id = 'p1'`).Scan(&cp1))
 	assert.Equal(t, "carepatron-p1", cp1, "filled from the platform's mapping")

@@ -38,6 +38,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Sync", func(t *testing.T) { testSync(t, open) })
 	t.Run("DeadLetters", func(t *testing.T) { testDeadLetters(t, open) })
 	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, open) })
+	t.Run("Observations", func(t *testing.T) { testObservations(t, open) })
+	t.Run("ObservationsExactlyOnce", func(t *testing.T) { testObservationsExactlyOnce(t, open) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, open) })
 	t.Run("OpaqueVersions", func(t *testing.T) { testOpaqueVersions(t, open) })
 	t.Run("DeleteConfirmed", func(t *testing.T) { testDeleteConfirmed(t, open) })
