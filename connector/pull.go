@@ -89,33 +89,33 @@ func (e *Engine) keepAll(ctx context.Context, job Job, fetched []pulled) []failu
 	for i, p := range fetched {
 		done[i] = p.op
 	}
-	var progress []Progress
-	cctx, cancel := commitContext(ctx)
-	defer cancel()
-	err := job.Complete(cctx, done, func(tx Tx) error {
-		progress = progress[:0]
-		type run struct {
-			patientID int64
-			done      int
-		}
-		runs := map[string]*run{}
-		var order []string
+	return append(failed, e.completeBatch(ctx, job, done, func(tx Tx, runs *runTally) error {
 		for _, p := range fetched {
 			patientID, err := e.keepDocument(ctx, tx, p.op, p.doc, p.patient)
 			if err != nil {
 				return fmt.Errorf("pull %s: %w", p.op.Ref, err)
 			}
-			if p.op.Run == "" {
-				continue
-			}
-			if runs[p.op.Run] == nil {
-				runs[p.op.Run] = &run{patientID: patientID}
-				order = append(order, p.op.Run)
-			}
-			runs[p.op.Run].done++
+			runs.add(p.op.Run, patientID)
 		}
-		for _, id := range order {
-			prog, err := e.advance(ctx, tx, id, runs[id].patientID, RunDelta{Done: runs[id].done})
+		return nil
+	})...)
+}
+
+// completeBatch completes a batch's ops in one transaction with what keep
+// writes, advancing the sync runs keep counts, and publishes the runs'
+// progress once committed. A failed transaction fails every op.
+func (e *Engine) completeBatch(ctx context.Context, job Job, done []Op, keep func(tx Tx, runs *runTally) error) []failure {
+	var progress []Progress
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	err := job.Complete(cctx, done, func(tx Tx) error {
+		progress = progress[:0]
+		var runs runTally
+		if err := keep(tx, &runs); err != nil {
+			return err
+		}
+		for _, id := range runs.order {
+			prog, err := e.advance(ctx, tx, id, runs.runs[id].patientID, RunDelta{Done: runs.runs[id].done})
 			if err != nil {
 				return err
 			}
@@ -124,15 +124,43 @@ func (e *Engine) keepAll(ctx context.Context, job Job, fetched []pulled) []failu
 		return nil
 	})
 	if err != nil {
-		for _, op := range done {
-			failed = append(failed, failure{op, err})
+		failed := make([]failure, len(done))
+		for i, op := range done {
+			failed[i] = failure{op, err}
 		}
 		return failed
 	}
 	for _, p := range progress {
 		e.hub.Publish(p)
 	}
-	return failed
+	return nil
+}
+
+// runTally counts the ops a batch completes per sync run, in the order
+// the runs first appear.
+type runTally struct {
+	runs  map[string]*runCount
+	order []string
+}
+
+type runCount struct {
+	patientID int64
+	done      int
+}
+
+// add counts one op of run (none when run is empty) of the patient.
+func (t *runTally) add(run string, patientID int64) {
+	if run == "" {
+		return
+	}
+	if t.runs == nil {
+		t.runs = map[string]*runCount{}
+	}
+	if t.runs[run] == nil {
+		t.runs[run] = &runCount{patientID: patientID}
+		t.order = append(t.order, run)
+	}
+	t.runs[run].done++
 }
 
 // compareRefs orders refs by system, type and id.

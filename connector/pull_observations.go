@@ -68,21 +68,11 @@ func (e *Engine) pullObservations(ctx context.Context, job Job, ops []PullOp) []
 	for i, p := range got {
 		done[i] = p.op
 	}
-	var progress []Progress
-	cctx, cancel := commitContext(ctx)
-	defer cancel()
-	err := job.Complete(cctx, done, func(tx Tx) error {
-		progress = progress[:0]
+	return append(failed, e.completeBatch(ctx, job, done, func(tx Tx, runs *runTally) error {
 		otx, ok := tx.(ObservationTx)
 		if !ok {
 			return fmt.Errorf("%w: the store does not keep observations (connector.ObservationTx)", ErrPermanent)
 		}
-		type run struct {
-			patientID int64
-			done      int
-		}
-		runs := map[string]*run{}
-		var order []string
 		kept := map[int64]*[2]int{} // per patient: stored, unchanged
 		var patients []int64
 		for _, p := range got {
@@ -110,14 +100,7 @@ func (e *Engine) pullObservations(ctx context.Context, job Job, ops []PullOp) []
 					return err
 				}
 			}
-			if p.op.Run == "" {
-				continue
-			}
-			if runs[p.op.Run] == nil {
-				runs[p.op.Run] = &run{patientID: patientID}
-				order = append(order, p.op.Run)
-			}
-			runs[p.op.Run].done++
+			runs.add(p.op.Run, patientID)
 		}
 		for _, id := range patients {
 			entry := LogEntry{PatientID: id, Action: got[0].op.Action, Timestamp: e.cfg.Now(), Status: StatusSuccess,
@@ -129,25 +112,8 @@ func (e *Engine) pullObservations(ctx context.Context, job Job, ops []PullOp) []
 				return err
 			}
 		}
-		for _, id := range order {
-			prog, err := e.advance(ctx, tx, id, runs[id].patientID, RunDelta{Done: runs[id].done})
-			if err != nil {
-				return err
-			}
-			progress = append(progress, prog)
-		}
 		return nil
-	})
-	if err != nil {
-		for _, op := range done {
-			failed = append(failed, failure{op, err})
-		}
-		return failed
-	}
-	for _, p := range progress {
-		e.hub.Publish(p)
-	}
-	return failed
+	})...)
 }
 
 // prepareObservation fetches what op names, the observation's patient
