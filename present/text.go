@@ -74,10 +74,10 @@ func (t *textBuilder) write(s string) bool {
 	return true
 }
 
-// newline ends the current line, if any, and writes no empty lines twice.
+// newline ends the current line, if any: the text has no empty lines.
 func (t *textBuilder) newline() {
 	s := t.b.String()
-	if s == "" || strings.HasSuffix(s, "\n\n") {
+	if s == "" || strings.HasSuffix(s, "\n") {
 		return
 	}
 	t.write("\n")

@@ -72,16 +72,17 @@ func classify(contentType string, data []byte) (format, string, map[string]strin
 		return formatPDF, mt, params
 	case mt == "text/html" || mt == "application/xhtml+xml":
 		return formatHTML, mt, params
-	case mt == "application/hl7-v3+xml" || mt == "application/cda+xml" ||
-		mt == "text/xml" || mt == "application/xml" || strings.HasSuffix(mt, "+xml"):
+	case strings.HasPrefix(mt, "image/"):
+		return formatImage, mt, params
+	case mt == "application/hl7-v3+xml" || mt == "application/cda+xml":
+		return formatCDA, mt, params
+	case mt == "text/xml" || mt == "application/xml" || strings.HasSuffix(mt, "+xml"):
 		if isCDA(data) {
 			return formatCDA, mt, params
 		}
 		return formatText, mt, params
 	case mt == "text/plain" || mt == "text/markdown" || mt == "text/csv":
 		return formatText, mt, params
-	case strings.HasPrefix(mt, "image/"):
-		return formatImage, mt, params
 	}
 	return formatOther, mt, params
 }
