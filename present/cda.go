@@ -418,7 +418,8 @@ func narrativeText(t *textBuilder, n *node) {
 		switch {
 		case k.name == "":
 			if f := strings.Fields(k.text); len(f) > 0 {
-				t.write(strings.Join(f, " ") + " ")
+				t.write(strings.Join(f, " "))
+				t.space()
 			}
 		case k.space != hl7 || k.name == "renderMultiMedia" || k.name == "footnoteRef":
 		default:
@@ -427,7 +428,7 @@ func narrativeText(t *textBuilder, n *node) {
 			case "paragraph", "item", "tr", "br", "caption", "list", "table":
 				t.newline()
 			case "td", "th":
-				t.write(" ")
+				t.space()
 			}
 		}
 	}

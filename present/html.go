@@ -142,8 +142,13 @@ func htmlText(ctx context.Context, data []byte, contentType string, l Limits) (s
 		case html.ErrorToken:
 			return t.result("html")
 		case html.TextToken:
-			if hidden == 0 && !t.write(strings.Join(strings.Fields(string(z.Text())), " ")+" ") {
-				return t.result("html")
+			if hidden == 0 {
+				if f := strings.Fields(string(z.Text())); len(f) > 0 {
+					if !t.write(strings.Join(f, " ")) {
+						return t.result("html")
+					}
+					t.space()
+				}
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()

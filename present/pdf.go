@@ -40,14 +40,15 @@ func pdfText(ctx context.Context, data []byte, l Limits) (text string, err error
 	if err != nil {
 		return "", malformed("pdf", "the PDF cannot be opened", err)
 	}
-	pages := r.NumPage()
-	over := pages > l.MaxPages
-	pages = min(pages, l.MaxPages)
-	for i := 1; i <= pages && !t.full; i++ {
+	pages, over := pageList(r, l.MaxPages)
+	for _, p := range pages {
+		if t.full {
+			break
+		}
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		pageText(ctx, &t, r.Page(i))
+		pageText(ctx, &t, p)
 		t.newline()
 	}
 	text, err = t.result("pdf")
@@ -60,6 +61,33 @@ func pdfText(ctx context.Context, data []byte, l Limits) (text string, err error
 		return "", &Error{Format: "pdf", Reason: "its pages hold no text (a scan?)", Class: ErrNoText}
 	}
 	return text, nil
+}
+
+// pageList walks the page tree once, in order, up to max pages; over
+// reports more. (The library's Reader.Page(i) walks it from the root on
+// each call, which made a 7,500-page PDF take minutes.) The tree's depth
+// is bounded, so a cycle of Kids ends.
+func pageList(r *pdf.Reader, max int) (pages []pdf.Page, over bool) {
+	var walk func(v pdf.Value, depth int)
+	walk = func(v pdf.Value, depth int) {
+		if over || depth > 64 {
+			return
+		}
+		if v.Key("Type").Name() == "Page" {
+			if len(pages) == max {
+				over = true
+				return
+			}
+			pages = append(pages, pdf.Page{V: v})
+			return
+		}
+		kids := v.Key("Kids")
+		for i := 0; i < kids.Len() && !over; i++ {
+			walk(kids.Index(i), depth+1)
+		}
+	}
+	walk(r.Trailer().Key("Root").Key("Pages"), 0)
+	return pages, over
 }
 
 // pageText interprets one page's content stream, writing the strings it
@@ -113,14 +141,14 @@ func pageText(ctx context.Context, t *textBuilder, p pdf.Page) {
 			if len(args) == 2 && args[1].Float64() != 0 {
 				t.newline()
 			} else {
-				t.write(" ")
+				t.space()
 			}
 		case "Tm":
 			if len(args) == 6 && args[5].Float64() != lastY {
 				lastY = args[5].Float64()
 				t.newline()
 			} else {
-				t.write(" ")
+				t.space()
 			}
 		case "'":
 			if len(args) == 1 {
@@ -146,7 +174,7 @@ func pageText(ctx context.Context, t *textBuilder, p pdf.Page) {
 				if x.Kind() == pdf.String {
 					show(x)
 				} else if x.Float64() < -200 { // a gap wider than a fifth of an em is a space
-					t.write(" ")
+					t.space()
 				}
 			}
 		}

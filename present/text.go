@@ -55,15 +55,24 @@ func capText(format, s string, max int) (string, error) {
 // textBuilder collects text under a byte budget, folding runs of blank
 // lines, so that block boundaries in the source become line breaks.
 type textBuilder struct {
-	b    strings.Builder
-	max  int
-	full bool
+	b       strings.Builder
+	max     int
+	full    bool
+	pending bool // a space is due before the next text
 }
+
+// space asks for one space between what was written and what comes next,
+// on the same line.
+func (t *textBuilder) space() { t.pending = t.b.Len() > 0 }
 
 // write appends s; it reports false once the budget is spent.
 func (t *textBuilder) write(s string) bool {
 	if t.full {
 		return false
+	}
+	if t.pending && s != "" {
+		t.pending = false
+		s = " " + s
 	}
 	if t.b.Len()+len(s) > t.max {
 		t.b.WriteString(s[:t.max-t.b.Len()])
@@ -76,6 +85,7 @@ func (t *textBuilder) write(s string) bool {
 
 // newline ends the current line, if any: the text has no empty lines.
 func (t *textBuilder) newline() {
+	t.pending = false
 	s := t.b.String()
 	if s == "" || strings.HasSuffix(s, "\n") {
 		return
