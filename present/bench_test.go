@@ -15,7 +15,7 @@ import (
 //
 //	go test -run '^$' -bench PDFText -benchtime 3x ./present/
 func BenchmarkPDFText(b *testing.B) {
-	big := buildPDF(pagesOf(7500), false)
+	big := buildPDF(pagesOf(8900), false)
 	cases := []struct {
 		name   string
 		data   []byte

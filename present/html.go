@@ -152,13 +152,13 @@ func htmlText(ctx context.Context, data []byte, contentType string, l Limits) (s
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()
-			tag := string(name)
-			if invisible[tag] && tt == html.StartTagToken {
+			hides := invisible[string(name)]
+			if hides && tt == html.StartTagToken {
 				hidden++
-			} else if invisible[tag] && tt == html.EndTagToken && hidden > 0 {
+			} else if hides && tt == html.EndTagToken && hidden > 0 {
 				hidden--
 			}
-			if block[tag] {
+			if block[string(name)] {
 				t.newline()
 			}
 		}
