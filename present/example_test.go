@@ -33,7 +33,7 @@ func Example() {
 		fmt.Println("refused:", pe.Reason)
 	}
 	// Output:
-	// html <h2>Lipid panel</h2><p>Cholesterol <b>6.1</b> mmol/L</p>
+	// html <h2>Lipid panel</h2>[image not shown]<p>Cholesterol <b>6.1</b> mmol/L</p>
 	// "Lipid panel\nCholesterol 6.1 mmol/L"
 	// removed Sodium 140
 	// added Sodium 138

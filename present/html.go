@@ -26,7 +26,8 @@ import (
 // iframe, object, noscript, title…), every event handler and style
 // attribute, relative URLs (they would resolve against the console), and
 // any URL that loads something: an <img> may only carry a data: URL, so no
-// remote image, stylesheet, frame, font or form target survives.
+// remote image, stylesheet, frame, font or form target survives. Render
+// first replaces a remote <img> by a placeholder text.
 var policy = sync.OnceValue(func() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
 	p.AllowElements("p", "br", "hr", "div", "span", "pre", "code", "blockquote",
@@ -100,11 +101,56 @@ func renderHTML(ctx context.Context, data []byte, contentType string, l Limits) 
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	out := policy().SanitizeBytes(b)
+	out := policy().SanitizeBytes(markRemoteImages(b))
 	if len(out) > l.MaxTextBytes {
 		return "", tooLarge("html", fmt.Sprintf("sanitized HTML over the limit of %d bytes", l.MaxTextBytes))
 	}
 	return string(out), nil
+}
+
+// markRemoteImages replaces each <img> the policy would drop (one that
+// is not an inline raster image) by a visible placeholder, so that the
+// reader knows the original showed something there. Its output is
+// sanitized like any input.
+func markRemoteImages(b []byte) []byte {
+	if !bytes.Contains(bytes.ToLower(b), []byte("<img")) {
+		return b
+	}
+	var out bytes.Buffer
+	z := html.NewTokenizer(bytes.NewReader(b))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return out.Bytes()
+		}
+		if tt == html.StartTagToken || tt == html.SelfClosingTagToken {
+			if tok := z.Token(); tok.Data == "img" {
+				src, alt := "", ""
+				for _, a := range tok.Attr {
+					switch a.Key {
+					case "src":
+						src = a.Val
+					case "alt":
+						alt = a.Val
+					}
+				}
+				if u, err := url.Parse(src); err != nil || !dataImageURL.MatchString(src) || !dataImageOK(u) {
+					out.WriteString(html.EscapeString(placeholder(alt)))
+					continue
+				}
+				out.WriteString(tok.String())
+				continue
+			}
+		}
+		out.Write(z.Raw())
+	}
+}
+
+func placeholder(alt string) string {
+	if alt = strings.Join(strings.Fields(alt), " "); alt != "" {
+		return "[image not shown: " + alt + "]"
+	}
+	return "[image not shown]"
 }
 
 // invisible are the elements whose content a reader does not see.

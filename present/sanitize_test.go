@@ -100,6 +100,10 @@ func TestSanitizeKeepsSafeContent(t *testing.T) {
 	jpeg := base64.StdEncoding.EncodeToString(tinyImage(t, "jpeg"))
 	out = SanitizeHTML(`<img src="https://example.org/x.png"><img src="data:image/png;base64,` + jpeg + `">`)
 	assert.NotContains(t, out, "src=")
+	// in a rendered page, each shows as a placeholder
+	v, err := Render(context.Background(), "text/html", []byte(`<p>Chart: <IMG SRC="https://example.org/x.png" alt="weight &amp; BMI"><img src=x></p>`), Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, "<p>Chart: [image not shown: weight &amp; BMI][image not shown]</p>", v.HTML)
 	out = SanitizeHTML(`<img src="data:image/png;base64,` + base64.StdEncoding.EncodeToString([]byte("<script>alert(1)</script>")) + `">`)
 	assert.NotContains(t, out, "src=")
 }
