@@ -64,3 +64,23 @@ func FuzzPDFText(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRenderHTML: whatever the HTML, what Render returns passes the
+// sanitizer checks.
+func FuzzRenderHTML(f *testing.F) {
+	for _, a := range attacks {
+		f.Add([]byte(a))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := Render(context.Background(), "text/html", data, Limits{MaxBytes: 1 << 20})
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("error of no class: %v", err)
+			}
+			return
+		}
+		if v.Kind == KindHTML {
+			assertSafe(t, v.HTML)
+		}
+	})
+}
