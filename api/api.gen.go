@@ -275,6 +275,33 @@ func (e DocumentType) Valid() bool {
 	}
 }
 
+// Defines values for DocumentViewKind.
+const (
+	DocumentViewKindDownload DocumentViewKind = "download"
+	DocumentViewKindHtml     DocumentViewKind = "html"
+	DocumentViewKindImage    DocumentViewKind = "image"
+	DocumentViewKindPdf      DocumentViewKind = "pdf"
+	DocumentViewKindText     DocumentViewKind = "text"
+)
+
+// Valid indicates whether the value is a known member of the DocumentViewKind enum.
+func (e DocumentViewKind) Valid() bool {
+	switch e {
+	case DocumentViewKindDownload:
+		return true
+	case DocumentViewKindHtml:
+		return true
+	case DocumentViewKindImage:
+		return true
+	case DocumentViewKindPdf:
+		return true
+	case DocumentViewKindText:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LinkStatus.
 const (
 	LinkStatusLinked   LinkStatus = "linked"
@@ -700,6 +727,39 @@ type DocumentUpload struct {
 	Title string       `json:"title,omitempty,omitzero"`
 	Type  DocumentType `json:"type"`
 }
+
+// DocumentView A document presented for reading.
+type DocumentView struct {
+	// ContentType The type of the bytes; for an image, the type its bytes show.
+	ContentType string   `json:"content_type"`
+	Document    Document `json:"document"`
+
+	// Html A sanitized HTML fragment, for `html`.
+	Html string `json:"html,omitempty,omitzero"`
+
+	// Kind How to show it: `text` preformatted from `text`; `html` from
+	// the sanitized fragment `html`; `image` and `pdf` from the
+	// bytes at the document's `content_url`; `download` as a link.
+	Kind DocumentViewKind `json:"kind"`
+
+	// Notice For `download`, why the document is not shown here.
+	Notice string `json:"notice,omitempty,omitzero"`
+	Size   int64  `json:"size"`
+
+	// Text The text, for `text`; what a PDF's pages say, for `pdf`.
+	Text string `json:"text,omitempty,omitzero"`
+
+	// TextError Why a PDF's text could not be read; the PDF is still shown.
+	TextError string `json:"text_error,omitempty,omitzero"`
+
+	// Title The document's own title, where its format carries one (C-CDA).
+	Title string `json:"title,omitempty,omitzero"`
+}
+
+// DocumentViewKind How to show it: `text` preformatted from `text`; `html` from
+// the sanitized fragment `html`; `image` and `pdf` from the
+// bytes at the document's `content_url`; `download` as a link.
+type DocumentViewKind string
 
 // Email An email address; compared whatever its case.
 type Email = string
@@ -1396,6 +1456,9 @@ type ServerInterface interface {
 	// ShareDocument Share a document with a practitioner
 	// (POST /documents/{id}/share)
 	ShareDocument(w http.ResponseWriter, r *http.Request, id IDPath)
+	// GetDocumentView A document presented for reading
+	// (GET /documents/{id}/view)
+	GetDocumentView(w http.ResponseWriter, r *http.Request, id IDPath)
 	// ListLogs The synchronization log of the caller's patients
 	// (GET /logs)
 	ListLogs(w http.ResponseWriter, r *http.Request, params ListLogsParams)
@@ -1856,6 +1919,32 @@ func (siw *ServerInterfaceWrapper) ShareDocument(w http.ResponseWriter, r *http.
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ShareDocument(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDocumentView operation middleware
+func (siw *ServerInterfaceWrapper) GetDocumentView(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDocumentView(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3268,6 +3357,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}", wrapper.GetDocument)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/documents/{id}", wrapper.UpdateDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}/content", wrapper.GetDocumentContent)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}/view", wrapper.GetDocumentView)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/documents/{id}/share", wrapper.ShareDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/observations", wrapper.ListObservations)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/lab-summary", wrapper.GetLabSummary)
@@ -4283,6 +4373,94 @@ type ShareDocumentdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ShareDocumentdefaultApplicationProblemPlusJSONResponse) VisitShareDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentViewRequestObject struct {
+	Id IDPath `json:"id"`
+}
+
+type GetDocumentViewResponseObject interface {
+	VisitGetDocumentViewResponse(w http.ResponseWriter) error
+}
+
+type GetDocumentView200JSONResponse DocumentView
+
+func (response GetDocumentView200JSONResponse) VisitGetDocumentViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentView400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentView400ApplicationProblemPlusJSONResponse) VisitGetDocumentViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentView401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentView401ApplicationProblemPlusJSONResponse) VisitGetDocumentViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentView404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentView404ApplicationProblemPlusJSONResponse) VisitGetDocumentViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentViewdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDocumentViewdefaultApplicationProblemPlusJSONResponse) VisitGetDocumentViewResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7365,6 +7543,9 @@ type StrictServerInterface interface {
 	// ShareDocument Share a document with a practitioner
 	// (POST /documents/{id}/share)
 	ShareDocument(ctx context.Context, request ShareDocumentRequestObject) (ShareDocumentResponseObject, error)
+	// GetDocumentView A document presented for reading
+	// (GET /documents/{id}/view)
+	GetDocumentView(ctx context.Context, request GetDocumentViewRequestObject) (GetDocumentViewResponseObject, error)
 	// ListLogs The synchronization log of the caller's patients
 	// (GET /logs)
 	ListLogs(ctx context.Context, request ListLogsRequestObject) (ListLogsResponseObject, error)
@@ -7743,6 +7924,32 @@ func (sh *strictHandler) ShareDocument(w http.ResponseWriter, r *http.Request, i
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ShareDocumentResponseObject); ok {
 		if err := validResponse.VisitShareDocumentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDocumentView operation middleware
+func (sh *strictHandler) GetDocumentView(w http.ResponseWriter, r *http.Request, id IDPath) {
+	var request GetDocumentViewRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocumentView(ctx, request.(GetDocumentViewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocumentView")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDocumentViewResponseObject); ok {
+		if err := validResponse.VisitGetDocumentViewResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -8554,172 +8761,182 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id I
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rchs31uCroHqnyvZ8TUryJTOR/nyeOKl4xon9+bLZ2tCfCHYfkhg1AQZAS+akVLVPsw+2T7J1DoC+",
-	"kGiyKVHyJPEfW+xG43pw7pdfk0wtlkqCtCY5/TWZA89B05/fKGlB2hfCLJURViiJT3MwmRZL9zMZc2t5",
-	"Nl+AtGN2Jeyc2TmwXGUlPnpg2FQUwCRfwDBJE5PNYcGxF7taQnKaGKuFnCXX12ny7Xs+2+z//RxY5ubx",
-	"wLB33z8fPH72Vcp+KZWFfFeXr1TG49PGbj+8fcXUlOarwahSZzvn+BasXj2fWtCbXb6DTMncMKvYFReW",
-	"TWCqNDCrV0LOGJ9xIaPdC2lhBjq5xgGWXPMFWH8Az00GMhdy9lrnsSFfwJSXhWXcZNi1wGe/lKBXSZrg",
-	"lieniaIvm8P+ScM0OU3+x1F97kfurTly4+BEvim1UTq+cWMJn+x5Ri3GYQuXfAZ+zWesgKllqrRsqjS9",
-	"nQptLLXpmqjrrjXTBf/0CuTMzpPTZyePcXOsBY3f/vfPzwf/mw/+dTz4+nzw8T/+lKSRw3oBPbcPnx56",
-	"/77TarE54j8AloZdzbllwjBumdKMIzgxOxeGWbHo3J8pdticx1TpBbfJaZJzCwP8NLoLL1+84biDv7pe",
-	"l/ij6lTkSZpo+KUUGvLk1OoS+i715Qt3xcRC2DiYLJSxTFhYGMYdeMxVkZshC/v+7LhrsQX1ugYLYlEu",
-	"ktNnx8dpshDS/TpJN68R3vvZ8yxc/Fj/3L3tu9a6P9/7O8ttabp6N+7tHr37/rD3N9wKkHbrsS1dm/Pb",
-	"H99/RY4OPllEYoVSF3h/U4JXuATNhDUs46YTRn/pur6Pj4+rg2qi01JuWaUu5Y2X97aUfoXv1a5rGBD1",
-	"rhto1f737xoXYJZKGiBw+RvP38IvJRi6M56w4Z98uSyEo1ZHS60mBSz+45/GQXC/Jb9xX7lBN2+jdsOy",
-	"iQZ+YdxqcXzNM8s8ljagL0WGbaelgZxxdsmLEs7YGLRW2oyJkBuP0QEvc4K0QslpIbJ7X1I253KG7EFR",
-	"iBxMzX5oyJTOHxiGNxFoji9KNxm4z0k+Z/6mhqkJw2DBRYEbLnKQVkwFaAafhLHmlI3pDyFnY/aQyxzX",
-	"MpKBiWGOM3uEIGsRdH3fw5FM0ibb1uR6YhP3TY+qdjTz75SeiDwHee+nyIsCNFvwFTMAjfNjk9IyqSzL",
-	"FW3dGRvnYLkoxszwFd7fFR3tj8p+p0qZ3+fEf1TMlNnczzTF85RKutk3FnQh1RVTU5rmO9CXoL/Fi3Tf",
-	"W2xoaDblooD8jI09LjgX+bgGQ+O3nl4xIQnbF2rm7vh7dQHSbJn4fhP23UXm+07MJORMyCH7kYhOxrO5",
-	"Y/Wbogk+HKCAolXRHnYDBdPs1SuuZ3DfGz9R+Qrvq7oEh2GJsfEbqn7gcuWpgbnXmSnFFlyuGLcWFktr",
-	"zlBKcSKKZ0dJ0BmQpLO28403uxBMQ1qiWXyQvLRzpcW/4L4v6yUvRM54loFBCe0CJHuIrA23zIiZHAiZ",
-	"siut5IxlGuhG8MI8Wlv6Tz/9NHhe2jm+DqRkO9x9kKZcLpW2kP8AueDvqc39rdxL8CijcYYTdKIa0nyk",
-	"87kCQxj2AmA5JHbJd0rSp+TFyq1yjaxJxt07xlkuwIpMcMmmqijUlWEPc5WZo4JPzHCRswJJGw4rNMsU",
-	"kmmkbKUU1u0vSOTjf07mE36SJWkyK8pMGUjSJJurAowFvOFpMs/x34L+tVrMilUGGsl+kia8mJQLIZM0",
-	"mYLWwtKfl8LyhZCDvPH35OQxdqyBWyGFxFFgNtVJmlyBmM0tnbf/Y7IQyccNji4N2/KuXCy4XuHuLLVa",
-	"grbCsXi83rZtpxZ29zpNHB+zuc8Ft2AsWwhZGrbUcClUaVJEzaRjEWZZ8BVtJW5kzY+qclI0mFFZLiYk",
-	"w34azNQAHw7MhVgOFI3Di8FSCUnXecoLA9epH3insDtBuuJZiMAl72T70ySshDarKF5Pk9Of9xjp4x4L",
-	"sRpkvrmx72n7NJBMFxQYBTeW2bkGcFyvOWN8YirmbQpXhMO5ZPZKNSG3XCZpkqsrkict8HwVhRs8p/hU",
-	"PMQ8MBtn2tjLk7gIVYtHP1eQ58/CD1kdZz0pNfknZJaAucyFrWXlsCTE08NCzegi0Q8NUw1mHn4WaqZK",
-	"7Ls0oId4x8PfGnge/qaLBuFXucwbvxzQn2tVVI9yKIAaBM7W9xt++q7Dz6r38KAaIDzgOpuLS6DjcQrJ",
-	"0GX12/dZ/cZzLFT7WbncfOJHqr8Lc6+emDnX+ID+p3HP/bxaD6sfGi7VBX5QqFl4g3/6GZqVzIbGcm3D",
-	"D//Cc2z1doQHvg+OR+x+RNEZvv5W2igqy7bJERUma8DQdYofKY2qiR4aiNCaoGCXSI9t8AvbV/pOk6wg",
-	"PQnPc90LNTn5Yq3pyfHjp7G2/qB7L7VvO1XaTC2g17a/9m2v06ZSqNcwtRCwvt7Hf40s1yL/bGPMgLJz",
-	"0EFm45mFnCmZMm7YhZD5qcjZQ7zep89SRpB++uTRGm57vBu3kaqLEzwH3V3Yp0689koYuwnUpJFs/bFz",
-	"l931uK7G4Vpz+t1QhMcU1juWRON3zv51DQYBLZuSGFjEMiAF4JagTFdqiF7tb7iGJbdaoS6sPb2vYhD9",
-	"jUJl+eaOIdvW7/o48rW+FdG2ZmUsLHo0Xds1mkxs0164wf8n0u44nSWyTuynJsWRZ6S6yW97G+ZiNm+j",
-	"ntszWurqwD0GLmMH55Aml2GfDjb42kG5AfyMogfmEWiE7pCY2AvkvCR1PudmHj/1OXwKdsPA6vmP1rBQ",
-	"9E6E/q2X3HpPqNTFLtzy4e0rujU8JmT9NAfZsqWyK27YlRbWgmzz+9soYF9qsC/1MOJfbegR0n71NNk0",
-	"x6SJM63GD2ep1aXIQT8wpFomRRraDLlkjuuiLXB/YqsehCNNrLAF9EJC4VS3rTeAKcnueMOI98vP9+FD",
-	"/ALy6DET+eQMaWRYac6EZXPQMKx7myhVAJfN7s4nq36n1R8YL0Ebz/PdgEC3DFPUPpxGBQZrV8pD0tpF",
-	"buyYm3z7Xm3DJt+o0nsy8DwXDlO9aWAXwlXrepLwsWFL0KQo2UT/BZ+cazBlYWPG+zQhNij+ajlfGZHx",
-	"4pwbA8YEpBdpqNVMgzHnUlmINVnb9Mac1j+OjxqmuW0H33CnjFhnAsK+9rks/hSuU8/l9GW3wvd3xGyl",
-	"YRnb1t8w0K1vwWJZwL5338ll+32zjxwy9Z4Gn5ceaOAmhjZiWNdLHnvgL1PZ27dKiK7fYExPE6v6bww+",
-	"2B9OA1FYh9WbEImruWu9awN3It7W/vp+09oroQGQPa7BN9R6Jz5t35T9YHIf2Lm/I13wTy/dd0/Xzpd4",
-	"2l9K8K+tLqFxfOv03fv6mAvInTtF8Ilq8D7G8umUWcVQp7PJ4ziPlwoP7IKIq3m/oz2EfLzW5T0KyWHk",
-	"d0rbppDsNXOB7aDvYtJx67wb3x+Apm4O8mGZ97lFCyGbT0/W71XopAf876Ml7+KXtwHdPv37He6n7G/f",
-	"w4/7iJ+dMPLBaXD3Q2I3kcsq3zaprvoLaegjG5eP8M0ZWeIlXwAikgtYOrfKoKk2rXEmQnK9ig1SnXLc",
-	"CdL60bwktoaEDiU+rd1uWvjGHa3P79uFZ4M2DJDOjQYVu2DMGcOBuYY87qvWxKbPnrbg+knbrfS//3M0",
-	"Mh//4z/DH3+K7eR36PoUrK4b+JMco6Jwo5351e23MKeMOweBBaCihXHnJ2nn7OG4dg4yPx9/HJIuZfwo",
-	"HUmUjVnlJewPiz0ce2/clI1f5rBYKgsyWw3+AavxI+cg1NqDr/pS4R4Y2q23+j52jN9pAHQrjJD4GFg5",
-	"beWGZmGb02eavKx2bM9rXisiN6+fRKvxjLkmKStNyYtixTj78PZl7IZspdINndu6aL0PdffzDb3F9vsV",
-	"n3Sap/dUf7eN3RvUvTe1fiXkRUOw2uN8ROtgt8oKdctNJrl61TW72qe34gSEvHAaCOn/jJH4lrNx+PQK",
-	"JnOlLpI0WaqiIEiRJS/O0XDnbKhqwa3IzmtLIhTi0vmbIjGB8wnPLroGvJW9rp5wJWmaNaB8evz1V/dp",
-	"8tpb+9hLHmw4ViP5W4CxfLHcw3d+0wBV+Y0HYaruNgpXanYIJrs68fvjrltO7pv2J/IHxn24EMsl3REx",
-	"k0p3XJEf+WJ/tJcmTbePQ7jZcAszpVdxVN+QxkLD1Pl4csMKPlGaW6VXqKBGb6JiYMRMmh5OGmllP9s2",
-	"T297o9bIyuBg61u23eLWk7tuWsn28qWB6RQyi+4U3Tyxs7AhQ4xCcS3pei/oh/jDcNSi4TaronAuOI8O",
-	"b8+gyS812C0BYI0jnxZ8xh5+n7JXKfse/3uVsucp+/H//Z//+4hM2TNx6cwuLZIfmeDeirPg+7VVs0WN",
-	"sDUsvbi7dTkFnzDXlPzvkIcRltbxQvCZVMaK7C29PxqVx8dPMpHT//3Y/hr7tiex1ID+rSiApGwqJC9S",
-	"xhcgc8hTlimtgZwDHn73/cu3rHG5HaJ51Gd3reci1/3s8YrleDexgQPDqBplD6+sD998+IH6DVZDbJoy",
-	"KAysq29w0F6Y4CZqwcudBm3Tmg8jnzWcqpBsjJMeH9g98IA2IkKNFUTFCFEDTuKGif1I6ZrT4j1R0yoA",
-	"sXKwM1nijFBRgvmGG3OldB61AGzXyhDz+FoWq0ox6SPKIiTUucflDUNTw8gY3u5n7KhcTs7biLAfdWp5",
-	"rFx/dDu0huVctw8MExglwOpPUqZkBswz0kCmY+2ifzIlLc/seYPb3TaNSl69qflGgOV6db7UMAUNMoO9",
-	"hoRc1CNGKK23FZPDqnOjzJthM8Fu3G+usNi0NJGS5Oakt9Zd9L6WTdFt81ai9LWTR65FOFTeQ05q2rkw",
-	"1rN8fXe/tx+zupKg9wLvHkBdudMPt7lO1Mokf+aZWoBhaHZJ28RAaTYO/v7jyrXCy7NVCFkfr4o27epg",
-	"AKtxO4CzP1z2d1loiMs7PvgJW/4NG0Ypk/ears614bNAEFjjxLYVzU02hvc96r2RDS1Tcir04jwnBi6z",
-	"58GodktYEzmFg0gWgg3XgxSJRQevYb2aqwVF341kaOYCR3FukFP0iFVsAqhlvB2mvS3WDIhs2wdOoXwQ",
-	"JFXbBx8fb6KsAyCgbe1Jol4HYvpwCxgeQhXhu7pH3smPuG7m85fVX8Okwk8d/JQVh7PCRWC8352sT3kf",
-	"wbvjXtzlkNVd6jeIv1X7jBC5H3e5oHCn+o3hbtftTI8e5H4Sdv5uJbPNe7es2fKeF874frY1x7HewnTj",
-	"foXRojesNmVt2tlQ0Ueag7fffcO+fvrsL8xHKTIP/puecrX3UsQX4oooDYVa1kHx3mPF+UZwtgRtlNyQ",
-	"qKPuTzRB02U9hSKnPCtkc0sZ8GzuhqXg8bQfzmvZ+1qY/1kE8wey2h/ciI/ZoNUIORhfGRIXBDLtGLx1",
-	"4j1sDt1fPy+N5bLTORdtkVWGJBdUtM4pPv1rt4OXn0ZnLooHhv2vgTcKDV6+SBkvjApe+S5m/QGFoK9D",
-	"QjRApdZKbRoHYx4OcStoMGlH1WsE9tjilPGJKu3ppODywqs1aXiXmUBYxoviETLfSqL+aCSxCX5pSCFH",
-	"Ae6M4mT5UgwXeS8b7dqVXvev7dahvI3Hl64pDSvy4sIjqkBT0jI9ML/lqAi7aXzuCDXZ3DsX+Hgz26WP",
-	"mjyniPMYU7SP4bfdWfScWw6QDWZp6fJgNX0DE7z958G/KUlr71Zq9U/S1eJjxA9FUQUbdXBYb30EXxiR",
-	"5y4gu5JnCXBQDsWto9PbJEmN7sp4zFJ7v6IJwQYdXhvvKB5z06n3Jvqdfe2g8GkpNJi9Bunbd3AV363r",
-	"3t+nFyNS99ua8E1vz148lb2bIwk/bORDTB/QPOY1vXU97faceuoFCBZvpBW4CSTtASGNG3q+n0Dd+rQf",
-	"hF137cyLEJvfxChkgSPclAHpYD52XfJDyLnU0T1KuTRe3h0Slzfe9A2gMAHj9Vjo2kTdp/UV6DHng+16",
-	"fsdBINGlrGT2Zs5N2xPYM/JpMgWbzd2fuZJxf+IgeW1sAVziGvcICNx9e3x6u9uht5Liqhqz69qYt2XE",
-	"/yL4K513CWAvXANKLKWccrjgFjGWS1/mmAmS+GZK5WfYZEVZs7jW4hKqxJjAdClR64hbP4yGGOKbzRm8",
-	"cpx2Xgd3lcjIuBjDkrLQeA11vNfOlVUdxhYS72sqpDDzWATgt7iLrGjPFZfLMwpWcl3HAwH3gJR9if8y",
-	"3IZd2gZ3bSg0w/Ji2275NRrFplzHt+lGwZW3uAMtou6W7KEprKcCg3QD5Bun2k3qKdPZzaSHPQlww2a8",
-	"XaHk261viBuu0VHnctZDJv4GXHcEQNR549ZdFTMwJioY/fXk65irU+B8hNySe3kO7SRfxqI8Ttm/4gAX",
-	"hKqb8FU7pTu7Gb10AfK8j9t8vc/XLjvOThA3EbfX1i63hm/t5/pSotvipxEDCrxeEaecKsG2MOz5m5cp",
-	"01Bw9CALBGGu+mqUPvgdWJPdam+D3Wit7VtwU8O+4ZOiy2MivN2ry8Pb3/sn4rqBh0bUrPidj0qg7sg5",
-	"IfUZ39SVrJ4HCzDC6B75fvYnCTFEH5CbNxv5tFPVea7LbfWYUXg3oG9m070NwO5HDvpbEdukox8Y1ERk",
-	"AxheNXO/e1eVq7miPIsGdYpKFitm51qVszkzQs4KoJcD5Zwe7gEsbwWSHWSzCVldQHMIGckh+nuTjHC4",
-	"Q9lN16H/hk5he1hOO9H1v5Ux9G6tk7e+373HCXeo3xjuNt3Oylp79GxymHeUb6Ff7Ek1sUZq/5aCpdta",
-	"s/5pVI/vA05dYhSXfX2Lfh6nDVmphV29wwm6HZoQ244Zbetf34X9+vtP75M0kvi1yV2jRxJ78/rde3aE",
-	"KZuO3FOl/U/PRFZVT+j+0Sj1GcytXbrMtUJOVVeqTm9DwEh5n6KeMip///79m1NC7CYNON0EHD8HXtg5",
-	"4pyRrFUAaEOH3M3ctjzv3miBMW7s++o79iZ4sz3kDJ3WR/LtU/bt928fpdQP6iVcOltPVbwxxee58wnp",
-	"XXq8pnrUpPWMgi3UTdt1W6hZ6JVR9kZ8MhzJkXyPrDRV1BGmymSFPQ9ZI8/3wyXPLvgMGF8KShc/Awma",
-	"W7/ukUT7pMydWMQtGAakg/BTcYmgqXZHqI3A2ZzLvABNSz7FqQzY39+9/hF7N5JfwHnGDUYqo7ldA/MS",
-	"lmEPKXrzEYNPGSxttW3YMB1Jxq7mAkNsNDC15L+UwBzIYkpqsQDXGXoePHny5Oshjvpta6oUP+vKFaCB",
-	"EvOtSx9P607Grcx1ytCLjbEJ6n4gx/Db0A3pcarKCPW24vK4NFfkTvz0+LgxA9IBuPebrhEPx11pncep",
-	"y+rPmHcoYA5jPHJzWK+vUPkukDO/r8JAs3jllJOGabCllmz868hR8VFyyn4eDocfUzZqMgX4fJQMh8NR",
-	"cj0+Y0gTcBrtYj7oRcm4YSGeuArhwVaufs/aF25PfaZcJetUutQYIaWRMlsoUuRx5tAA+/tP791VHK9j",
-	"kTHpA9kFrJyWbSRRlzhdkW1dA1uWk4JUL7hD46PhFRTFgI7/6J9XF2ZIez1kP80VqRRzFcp9jGQOmcBo",
-	"kcmqlQ37gSFj/VIVIlul5NhILRp1MhzIIMs4ko1M/3NumFReusUtUGtw83Sthorw9n7vlpDUqGrgujfV",
-	"rFBwThohF8nJ8Hh4TO7HS5B8KZLT5MnwePjEKbPmhNiPCGvgXz5lJ9JFmtvLnKrrGEspJpN2wamfO4vl",
-	"qOAPu0dtmXhnbSvarbtrm+hu39+ehYFaqW+7+gx5SvfqtErsep3GW9cHd0S1pnq0e6/6tPKVv3q0dLWf",
-	"rj+u1bh5fHx8sDoRdR7XjvIqMwrPclQSpNUCTMokXIGxrugYCXdPj4+7RqqmftSozUOfnOz+pFXRgD56",
-	"svujutIKrYjQ++6vmuVDiJ8LAf4uhXhgE5I0sXxmXBJvvOIfsbFDrD5pN3LKynREvRkwiGicOxByb47V",
-	"M8xYtWRXSl9QNTtLsTbI2a2hFjfEBkQ8jehsXaEPVdrhjff7ALv3rWe0/MKDv1uTz23tqZ03t9RvUvee",
-	"vm3volaWWzh1jojImSnlLEdIekoDQ/YBNSL0kzNDau2RtGIBDFDBjdTDzzQN1NbOAQOTiX8QLh2NsaoA",
-	"6YhM+4D8hN9Xel4C+L+pfHWwO7vmMXXdFn18UFoMY2w/wlAy5h5v88mTPtPypWXwg8df9/qgVfjlVmDs",
-	"hbrk9OePLZSgeQ7ErDSgj+BMwpX7ZbZAdWXQ6IJp5DiJ821XVOGOofMs43O/me3qVciU85FszWzI3sIS",
-	"nIDi8lm7WCa6Bi6He0gMi0+8YXQkkRGs2azHXzuBq1m7JnIDnKL3Li9Ay+T3BfzvH/yRtKDARODgM0XJ",
-	"nFVqsCjkVzqCo19Ffu1dHMCpPdsQ5J5XXip9iN0L+iT/N2dGnh4/3f1FVW7tMPTX7Uyd8LnhBNE4p/DI",
-	"JB+v07hUMwPbfSSH40irMTpKflX1P+73qO//4J43qzwvwPKcW955ZGty5g7Jwlc/RdFiWUYo0A9ew1PV",
-	"GUY7v0+EgP5DMGSvnZWpVYvahXOyh8KakfTgph/5MFVkrs7WMztUi8BOKTvnAM1XMbribIYtEDw8aVnL",
-	"J9mfuNwr7ONJVJ5Vvy+MtzdRPMBN+4a2Mooid1+9TdJ21ICFaEmXRs115oQJDXkaSkKihjW8taslUHAY",
-	"soJVIfghKqqBYUH3pp7aTRfzu5+y8cvp4EclYfADt9l87Lk4w56groyjzDOmoJX6zePjr+oA5cnKQiOn",
-	"buw6NsiBr4LXoe1yjGmtrqFxOwsZR8NyOnpqrbGrx6iVaVuX+89vt4Lmz0d/bmOBnflEO2q51oU1msU6",
-	"3dMB5p5SRvSpTes/aX6B6UDf89muL6kNTe/x8Vd3tExXPqZdTKQBjfHVV0FY3SUj913hkxir2by9c58b",
-	"iK6imrIWRK7Nc7+h/205m6cnX8X3xB1adUpUlrW0RuTQrglzILbWZ+fFCM5d7OwNeaMIZq88/m/ObkUl",
-	"fnQ5aBhLLJkx0TwyXgv7GKOcPlmN5HgzlGTsjSrKzr25Emfr9FpoxKl9DccpE9ORpIgPKglzNQfJfGhR",
-	"DNlTT3fMejVjdnrxXSeHHboLGdHaqZJtKOg9PEQ98N8Tz3bcQy9RFbH/TEwenXEDWzhmh7O1oMlNDOLj",
-	"fAKvhxW7t1r+XmGDXoa/W9jqdlmOGilo+zSuEjvdsy3sv35zBrOQcXaruQwdTH6LxrLPoeZ4771y5lrJ",
-	"oMvG/QvcH7kAPDCV+1HjjtJVrG9lpVfsUl+9UrPkbkHDZxGOExKEiNUXCIgousJ9WW0e7q24N+/CMVzx",
-	"RbENMF4vQTo/kD2AI3S6pUJ9DAr8WDUdqpNxNBzGgtda8BUbbjdHNZ1oGnu4AMv9BamuT5dS4nmj0rwB",
-	"MJsBBiZdI5dNBz8zkp6gVgtzcduVUmGRNpzF686dQw4qJUaSkhp4lzLfMsaNIpV9U6OD/QDEkZzNc1E6",
-	"B41ecWCcpxqy39xkziMUXYrq2iO+fkeMphvlCkj3whjN1Ft9yPrzMB2X73RzIUiaWEiiVx0Ns0p1zVfI",
-	"rChzOG9k3tsA6CoE57dGrJt52bYS7LBT94qdD4A66bybt7BBM8kvzwA08EFo5fBqp49KIxHhAhUZzgmw",
-	"lX5ysmJ1hj9yuZT4DIFqJMkvFCXSM8ZdD9iVT4mJL4U1jh9y/qpUdd0Ep5eRfDjGx+O6fjBqKB8N2fM6",
-	"k+Jc+al5z0BK0olI0EUZjWRIwZkS/kEThuuUtJ8s45JNIEyp4M6UPZKtEUzI0ah0Y7HRzI6oB0LXR+cp",
-	"63He0+OvT8OuoSfqA8PG4csxexg8kINYOJLBhO91uuujDNnLqTPAaHBlUsg8T/7PI+lyeqXMgO+35W3s",
-	"ZjSO5rwcMwOWWYU+l9y2EgB32/ffVKX270IX0M7rec/agPXMch2EvEoX1tAMpDHw1uXvX2PQQwHwIiRa",
-	"+2xmHoKmBhOCZ0W4x7Mj9ZnFcWaTj4o4MXQjUmPV0oVGkHOfzFkB/NI7ovuVhUICZ24yI+mQmjOMXsAy",
-	"ygl5qt28jLs8JZ57Qv9FENkURNzW1BDSRTq75IjOczg4S7MDKf0BnCN2HNG9+0OQWcgZkoVpJslXLiCl",
-	"Ss6C199Hl7lwEKtavNUZG9cZtwMTNJKOC3Jsg5COZyGHCfPIJUWcqyvqhz4eUM/GcpmbbmeKeyHin8eV",
-	"ot89+T07Uvw2aLJ3vdh+nTcI71GoWHBgO9xGxk6SKyq3iIYU0EOgiXjvC3lxt3euWQbw89y4nmwz42ED",
-	"u3nmLxfy/i8kAlCshMU6lapuR98bW5OlO7i35IzOeJP2NVOHKc0WYBlnIZbbyeWAMT0otgdyTEHPa6vM",
-	"Sq1x/T5CMB7zYfWqjpTfuGOP74uqNZYvDPulhBLys7Uw7BZzUTEOwgZmIfmD26YPcIcIFOpAXQKzGKfn",
-	"VDN9LlBtKb6uXFIGwUaw1Rq9Vj/e3IfrdrP8fZeHVxWV/8U8utM8Wl/ejawGDeCpHu0v/ni00rKdbQe+",
-	"bjvSmGKHzJi5/1O2BO39WJ1hp2X4cskbpqLAeTADBWQ2HckqmnuMX46rbA2orz91keacWT6pOmdmrq5M",
-	"l7HoRcOZo4dfhk/gth/Qh/rrh/agaO/uP2B1RVqhoJj3OnKKdK+2iYo0tt0nu+w/v3R6ukbzt2/OB5ZN",
-	"L/6Qji5EAsAnntlH3cYyX/7pgDNwint31WnxXEhDk0rjxetjE3Of325inUbFHIIZr2VVRCn5IFbFAJG9",
-	"zYovYNOu+Fsy84UFU/3KrXa+BpgEmc6hqQqR/O41Z85EjJpvQO0x4xHyYg7kSrtOV7aJ3VNBRYsJmQvD",
-	"LK8SINFldXCCBkVq0UwswnIFZiSlsuwCYMmo3k3TDnfyDF0PcIAmh19lJcGaus4dcCSfnjxxqrwQvRSM",
-	"cRtRTnGtGn7Uy092URZWLLm2R6gUHFCACSWiylyhanSeFwU0vnJJYZM/H/3Zneie8Uw4s/u2pPWNZ/ri",
-	"XXvIiKinJ8/6LMSUy6XSFvIfIBc8pMI9AIZxsNb0BJo2E0VuiaOK85wFnwyq3ju4zjdkmKdS9FVdHYu5",
-	"CTHrEBK1Uy+PWTA2lFH3JGAkNwqVj9vlzccp8ZeyKlR+6rkclyxtJKvm5I5A3T9yCceUhJDkS/jSUt5K",
-	"MAF7Ba6s58L5TODLPJRmCPyb1SDz8IPkSTvX4KsGmbRhH6DVU4lTKkHv6gnFI7de8ck7v6N36RBZj9Ll",
-	"W+9eD39TFPT9OiCpqcs34o+gVZIfPUPcUTE1bYC+qutk363EttNfPThJRd3Wv/iZf/Ez/714Gdd8bsTf",
-	"/Paex/2vZOvud1G010VeHWcacum5REWIazwJ44YhE1flhPHDoA8dTKdISS5hjK5zkjVGbWshQVqyVIuq",
-	"GqXSI+n8WjAsmZJKS4XUToA5o1jkBcjcKdYzpTXVMiNS57hlDZ6dFrahQMcZD9m39eyFp6bekF7PyGB7",
-	"l0STlEEgvRCQI9kslJxRzRMuK5QbTEhI81BYuARtdxJH9nDsf44fnTED4CoGFnxiqpKBm/jydfP0NoAk",
-	"ppyoivyRfgS3qWJVKD0nqSTUlBbw6vXLH7+hlRq2AG5KX2h/0amqcF31z37n23eqUjZnW8+paxL4rjsA",
-	"u11I7njw9cdfT9K/XA/ozz8lUV3KHzclXwO+dis0fPCAAPPHcflBkZ1PmAZTFtZlob0Ulhc+Az43jDtE",
-	"6TbmczBdXu4ftNTld6c78cMxEkk2bbWNSk/Oi2jIXPFbOZLjlzkslsqCzFaDf8AKHaSr/qizhv9wVbv+",
-	"Ala+K+MytTrTffhOc1Lr2zmXbMFdRkPnpxw3n9JXu5T0G6ka2hPvRD+P/7qtrOVo9OnxyWA0+vQXiNa1",
-	"dFf97hLN+Ju4j6fz47uaxA5jXeot/mhTRlI1djnWMYdxUagrs2Y5/8Nbkj+H+8Zzc9G++sgYLpSGqG63",
-	"YTLsxmUujGuw2/Lny4E0AsQqFYjZCAY7q1lWr4kN9kF0nHTNh1H+q13D8E4N2pECjNuSBNRWBaHr/f4i",
-	"md3IxN0GmSZUNSG4Cs2/O1pO8QB3Rr7f+dinOnM/JfD0SZl8SNSZR7EkE9WacpLTCBPXRSbHQ4bedxXv",
-	"7lfCskIZJMlqBjVt9spPb0bhDovfKOkneTy+c5ETd0auQgXQLjJVSud5ST6FXwwKhyNk9553tM7agbfC",
-	"diAIqa6aqAChzxEyjxW2aT3fuSY75HefISeURKZcOQ9DEMAjl2qnQySuFPm9JfO10szXdypl1oWct1K0",
-	"z0i8DpXzpRUTO+OXgIcYTjRGSmoI2pmp1qVMeueLOe8OvnpL7XP2EFmlQgOn6ir07NEXzmDj/Nx2IXH0",
-	"O3xrst+i94gxzNGvupRb04bEydrxYclaKbeRNW5+vx66B1ENBe7pgamqRG2Shn2B5W0p49By5PitLbk0",
-	"xhY+WddsYKwGvhifEj82DtMbM3pLjkdG8qWZq8pnT5eS9N7KALqFcVfTx8MJAgOWhkpZrXiZAOpYbBNa",
-	"RtKByxm5vS/IDl8ICV7KOnnmqx8YcprBYO+CnAWlIz9mJNUSpE8kRyvwmeRaVcN9gWbj9fpw6Z3MMVOd",
-	"MI47NQiDMgMmS4yiC+Z512mUmVzJ7NvLfsLdxj7fICWLn8mXe7V+r75zUkdTODHMNR+8Q4CqTumgN40K",
-	"zm3l3j4YJwb2cOb1lWh7ltbwBUh/hwblqjzqVnuCr/W3nvrmd1/jB3fGLb4BzO53d64ULNdIGYtcSgzD",
-	"uFxRJ4hz62xKQl4KetsqlYv6r5FEkqCmjXRIVSaazswbeJB3FD3YqLt8z56Cvrp6FD27wsJfBPrftma6",
-	"yr5RmlaizXDJKsR/tIBO3D8D+wMkd4wlt8HhRu2qhj/CZy2zhRM0VPFrIOTuPe6TvQRbPqjKYRlk/5wu",
-	"UNhNzbzrqMJNf9B6LZ8j2jAUeOk69O50JfHTur/L9AdwWeg8k3vPT0KZFpCdGyNHTHnEx6F+u5PVuGdn",
-	"HhgXki9VYG98/ZaKS+nOKHLHzMnnySWykyj8wbOIfHbWIiQR6SJ77dSp7cLsP3/EW+USsLq7WOoiOU2O",
-	"+FIcXZ7QnfMd/toMDySxzv92AzUeVIHcjWe1Ab3xsOWR1HjuFZyNJ+SV2mxBOTbq37o2vDTmmQvbfLAA",
-	"y1HI/v8DAA==",
+	"7H3rcts4uuCroLhTFXuGkp1bz7T952Ryqc5MupOTOKdPbSvHgkhIQpsC1ABoR9Plqn2afbB9kq3vA0CC",
+	"FChRtuxMd+dPYkkkrt/9+muSycVSCiaMTk5+TeaM5kzhn8+lMEyYF1wvpeaGSwHf5kxnii/tx2RMjaHZ",
+	"fMGEGZMrbubEzBnJZVbCVw80mfKCEUEXbJikic7mbEFhFLNasuQk0UZxMUuur9Pk5RmdrY9/Nmcks+t4",
+	"oMmH754NHj39JiW/lNKwfNuQb2RG48uGYT++f0PkFNermJalyrau8T0zavVsaphaH/IDy6TINTGSXFFu",
+	"yIRNpWLEqBUXM0JnlIvo8FwYNmMquYYJllTRBTPuAp7pjImci9lblcemfMGmtCwMoTqDoTl890vJ1CpJ",
+	"Ezjy5CSR+GY47Z8UmyYnyf86qu/9yP6qj+w8sJDnpdJSxQ9uLNhnc57hE2N/hEs6Y27Pp6RgU0NkachU",
+	"Kvx1ypU2+EzXQu1wjZUu6Oc3TMzMPDl5+vARHI4xTMG7//PTs8H/poN/HQ++PR98+sufkjRyWS9Yz+OD",
+	"b/d9fq+UXKzP+E/GlppczakhXBNqiFSEAjgRM+eaGL7oPJ8pDBiuYyrVgprkJMmpYQN4NXoKr1+8o3CC",
+	"v9pRl/ChGpTnSZoo9kvJFcuTE6NK1nerr19YFOMLbuJgspDaEG7YQhNqwWMui1wPiT/3p8ddmy1w1BYs",
+	"8EW5SE6eHh+nyYIL++lhuo5GgPezZ5lH/Nj41P7ad6/1eG70D4aaUneNru2vO4zuxoPR31HDmTAbr21p",
+	"nzm//fX9Z+Tq2GcDRKyQ8gLwN0V4ZZdMEW40yajuhNFfutD30fFxdVEhOS3Fhl2qUtx4e+9L4XZ4Jreh",
+	"oSfU2zDQyN3x7xo2oJdSaIbg8neav2e/lEwjzjjGBn/S5bLgllsdLZWcFGzxl5+1heB+W35n37KTrmOj",
+	"stOSiWL0QtvdwvyKZoY4Kq2ZuuQZPDstNcsJJZe0KNkpGTOlpNJjZOTaUXQGyJwAr5BiWvDs3reUzamY",
+	"gXhQFDxnuhY/FMukyh9oApjIcI0vSrsYdp+LfEYcpvqlcU3YgvICDpznTBg+5UwR9plro0/IGP/gYjYm",
+	"B1TksJeR8EIMsZLZIYCsAdB1Yw9HIklDsS2UemILd48eVc/hyl9JNeF5zsS93yItCqbIgq6IZiy4PzIp",
+	"DRHSkFzi0Z2Scc4M5cWYaLoC/F3h1f4gzStZivw+F/6DJLrM5m6lKdynkMKuPtjQhZBXRE5xmR+YumTq",
+	"JSDSfR+xxqnJlPKC5adk7GjBOc/HNRhqd/T4E+ECqX0hZxbHz+QFE3rDwndbsBsust4PfCZYTrgYkh+Q",
+	"6WQ0m1tRP1RN4MsBKChKFs1p10gwrl6+oWrG7vvgJzJfAb7KS2YpLAo27kDl91SsHDfQ97oyKcmCihWh",
+	"xrDF0uhT0FKsiuLEUVR0BqjptE4++GUbgQm0JVzFR0FLM5eK/4vdN7Je0oLnhGYZ05oYAD5yAKINNUTz",
+	"mRhwkZIrJcWMZIohRtBCH7a2/uOPPw6elWYOP3tWshnuPgpdLpdSGZZ/z3JOz/CZ+9u50+BBR6MEFmhV",
+	"NeD5wOdzyTRS2AvGlkMUl9ygqH0KWqzsLltsTRBqfyOU5JwZnnEqyFQWhbzS5CCXmT4q6EQPFzkpgLXB",
+	"tFyRTAKbBs5WCm7s+TIBcvxPyXxCH2ZJmsyKMpOaJWmSzWXBtGGA4Wkyz+HfAv81is+KVcYUsP0kTWgx",
+	"KRdcJGkyZUpxg39eckMXXAzy4O/Jw0cwsGLUcMEFzMJmU5WkyRXjs7nB+3Z/TBY8+bQm0aX+WD6UiwVV",
+	"KzidpZJLpgy3Ih6tj23TrfnTvU4TK8esn3NBDZDiBRelJkvFLrksdQqkGW0sXC8LusKjhIOs5VFZTopA",
+	"GBXlYoI67OfBTA7gy4G+4MuBxHloMVhKLhCdp7TQ7Dp1E29VdifAV5wI4aXkrWJ/mvid4GEVxdtpcvLT",
+	"DjN92mEjRjGRrx/sGR6fYqjTeQNGQbUhZq4Ys1KvPiV0oivhbcqukIZTQcyVDCG3XCZpkssr1CcNo/kq",
+	"CjdwT/GlOIh5oNfuNDjLh3EVqlaPfqogz92Fm7K6znpRcvIzywwCc5lzU+vKfktAp4eFnCEi4QfFporp",
+	"uf9YyJksYexSMzUEHPd/K0Zz/zciGvOfymUefLJAf65kUX2Vs4LhA16ydeP6j25o/7Ea3X9RTeC/oCqb",
+	"80uG12MNkn7I6rMbs/oM91jI5nflcv0bN1P9nl979Y2eUwVf4P8477lbV+PL6oNil/ICXijkzP8Cf7oV",
+	"6pXIhtpQZfwH94OT2Orj8F+4MShcsf0QJWfw80thoqQs26RHVJQsgKHrFF6SCkwTPSwQ/mmEgm0qPTwD",
+	"b5i+2neaZAXaSWieq16kyeoXrUcfHj96EnvWXXTvrfZ9TpYmkwvW69jfumev09Ao1GuaWglo7/fR3yLb",
+	"NSA/m5gwIM2cKa+z0cywnEiREqrJBRf5Cc/JAaD3ydOUIKSfPD5s0bZH22kbmroowrO33flz6qRrb7g2",
+	"60CNFsnGH1tP2aLHdTUPVYri58AQHjNYb9kSzt+5+rc1GHiyrEsUYIHKMMEZHAnodKViUdR+ThVbUqMk",
+	"2MKay/smBtHPJRjL108MxLZ+6GPZV/soos/qlTZs0ePR1qnhYmKH9sJO/l/Au+N8Ftk6ip8KDUdOkOpm",
+	"v81jmPPZvEl6bi9oyas9j+iljC2SQ5pc+nPa2+Sti7ITuBVFL8wR0AjfQTWxF8g5Tep8TvU8futz9tn7",
+	"Db2o515qUaEoTvjxjdPcei+oVMU22vLx/RvEGhpTsn6cM9HwpZIrqsmV4sYw0ZT3N3HAvtxgV+6h+b+a",
+	"0MOF+eZJsu6OSRPrWo1fzlLJS54z9UCjaRkNaeAzpIJYqQuPwP4JT/VgHGliuClYLyLkb3XTfj2You4O",
+	"GIayX36+ixziNpBHrxnZJyXAI/1Oc8INmTPFhvVoEykLRkU43Plk1e+2+gPjJVPayXw3YNANxxQ+72+j",
+	"AoMWSjlIaiFycGJ28U282kRNnsvSRTLQPOeWUr0LqAvSqradxL+syZIpNJSsk/+CTs4V02VhYs77NEEx",
+	"KP7Tcr7SPKPFOdWaae2JXuRBJWeKaX0upGGxR1qHHqyp/XJ8Vr/MTSf4jlpjRFsI8OfaB1ncLVynTsrp",
+	"K2759+9I2Er9NjbtP3DQtY9gsSzYrrhv9bLd3tlFD5m6SIMvyw8UozpGNmJU12keO9AvXfnbN2qIdlzv",
+	"TE8TI/sfDHyxO5x6ptCG1Zswiau5fXrbAW4lvI3zdeOmdVRCAJA90OA5Pr2VnjYxZTeY3AV27u9KF/Tz",
+	"a/vek9b9okz7S8ncz0aVLLi+Nn93sT76guU2nMLHRAWyjzZ0OiVGErDprMs4NuKlogPbIOJq3u9q96Ef",
+	"t4a8RyXZz/xBKhMqyc4y58UOfC+mHTfuO3h/Dzx1fZKPy7wPFi24CL992MYrP0gP+N/FSt4lL28Cul3G",
+	"dyfcz9jfxMNPu6ifnTDy0VpwdyNiN9HLqtg2Ia/6K2kQIxvXj+CXU/TEg3oEhOSCLW1YpbdU68Y8Ey6o",
+	"WsUmqW45HgRp3GxOE2sRoX2pTy3sxo2v4ej6/f0XZ1cR02N9B0vFNBPGklikolzM1mX4tja/fuDwizcT",
+	"TFYGvEBOH+ULOmMpMf4huBR8gui5vexOE/EuUu/cLIrYVjUV3IDnnHx39v0bMlV0Bq9YdjKGt8bRNYAN",
+	"dn287+QVsBtYOeHmhIwN+2zGcIwWkvAklVy4H07dDPjdSMAZ1OvxS3HPnJIxHtUYLW3jZT61r9loJnti",
+	"1LTDxMeBfgdDeOgegx2ZkoKLCxvo5Mk0rCtxx5UmOCNcdz51zjh4OUqShTQ8Zo54BedYTQtRj6smnnPr",
+	"K4czE23lvB5+B8MIbiEOheyzv1l3/hisSMm7F68eaAym1RAE5Z6BM44uBl4+Zz7kqE3IVtWA8BzJZFnk",
+	"uMUJQxQ6xf2/e/EKtq4NLwq7+eEO5OWsec1wdPgknC9TFovsUZGMKsWZJlIwcvB88PzFs8Nhsk0+8GMn",
+	"DtLj5oUYbXm5cCrWWnCDDdEDpxHT+pQAwlLF8ngcbCipPX3S4JmPmyHr//Mfo5H+9Jf/8H/8KXaMryCs",
+	"0kd0rMlmGHQZ5UnKhnZYWs71CaE2+GjBwIhrkQjCa8nBuA481D8dfxqinXZ8mI4E0DlSZSA4RkAOxi7S",
+	"PyXj1zlbLKVhIlsN/slW40OLk40z+KavhN9D+rP7rd6PXeMrxdiZQ6SW1BxjWdYTsoacmwLK0+R1dWI7",
+	"ihC1k2MdKwRdQGKIfSQlpS5pUQBKfnz/OsZ9N2oAgT2/bbbbRXNw6/Wjxc77DZ10hr7s6FprBtKsaQ69",
+	"NYE3XFwERpsd7oc3LnajHaJ+cl0Br37qWl2dL1BpGVxcWOumcH/GeFUjkcG/esUmcykvkjRZyqJASBEl",
+	"Lc71SmQ2PkMuqOHZeR2lwAp+aWPZQVBl5xOaXXRNeKtYgHrBlRVLt4DyyfG339ynO31nz0YvW1OQtAG8",
+	"b8G0oYvlDnk5687tKifFG2rqYaNwJWf7UOCrG78/zb2RQLPu27bySpqAtrdEHOEzIVUHivxAF7uTvTQJ",
+	"Q8r2EcJHDZtJtYqT+sDS4x9Mbfw41aSgE6mokWpFpCIQqVgMNJ8J3SMALK1885vW6fz6+DSIMjBZ+8g2",
+	"e/N7au6hB36nOD02nbLMQKhWt75tvfegbBtVstqK5jIsDqxSAhZ6OGZZFDa873D/vlJc/FIxsyG5NLjy",
+	"aUFn5OC7lLxJyXfw35uUPEvJD//v//zfQwyTmfFL69JtsPzIAnc2yvu40o1Wc3wInmZLZ0rbuJ2CToh9",
+	"FGN7QYbhBvfxgtOZkNrw7D3+fjQqj48fZzzH//uZFGrq21zEUjGInQfjRkqmXNAiJXTBRM7ylGRSKYaB",
+	"Rwevvnv9ngTIbQnNYZ/TjatjzzBqOQfchAcsGEZNtDtEfH58/vF7HNebGuDRlLBCs7ZpGCbtRQlu4nK4",
+	"3BosoxvrIRgPC0vlgoxh0eM9hx7v0f+MpLGCqBgjCuAk7vTcjZW2AqLviZtWyc1V8K7OEuvgjjLMd1Tr",
+	"K6nyqHdxs8UXhce3olhVTg+XrRphoTb0Ng+c2EEAg/91N0dqFc523iSE/bhTIxru+pM9oRaVs8M+0IRD",
+	"BhKpX0mJFJAwYQVphmEpymYWZlIYmpnzQNrdtIxKX72pa5gzQ9XqHEx1TDGRsZ2mZDmvZ4xwWheHgsHw",
+	"NkQ7D1PyvNmr31rZYt2LjUaSm7Pe2nbRGy1D1W0dK0H72ioj1yocOAZZji6gOdfGiXx9T793joS8Ekzt",
+	"BN49gLpK1RluCsuqjUnuzjO5YBpNuGmTGaDp0eUSjauwLafPVumpfSK2mryrQwCs5u0Azv5w2T8cKlCX",
+	"t7zwIzz5d3gwyplcRkZ1r0E8FEJgTRObHnq72Bjdd6T3Rv75TIopV4vzHAW4zJx7h/0tYY3nmGomiE9k",
+	"bidAo4jOnIX1ao5eAa5Hwj9mk9Jhbcyaoo0kEwZWxttR2ttSTU/INr1gDcp7IVJ17MGj43WStQcCtOl5",
+	"1KjbQIwvbgDDfZgi3FD3KDu5GdshBA5ZHRomFX3qkKcM35+HPwLj/XCyvuVdFO8OvLjLKStc6jeJw6pd",
+	"Zojgx11uyONUvzksdt0urMGB3I/czD+sRLaOd8taLO+JcNqNs+lxmOs9m67hl58timG1K2vdz6YU5mBr",
+	"8v7Vc/Ltk6d/JS4DmjjwX/fg15GRkTirK+Q0mMZdF9xw0XDWVUrJkiktxZpGHQ2txAXqrsgMVuToyUaf",
+	"W0oYzeZ2WixMkfajeQ1/X4PyP41Qfs9W+4MbyjFrvBogB3K3fVEUz6atgNdm3sNw6v72eaENFZ2B/+CL",
+	"rKqv2YTFtqT45G/dwaNuGZ11bh5o8t8D5xQavH6RElpo6TN+bD2MB1jeog0J0eS32ioV8eJHoqfiXtDu",
+	"qBMP9vDECaETWZqTSUHFhTNr4vS26gk3hBbFIQjfUoD9yIZjwJsaDXJYPINgDj5d8uEi7+WjbaF0O3a/",
+	"24byPp673jIaVuzFpl5VSexoZXqgf8sZV2bd+dyRxrZ+djap+ma+S5eRfY7VLGJC0S6O3+Zg0XtuBFcH",
+	"wtLS1tgL444TwP5zHzuZpHXkPD71M9pq4WugD0VRJTJ2SFjvXXawn5HmtthDpc8i4IAeCkeHt7fOkoLh",
+	"yng+ZPO8osUGBx1RGx8w13s9YeAm9p1d/aDs85IrpneapO/YPg1lu61793wByHbf7Wj8O72zBuBWdn4c",
+	"WPh+s6pi9oDwmlt263rZzTX1tAsgLN7IKnATSNoBQgIMPd9NoW682g/CrrtO5oWv+xFSFPTAIW3KGNpg",
+	"PnUh+T70XBzoHrVcnC/vTre9SZiq9hSvx0ZbC7Wv1ijQY817O/X8jhPMoltZiezdnOpmloET5NNkykw2",
+	"t3/mUsRzFbzmtXYE7BL2uEOy8XbscaUzb0feSszZDFbXdTDvy0j8hY9XOu9SwF7YB7BonbTG4YIaoFi2",
+	"NKIVJlDjm0lpA1lXWJGPKsUvWVV0lxFVCrA6wtEPo1G68Mv6Ct5YSTuvE0dLEGRs/nKJFa6chTo+aufO",
+	"qgFjG4mPNeWC63ksu/glnCIpmmuF7dIMEyHt0PEk4x0gZVfmv/TYsM3aYNEGUFUaWmw6LbdHLcmUqvgx",
+	"3Shx+xY40GDqdssOmvx+KjBI10A+uNVuVo9VFG+mPezIgAOf8WaDknuufSB2umCgzu2007H+zqjqSK6q",
+	"a1K2QxUzSNmKKUZ/e/htLNTJSz5cbKjrPmfNAoLagD6OlQXjAOeVqpvIVVu1u7U38MnzPik59Tlf28pb",
+	"W0FcR8JeG6fcmL5xnu2tRI/FLSMGFIBekaCcqng/1+TZu9cpUaygEEHmGcJc9rUofXQn0NLd6miD7WSt",
+	"GVtwU8e+ppOiK2LC/7rTkPv3v/cv8neDCI2oW/GVy0rA4TA4IXXVJCGXxH/vPcAAozvUEtudJcQIvSdu",
+	"zm3kStpV99nW2+o5o/CumbqZT/c2ALsbO+jvRWyyjn5gUDORNWB4E/aVcKEqV3OJNVw12BSlKCBrS8ly",
+	"Nieai1nB8MeBtEEP9wCWtwLJDrYZQlYX0OxDR7KE/t40I5huX37TNvTfMChsB89pJ7n+t3KG3q138tb4",
+	"3Xsej0P95rDYdDsvax3Rsy5h3lEtl365J9XCgrYhDQNLt7em/WrUju+S2W0upe3ssME+D8tmWam4WX2A",
+	"BdoTmqDYDtWy60+v/Hn948ezJI0UlQ6la0wZfvf2wxk5gnJwR/ZbqdxHJ0RWHZUQ/3CW+g7mxixtVWwu",
+	"prKrDLDzIUAVDtf+Aqu1f3d29u4ECbtOPU3XnsbPGS3MHGjOSNQmAPCh+7xp04i8e6c45LiR76r3yDsf",
+	"zXZACQStj8T7J+Tld+8PUxwH7BK2VLbjKs6Z4mpoumYXtvRmaB7Vab0i7wu1y7bDFnLmRyVYGRa+GY7E",
+	"SJyBKI3duriuquTByEMS9BA4WNLsgs4YoUuOrShmTDBFfb74SIB/UuRWLaKGacLQBuGWYovMY18g33eF",
+	"kjkVecEUbvkEljIg//jw9gcYXQt6wc4zqqEKArjbFSNOw9LkALM3Dwn7nLGlqY4NHkxHgpCrOYcUG8WI",
+	"XNJfSkYsyEK5e75gdjCIPHj8+PG3Q5j1ZWOpmD9rW6GAgxJ6OQiXT2tvxu7MDkogio2QCdh+WA7pt34Y",
+	"tONUXVfqY4XtUaGvMJz4yfFxsAK0Adjf10MjDsZdJePHqc2xJ8QFFBBLMQ7tGtq9W6rYBQzmdx1ecBVv",
+	"rHFSE8VMqQQZ/zqyXHyUnJCfhsPhp5SMQqEAvh8lw+FwlFyPTwnwBFhGs1EYRFESCqn+7gufwgNP2d5g",
+	"rTfsmboq3FLUZbrxYYCUoBw/l2jIo8SSAfKPH89cCYM2FRnbxPYLtrJWtpEAW+J0hb51xciynBRoeoET",
+	"Gh8Nr1hRDPD6j36+utBDPOsh+XEu0aSYS99KaCRylnHIFpmsGpX2H9is9qUseLZKbY79qtmDx4IMiIwj",
+	"EXQRmVNNhHTaLRyBbMHNk1Z/Ju78/S4sIalJ1cAOr6tVgeKcBCkXycPh8fAYw4+XTNAlT06Sx8Pj4WNr",
+	"zJojYT9CqgF/uXLAwBdxba9z7NylDZavTZrN7H7qbMQlfTzsDn2r4oM1vWi3Hq7porv9eDs2HWuU1e4a",
+	"09dA3mnQqmj0dRp/ur64I+xj1+O5M9nnKddVsMeTtq/c9adW/6xHx8d760FT14juaN00w/QsyyWZMIoz",
+	"nRLBroCqY0NDVO6eHB93zVQt/Sjo+4WvPNz+SqNbCr70ePtLdRcn3BGS9+1vha2JUJ7zCf62PYEXE5I0",
+	"MXSmbYMAQPFP8LAlrK4hAEjKUndkvWmmgdDYcCCQ3qyop4k2ckmupLrATpkGc21AsmuRFjvFGkQ8idhs",
+	"bRMhWZrhjc97D6f30glabuM+3i2UcxtnaubhkbpD6j7T981TVNJQw05sICJIZlJazxGwnlKzIfkIFhH8",
+	"SIlGs/ZIgChEGBi4gXu4laae25o5k2pl5QduS11pIwsmLJNpXpBb8Fll50WA/7vMV3vD2VbE1HVT9XFJ",
+	"aTGKsfkKfTuqe8Tmh4/7LMu1rYIXHn3b64VGU6lbgbFT6pKTnz41SIKiOUNhJYA+hDPBruwnvQGqK4dG",
+	"F0yDxImSb7NbE7UCnRMZn7nDbHbGA6GcjkRjZUPyni2ZVVBsrXyby4RoYPtD+KLT8I1zjI4ECIK1mPXo",
+	"W6twhX2xIhhgDb13iQANl99X8L9/8AfWAgoTgoOrFCVyUpnBopBf2QiOfuX5tQtxYNbs2YQg+/2LuqrV",
+	"dmb3Al/J/82FkSfHT7a/UbVy3A//tSdTF5MPgiCCe/Jf6eTTdRrXambMdF/J/iTSao6OdoJVb6H7ver7",
+	"v7hnYc24BTM0p4Z2XllLz9yiWbjOyqBaLMsIB/reWXiqHubg53eFECB+iA3JW+tlalS2s+mc5IAbPRIO",
+	"3NShS1MF4eq0Xdmh2gQMigX3BuC+ivEV6zNsgOD+WUurVm1/5nKvsA83UUVW/b4o3s5McQ+Y9hyPMkoi",
+	"t6PeOms7CmAh2i7qrG6/QqwyoVie+nazYGH1v4IRH5PDQBQ0hmbzhe12DEO8PKOz0E5tlwu9I07I+PV0",
+	"8IMUbPA9Ndl87KQ4TR6DrYyCzjPGpJX6l0fH39QJyq5Cqa/XHUPHgB24Dpsd1i4rmNbmGpy3s0l6NC2n",
+	"Y6TGHrtGjHqZNg25+/q2G2j+fPTnJhXYWqu4o0903bQnbARsvx1A7SmpeZ++1+6V8A0oB3pGZ9vexGdw",
+	"eY+Ov7mjbdrWVM1GRQE0xndfJWF1t6PddYePY6JmiL1zVxsIUVFOSQMiW+vcbep/W8nmycNv4mdiL626",
+	"JaBMsjSa56zZb2pPYq0rUgwZnNvE2RvKRhHKXkX831zcimr8EHIQOEsMujHBPTJupX2MQU+frEZivJ5K",
+	"MnZOFWnmzl0Jq7V2LXDi1LGG45Tw6Uhgxge2m7qaM0FcalGM2ONIdyx6hTk7veSuh/uduosY4d6xS/Yb",
+	"aUdvIbb/ehtyV8/dM4Lfvcx23MMu8dyHUXwhIQ/vOKAWVtihpJU0uU5BXJ5Ph6x36aryx/uCEk2nzBfm",
+	"p2GnZc9BbBAfjMLUCWRwcGFr7FE9EvDHqa11D/aV/8a/6qLzB0ISO50G1CeYauIjCfArsAMupGFEMaub",
+	"6cNTQgkWFm9oE9bujY42/cBWJ9dWThRUKQwqTuuZT6teAN7JG+kGcGorq48EHjT8hvvCZG67XwIEXAcC",
+	"p3VVh1Xwobj2M7EykByEpQFTa+CsF2+kJAXACdAxoH/WDw3TrZZsJDRd6RSY0XiE1dGtm97XuB8lYw8I",
+	"Y1sUfwwp5jAbVDAg6B9j+UiAz74yPcDyx1uEYmzXcA+6Is7TQbpCwPsD2UvinTDuQjwo5ExvDAN4Aw/0",
+	"igK4heN+mxs5qEfd5+Gqyts9O8b/8zfnPfflpzf6ziHa7LfoOf8SOHzmQvTmSgrv2ILz80wT44Gw+Qci",
+	"S+hjQ1S0LBr+rJwMXbbsN3KW3C1ouJLicdIMELH6CgERKu7xZbV+ubei1S6ea7iii2ITYLxdMmGDwnYA",
+	"Dj9ot+0hCgVurkCaqaNM6+hRH8LqA0eHm33TYURdcIYLZqhDkAp9ugXXKiaYaMb0eraRTluycxjtq53Q",
+	"F4hptohDZWFcpEHmSD24jc4DGW8ksMKJiy91T8ZELuCy72pysBuAWJazfi9S5UxBiCzTNmwV5FyqMxse",
+	"DvGFdZMz1ygsxtO1VKY3Nw/r8PVh68/8cmzx4/WNAGsivqJmdTXESNm1Xi6yoszZeVCGcw2gq3y83xqz",
+	"Dos0bmTY/qTulTrvgXTifYdYGPBMDNLVjAX0wD9l6WpnwFpQlXQBVk0bEdyoRTtZkbrcJ8ZfC/gOgGok",
+	"MEgczFOgD+IIMJSrjws/YvcrrrQLXteGKqN9BNxIHIzh67EvlmXdFYdD8qwuqzqXbmkuTBgr9gIRtCmH",
+	"I+Hr8aZIf8CfaQe1ymRGBXT7cksqqI1rGYnGDNoXbJUq2Gy0zCsYhSEO2obNO5r35PjbE39qEJYO7d78",
+	"m2Ny4NMRvI1oJHw8j3PwtGcZktdT641VzPZMwlgdTIYYCVvgLyWauXEbqQd2ReNoAdwx0cwQIyEAm5pG",
+	"NfDuYB+HWndkGGwW+b1n02C7zGSXpu1rBwZmwjQG3qr8/ZsPe1gDX/iqi1/M54vQFAghcFdIe5w4Ut9Z",
+	"nGaGclQkoqmbkGojlzZPCiN9RU4KRi9dVorbme8qcmoXMxKWqNkoCeh+GsNFx7VDZNwWNvXMMfqvisi6",
+	"ImKPpoaQLtbZpUd03sPeRZotROkPYPnbckX3HhyFPmIbVcJ12DFD2uy0qlIToL9LNbW5YUY2ZKtTMq7L",
+	"73shaCSsFGTFBi6szIJ2Tn1oK6RCT1sYB18e4MjaUJHr7siqe2HiXyauqh+e/J6jqn4bPNnFYW1G5zXG",
+	"e+Tbl+zZKb9Wvhf1iipGKtACeig0kVQeLi7uFufCnqBfBuN6is2E+gPslpm/IuT9IyQAUKyfTZtLVdjR",
+	"F2NrtnQHeIuZKYSGvC+sIygVWTBDKPGFHaxeziDBD9R2z46xAkJrl1mpFOzfpQvHE8CMWtVlM9Zw7NF9",
+	"cbVg+1yTX0pWMtfNvFbqG8JFJThw44WF5A8eqLIHHEJQqLP2Ecxikp41zfRBoNpTfF1Fowy8j2CjN9rH",
+	"DFTJQfcQn+Dm6jK7Bu0KvrpH+7hHa+RdK3ESAE/11e7qjyMrDd/ZZuDr9iONMZFQj4n9PyVLplxQu3Xs",
+	"NBxftpLLlBewDqJZwTKTjkRV2mEMb46r0i1grz+x4T6UGDqpBsfwI93lLHoRRHb1iMtw1Rx3A3pbWHL/",
+	"ERTN0/0nW12hVcgb5p2NHMO3qmPCqKtm1FmX/+eXzrD3aDOH9fWwZZjS42tT+rQg9plm5rDbWeZ6we1x",
+	"BdZwb1EdN0+50LioVsWQjOpOL559/XYL63Qq5sy78RpeRdCS9+JV9BDZ2634gq37FX9Lbj6/YWxmu9HP",
+	"F4CJ1+ksmaoIye/ecmZdxGD5ZmA9JjTCXvSeAufafGWT2g0luB5oF1WqiaFVNTREVgsn4FDEJ8IqQySX",
+	"TI+EkIZcMLYk2Pwq9MM9fAqhBzBBKOFXJYqgwbaNDR6JJw8fW1OeT2X0zri1lMe4VQ1e6hU0vygLw5dU",
+	"mSMwCg4w2wyr0mW2az1k0vCCBW/ZCtHJn4/+bG90x+RGWNl9e9L6Jjd+DbXfZ3rkk4dP+2xEl8ulVIbl",
+	"37OcU18Xew8UxsJaGAk0DavGbkiqjMucBZ0MqtE7pM536JinxcrUTbYMFCqFEmTA1E6cPmaYds3sKxYw",
+	"EoG6Py3ojByMsUrmUjEbSD1OUb4UYLTCDJoTJ+XYyokjUT2O4Qg4/KGtPigF8xX/uOsz57wEE2aumO3x",
+	"u7AxE/Bj7vu0ePnNKHDoy2mtT5q5Yq6FmE4D/wDuHvsd62VBV7a5WDxi/Q2dfHAnepcBkfUsXYk29ufh",
+	"b4qDnrUBSU5t8SF3BaHBBSND7FUROQ1AX9ZN8+9WY9sar+6DpKJh61/jzL/Gmf9eooxrOTcSb377yOP+",
+	"KNnA/S6O9rbIq+tMq5wrrFoGtMaxMKoJCHFVgSg3DcTQsekUOMklG0PonCDBrE0rJBMGPdW8ak0r1UjY",
+	"uJYc86i4ALamsfMQJoLRBRO5NaxnUilsbIiszkrLijlxmpvAgA4rHpKX9eq546bOkV6vCAuf2oq6aAxi",
+	"wikBObDNQooZNkCioiK53oUEPA+UhUumzFbmSA7G7uP48JRoxmz70IJOdNU/dJ1evg1vbw1IYsaJquMn",
+	"2kfgmCpRBWv1oklCTnEDb96+/uE57lSTBaO6VLbZ/6LTVGGH6l8K0z3faUpZX229pq5FwG/d1RiaXSWP",
+	"B99++vVh+tfrAf75pyRqS/nj1ucM4Gu7QcMlD3Cm/zghP6Cy0wlRTJeFsSWpL7mhhWuHQTWhllDag/kS",
+	"QpfT+wcNc/nd2U7cdARVknVfbdD2zUYRDYnthC1GYvw6Z4ulNExkq8E/2QoCpKvxcLAgfhihjS6whrQb",
+	"StuyzdZ1799TFM36Zk4FWVBb3tTGKcfdp/jWNiP9Wt2W5sI7yc+jv23qcTsafX70cDAaff4riza5tah+",
+	"d1WnHCbuEun86K4WscVZlzqPP/iUgVWNbcMFKGheFPJKtzznf3hP8pcI33imL5qoD4LhQioWte0GLsNu",
+	"WmbTuAbbPX+uN1CQIFaZQPRaMthpLbI6S6z3D0LgpH18GJW/mg1N79ShHenGuqliSO1V4Ko+76+a2Y1c",
+	"3E2QCaEqhOCqTsfd8XLMB7gz9v3B5T7VbTyw2IWr0OZSok4diUWdqLaUo56GlLjuODseEoi+q2R3txOS",
+	"FVIDS5YzVvNmZ/x0bhRqqfiNKgBjxOMHmzlxZ+zKtwPuYlOlsJGXGFP41aGwP0Z270WI6xI+gBWmg0AI",
+	"eRWSAoA+y8gcVdhk9fxgH9miv7tyWb4/OhbOOvBJAIe27laHSlwZ8ntr5q0+7dd3qmXWXd03crQvyLz2",
+	"VQCqkRM7o5dYNcjfaIyV1BC0tWy1rZ/2wXV235589R6fz8kBiEqFYhRbLeF3h18lg7X7s8cFzNGd8K3Z",
+	"foPfA8XQR7+qUmwsGxJna8f7ZWul2MTWsFzX7zRCdy+mIS89PdBVy7h11rArsLwvRRxajqy8taGWxhhC",
+	"8OxjA20Uo4vxCcpjY7+8savdtmSKaEGXei6rmD1VCrR7S80gLIzaBl8OTgAYoE9cSmrDy4SBjcWE0DIS",
+	"FlxOMex9gX74ggvmtKyHT10rFI1BM5DsXWCwoLDsR4+EXEIbCeQFuANXVrKyJcFUrlu7dnZ9dumCzKFs",
+	"JddWOtUAgyJjRJSQRefd83bQqDC5EtnLy37K3do536Aki1vJV7xq49Urq3WEyokm9vHBBwCo6pb2imnY",
+	"fXKj9PZRWzWwRzCva0vds8+O60b8O3QoV72SN/oTXOPPdumb333DLzgZu/kAmO3n7lop0LsVKxbZkhia",
+	"ULHCQYDm1tWUuLjk+GujbzbYv0YCWIKcBuWQqko0nZU34CLvKHswaMJ+z5GCuKkO8my7jH9V6H/blumq",
+	"+kapG1V3PZJVhP9owTpp/4yZ71lyx1RyExyuNbIL4hG+aM89WKDG9n8DLrafcZ/qJfDkg6o3ngbxj7jC",
+	"vuuWeTtQRZv+oM2bvkS2oe/21HXp3eVK4rd1f8j0BwhZ6LyTe69PgpUWQJwbg0SMTQUg+glipJ2uRp04",
+	"80DblHwhvXjjmjlVUkp3RZE7Fk6+TC2RrUzhD15F5IuLFr6ISBfba5ZO/TWxrdKhmSZUUgWssgVYLS6W",
+	"qkhOkiO65EeXDxHn3IC/humBqNa5z3ai4IsqkTv4rnagB182IpKC752BM/gGo1LDJ7DGRv1Z1Y6XYJ05",
+	"N+EXWBD2+tP1/x8A",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/practice"
+	"github.com/healthcare-records/healthcare-records/present"
 )
 
 func (s *server) ListDocuments(ctx context.Context, req ListDocumentsRequestObject) (ListDocumentsResponseObject, error) {
@@ -147,4 +148,21 @@ func (s *server) ShareDocument(ctx context.Context, req ShareDocumentRequestObje
 		return nil, err
 	}
 	return ShareDocument201JSONResponse{Body: s.shareOut(sh), Headers: ShareDocument201ResponseHeaders{Location: s.url("shares", sh.ID)}}, nil
+}
+
+func (s *server) GetDocumentView(ctx context.Context, req GetDocumentViewRequestObject) (GetDocumentViewResponseObject, error) {
+	v, err := s.svc.View(ctx, actorOf(ctx), req.Id)
+	if err != nil {
+		return nil, err
+	}
+	out := GetDocumentView200JSONResponse{Document: s.documentOut(v.Document), Kind: DocumentViewKind(v.Kind),
+		ContentType: v.ContentType, Title: v.Title, Html: v.HTML, Text: v.Text, Notice: v.Notice, Size: int64(v.Size)}
+	if v.TextErr != nil {
+		// The reason only: the error itself may quote the document.
+		out.TextError = "the text could not be read"
+		if pe := (*present.Error)(nil); errors.As(v.TextErr, &pe) {
+			out.TextError = pe.Reason
+		}
+	}
+	return out, nil
 }

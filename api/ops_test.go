@@ -89,6 +89,7 @@ var samples = map[string]sample{
 	"uploadDocument":       uploadSample("note.txt", []byte("a note"), map[string]string{"type": "progress_note", "title": "A note"}),
 	"getDocument":          {},
 	"getDocumentContent":   {Header: map[string]string{"Range": "bytes=0-1"}},
+	"getDocumentView":      {},
 	"updateDocument":       {Body: map[string]any{"title": "Retitled"}},
 	"deleteDocument":       {},
 	"shareDocument":        {Body: map[string]any{"practitioner_email": "gp@example.com", "note": "for the review"}},

@@ -26,7 +26,7 @@ var wantOperations = []string{
 	"createToken", "refreshToken", "logout",
 	"listUsers", "createUser", "getMe", "getUser", "updateUser", "deleteUser",
 	"listPatients", "createPatient", "getPatient", "updatePatient", "archivePatient", "linkPatient", "retryWriteBack",
-	"listDocuments", "uploadDocument", "getDocument", "getDocumentContent", "updateDocument", "deleteDocument", "shareDocument",
+	"listDocuments", "uploadDocument", "getDocument", "getDocumentContent", "getDocumentView", "updateDocument", "deleteDocument", "shareDocument",
 	"listObservations", "getLabSummary",
 	"listSharedDocuments", "listShares", "revokeShare",
 	"listPatientLogs", "listLogs", "getLog",

@@ -82,7 +82,7 @@ func (s *Service) Observations(ctx context.Context, a Actor, patientID int64, in
 	page := pageOf(rows, q.Page)
 	out := List[Observation]{Items: make([]Observation, len(page.Items)), Next: page.Next}
 	for i, o := range page.Items {
-		out.Items[i] = present(o)
+		out.Items[i] = observationOf(o)
 	}
 	s.record(ctx, a, ActionListObservations, OutcomeSuccess, patientID, 0, "", strconv.Itoa(len(out.Items))+" observations")
 	return out, nil
@@ -113,9 +113,9 @@ func observationQuery(patientID int64, in ObservationList) (ObservationQuery, er
 	return q, err
 }
 
-// present gives an observation its analyte and its value in the
+// observationOf gives an observation its analyte and its value in the
 // analyte's unit.
-func present(o connector.StoredObservation) Observation {
+func observationOf(o connector.StoredObservation) Observation {
 	out := Observation{StoredObservation: o}
 	an, ok := labs.ByCode(o.Code.Code)
 	if !ok {
@@ -173,7 +173,7 @@ func (s *Service) LabSummary(ctx context.Context, a Actor, patientID int64) ([]A
 func summarize(rows []connector.StoredObservation) []AnalyteSummary {
 	byAnalyte := map[string][]Observation{}
 	for _, o := range rows {
-		p := present(o)
+		p := observationOf(o)
 		byAnalyte[p.Analyte] = append(byAnalyte[p.Analyte], p)
 	}
 	var out []AnalyteSummary

@@ -28,6 +28,7 @@ const (
 	ActionListDocuments  Action = "document.list"
 	ActionReadDocument   Action = "document.read"
 	ActionDownload       Action = "document.download"
+	ActionViewDocument   Action = "document.view"
 	ActionUploadDocument Action = "document.upload"
 	ActionUpdateDocument Action = "document.update"
 	ActionDeleteDocument Action = "document.delete"
@@ -58,7 +59,7 @@ const (
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{
-	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionListObservations, ActionReadLabSummary, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit,
+	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionViewDocument, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionListObservations, ActionReadLabSummary, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit,
 }
 
 // Resource is what the policy knows of the record an action is on: the
@@ -160,7 +161,7 @@ func Can(a Actor, act Action, r Resource) error {
 		}
 		return hidden(act)
 
-	case ActionReadDocument, ActionDownload:
+	case ActionReadDocument, ActionDownload, ActionViewDocument:
 		switch rel {
 		case relOwner, relSelf, relAdmin, relShared:
 			return nil
