@@ -23,6 +23,7 @@ import (
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/connector/connectortest"
 	"github.com/healthcare-records/healthcare-records/practice"
+	"github.com/healthcare-records/healthcare-records/present"
 	"github.com/healthcare-records/healthcare-records/store"
 	"github.com/healthcare-records/healthcare-records/store/sqlite"
 )
@@ -68,6 +69,8 @@ func newHarness(t *testing.T, opts ...func(*harnessConfig)) *harness {
 		Sources: map[string]connector.Source{"php": php.Observing()},
 		Sinks:   map[string]connector.Sink{"carepatron": sink},
 		Logger:  quiet,
+		// As the server does: a PDF's words are searchable.
+		ExtractText: present.Extractor(present.Limits{}),
 	})
 	require.NoError(t, err)
 	require.NoError(t, st.Start(ctx, engine))

@@ -86,6 +86,23 @@ func TestDocumentView(t *testing.T) {
 	assert.Equal(t, api.DocumentViewKindDownload, views["Archive"].Kind)
 	assert.Empty(t, views["Archive"].Notice, "a type the viewer does not show needs no excuse")
 
+	// The PDF's words are searchable, as the pull extracted them.
+	res = h.do(t, request{Method: http.MethodGet, Path: "/patients/" + itoa(created.Patient.Id) + "/documents?q=northwind+accession", Token: token})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	found := decode[api.DocumentPage](t, res).Items
+	require.Len(t, found, 1)
+	assert.Equal(t, "Lab report", found[0].Title)
+
+	// So are an upload's.
+	body, ct := multipartBody("lab.pdf", pdf, map[string]string{"type": "lab_result", "title": "Uploaded lab"})
+	res = h.do(t, request{Method: http.MethodPost, Path: "/patients/" + itoa(created.Patient.Id) + "/documents", Token: token, Body: body, ContentType: ct})
+	require.Equal(t, http.StatusCreated, res.Status, "%s", res.Body)
+	res = h.do(t, request{Method: http.MethodGet, Path: "/patients/" + itoa(created.Patient.Id) + "/documents?q=northwind+accession&sort=title&order=asc", Token: token})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	found = decode[api.DocumentPage](t, res).Items
+	require.Len(t, found, 2)
+	assert.Equal(t, "Uploaded lab", found[1].Title)
+
 	// Every view was audited.
 	require.NoError(t, h.svc.FlushAudit(t.Context()))
 	var entries []practice.AuditEntry

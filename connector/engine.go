@@ -64,6 +64,15 @@ type Config struct {
 	// SpoolDir holds the spool files of streamed content while a pull
 	// batch keeps it (mode 0600, removed once kept). Default os.TempDir().
 	SpoolDir string
+	// ExtractText, when set, returns the words of a document's content for
+	// the store's text search (such as present.Text: a PDF's or a C-CDA
+	// narrative's). It runs in the pull, before the document's
+	// transaction, on content held in memory (streamed content is
+	// searchable by its title), bounded by ExtractTimeout. An error keeps
+	// the document without its text.
+	ExtractText func(ctx context.Context, contentType string, content []byte) (string, error)
+	// ExtractTimeout bounds one ExtractText call. Default 10 s.
+	ExtractTimeout time.Duration
 }
 
 // Engine holds the sync logic: it turns events into ops, and runs each op
@@ -118,6 +127,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.BatchBytes <= 0 {
 		cfg.BatchBytes = 32 << 20
+	}
+	if cfg.ExtractTimeout <= 0 {
+		cfg.ExtractTimeout = 10 * time.Second
 	}
 	if cfg.StreamAbove <= 0 {
 		cfg.StreamAbove = DefaultStreamAbove

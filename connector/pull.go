@@ -189,6 +189,7 @@ func (e *Engine) prepare(ctx context.Context, op PullOp, found map[Ref]*Patient)
 	if err != nil || doc.Deleted {
 		return pulled{op: op, doc: doc, release: release}, err
 	}
+	e.ExtractText(ctx, doc)
 	p, ok := found[doc.Patient]
 	if !ok {
 		if p, err = e.unknownPatient(ctx, src, doc.Patient); err != nil {

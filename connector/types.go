@@ -121,6 +121,10 @@ type Document struct {
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	// Raw is the Source's own representation (FHIR JSON), kept verbatim.
 	Raw []byte `json:"raw,omitempty"`
+	// Text is the content's words for the store's text search, as
+	// Engine.ExtractText found them; kept with the local copy, never
+	// delivered.
+	Text string `json:"-"`
 	// Deleted marks a document the Source no longer has.
 	Deleted bool `json:"deleted,omitempty"`
 }

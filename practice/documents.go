@@ -257,6 +257,17 @@ func (s *Service) Upload(ctx context.Context, a Actor, patientID int64, in Uploa
 	if in.Date.IsZero() {
 		in.Date = s.now()
 	}
+	// The file's text for the search, found outside the transaction (it
+	// can take seconds) and only for a caller the policy lets upload, so
+	// that nobody else makes the service read a file.
+	if _, err := s.allowedPatient(ctx, a, ActionUploadDocument, patientID); err != nil {
+		return Document{}, fmt.Errorf("upload a document of patient %d: %w", patientID, err)
+	}
+	found := connector.Document{Content: in.Data}
+	if ct, err := sniff(in.Data); err == nil {
+		found.ContentType = ct
+		s.cfg.Engine.ExtractText(ctx, &found)
+	}
 	var d Document
 	err := s.cfg.Store.Write(ctx, func(tx Tx) error {
 		p, r, err := s.patientFacts(ctx, tx, a, patientID)
@@ -285,7 +296,7 @@ func (s *Service) Upload(ctx context.Context, a Actor, patientID int64, in Uploa
 		doc := connector.Document{
 			Ref:     connector.Ref{System: LocalSource, Type: UploadType, ID: uuid.NewString()},
 			Patient: p.Ref, Type: in.Type, Title: in.Title, Date: in.Date.UTC(), Author: uploader.Name,
-			Source: uploader.Name, ContentType: contentType, Content: in.Data, Version: "1", UpdatedAt: s.now(),
+			Source: uploader.Name, ContentType: contentType, Content: in.Data, Text: found.Text, Version: "1", UpdatedAt: s.now(),
 		}
 		id, err := s.cfg.Engine.SaveLocal(ctx, tx, connector.StoredDocument{PatientID: p.ID, Document: doc})
 		if err != nil {

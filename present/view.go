@@ -142,6 +142,14 @@ func Render(ctx context.Context, contentType string, data []byte, limits Limits)
 	return v, nil
 }
 
+// Extractor is Text under limits, in the shape connector.Config's
+// ExtractText takes.
+func Extractor(limits Limits) func(ctx context.Context, contentType string, data []byte) (string, error) {
+	return func(ctx context.Context, contentType string, data []byte) (string, error) {
+		return Text(ctx, contentType, data, limits)
+	}
+}
+
 // Text extracts the text of data, declared as contentType, for search.
 //
 // Text of a type that carries none (an image, an archive) is an error

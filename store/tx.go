@@ -144,7 +144,7 @@ func (t *tx) PatientRefs(ctx context.Context, source string) ([]connector.Ref, e
 // lives in another system than its patient.
 const documentColumns = `d.id, d.patient_id, d.source_system, d.source_type, d.source_id, p.source, d.patient_ref, d.type,
 	d.title, d.date, d.author, d.source, d.content_type, d.content, d.size, d.content_hash, d.version, d.updated_at, d.raw,
-	d.deleted, d.fingerprint, ` + chunkedColumn
+	d.deleted, d.fingerprint, d.extracted_text, ` + chunkedColumn
 
 // scanDocument reads a row of documentColumns. Content kept in chunks
 // comes as a Body that reads them through read.
@@ -153,13 +153,13 @@ func (t *tx) scanDocument(r Row) (connector.StoredDocument, error) {
 		d                                                connector.StoredDocument
 		system, typ, id, patientRef, title, author, src  nullString
 		contentType, hash, version, fingerprint, docType nullString
-		patientSystem                                    nullString
+		patientSystem, text                              nullString
 		date, updated                                    nullTime
 		content, raw                                     []byte
 		chunked                                          bool
 	)
 	err := r.Scan(&d.ID, &d.PatientID, &system, &typ, &id, &patientSystem, &patientRef, &docType, &title, &date, &author,
-		&src, &contentType, &content, &d.Size, &hash, &version, &updated, &raw, &d.Deleted, &fingerprint, &chunked)
+		&src, &contentType, &content, &d.Size, &hash, &version, &updated, &raw, &d.Deleted, &fingerprint, &text, &chunked)
 	if err != nil {
 		return d, err
 	}
@@ -171,6 +171,7 @@ func (t *tx) scanDocument(r Row) (connector.StoredDocument, error) {
 	d.Type, d.Title, d.Date, d.Author = connector.DocumentType(docType), string(title), date.Time, string(author)
 	d.Source, d.ContentType, d.Content, d.ContentHash = string(src), string(contentType), content, string(hash)
 	d.Version, d.UpdatedAt, d.Raw, d.Fingerprint = string(version), updated.Time, raw, string(fingerprint)
+	d.Text = string(text)
 	if chunked {
 		d.Body = chunks{read: t.read, id: d.ID, hash: d.ContentHash, size: d.Size}
 	}
@@ -201,18 +202,19 @@ func (t *tx) SaveDocument(ctx context.Context, d connector.StoredDocument) (int6
 	var id int64
 	err = t.q.QueryRow(ctx, `INSERT INTO healthcare_documents (patient_id, source_system, source_type, source_id,
 			patient_ref, type, title, date, author, source, content_type, content, size, content_hash, version,
-			updated_at, raw, deleted, fingerprint, synced_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+			updated_at, raw, deleted, fingerprint, synced_at, extracted_text)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 		ON CONFLICT (source_system, source_type, source_id) DO UPDATE SET patient_id = excluded.patient_id,
 			patient_ref = excluded.patient_ref, type = excluded.type, title = excluded.title, date = excluded.date,
 			author = excluded.author, source = excluded.source, content_type = excluded.content_type,
 			content = excluded.content, size = excluded.size, content_hash = excluded.content_hash,
 			version = excluded.version, updated_at = excluded.updated_at, raw = excluded.raw,
-			deleted = excluded.deleted, fingerprint = excluded.fingerprint, synced_at = excluded.synced_at
+			deleted = excluded.deleted, fingerprint = excluded.fingerprint, synced_at = excluded.synced_at,
+			extracted_text = excluded.extracted_text
 		RETURNING id`,
 		d.PatientID, d.Ref.System, d.Ref.Type, d.Ref.ID, d.Patient.ID, string(d.Type), d.Title, timeArg(d.Date),
 		d.Author, d.Source, d.ContentType, content, d.Size, d.ContentHash, d.Version, timeArg(d.UpdatedAt),
-		d.Raw, d.Deleted, d.Fingerprint, t.now().UTC()).Scan(&id)
+		d.Raw, d.Deleted, d.Fingerprint, t.now().UTC(), nullText(d.Text)).Scan(&id)
 	if err != nil {
 		return 0, err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/present"
 	"github.com/healthcare-records/healthcare-records/store"
 	"github.com/healthcare-records/healthcare-records/store/storeurl"
 	"github.com/healthcare-records/healthcare-records/webhook"
@@ -149,6 +150,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		Logger:      log.With("component", "engine"),
 		StreamAbove: cfg.StreamAbove,
 		SpoolDir:    cfg.SpoolDir,
+		// A PDF's and a C-CDA narrative's words are searchable too.
+		ExtractText: present.Extractor(present.Limits{}),
 	})
 	if err != nil {
 		return err

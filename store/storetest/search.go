@@ -34,14 +34,18 @@ func testSearch(t *testing.T, open Opener) {
 		contentType string
 		content     string
 		deleted     bool
+		// text is what Engine.ExtractText found in the content.
+		text string
 	}
 	docs := []doc{
-		{"lipids", "p1", connector.DocumentLabResult, "Lipid panel", day(3), "application/pdf", "cholesterol", false},
-		{"a1c", "p1", connector.DocumentLabResult, "HbA1c result", day(5), "text/plain", "Glucose control improving; HbA1c 6.1%.", false},
-		{"note", "p1", connector.DocumentProgressNote, "Dietitian follow-up", day(7), "text/plain; charset=utf-8", "Discussed CHOLESTEROL and fibre. Café visits reduced.", false},
-		{"exam", "p2", connector.DocumentPhysicalAssessment, "Physical assessment", day(4), "text/markdown", "Weight 82 kg, blood pressure normal.", false},
-		{"undated", "p2", connector.DocumentOther, "Referral letter", time.Time{}, "text/html", "<p>Referral for dietary advice</p>", false},
-		{"gone", "p2", connector.DocumentProgressNote, "Cholesterol note", day(6), "text/plain", "cholesterol", true},
+		{"lipids", "p1", connector.DocumentLabResult, "Lipid panel", day(3), "application/pdf", "cholesterol", false, ""},
+		{"a1c", "p1", connector.DocumentLabResult, "HbA1c result", day(5), "text/plain", "Glucose control improving; HbA1c 6.1%.", false, ""},
+		{"note", "p1", connector.DocumentProgressNote, "Dietitian follow-up", day(7), "text/plain; charset=utf-8", "Discussed CHOLESTEROL and fibre. Café visits reduced.", false, ""},
+		{"exam", "p2", connector.DocumentPhysicalAssessment, "Physical assessment", day(4), "text/markdown", "Weight 82 kg, blood pressure normal.", false, ""},
+		{"undated", "p2", connector.DocumentOther, "Referral letter", time.Time{}, "text/html", "<p>Referral for dietary advice</p>", false, ""},
+		{"gone", "p2", connector.DocumentProgressNote, "Cholesterol note", day(6), "text/plain", "cholesterol", true, ""},
+		{"iron", "p2", connector.DocumentLabResult, "Iron studies", day(2), "application/pdf", "%PDF-1.4 compressed", false,
+			"Ferritin 12 ng/mL (L); transferrin saturation 9 %"},
 	}
 	ids := map[string]int64{}
 	patients := map[string]int64{}
@@ -57,7 +61,7 @@ func testSearch(t *testing.T, open Opener) {
 				Ref:     connector.Ref{System: "php", Type: "DocumentReference", ID: d.id},
 				Patient: connector.Ref{System: "php", Type: connector.PatientType, ID: d.patient},
 				Type:    d.typ, Title: d.title, Date: d.date, ContentType: d.contentType,
-				Content: []byte(d.content), Version: "1", Deleted: d.deleted,
+				Content: []byte(d.content), Text: d.text, Version: "1", Deleted: d.deleted,
 			}}
 			sd.Seal()
 			id, err := tx.SaveDocument(ctx, sd)
@@ -81,9 +85,11 @@ func testSearch(t *testing.T, open Opener) {
 		q    store.SearchQuery
 		want []string
 	}{
-		{"everything, newest first, undated last", store.SearchQuery{}, []string{"note", "a1c", "exam", "lipids", "undated"}},
-		{"one patient", store.SearchQuery{PatientID: patients["p2"]}, []string{"exam", "undated"}},
-		{"one type", store.SearchQuery{Type: connector.DocumentLabResult}, []string{"a1c", "lipids"}},
+		{"everything, newest first, undated last", store.SearchQuery{}, []string{"note", "a1c", "exam", "lipids", "iron", "undated"}},
+		{"one patient", store.SearchQuery{PatientID: patients["p2"]}, []string{"exam", "iron", "undated"}},
+		{"one type", store.SearchQuery{Type: connector.DocumentLabResult}, []string{"a1c", "lipids", "iron"}},
+		{"a word only in a PDF's extracted text", store.SearchQuery{Text: "ferritin"}, []string{"iron"}},
+		{"extracted text, not the PDF's bytes", store.SearchQuery{Text: "compressed"}, nil},
 		{"date range", store.SearchQuery{From: day(4), To: day(7)}, []string{"a1c", "exam"}},
 		{"from is inclusive", store.SearchQuery{From: day(7)}, []string{"note"}},
 		{"title word, any case", store.SearchQuery{Text: "LIPID"}, []string{"lipids"}},
@@ -127,6 +133,15 @@ func testSearch(t *testing.T, open Opener) {
 		Type: connector.DocumentLabResult, Title: "HbA1c result", Date: day(5), ContentType: "text/plain",
 		Size: int64(len("Glucose control improving; HbA1c 6.1%.")), Version: "1",
 	}, got[0])
+
+	// The extracted text comes back with the document, so that a new
+	// version made from it (an upload's new title) keeps it.
+	update(t, s, func(tx connector.Tx) error {
+		got, err := tx.Document(ctx, connector.Ref{System: "php", Type: "DocumentReference", ID: "iron"})
+		require.NoError(t, err)
+		assert.Equal(t, "Ferritin 12 ng/mL (L); transferrin saturation 9 %", got.Text)
+		return nil
+	})
 
 	_, err = search.SearchDocuments(ctx, store.SearchQuery{Text: "a b c d e f g h i j k l m n o p q r s t u v w x y z 1 2 3 4 5 6 7"})
 	assert.ErrorIs(t, err, connector.ErrInvalid, "too many terms")

@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Redeliver", func(t *testing.T) { testRedeliver(t, open) })
 	t.Run("CatchUp", func(t *testing.T) { testCatchUp(t, open) })
 	t.Run("BatchBytes", func(t *testing.T) { testBatchBytes(t, open) })
+	t.Run("ExtractText", func(t *testing.T) { testExtractText(t, open) })
 	t.Run("Streamed", func(t *testing.T) { testStreamed(t, open) })
 	t.Run("StreamRefused", func(t *testing.T) { testStreamRefused(t, open) })
 	t.Run("StreamAborted", func(t *testing.T) { testStreamAborted(t, open) })

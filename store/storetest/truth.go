@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/connector/connectortest"
+	"github.com/healthcare-records/healthcare-records/store"
 )
 
 // The cases here hold the engine to the Source as the truth: what a
@@ -344,4 +346,41 @@ func (o *outcomes) count(out connector.Outcome) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.seen[out]
+}
+
+func testExtractText(t *testing.T, open Opener) {
+	// A pull keeps the text Config.ExtractText finds, and the search
+	// finds it; a document whose text cannot be found is kept all the
+	// same, searchable by its title.
+	ctx := context.Background()
+	h := startWith(t, open, connectortest.SourceConfig{}, func(cfg *connector.Config) {
+		cfg.ExtractText = func(_ context.Context, contentType string, _ []byte) (string, error) {
+			if contentType == "application/pdf" {
+				return "Ferritin 12 ng/mL, low", nil
+			}
+			return "", errors.New("no text in this type")
+		}
+	})
+	p := h.src.PutPatient(connector.Patient{Name: "Ira Iron"})
+	for _, d := range []connector.Document{
+		{Title: "Iron studies", ContentType: "application/pdf", Content: []byte("%PDF-1.7 compressed")},
+		{Title: "Scan", ContentType: "application/dicom", Content: []byte("DICM")},
+	} {
+		d.Patient, d.Type = p.Ref, connector.DocumentLabResult
+		_, err := h.src.AddDocument(d)
+		require.NoError(t, err)
+	}
+	h.enroll(t, []connector.Patient{p})
+	h.assertSynced(t)
+
+	search := h.store.(Searcher)
+	for q, want := range map[string][]string{"ferritin": {"Iron studies"}, "compressed": nil, "scan": {"Scan"}} {
+		got, err := search.SearchDocuments(ctx, store.SearchQuery{Text: q})
+		require.NoError(t, err)
+		var titles []string
+		for _, d := range got {
+			titles = append(titles, d.Title)
+		}
+		assert.Equal(t, want, titles, q)
+	}
 }
