@@ -32,6 +32,7 @@ var viewLimits = present.Limits{}
 func (s *Service) View(ctx context.Context, a Actor, id int64) (DocumentView, error) {
 	var (
 		v    DocumentView
+		body io.Reader
 		data []byte
 	)
 	limit := int64(present.DefaultMaxBytes)
@@ -50,13 +51,14 @@ func (s *Service) View(ctx context.Context, a Actor, id int64) (DocumentView, er
 		if d.Size > limit {
 			return nil
 		}
-		body, err := tx.DocumentContent(ctx, id)
-		if err != nil {
-			return err
-		}
-		data, err = io.ReadAll(io.LimitReader(body, limit+1))
+		body, err = tx.DocumentContent(ctx, id)
 		return err
 	})
+	if err == nil && body != nil {
+		// Read once the transaction is over, as a download is: content
+		// kept in parts reads each part in a read of its own.
+		data, err = io.ReadAll(io.LimitReader(body, limit+1))
+	}
 	if err != nil {
 		return DocumentView{}, fmt.Errorf("view document %d: %w", id, err)
 	}
