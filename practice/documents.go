@@ -263,9 +263,9 @@ func (s *Service) Upload(ctx context.Context, a Actor, patientID int64, in Uploa
 	if _, err := s.allowedPatient(ctx, a, ActionUploadDocument, patientID); err != nil {
 		return Document{}, fmt.Errorf("upload a document of patient %d: %w", patientID, err)
 	}
-	found := connector.Document{Content: in.Data}
-	if ct, err := sniff(in.Data); err == nil {
-		found.ContentType = ct
+	contentType, sniffErr := sniff(in.Data)
+	found := connector.Document{ContentType: contentType, Content: in.Data}
+	if sniffErr == nil {
 		s.cfg.Engine.ExtractText(ctx, &found)
 	}
 	var d Document
@@ -277,11 +277,10 @@ func (s *Service) Upload(ctx context.Context, a Actor, patientID int64, in Uploa
 		if err := s.check(ctx, a, ActionUploadDocument, r, 0); err != nil {
 			return err
 		}
-		// Checked after the policy, so that what a file is tells nobody
-		// who may not upload anything.
-		contentType, err := sniff(in.Data)
-		if err != nil {
-			return err
+		// Told after the policy, so that what a file is tells nobody who
+		// may not upload anything.
+		if sniffErr != nil {
+			return sniffErr
 		}
 		if p.Link != Linked {
 			return refuse(ErrConflict, "the patient is not linked to the provider yet; link the patient first, so that the document reaches the practice platform with them")

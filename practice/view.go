@@ -21,9 +21,6 @@ type DocumentView struct {
 	Notice string
 }
 
-// viewLimits bound what View reads and renders: present's defaults.
-var viewLimits = present.Limits{}
-
 // View presents the document's content for the viewer: plain text as
 // text, HTML and C-CDA sanitized, images by their sniffed type, PDFs with
 // their text. A document over present's limits or malformed is no error:
@@ -35,10 +32,8 @@ func (s *Service) View(ctx context.Context, a Actor, id int64) (DocumentView, er
 		body io.Reader
 		data []byte
 	)
-	limit := int64(present.DefaultMaxBytes)
-	if viewLimits.MaxBytes > 0 {
-		limit = viewLimits.MaxBytes
-	}
+	// present's default limits; what is over their size is not read.
+	const limit = int64(present.DefaultMaxBytes)
 	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
 		d, _, r, err := s.documentFacts(ctx, tx, a, id)
 		if err != nil {
@@ -67,7 +62,7 @@ func (s *Service) View(ctx context.Context, a Actor, id int64) (DocumentView, er
 	if d.Size > limit || int64(len(data)) > limit {
 		v.Notice = fmt.Sprintf("This document is too large to show here (%s; the viewer shows up to %s): download it to read it.",
 			sizeText(d.Size), sizeText(limit))
-	} else if view, err := present.Render(ctx, d.ContentType, data, viewLimits); err == nil {
+	} else if view, err := present.Render(ctx, d.ContentType, data, present.Limits{}); err == nil {
 		v.View = view
 	} else if pe := (*present.Error)(nil); errors.As(err, &pe) {
 		v.Notice = "This document cannot be shown here (" + pe.Reason + "): download it to open it in another program."
