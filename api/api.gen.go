@@ -230,6 +230,30 @@ func (e AuditOutcome) Valid() bool {
 	}
 }
 
+// Defines values for DiffLineOp.
+const (
+	DiffLineOpAdded     DiffLineOp = "added"
+	DiffLineOpEqual     DiffLineOp = "equal"
+	DiffLineOpRemoved   DiffLineOp = "removed"
+	DiffLineOpTruncated DiffLineOp = "truncated"
+)
+
+// Valid indicates whether the value is a known member of the DiffLineOp enum.
+func (e DiffLineOp) Valid() bool {
+	switch e {
+	case DiffLineOpAdded:
+		return true
+	case DiffLineOpEqual:
+		return true
+	case DiffLineOpRemoved:
+		return true
+	case DiffLineOpTruncated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DocumentSort.
 const (
 	DocumentSortDate  DocumentSort = "date"
@@ -524,6 +548,39 @@ func (e TokenType) Valid() bool {
 	}
 }
 
+// Defines values for VersionDiffChanged.
+const (
+	VersionDiffChangedAuthor      VersionDiffChanged = "author"
+	VersionDiffChangedContent     VersionDiffChanged = "content"
+	VersionDiffChangedContentType VersionDiffChanged = "content_type"
+	VersionDiffChangedDate        VersionDiffChanged = "date"
+	VersionDiffChangedDeleted     VersionDiffChanged = "deleted"
+	VersionDiffChangedTitle       VersionDiffChanged = "title"
+	VersionDiffChangedType        VersionDiffChanged = "type"
+)
+
+// Valid indicates whether the value is a known member of the VersionDiffChanged enum.
+func (e VersionDiffChanged) Valid() bool {
+	switch e {
+	case VersionDiffChangedAuthor:
+		return true
+	case VersionDiffChangedContent:
+		return true
+	case VersionDiffChangedContentType:
+		return true
+	case VersionDiffChangedDate:
+		return true
+	case VersionDiffChangedDeleted:
+		return true
+	case VersionDiffChangedTitle:
+		return true
+	case VersionDiffChangedType:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WriteBackStatus.
 const (
 	WriteBackStatusConflict WriteBackStatus = "conflict"
@@ -611,6 +668,22 @@ type Coding struct {
 	Display string `json:"display,omitempty,omitzero"`
 	System  string `json:"system,omitempty,omitzero"`
 }
+
+// DiffLine defines model for DiffLine.
+type DiffLine struct {
+	// New The line's number in the newer version; absent for a removed line.
+	New int `json:"new,omitempty,omitzero"`
+
+	// Old The line's number in the older version; absent for an added line.
+	Old int `json:"old,omitempty,omitzero"`
+
+	// Op `truncated` is the last line when the texts were compared only up to the limits.
+	Op   DiffLineOp `json:"op"`
+	Text string     `json:"text"`
+}
+
+// DiffLineOp `truncated` is the last line when the texts were compared only up to the limits.
+type DiffLineOp string
 
 // DisplayValue The value and range in the analyte's display unit.
 type DisplayValue struct {
@@ -726,6 +799,47 @@ type DocumentUpload struct {
 	// Title Default the file's name.
 	Title string       `json:"title,omitempty,omitzero"`
 	Type  DocumentType `json:"type"`
+}
+
+// DocumentVersion defines model for DocumentVersion.
+type DocumentVersion struct {
+	Author      string `json:"author,omitempty,omitzero"`
+	ContentHash string `json:"content_hash"`
+	ContentType string `json:"content_type"`
+
+	// ContentUrl A URL of this API, relative to the host.
+	ContentUrl URL `json:"content_url"`
+
+	// Current Whether it is the document's version now.
+	Current bool      `json:"current"`
+	Date    time.Time `json:"date,omitempty,omitzero"`
+
+	// Deleted Whether the source deleted the document in this version.
+	Deleted bool `json:"deleted"`
+
+	// Number The version's number, from 1 in the order kept.
+	Number int `json:"number"`
+
+	// SavedAt When it was kept here.
+	SavedAt time.Time    `json:"saved_at,omitempty,omitzero"`
+	Size    int64        `json:"size"`
+	Source  string       `json:"source"`
+	Title   string       `json:"title"`
+	Type    DocumentType `json:"type"`
+
+	// UpdatedAt When the source last changed it.
+	UpdatedAt time.Time `json:"updated_at,omitempty,omitzero"`
+
+	// Url A URL of this API, relative to the host.
+	Url URL `json:"url"`
+
+	// Version The source's version id.
+	Version string `json:"version,omitempty,omitzero"`
+}
+
+// DocumentVersionList defines model for DocumentVersionList.
+type DocumentVersionList struct {
+	Items []DocumentVersion `json:"items"`
 }
 
 // DocumentView A document presented for reading.
@@ -1154,6 +1268,27 @@ type UserUpdate struct {
 	Role         *Role         `json:"role,omitempty"`
 }
 
+// VersionDiff defines model for VersionDiff.
+type VersionDiff struct {
+	Added int `json:"added"`
+
+	// Changed The fields that differ.
+	Changed []VersionDiffChanged `json:"changed"`
+	From    DocumentVersion      `json:"from"`
+	Lines   []DiffLine           `json:"lines"`
+
+	// Notice Why no text was compared, or that only a part was.
+	Notice  string `json:"notice,omitempty,omitzero"`
+	Removed int    `json:"removed"`
+
+	// Summary What changed in one line, quoting no content ("3 lines added, 1 line removed").
+	Summary string          `json:"summary"`
+	To      DocumentVersion `json:"to"`
+}
+
+// VersionDiffChanged defines model for VersionDiff.Changed.
+type VersionDiffChanged string
+
 // WriteBack defines model for WriteBack.
 type WriteBack struct {
 	At     time.Time       `json:"at,omitempty,omitzero"`
@@ -1193,6 +1328,9 @@ type RunPath = RunID
 
 // To defines model for To.
 type To = time.Time
+
+// VersionPath defines model for VersionPath.
+type VersionPath = int
 
 // BadRequest An error, as RFC 9457 problem details.
 type BadRequest = Problem
@@ -1247,6 +1385,22 @@ type ListAuditParams struct {
 
 // GetDocumentContentParams defines parameters for GetDocumentContent.
 type GetDocumentContentParams struct {
+	Range       string `json:"Range,omitempty,omitzero"`
+	IfNoneMatch string `json:"If-None-Match,omitempty,omitzero"`
+	IfRange     string `json:"If-Range,omitempty,omitzero"`
+}
+
+// DiffDocumentVersionsParams defines parameters for DiffDocumentVersions.
+type DiffDocumentVersionsParams struct {
+	// From The older version's number.
+	From int `form:"from" json:"from"`
+
+	// To The newer version's number.
+	To int `form:"to" json:"to"`
+}
+
+// GetDocumentVersionContentParams defines parameters for GetDocumentVersionContent.
+type GetDocumentVersionContentParams struct {
 	Range       string `json:"Range,omitempty,omitzero"`
 	IfNoneMatch string `json:"If-None-Match,omitempty,omitzero"`
 	IfRange     string `json:"If-Range,omitempty,omitzero"`
@@ -1453,9 +1607,21 @@ type ServerInterface interface {
 	// GetDocumentContent Download a document
 	// (GET /documents/{id}/content)
 	GetDocumentContent(w http.ResponseWriter, r *http.Request, id IDPath, params GetDocumentContentParams)
+	// DiffDocumentVersions What changed between two versions of a document
+	// (GET /documents/{id}/diff)
+	DiffDocumentVersions(w http.ResponseWriter, r *http.Request, id IDPath, params DiffDocumentVersionsParams)
 	// ShareDocument Share a document with a practitioner
 	// (POST /documents/{id}/share)
 	ShareDocument(w http.ResponseWriter, r *http.Request, id IDPath)
+	// ListDocumentVersions Every version of a document
+	// (GET /documents/{id}/versions)
+	ListDocumentVersions(w http.ResponseWriter, r *http.Request, id IDPath)
+	// GetDocumentVersion One version of a document
+	// (GET /documents/{id}/versions/{version})
+	GetDocumentVersion(w http.ResponseWriter, r *http.Request, id IDPath, version VersionPath)
+	// GetDocumentVersionContent Download one version of a document
+	// (GET /documents/{id}/versions/{version}/content)
+	GetDocumentVersionContent(w http.ResponseWriter, r *http.Request, id IDPath, version VersionPath, params GetDocumentVersionContentParams)
 	// GetDocumentView A document presented for reading
 	// (GET /documents/{id}/view)
 	GetDocumentView(w http.ResponseWriter, r *http.Request, id IDPath)
@@ -1902,6 +2068,61 @@ func (siw *ServerInterfaceWrapper) GetDocumentContent(w http.ResponseWriter, r *
 	handler.ServeHTTP(w, r)
 }
 
+// DiffDocumentVersions operation middleware
+func (siw *ServerInterfaceWrapper) DiffDocumentVersions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DiffDocumentVersionsParams
+
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DiffDocumentVersions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ShareDocument operation middleware
 func (siw *ServerInterfaceWrapper) ShareDocument(w http.ResponseWriter, r *http.Request) {
 
@@ -1919,6 +2140,164 @@ func (siw *ServerInterfaceWrapper) ShareDocument(w http.ResponseWriter, r *http.
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ShareDocument(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListDocumentVersions operation middleware
+func (siw *ServerInterfaceWrapper) ListDocumentVersions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListDocumentVersions(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDocumentVersion operation middleware
+func (siw *ServerInterfaceWrapper) GetDocumentVersion(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version VersionPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", r.PathValue("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "version", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDocumentVersion(w, r, id, version)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDocumentVersionContent operation middleware
+func (siw *ServerInterfaceWrapper) GetDocumentVersionContent(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "version" -------------
+	var version VersionPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "version", r.PathValue("version"), &version, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "version", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDocumentVersionContentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Range" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Range")]; found {
+		var Range string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Range", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Range", valueList[0], &Range, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Range", Err: err})
+			return
+		}
+
+		params.Range = Range
+
+	}
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = IfNoneMatch
+
+	}
+
+	// ------------- Optional header parameter "If-Range" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Range")]; found {
+		var IfRange string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Range", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Range", valueList[0], &IfRange, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Range", Err: err})
+			return
+		}
+
+		params.IfRange = IfRange
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDocumentVersionContent(w, r, id, version, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3358,6 +3737,10 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/documents/{id}", wrapper.UpdateDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}/content", wrapper.GetDocumentContent)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}/view", wrapper.GetDocumentView)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}/versions", wrapper.ListDocumentVersions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}/versions/{version}", wrapper.GetDocumentVersion)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}/versions/{version}/content", wrapper.GetDocumentVersionContent)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}/diff", wrapper.DiffDocumentVersions)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/documents/{id}/share", wrapper.ShareDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/observations", wrapper.ListObservations)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/lab-summary", wrapper.GetLabSummary)
@@ -4239,6 +4622,111 @@ func (response GetDocumentContentdefaultApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type DiffDocumentVersionsRequestObject struct {
+	Id     IDPath `json:"id"`
+	Params DiffDocumentVersionsParams
+}
+
+type DiffDocumentVersionsResponseObject interface {
+	VisitDiffDocumentVersionsResponse(w http.ResponseWriter) error
+}
+
+type DiffDocumentVersions200JSONResponse VersionDiff
+
+func (response DiffDocumentVersions200JSONResponse) VisitDiffDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffDocumentVersions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DiffDocumentVersions400ApplicationProblemPlusJSONResponse) VisitDiffDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffDocumentVersions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DiffDocumentVersions401ApplicationProblemPlusJSONResponse) VisitDiffDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffDocumentVersions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DiffDocumentVersions403ApplicationProblemPlusJSONResponse) VisitDiffDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffDocumentVersions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DiffDocumentVersions404ApplicationProblemPlusJSONResponse) VisitDiffDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DiffDocumentVersionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DiffDocumentVersionsdefaultApplicationProblemPlusJSONResponse) VisitDiffDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ShareDocumentRequestObject struct {
 	Id   IDPath `json:"id"`
 	Body *ShareDocumentJSONRequestBody
@@ -4373,6 +4861,387 @@ type ShareDocumentdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ShareDocumentdefaultApplicationProblemPlusJSONResponse) VisitShareDocumentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentVersionsRequestObject struct {
+	Id IDPath `json:"id"`
+}
+
+type ListDocumentVersionsResponseObject interface {
+	VisitListDocumentVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListDocumentVersions200JSONResponse DocumentVersionList
+
+func (response ListDocumentVersions200JSONResponse) VisitListDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentVersions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDocumentVersions400ApplicationProblemPlusJSONResponse) VisitListDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentVersions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDocumentVersions401ApplicationProblemPlusJSONResponse) VisitListDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentVersions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDocumentVersions403ApplicationProblemPlusJSONResponse) VisitListDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentVersions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListDocumentVersions404ApplicationProblemPlusJSONResponse) VisitListDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDocumentVersionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDocumentVersionsdefaultApplicationProblemPlusJSONResponse) VisitListDocumentVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersionRequestObject struct {
+	Id      IDPath      `json:"id"`
+	Version VersionPath `json:"version"`
+}
+
+type GetDocumentVersionResponseObject interface {
+	VisitGetDocumentVersionResponse(w http.ResponseWriter) error
+}
+
+type GetDocumentVersion200JSONResponse DocumentVersion
+
+func (response GetDocumentVersion200JSONResponse) VisitGetDocumentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersion400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentVersion400ApplicationProblemPlusJSONResponse) VisitGetDocumentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersion401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentVersion401ApplicationProblemPlusJSONResponse) VisitGetDocumentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersion403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentVersion403ApplicationProblemPlusJSONResponse) VisitGetDocumentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersion404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentVersion404ApplicationProblemPlusJSONResponse) VisitGetDocumentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDocumentVersiondefaultApplicationProblemPlusJSONResponse) VisitGetDocumentVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersionContentRequestObject struct {
+	Id      IDPath      `json:"id"`
+	Version VersionPath `json:"version"`
+	Params  GetDocumentVersionContentParams
+}
+
+type GetDocumentVersionContentResponseObject interface {
+	VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error
+}
+
+type GetDocumentVersionContent200ResponseHeaders struct {
+	ContentDisposition string
+	ETag               string
+}
+
+type GetDocumentVersionContent200AsteriskResponse struct {
+	Body          io.Reader
+	Headers       GetDocumentVersionContent200ResponseHeaders
+	ContentType   string
+	ContentLength int64
+}
+
+func (response GetDocumentVersionContent200AsteriskResponse) VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprint(response.Headers.ContentDisposition))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocumentVersionContent206ResponseHeaders struct {
+	ContentRange string
+	ETag         string
+}
+
+type GetDocumentVersionContent206AsteriskResponse struct {
+	Body          io.Reader
+	Headers       GetDocumentVersionContent206ResponseHeaders
+	ContentType   string
+	ContentLength int64
+}
+
+func (response GetDocumentVersionContent206AsteriskResponse) VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Content-Range", fmt.Sprint(response.Headers.ContentRange))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(206)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocumentVersionContent304ResponseHeaders struct {
+	ETag string
+}
+
+type GetDocumentVersionContent304Response struct {
+	Headers GetDocumentVersionContent304ResponseHeaders
+}
+
+func (response GetDocumentVersionContent304Response) VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error {
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetDocumentVersionContent400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentVersionContent400ApplicationProblemPlusJSONResponse) VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersionContent401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentVersionContent401ApplicationProblemPlusJSONResponse) VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersionContent403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentVersionContent403ApplicationProblemPlusJSONResponse) VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersionContent404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocumentVersionContent404ApplicationProblemPlusJSONResponse) VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocumentVersionContent416Response struct {
+}
+
+func (response GetDocumentVersionContent416Response) VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(416)
+	return nil
+}
+
+type GetDocumentVersionContentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDocumentVersionContentdefaultApplicationProblemPlusJSONResponse) VisitGetDocumentVersionContentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7540,9 +8409,21 @@ type StrictServerInterface interface {
 	// GetDocumentContent Download a document
 	// (GET /documents/{id}/content)
 	GetDocumentContent(ctx context.Context, request GetDocumentContentRequestObject) (GetDocumentContentResponseObject, error)
+	// DiffDocumentVersions What changed between two versions of a document
+	// (GET /documents/{id}/diff)
+	DiffDocumentVersions(ctx context.Context, request DiffDocumentVersionsRequestObject) (DiffDocumentVersionsResponseObject, error)
 	// ShareDocument Share a document with a practitioner
 	// (POST /documents/{id}/share)
 	ShareDocument(ctx context.Context, request ShareDocumentRequestObject) (ShareDocumentResponseObject, error)
+	// ListDocumentVersions Every version of a document
+	// (GET /documents/{id}/versions)
+	ListDocumentVersions(ctx context.Context, request ListDocumentVersionsRequestObject) (ListDocumentVersionsResponseObject, error)
+	// GetDocumentVersion One version of a document
+	// (GET /documents/{id}/versions/{version})
+	GetDocumentVersion(ctx context.Context, request GetDocumentVersionRequestObject) (GetDocumentVersionResponseObject, error)
+	// GetDocumentVersionContent Download one version of a document
+	// (GET /documents/{id}/versions/{version}/content)
+	GetDocumentVersionContent(ctx context.Context, request GetDocumentVersionContentRequestObject) (GetDocumentVersionContentResponseObject, error)
 	// GetDocumentView A document presented for reading
 	// (GET /documents/{id}/view)
 	GetDocumentView(ctx context.Context, request GetDocumentViewRequestObject) (GetDocumentViewResponseObject, error)
@@ -7898,6 +8779,33 @@ func (sh *strictHandler) GetDocumentContent(w http.ResponseWriter, r *http.Reque
 	}
 }
 
+// DiffDocumentVersions operation middleware
+func (sh *strictHandler) DiffDocumentVersions(w http.ResponseWriter, r *http.Request, id IDPath, params DiffDocumentVersionsParams) {
+	var request DiffDocumentVersionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DiffDocumentVersions(ctx, request.(DiffDocumentVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DiffDocumentVersions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DiffDocumentVersionsResponseObject); ok {
+		if err := validResponse.VisitDiffDocumentVersionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ShareDocument operation middleware
 func (sh *strictHandler) ShareDocument(w http.ResponseWriter, r *http.Request, id IDPath) {
 	var request ShareDocumentRequestObject
@@ -7924,6 +8832,87 @@ func (sh *strictHandler) ShareDocument(w http.ResponseWriter, r *http.Request, i
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ShareDocumentResponseObject); ok {
 		if err := validResponse.VisitShareDocumentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListDocumentVersions operation middleware
+func (sh *strictHandler) ListDocumentVersions(w http.ResponseWriter, r *http.Request, id IDPath) {
+	var request ListDocumentVersionsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDocumentVersions(ctx, request.(ListDocumentVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDocumentVersions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListDocumentVersionsResponseObject); ok {
+		if err := validResponse.VisitListDocumentVersionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDocumentVersion operation middleware
+func (sh *strictHandler) GetDocumentVersion(w http.ResponseWriter, r *http.Request, id IDPath, version VersionPath) {
+	var request GetDocumentVersionRequestObject
+
+	request.Id = id
+	request.Version = version
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocumentVersion(ctx, request.(GetDocumentVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocumentVersion")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDocumentVersionResponseObject); ok {
+		if err := validResponse.VisitGetDocumentVersionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDocumentVersionContent operation middleware
+func (sh *strictHandler) GetDocumentVersionContent(w http.ResponseWriter, r *http.Request, id IDPath, version VersionPath, params GetDocumentVersionContentParams) {
+	var request GetDocumentVersionContentRequestObject
+
+	request.Id = id
+	request.Version = version
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocumentVersionContent(ctx, request.(GetDocumentVersionContentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocumentVersionContent")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDocumentVersionContentResponseObject); ok {
+		if err := validResponse.VisitGetDocumentVersionContentResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -8761,182 +9750,198 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id I
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts4uuCroLhTFXuGkp1bz7T952Ryqc5MupOTOKdPbSvHgkhIQpsC1ABoR9Plqn2afbB9kq3vA0CC",
-	"FChRtuxMd+dPYkkkrt/9+muSycVSCiaMTk5+TeaM5kzhn8+lMEyYF1wvpeaGSwHf5kxnii/tx2RMjaHZ",
-	"fMGEGZMrbubEzBnJZVbCVw80mfKCEUEXbJikic7mbEFhFLNasuQk0UZxMUuur9Pk5RmdrY9/Nmcks+t4",
-	"oMmH754NHj39JiW/lNKwfNuQb2RG48uGYT++f0PkFNermJalyrau8T0zavVsaphaH/IDy6TINTGSXFFu",
-	"yIRNpWLEqBUXM0JnlIvo8FwYNmMquYYJllTRBTPuAp7pjImci9lblcemfMGmtCwMoTqDoTl890vJ1CpJ",
-	"Ezjy5CSR+GY47Z8UmyYnyf86qu/9yP6qj+w8sJDnpdJSxQ9uLNhnc57hE2N/hEs6Y27Pp6RgU0NkachU",
-	"Kvx1ypU2+EzXQu1wjZUu6Oc3TMzMPDl5+vARHI4xTMG7//PTs8H/poN/HQ++PR98+sufkjRyWS9Yz+OD",
-	"b/d9fq+UXKzP+E/GlppczakhXBNqiFSEAjgRM+eaGL7oPJ8pDBiuYyrVgprkJMmpYQN4NXoKr1+8o3CC",
-	"v9pRl/ChGpTnSZoo9kvJFcuTE6NK1nerr19YFOMLbuJgspDaEG7YQhNqwWMui1wPiT/3p8ddmy1w1BYs",
-	"8EW5SE6eHh+nyYIL++lhuo5GgPezZ5lH/Nj41P7ad6/1eG70D4aaUneNru2vO4zuxoPR31HDmTAbr21p",
-	"nzm//fX9Z+Tq2GcDRKyQ8gLwN0V4ZZdMEW40yajuhNFfutD30fFxdVEhOS3Fhl2qUtx4e+9L4XZ4Jreh",
-	"oSfU2zDQyN3x7xo2oJdSaIbg8neav2e/lEwjzjjGBn/S5bLgllsdLZWcFGzxl5+1heB+W35n37KTrmOj",
-	"stOSiWL0QtvdwvyKZoY4Kq2ZuuQZPDstNcsJJZe0KNkpGTOlpNJjZOTaUXQGyJwAr5BiWvDs3reUzamY",
-	"gXhQFDxnuhY/FMukyh9oApjIcI0vSrsYdp+LfEYcpvqlcU3YgvICDpznTBg+5UwR9plro0/IGP/gYjYm",
-	"B1TksJeR8EIMsZLZIYCsAdB1Yw9HIklDsS2UemILd48eVc/hyl9JNeF5zsS93yItCqbIgq6IZiy4PzIp",
-	"DRHSkFzi0Z2Scc4M5cWYaLoC/F3h1f4gzStZivw+F/6DJLrM5m6lKdynkMKuPtjQhZBXRE5xmR+YumTq",
-	"JSDSfR+xxqnJlPKC5adk7GjBOc/HNRhqd/T4E+ECqX0hZxbHz+QFE3rDwndbsBsust4PfCZYTrgYkh+Q",
-	"6WQ0m1tRP1RN4MsBKChKFs1p10gwrl6+oWrG7vvgJzJfAb7KS2YpLAo27kDl91SsHDfQ97oyKcmCihWh",
-	"xrDF0uhT0FKsiuLEUVR0BqjptE4++GUbgQm0JVzFR0FLM5eK/4vdN7Je0oLnhGYZ05oYAD5yAKINNUTz",
-	"mRhwkZIrJcWMZIohRtBCH7a2/uOPPw6elWYOP3tWshnuPgpdLpdSGZZ/z3JOz/CZ+9u50+BBR6MEFmhV",
-	"NeD5wOdzyTRS2AvGlkMUl9ygqH0KWqzsLltsTRBqfyOU5JwZnnEqyFQWhbzS5CCXmT4q6EQPFzkpgLXB",
-	"tFyRTAKbBs5WCm7s+TIBcvxPyXxCH2ZJmsyKMpOaJWmSzWXBtGGA4Wkyz+HfAv81is+KVcYUsP0kTWgx",
-	"KRdcJGkyZUpxg39eckMXXAzy4O/Jw0cwsGLUcMEFzMJmU5WkyRXjs7nB+3Z/TBY8+bQm0aX+WD6UiwVV",
-	"KzidpZJLpgy3Ih6tj23TrfnTvU4TK8esn3NBDZDiBRelJkvFLrksdQqkGW0sXC8LusKjhIOs5VFZTopA",
-	"GBXlYoI67OfBTA7gy4G+4MuBxHloMVhKLhCdp7TQ7Dp1E29VdifAV5wI4aXkrWJ/mvid4GEVxdtpcvLT",
-	"DjN92mEjRjGRrx/sGR6fYqjTeQNGQbUhZq4Ys1KvPiV0oivhbcqukIZTQcyVDCG3XCZpkssr1CcNo/kq",
-	"CjdwT/GlOIh5oNfuNDjLh3EVqlaPfqogz92Fm7K6znpRcvIzywwCc5lzU+vKfktAp4eFnCEi4QfFporp",
-	"uf9YyJksYexSMzUEHPd/K0Zz/zciGvOfymUefLJAf65kUX2Vs4LhA16ydeP6j25o/7Ea3X9RTeC/oCqb",
-	"80uG12MNkn7I6rMbs/oM91jI5nflcv0bN1P9nl979Y2eUwVf4P8477lbV+PL6oNil/ICXijkzP8Cf7oV",
-	"6pXIhtpQZfwH94OT2Orj8F+4MShcsf0QJWfw80thoqQs26RHVJQsgKHrFF6SCkwTPSwQ/mmEgm0qPTwD",
-	"b5i+2neaZAXaSWieq16kyeoXrUcfHj96EnvWXXTvrfZ9TpYmkwvW69jfumev09Ao1GuaWglo7/fR3yLb",
-	"NSA/m5gwIM2cKa+z0cywnEiREqrJBRf5Cc/JAaD3ydOUIKSfPD5s0bZH22kbmroowrO33flz6qRrb7g2",
-	"60CNFsnGH1tP2aLHdTUPVYri58AQHjNYb9kSzt+5+rc1GHiyrEsUYIHKMMEZHAnodKViUdR+ThVbUqMk",
-	"2MKay/smBtHPJRjL108MxLZ+6GPZV/soos/qlTZs0ePR1qnhYmKH9sJO/l/Au+N8Ftk6ip8KDUdOkOpm",
-	"v81jmPPZvEl6bi9oyas9j+iljC2SQ5pc+nPa2+Sti7ITuBVFL8wR0AjfQTWxF8g5Tep8TvU8futz9tn7",
-	"Db2o515qUaEoTvjxjdPcei+oVMU22vLx/RvEGhpTsn6cM9HwpZIrqsmV4sYw0ZT3N3HAvtxgV+6h+b+a",
-	"0MOF+eZJsu6OSRPrWo1fzlLJS54z9UCjaRkNaeAzpIJYqQuPwP4JT/VgHGliuClYLyLkb3XTfj2You4O",
-	"GIayX36+ixziNpBHrxnZJyXAI/1Oc8INmTPFhvVoEykLRkU43Plk1e+2+gPjJVPayXw3YNANxxQ+72+j",
-	"AoMWSjlIaiFycGJ28U282kRNnsvSRTLQPOeWUr0LqAvSqradxL+syZIpNJSsk/+CTs4V02VhYs77NEEx",
-	"KP7Tcr7SPKPFOdWaae2JXuRBJWeKaX0upGGxR1qHHqyp/XJ8Vr/MTSf4jlpjRFsI8OfaB1ncLVynTsrp",
-	"K2759+9I2Er9NjbtP3DQtY9gsSzYrrhv9bLd3tlFD5m6SIMvyw8UozpGNmJU12keO9AvXfnbN2qIdlzv",
-	"TE8TI/sfDHyxO5x6ptCG1Zswiau5fXrbAW4lvI3zdeOmdVRCAJA90OA5Pr2VnjYxZTeY3AV27u9KF/Tz",
-	"a/vek9b9okz7S8ncz0aVLLi+Nn93sT76guU2nMLHRAWyjzZ0OiVGErDprMs4NuKlogPbIOJq3u9q96Ef",
-	"t4a8RyXZz/xBKhMqyc4y58UOfC+mHTfuO3h/Dzx1fZKPy7wPFi24CL992MYrP0gP+N/FSt4lL28Cul3G",
-	"dyfcz9jfxMNPu6ifnTDy0VpwdyNiN9HLqtg2Ia/6K2kQIxvXj+CXU/TEg3oEhOSCLW1YpbdU68Y8Ey6o",
-	"WsUmqW45HgRp3GxOE2sRoX2pTy3sxo2v4ej6/f0XZ1cR02N9B0vFNBPGklikolzM1mX4tja/fuDwizcT",
-	"TFYGvEBOH+ULOmMpMf4huBR8gui5vexOE/EuUu/cLIrYVjUV3IDnnHx39v0bMlV0Bq9YdjKGt8bRNYAN",
-	"dn287+QVsBtYOeHmhIwN+2zGcIwWkvAklVy4H07dDPjdSMAZ1OvxS3HPnJIxHtUYLW3jZT61r9loJnti",
-	"1LTDxMeBfgdDeOgegx2ZkoKLCxvo5Mk0rCtxx5UmOCNcdz51zjh4OUqShTQ8Zo54BedYTQtRj6smnnPr",
-	"K4czE23lvB5+B8MIbiEOheyzv1l3/hisSMm7F68eaAym1RAE5Z6BM44uBl4+Zz7kqE3IVtWA8BzJZFnk",
-	"uMUJQxQ6xf2/e/EKtq4NLwq7+eEO5OWsec1wdPgknC9TFovsUZGMKsWZJlIwcvB88PzFs8Nhsk0+8GMn",
-	"DtLj5oUYbXm5cCrWWnCDDdEDpxHT+pQAwlLF8ngcbCipPX3S4JmPmyHr//Mfo5H+9Jf/8H/8KXaMryCs",
-	"0kd0rMlmGHQZ5UnKhnZYWs71CaE2+GjBwIhrkQjCa8nBuA481D8dfxqinXZ8mI4E0DlSZSA4RkAOxi7S",
-	"PyXj1zlbLKVhIlsN/slW40OLk40z+KavhN9D+rP7rd6PXeMrxdiZQ6SW1BxjWdYTsoacmwLK0+R1dWI7",
-	"ihC1k2MdKwRdQGKIfSQlpS5pUQBKfnz/OsZ9N2oAgT2/bbbbRXNw6/Wjxc77DZ10hr7s6FprBtKsaQ69",
-	"NYE3XFwERpsd7oc3LnajHaJ+cl0Br37qWl2dL1BpGVxcWOumcH/GeFUjkcG/esUmcykvkjRZyqJASBEl",
-	"Lc71SmQ2PkMuqOHZeR2lwAp+aWPZQVBl5xOaXXRNeKtYgHrBlRVLt4DyyfG339ynO31nz0YvW1OQtAG8",
-	"b8G0oYvlDnk5687tKifFG2rqYaNwJWf7UOCrG78/zb2RQLPu27bySpqAtrdEHOEzIVUHivxAF7uTvTQJ",
-	"Q8r2EcJHDZtJtYqT+sDS4x9Mbfw41aSgE6mokWpFpCIQqVgMNJ8J3SMALK1885vW6fz6+DSIMjBZ+8g2",
-	"e/N7au6hB36nOD02nbLMQKhWt75tvfegbBtVstqK5jIsDqxSAhZ6OGZZFDa873D/vlJc/FIxsyG5NLjy",
-	"aUFn5OC7lLxJyXfw35uUPEvJD//v//zfQwyTmfFL69JtsPzIAnc2yvu40o1Wc3wInmZLZ0rbuJ2CToh9",
-	"FGN7QYbhBvfxgtOZkNrw7D3+fjQqj48fZzzH//uZFGrq21zEUjGInQfjRkqmXNAiJXTBRM7ylGRSKYaB",
-	"Rwevvnv9ngTIbQnNYZ/TjatjzzBqOQfchAcsGEZNtDtEfH58/vF7HNebGuDRlLBCs7ZpGCbtRQlu4nK4",
-	"3BosoxvrIRgPC0vlgoxh0eM9hx7v0f+MpLGCqBgjCuAk7vTcjZW2AqLviZtWyc1V8K7OEuvgjjLMd1Tr",
-	"K6nyqHdxs8UXhce3olhVTg+XrRphoTb0Ng+c2EEAg/91N0dqFc523iSE/bhTIxru+pM9oRaVs8M+0IRD",
-	"BhKpX0mJFJAwYQVphmEpymYWZlIYmpnzQNrdtIxKX72pa5gzQ9XqHEx1TDGRsZ2mZDmvZ4xwWheHgsHw",
-	"NkQ7D1PyvNmr31rZYt2LjUaSm7Pe2nbRGy1D1W0dK0H72ioj1yocOAZZji6gOdfGiXx9T793joS8Ekzt",
-	"BN49gLpK1RluCsuqjUnuzjO5YBpNuGmTGaDp0eUSjauwLafPVumpfSK2mryrQwCs5u0Azv5w2T8cKlCX",
-	"t7zwIzz5d3gwyplcRkZ1r0E8FEJgTRObHnq72Bjdd6T3Rv75TIopV4vzHAW4zJx7h/0tYY3nmGomiE9k",
-	"bidAo4jOnIX1ao5eAa5Hwj9mk9Jhbcyaoo0kEwZWxttR2ttSTU/INr1gDcp7IVJ17MGj43WStQcCtOl5",
-	"1KjbQIwvbgDDfZgi3FD3KDu5GdshBA5ZHRomFX3qkKcM35+HPwLj/XCyvuVdFO8OvLjLKStc6jeJw6pd",
-	"Zojgx11uyONUvzksdt0urMGB3I/czD+sRLaOd8taLO+JcNqNs+lxmOs9m67hl58timG1K2vdz6YU5mBr",
-	"8v7Vc/Ltk6d/JS4DmjjwX/fg15GRkTirK+Q0mMZdF9xw0XDWVUrJkiktxZpGHQ2txAXqrsgMVuToyUaf",
-	"W0oYzeZ2WixMkfajeQ1/X4PyP41Qfs9W+4MbyjFrvBogB3K3fVEUz6atgNdm3sNw6v72eaENFZ2B/+CL",
-	"rKqv2YTFtqT45G/dwaNuGZ11bh5o8t8D5xQavH6RElpo6TN+bD2MB1jeog0J0eS32ioV8eJHoqfiXtDu",
-	"qBMP9vDECaETWZqTSUHFhTNr4vS26gk3hBbFIQjfUoD9yIZjwJsaDXJYPINgDj5d8uEi7+WjbaF0O3a/",
-	"24byPp673jIaVuzFpl5VSexoZXqgf8sZV2bd+dyRxrZ+djap+ma+S5eRfY7VLGJC0S6O3+Zg0XtuBFcH",
-	"wtLS1tgL444TwP5zHzuZpHXkPD71M9pq4WugD0VRJTJ2SFjvXXawn5HmtthDpc8i4IAeCkeHt7fOkoLh",
-	"yng+ZPO8osUGBx1RGx8w13s9YeAm9p1d/aDs85IrpneapO/YPg1lu61793wByHbf7Wj8O72zBuBWdn4c",
-	"WPh+s6pi9oDwmlt263rZzTX1tAsgLN7IKnATSNoBQgIMPd9NoW682g/CrrtO5oWv+xFSFPTAIW3KGNpg",
-	"PnUh+T70XBzoHrVcnC/vTre9SZiq9hSvx0ZbC7Wv1ijQY817O/X8jhPMoltZiezdnOpmloET5NNkykw2",
-	"t3/mUsRzFbzmtXYE7BL2uEOy8XbscaUzb0feSszZDFbXdTDvy0j8hY9XOu9SwF7YB7BonbTG4YIaoFi2",
-	"NKIVJlDjm0lpA1lXWJGPKsUvWVV0lxFVCrA6wtEPo1G68Mv6Ct5YSTuvE0dLEGRs/nKJFa6chTo+aufO",
-	"qgFjG4mPNeWC63ksu/glnCIpmmuF7dIMEyHt0PEk4x0gZVfmv/TYsM3aYNEGUFUaWmw6LbdHLcmUqvgx",
-	"3Shx+xY40GDqdssOmvx+KjBI10A+uNVuVo9VFG+mPezIgAOf8WaDknuufSB2umCgzu2007H+zqjqSK6q",
-	"a1K2QxUzSNmKKUZ/e/htLNTJSz5cbKjrPmfNAoLagD6OlQXjAOeVqpvIVVu1u7U38MnzPik59Tlf28pb",
-	"W0FcR8JeG6fcmL5xnu2tRI/FLSMGFIBekaCcqng/1+TZu9cpUaygEEHmGcJc9rUofXQn0NLd6miD7WSt",
-	"GVtwU8e+ppOiK2LC/7rTkPv3v/cv8neDCI2oW/GVy0rA4TA4IXXVJCGXxH/vPcAAozvUEtudJcQIvSdu",
-	"zm3kStpV99nW2+o5o/CumbqZT/c2ALsbO+jvRWyyjn5gUDORNWB4E/aVcKEqV3OJNVw12BSlKCBrS8ly",
-	"Nieai1nB8MeBtEEP9wCWtwLJDrYZQlYX0OxDR7KE/t40I5huX37TNvTfMChsB89pJ7n+t3KG3q138tb4",
-	"3Xsej0P95rDYdDsvax3Rsy5h3lEtl365J9XCgrYhDQNLt7em/WrUju+S2W0upe3ssME+D8tmWam4WX2A",
-	"BdoTmqDYDtWy60+v/Hn948ezJI0UlQ6la0wZfvf2wxk5gnJwR/ZbqdxHJ0RWHZUQ/3CW+g7mxixtVWwu",
-	"prKrDLDzIUAVDtf+Aqu1f3d29u4ECbtOPU3XnsbPGS3MHGjOSNQmAPCh+7xp04i8e6c45LiR76r3yDsf",
-	"zXZACQStj8T7J+Tld+8PUxwH7BK2VLbjKs6Z4mpoumYXtvRmaB7Vab0i7wu1y7bDFnLmRyVYGRa+GY7E",
-	"SJyBKI3duriuquTByEMS9BA4WNLsgs4YoUuOrShmTDBFfb74SIB/UuRWLaKGacLQBuGWYovMY18g33eF",
-	"kjkVecEUbvkEljIg//jw9gcYXQt6wc4zqqEKArjbFSNOw9LkALM3Dwn7nLGlqY4NHkxHgpCrOYcUG8WI",
-	"XNJfSkYsyEK5e75gdjCIPHj8+PG3Q5j1ZWOpmD9rW6GAgxJ6OQiXT2tvxu7MDkogio2QCdh+WA7pt34Y",
-	"tONUXVfqY4XtUaGvMJz4yfFxsAK0Adjf10MjDsZdJePHqc2xJ8QFFBBLMQ7tGtq9W6rYBQzmdx1ecBVv",
-	"rHFSE8VMqQQZ/zqyXHyUnJCfhsPhp5SMQqEAvh8lw+FwlFyPTwnwBFhGs1EYRFESCqn+7gufwgNP2d5g",
-	"rTfsmboq3FLUZbrxYYCUoBw/l2jIo8SSAfKPH89cCYM2FRnbxPYLtrJWtpEAW+J0hb51xciynBRoeoET",
-	"Gh8Nr1hRDPD6j36+utBDPOsh+XEu0aSYS99KaCRylnHIFpmsGpX2H9is9qUseLZKbY79qtmDx4IMiIwj",
-	"EXQRmVNNhHTaLRyBbMHNk1Z/Ju78/S4sIalJ1cAOr6tVgeKcBCkXycPh8fAYw4+XTNAlT06Sx8Pj4WNr",
-	"zJojYT9CqgF/uXLAwBdxba9z7NylDZavTZrN7H7qbMQlfTzsDn2r4oM1vWi3Hq7porv9eDs2HWuU1e4a",
-	"09dA3mnQqmj0dRp/ur64I+xj1+O5M9nnKddVsMeTtq/c9adW/6xHx8d760FT14juaN00w/QsyyWZMIoz",
-	"nRLBroCqY0NDVO6eHB93zVQt/Sjo+4WvPNz+SqNbCr70ePtLdRcn3BGS9+1vha2JUJ7zCf62PYEXE5I0",
-	"MXSmbYMAQPFP8LAlrK4hAEjKUndkvWmmgdDYcCCQ3qyop4k2ckmupLrATpkGc21AsmuRFjvFGkQ8idhs",
-	"bRMhWZrhjc97D6f30glabuM+3i2UcxtnaubhkbpD6j7T981TVNJQw05sICJIZlJazxGwnlKzIfkIFhH8",
-	"SIlGs/ZIgChEGBi4gXu4laae25o5k2pl5QduS11pIwsmLJNpXpBb8Fll50WA/7vMV3vD2VbE1HVT9XFJ",
-	"aTGKsfkKfTuqe8Tmh4/7LMu1rYIXHn3b64VGU6lbgbFT6pKTnz41SIKiOUNhJYA+hDPBruwnvQGqK4dG",
-	"F0yDxImSb7NbE7UCnRMZn7nDbHbGA6GcjkRjZUPyni2ZVVBsrXyby4RoYPtD+KLT8I1zjI4ECIK1mPXo",
-	"W6twhX2xIhhgDb13iQANl99X8L9/8AfWAgoTgoOrFCVyUpnBopBf2QiOfuX5tQtxYNbs2YQg+/2LuqrV",
-	"dmb3Al/J/82FkSfHT7a/UbVy3A//tSdTF5MPgiCCe/Jf6eTTdRrXambMdF/J/iTSao6OdoJVb6H7ver7",
-	"v7hnYc24BTM0p4Z2XllLz9yiWbjOyqBaLMsIB/reWXiqHubg53eFECB+iA3JW+tlalS2s+mc5IAbPRIO",
-	"3NShS1MF4eq0Xdmh2gQMigX3BuC+ivEV6zNsgOD+WUurVm1/5nKvsA83UUVW/b4o3s5McQ+Y9hyPMkoi",
-	"t6PeOms7CmAh2i7qrG6/QqwyoVie+nazYGH1v4IRH5PDQBQ0hmbzhe12DEO8PKOz0E5tlwu9I07I+PV0",
-	"8IMUbPA9Ndl87KQ4TR6DrYyCzjPGpJX6l0fH39QJyq5Cqa/XHUPHgB24Dpsd1i4rmNbmGpy3s0l6NC2n",
-	"Y6TGHrtGjHqZNg25+/q2G2j+fPTnJhXYWqu4o0903bQnbARsvx1A7SmpeZ++1+6V8A0oB3pGZ9vexGdw",
-	"eY+Ov7mjbdrWVM1GRQE0xndfJWF1t6PddYePY6JmiL1zVxsIUVFOSQMiW+vcbep/W8nmycNv4mdiL626",
-	"JaBMsjSa56zZb2pPYq0rUgwZnNvE2RvKRhHKXkX831zcimr8EHIQOEsMujHBPTJupX2MQU+frEZivJ5K",
-	"MnZOFWnmzl0Jq7V2LXDi1LGG45Tw6Uhgxge2m7qaM0FcalGM2ONIdyx6hTk7veSuh/uduosY4d6xS/Yb",
-	"aUdvIbb/ehtyV8/dM4Lfvcx23MMu8dyHUXwhIQ/vOKAWVtihpJU0uU5BXJ5Ph6x36aryx/uCEk2nzBfm",
-	"p2GnZc9BbBAfjMLUCWRwcGFr7FE9EvDHqa11D/aV/8a/6qLzB0ISO50G1CeYauIjCfArsAMupGFEMaub",
-	"6cNTQgkWFm9oE9bujY42/cBWJ9dWThRUKQwqTuuZT6teAN7JG+kGcGorq48EHjT8hvvCZG67XwIEXAcC",
-	"p3VVh1Xwobj2M7EykByEpQFTa+CsF2+kJAXACdAxoH/WDw3TrZZsJDRd6RSY0XiE1dGtm97XuB8lYw8I",
-	"Y1sUfwwp5jAbVDAg6B9j+UiAz74yPcDyx1uEYmzXcA+6Is7TQbpCwPsD2UvinTDuQjwo5ExvDAN4Aw/0",
-	"igK4heN+mxs5qEfd5+Gqyts9O8b/8zfnPfflpzf6ziHa7LfoOf8SOHzmQvTmSgrv2ILz80wT44Gw+Qci",
-	"S+hjQ1S0LBr+rJwMXbbsN3KW3C1ouJLicdIMELH6CgERKu7xZbV+ubei1S6ea7iii2ITYLxdMmGDwnYA",
-	"Dj9ot+0hCgVurkCaqaNM6+hRH8LqA0eHm33TYURdcIYLZqhDkAp9ugXXKiaYaMb0eraRTluycxjtq53Q",
-	"F4hptohDZWFcpEHmSD24jc4DGW8ksMKJiy91T8ZELuCy72pysBuAWJazfi9S5UxBiCzTNmwV5FyqMxse",
-	"DvGFdZMz1ygsxtO1VKY3Nw/r8PVh68/8cmzx4/WNAGsivqJmdTXESNm1Xi6yoszZeVCGcw2gq3y83xqz",
-	"Dos0bmTY/qTulTrvgXTifYdYGPBMDNLVjAX0wD9l6WpnwFpQlXQBVk0bEdyoRTtZkbrcJ8ZfC/gOgGok",
-	"MEgczFOgD+IIMJSrjws/YvcrrrQLXteGKqN9BNxIHIzh67EvlmXdFYdD8qwuqzqXbmkuTBgr9gIRtCmH",
-	"I+Hr8aZIf8CfaQe1ymRGBXT7cksqqI1rGYnGDNoXbJUq2Gy0zCsYhSEO2obNO5r35PjbE39qEJYO7d78",
-	"m2Ny4NMRvI1oJHw8j3PwtGcZktdT641VzPZMwlgdTIYYCVvgLyWauXEbqQd2ReNoAdwx0cwQIyEAm5pG",
-	"NfDuYB+HWndkGGwW+b1n02C7zGSXpu1rBwZmwjQG3qr8/ZsPe1gDX/iqi1/M54vQFAghcFdIe5w4Ut9Z",
-	"nGaGclQkoqmbkGojlzZPCiN9RU4KRi9dVorbme8qcmoXMxKWqNkoCeh+GsNFx7VDZNwWNvXMMfqvisi6",
-	"ImKPpoaQLtbZpUd03sPeRZotROkPYPnbckX3HhyFPmIbVcJ12DFD2uy0qlIToL9LNbW5YUY2ZKtTMq7L",
-	"73shaCSsFGTFBi6szIJ2Tn1oK6RCT1sYB18e4MjaUJHr7siqe2HiXyauqh+e/J6jqn4bPNnFYW1G5zXG",
-	"e+Tbl+zZKb9Wvhf1iipGKtACeig0kVQeLi7uFufCnqBfBuN6is2E+gPslpm/IuT9IyQAUKyfTZtLVdjR",
-	"F2NrtnQHeIuZKYSGvC+sIygVWTBDKPGFHaxeziDBD9R2z46xAkJrl1mpFOzfpQvHE8CMWtVlM9Zw7NF9",
-	"cbVg+1yTX0pWMtfNvFbqG8JFJThw44WF5A8eqLIHHEJQqLP2Ecxikp41zfRBoNpTfF1Fowy8j2CjN9rH",
-	"DFTJQfcQn+Dm6jK7Bu0KvrpH+7hHa+RdK3ESAE/11e7qjyMrDd/ZZuDr9iONMZFQj4n9PyVLplxQu3Xs",
-	"NBxftpLLlBewDqJZwTKTjkRV2mEMb46r0i1grz+x4T6UGDqpBsfwI93lLHoRRHb1iMtw1Rx3A3pbWHL/",
-	"ERTN0/0nW12hVcgb5p2NHMO3qmPCqKtm1FmX/+eXzrD3aDOH9fWwZZjS42tT+rQg9plm5rDbWeZ6we1x",
-	"BdZwb1EdN0+50LioVsWQjOpOL559/XYL63Qq5sy78RpeRdCS9+JV9BDZ2634gq37FX9Lbj6/YWxmu9HP",
-	"F4CJ1+ksmaoIye/ecmZdxGD5ZmA9JjTCXvSeAufafGWT2g0luB5oF1WqiaFVNTREVgsn4FDEJ8IqQySX",
-	"TI+EkIZcMLYk2Pwq9MM9fAqhBzBBKOFXJYqgwbaNDR6JJw8fW1OeT2X0zri1lMe4VQ1e6hU0vygLw5dU",
-	"mSMwCg4w2wyr0mW2az1k0vCCBW/ZCtHJn4/+bG90x+RGWNl9e9L6Jjd+DbXfZ3rkk4dP+2xEl8ulVIbl",
-	"37OcU18Xew8UxsJaGAk0DavGbkiqjMucBZ0MqtE7pM536JinxcrUTbYMFCqFEmTA1E6cPmaYds3sKxYw",
-	"EoG6Py3ojByMsUrmUjEbSD1OUb4UYLTCDJoTJ+XYyokjUT2O4Qg4/KGtPigF8xX/uOsz57wEE2aumO3x",
-	"u7AxE/Bj7vu0ePnNKHDoy2mtT5q5Yq6FmE4D/wDuHvsd62VBV7a5WDxi/Q2dfHAnepcBkfUsXYk29ufh",
-	"b4qDnrUBSU5t8SF3BaHBBSND7FUROQ1AX9ZN8+9WY9sar+6DpKJh61/jzL/Gmf9eooxrOTcSb377yOP+",
-	"KNnA/S6O9rbIq+tMq5wrrFoGtMaxMKoJCHFVgSg3DcTQsekUOMklG0PonCDBrE0rJBMGPdW8ak0r1UjY",
-	"uJYc86i4ALamsfMQJoLRBRO5NaxnUilsbIiszkrLijlxmpvAgA4rHpKX9eq546bOkV6vCAuf2oq6aAxi",
-	"wikBObDNQooZNkCioiK53oUEPA+UhUumzFbmSA7G7uP48JRoxmz70IJOdNU/dJ1evg1vbw1IYsaJquMn",
-	"2kfgmCpRBWv1oklCTnEDb96+/uE57lSTBaO6VLbZ/6LTVGGH6l8K0z3faUpZX229pq5FwG/d1RiaXSWP",
-	"B99++vVh+tfrAf75pyRqS/nj1ucM4Gu7QcMlD3Cm/zghP6Cy0wlRTJeFsSWpL7mhhWuHQTWhllDag/kS",
-	"QpfT+wcNc/nd2U7cdARVknVfbdD2zUYRDYnthC1GYvw6Z4ulNExkq8E/2QoCpKvxcLAgfhihjS6whrQb",
-	"StuyzdZ1799TFM36Zk4FWVBb3tTGKcfdp/jWNiP9Wt2W5sI7yc+jv23qcTsafX70cDAaff4riza5tah+",
-	"d1WnHCbuEun86K4WscVZlzqPP/iUgVWNbcMFKGheFPJKtzznf3hP8pcI33imL5qoD4LhQioWte0GLsNu",
-	"WmbTuAbbPX+uN1CQIFaZQPRaMthpLbI6S6z3D0LgpH18GJW/mg1N79ShHenGuqliSO1V4Ko+76+a2Y1c",
-	"3E2QCaEqhOCqTsfd8XLMB7gz9v3B5T7VbTyw2IWr0OZSok4diUWdqLaUo56GlLjuODseEoi+q2R3txOS",
-	"FVIDS5YzVvNmZ/x0bhRqqfiNKgBjxOMHmzlxZ+zKtwPuYlOlsJGXGFP41aGwP0Z270WI6xI+gBWmg0AI",
-	"eRWSAoA+y8gcVdhk9fxgH9miv7tyWb4/OhbOOvBJAIe27laHSlwZ8ntr5q0+7dd3qmXWXd03crQvyLz2",
-	"VQCqkRM7o5dYNcjfaIyV1BC0tWy1rZ/2wXV235589R6fz8kBiEqFYhRbLeF3h18lg7X7s8cFzNGd8K3Z",
-	"foPfA8XQR7+qUmwsGxJna8f7ZWul2MTWsFzX7zRCdy+mIS89PdBVy7h11rArsLwvRRxajqy8taGWxhhC",
-	"8OxjA20Uo4vxCcpjY7+8savdtmSKaEGXei6rmD1VCrR7S80gLIzaBl8OTgAYoE9cSmrDy4SBjcWE0DIS",
-	"FlxOMex9gX74ggvmtKyHT10rFI1BM5DsXWCwoLDsR4+EXEIbCeQFuANXVrKyJcFUrlu7dnZ9dumCzKFs",
-	"JddWOtUAgyJjRJSQRefd83bQqDC5EtnLy37K3do536Aki1vJV7xq49Urq3WEyokm9vHBBwCo6pb2imnY",
-	"fXKj9PZRWzWwRzCva0vds8+O60b8O3QoV72SN/oTXOPPdumb333DLzgZu/kAmO3n7lop0LsVKxbZkhia",
-	"ULHCQYDm1tWUuLjk+GujbzbYv0YCWIKcBuWQqko0nZU34CLvKHswaMJ+z5GCuKkO8my7jH9V6H/blumq",
-	"+kapG1V3PZJVhP9owTpp/4yZ71lyx1RyExyuNbIL4hG+aM89WKDG9n8DLrafcZ/qJfDkg6o3ngbxj7jC",
-	"vuuWeTtQRZv+oM2bvkS2oe/21HXp3eVK4rd1f8j0BwhZ6LyTe69PgpUWQJwbg0SMTQUg+glipJ2uRp04",
-	"80DblHwhvXjjmjlVUkp3RZE7Fk6+TC2RrUzhD15F5IuLFr6ISBfba5ZO/TWxrdKhmSZUUgWssgVYLS6W",
-	"qkhOkiO65EeXDxHn3IC/humBqNa5z3ai4IsqkTv4rnagB182IpKC752BM/gGo1LDJ7DGRv1Z1Y6XYJ05",
-	"N+EXWBD2+tP1/x8A",
+	"7H3rchs30uiroOZslaXdESVfkt1Ifz6vHVe868T+bHnz1Qm9IshpklgNAQbASOamVHWe5jzYeZJT3QDm",
+	"wsGQQ5mSN4n/2OIMBtfuRt/7l2SiFkslQVqTnP6SzIFnoOnPZ0pakPa5MEtlhBVK4tMMzESLpfuZjLi1",
+	"fDJfgLQjdi3snNk5sExNCnz0wLCpyIFJvoBBkiZmMocFx17sagnJaWKsFnKW3NykybfnfNbu/3wObOLm",
+	"8cCwd989PXr01dcp+7lQFrJtXb5SEx6fNnb7/u0rpqY0Xw1GFXqydY5vwerV06kF3e7yHUyUzAyzil1z",
+	"YdkYpkoDs3ol5IzxGRcy2r2QFmagkxscYMk1X4D1B/DUTEBmQs5e6yw25HOY8iK3jJsJdi3w2c8F6FWS",
+	"JrjlyWmi6Mv6sH/QME1Ok/91XJ37sXtrjt04OJFnhTZKxzduJOGjvZhQi1HYwiWfgV/zGcthapkqLJsq",
+	"TW+nQhtLbbom6rprzHTBP74CObPz5PSrh49wc6wFjd/+86enR/+bH/375Oibi6MPf/pDkkYO6zn03D58",
+	"uu/9e6HVoj3i3wGWhl3PuWXCMG6Z0owjODE7F4ZZsejcnyl2WJ/HVOkFt8lpknELR/hpdBdePn/DcQd/",
+	"cb0u8UfZqciSNNHwcyE0ZMmp1QX0XerL5w7FxELYOJgslLFMWFgYxh14zFWemQEL+/7VSddic+p1DRbE",
+	"olgkp1+dnKTJQkj362HaRiPE+9nTSUD8WP/cve271qo/3/s7y21huno37u0Ovfv+sPc33AqQduOxLV2b",
+	"i08/vv+OHB18tEjEcqUuEX9Tgle4As2ENWzCTSeM/tyFvo9OTsqDqpPTQm5YpS7krZf3tpB+hedqGxoG",
+	"Qr0NA626Df79A7QRqlxnG02uXIMHhsliMQadMkR19rCcRnNXfPONO7MRPW7wS7NU0gBB8F959hZ+LsAQ",
+	"Gvu7Fv/ky2Uu3AV6vNRqnMPiT/8yDqn6ncIb95UbtL1y7YZlYw380rgDwPE1n1jmLw4D+kpMsO20MJAx",
+	"zq54XsAZG4HWSpsR8RbGXzKA9CXB60vJaS4m976kyZzLGXIseS4yMBVHpGGidPbAMCQOQHN8XrjJwH1O",
+	"8inzxCNMTRgGCy5y3HCRgbRiKkAz+CiMNadsRH8IORuxAy4zXMtQBr6KOWbxELHIIjb5vgdDhM8aJ1ln",
+	"xGIT902Py3Y08xdKj0WWgbz3U+R5Dpot+IoZgNr5sXFhmVSWZYq27oyNMrBc5CNm+ApJyoqO9gdlX6hC",
+	"Zvc58R8UM8Vk7mea4nlKJd3sawu6lOqaqSlN8x3oK9DfIiLd9xYbGppNucghO2MjTwsuRDaqwND4radX",
+	"TEi6gHI1czh+ri5Bmg0T323CvrvIfN+JmYSMCTlgP9A9OOGTuZM+6tISPjxCmUmrvDns+q3g7iX1iusZ",
+	"3PfGj1W2QnxVV+AoLPFafkPV91yu/G1g7nVmSrEFlyvGrYXF0pozFJyc1OQ5ZJK9jkj4Wtv52pttBKYm",
+	"wNEs3kte2LnS4t9w38h6xXORMT6ZgEGh8RIkO0Bui1tmxEweCZmya63kjE00EEbw3ByuLf3HH388elrY",
+	"Ob4OV8lmuHsvTbFcKm0h+x4ywc+pzf2t3CsVUGzkDCfopEe88/GezxQYorCXAMsBcVC+UxKIJc9XbpVr",
+	"15pk3L1jnGUCrJgILtlU5bm6NuwgUxNznPOxGSwyluPVhsMKzSYKr2m82QoprNtfkMg7/ZTMx/zhJEmT",
+	"WV5MlIEkTSZzlYOxgBieJvMM/83pX6vFLF9NQOO1n6QJz8fFQsgkTaagtbD055WwfCHkUVb7e/zwEXas",
+	"gVshhcRRYDbVSZpcg5jNLZ23/2O8EMmHFpOZhm15VywWXK9wd5ZaLUFb4Vg8Xm3bplMLu3uTJo6Pae9z",
+	"zi0YyxZCFoYtNVwJVZgUSTOpfYRZ5nxFW4kbWbHIqhjnNf7YcbpJmnw8mqkjfHhkLsXySNE4PD9aKiEJ",
+	"nac8N3CT+oG3yt9jvFc8CxFY5q2SSJqEldBm5fnraXL60w4jfdhhIVaDzNobe07bp4HEzKBTybmxzM41",
+	"gON6zRnjY1Myb1O4JhrOJbPXqg65xTJJk0xdk4hrgWerKNzgOcWn4iHmgWmdaW0vH8alukou+amEPH8W",
+	"fsjyOKtJqfG/YGIJmItM2Ep8D0tCOj3I1YwQiX5omGow8/AzVzNVYN+FAT1AHA9/a+BZ+JsQDcKvYpnV",
+	"fjmgv9AqLx9lkAM1CJyt7zf89F2Hn2Xv4UE5QHjA9WQuroCOx+lIQ5flb99n+RvPMVfNZ8Wy/cSPVH0X",
+	"5l4+MXOu8QH9T+Ne+Hk1HpY/NFypS/wgV7PwBv/0MzQrORkYy7UNP/wLz7FV2xEe+D44HrH7ESVn+Ppb",
+	"aaOkbLJJjigpWQ2GblL8SGnUlvRQioTWBAXbtAzYBr+wfRUCaTLJSXXDs0z3Ik1Ovlhr+vDk0ZNYW3/Q",
+	"vZfat50q7EQtoNe2v/Ztb9K6nqrXMJUQsL7eR3+JLNci/2xjzICyc9BBZuMTCxlTMmXcsEshs1ORsQNE",
+	"79OvUkaQfvr4cI22PdpO20j7xgmegzox7FMnXXsljG0DNSlJG39s3WWHHjflOFxrTr9ruvmYDn3Lkmj8",
+	"ztm/rsAgkGVTEAOLVAakANwSlOkKDVHUfsY1LLnVCtVzzel9HYPoZwr19+0dQ7atH/q462t9K6JtzcpY",
+	"WPRourZrNJnYpj0X0+krIaE9fwnX8Ys3FxJKVWDgqyRd9F7zV/IAaFvhTMNCXUFGHw6Str4vTVSe7TCW",
+	"yrOusSTjWbZ5qGXEQmh1ISfcAkr2puJrsBd2PQc3rIWP1rBr0MAQ5LkmlM1XrFiiMroUVE2dzYGfC54j",
+	"/uG06JqhvcCphTGjUIiDxQ189WNVy8Q3jZ8tAdY/kC/rUOziKxItNCkF/QZ3s1ZNEJmL2bx5rXw6E62u",
+	"99xj4CC3cIVpchX2aW+Dr52WG8DPKHpg/nKM8BSkAuhFTryUfDHnpkOdP4ePwUwd2Hj/0doNE6V3oX/r",
+	"pfLeEyp0vu3eeP/2FVFEHhOgfwyIGHgIds0Nu9bCWpBNWW4Td9P3pt+VMzDi303oEdJ+/SRKg5wlP344",
+	"S62uRAYaqR5fAClJPWlzHDVtgfsTW/VgCtLECptDrwsmnOqm9QYwJb0MYhjx9dnFLjymX0AWPWZijTgr",
+	"DOiw0owJy+ag61R9rFQOXNa7uxiv+p1Wf2AM1qxe5sIW89Wwg1L7cBolGKyhlIekNUSu7ZibfBOvNlGT",
+	"Z6rwjjM8y4SjVG9q1IVo1boOLHxs2BI0KcHa5D/n4wsNpshtzFckTYjFjb9azldGTHh+wY0BYwLRizTU",
+	"aqbBmAupLMSarG16bU7rH8dHDdPctINv+AxiDF7Y1z7I4k/hJvUcbF9WOnx/R4x0Gpaxaf014+v6FiyW",
+	"OeyK+07m3u2bXWTMqXds+bz3gQZuYmQjRnW9VLkD/TKle8dG6d/1G3w30sSq/huDD3aH03AprMPqbS6J",
+	"67lrvW0DtxLexv76ftPKCaYGkD3Q4Bm13kpPm5iyG0zuAjv3d6QL/vGl++7J2vkST/tzAf611QXUjm/9",
+	"fveuZeYSMue9E1zwaryPsXw6RbFKA8/aPI5zsCrpwDaIuJ73O9p96D7WurxHBUgY+Z3Stq4A8VrXwHbQ",
+	"dzGZs3Hete/3cKe2B3m/zPpg0ULI+tOH63gVOukB/7tYQLr45U1At0v/fof7GXKaePhhF/GzE0beO+38",
+	"bkTsNnJZ6Uop1XV/IQ1dsuPyEb45Iy8LFI+QkFzC0ml/ghXCNMYZC8n1KjZIecpxn1vrR/OS2BoR2pf4",
+	"tIbdtPAWjrbP7x+VVNKlKdiqGdgq2u9BlJ8UWnvmPi7mCRtUbjWPfC9zBZhpy3s7oD22JjPTBlkTh3fS",
+	"GPNtmwBNejFRzis+J68d2smDslRp6gw0QXJca2n4Vck7RbBPOJwjTAhCcr+tuZXWohuT7kCf0EFs/HGR",
+	"ntZZRVFF0H/ht1IAtA/WTaMGsiLb3UxT6hUDtnyiqiDA+66aAk9U9skF+S7bXNDOXM0/RMwg8bRC0qUG",
+	"A9I6ppL4RiFnba3FOpFrnym+CYrR8cqiT4PXwIkFn0HKbGiE1xC1YGbeIFVtg+cucv7cLvLYUg2XwqIf",
+	"GPvu/PtXbKr5DD9xDPQIvxpF54AWxXZ/36lrZLBx5kzYUzZCQ8IIt9FhEO0kUin34syPQM+GknCwnE+Y",
+	"im9zxka0VSOyLYyW2dR95nxz3Y5xu071RzU4xS7CfT5CqyhHa8ylc9sNjCnOK/HblSY0Ih53NvWuJfhx",
+	"lAmVyoqYAvYF7mM5LIYVrNYuAuf5hXsm19WRtyKqwc4TgUL4GE7W7z9FA3D25vmLB4aiVQy69Po2uMfR",
+	"yeDHFxAcaNep6arsENuxiSryjJY4BkKhM1r/m+cvcOnGijx3ix/swFCdN48Zt45a4v6CdljktopNuNYC",
+	"DFMS2MGzo2fPnx4Okm3kM/SdeEiPU8kYbfl24ZVKLVc953COLhBgzFll8IsGmtSp/VdPGlLC42ZM2D//",
+	"azg0H/70X+GPP8S28QUGCQT/xBYdphCC6MWonaOi416FOWXcudIugKyn3AU52Tk7GFVu9Oankw8DskyN",
+	"DtOhJINtGeLnWV92MPKhdCkbvcxgsVQW5GR19HdYjQ4dTjb24Ou+Oo0e8q5bb/l97BhfaIBzj0hreoIY",
+	"k+7s+i3k3BSSkiYvyx3bUWiqTPZtrJDoXzljrknKClPwPEeUfP/2ZUze2KjzqFkw19mPXXQlfr6ht9h+",
+	"v+LjTkfOHR1Fmm6ht+cSXgl5WVNT73A+onGwGzWvVcu2yrF81TW7KiCv1KsIeem4NOn/jN1VjUjB8Ok1",
+	"jOdKXSZpslR5TpAiC55foIub8zZUC27F5KLyuYNcXLlgMRTN4WLMJ5ddA36SZ1s14VJvb9aA8snJN1/f",
+	"p3PYzrbcXtr1WlQk3n0LMJYvljsE3rVdtcqgz6CarrqNwpWa7YNZL0/8/nSVjQjVtqeW41fSBPVbS8IR",
+	"MZNKd6DID3yxO9lLk7qD9D4c0rmFmdKrOKmv6bZDw9RFQ3HDcj5WmlulV2juR7/7/AgjLEwPd+a09DTb",
+	"NE/vpUatkZXBwda3bLNvWk9dZd3naCevc5hOYWLF1SYNo/NXQlWH1QVUdgMfL3jghBK0SeI2qzx3zuqH",
+	"+/cOockvNdgN2RtqRz7N+YwdfJeyVyn7Dv97lbKnKfvh//2f/3tITp8zceWcWBpXfmSCO5shQ5TERjsh",
+	"NcLWsPTGg43LyfmYuaYUqYI8jLC0jueCz6QyVkze0vvjYXFy8ngiMvq/nxK1or7NSSw1oIMdqnNTNhWS",
+	"5ynjC5AZZCmbKK2B3GgPXnz38i2rIbcjNId9djcujj2lGJwMcRMbODCMGqV2iF94/+z999RvUDVg05RB",
+	"bmDdGIaD9qIEtzGyXm11DzSN+TDytsSpCslGOOnRngNp9uhxQ6SxhKjYRVSDk7ibx25X6Vp4zz3dpmX2",
+	"kDIUxUwS59ITvTDfcGOulc6i/hSbbVzEPL6W+ao08/p0EJEr1AWSZDXFcE1dHt7u5jpSOmdfNAlhv9up",
+	"4dt988Ht0BqVc90+MExgPC2rPkmZks5AgIy0MxFoFyeP+gY+sRc1bnfTNEp59bbOMAIs16uLpYYpaJAT",
+	"2GlIyMRG9br3vGuo1msB5rsZGGDR9tshJcntr95Kd9EbLeuiWxsrUfrayiNXItxNmiwgI6P3XBjrWb6+",
+	"u9874k9dS9A7gXcPoC4DTwebHFErZZI/84lagCEVbtq8DEj16CNjR6Wjqpdnw7i9fFR7WX3KcTuA8y7s",
+	"PzVxecsHP2LLv2LD6M3k4wvLc62ZdQgCK5rY9Elyk43RfU96b+WRNFFyKvTiIiMGbmIvgovSJ8KayChw",
+	"WrKQlmM9nQex6OA1rNdzsgoIM5ShmUuxgnMDp4q2io0BtYyfRmk/lWoGQrbpA6dQ3guRqrytHp20SdYe",
+	"CNCm9iRRt8yUfAGbwHAfqgjf1T3yTn7Edacpj6weDZOSPnXwU1bsz6cpAuP9cLI65V0E7w68uMshS1zq",
+	"N4jHql1GiODHXS4o4FS/MRx2fZojlwe5H4Wdv0OlbwvvlhVb3hPhjO9nU3Mc6y1MW/gVRotiWGXKatvZ",
+	"tKaMIoa9ffGMffPkqz8zn8+DefBvW/ArX/CIZ+k13TSUlKRKH+X9f1MfkLgEbZRsSdRRZ3KaoOnyRYM8",
+	"I0s22dxSBnwyd8NSmqW0H81r2PsalP+rCOUP12p/cCM+pnVXI+RgJpKQ4itc047BW7+8B/Wh++vnpbFc",
+	"doY6oS2yTG/qwu/XOcUnf+l2l/fT6Mza9sCw/znyRqGjl89TxnOjgseVy+70gJI1rUNCNJS70kpFrPgR",
+	"f9G4FbTb6ySAPbY4ZXysCns6zrm89GpNGt7l8BKW8Tw/ROZbSdQfOXcM/NKQQo5SQTHKKMOXYrDIetlo",
+	"11B63QWpW4fyNp6JZU1pWF4vLti0TMlCWqYH5tccY2rbxueOoOz23rkUIbezXfr8IheUmynGFO1i+G12",
+	"Fj3nRjhJjVlauiS29UgLSg15EbzFk7SKFaJW/yJdLT5G+pDnZVh+B4f11ue6CCPyzKUuKuVZAhyUQ3Hr",
+	"6PTaV1KtuyIe3d/cr2g236MOr413lLmkHSJ1G/3OrnZQ+LgUGsxOg/TtOwTebdd17x4hhblbdtua8E3v",
+	"OCk8lZ2b4xW+3zjSmD6gfsxreutq2s059dQLECzeSitwG0jaAUJqGHqxm0Dd+LQfhN107czzkMWqTlHI",
+	"Ake0aQKkg/nQheT7kHOpo3uUcmm8rDvBwG3cVE2geD0WujZR92mFAj3mvLddz+44pDa6lJWcvJlz04yr",
+	"8ox8mkzBTubuz0zJeHRWkLxaWwBXuMYdYjK2Y4/PTf1p5K0g3/Pa7Lo25m0R8b8I/koXXQLYc9eAUrC6",
+	"7CvLnFukWC7Rr2MmSOKbKeUcWVeUX5ZrLa6gzGoPTBcStY649fHwC3zTnsErx2lnVah8gYyMy9hQUL5G",
+	"r6GO99q5srLD2ELifU2FFGYei3H5FneR5c254nL5hEK/XdfxkJYdIGXXy38ZsGGbtsGhDQW6Wp5v2i2/",
+	"RqPYlOv4Nt0qVcUn4EDjUndL9tAU1lOCQdoC+dqpdl/1lBP4dtLDjhdwzWa8WaHk261viBuu1lHnctYD",
+	"UP8KXHeEk1YZltddFSdgTFQw+svDb2KuToHzEXJD4ZQ5NNPhGovyOOXJjQNcEKpuw1dtle5sOxb8EuRF",
+	"n5irap9vXB7JrSBuIm6vjV1uDN/Yz/WlRLfFTyMGFIheEaecsjqOMOzpm5cp05Bz9CALF8Jc9dUovfc7",
+	"sCa7Vd4G28la07fgtoZ9w8d5l8dEeLtTl/u3v/dPWXsLD42oWfGFj0qg7sg5IfW5kTGWJDwPFmCE0R0y",
+	"Y+5+JcQIfSBu3mzkE7SW57kut1VjRuHdgL6dTfdTAHa366C/FbF5dfQDg+oSaQHDq3rhJu+qcj1XlJHc",
+	"oE6RcvLZuVbFbM6MkLMc6OWRck4P9wCWnwSSHddmHbK6gGYfMpIj9PcmGeFw+7KbrkP/LZ3CdrCcdpLr",
+	"/yhj6N1aJz8Zv3uPE3Co3xgOmz7NyurDlzFLaoTHzLLG2dfYPi/3bTQbknCXienUVYsokbOMbq3na0lD",
+	"Fhef36EV4+h/1qK/P3SanyqkDj4/O4Zy50Lukkco5JiNUZWOSFyMTJXKuVujv38IwExd1SVuHZmnWEVq",
+	"MYhz0C7bavSMTBXCFrEjlzkFJNnYcMWupiMaRaUKGTPZwTB5TG+NSz2bsof0M2S9HSaHg6QzbdNO+74e",
+	"GOnK7VmVVPAWjiaWcDasN0aFK8+1NpTfUZa2fjFW5cRq9efqm7DBKrn+adRe5dPUOARy9bg22KFw2jAp",
+	"tLCrdzhBt0NjEk+xxkn160XYr7/9eJ6kkVIgdSkST5K9ef3unB0jeh+7p0r7n15YKktz0j1Do1RnMLd2",
+	"6WqZCDlVXcUbvK0M82v5omVUY+e78/M3p8TAmDTwLibwMnPguZ3j3TqUlaoLfUVCfgDb8DB9owWCGfuu",
+	"/I69CV6bB5xhcMZQvn3Cvv3u7WFK/aD+zRU4cSMGo6HPfO5LlLmE6XUzgEmrGQWbv5u26zZXs9Aro3z+",
+	"+GQwlEN5jiIjlX31uWdCTbcBq1V+OljyySWfAeNLQQXEZiBB85AXYSjRDi8zJ/5zC4YB6dr8VFxpICow",
+	"GQr4cTbnMstB05JPcSpH7G/vXv+AvRvJL+Fiwg3mN0K3Eg3MkyvDDihK+ZDBxwksbblt2DAdSsau5wJD",
+	"yTQwteQ/F8AcyGKRIrEA1xl62Dx+/PibAY76bWOqFCfuCtihIR4rcEkfN+5Oxq3MdcrQW5OxMeo4ITtl",
+	"vOyGCHNZK6/aVlwel+aa3OafnJzUZkC6Lve+7QJ0MOoq9DNKXS4JxrzjDHMU49DNYb3iXumjQ0Ervi4f",
+	"zeKVU8IbpsEWWrLRL0N3qw2TU/bTYDD4kLJhnfnF58NkMBgMk5vRGUPeB6fRrDiL3sKMY0oL/yCEqmEr",
+	"V2R27Qu3pz6XuZJVEnJqjJBSK6JEiWYMxvcTGWB/+/Hcp+pYpyIjl8DhElaO4RhK1JlPV+RDooEti3FO",
+	"KkbcodHx4Bry/IiO//hf15dmQHs9YD/OFanOMxVqUg5lBhOBUVHjVaM+0gOXvWGpcjFZpS6XxKpZOdGB",
+	"DIpGQ1mr/TbnBm9Wp8XBLVBrcPNkrdCn8H4t3v0mqUjVkevelLNCBVFSCy1KHg5OBicuITxIvhTJafJ4",
+	"cDJ47JS2cyLsx0Q18C9fxAHvRZrby4xKwBpLRQeSZlXknzoruqrg971DAdR4Z01r8Sd31zRFf3p/O1av",
+	"bRRD6eozVK7YqdOy1MdNGm9dHdwxFUTu0e5c9Wnly1P3aOkKFN98WKt6+ujkZG+VA6vKHh0FN2cUhuhu",
+	"SZBWCzApFXUw1lXGJiXGk5OTrpHKqR/XqrXSJw+3f9KocUcfPd7+UVV7k1ZE5H37V/WCkjd1KcAVlQps",
+	"QpImls+MK+uEKP4BGzvC6ss4IaesTEd0pwHjE7557s2xeoYZq5bsWulLKrluKaYMObs10uKGaEHEk4ht",
+	"wpV+VIUd3Hq/97B733pGyy88+HXW+dzGntp5fUv9JnXv6dvmLmpluYVT53CLnJlSzkKKV09hYMDeo+aP",
+	"fnJmyHwzlFYsgAEacvD28DNNw21r54AB+MQ/+IR6xqocpLtkmgfkJ3xe2jMI4P+qstXecHbNM/CmKfr4",
+	"4MsYxdh8hKGI6D1i88PHfabli43iB4++6fVBoxToJ4GxF+qS058+NEiC5hkQs1KDPoIzCdful9kA1aXh",
+	"rgumkeMkzrdZY5M7hs6zjE/9ZjbrGSNTzoeyMbMBewtLcAKKq3DkYvYIDVxVr1BOAp94B4Ch5BpqbNaj",
+	"b5zAVa9mGsEAZ9C4SwRomLa/gP/9gz9eLSgwETj4jGgyY6W6Nwr5pY7g+BeR3XhXHnDq/SYEuefPq+xt",
+	"2y+75/RJ9h/OjDw5ebL9i7IA937uX7czVZmYmrNP7ZzCI5N8uEnjUs0MbPeR7I8jLcfoKAJdVoS836O+",
+	"/4N7Ws+NuADLM25555GtyZlbJIuXz99wOyfRYllEbqDvvYYnDzZVY9E/zjhfOa5hwF47a2ojg6PPvXsg",
+	"rBlKD2760KvMkbk6W89gUi4CO6XEkkeov4/dK8423gDB/V8ta1no+18u9wr7eBKlB+Fvi+LtfCnuAdOe",
+	"0VZGSeR21Gtfbcc1WIgW+TyvCqsxJ0yQAUtIEj9Qwxre2tUSKAgSWUFr+WROpA8V1cC+Peezup7aTRdT",
+	"PZ+y0cvp0Q9KwtH33E7mI8/FGfYYdWUcZZ4RBWdVbx6dfF0F4vtMvKESRwwda9fBs9LEGNN2Oca0UtfQ",
+	"uA1lzdbws46eGmvs6jFqZdrU5e7z266g+ePxH5tUYGsVgjgBqJXjq1XS9/t/hDnWlBGbcjH6r479J/Uv",
+	"MO3tOZ9t+5La0PQenXx9R8t0RSebJQhr0BhffRlsWA3fOvUdV/g4xmrWsXfuc2ARKqopa0Dk2jx3G/o/",
+	"lrN58vDr+J64QytPCSmTKqwRGTQrSe6JrfXJuDFSeRs7e0veKELZM+/v0UnWw2UR8eVAsptWVWMDCLmX",
+	"xhHlsbLzUDHAUNLrlXN1OFjmXEj6O6Uk7ymjLNhMcq3JtzVFqb/K2H2YetMc+RyoKaOuLZWqXXCNh0Ql",
+	"aFNfGFfpofQuAQP2NMyBbgTk/9wkQqb7Q+dtoRTL8RpmVg2ld8RIKWMhmqBGzoVjxISkOv44CZyMid0m",
+	"uAtrfg2mfZ+097tR8resokFuMxFLgfeMaDJ0DUq/IdXzTRqbQKO+8dYJWHX74e/SDFB3Z+riPcV0+kW8",
+	"btGhhk/QGOw1IH5fqwqL1fR+aVQZfXd7kTCqlUT3v5pB15KrBZpwR2shmCMkDuPVUI7aYZ0jb/hVdu5d",
+	"KnC2TveOhubK73+UMjEdSoq+JHJDlNOH+cZICPV0x+JhPX62l2z4cL9DdyEnrT3FHXylXO9rzEd4vI0B",
+	"Kdvd3Py2UP3JSQ/d6bPg6vWZBFE64xq1cAIZZ2sJDNoUxMfcdsijgRR1ci6v86y05zo/KV9wqOQDcm5s",
+	"nS8I5dUQKZHPGEpy/2jURMF6IKZU/hxQYQyHCWnFJyHfQfpeTMd8SnKuy9xb9XMJsHRstpKAFjgNy5xP",
+	"iFFBpuWInJ7UtEohF2bpvpTKYgztgJGxGzLGzVCOSj1i2J3R2dpOMwNUcSRfxbZkKImwuyD8arIHT04e",
+	"UybMwxiNyoWxETbnzhVK9QJOHSQkbMOXO75twiZGOgDVfd/n4WCOf/F/3XQ6HtV0Mv7E7xG4tgDWF7hq",
+	"wdVrCfcCVds9jfwR7gKEW7WcTw0bdWhGR1Vp30pyqum2tkH1F4XjF4XjF4Xjr1XheA82pP8sFaX6FdF5",
+	"X0wzTtGZ4VMI9TSd29EazrjYW+wF9CmrlJbEc+MfZ65EJbqL/A/9VdWKPJCKueEMagkYZYgJgRH0yKko",
+	"LTANztRsDpFpd5rQunHUufGR37B54IoKeg1rTV9ajnxWlvAMPuuRIp5nriDiUJJMhu+cTpQuMVovw8M2",
+	"NfuZ87yvF69EoeCpXJE8QhU9yBhXl/gqparSpCpxbvU43GoJQ2n4yqQIuKMhFTV0UQehNOUwGQWZsVS/",
+	"Gr7C0TDxaJCAhhJDECoJSMD1aIuNj6qs3gczieN0UOk64P2O3D/iBWzvQvLI1cxsjGp4hQ16BTV8QhzC",
+	"Nq/4Whm5Po3L4gz37Of/37+6YIBQNW5jKAAGz/0aAwE+Bw6f+4jDuVYy+Oni/oVLk8KbqGYvIUvdZZhQ",
+	"0Wnz8M/SZ7JL7n+lZsndgoavBBgnzQgRqy8QEKHiAV9W7cP9JFrtw9MGK77INwHG6yVIF+O2A3CETrsl",
+	"mygU+LFq3EwVNFsFw4aI3BAHO9jsal8PEKzt4QIs9whSok8341qGODulbitJkEnXlb+14GXjmT5e1227",
+	"qs/eYWqR1hK+VJ27YEPk8YaSEhN7m7xv2aUhflORg90AxF057XNROgONEb9gXBQu8rncTFy0O4ZLsucO",
+	"1ilAtst6bZS2vW/zevmMPtf60zAdV7OsvRC8mlgohFMeDTLMXfMVcpIXGVzUque0ALpMo/Vru6zrtVU2",
+	"Xthhp+6VOu+BdNJ517GwdmdSzLEBqNGD0MrR1c74u1oxoQXqTFyAc6OE1HjFqio9ZA6T+AyBaigp5h0t",
+	"2SgPUg/YlS9rhS+paL3QxsfiG8u1NSGgbygPRvh4FHLcO+/LQzStldWQ5spPzUc9U6EtJIIuU9hQhjJa",
+	"aeme4zp1wuSESyzS76eUcxemM5SNEUyos6R0bbHR6kyocsKwbpcFwNO8JyffnIZdwyj7B4aNwpcjdBRy",
+	"QX/BnDyUITzJ+6uujzJgL6fOuVyDK3VOoUeU22EoXV2OlBnw/TYyKbgZjaJ1q0bMgCX/JPLEqhfx645d",
+	"8qh1Rz4Ezdpc9+xFsF4dpkvSDiU/ah4FaQy8dfHb9zTo4TjwPBRL+Wwu7ARNNSYEz4poj2dHqjOL08w6",
+	"HxUJ0OompMaqpUv7QoHLMmM58CufZMOvLBQDPnOTGUpH1FzQB/oRxHDR39p1ZNwWBfbUX/RfBJG2IOK2",
+	"poKQrquzS47oPIe9szRbiNLvQPO35YjuPdaLLFAuSEaYeqFb5ZLtlAnWEf195iyX6saqBm91xkZV1czA",
+	"BA2l44Ic2yCk41lIz2kOXWGjubqmfujjI+rZWC4z0x0odi+X+OcJE+uHJ7/lILFfx53sw8o2o3Pr4j0O",
+	"VYf37L/bqrpFckUZ8lWTAnoINJHMJEJe3i3OYaXl3aP+PwPbjJgXJLQunvkLQt4/QiIAxcpQr99SJXb0",
+	"xdjqWroDvKVEG4zX7756+Q+l2QIs4yzkqXRyOWTCZWML1zEldFxb5ZpLazyfjdWrKgtoC8ce3detVlu+",
+	"MOznAgrIztZSTDaYi5JxEDYwC8nv3Kd9H/EuuMNVEkICsxin51QzfRCoshTflN4oR8FGsNEaHXwGylwn",
+	"9+Cf4Mfa5EldZRz9Yh7dah6tkLeVsbUGPOWj3cUfT1YatrPNwNdtRxpRXiQzYu7/lC1B+xh9Z9hpGL5c",
+	"YtqpyHEezEAOE5u6QAlszUb45ajMRIv6+lPn7sOZ5eOycxdIsS2coKdfhs8KvhvQu3ow+/egaO7u32F1",
+	"TVqhoJj3OnJy3yq3ibyuml5nXfafnzudaqM1WNvzgWU9Q0koKROynMBHPrGH3cYybLXfGTjFvUN1Wjza",
+	"T2lSawlQJ9x0WvHKRPGfMLFOo2IGwYzXsCqilLwXq2KAyN5mxefQtiv+msx8YcFv+Aw22/lqYBJkOkem",
+	"SkLym9ecORMxar4BtceMR64XsyfHufV7ZZPYPRU5pj92XqWGWV4md68FxaFBkVrUkyazTIEZSqlcGByj",
+	"mvV1O9zDr9D1AAeoc/hlxuUcIZSaDuWTh4+dKi9kZgrGuFYGp7hWDT/qFV+7KHIrllzbY1QKHlHyHEqy",
+	"P1GZL1CPE6595Qq7JX88/qM70R1zNeHM7tuS1jdX05eo3H1me3ry8Ks+CzHFcqm0hex7yAQP5ez2QGEc",
+	"rNU9gab1Yk8bckTFec6cj49MVW8kynW+IcM8z1e2qo1vsb4QZlTHS+3Uy2MWjHVV88srYChr4v405zN2",
+	"MKLiNksNzpF6lBJ/KVFpRcH2p57LcYUghrJsTu4I1P1hWobj+gIGIsQNO51nmQhhDgvnM4Evs1BeOfBv",
+	"VqNBX00redLONfjK/yat2Qdo9UjFhVnmfMUKKWyHx/orPn7nd/QuHSKrUbpi8t3rwa/qBj1fByQ1dbmU",
+	"/RHUFS7kGeKOiqlpDfTVGIGHdvVuJbat/urBSSrqtv7Fz/yLn/lvxcu44nMj/uaf7nncHyUbuN8v30SI",
+	"uaIk7Ehr/BXGDbO6gDJU2A+DPnQwneJNcgUjdJ2TrDZqUwsJ0pKlWkhXUCatEk5QykUqDCkVM4CAdlbP",
+	"P0EittYwseBC+By3rMGz08LWFOg44wH7tpq98LepN6RXM6I6Lq5AECmDQHohIMNrM1dyRnXLuSxJbjAh",
+	"4Z2HwsIVaLv1cmQHI/9zdHjGDBBDapDfMINF1qVMel0/vS3pt/5epuUo7wDappJVodJDpJJQU1rAq9cv",
+	"f3hGKzVsAdwUeDLIInSqKlxX/St7+PadqpT2bKs5dU0C33XHeuMmWQsaP/znTydH33z45WH655sj+vMP",
+	"SVSX8vstN1KDr+0KDR88IMD8flx+UGTnY6bBFLl1FbauhOW5r2LLDeOOULqN+RxMl5f7jxrq8rvTnfjh",
+	"GIkkbVst42QerXypB+xHitWQQzl6mcFiqSzIyero77BCB+myP+qs5j9cJg+6hJXvyrgqVM50H77TnNT6",
+	"ds4lW3BXrcX5KcfNp/TVNiV9KytEc+Kd5OfRX6j6bfm7SY2Gw4+PHh4Nhx//DB/+FKNFH+42ibbHxF08",
+	"nR/d1SS2GOtSb/FHmzJeVSNXPxLrs+U5prFqWs5/95bkz+G+8dRcNlEfGcOF0hDV7dZMht20zIVxHW23",
+	"/PmS3rUAsVIFYlrBYGcVy+o1sVUy1iufrG8Q5b8oAVxWpxZ3dhU3h9pkz64X23TO5OV+fZHMbmXiboJM",
+	"HarqEFym9Lu7u5ziAe7s+n7nY5+qqqSU7MInnPchUWeexJJMVGnKSU4jSkxpQAylzxgw9L4reXe/EjbJ",
+	"lQHNrJpBdTd75ac3o3BHxW9V0Ig8Ht+5yIk7u66w/7fQmX0XN4/mQT6FXwwK+7vI7r2mUpXtE7HCdhAI",
+	"qa7rpAChz11knips0nq+c022yO8+s66GCWDMDOXYPQhBAIcuRW+HSFwq8ntL5jSl5+Vnd5vNmgbbfqN9",
+	"xstrX7liGzGxM35FWYPCicaukgqCtlbhcqmWaZhewVdvqX3GDpBVyjVwqhxNzw6/cAat83PbFTLI7uPa",
+	"b9z3SDHM8S+62JwuNH6tnez3WivkpmuN0nX9Rj1096IaCtzTA1NWwG9fDbsCy9tCxqHl2PFbG3JpjCx8",
+	"tK7ZkbEa+GJ0SvzYKExv5HO3LUEzI/nSzFXps6cLSXpvZYBRBmiqV+7hBIEBy96nrFK8jAF1LLYOLUPp",
+	"wOWM3N4XZIenOhdOynr4la/sanwGaJHl5Cwo3fVjhlItsSom3QW0Ap+BvtQl4VBTIYWZg/F6fbjyTuaY",
+	"4V4Yx50ahEE5AV/3IZjnXadRZnIlJ99e9RPuWvt8i5QsfiZf8Godr144qaMunBjmmh+9Q4AqT2mvmFYY",
+	"0HXkanNv740TA3s482qV9zeOvMXGN79JgzJu2XaLMm192kp985uvX4474xZfA2b3uztXylPJXMYilxID",
+	"TREr6gRpbpVNScgrQW9LYRzboP5rKJUMZpy1XEvdmTfwIO8oehC7/jw5N2hRHeQZd+uLQP9r10yX2TcK",
+	"0yjQEZCsJPzHC9jEjX8PyR1TyU1w6Ixo9YLjlT/C4HOKujhBtH9CdiTk9j3uk70EWz4oS/0bZP+YT+zb",
+	"1sy7jkra9DutRf05og1D8equQ+9OVxI/rftDpt+By0Lnmdx7fhLKtIDs3Ag5Yqo/ht5P6CPtZTXu2ZkH",
+	"xoXkSxXYG1+eqORSujOK3DFz8nlyiWy9FH7nWUQ+O2sRkoh0XXvN1Km/JGPgGvTTws4xkypilUvA6nCx",
+	"0HlymhzzpTi+ekg45zv8pR4eSGKd/+0Gqj0oA7lrzyoDeu1hwyOp9twrOGtPyCu13oJybFS/dWV4qc0z",
+	"E7b+gBLC3ny4+f8DAA==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

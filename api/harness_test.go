@@ -45,6 +45,9 @@ type harness struct {
 type harnessConfig struct {
 	api       func(*api.Config)
 	maxUpload int64
+	// syncEvery is the service's least time between two manual syncs of
+	// one patient; 0 for its default.
+	syncEvery time.Duration
 	// tokens, when set, stand in for the service's own: the API accepts
 	// only these, as the actors they map to.
 	tokens map[string]practice.Actor
@@ -86,6 +89,7 @@ func newHarness(t *testing.T, opts ...func(*harnessConfig)) *harness {
 		Provider:       "php",
 		ProviderSource: php,
 		MaxUpload:      hc.maxUpload,
+		SyncEvery:      hc.syncEvery,
 		Logger:         quiet,
 	})
 	require.NoError(t, err)

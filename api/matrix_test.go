@@ -94,6 +94,10 @@ uploadDocument       a/x=403 d/x=404 r/s=404 p/o=403 d/o=201
 getDocument          a/x=200 d/o=200 d/x=404 r/s=200 r/u=404 r/x=404 p/o=200 p/x=404
 getDocumentContent   a/x=206 d/o=206 d/x=404 r/s=206 r/u=404 r/x=404 p/o=206 p/x=404
 getDocumentView      a/x=200 d/o=200 d/x=404 r/s=200 r/u=404 r/x=404 p/o=200 p/x=404
+listDocumentVersions a/x=200 d/o=200 d/x=404 r/s=403 r/u=404 r/x=404 p/o=200 p/x=404
+getDocumentVersion   a/x=200 d/o=200 d/x=404 r/s=403 r/u=404 r/x=404 p/o=200 p/x=404
+getDocumentVersionContent a/x=206 d/o=206 d/x=404 r/s=403 r/u=404 r/x=404 p/o=206 p/x=404
+diffDocumentVersions a/x=200 d/o=200 d/x=404 r/s=403 r/u=404 r/x=404 p/o=200 p/x=404
 updateDocument       a/x=403 d/x=404 r/s=403 p/o=403 d/o=200
 deleteDocument       a/x=403 d/x=404 r/s=403 p/o=403 d/o=204
 shareDocument        a/x=403 d/x=404 r/s=403 p/o=403 d/o=201

@@ -33,6 +33,9 @@ const (
 	ActionUpdateDocument Action = "document.update"
 	ActionDeleteDocument Action = "document.delete"
 	ActionShareDocument  Action = "document.share"
+	// ActionReadVersions reads a document's earlier versions, their
+	// content and the diff between two.
+	ActionReadVersions Action = "document.versions"
 
 	// ActionListObservations reads a patient's lab results and vital
 	// signs as a series; ActionReadLabSummary their latest values.
@@ -59,7 +62,7 @@ const (
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{
-	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionViewDocument, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionListObservations, ActionReadLabSummary, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit,
+	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionViewDocument, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionReadVersions, ActionListObservations, ActionReadLabSummary, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit,
 }
 
 // Resource is what the policy knows of the record an action is on: the
@@ -165,6 +168,14 @@ func Can(a Actor, act Action, r Resource) error {
 		switch rel {
 		case relOwner, relSelf, relAdmin, relShared:
 			return nil
+		}
+		return hidden(act)
+	case ActionReadVersions:
+		switch rel {
+		case relOwner, relSelf, relAdmin:
+			return nil
+		case relShared:
+			return deny(act, "a share gives the document as it is now, not its earlier versions")
 		}
 		return hidden(act)
 	case ActionUpdateDocument, ActionDeleteDocument:

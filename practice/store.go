@@ -97,6 +97,13 @@ type Tx interface {
 	DocumentContent(ctx context.Context, id int64) (io.ReadSeeker, error)
 	// SetDocumentUploader records who uploaded the document.
 	SetDocumentUploader(ctx context.Context, id, userID int64) error
+	// DocumentVersions lists a document's versions, oldest first: those
+	// its current version replaced, then the current one (Current set).
+	// Their Text is empty.
+	DocumentVersions(ctx context.Context, documentID int64) ([]DocumentVersion, error)
+	// DocumentVersionContent returns a reader of one version's content,
+	// as DocumentContent does, and the version with its extracted Text.
+	DocumentVersionContent(ctx context.Context, documentID int64, number int) (io.ReadSeeker, DocumentVersion, error)
 
 	// Observations lists the observations q selects that belong in a
 	// series: not deleted, not entered in error, cancelled or only

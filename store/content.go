@@ -81,12 +81,16 @@ func (t *tx) saveContent(ctx context.Context, id int64, d *connector.Document, o
 	return nil
 }
 
-// chunks is the Body of content kept in content_chunks.
+// chunks is the Body of content kept in content_chunks, or of a kept
+// version's in document_version_chunks.
 type chunks struct {
 	read func(ctx context.Context, fn func(Querier) error) error
 	id   int64
-	hash string
-	size int64
+	// version is the number of a kept version of the document; 0 for the
+	// current one.
+	version int
+	hash    string
+	size    int64
 }
 
 // Open returns a reader of the chunks, which fails if the document's
@@ -141,6 +145,10 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 // load reads chunk seq of the content the reader began with.
 func (r *chunkReader) load(seq int64) error {
 	err := r.c.read(r.ctx, func(q Querier) error {
+		if r.c.version != 0 { // a kept version's parts never change
+			return q.QueryRow(r.ctx, `SELECT c.data FROM document_version_chunks c
+				WHERE c.document_id = $1 AND c.version_seq = $2 AND c.seq = $3`, r.c.id, r.c.version, seq).Scan(&r.buf)
+		}
 		return q.QueryRow(r.ctx, `SELECT c.data FROM content_chunks c JOIN healthcare_documents d ON d.id = c.document_id
 			WHERE c.document_id = $1 AND c.seq = $2 AND d.content_hash = $3`, r.c.id, seq, r.c.hash).Scan(&r.buf)
 	})

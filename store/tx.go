@@ -186,14 +186,29 @@ func (t *tx) Document(ctx context.Context, ref connector.Ref) (connector.StoredD
 }
 
 // SaveDocument keeps d; content that is a Body is kept in chunks (see
-// saveContent), in this transaction.
+// saveContent), in this transaction. The version d replaces is kept in
+// document_versions first when what a sink shows of it differs (see
+// keepVersion).
 func (t *tx) SaveDocument(ctx context.Context, d connector.StoredDocument) (int64, error) {
-	var kept nullString // the content hash the document's chunks hold
-	err := t.q.QueryRow(ctx, `SELECT d.content_hash FROM healthcare_documents d
-		WHERE d.source_system = $1 AND d.source_type = $2 AND d.source_id = $3 AND `+chunkedColumn,
-		d.Ref.System, d.Ref.Type, d.Ref.ID).Scan(&kept)
+	var (
+		prior       int64      // the document's id, 0 if it is new
+		kept        nullString // the content hash the document's chunks hold
+		fingerprint nullString
+		chunked     bool
+	)
+	err := t.q.QueryRow(ctx, `SELECT d.id, d.content_hash, d.fingerprint, `+chunkedColumn+` FROM healthcare_documents d
+		WHERE d.source_system = $1 AND d.source_type = $2 AND d.source_id = $3`,
+		d.Ref.System, d.Ref.Type, d.Ref.ID).Scan(&prior, &kept, &fingerprint, &chunked)
 	if err != nil && !errors.Is(err, ErrNoRows) {
 		return 0, err
+	}
+	if !chunked {
+		kept = ""
+	}
+	if prior != 0 && string(fingerprint) != d.Fingerprint {
+		if err := t.keepVersion(ctx, prior, chunked); err != nil {
+			return 0, err
+		}
 	}
 	content := d.Content
 	if d.Body != nil {

@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Streamed", func(t *testing.T) { testStreamed(t, open) })
 	t.Run("StreamRefused", func(t *testing.T) { testStreamRefused(t, open) })
 	t.Run("StreamAborted", func(t *testing.T) { testStreamAborted(t, open) })
+	t.Run("Versions", func(t *testing.T) { testVersions(t, open) })
 	t.Run("DeadLetterDetail", func(t *testing.T) { testDeadLetterDetail(t, open) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, open) })
 	t.Run("Backlog", func(t *testing.T) { testBacklog(t, open) })
