@@ -80,28 +80,32 @@ func (s *Service) allowedPatient(ctx context.Context, a Actor, act Action, id in
 	return p, err
 }
 
-// documentFacts loads the document and what the policy needs of it for a.
-func (s *Service) documentFacts(ctx context.Context, tx Tx, a Actor, id int64) (Document, Patient, Resource, error) {
+// checkedDocument loads a live document and what the policy needs of it,
+// and asks the policy whether a may do act to it (recording a refusal).
+func (s *Service) checkedDocument(ctx context.Context, tx Tx, a Actor, act Action, id int64) (Document, error) {
 	d, err := tx.PracticeDocument(ctx, id)
 	if err != nil {
-		return Document{}, Patient{}, Resource{}, err
+		return Document{}, err
 	}
 	if d.Deleted {
-		return Document{}, Patient{}, Resource{}, ErrNotFound
+		return Document{}, ErrNotFound
 	}
 	p, err := tx.PracticePatient(ctx, d.PatientID)
 	if err != nil {
-		return Document{}, Patient{}, Resource{}, err
+		return Document{}, err
 	}
 	r := Resource{PatientID: p.ID, OwnerID: p.OwnerID, Uploaded: d.Uploaded(), UploadedBy: d.UploadedBy}
 	if a.Role == RolePractitioner {
 		live, err := tx.Shares(ctx, ShareQuery{DocumentID: d.ID, SharedWith: a.UserID, LiveAt: s.now(), Limit: 1})
 		if err != nil {
-			return Document{}, Patient{}, Resource{}, err
+			return Document{}, err
 		}
 		r.SharedWithActor = len(live) > 0
 	}
-	return d, p, r, nil
+	if err := s.check(ctx, a, act, r, id); err != nil {
+		return Document{}, err
+	}
+	return d, nil
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }

@@ -129,15 +129,9 @@ func documentQuery(patientID int64, in DocumentList) (DocumentQuery, error) {
 // Document returns a document's metadata.
 func (s *Service) Document(ctx context.Context, a Actor, id int64) (Document, error) {
 	var d Document
-	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
-		var (
-			r   Resource
-			err error
-		)
-		if d, _, r, err = s.documentFacts(ctx, tx, a, id); err != nil {
-			return err
-		}
-		return s.check(ctx, a, ActionReadDocument, r, id)
+	err := s.cfg.Store.Read(ctx, func(tx Tx) (err error) {
+		d, err = s.checkedDocument(ctx, tx, a, ActionReadDocument, id)
+		return err
 	})
 	if err != nil {
 		return Document{}, fmt.Errorf("document %d: %w", id, err)
@@ -149,15 +143,8 @@ func (s *Service) Document(ctx context.Context, a Actor, id int64) (Document, er
 // Content returns a document with its content, for a download.
 func (s *Service) Content(ctx context.Context, a Actor, id int64) (Content, error) {
 	var c Content
-	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
-		var (
-			r   Resource
-			err error
-		)
-		if c.Document, _, r, err = s.documentFacts(ctx, tx, a, id); err != nil {
-			return err
-		}
-		if err := s.check(ctx, a, ActionDownload, r, id); err != nil {
+	err := s.cfg.Store.Read(ctx, func(tx Tx) (err error) {
+		if c.Document, err = s.checkedDocument(ctx, tx, a, ActionDownload, id); err != nil {
 			return err
 		}
 		c.Body, err = tx.DocumentContent(ctx, id)
@@ -371,11 +358,8 @@ func (s *Service) DeleteDocument(ctx context.Context, a Actor, id int64) error {
 // changeLocal applies change to an uploaded document as a new version,
 // and returns the document as it was.
 func (s *Service) changeLocal(ctx context.Context, tx Tx, a Actor, act Action, id int64, change func(*connector.Document) error) (Document, error) {
-	d, _, r, err := s.documentFacts(ctx, tx, a, id)
+	d, err := s.checkedDocument(ctx, tx, a, act, id)
 	if err != nil {
-		return Document{}, err
-	}
-	if err := s.check(ctx, a, act, r, id); err != nil {
 		return Document{}, err
 	}
 	sd, err := tx.Document(ctx, d.Ref)

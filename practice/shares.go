@@ -43,11 +43,8 @@ func (s *Service) ShareDocument(ctx context.Context, a Actor, documentID int64, 
 	}
 	var sh Share
 	err := s.cfg.Store.Write(ctx, func(tx Tx) error {
-		d, _, r, err := s.documentFacts(ctx, tx, a, documentID)
+		d, err := s.checkedDocument(ctx, tx, a, ActionShareDocument, documentID)
 		if err != nil {
-			return err
-		}
-		if err := s.check(ctx, a, ActionShareDocument, r, documentID); err != nil {
 			return err
 		}
 		with, err := practitioner(ctx, tx, in)

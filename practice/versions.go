@@ -191,15 +191,8 @@ func (s *Service) DiffVersions(ctx context.Context, a Actor, id int64, from, to 
 // runs fn in the same read.
 func (s *Service) readVersions(ctx context.Context, a Actor, id int64, fn func(Tx) error) (Document, error) {
 	var d Document
-	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
-		var (
-			r   Resource
-			err error
-		)
-		if d, _, r, err = s.documentFacts(ctx, tx, a, id); err != nil {
-			return err
-		}
-		if err := s.check(ctx, a, ActionReadVersions, r, id); err != nil {
+	err := s.cfg.Store.Read(ctx, func(tx Tx) (err error) {
+		if d, err = s.checkedDocument(ctx, tx, a, ActionReadVersions, id); err != nil {
 			return err
 		}
 		return fn(tx)

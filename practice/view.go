@@ -35,11 +35,8 @@ func (s *Service) View(ctx context.Context, a Actor, id int64) (DocumentView, er
 	// present's default limits; what is over their size is not read.
 	const limit = int64(present.DefaultMaxBytes)
 	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
-		d, _, r, err := s.documentFacts(ctx, tx, a, id)
+		d, err := s.checkedDocument(ctx, tx, a, ActionViewDocument, id)
 		if err != nil {
-			return err
-		}
-		if err := s.check(ctx, a, ActionViewDocument, r, id); err != nil {
 			return err
 		}
 		v.Document = d
