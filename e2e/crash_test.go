@@ -14,7 +14,7 @@ import (
 )
 
 // Kill -9 at random moments, with faults everywhere: while the server on
-// PostgreSQL syncs 2,000 documents (200 patients × 10) and the mock keeps
+// PostgreSQL syncs 1,000 documents (100 patients × 10) and the mock keeps
 // changing them, both the mock and the fake Carepatron answer 10% of
 // requests 5xx and 5% 429, the mock duplicates 10% of its webhooks,
 // reorders 10% and drops 5%; the server is killed with SIGKILL five times
@@ -33,7 +33,7 @@ func TestCrashAndRestart(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 
-	m := startMock(t, 200, 10, int64(seed%1000))
+	m := startMock(t, 100, 10, int64(seed%1000))
 	f := startFake(t, "-error-rate", "0.1", "-throttle-rate", "0.05", "-retry-after", "1s", "-seed", "7")
 	patients, err := m.patientIDs(ctx)
 	require.NoError(t, err)
@@ -56,7 +56,7 @@ func TestCrashAndRestart(t *testing.T) {
 	var wg sync.WaitGroup
 	made := 0
 	wg.Go(func() {
-		for made < 400 && changes.Err() == nil {
+		for made < 200 && changes.Err() == nil {
 			if _, err := m.touch(changes, 2); err == nil {
 				made += 2
 			}
@@ -80,8 +80,8 @@ func TestCrashAndRestart(t *testing.T) {
 	var staleDeletes, reports int
 	lastLog := time.Now()
 	// Six minutes: each reconcile lists the patients' observations too
-	// (some 6,000 of them, three times the documents), which the periodic
-	// reconciles of 200 patients on two workers feel.
+	// (some 3,000 of them, three times the documents), which the periodic
+	// reconciles of 100 patients on two workers feel.
 	err = eventually(ctx, 6*time.Minute, time.Second, func(ctx context.Context) error {
 		var err error
 		if ds, err = m.dataSet(ctx); err != nil {
@@ -155,7 +155,7 @@ func TestCrashAndRestart(t *testing.T) {
 
 	// No stuck jobs: a last server, with no periodic reconcile to add
 	// more, finishes every job left, and none became a dead letter. The
-	// faults go off first: under them, reconciling 200 patients every few
+	// faults go off first: under them, reconciling 100 patients every few
 	// seconds on two reconcile workers leaves a backlog of reconciles
 	// that takes minutes to drain (each is idempotent and, by now, finds
 	// nothing to do).

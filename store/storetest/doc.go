@@ -3,7 +3,7 @@
 // drift apart. It checks each transaction method, then drives an engine
 // over the store with connectortest's in-memory Source and Sink: a full
 // sync with progress, a re-sync that makes no sink call, dead letters and
-// their replay, and exactly-once delivery of 2,000 documents under
+// their replay, and exactly-once delivery of 1,000 documents under
 // transient errors, retry-after answers, lost responses, duplicated and
 // shuffled changes.
 package storetest

@@ -332,9 +332,10 @@ func (documentChanges) delivered() bool                       { return true }
 
 // exactlyOnce syncs what c changes under transient faults of the Source
 // and sink, every change duplicated and the whole reordered, a third
-// amended while the first half syncs.
+// amended while the first half syncs: 1,000 resources (100 patients ×
+// 10), enough for hundreds of faults on each side.
 func exactlyOnce(t *testing.T, h *harness, c changing) {
-	patients, each := 200, 10
+	patients, each := 100, 10
 	if testing.Short() {
 		patients, each = 40, 5
 	}
