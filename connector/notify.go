@@ -85,6 +85,8 @@ type RequestNotice struct {
 type DocumentNotice struct {
 	Old, New StoredDocument
 	Action   Action
+	// Run is the sync run the pull belongs to; empty for none.
+	Run string
 }
 
 // ObservationNotice tells of an observation the pull kept, as
@@ -92,6 +94,7 @@ type DocumentNotice struct {
 type ObservationNotice struct {
 	Old, New StoredObservation
 	Action   Action
+	Run      string
 }
 
 // PatientNotice tells of a patient's record the pull kept from its

@@ -338,7 +338,7 @@ func (e *Engine) keepDocument(ctx context.Context, tx Tx, op PullOp, doc *Docume
 	if err := e.enqueueDeliveries(ctx, tx, op.Run, next.Ref, next.Version, next.Fingerprint, next.Deleted); err != nil {
 		return 0, err
 	}
-	if err := e.notify(ctx, tx, DocumentNotice{Old: old, New: next, Action: op.Action}); err != nil {
+	if err := e.notify(ctx, tx, DocumentNotice{Old: old, New: next, Action: op.Action, Run: op.Run}); err != nil {
 		return 0, err
 	}
 	entry.PatientID, entry.DocumentID = next.PatientID, next.ID
