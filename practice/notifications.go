@@ -101,7 +101,7 @@ type Notification struct {
 	Delivery Delivery
 	// EmailDue is when a digest is due to carry it; zero when no digest
 	// waits for it. EmailedAt is when its email (or digest) was sent.
-	EmailDue, EmailedAt time.Time
+	EmailDue, EmailedAt  time.Time
 	CreatedAt, UpdatedAt time.Time
 	ReadAt               time.Time
 }
