@@ -163,9 +163,11 @@ type NotificationQuery struct {
 // Email is one email job of the outbox: the email of one notification,
 // or a user's digest of several.
 type Email struct {
+	// UserID is the recipient.
+	UserID int64 `json:"user_id"`
+	// NotificationID is the notification emailed; zero for a digest.
 	NotificationID int64 `json:"notification_id,omitempty"`
-	// UserID and Digest: a digest of these notifications of the user.
-	UserID int64   `json:"user_id,omitempty"`
+	// Digest lists the notifications of a digest.
 	Digest []int64 `json:"digest,omitempty"`
 }
 

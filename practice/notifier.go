@@ -418,7 +418,7 @@ func (nf *Notifier) deliver(ctx context.Context, tx Tx, n Notification) error {
 	}
 	nf.cfg.Logger.DebugContext(ctx, "notification", "id", id, "user", n.UserID, "kind", n.Kind, "new", fresh)
 	if fresh && d == DeliverEmail {
-		return tx.EnqueueEmail(ctx, Email{NotificationID: id})
+		return tx.EnqueueEmail(ctx, Email{UserID: n.UserID, NotificationID: id})
 	}
 	return nil
 }

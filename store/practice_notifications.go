@@ -229,7 +229,7 @@ func (t *tx) TakeRunChanges(ctx context.Context, run string, patientID int64) (m
 }
 
 func (t *tx) EnqueueEmail(_ context.Context, e practice.Email) error {
-	if e.NotificationID == 0 && (e.UserID == 0 || len(e.Digest) == 0) {
+	if e.UserID == 0 || (e.NotificationID == 0) == (len(e.Digest) == 0) {
 		return fmt.Errorf("%w: an email names no notification", practice.ErrInvalid)
 	}
 	if t.readOnly {

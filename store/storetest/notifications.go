@@ -180,7 +180,7 @@ func testNotifications(t *testing.T, s PracticeStore) {
 	})
 
 	// An email cannot be enqueued in a read.
-	err := s.Read(ctx, func(tx practice.Tx) error { return tx.EnqueueEmail(ctx, practice.Email{NotificationID: first}) })
+	err := s.Read(ctx, func(tx practice.Tx) error { return tx.EnqueueEmail(ctx, practice.Email{UserID: alice, NotificationID: first}) })
 	assert.Error(t, err, "a read inserts no job")
 }
 
@@ -216,12 +216,12 @@ func testOutbox(t *testing.T, open Opener) {
 		id, _, err = tx.AddNotification(ctx, practice.Notification{UserID: user, Kind: practice.KindAlert,
 			Severity: practice.SeverityError, Title: "alert", Delivery: practice.DeliverEmail})
 		require.NoError(t, err)
-		return tx.EnqueueEmail(ctx, practice.Email{NotificationID: id})
+		return tx.EnqueueEmail(ctx, practice.Email{UserID: user, NotificationID: id})
 	})
 	// A rolled-back transaction's email is never sent.
 	rollback := errors.New("roll back")
 	err := s.Write(ctx, func(tx practice.Tx) error {
-		require.NoError(t, tx.EnqueueEmail(ctx, practice.Email{NotificationID: id + 1000}))
+		require.NoError(t, tx.EnqueueEmail(ctx, practice.Email{UserID: user, NotificationID: id + 1000}))
 		return rollback
 	})
 	require.ErrorIs(t, err, rollback)
@@ -237,7 +237,7 @@ func testOutbox(t *testing.T, open Opener) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// The same email enqueued again is the same job: not sent again.
-	write(t, s, func(tx practice.Tx) error { return tx.EnqueueEmail(ctx, practice.Email{NotificationID: id}) })
+	write(t, s, func(tx practice.Tx) error { return tx.EnqueueEmail(ctx, practice.Email{UserID: user, NotificationID: id}) })
 	WaitIdle(t, h.store, 10*time.Second, nil)
 	time.Sleep(200 * time.Millisecond)
 	mu.Lock()
