@@ -180,7 +180,9 @@ func testNotifications(t *testing.T, s PracticeStore) {
 	})
 
 	// An email cannot be enqueued in a read.
-	err := s.Read(ctx, func(tx practice.Tx) error { return tx.EnqueueEmail(ctx, practice.Email{UserID: alice, NotificationID: first}) })
+	err := s.Read(ctx, func(tx practice.Tx) error {
+		return tx.EnqueueEmail(ctx, practice.Email{UserID: alice, NotificationID: first})
+	})
 	assert.Error(t, err, "a read inserts no job")
 }
 
@@ -237,7 +239,9 @@ func testOutbox(t *testing.T, open Opener) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	// The same email enqueued again is the same job: not sent again.
-	write(t, s, func(tx practice.Tx) error { return tx.EnqueueEmail(ctx, practice.Email{UserID: user, NotificationID: id}) })
+	write(t, s, func(tx practice.Tx) error {
+		return tx.EnqueueEmail(ctx, practice.Email{UserID: user, NotificationID: id})
+	})
 	WaitIdle(t, h.store, 10*time.Second, nil)
 	time.Sleep(200 * time.Millisecond)
 	mu.Lock()
