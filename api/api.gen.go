@@ -106,37 +106,41 @@ func (e AnalyteSummaryTrend) Valid() bool {
 
 // Defines values for AuditAction.
 const (
-	AuditActionAuditList        AuditAction = "audit.list"
-	AuditActionAuthLogin        AuditAction = "auth.login"
-	AuditActionAuthLogout       AuditAction = "auth.logout"
-	AuditActionAuthRefresh      AuditAction = "auth.refresh"
-	AuditActionDocumentDelete   AuditAction = "document.delete"
-	AuditActionDocumentDownload AuditAction = "document.download"
-	AuditActionDocumentList     AuditAction = "document.list"
-	AuditActionDocumentRead     AuditAction = "document.read"
-	AuditActionDocumentShare    AuditAction = "document.share"
-	AuditActionDocumentUpdate   AuditAction = "document.update"
-	AuditActionDocumentUpload   AuditAction = "document.upload"
-	AuditActionLogList          AuditAction = "log.list"
-	AuditActionLogRead          AuditAction = "log.read"
-	AuditActionPatientArchive   AuditAction = "patient.archive"
-	AuditActionPatientCreate    AuditAction = "patient.create"
-	AuditActionPatientList      AuditAction = "patient.list"
-	AuditActionPatientRead      AuditAction = "patient.read"
-	AuditActionPatientUpdate    AuditAction = "patient.update"
-	AuditActionRequestCreate    AuditAction = "request.create"
-	AuditActionRequestList      AuditAction = "request.list"
-	AuditActionShareList        AuditAction = "share.list"
-	AuditActionShareListPatient AuditAction = "share.list_patient"
-	AuditActionShareRevoke      AuditAction = "share.revoke"
-	AuditActionSyncRead         AuditAction = "sync.read"
-	AuditActionSyncStart        AuditAction = "sync.start"
-	AuditActionUserChangeRole   AuditAction = "user.change_role"
-	AuditActionUserCreate       AuditAction = "user.create"
-	AuditActionUserDelete       AuditAction = "user.delete"
-	AuditActionUserList         AuditAction = "user.list"
-	AuditActionUserRead         AuditAction = "user.read"
-	AuditActionUserUpdate       AuditAction = "user.update"
+	AuditActionAuditList                     AuditAction = "audit.list"
+	AuditActionAuthLogin                     AuditAction = "auth.login"
+	AuditActionAuthLogout                    AuditAction = "auth.logout"
+	AuditActionAuthRefresh                   AuditAction = "auth.refresh"
+	AuditActionDocumentDelete                AuditAction = "document.delete"
+	AuditActionDocumentDownload              AuditAction = "document.download"
+	AuditActionDocumentList                  AuditAction = "document.list"
+	AuditActionDocumentRead                  AuditAction = "document.read"
+	AuditActionDocumentShare                 AuditAction = "document.share"
+	AuditActionDocumentUpdate                AuditAction = "document.update"
+	AuditActionDocumentUpload                AuditAction = "document.upload"
+	AuditActionLogList                       AuditAction = "log.list"
+	AuditActionLogRead                       AuditAction = "log.read"
+	AuditActionNotificationList              AuditAction = "notification.list"
+	AuditActionNotificationPreferencesRead   AuditAction = "notification.preferences_read"
+	AuditActionNotificationPreferencesUpdate AuditAction = "notification.preferences_update"
+	AuditActionNotificationRead              AuditAction = "notification.read"
+	AuditActionPatientArchive                AuditAction = "patient.archive"
+	AuditActionPatientCreate                 AuditAction = "patient.create"
+	AuditActionPatientList                   AuditAction = "patient.list"
+	AuditActionPatientRead                   AuditAction = "patient.read"
+	AuditActionPatientUpdate                 AuditAction = "patient.update"
+	AuditActionRequestCreate                 AuditAction = "request.create"
+	AuditActionRequestList                   AuditAction = "request.list"
+	AuditActionShareList                     AuditAction = "share.list"
+	AuditActionShareListPatient              AuditAction = "share.list_patient"
+	AuditActionShareRevoke                   AuditAction = "share.revoke"
+	AuditActionSyncRead                      AuditAction = "sync.read"
+	AuditActionSyncStart                     AuditAction = "sync.start"
+	AuditActionUserChangeRole                AuditAction = "user.change_role"
+	AuditActionUserCreate                    AuditAction = "user.create"
+	AuditActionUserDelete                    AuditAction = "user.delete"
+	AuditActionUserList                      AuditAction = "user.list"
+	AuditActionUserRead                      AuditAction = "user.read"
+	AuditActionUserUpdate                    AuditAction = "user.update"
 )
 
 // Valid indicates whether the value is a known member of the AuditAction enum.
@@ -167,6 +171,14 @@ func (e AuditAction) Valid() bool {
 	case AuditActionLogList:
 		return true
 	case AuditActionLogRead:
+		return true
+	case AuditActionNotificationList:
+		return true
+	case AuditActionNotificationPreferencesRead:
+		return true
+	case AuditActionNotificationPreferencesUpdate:
+		return true
+	case AuditActionNotificationRead:
 		return true
 	case AuditActionPatientArchive:
 		return true
@@ -368,6 +380,99 @@ func (e LogStatus) Valid() bool {
 	case LogStatusSkipped:
 		return true
 	case LogStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationDelivery.
+const (
+	NotificationDeliveryDigestDaily  NotificationDelivery = "digest_daily"
+	NotificationDeliveryDigestHourly NotificationDelivery = "digest_hourly"
+	NotificationDeliveryEmail        NotificationDelivery = "email"
+	NotificationDeliveryInApp        NotificationDelivery = "in_app"
+	NotificationDeliveryOff          NotificationDelivery = "off"
+)
+
+// Valid indicates whether the value is a known member of the NotificationDelivery enum.
+func (e NotificationDelivery) Valid() bool {
+	switch e {
+	case NotificationDeliveryDigestDaily:
+		return true
+	case NotificationDeliveryDigestHourly:
+		return true
+	case NotificationDeliveryEmail:
+		return true
+	case NotificationDeliveryInApp:
+		return true
+	case NotificationDeliveryOff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationKind.
+const (
+	NotificationKindAlert             NotificationKind = "alert"
+	NotificationKindDocumentRequest   NotificationKind = "document_request"
+	NotificationKindInquiry           NotificationKind = "inquiry"
+	NotificationKindRecovered         NotificationKind = "recovered"
+	NotificationKindSecurity          NotificationKind = "security"
+	NotificationKindShared            NotificationKind = "shared"
+	NotificationKindSignificantChange NotificationKind = "significant_change"
+	NotificationKindSyncError         NotificationKind = "sync_error"
+	NotificationKindSyncFinished      NotificationKind = "sync_finished"
+	NotificationKindWriteBack         NotificationKind = "write_back"
+)
+
+// Valid indicates whether the value is a known member of the NotificationKind enum.
+func (e NotificationKind) Valid() bool {
+	switch e {
+	case NotificationKindAlert:
+		return true
+	case NotificationKindDocumentRequest:
+		return true
+	case NotificationKindInquiry:
+		return true
+	case NotificationKindRecovered:
+		return true
+	case NotificationKindSecurity:
+		return true
+	case NotificationKindShared:
+		return true
+	case NotificationKindSignificantChange:
+		return true
+	case NotificationKindSyncError:
+		return true
+	case NotificationKindSyncFinished:
+		return true
+	case NotificationKindWriteBack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationSeverity.
+const (
+	NotificationSeverityError   NotificationSeverity = "error"
+	NotificationSeverityInfo    NotificationSeverity = "info"
+	NotificationSeveritySuccess NotificationSeverity = "success"
+	NotificationSeverityWarning NotificationSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the NotificationSeverity enum.
+func (e NotificationSeverity) Valid() bool {
+	switch e {
+	case NotificationSeverityError:
+		return true
+	case NotificationSeverityInfo:
+		return true
+	case NotificationSeveritySuccess:
+		return true
+	case NotificationSeverityWarning:
 		return true
 	default:
 		return false
@@ -821,8 +926,89 @@ type LogList struct {
 // LogStatus defines model for LogStatus.
 type LogStatus string
 
+// MarkedRead defines model for MarkedRead.
+type MarkedRead struct {
+	Marked int `json:"marked"`
+}
+
 // Name defines model for Name.
 type Name = string
+
+// Notification defines model for Notification.
+type Notification struct {
+	Body string `json:"body"`
+
+	// Count How many events the notification stands for (coalesced failures).
+	Count     int       `json:"count"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// Delivery in_app: shown in the app only; email: and emailed at once;
+	// digest_hourly, digest_daily: and gathered into an hourly or daily
+	// email; off: not at all (not for security notices).
+	Delivery  NotificationDelivery `json:"delivery"`
+	EmailedAt time.Time            `json:"emailed_at,omitempty,omitzero"`
+	Id        ID                   `json:"id"`
+	Kind      NotificationKind     `json:"kind"`
+	Links     NotificationLinks    `json:"links"`
+	ReadAt    time.Time            `json:"read_at,omitempty,omitzero"`
+	Severity  NotificationSeverity `json:"severity"`
+
+	// Title A statement with no patient data (an email's subject).
+	Title     string    `json:"title"`
+	Unread    bool      `json:"unread"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// NotificationDelivery in_app: shown in the app only; email: and emailed at once;
+// digest_hourly, digest_daily: and gathered into an hourly or daily
+// email; off: not at all (not for security notices).
+type NotificationDelivery string
+
+// NotificationKind defines model for NotificationKind.
+type NotificationKind string
+
+// NotificationLinks defines model for NotificationLinks.
+type NotificationLinks struct {
+	DocumentId ID `json:"document_id,omitempty,omitzero"`
+	InquiryId  ID `json:"inquiry_id,omitempty,omitzero"`
+	PatientId  ID `json:"patient_id,omitempty,omitzero"`
+
+	// Retry The API path (under /api/v1) whose POST retries what failed.
+	Retry string `json:"retry,omitempty,omitzero"`
+	Run   RunID  `json:"run,omitempty,omitzero"`
+
+	// Support The practice's support address (mailto:) or URL.
+	Support string `json:"support,omitempty,omitzero"`
+}
+
+// NotificationList defines model for NotificationList.
+type NotificationList struct {
+	Items      []Notification `json:"items"`
+	NextCursor string         `json:"next_cursor,omitempty,omitzero"`
+
+	// Unread How many of the caller's notifications are unread, in all.
+	Unread int `json:"unread"`
+}
+
+// NotificationPreference defines model for NotificationPreference.
+type NotificationPreference struct {
+	// Delivery in_app: shown in the app only; email: and emailed at once;
+	// digest_hourly, digest_daily: and gathered into an hourly or daily
+	// email; off: not at all (not for security notices).
+	Delivery NotificationDelivery `json:"delivery"`
+
+	// Fixed The kind cannot be turned off.
+	Fixed bool             `json:"fixed,omitempty,omitzero"`
+	Kind  NotificationKind `json:"kind"`
+}
+
+// NotificationPreferences defines model for NotificationPreferences.
+type NotificationPreferences struct {
+	Items []NotificationPreference `json:"items"`
+}
+
+// NotificationSeverity defines model for NotificationSeverity.
+type NotificationSeverity string
 
 // Observation defines model for Observation.
 type Observation struct {
@@ -1274,6 +1460,24 @@ type ListLogsParams struct {
 	Limit Limit `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
 }
 
+// ListNotificationsParams defines parameters for ListNotifications.
+type ListNotificationsParams struct {
+	// Unread Only the unread ones.
+	Unread bool `form:"unread,omitempty" json:"unread,omitempty,omitzero"`
+
+	// Cursor The `next_cursor` of the page before; left out for the first page.
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+
+	// Limit The most items a page holds. Default 50.
+	Limit Limit `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
+}
+
+// NotificationEventsParams defines parameters for NotificationEvents.
+type NotificationEventsParams struct {
+	// Wait How long the stream lasts, in seconds. Default 300.
+	Wait int `form:"wait,omitempty" json:"wait,omitempty,omitzero"`
+}
+
 // ListPatientsParams defines parameters for ListPatients.
 type ListPatientsParams struct {
 	// Q Text to look for, whatever its case.
@@ -1424,6 +1628,9 @@ type RequestDocumentsJSONRequestBody = DocumentRequestCreate
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
 
+// SetNotificationPreferencesJSONRequestBody defines body for SetNotificationPreferences for application/json ContentType.
+type SetNotificationPreferencesJSONRequestBody = NotificationPreferences
+
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = UserUpdate
 
@@ -1465,6 +1672,18 @@ type ServerInterface interface {
 	// GetLog A log entry
 	// (GET /logs/{id})
 	GetLog(w http.ResponseWriter, r *http.Request, id IDPath)
+	// ListNotifications The caller's notifications
+	// (GET /notifications)
+	ListNotifications(w http.ResponseWriter, r *http.Request, params ListNotificationsParams)
+	// NotificationEvents Follow the caller's notifications as Server-Sent Events
+	// (GET /notifications/events)
+	NotificationEvents(w http.ResponseWriter, r *http.Request, params NotificationEventsParams)
+	// MarkAllNotificationsRead Mark every notification of the caller read
+	// (POST /notifications/read-all)
+	MarkAllNotificationsRead(w http.ResponseWriter, r *http.Request)
+	// MarkNotificationRead Mark one of the caller's notifications read
+	// (POST /notifications/{id}/read)
+	MarkNotificationRead(w http.ResponseWriter, r *http.Request, id IDPath)
 	// GetOpenAPI This contract
 	// (GET /openapi.yaml)
 	GetOpenAPI(w http.ResponseWriter, r *http.Request)
@@ -1537,6 +1756,12 @@ type ServerInterface interface {
 	// GetMe The signed-in user
 	// (GET /users/me)
 	GetMe(w http.ResponseWriter, r *http.Request)
+	// GetNotificationPreferences How each kind of notification reaches the caller
+	// (GET /users/me/notification-preferences)
+	GetNotificationPreferences(w http.ResponseWriter, r *http.Request)
+	// SetNotificationPreferences Choose how kinds of notification reach the caller
+	// (PUT /users/me/notification-preferences)
+	SetNotificationPreferences(w http.ResponseWriter, r *http.Request)
 	// DeleteUser Delete a user
 	// (DELETE /users/{id})
 	DeleteUser(w http.ResponseWriter, r *http.Request, id IDPath)
@@ -2095,6 +2320,138 @@ func (siw *ServerInterfaceWrapper) GetLog(w http.ResponseWriter, r *http.Request
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetLog(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListNotifications operation middleware
+func (siw *ServerInterfaceWrapper) ListNotifications(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNotificationsParams
+
+	// ------------- Optional query parameter "unread" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "unread", r.URL.Query(), &params.Unread, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "unread"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unread", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListNotifications(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// NotificationEvents operation middleware
+func (siw *ServerInterfaceWrapper) NotificationEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params NotificationEventsParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.NotificationEvents(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// MarkAllNotificationsRead operation middleware
+func (siw *ServerInterfaceWrapper) MarkAllNotificationsRead(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.MarkAllNotificationsRead(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// MarkNotificationRead operation middleware
+func (siw *ServerInterfaceWrapper) MarkNotificationRead(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.MarkNotificationRead(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3137,6 +3494,34 @@ func (siw *ServerInterfaceWrapper) GetMe(w http.ResponseWriter, r *http.Request)
 	handler.ServeHTTP(w, r)
 }
 
+// GetNotificationPreferences operation middleware
+func (siw *ServerInterfaceWrapper) GetNotificationPreferences(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetNotificationPreferences(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SetNotificationPreferences operation middleware
+func (siw *ServerInterfaceWrapper) SetNotificationPreferences(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SetNotificationPreferences(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteUser operation middleware
 func (siw *ServerInterfaceWrapper) DeleteUser(w http.ResponseWriter, r *http.Request) {
 
@@ -3372,6 +3757,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/syncs/{run}/events", wrapper.SyncEvents)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/patients/{patient_id}/request-documents", wrapper.RequestDocuments)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/document-requests", wrapper.ListDocumentRequests)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/notifications", wrapper.ListNotifications)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/notifications/{id}/read", wrapper.MarkNotificationRead)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/notifications/read-all", wrapper.MarkAllNotificationsRead)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/notifications/events", wrapper.NotificationEvents)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/me/notification-preferences", wrapper.GetNotificationPreferences)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/users/me/notification-preferences", wrapper.SetNotificationPreferences)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/audit", wrapper.ListAudit)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPI)
 
@@ -4669,6 +5060,300 @@ type GetLogdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetLogdefaultApplicationProblemPlusJSONResponse) VisitGetLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationsRequestObject struct {
+	Params ListNotificationsParams
+}
+
+type ListNotificationsResponseObject interface {
+	VisitListNotificationsResponse(w http.ResponseWriter) error
+}
+
+type ListNotifications200JSONResponse NotificationList
+
+func (response ListNotifications200JSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotifications400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListNotifications400ApplicationProblemPlusJSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotifications401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListNotifications401ApplicationProblemPlusJSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListNotificationsdefaultApplicationProblemPlusJSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NotificationEventsRequestObject struct {
+	Params NotificationEventsParams
+}
+
+type NotificationEventsResponseObject interface {
+	VisitNotificationEventsResponse(w http.ResponseWriter) error
+}
+
+type NotificationEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response NotificationEvents200TexteventStreamResponse) VisitNotificationEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type NotificationEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response NotificationEvents401ApplicationProblemPlusJSONResponse) VisitNotificationEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NotificationEventsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response NotificationEventsdefaultApplicationProblemPlusJSONResponse) VisitNotificationEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkAllNotificationsReadRequestObject struct {
+}
+
+type MarkAllNotificationsReadResponseObject interface {
+	VisitMarkAllNotificationsReadResponse(w http.ResponseWriter) error
+}
+
+type MarkAllNotificationsRead200JSONResponse MarkedRead
+
+func (response MarkAllNotificationsRead200JSONResponse) VisitMarkAllNotificationsReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkAllNotificationsRead401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MarkAllNotificationsRead401ApplicationProblemPlusJSONResponse) VisitMarkAllNotificationsReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkAllNotificationsReaddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MarkAllNotificationsReaddefaultApplicationProblemPlusJSONResponse) VisitMarkAllNotificationsReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkNotificationReadRequestObject struct {
+	Id IDPath `json:"id"`
+}
+
+type MarkNotificationReadResponseObject interface {
+	VisitMarkNotificationReadResponse(w http.ResponseWriter) error
+}
+
+type MarkNotificationRead204Response struct {
+}
+
+func (response MarkNotificationRead204Response) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type MarkNotificationRead400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response MarkNotificationRead400ApplicationProblemPlusJSONResponse) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkNotificationRead401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MarkNotificationRead401ApplicationProblemPlusJSONResponse) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkNotificationRead404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MarkNotificationRead404ApplicationProblemPlusJSONResponse) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkNotificationReaddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MarkNotificationReaddefaultApplicationProblemPlusJSONResponse) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7175,6 +7860,133 @@ func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeRespons
 	return err
 }
 
+type GetNotificationPreferencesRequestObject struct {
+}
+
+type GetNotificationPreferencesResponseObject interface {
+	VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error
+}
+
+type GetNotificationPreferences200JSONResponse NotificationPreferences
+
+func (response GetNotificationPreferences200JSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferences401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotificationPreferences401ApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferencesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetNotificationPreferencesdefaultApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNotificationPreferencesRequestObject struct {
+	Body *SetNotificationPreferencesJSONRequestBody
+}
+
+type SetNotificationPreferencesResponseObject interface {
+	VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error
+}
+
+type SetNotificationPreferences200JSONResponse NotificationPreferences
+
+func (response SetNotificationPreferences200JSONResponse) VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNotificationPreferences400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetNotificationPreferences400ApplicationProblemPlusJSONResponse) VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNotificationPreferences401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetNotificationPreferences401ApplicationProblemPlusJSONResponse) VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNotificationPreferencesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetNotificationPreferencesdefaultApplicationProblemPlusJSONResponse) VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUserRequestObject struct {
 	Id IDPath `json:"id"`
 }
@@ -7552,6 +8364,18 @@ type StrictServerInterface interface {
 	// GetLog A log entry
 	// (GET /logs/{id})
 	GetLog(ctx context.Context, request GetLogRequestObject) (GetLogResponseObject, error)
+	// ListNotifications The caller's notifications
+	// (GET /notifications)
+	ListNotifications(ctx context.Context, request ListNotificationsRequestObject) (ListNotificationsResponseObject, error)
+	// NotificationEvents Follow the caller's notifications as Server-Sent Events
+	// (GET /notifications/events)
+	NotificationEvents(ctx context.Context, request NotificationEventsRequestObject) (NotificationEventsResponseObject, error)
+	// MarkAllNotificationsRead Mark every notification of the caller read
+	// (POST /notifications/read-all)
+	MarkAllNotificationsRead(ctx context.Context, request MarkAllNotificationsReadRequestObject) (MarkAllNotificationsReadResponseObject, error)
+	// MarkNotificationRead Mark one of the caller's notifications read
+	// (POST /notifications/{id}/read)
+	MarkNotificationRead(ctx context.Context, request MarkNotificationReadRequestObject) (MarkNotificationReadResponseObject, error)
 	// GetOpenAPI This contract
 	// (GET /openapi.yaml)
 	GetOpenAPI(ctx context.Context, request GetOpenAPIRequestObject) (GetOpenAPIResponseObject, error)
@@ -7624,6 +8448,12 @@ type StrictServerInterface interface {
 	// GetMe The signed-in user
 	// (GET /users/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// GetNotificationPreferences How each kind of notification reaches the caller
+	// (GET /users/me/notification-preferences)
+	GetNotificationPreferences(ctx context.Context, request GetNotificationPreferencesRequestObject) (GetNotificationPreferencesResponseObject, error)
+	// SetNotificationPreferences Choose how kinds of notification reach the caller
+	// (PUT /users/me/notification-preferences)
+	SetNotificationPreferences(ctx context.Context, request SetNotificationPreferencesRequestObject) (SetNotificationPreferencesResponseObject, error)
 	// DeleteUser Delete a user
 	// (DELETE /users/{id})
 	DeleteUser(ctx context.Context, request DeleteUserRequestObject) (DeleteUserResponseObject, error)
@@ -8002,6 +8832,108 @@ func (sh *strictHandler) GetLog(w http.ResponseWriter, r *http.Request, id IDPat
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetLogResponseObject); ok {
 		if err := validResponse.VisitGetLogResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListNotifications operation middleware
+func (sh *strictHandler) ListNotifications(w http.ResponseWriter, r *http.Request, params ListNotificationsParams) {
+	var request ListNotificationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNotifications(ctx, request.(ListNotificationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNotifications")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListNotificationsResponseObject); ok {
+		if err := validResponse.VisitListNotificationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// NotificationEvents operation middleware
+func (sh *strictHandler) NotificationEvents(w http.ResponseWriter, r *http.Request, params NotificationEventsParams) {
+	var request NotificationEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.NotificationEvents(ctx, request.(NotificationEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "NotificationEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(NotificationEventsResponseObject); ok {
+		if err := validResponse.VisitNotificationEventsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// MarkAllNotificationsRead operation middleware
+func (sh *strictHandler) MarkAllNotificationsRead(w http.ResponseWriter, r *http.Request) {
+	var request MarkAllNotificationsReadRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.MarkAllNotificationsRead(ctx, request.(MarkAllNotificationsReadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MarkAllNotificationsRead")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(MarkAllNotificationsReadResponseObject); ok {
+		if err := validResponse.VisitMarkAllNotificationsReadResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// MarkNotificationRead operation middleware
+func (sh *strictHandler) MarkNotificationRead(w http.ResponseWriter, r *http.Request, id IDPath) {
+	var request MarkNotificationReadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.MarkNotificationRead(ctx, request.(MarkNotificationReadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MarkNotificationRead")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(MarkNotificationReadResponseObject); ok {
+		if err := validResponse.VisitMarkNotificationReadResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -8671,6 +9603,61 @@ func (sh *strictHandler) GetMe(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// GetNotificationPreferences operation middleware
+func (sh *strictHandler) GetNotificationPreferences(w http.ResponseWriter, r *http.Request) {
+	var request GetNotificationPreferencesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNotificationPreferences(ctx, request.(GetNotificationPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNotificationPreferences")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetNotificationPreferencesResponseObject); ok {
+		if err := validResponse.VisitGetNotificationPreferencesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SetNotificationPreferences operation middleware
+func (sh *strictHandler) SetNotificationPreferences(w http.ResponseWriter, r *http.Request) {
+	var request SetNotificationPreferencesRequestObject
+
+	var body SetNotificationPreferencesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SetNotificationPreferences(ctx, request.(SetNotificationPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetNotificationPreferences")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SetNotificationPreferencesResponseObject); ok {
+		if err := validResponse.VisitSetNotificationPreferencesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteUser operation middleware
 func (sh *strictHandler) DeleteUser(w http.ResponseWriter, r *http.Request, id IDPath) {
 	var request DeleteUserRequestObject
@@ -8761,182 +9748,203 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id I
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts4uuCroLhTFXuGkp1bz7T952Ryqc5MupOTOKdPbSvHgkhIQpsC1ABoR9Plqn2afbB9kq3vA0CC",
-	"FChRtuxMd+dPYkkkrt/9+muSycVSCiaMTk5+TeaM5kzhn8+lMEyYF1wvpeaGSwHf5kxnii/tx2RMjaHZ",
-	"fMGEGZMrbubEzBnJZVbCVw80mfKCEUEXbJikic7mbEFhFLNasuQk0UZxMUuur9Pk5RmdrY9/Nmcks+t4",
-	"oMmH754NHj39JiW/lNKwfNuQb2RG48uGYT++f0PkFNermJalyrau8T0zavVsaphaH/IDy6TINTGSXFFu",
-	"yIRNpWLEqBUXM0JnlIvo8FwYNmMquYYJllTRBTPuAp7pjImci9lblcemfMGmtCwMoTqDoTl890vJ1CpJ",
-	"Ezjy5CSR+GY47Z8UmyYnyf86qu/9yP6qj+w8sJDnpdJSxQ9uLNhnc57hE2N/hEs6Y27Pp6RgU0NkachU",
-	"Kvx1ypU2+EzXQu1wjZUu6Oc3TMzMPDl5+vARHI4xTMG7//PTs8H/poN/HQ++PR98+sufkjRyWS9Yz+OD",
-	"b/d9fq+UXKzP+E/GlppczakhXBNqiFSEAjgRM+eaGL7oPJ8pDBiuYyrVgprkJMmpYQN4NXoKr1+8o3CC",
-	"v9pRl/ChGpTnSZoo9kvJFcuTE6NK1nerr19YFOMLbuJgspDaEG7YQhNqwWMui1wPiT/3p8ddmy1w1BYs",
-	"8EW5SE6eHh+nyYIL++lhuo5GgPezZ5lH/Nj41P7ad6/1eG70D4aaUneNru2vO4zuxoPR31HDmTAbr21p",
-	"nzm//fX9Z+Tq2GcDRKyQ8gLwN0V4ZZdMEW40yajuhNFfutD30fFxdVEhOS3Fhl2qUtx4e+9L4XZ4Jreh",
-	"oSfU2zDQyN3x7xo2oJdSaIbg8neav2e/lEwjzjjGBn/S5bLgllsdLZWcFGzxl5+1heB+W35n37KTrmOj",
-	"stOSiWL0QtvdwvyKZoY4Kq2ZuuQZPDstNcsJJZe0KNkpGTOlpNJjZOTaUXQGyJwAr5BiWvDs3reUzamY",
-	"gXhQFDxnuhY/FMukyh9oApjIcI0vSrsYdp+LfEYcpvqlcU3YgvICDpznTBg+5UwR9plro0/IGP/gYjYm",
-	"B1TksJeR8EIMsZLZIYCsAdB1Yw9HIklDsS2UemILd48eVc/hyl9JNeF5zsS93yItCqbIgq6IZiy4PzIp",
-	"DRHSkFzi0Z2Scc4M5cWYaLoC/F3h1f4gzStZivw+F/6DJLrM5m6lKdynkMKuPtjQhZBXRE5xmR+YumTq",
-	"JSDSfR+xxqnJlPKC5adk7GjBOc/HNRhqd/T4E+ECqX0hZxbHz+QFE3rDwndbsBsust4PfCZYTrgYkh+Q",
-	"6WQ0m1tRP1RN4MsBKChKFs1p10gwrl6+oWrG7vvgJzJfAb7KS2YpLAo27kDl91SsHDfQ97oyKcmCihWh",
-	"xrDF0uhT0FKsiuLEUVR0BqjptE4++GUbgQm0JVzFR0FLM5eK/4vdN7Je0oLnhGYZ05oYAD5yAKINNUTz",
-	"mRhwkZIrJcWMZIohRtBCH7a2/uOPPw6elWYOP3tWshnuPgpdLpdSGZZ/z3JOz/CZ+9u50+BBR6MEFmhV",
-	"NeD5wOdzyTRS2AvGlkMUl9ygqH0KWqzsLltsTRBqfyOU5JwZnnEqyFQWhbzS5CCXmT4q6EQPFzkpgLXB",
-	"tFyRTAKbBs5WCm7s+TIBcvxPyXxCH2ZJmsyKMpOaJWmSzWXBtGGA4Wkyz+HfAv81is+KVcYUsP0kTWgx",
-	"KRdcJGkyZUpxg39eckMXXAzy4O/Jw0cwsGLUcMEFzMJmU5WkyRXjs7nB+3Z/TBY8+bQm0aX+WD6UiwVV",
-	"KzidpZJLpgy3Ih6tj23TrfnTvU4TK8esn3NBDZDiBRelJkvFLrksdQqkGW0sXC8LusKjhIOs5VFZTopA",
-	"GBXlYoI67OfBTA7gy4G+4MuBxHloMVhKLhCdp7TQ7Dp1E29VdifAV5wI4aXkrWJ/mvid4GEVxdtpcvLT",
-	"DjN92mEjRjGRrx/sGR6fYqjTeQNGQbUhZq4Ys1KvPiV0oivhbcqukIZTQcyVDCG3XCZpkssr1CcNo/kq",
-	"CjdwT/GlOIh5oNfuNDjLh3EVqlaPfqogz92Fm7K6znpRcvIzywwCc5lzU+vKfktAp4eFnCEi4QfFporp",
-	"uf9YyJksYexSMzUEHPd/K0Zz/zciGvOfymUefLJAf65kUX2Vs4LhA16ydeP6j25o/7Ea3X9RTeC/oCqb",
-	"80uG12MNkn7I6rMbs/oM91jI5nflcv0bN1P9nl979Y2eUwVf4P8477lbV+PL6oNil/ICXijkzP8Cf7oV",
-	"6pXIhtpQZfwH94OT2Orj8F+4MShcsf0QJWfw80thoqQs26RHVJQsgKHrFF6SCkwTPSwQ/mmEgm0qPTwD",
-	"b5i+2neaZAXaSWieq16kyeoXrUcfHj96EnvWXXTvrfZ9TpYmkwvW69jfumev09Ao1GuaWglo7/fR3yLb",
-	"NSA/m5gwIM2cKa+z0cywnEiREqrJBRf5Cc/JAaD3ydOUIKSfPD5s0bZH22kbmroowrO33flz6qRrb7g2",
-	"60CNFsnGH1tP2aLHdTUPVYri58AQHjNYb9kSzt+5+rc1GHiyrEsUYIHKMMEZHAnodKViUdR+ThVbUqMk",
-	"2MKay/smBtHPJRjL108MxLZ+6GPZV/soos/qlTZs0ePR1qnhYmKH9sJO/l/Au+N8Ftk6ip8KDUdOkOpm",
-	"v81jmPPZvEl6bi9oyas9j+iljC2SQ5pc+nPa2+Sti7ITuBVFL8wR0AjfQTWxF8g5Tep8TvU8futz9tn7",
-	"Db2o515qUaEoTvjxjdPcei+oVMU22vLx/RvEGhpTsn6cM9HwpZIrqsmV4sYw0ZT3N3HAvtxgV+6h+b+a",
-	"0MOF+eZJsu6OSRPrWo1fzlLJS54z9UCjaRkNaeAzpIJYqQuPwP4JT/VgHGliuClYLyLkb3XTfj2You4O",
-	"GIayX36+ixziNpBHrxnZJyXAI/1Oc8INmTPFhvVoEykLRkU43Plk1e+2+gPjJVPayXw3YNANxxQ+72+j",
-	"AoMWSjlIaiFycGJ28U282kRNnsvSRTLQPOeWUr0LqAvSqradxL+syZIpNJSsk/+CTs4V02VhYs77NEEx",
-	"KP7Tcr7SPKPFOdWaae2JXuRBJWeKaX0upGGxR1qHHqyp/XJ8Vr/MTSf4jlpjRFsI8OfaB1ncLVynTsrp",
-	"K2759+9I2Er9NjbtP3DQtY9gsSzYrrhv9bLd3tlFD5m6SIMvyw8UozpGNmJU12keO9AvXfnbN2qIdlzv",
-	"TE8TI/sfDHyxO5x6ptCG1Zswiau5fXrbAW4lvI3zdeOmdVRCAJA90OA5Pr2VnjYxZTeY3AV27u9KF/Tz",
-	"a/vek9b9okz7S8ncz0aVLLi+Nn93sT76guU2nMLHRAWyjzZ0OiVGErDprMs4NuKlogPbIOJq3u9q96Ef",
-	"t4a8RyXZz/xBKhMqyc4y58UOfC+mHTfuO3h/Dzx1fZKPy7wPFi24CL992MYrP0gP+N/FSt4lL28Cul3G",
-	"dyfcz9jfxMNPu6ifnTDy0VpwdyNiN9HLqtg2Ia/6K2kQIxvXj+CXU/TEg3oEhOSCLW1YpbdU68Y8Ey6o",
-	"WsUmqW45HgRp3GxOE2sRoX2pTy3sxo2v4ej6/f0XZ1cR02N9B0vFNBPGklikolzM1mX4tja/fuDwizcT",
-	"TFYGvEBOH+ULOmMpMf4huBR8gui5vexOE/EuUu/cLIrYVjUV3IDnnHx39v0bMlV0Bq9YdjKGt8bRNYAN",
-	"dn287+QVsBtYOeHmhIwN+2zGcIwWkvAklVy4H07dDPjdSMAZ1OvxS3HPnJIxHtUYLW3jZT61r9loJnti",
-	"1LTDxMeBfgdDeOgegx2ZkoKLCxvo5Mk0rCtxx5UmOCNcdz51zjh4OUqShTQ8Zo54BedYTQtRj6smnnPr",
-	"K4czE23lvB5+B8MIbiEOheyzv1l3/hisSMm7F68eaAym1RAE5Z6BM44uBl4+Zz7kqE3IVtWA8BzJZFnk",
-	"uMUJQxQ6xf2/e/EKtq4NLwq7+eEO5OWsec1wdPgknC9TFovsUZGMKsWZJlIwcvB88PzFs8Nhsk0+8GMn",
-	"DtLj5oUYbXm5cCrWWnCDDdEDpxHT+pQAwlLF8ngcbCipPX3S4JmPmyHr//Mfo5H+9Jf/8H/8KXaMryCs",
-	"0kd0rMlmGHQZ5UnKhnZYWs71CaE2+GjBwIhrkQjCa8nBuA481D8dfxqinXZ8mI4E0DlSZSA4RkAOxi7S",
-	"PyXj1zlbLKVhIlsN/slW40OLk40z+KavhN9D+rP7rd6PXeMrxdiZQ6SW1BxjWdYTsoacmwLK0+R1dWI7",
-	"ihC1k2MdKwRdQGKIfSQlpS5pUQBKfnz/OsZ9N2oAgT2/bbbbRXNw6/Wjxc77DZ10hr7s6FprBtKsaQ69",
-	"NYE3XFwERpsd7oc3LnajHaJ+cl0Br37qWl2dL1BpGVxcWOumcH/GeFUjkcG/esUmcykvkjRZyqJASBEl",
-	"Lc71SmQ2PkMuqOHZeR2lwAp+aWPZQVBl5xOaXXRNeKtYgHrBlRVLt4DyyfG339ynO31nz0YvW1OQtAG8",
-	"b8G0oYvlDnk5687tKifFG2rqYaNwJWf7UOCrG78/zb2RQLPu27bySpqAtrdEHOEzIVUHivxAF7uTvTQJ",
-	"Q8r2EcJHDZtJtYqT+sDS4x9Mbfw41aSgE6mokWpFpCIQqVgMNJ8J3SMALK1885vW6fz6+DSIMjBZ+8g2",
-	"e/N7au6hB36nOD02nbLMQKhWt75tvfegbBtVstqK5jIsDqxSAhZ6OGZZFDa873D/vlJc/FIxsyG5NLjy",
-	"aUFn5OC7lLxJyXfw35uUPEvJD//v//zfQwyTmfFL69JtsPzIAnc2yvu40o1Wc3wInmZLZ0rbuJ2CToh9",
-	"FGN7QYbhBvfxgtOZkNrw7D3+fjQqj48fZzzH//uZFGrq21zEUjGInQfjRkqmXNAiJXTBRM7ylGRSKYaB",
-	"Rwevvnv9ngTIbQnNYZ/TjatjzzBqOQfchAcsGEZNtDtEfH58/vF7HNebGuDRlLBCs7ZpGCbtRQlu4nK4",
-	"3BosoxvrIRgPC0vlgoxh0eM9hx7v0f+MpLGCqBgjCuAk7vTcjZW2AqLviZtWyc1V8K7OEuvgjjLMd1Tr",
-	"K6nyqHdxs8UXhce3olhVTg+XrRphoTb0Ng+c2EEAg/91N0dqFc523iSE/bhTIxru+pM9oRaVs8M+0IRD",
-	"BhKpX0mJFJAwYQVphmEpymYWZlIYmpnzQNrdtIxKX72pa5gzQ9XqHEx1TDGRsZ2mZDmvZ4xwWheHgsHw",
-	"NkQ7D1PyvNmr31rZYt2LjUaSm7Pe2nbRGy1D1W0dK0H72ioj1yocOAZZji6gOdfGiXx9T793joS8Ekzt",
-	"BN49gLpK1RluCsuqjUnuzjO5YBpNuGmTGaDp0eUSjauwLafPVumpfSK2mryrQwCs5u0Azv5w2T8cKlCX",
-	"t7zwIzz5d3gwyplcRkZ1r0E8FEJgTRObHnq72Bjdd6T3Rv75TIopV4vzHAW4zJx7h/0tYY3nmGomiE9k",
-	"bidAo4jOnIX1ao5eAa5Hwj9mk9Jhbcyaoo0kEwZWxttR2ttSTU/INr1gDcp7IVJ17MGj43WStQcCtOl5",
-	"1KjbQIwvbgDDfZgi3FD3KDu5GdshBA5ZHRomFX3qkKcM35+HPwLj/XCyvuVdFO8OvLjLKStc6jeJw6pd",
-	"Zojgx11uyONUvzksdt0urMGB3I/czD+sRLaOd8taLO+JcNqNs+lxmOs9m67hl58timG1K2vdz6YU5mBr",
-	"8v7Vc/Ltk6d/JS4DmjjwX/fg15GRkTirK+Q0mMZdF9xw0XDWVUrJkiktxZpGHQ2txAXqrsgMVuToyUaf",
-	"W0oYzeZ2WixMkfajeQ1/X4PyP41Qfs9W+4MbyjFrvBogB3K3fVEUz6atgNdm3sNw6v72eaENFZ2B/+CL",
-	"rKqv2YTFtqT45G/dwaNuGZ11bh5o8t8D5xQavH6RElpo6TN+bD2MB1jeog0J0eS32ioV8eJHoqfiXtDu",
-	"qBMP9vDECaETWZqTSUHFhTNr4vS26gk3hBbFIQjfUoD9yIZjwJsaDXJYPINgDj5d8uEi7+WjbaF0O3a/",
-	"24byPp673jIaVuzFpl5VSexoZXqgf8sZV2bd+dyRxrZ+djap+ma+S5eRfY7VLGJC0S6O3+Zg0XtuBFcH",
-	"wtLS1tgL444TwP5zHzuZpHXkPD71M9pq4WugD0VRJTJ2SFjvXXawn5HmtthDpc8i4IAeCkeHt7fOkoLh",
-	"yng+ZPO8osUGBx1RGx8w13s9YeAm9p1d/aDs85IrpneapO/YPg1lu61793wByHbf7Wj8O72zBuBWdn4c",
-	"WPh+s6pi9oDwmlt263rZzTX1tAsgLN7IKnATSNoBQgIMPd9NoW682g/CrrtO5oWv+xFSFPTAIW3KGNpg",
-	"PnUh+T70XBzoHrVcnC/vTre9SZiq9hSvx0ZbC7Wv1ijQY817O/X8jhPMoltZiezdnOpmloET5NNkykw2",
-	"t3/mUsRzFbzmtXYE7BL2uEOy8XbscaUzb0feSszZDFbXdTDvy0j8hY9XOu9SwF7YB7BonbTG4YIaoFi2",
-	"NKIVJlDjm0lpA1lXWJGPKsUvWVV0lxFVCrA6wtEPo1G68Mv6Ct5YSTuvE0dLEGRs/nKJFa6chTo+aufO",
-	"qgFjG4mPNeWC63ksu/glnCIpmmuF7dIMEyHt0PEk4x0gZVfmv/TYsM3aYNEGUFUaWmw6LbdHLcmUqvgx",
-	"3Shx+xY40GDqdssOmvx+KjBI10A+uNVuVo9VFG+mPezIgAOf8WaDknuufSB2umCgzu2007H+zqjqSK6q",
-	"a1K2QxUzSNmKKUZ/e/htLNTJSz5cbKjrPmfNAoLagD6OlQXjAOeVqpvIVVu1u7U38MnzPik59Tlf28pb",
-	"W0FcR8JeG6fcmL5xnu2tRI/FLSMGFIBekaCcqng/1+TZu9cpUaygEEHmGcJc9rUofXQn0NLd6miD7WSt",
-	"GVtwU8e+ppOiK2LC/7rTkPv3v/cv8neDCI2oW/GVy0rA4TA4IXXVJCGXxH/vPcAAozvUEtudJcQIvSdu",
-	"zm3kStpV99nW2+o5o/CumbqZT/c2ALsbO+jvRWyyjn5gUDORNWB4E/aVcKEqV3OJNVw12BSlKCBrS8ly",
-	"Nieai1nB8MeBtEEP9wCWtwLJDrYZQlYX0OxDR7KE/t40I5huX37TNvTfMChsB89pJ7n+t3KG3q138tb4",
-	"3Xsej0P95rDYdDsvax3Rsy5h3lEtl365J9XCgrYhDQNLt7em/WrUju+S2W0upe3ssME+D8tmWam4WX2A",
-	"BdoTmqDYDtWy60+v/Hn948ezJI0UlQ6la0wZfvf2wxk5gnJwR/ZbqdxHJ0RWHZUQ/3CW+g7mxixtVWwu",
-	"prKrDLDzIUAVDtf+Aqu1f3d29u4ECbtOPU3XnsbPGS3MHGjOSNQmAPCh+7xp04i8e6c45LiR76r3yDsf",
-	"zXZACQStj8T7J+Tld+8PUxwH7BK2VLbjKs6Z4mpoumYXtvRmaB7Vab0i7wu1y7bDFnLmRyVYGRa+GY7E",
-	"SJyBKI3duriuquTByEMS9BA4WNLsgs4YoUuOrShmTDBFfb74SIB/UuRWLaKGacLQBuGWYovMY18g33eF",
-	"kjkVecEUbvkEljIg//jw9gcYXQt6wc4zqqEKArjbFSNOw9LkALM3Dwn7nLGlqY4NHkxHgpCrOYcUG8WI",
-	"XNJfSkYsyEK5e75gdjCIPHj8+PG3Q5j1ZWOpmD9rW6GAgxJ6OQiXT2tvxu7MDkogio2QCdh+WA7pt34Y",
-	"tONUXVfqY4XtUaGvMJz4yfFxsAK0Adjf10MjDsZdJePHqc2xJ8QFFBBLMQ7tGtq9W6rYBQzmdx1ecBVv",
-	"rHFSE8VMqQQZ/zqyXHyUnJCfhsPhp5SMQqEAvh8lw+FwlFyPTwnwBFhGs1EYRFESCqn+7gufwgNP2d5g",
-	"rTfsmboq3FLUZbrxYYCUoBw/l2jIo8SSAfKPH89cCYM2FRnbxPYLtrJWtpEAW+J0hb51xciynBRoeoET",
-	"Gh8Nr1hRDPD6j36+utBDPOsh+XEu0aSYS99KaCRylnHIFpmsGpX2H9is9qUseLZKbY79qtmDx4IMiIwj",
-	"EXQRmVNNhHTaLRyBbMHNk1Z/Ju78/S4sIalJ1cAOr6tVgeKcBCkXycPh8fAYw4+XTNAlT06Sx8Pj4WNr",
-	"zJojYT9CqgF/uXLAwBdxba9z7NylDZavTZrN7H7qbMQlfTzsDn2r4oM1vWi3Hq7porv9eDs2HWuU1e4a",
-	"09dA3mnQqmj0dRp/ur64I+xj1+O5M9nnKddVsMeTtq/c9adW/6xHx8d760FT14juaN00w/QsyyWZMIoz",
-	"nRLBroCqY0NDVO6eHB93zVQt/Sjo+4WvPNz+SqNbCr70ePtLdRcn3BGS9+1vha2JUJ7zCf62PYEXE5I0",
-	"MXSmbYMAQPFP8LAlrK4hAEjKUndkvWmmgdDYcCCQ3qyop4k2ckmupLrATpkGc21AsmuRFjvFGkQ8idhs",
-	"bRMhWZrhjc97D6f30glabuM+3i2UcxtnaubhkbpD6j7T981TVNJQw05sICJIZlJazxGwnlKzIfkIFhH8",
-	"SIlGs/ZIgChEGBi4gXu4laae25o5k2pl5QduS11pIwsmLJNpXpBb8Fll50WA/7vMV3vD2VbE1HVT9XFJ",
-	"aTGKsfkKfTuqe8Tmh4/7LMu1rYIXHn3b64VGU6lbgbFT6pKTnz41SIKiOUNhJYA+hDPBruwnvQGqK4dG",
-	"F0yDxImSb7NbE7UCnRMZn7nDbHbGA6GcjkRjZUPyni2ZVVBsrXyby4RoYPtD+KLT8I1zjI4ECIK1mPXo",
-	"W6twhX2xIhhgDb13iQANl99X8L9/8AfWAgoTgoOrFCVyUpnBopBf2QiOfuX5tQtxYNbs2YQg+/2LuqrV",
-	"dmb3Al/J/82FkSfHT7a/UbVy3A//tSdTF5MPgiCCe/Jf6eTTdRrXambMdF/J/iTSao6OdoJVb6H7ver7",
-	"v7hnYc24BTM0p4Z2XllLz9yiWbjOyqBaLMsIB/reWXiqHubg53eFECB+iA3JW+tlalS2s+mc5IAbPRIO",
-	"3NShS1MF4eq0Xdmh2gQMigX3BuC+ivEV6zNsgOD+WUurVm1/5nKvsA83UUVW/b4o3s5McQ+Y9hyPMkoi",
-	"t6PeOms7CmAh2i7qrG6/QqwyoVie+nazYGH1v4IRH5PDQBQ0hmbzhe12DEO8PKOz0E5tlwu9I07I+PV0",
-	"8IMUbPA9Ndl87KQ4TR6DrYyCzjPGpJX6l0fH39QJyq5Cqa/XHUPHgB24Dpsd1i4rmNbmGpy3s0l6NC2n",
-	"Y6TGHrtGjHqZNg25+/q2G2j+fPTnJhXYWqu4o0903bQnbARsvx1A7SmpeZ++1+6V8A0oB3pGZ9vexGdw",
-	"eY+Ov7mjbdrWVM1GRQE0xndfJWF1t6PddYePY6JmiL1zVxsIUVFOSQMiW+vcbep/W8nmycNv4mdiL626",
-	"JaBMsjSa56zZb2pPYq0rUgwZnNvE2RvKRhHKXkX831zcimr8EHIQOEsMujHBPTJupX2MQU+frEZivJ5K",
-	"MnZOFWnmzl0Jq7V2LXDi1LGG45Tw6Uhgxge2m7qaM0FcalGM2ONIdyx6hTk7veSuh/uduosY4d6xS/Yb",
-	"aUdvIbb/ehtyV8/dM4Lfvcx23MMu8dyHUXwhIQ/vOKAWVtihpJU0uU5BXJ5Ph6x36aryx/uCEk2nzBfm",
-	"p2GnZc9BbBAfjMLUCWRwcGFr7FE9EvDHqa11D/aV/8a/6qLzB0ISO50G1CeYauIjCfArsAMupGFEMaub",
-	"6cNTQgkWFm9oE9bujY42/cBWJ9dWThRUKQwqTuuZT6teAN7JG+kGcGorq48EHjT8hvvCZG67XwIEXAcC",
-	"p3VVh1Xwobj2M7EykByEpQFTa+CsF2+kJAXACdAxoH/WDw3TrZZsJDRd6RSY0XiE1dGtm97XuB8lYw8I",
-	"Y1sUfwwp5jAbVDAg6B9j+UiAz74yPcDyx1uEYmzXcA+6Is7TQbpCwPsD2UvinTDuQjwo5ExvDAN4Aw/0",
-	"igK4heN+mxs5qEfd5+Gqyts9O8b/8zfnPfflpzf6ziHa7LfoOf8SOHzmQvTmSgrv2ILz80wT44Gw+Qci",
-	"S+hjQ1S0LBr+rJwMXbbsN3KW3C1ouJLicdIMELH6CgERKu7xZbV+ubei1S6ea7iii2ITYLxdMmGDwnYA",
-	"Dj9ot+0hCgVurkCaqaNM6+hRH8LqA0eHm33TYURdcIYLZqhDkAp9ugXXKiaYaMb0eraRTluycxjtq53Q",
-	"F4hptohDZWFcpEHmSD24jc4DGW8ksMKJiy91T8ZELuCy72pysBuAWJazfi9S5UxBiCzTNmwV5FyqMxse",
-	"DvGFdZMz1ygsxtO1VKY3Nw/r8PVh68/8cmzx4/WNAGsivqJmdTXESNm1Xi6yoszZeVCGcw2gq3y83xqz",
-	"Dos0bmTY/qTulTrvgXTifYdYGPBMDNLVjAX0wD9l6WpnwFpQlXQBVk0bEdyoRTtZkbrcJ8ZfC/gOgGok",
-	"MEgczFOgD+IIMJSrjws/YvcrrrQLXteGKqN9BNxIHIzh67EvlmXdFYdD8qwuqzqXbmkuTBgr9gIRtCmH",
-	"I+Hr8aZIf8CfaQe1ymRGBXT7cksqqI1rGYnGDNoXbJUq2Gy0zCsYhSEO2obNO5r35PjbE39qEJYO7d78",
-	"m2Ny4NMRvI1oJHw8j3PwtGcZktdT641VzPZMwlgdTIYYCVvgLyWauXEbqQd2ReNoAdwx0cwQIyEAm5pG",
-	"NfDuYB+HWndkGGwW+b1n02C7zGSXpu1rBwZmwjQG3qr8/ZsPe1gDX/iqi1/M54vQFAghcFdIe5w4Ut9Z",
-	"nGaGclQkoqmbkGojlzZPCiN9RU4KRi9dVorbme8qcmoXMxKWqNkoCeh+GsNFx7VDZNwWNvXMMfqvisi6",
-	"ImKPpoaQLtbZpUd03sPeRZotROkPYPnbckX3HhyFPmIbVcJ12DFD2uy0qlIToL9LNbW5YUY2ZKtTMq7L",
-	"73shaCSsFGTFBi6szIJ2Tn1oK6RCT1sYB18e4MjaUJHr7siqe2HiXyauqh+e/J6jqn4bPNnFYW1G5zXG",
-	"e+Tbl+zZKb9Wvhf1iipGKtACeig0kVQeLi7uFufCnqBfBuN6is2E+gPslpm/IuT9IyQAUKyfTZtLVdjR",
-	"F2NrtnQHeIuZKYSGvC+sIygVWTBDKPGFHaxeziDBD9R2z46xAkJrl1mpFOzfpQvHE8CMWtVlM9Zw7NF9",
-	"cbVg+1yTX0pWMtfNvFbqG8JFJThw44WF5A8eqLIHHEJQqLP2Ecxikp41zfRBoNpTfF1Fowy8j2CjN9rH",
-	"DFTJQfcQn+Dm6jK7Bu0KvrpH+7hHa+RdK3ESAE/11e7qjyMrDd/ZZuDr9iONMZFQj4n9PyVLplxQu3Xs",
-	"NBxftpLLlBewDqJZwTKTjkRV2mEMb46r0i1grz+x4T6UGDqpBsfwI93lLHoRRHb1iMtw1Rx3A3pbWHL/",
-	"ERTN0/0nW12hVcgb5p2NHMO3qmPCqKtm1FmX/+eXzrD3aDOH9fWwZZjS42tT+rQg9plm5rDbWeZ6we1x",
-	"BdZwb1EdN0+50LioVsWQjOpOL559/XYL63Qq5sy78RpeRdCS9+JV9BDZ2634gq37FX9Lbj6/YWxmu9HP",
-	"F4CJ1+ksmaoIye/ecmZdxGD5ZmA9JjTCXvSeAufafGWT2g0luB5oF1WqiaFVNTREVgsn4FDEJ8IqQySX",
-	"TI+EkIZcMLYk2Pwq9MM9fAqhBzBBKOFXJYqgwbaNDR6JJw8fW1OeT2X0zri1lMe4VQ1e6hU0vygLw5dU",
-	"mSMwCg4w2wyr0mW2az1k0vCCBW/ZCtHJn4/+bG90x+RGWNl9e9L6Jjd+DbXfZ3rkk4dP+2xEl8ulVIbl",
-	"37OcU18Xew8UxsJaGAk0DavGbkiqjMucBZ0MqtE7pM536JinxcrUTbYMFCqFEmTA1E6cPmaYds3sKxYw",
-	"EoG6Py3ojByMsUrmUjEbSD1OUb4UYLTCDJoTJ+XYyokjUT2O4Qg4/KGtPigF8xX/uOsz57wEE2aumO3x",
-	"u7AxE/Bj7vu0ePnNKHDoy2mtT5q5Yq6FmE4D/wDuHvsd62VBV7a5WDxi/Q2dfHAnepcBkfUsXYk29ufh",
-	"b4qDnrUBSU5t8SF3BaHBBSND7FUROQ1AX9ZN8+9WY9sar+6DpKJh61/jzL/Gmf9eooxrOTcSb377yOP+",
-	"KNnA/S6O9rbIq+tMq5wrrFoGtMaxMKoJCHFVgSg3DcTQsekUOMklG0PonCDBrE0rJBMGPdW8ak0r1UjY",
-	"uJYc86i4ALamsfMQJoLRBRO5NaxnUilsbIiszkrLijlxmpvAgA4rHpKX9eq546bOkV6vCAuf2oq6aAxi",
-	"wikBObDNQooZNkCioiK53oUEPA+UhUumzFbmSA7G7uP48JRoxmz70IJOdNU/dJ1evg1vbw1IYsaJquMn",
-	"2kfgmCpRBWv1oklCTnEDb96+/uE57lSTBaO6VLbZ/6LTVGGH6l8K0z3faUpZX229pq5FwG/d1RiaXSWP",
-	"B99++vVh+tfrAf75pyRqS/nj1ucM4Gu7QcMlD3Cm/zghP6Cy0wlRTJeFsSWpL7mhhWuHQTWhllDag/kS",
-	"QpfT+wcNc/nd2U7cdARVknVfbdD2zUYRDYnthC1GYvw6Z4ulNExkq8E/2QoCpKvxcLAgfhihjS6whrQb",
-	"StuyzdZ1799TFM36Zk4FWVBb3tTGKcfdp/jWNiP9Wt2W5sI7yc+jv23qcTsafX70cDAaff4riza5tah+",
-	"d1WnHCbuEun86K4WscVZlzqPP/iUgVWNbcMFKGheFPJKtzznf3hP8pcI33imL5qoD4LhQioWte0GLsNu",
-	"WmbTuAbbPX+uN1CQIFaZQPRaMthpLbI6S6z3D0LgpH18GJW/mg1N79ShHenGuqliSO1V4Ko+76+a2Y1c",
-	"3E2QCaEqhOCqTsfd8XLMB7gz9v3B5T7VbTyw2IWr0OZSok4diUWdqLaUo56GlLjuODseEoi+q2R3txOS",
-	"FVIDS5YzVvNmZ/x0bhRqqfiNKgBjxOMHmzlxZ+zKtwPuYlOlsJGXGFP41aGwP0Z270WI6xI+gBWmg0AI",
-	"eRWSAoA+y8gcVdhk9fxgH9miv7tyWb4/OhbOOvBJAIe27laHSlwZ8ntr5q0+7dd3qmXWXd03crQvyLz2",
-	"VQCqkRM7o5dYNcjfaIyV1BC0tWy1rZ/2wXV235589R6fz8kBiEqFYhRbLeF3h18lg7X7s8cFzNGd8K3Z",
-	"foPfA8XQR7+qUmwsGxJna8f7ZWul2MTWsFzX7zRCdy+mIS89PdBVy7h11rArsLwvRRxajqy8taGWxhhC",
-	"8OxjA20Uo4vxCcpjY7+8savdtmSKaEGXei6rmD1VCrR7S80gLIzaBl8OTgAYoE9cSmrDy4SBjcWE0DIS",
-	"FlxOMex9gX74ggvmtKyHT10rFI1BM5DsXWCwoLDsR4+EXEIbCeQFuANXVrKyJcFUrlu7dnZ9dumCzKFs",
-	"JddWOtUAgyJjRJSQRefd83bQqDC5EtnLy37K3do536Aki1vJV7xq49Urq3WEyokm9vHBBwCo6pb2imnY",
-	"fXKj9PZRWzWwRzCva0vds8+O60b8O3QoV72SN/oTXOPPdumb333DLzgZu/kAmO3n7lop0LsVKxbZkhia",
-	"ULHCQYDm1tWUuLjk+GujbzbYv0YCWIKcBuWQqko0nZU34CLvKHswaMJ+z5GCuKkO8my7jH9V6H/blumq",
-	"+kapG1V3PZJVhP9owTpp/4yZ71lyx1RyExyuNbIL4hG+aM89WKDG9n8DLrafcZ/qJfDkg6o3ngbxj7jC",
-	"vuuWeTtQRZv+oM2bvkS2oe/21HXp3eVK4rd1f8j0BwhZ6LyTe69PgpUWQJwbg0SMTQUg+glipJ2uRp04",
-	"80DblHwhvXjjmjlVUkp3RZE7Fk6+TC2RrUzhD15F5IuLFr6ISBfba5ZO/TWxrdKhmSZUUgWssgVYLS6W",
-	"qkhOkiO65EeXDxHn3IC/humBqNa5z3ai4IsqkTv4rnagB182IpKC752BM/gGo1LDJ7DGRv1Z1Y6XYJ05",
-	"N+EXWBD2+tP1/x8A",
+	"7H3rcts4muiroHimKvYMJTuX7p22/2wml+rspDtZx9neOq2sBZGQhDEFqAHQjqbLVedpzoOdJzn1fQBI",
+	"UAQlypad6e78SSyJxPW7X39NMrlYSsGE0cnJr8mc0Zwp/POFFIYJ85LrpdTccCng25zpTPGl/ZiMqTE0",
+	"my+YMGNyzc2cmDkjucxK+OqRJlNeMCLogg2TNNHZnC0ojGJWS5acJNooLmbJzU2avDqns/b453NGMruO",
+	"R5p8+P754Mk336bkl1Ialm8b8q3MaHzZMOzHs7dETnG9imlZqmzrGs+YUavnU8NUe8gPLJMi18RIck25",
+	"IRM2lYoRo1ZczAidUS6iw3Nh2Iyp5AYmWFJFF8y4C3iuMyZyLmbvVB6b8iWb0rIwhOoMhubw3S8lU6sk",
+	"TeDIk5NE4pvhtH9SbJqcJP/rqL73I/urPrLzwEJelEpLFT+4sWCfzUWGT4z9ES7pjLk9n5KCTQ2RpSFT",
+	"qfDXKVfa4DNdC7XDNVa6oJ/fMjEz8+Tkm8dP4HCMYQre/Z+fnw/+Nx3883jw3cXg01/+lKSRy3rJeh4f",
+	"fLvv83ut5KI9498ZW2pyPaeGcE2oIVIRCuBEzJxrYvii83ymMGC4jqlUC2qSkySnhg3g1egpvHn5nsIJ",
+	"/mpHXcKHalCeJ2mi2C8lVyxPTowqWd+tvnlpUYwvuImDyUJqQ7hhC02oBY+5LHI9JP7cvznu2myBo67B",
+	"Al+Ui+Tkm+PjNFlwYT89TttoBHg/e555xI+NT+2vffdaj+dG/2CoKXXX6Nr+usPobjwY/T01nAmz8dqW",
+	"9pmLu1/ff0aujn02QMQKKS8Bf1OEV3bFFOFGk4zqThj9pQt9nxwfVxcVktNSbNilKsWtt3dWCrfDc7kN",
+	"DT2h3oaBRu6OfzewAb2UQjMEl7/R/Iz9UjKNOOMYG/xJl8uCW251tFRyUrDFX/6hLQT32/J7+5adtI2N",
+	"yk5LJorRS213C/MrmhniqLRm6opn8Oy01CwnlFzRomSnZMyUkkqPkZFrR9EZIHMCvEKKacGzB99SNqdi",
+	"BuJBUfCc6Vr8UCyTKn+kCWAiwzW+LO1i2EMu8jlxmOqXxjVhC8oLOHCeM2H4lDNF2GeujT4hY/yDi9mY",
+	"HFCRw15GwgsxxEpmhwCyBkDXjT0ciSQNxbZQ6okt3D16VD2HK38t1YTnORMPfou0KJgiC7oimrHg/sik",
+	"NERIQ3KJR3dKxjkzlBdjoukK8HeFV/ujNK9lKfKHXPiPkugym7uVpnCfQgq7+mBDl0JeEznFZX5g6oqp",
+	"V4BID33EGqcmU8oLlp+SsaMFFzwf12Co3dHjT4QLpPaFnFkcP5eXTOgNC99twW64yHo/8JlgOeFiSH5E",
+	"ppPRbG5F/VA1gS8HoKAoWTSnbZFgXL18S9WMPfTBT2S+AnyVV8xSWBRs3IHKH6hYOW6gH3RlUpIFFStC",
+	"jWGLpdGnoKVYFcWJo6joDFDTWTv54JdtBCbQlnAVHwUtzVwq/k/20Mh6RQueE5plTIOGdskEOQDRhhqi",
+	"+UwMuEjJtZJiRjLFECNooQ/Xtv7TTz8NnpdmDj97VrIZ7j4KXS6XUhmW/8ByTs/xmYfbudPgQUejBBZo",
+	"VTXg+cDnc8k0UthLxpZDFJfcoKh9Clqs7C7X2Jog1P5GKMk5MzzjVJCpLAp5rclBLjN9VNCJHi5yUnBt",
+	"kLRwRTIJbBo4Wym4sefLBMjxPyfzCX2cJWkyK8pMapakSTaXBdOGAYanyTyHfwv81yg+K1YZU8D2kzSh",
+	"xaRccJGkyZQpxQ3+ecUNXXAxyIO/J4+fwMCKUcMFFzALm01VkibXjM/mBu/b/TFZ8ORTS6JL/bF8KBcL",
+	"qlZwOksll0wZbkU8Wh/bplvzp3uTJlaOaZ9zQQ2Q4gUXpSZLxa64LHUKpBltLFwvC7rCo4SDrOVRWU6K",
+	"QBgV5WKCOuznwUwO4MuBvuTLgcR5aDFYSi4Qnae00OwmdRNvVXYnwFecCOGl5K1if5r4neBhFcW7aXLy",
+	"8w4zfdphI0YxkbcP9hyPTzHU6bwBo6DaEDNXjFmpV58SOtGV8DZl10jDqSDmWoaQWy6TNMnlNeqThtF8",
+	"FYUbuKf4UhzEPNKtOw3O8nFcharVo58ryHN34aasrrNelJz8g2UGgbnMual1Zb8loNPDQs4QkfCDYlPF",
+	"9Nx/LORMljB2qZkaAo77vxWjuf8bEY35T+UyDz5ZoL9Qsqi+ylnB8AEv2bpx/Uc3tP9Yje6/qCbwX1CV",
+	"zfkVw+uxBkk/ZPXZjVl9hnssZPO7ctn+xs1Uv+fXXn2j51TBF/g/znvh1tX4svqg2JW8hBcKOfO/wJ9u",
+	"hXolsqE2VBn/wf3gJLb6OPwXbgwKV+w/CAmynmU30e/coI3vlopNmWIiY/pi2+/uZKKEExbySpgo0cw2",
+	"aSwVzQyg9SaFl6QCI0gPW4d/GuFtm/EAnoE3TF89P02yAi0yNM9VLyJoNZm1Rx8fP3kWe9aBVO+t9n1O",
+	"liaTC9br2N+5Z2/S0PzUa5pa3Vjf75O/RrZrQFI3MbFDmjlTXjukmWE5kSIlVJNLLvITnpMDICQn36QE",
+	"cerk6eEaFX2ynYqiUY0i5ngroT+nTgr6lmvTBmq0fTb+2HrKFj1uqnmoUhQ/Byb3mGl8y5Zw/s7Vv6vB",
+	"wDMAXaKoDPSMCc7gSEB7LFUctV9QxZbUKAlWt+byvo1B9AsJZvn2iYGA2A99LKNcP4ros3qlDVv0eHTt",
+	"1HAxsUN7aSf/L5AS4hwdBQgUdBWaqJzI1s3om8cw57N5k/TcXaST13se0cszW2SUNLny57S3ydcuyk7g",
+	"VhS9MEdAI3wHFdJeIOd0tos51fP4rc/ZZ++h9EKle2mNCkVxwo9vnI7Ye0GlKrbRlo9nbxFraEyd+2nO",
+	"RMNrS66pJteKG8NEU7PYxAH7coNduYfm/2xCDxfm22dJ2/GTJtaJG7+cpZJXPGfqkUYjNprswDtJBbHy",
+	"HR6B/ROe6sE40sRwU7BeRMjf6qb9ejBFKwFgGMpS+cUucojbQB69ZmSflACP9DvNCTdkzhQb1qNNpCwY",
+	"FeFwF5NVv9vqD4xXTGkn892CQTdcYPi8v40KDNZQykHSGiIHJ2YX38SrTdTkhSxdzATNc24p1fuAuiCt",
+	"WrfI+Jc1WTKFJpk2+S/o5EIxXRYmFiaQJigGxX9azleaZ7S4oFozrT3Rizyo5EwxrS+ENCz2yNqhB2ta",
+	"fzk+q1/mphN8T63ZY10I8OfaB1ncLdykTsrpK2759+9J2Er9NjbtP3AFrh/BYlmwXXHfaoC7vbOLHjJ1",
+	"MQ1flh8oRnWMbMSortM8dqBfuvLsb9QQ7bjebZ8mRvY/GPhidzj1TGEdVm/DJK7n9ultB7iV8DbO142b",
+	"1vEPAUD2QIMX+PRWetrElN1gchfYebgrXdDPb+x7z9buF2XaX0rmfjaqZMH1rfN3F1WkL1luAzd89FUg",
+	"+2hDp1NiJAFDTlvGsbE1FR3YBhHX835Xuw/9eG3IB1SS/cwfpDKhkuxsgF7swPdi2nHjvoP398BT25N8",
+	"XOZ9sGjBRfjt43W88oP0gP9d7PFd8vImoNtlfHfC/dwKTTz8tIv62QkjH62teDcidhu9rIqiE/K6v5IG",
+	"0bhx/Qh+OUWfP6hHQEgu2dIGcHqbuG7MM+GCqlVskuqW4+GWxs3mNLE1IrQv9WkNu3HjLRxt399/cXYd",
+	"MT3Wd7BUTDNhLIlFKsrFrC3Dr2vz7QOHX7yZYLIy4G9y+ihf0BlLifEPwaXgE0TP7WV3moh3kXrnZlHE",
+	"tqqp4AZ89OT78x/ekqmiM3jFspMxvDWOrgFssO3xvpfXwG5g5YSbEzI27LMZwzFaSMKTVHLhfjh1M+B3",
+	"IwFnUK/HL8U9c0rGeFRjtLSNl/nUvmbjpuyJUbMekD4O9DsYwkP3GOzIlBRcXNqQKk+mYV2JO640wRnh",
+	"uvOpc/vBy1GSLKThMXPEazjHalqIr1w18ZxbrzycmVhXzuvhdzCM4BbiUMg++5t1549hkZS8f/n6kcaw",
+	"XQ3hVu4ZOOPoYuDlC+aDm9YJ2aoaEJ4jmSyLHLc4YYhCp7j/9y9fw9a14UVhNz/cgbycN68Zjg6fhPNl",
+	"ymKRPSqSUaU400QKRg5eDF68fH44TLbJB37sxEF63LwQoy2vFk7FaoVR2GBAcBoxrU8JICxVLI9H3IaS",
+	"2jfPGjzzaTM4/n/+fTTSn/7y7/6PP8WO8TUEcPrYkZZshuGdUZ6kbBCJpeVcnxBqw5wWDIy4FokgkJcc",
+	"jOsQR/3z8ach2mnHh+lIAJ0jVa6DYwTkYOxyClIyfpOzxVIaJrLV4O9sNT60ONk4g2/7Svg9pD+73+r9",
+	"2DW+VoydO0Rak5pjLMt6QlrIuSl0PU3eVCe2owhROznaWCHogosZsY+kpNQlLQpAyY9nb2Lcd6MGENjz",
+	"1812u2gObr1+tNh5v6WTziCbHV1rzZCdlubQWxN4y8VlYLTZ4X5442I32iHqJ9sKePVT1+rqzIRKy+Di",
+	"0lo3hfszxqsaKRP+1Ws2mUt5maTJUhYFQoooaXGhVyKzkSByQQ3PLup4CFbwKxs1D4Iqu5jQ7LJrwjvF",
+	"AtQLrqxYeg0onx1/9+1DutN39mz0sjUF6SFpYviCaUMXyx0ygNrO7Sr7xRtq6mGjcCVn+1Dgqxt/OM29",
+	"karT9m1beSVNQNtbIo7wmZCqA0V+oOqS5WeM5u2TWOBv+Jen78fpNpu6eym28B/pYncSi6HwVVhOe5HA",
+	"piORqs5UHRfdMU6YXaHHAth+GPhDtKEiR6mKHGSSFkxnIKXbQAEb3rmZ3d3OYu1IzBZwC8/ipX/nJk1Q",
+	"5tpxzr4Y7VWgvuv6OzwP3nkuLvUuL77FF6y8s9tWNMiV3Ox0fB/8O93S93Oba7Oo4iWFrJJfcmooJLRY",
+	"cReMkCUC+mFUvC+FcigWc0fuauyO0T8nvlcnUZvwEEP8dXi8aHC1AGIby6nWHcXmGCi2jpCLC7pcnji1",
+	"z4eMLJdEimJ1ag/vBFVdB8KYQCoydjoSOZ9BhNVclqpYpcR9zCkvVvaVGTUguueECyPByGAfBS84PjUS",
+	"OOgpkdPpCapmoAUWBTmAvwHDNctKOC5i1Vp92NSS7eoTh19waOGS6s84W5ImcjqNUtkWegSUmwu4yZUL",
+	"gLyYcsH1nPnoyAtPzmnBlEFZPoPEC5Y3pZFAAnD+Cx+DiSPxmcAFCHPhArPTxO9964rfekReM/DtLHLY",
+	"nV7cnxPNqFVcW3j+/o3T30qRM0WO6JIfXT0+JNdzqRl5/+7DOYHXOXMplDatKIrLqhQ9MzXTxGVKdEVv",
+	"2JQFJB74nNeayQHAm5EnhwDLH8/exjX5jTi5D+kmHO/uEk5IBjuYspwG2WaPdIMza0IVI3YITBigRdHg",
+	"xtuFE+/G7knW3lcxwLvavu/Izqf8M+sI8Qc6TzIqnKHJlEpAxOh0Go91uR3zXjs2x1uqXfU/N72rRnlr",
+	"8KznbHofvzm+tWIclRYalHuK2dOV6H1NlbDOHUu1Y4Q1TPvYR5oNNWwmu8he4CP1D6Y2x5NqUtCJVNRI",
+	"hQwTsomKATAK3SNJI62iWjet00XE4tNgBITJ1hWAzXGwPX1eYezqTrk0bDplmeFXmzxVNu4V3FRGlaz2",
+	"PztB8MCgOR9iW+CYZVHYFJzD/UcZ4uKXipkNBWCCK58WdEYOvk/J25R8D/+9TcnzlPz4//7P/z3EAPMZ",
+	"v7LBkA1jWWSBO3Nin/u1kUniQ/A028Qjq+0UdELso5h/B9Y/bnAfLzmdCakNz87w96NReXz8NOM5/t/P",
+	"GVfbLZqLWCpW8AW6BVMy5YIWKaELJnKWpySTSjEM2T94/f2bMxIgt1XRD/ucbtyR8RwzC3PATXjAgmE0",
+	"uGGHrKyPLz7+gON6TguPpoQVmq0HVcCkvSjBbYJ1rraGmevGegjmrMFSuSBjWPR4z+mBe4zcRNJYQVSM",
+	"swRwEg8X3I0PriUtPpAdqipAVCXY6SyxoaFRzveean0tVR6Ny9scK4GKzjtRrKpwIVdRJsJCbXpch67t",
+	"f90tBLFKBLloEsJ+3KmRR3LzyZ7QGpWzwz7ShIMyS+pXUlSGiRO9GAZ0K1v9I5PC0MxcBHbiTcuoPD23",
+	"NVFxZqhaXSybwl3fKVnO6xkjnNZFcGPCqlVR87BshncY91srW7TjP9G9eHvWW3v9eqNl6PRoYyXYY7Za",
+	"l2vnBwi1LMfgqTnXRqrVLqffO49ZXgumdgLvHkBdpdMPNyU01G5Yd+eZXDCNwQ9pkxmg094pz+Mq4cF5",
+	"gvy8vXIdmryrQwCs5u0Azv5w2T+RIDDtbHnhJ3jyb/BglDO5rOnqXoNMAoTAmia2DIEdqQKO9N4qsjWT",
+	"YsrV4iJHAS4zFz7U9Y6wxnMsByGILza0XqQIRXTmYhOu5xhPw/VI+Mds4ShYG7NBHEaSCQNr4N0o7V2p",
+	"pidkm16woRh7IVK13vzkuE2y9kCANqrz8Mw6EOOLG8BwH2YuN9QDyk5uxvXgW4esDg1rY3yHPGX4/mJj",
+	"IzDeDyfrW95F8e7Ai/ucssKlfpM4rNplhgh+3OeGPE71m8Ni190Cgh3I/cTN/MNKZG28W9ZieU+E026c",
+	"TY/DXGds2sIvP1sUw+ogsHaEmlJYJ0mTs9cvyHfPvvk34qoUEQf+7djXOqcokqFwjZwGSy3VRfGcH8YG",
+	"GVKyZEpL0dKoo0lJuEDdFdPMihxjQDFaLSWMZnM7LRaPS/vRvEak3BaLaZp4ttof3FCOafFqgByor+QL",
+	"F3o2bQW8deY9DKfewc2kDRWdKbPgBaoqJNuiIuuS4rO/dqdduWV01qJ8pMl/D1w41eDNy5TQQkvv+LQ1",
+	"6x5hCbp1SIiWjaitUpH410jeQTx+sDte24M9PHFC6ESW5mRSUHHpzJo4va1MyNF1ig4pKcB+ZAOZ4U2N",
+	"Bjn0wxKsk0WXfLjIe0U3rqH0etZrtw3lLF5fas1oWLEXW7SgKjSFVqZH+rdcq8C0wzY7CkC0z84WPrpd",
+	"1J+rmnSBFediQtEuIZPNwaL33EhLDISlpa2DHWbsJYD9Fz7rKEnrnFN86h9oq4WvgT4URVUCpEPCOnN1",
+	"dfyMNLcF2Sp9FgEH9FA4Ory9NksKhivjlUSa5xUtCD7oiHf+gPWY2qm2t7Hv7OrOZ5+XXDF9LzFHPoF7",
+	"u6179yABqEi129H4d3rn22Lcxa6PAwvfbz2CmD0gvOY1u3W97OaaetoFEBZvZRW4DSTtACEBhl7splA3",
+	"Xu0HYTddJ/PS1+YLKQp64GxUD0MbzKcuJN+HnosDPaCWi/Pl3YVqbpPgpT3F67HRtYXaV2sU6LHmvZ16",
+	"fs+lGaJbWYns/ZzqZn6uE+TTZMpMNrd/5lLEs3y95tU6Ahs9u0OZnu3YUwVN3YW8lVjtJFhd18GclZH4",
+	"Cx/hctGlgLkgHSwsLa1xuKAGKJYtX26FCdT4ZlLaFLAVVs2mSvErVjXGYESVgnBN4OiH0fw2+KW9grdW",
+	"0s7rkislCDK28k+JVWidhTo+aufOqgFjG4mPVcUqtkZ7BadIiuZaYbs0w/hTO3Q8ZGkHSNmV+S89Nmyz",
+	"Nli0AVSVhhabTsvtUUsypSp+TLcqeXQHHGgwdbtlB01+PxUYpC2QD261m9VjpfPbaQ87MuDAZ7zZoOSe",
+	"Wz8QH7hbDdS5nfVCBn9jVHWUJajrxq8n+WRM66hi9NfH38VCnbzkw8WG3ksQMR0W+dYG9HGs/h0HOK9U",
+	"3Uau2qrdtd7AJy/6JLPX53xjq+NuBXEdCeJsnHJj+sZ5rm8leixuGTGgAPSKBOVUDba4hqjilChWUIgg",
+	"8wxhLvtalD66E1jT3epog+1krRlbcFvHvqaToitiwv+605D797/3L8R9iwiNqFvxtcvnxeEwOCF1Fd8h",
+	"k8F/7z3AAKM7VOHdT86HJ27ObeTKTlf32Z3YEYV3zdTtfLp3Adjd2EF/L2KTdfQDg5qJtIDhbdj7zYWq",
+	"XM8l9lnQhAtMZyFmrmQ5mxPNxaxg+ONA2qCHBwDLO4FkB9sMIasLaPahI1lC/2CaEUy3L7/pOvTfMihs",
+	"B89pJ7n+l3KG3q938s743Xsej0P95rDYdDcvax3R05Yw76kKYr+s7WphQWu/hoGl21uz/mrUju/KQNkq",
+	"JLb72gb7/E2dwvYBFujygVFsh4429afX/rz+46fzJI00fgmlayy2gwlhR1BI+ch+K5X76ITIqusp4h/O",
+	"Ut/B3Jil7VyDKSIdrTqcDwGyv1yLOuyo9P35+fsTJOw69TRdexo/Z7Qwc6A5I1GbAMCH7isOmUbk3XvF",
+	"F1StyPfVe+S9j2Y7oASC1kfi7Bl59f3ZYYrjgF3CtrNxXMU5U1z1edeQzhatD82jOq1X5H2hdtl22ELO",
+	"/KgEuzfAN8ORGIlzEKWxoy7XVX1pGHlIgj5fB0uaXdIZI3TJsV3cjAmmqK+0NBLc4PioFlHDNCR4q5Vf",
+	"im0Ehb07fW9ESuZU5AVTuOUTWMqA/MeHdz/C6FrQS3aRUQ31w3KbeuY0LE0OsO7JIWGfM7Y01bHBg+lI",
+	"EHI955BioxiRS/pLyYgFWWhJxRfMDgaRB0+fPv1uCLO+aiwVK8/YdoXgoIR+a8JVorE3Y3dmByUQxUbI",
+	"BGw/LD8htBoG7ThVZ8T6WGF7VOhrDCd+dnwcrABtAPb3dmjEwbirrdM4tdWpCHEBBcRSjEO7hvX+ilXs",
+	"Agbzuy6MuIq31jipiWKmVIKMfx1ZLj5KTsjPw+HwU0pGoVAA34+S4XA4Sm7GpwR4Aiyj2cwXoigJhSJZ",
+	"7gufwgNP2f69a2/YM3WdcqSoW+ngwwApQcssLtGQR4klA+Q/fjp3xb/WqcjYloS6ZCtrZRsJsCVOV+hb",
+	"V4wsy0mBphc4ofHR8JoVxQCv/+gf15d6iGc9JD/NJZoUc+nbfY5EzjIO2SKTVaMb1iNbD2opC56tUlud",
+	"atXsk2lBBkTGkahzL8mcaiKk027hCOQa3Dxb66HKnb/fhSUkNaka2OF1tSpQnJMg5SJ5PDweHmP48ZIJ",
+	"uuTJSfJ0eDx8ao1ZcyTsR0g14C/XSAP4Iq7tTY7ddbXBxg9Js+H0z53NcqWPh92ht2x8sKYX7c7DNV10",
+	"dx9vx8bAjYY0XWP67iE7DVq1W7lJ40/XF3eEvaZ7PHcu+zzlOn/3eNL2fr75tNbj9snx8d76RNbdVTra",
+	"q84wPctySSYwKz0lgl0DVcem46jcPTs+7pqpWvpR0JsXX3m8/ZVGR0N86en2l+pOq7gjJO/b3wrbh6I8",
+	"50tj2RZiXkxI0sTQmbZNvADFP8HDlrC6pl0gKUvdkfWmmQZCY8OBQHqzop4m2sgluZbqErvZ28ITINmt",
+	"kRY7RQsinkVstrbRpyzN8NbnvYfTe+UELbdxH+8WyrmNMzXz8EjdIXWf6VnzFJU01LATG4gIkpmU1nME",
+	"rKfUbEg+ajhg+EiJRrP2SBi+YISBgRu4h1tp6rmtmTNITEb5gdsisdrIggnLZJoX5BZ8Xtl5EeD/5ioD",
+	"7QVn1yKmbpqqj0tKi1GMzVfoW8Y+IDY/ftpnWa61LLzw5LteLzQav94JjJ1Sl5z8/KlBEhTNGQorAfQh",
+	"nAl2bT/pDVBdOTS6YBokTpR8mx1VqRXonMj43B1ms3s1COV0JBorG5IztmTUBMWjrFgIaGA7q/l2LfCN",
+	"c4yOBAiCtZj15DurcIW9ayMYYA2994kADZffV/B/ePAH1gIKE4KDq7EqclKZwaKQX9kIjn7l+Y0LcWDW",
+	"7NmEIPv9y7oe7HZm9xJfyf/FhZFnx8+2v1G1W98P/7UnU7dhCoIggnvyX+nk000a12pmzHRfyf4k0mqO",
+	"jpbfVf/Ph73qh7+452G15QUzNKeGdl7Zmp65RbN48/I9NXNULZZlhAP94Cw8hfc1gZ/fFUKA+CE2JO+s",
+	"l6lRE9qmc5IDbvRIOHBThy5NVRNuTtcrO1SbgEGxVPUA3FcxvmJ9hg0Q3D9rWevy0J+5PCjsw01UkVW/",
+	"L4q3M1PcA6a9wKOMksjtqNdmbUcBLEQbrZ7XjQuJVSYUs2XEuLGF1f2vYMTH5DAQBY2h2RxJHxiqGXl1",
+	"TmehndouF7qunZDxm+ngRynY4AdqsvnYSXGaPAVbGQWdZ4xJK/UvT46/rROUXW1/3+kmho4BO3Bd8Dus",
+	"XVYwrc01Z77mX4USW9NyOkZq7LFrxKiXadOQu69vu4Hmz0d/blKBrV0+4gQgaHdpV47zufMfQO0pqfmm",
+	"6s7urSP3SvgGFNI/p7Ntb+IzuLwnx9/e0zZtU9dmi88AGuO7r5Kw6ulbt77jDp/GRM0Qe+euNhCiopyS",
+	"BkSurXO3qf9lJZtnj7+Nn4m9tOqWgDLJ0mies2an1j2Jta69B2RwbhNnbykbRSh7FfF/e3ErqvFDyEHg",
+	"LDHoxgT3yHgt7WMMevpkNRLjdirJ2DlVpJk7dyWs1tq1wIlTxxqOU8KnI4EZH9io9XrOBHGpRTFijyPd",
+	"s+gV5uz0krse73fqLmKEe0/hBN9KO/oaYvuvtyF39dwDI/j9y2zHPewSL3wYxRcS8vCOA2phhR1K1pIm",
+	"2xTE5fl0yHpXrp9VvKM+0XTKfEsra6db42o2iA9GYeoEMji4sDX2qB4J+OPUdokC+8p/4191u6YDIYmd",
+	"TgPq2zLyPpIAvwI74EIaRhSzupk+PCWUYEuehjZh7d7oaNOPbF8fbeVEQZXCoOK0nvm06qLlnbyRPlqn",
+	"tifRSOBBw2+4L0zmtvslQMB1IHBaV3XYPwqKYD8XKwPJQVgaMLUGznrxRkpSAJwAHQP6Z/3QMN1qyUZC",
+	"05VOgRmNR1g81rrpfXeoUTL2gDC2dbfHkGIOs0EFA4L+MZaPBPjsK9MDLH+8RSjGRmcPoCviPB2kKwS8",
+	"P5C9JN5D7j7Eg0LO9MYwgLfwQK8ogDs47re5kYNOLn0erqq8PbBj/D9/c95z37hlo+8cos1+i57zL4HD",
+	"5y5Eb66k8I4tOL/1WuwOWUIfG6KiZdHwZ+Vk6LJlv5Wz5H5BwzXjiZNmgIjVVwiIUHGPL6v25d6JVjfq",
+	"92+2zXkwA1Nc47UmAqdWdJj7jgEYCmvr+Q/JjxJjJ4EJgCRlo1RL3W4lkKJxL19wMRJcZEWZx3UwGOnH",
+	"xh5ax9HcSmWht0siUjAsJhXjPvaRBudZz7/6rRHnVgOKjVR6wzU/KJbuiYjGu1YEGNX83tLNxndHNnF9",
+	"g26DDU3tYwNtFKMLVwC1MSlgBT2xJwmQPragNh4JfNN1PcEWRiCk/zpysAhy+o83NkxVePHcDzq2us5I",
+	"HMCLEDYa3vYhLgNDgJorybFSulTE5Z8RwLllQTMs8l2FRvhWW07XqNdM/JKZwFhTq8hhqITzcQ0J1Epf",
+	"oBRacMFcfPTjb1ysEXR9ZktNeF7Aq0I4nWsk5BLiNF7BotmV66QL9h7ulbNfSqwdZYszVVW88NzR3DMS",
+	"9oMz+GBy//iacjP2c4NGNlHy2hKhV1dY9RG0QlAT3WJ0WoXG484IxyBtjD62d5iBbRO9eaRcxghVeOav",
+	"rhyb3kipoOdKIcUs2BLGOGt0irjV1x25nx4fd9Ex2O+67d52ZHn6revv1tkurQc1akH8Zntz3J5kr+xL",
+	"UojXsijktb3kjvY2mtjXBx/g5qtr7E8+0JdLiyIMc2rCCbTne14UDZ52ZrnQvTGFoMdg5Hqq3j8Q8eTY",
+	"5he9KFiuIyENStaQh4lj3f3vBi1Xvv3Rnk3Zz7tFHd932xYHOXh2/OywHeEKUBGCRBwinsWi5mhODpy+",
+	"T2gB/60Of/dmDwQRWwVxE0L3gBGX8DBc0UURsP2W5vRuyYTNmtgBTf2gOxJLN1dg7qvTsOr0Kp/j5TOr",
+	"hpuDN8OUk+BMFsxQdxSVftkt/VRJc0Qzptvp+DpdMy6H6XDaWUUDO6atcla54BdpkFpdD27TV4BHjwTq",
+	"DI46uCe79Ib3tb68G7pbm0z7XqTKmYIcMqZtXhcYgqnObP4kJOBU3Bo4cxe71lKZ3uausFB1H23kuV+O",
+	"7Q7S3ghoBcSXnK+uBizKXet1+tlFUKf+96MwhVXMN+pK/qR+a4oR3neIhSEThSw2zVhAD/xT1vDQmdER",
+	"lO1foGiMKXONZg2TFanr4adWo5msEDNGomo4CuI5jgBDuQYS8CM32onemN2pDVVG+xSRkTgYw9fjqqEp",
+	"xvMcgiJS9R2YS7c0l0eHLS2ACNqaHGC0sPNZiwYE/NlBrTKQUQH9/dySCmoDv0eiMYP2HQ2kCjYb7YMA",
+	"UROQKGjzSh3Ne3b83Yk/NcjbBP3HvzkmB14p8U7UkfAB7y4Can2WIXkzteGKitl2/BjMjsLJSNgK2CnR",
+	"zI3byM21KxpHO0SANmWIkZChSE2jXU53NLxDrXvynDe7YDyw73y9DnuXK8oX1w786GkMvFX5+/ev93CX",
+	"v/Rlyb9YUCRCUyCEwF0h7XHiSH1ncZoZylGRkP9uQqqNXNpCApgKJ3JSMHrl0rbdznzbvVO7GGvAUC45",
+	"/pIto5KQ49ohMm5TKp47Rv/VUt+21NujqSGki3V26RGd97B3kWYLUfoDuMa3XNGDZw+gjdqGXXMdtpST",
+	"tnxDVcoU0N/VYrHFE4xsyFanZFz3p/JC0EhYKciKDVxYmQV1YH1oWwjMnf0LXx7gyNpQMDN2ph48CBP/",
+	"MokH/fDk95x28NvgyS5RYTM6txjvke/vt2dTX6u/BeoVVRJBoAX0UGgiue5cXN4vzkFPw93zSL+A2Eyo",
+	"P8BumfkrQj48QgIAxRo+rnOpCjv6YmzNlu7DRI++QRryvrDQtlRkwQyhxFc+s3o5y7mt7+PZsfQu0GCX",
+	"WakU7N/V04lXSDBqVdeVa+HYk4fiasH2uSa/lKxk+ela0bKGcFEJDtx4YSH5g0dy7wGHEBTqslYIZjFJ",
+	"z5pm+iBQHUp5U4VrD7yPYGO4pg+qrbLnHyCA183VZXYN+nl9jR/sE/pSI2+rBmAAPNVXu6s/jqw0gss2",
+	"A1+3H2mMQRZ6bIMtdEqWTLmsT+vYaTi+rGd1ygtYB9GsYJlJR6KqfTaGN8dVAAfY609sPDwlhk6qwTE+",
+	"X3c5i14GqQ89ApddufPdgN5WXt9/iHHzdP/OVtdoFfKGeWcjx/yG6pgwLaGZltHl//mlMy802u2svR62",
+	"DHPeffF2nzfPPtPMHHY7y1yz5D2uwBruLarj5ikXGhe1VlIvo7rTi2dfv9vCOp2KOfNuvIZXEbTkvXgV",
+	"PUT2diu+ZG2/4m/Jzec3/J7O2GY/XwAmXqezZKoiJL97y5l1EYPlm4H1mNAIe9F7yixZ5yub1O4pL6Cg",
+	"pk270sTQqlwwIquFE3Ao4hNhGU6SS6ZHQkiDoYgEu8OGfrjH30DoAUwQSvhVDc8CIBQfHYlnj59aU56v",
+	"9eGdca2aIHGrGrzUK6t0URaGL6kyR2AUHGA5BizbnMnctYKFBQdv2RYqyZ+P/mxvdMfqH7Cyh/ak9a3+",
+	"8TUXdZ/1Q549/qbPRnS5XEplWP4Dyzn1jWP2QGEsrIWRQNOwrcKGqiNxmbOgk0E1eofU+R4d87RYmboL",
+	"rYFK/pDzAEztxOljhmlj+9NWLGAkAnV/WtAZORhzYZhaKmYzDccpypcCjFaYYn7ipBxbWnwkqscxHAGH",
+	"P7TluaVgviQ2d42YnZdgwsw1Y7jUhY2ZgB9z38jQy29GgUNfTmt90swVcz12dRr4B3D3QMW5XhZ0Zbvv",
+	"xlM639LJB3ei95kxVM/SFTlsfx7+pjjo+TogyakNzXdXEBpcMDLEXhWR0wD05QSAp4pWvD+NbWtCpw+S",
+	"iuZ1fk3E/JqI+XtJw6vl3EhC5t1T8/qjZAP3uzjauyIP0vJ8UQIs6wu0xrEwqgkIcVUFVTcNxNCx6RQ4",
+	"yRUbQ+icIMGsTSskEwY91VzYFgUpkWokbFxLjoUGuAC2phkAGlZKoAsmcmtYz6RS2PkbWZ2VlhVz4jQ3",
+	"gQEdVuzygezqueOmzpFerwhzc2zLCTQGMeGUgBzYJuTVYIdQKiqS611IwPNAWbhiymxljuRg7D6OD0+J",
+	"Zsz21y/oRFcN9tv08l14e1vSgKxxomqJj/YROKZKVMFmFmiSkFPcwNt3b358gTvVZMGoLuFmQEToNFXY",
+	"ofrXinfPd5pS2qut19S1CPitu1xZs+368eC7T78+Tv/tZoB//imJ2lL+uAXsA/jabtBwyQOc6T9OyA+o",
+	"7HRCFNNlYWzPlituaOH6xVFNqCWU9mC+hNDl9P5Bw1x+f7YTN12V1tjyM1V9kW0U0ZD8hLkaYiTGb3K2",
+	"WErDRLYa/J2tIEC6Gg8HC+KHEdroApusuKG07WtiXff+PUXRrG/mVJAFtfX/bZxy3H2Kb20z0rcKGzYX",
+	"3kl+nvwVkySrz01qNBp9fvJ4MBp9/jf26S8xWvTpfsuyOkzcJdL5yX0tYouzLnUef/ApA6sa245kkCIN",
+	"yZd6zXP+h/ckf4nwjef6son6IBgupGJR227gMuymZTaNa7Dd8+eaZwYJYpUJRLeSwU5rkdVZYr1/EAIn",
+	"7ePDqPzV7Ph/rw7t5lSb/Nlh+zYbTF6d11fN7FYu7ibIhFAVQnBVyO7+eDnmA9wb+/7gcp/qPne2QoMt",
+	"YexSok4diUWdqLaUo56GlNhWtsD6ckMC0XeV7O52QrJCamDJcsZq3uyMn86NQi0Vv1WLDIx4/GAzJ+6N",
+	"XcH4Z2zayaZKYSMvMabwq0Nhf4zswbt01DUuAStMB4EQ8jokBQB9lpE5qrDJ6vnBPrJFf3f1ZBXLGOTM",
+	"YKWVA58EcGgL03aoxJUhv7dmjkt6Wb12c69aJk62naP9tusG2UsOc2Jn9ArLavobjbGSGoK29nWxBYZx",
+	"mp4VHeB5W9TB1XPwRYoPv0oGrfuzxwXM0Z3wndl+g98DxdBHv6pSbKyrF2drx/tla6XYxNawnu3vNEJ3",
+	"L6YhLz090lVP5TZr2BVYzkoRh5ZbVRI7QXls7JfnS28tmSJa0KWeyypmT5UC7d5hHTFKHJwAMEAj5ZTU",
+	"hpcJ467WVAUtI2HB5ZTQO9Xvqgs8hWW4/FRTLrieM+3s+mt1vkZie6GvmDC5EllVn+mh61d9xatWVa1Q",
+	"OdlSRWsvmIbt2TdKbx+1VQN7BPMqWfR3jpzBwze/S4cyHNl2j7LrjL9e+uZ33xEXTsZuPgBm+7m7Vspz",
+	"V+XUVR3RhIoVDgI0t66mxMUVx18rZRyeAfvXSNRlrtZqLXVX3oCLvKfsQRj6y9TcwE11kGc4ra8K/W/d",
+	"Ml1V3yh1oy2FR7KK8B8t2CZp/AeW3DOV3ASHrU7PQTzC8EuXyNXYH3vARZ8zbhRQHCwVmzLFRLbBbDJj",
+	"jWrN74NXHqjocThl5JJeoWQLLTEeVRUYVl/0VqD8JobrwKLWizITBT817BMb6hl2VKb4ENSRsRuuwhFx",
+	"Thtgc1DlWulG6QpsiGw7LCvXopkFhzgkH1zFQWJbiWiSUQy0nzACj0OlLTmdQuXL48OoKL8ZZvbPwjaC",
+	"y8Mlw98VarFFoqYPXadnLxUdpNQMk4phTzoO9f1gvqZXfaotufqsrtm9BnWVuE49bU+iHaiSpf6g3Zi/",
+	"RHa0b9/cxaS6yyvFb+vhmP8fIMSq804evJ4SVoYB9XMMGjx2CYRoTcjpcLYl32TikavwLqRXx1x35kqr",
+	"6q6AdM/K1JepfbRViP2DVz364qqQL3rUJaY3Sz3/mkwYVUw9L80cKj8DVtmC0RYXS1UkJ8kRXfKjq8eI",
+	"c27AX8N0ZjRDuc92ouCLqvBE8F0d8BN82YigDL53DpngG4yiD5/AmkD1Z1U7ioN15tyEXzQFguAHrGx9",
+	"8+nm/w8A",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -107,7 +107,13 @@ var samples = map[string]sample{
 	"requestDocuments":     {Body: map[string]any{"what": "the latest lab results", "types": []any{"lab_result"}}, Header: map[string]string{"Idempotency-Key": "req-1"}},
 	"listDocumentRequests": {},
 	"listAudit":            {Query: "outcome=denied&action=document.read&limit=10"},
-	"getOpenAPI":           {},
+	"listNotifications":          {Query: "unread=true&limit=10"},
+	"markNotificationRead":       {},
+	"markAllNotificationsRead":   {},
+	"notificationEvents":         {Query: "wait=1"},
+	"getNotificationPreferences": {},
+	"setNotificationPreferences": {Body: map[string]any{"items": []any{map[string]any{"kind": "sync_finished", "delivery": "digest_daily"}}}},
+	"getOpenAPI":                 {},
 }
 
 // path fills op's path with the sample's parameters and query.

@@ -157,7 +157,9 @@ type NotificationQuery struct {
 	UnreadOnly bool
 	// BeforeID lists notifications with a smaller id.
 	BeforeID int64
-	Limit    int
+	// UpdatedSince keeps notifications added or updated at or after it.
+	UpdatedSince time.Time
+	Limit        int
 }
 
 // Email is one email job of the outbox: the email of one notification,
@@ -373,4 +375,91 @@ func DefaultDelivery(k NotificationKind) Delivery {
 		return DeliverDaily
 	}
 	return DeliverInApp
+}
+
+// NotificationEvent is one event of a user's notification stream: a
+// notification added or updated in place, or only the unread count.
+type NotificationEvent struct {
+	// Notification is nil for an event that tells the count only.
+	Notification *Notification
+	Unread       int
+}
+
+// notificationPoll is how often a stream looks for new notifications:
+// they are read from the store, so that a stream sees what every server
+// process added.
+const notificationPoll = time.Second
+
+// WatchNotifications streams the actor's notifications as they are added
+// or updated, after an event with the unread count, until ctx ends; the
+// channel closes then.
+func (s *Service) WatchNotifications(ctx context.Context, a Actor) (<-chan NotificationEvent, error) {
+	if err := s.check(ctx, a, ActionListNotifications, Resource{UserID: a.UserID}, 0); err != nil {
+		return nil, err
+	}
+	since := s.now()
+	unread := -1
+	seen := map[int64]time.Time{} // what was sent of the notifications updated at since
+	poll := func() ([]NotificationEvent, error) {
+		var (
+			found []Notification
+			count int
+		)
+		err := s.cfg.Store.Read(ctx, func(tx Tx) (err error) {
+			found, err = tx.Notifications(ctx, NotificationQuery{UserID: a.UserID, UpdatedSince: since, Limit: MaxLimit})
+			if err != nil {
+				return err
+			}
+			count, err = tx.UnreadNotifications(ctx, a.UserID)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		var out []NotificationEvent
+		for i := len(found) - 1; i >= 0; i-- { // oldest first
+			n := found[i]
+			if at, ok := seen[n.ID]; ok && !n.UpdatedAt.After(at) {
+				continue
+			}
+			if n.UpdatedAt.After(since) {
+				since, seen = n.UpdatedAt, map[int64]time.Time{}
+			}
+			seen[n.ID] = n.UpdatedAt
+			out = append(out, NotificationEvent{Notification: &n, Unread: count})
+		}
+		if len(out) == 0 && count != unread {
+			out = append(out, NotificationEvent{Unread: count})
+		}
+		unread = count
+		return out, nil
+	}
+	ch := make(chan NotificationEvent, 16)
+	go func() {
+		defer close(ch)
+		tick := time.NewTicker(notificationPoll)
+		defer tick.Stop()
+		for {
+			events, err := poll()
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.WarnContext(ctx, "notification stream", "user", a.UserID, "err", err)
+				}
+				return
+			}
+			for _, ev := range events {
+				select {
+				case ch <- ev:
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch, nil
 }

@@ -95,6 +95,9 @@ func (t *tx) Notifications(ctx context.Context, q practice.NotificationQuery) ([
 	if q.BeforeID > 0 {
 		conds = append(conds, "id < "+p.add(q.BeforeID))
 	}
+	if !q.UpdatedSince.IsZero() {
+		conds = append(conds, "updated_at >= "+p.add(q.UpdatedSince.UTC()))
+	}
 	rows, err := t.q.Query(ctx, `SELECT `+notificationColumns+` FROM notifications`+where(conds)+
 		` ORDER BY id DESC LIMIT `+p.add(listLimit(q.Limit)), p...)
 	out, err := scanAll(rows, err, scanNotification)
