@@ -38,8 +38,8 @@ type worldIDs struct {
 	run1, run2                 string
 	// notes are a notification of each user, by user id.
 	notes  map[int64]int64
-	tokens                     map[practice.Role]string
-	emails                     map[practice.Role]string
+	tokens map[practice.Role]string
+	emails map[practice.Role]string
 }
 
 const worldPassword = "a long enough password"
