@@ -36,10 +36,11 @@ type worldIDs struct {
 	s1, s1b, s2                int64
 	log1, log2                 int64
 	run1, run2                 string
+	tokens                     map[practice.Role]string
+	emails                     map[practice.Role]string
+
 	// notes are a notification of each user, by user id.
-	notes  map[int64]int64
-	tokens map[practice.Role]string
-	emails map[practice.Role]string
+	notes map[int64]int64
 }
 
 const worldPassword = "a long enough password"
