@@ -21,6 +21,10 @@ type NotifierConfig struct {
 	// Support is the practice's support contact, offered with failures a
 	// dietician cannot fix: an email address or a URL. Default none.
 	Support string
+	// InAppOnly keeps every notification in the app, enqueuing no email,
+	// for a service with no mail sender. Default off: a kind the user has
+	// emailed gets its outbox job.
+	InAppOnly bool
 	// Logger receives ids, never patient data. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -409,7 +413,7 @@ func (nf *Notifier) deliver(ctx context.Context, tx Tx, n Notification) error {
 	if n.Count == 0 {
 		n.Count = 1
 	}
-	if d.Digest() {
+	if d.Digest() && !nf.cfg.InAppOnly {
 		n.EmailDue = DigestDue(d, now)
 	}
 	id, fresh, err := tx.AddNotification(ctx, n)
@@ -417,7 +421,7 @@ func (nf *Notifier) deliver(ctx context.Context, tx Tx, n Notification) error {
 		return fmt.Errorf("add notification: %w", err)
 	}
 	nf.cfg.Logger.DebugContext(ctx, "notification", "id", id, "user", n.UserID, "kind", n.Kind, "new", fresh)
-	if fresh && d == DeliverEmail {
+	if fresh && d == DeliverEmail && !nf.cfg.InAppOnly {
 		return tx.EnqueueEmail(ctx, Email{UserID: n.UserID, NotificationID: id})
 	}
 	return nil
