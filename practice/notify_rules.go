@@ -153,7 +153,7 @@ func Troubleshoot(c Cause, role Role, deadAfter int) Advice {
 	case CauseProviderAuth:
 		a.Title, a.Summary = "Sync error: the provider refused our credentials", fmt.Sprintf("%s refused the service's credentials.", sys)
 		a.Steps = pick(admin,
-			[]string{"Check the SMART client id (FHIR_CLIENT_ID) and that its public key (JWKS) is registered with the provider.",
+			[]string{"Check the SMART client id (SMART_CLIENT_ID) and that its public key (JWKS) is registered with the provider.",
 				"Check the key id (kid) and the token endpoint; a provider answering invalid_client does not know the client or its key."},
 			[]string{"Syncing with the provider is paused until an admin renews the connection; ask your practice's admin."})
 	case CauseProviderScope:
