@@ -45,6 +45,9 @@ type harness struct {
 type harnessConfig struct {
 	api       func(*api.Config)
 	maxUpload int64
+	// syncEvery is the service's least time between two manual syncs of
+	// one patient; 0 for its default.
+	syncEvery time.Duration
 	// tokens, when set, stand in for the service's own: the API accepts
 	// only these, as the actors they map to.
 	tokens map[string]practice.Actor
@@ -92,6 +95,7 @@ func newHarness(t *testing.T, opts ...func(*harnessConfig)) *harness {
 		Provider:       "php",
 		ProviderSource: php,
 		MaxUpload:      hc.maxUpload,
+		SyncEvery:      hc.syncEvery,
 		Notifier:       hc.notifier,
 		Logger:         quiet,
 	})
@@ -119,11 +123,13 @@ func newHarness(t *testing.T, opts ...func(*harnessConfig)) *harness {
 }
 
 // withNotifier notifies what the harness's engine and service record,
-// alerting after three failures running, and retries failed ops fast.
+// alerting after three failures running; it retries failed ops fast and
+// lets a patient be synced again at once.
 func withNotifier(hc *harnessConfig) {
 	hc.notifier = practice.NewNotifier(practice.NotifierConfig{AlertAfter: 3, Support: "mailto:help@practice.example",
 		Logger: slog.New(slog.DiscardHandler)})
 	hc.retry = connector.Backoff{Initial: 100 * time.Millisecond, Max: 300 * time.Millisecond}
+	hc.syncEvery = time.Millisecond
 }
 
 // notifierOf is the engine's Notifier of hc: none unless withNotifier (a

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/healthcare-records/healthcare-records/api"
+	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/connector/connectortest"
 	"github.com/healthcare-records/healthcare-records/practice"
 )
@@ -64,13 +65,35 @@ func TestProviderOutageNotifies(t *testing.T) {
 	assert.Len(t, labs, 3, "a new lab result is a significant change")
 	assert.Empty(t, notifications(t, h, adminToken, "").Items, "nothing for the admin while all is well")
 
+	// An amended lab report is a significant change, with what changed.
+	lab := h.php.Documents()[0]
+	_, err := h.php.UpdateDocument(lab.Ref.ID, func(d *connector.Document) {
+		d.Content = append(append([]byte(nil), d.Content...), []byte("\nLDL 160 mg/dL (H)\n")...)
+	})
+	require.NoError(t, err)
+	res := h.do(t, request{Method: http.MethodPost, Path: "/patients/" + itoa(created.Patient.Id) + "/sync", Token: token})
+	require.Equal(t, http.StatusAccepted, res.Status, "%s", res.Body)
+	var amended []api.Notification
+	require.Eventually(t, func() bool {
+		amended = nil
+		for _, n := range ofKind(notifications(t, h, token, ""), api.NotificationKindSignificantChange) {
+			if n.Title == "Document amended" {
+				amended = append(amended, n)
+			}
+		}
+		return len(amended) > 0
+	}, 30*time.Second, 50*time.Millisecond)
+	require.Len(t, amended, 1)
+	assert.Contains(t, amended[0].Body, "1 line added, 0 lines removed", "the summary of the versions' diff")
+	assert.NotZero(t, amended[0].Links.DocumentId)
+
 	// The admin's notification stream, open through the outage.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	stream := openNotificationStream(t, ctx, h, adminToken)
 
 	h.php.SetFaults(connectortest.Faults{ErrorRate: 1})
-	res := h.do(t, request{Method: http.MethodPost, Path: "/patients/" + itoa(created.Patient.Id) + "/sync", Token: token})
+	res = h.do(t, request{Method: http.MethodPost, Path: "/patients/" + itoa(created.Patient.Id) + "/sync", Token: token})
 	require.Equal(t, http.StatusAccepted, res.Status, "%s", res.Body)
 	alert := waitNotification(t, h, adminToken, api.NotificationKindAlert)
 	assert.Equal(t, api.NotificationSeverityError, alert.Severity)

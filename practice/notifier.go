@@ -284,7 +284,7 @@ func (nf *Notifier) document(ctx context.Context, tx Tx, n connector.DocumentNot
 			return err
 		}
 	}
-	s, ok := DocumentSignificance(n.Old, n.New, DiffSummary(n.Old.Text, n.New.Text))
+	s, ok := DocumentSignificance(n.Old, n.New, DiffSummary(textOf(n.Old), textOf(n.New)))
 	if !ok {
 		return nil
 	}
@@ -314,6 +314,19 @@ func (nf *Notifier) change(ctx context.Context, tx Tx, patientID, documentID int
 	}
 	return nf.deliver(ctx, tx, Notification{UserID: owner, Kind: KindChange, Severity: s.Severity, Title: s.Title,
 		Body: s.Summary, Key: key, Links: Links{PatientID: patientID, DocumentID: documentID}})
+}
+
+// textOf is the text of a document's version to compare: the words the
+// pull extracted, else text content held in memory; empty for what has
+// neither (streamed content, an image).
+func textOf(d connector.StoredDocument) string {
+	if d.Text != "" {
+		return d.Text
+	}
+	if d.Body == nil && strings.HasPrefix(strings.ToLower(d.ContentType), "text/") {
+		return string(d.Content)
+	}
+	return ""
 }
 
 // DiffSummary is a short summary of what changed between two versions'
