@@ -192,15 +192,11 @@ func (nf *Notifier) runDone(ctx context.Context, tx Tx, p connector.Progress) er
 	if p.Errors > 0 {
 		parts = append(parts, plural(p.Errors, "error", "errors"))
 	}
-	owner, err := nf.owner(ctx, tx, p.PatientID)
-	if err != nil || owner == 0 {
-		return err
-	}
 	sev := SeverityInfo
 	if p.Errors > 0 {
 		sev = SeverityWarning
 	}
-	return nf.deliver(ctx, tx, Notification{UserID: owner, Kind: KindSyncFinished, Severity: sev, Title: "Sync finished",
+	return nf.toOwner(ctx, tx, p.PatientID, Notification{Kind: KindSyncFinished, Severity: sev, Title: "Sync finished",
 		Body: "The sync brought " + strings.Join(parts, ", ") + ".", Links: Links{PatientID: p.PatientID, Run: p.Run}})
 }
 
@@ -240,12 +236,7 @@ func (nf *Notifier) writeBack(ctx context.Context, tx Tx, n connector.WriteBackN
 		out.Links.Retry = fmt.Sprintf("/patients/%d/write-back", n.PatientID)
 		out.Links.Support = nf.cfg.Support
 	}
-	owner, err := nf.owner(ctx, tx, n.PatientID)
-	if err != nil || owner == 0 {
-		return err
-	}
-	out.UserID = owner
-	return nf.deliver(ctx, tx, out)
+	return nf.toOwner(ctx, tx, n.PatientID, out)
 }
 
 func (nf *Notifier) request(ctx context.Context, tx Tx, n connector.RequestNotice) error {
@@ -266,12 +257,7 @@ func (nf *Notifier) request(ctx context.Context, tx Tx, n connector.RequestNotic
 		return err
 	}
 	out.Links.PatientID = r.PatientID
-	owner, err := nf.owner(ctx, tx, r.PatientID)
-	if err != nil || owner == 0 {
-		return err
-	}
-	out.UserID = owner
-	return nf.deliver(ctx, tx, out)
+	return nf.toOwner(ctx, tx, r.PatientID, out)
 }
 
 func (nf *Notifier) document(ctx context.Context, tx Tx, n connector.DocumentNotice) error {
@@ -308,11 +294,7 @@ func (nf *Notifier) observation(ctx context.Context, tx Tx, n connector.Observat
 
 // change tells the patient's dietician of a significant change.
 func (nf *Notifier) change(ctx context.Context, tx Tx, patientID, documentID int64, s Significance, key string) error {
-	owner, err := nf.owner(ctx, tx, patientID)
-	if err != nil || owner == 0 {
-		return err
-	}
-	return nf.deliver(ctx, tx, Notification{UserID: owner, Kind: KindChange, Severity: s.Severity, Title: s.Title,
+	return nf.toOwner(ctx, tx, patientID, Notification{Kind: KindChange, Severity: s.Severity, Title: s.Title,
 		Body: s.Summary, Key: key, Links: Links{PatientID: patientID, DocumentID: documentID}})
 }
 
@@ -348,6 +330,16 @@ func DiffSummary(old, next string) string {
 		return ""
 	}
 	return plural(added, "line added", "lines added") + ", " + plural(removed, "line removed", "lines removed")
+}
+
+// toOwner delivers n to the patient's dietician, if it has one.
+func (nf *Notifier) toOwner(ctx context.Context, tx Tx, patientID int64, n Notification) error {
+	owner, err := nf.owner(ctx, tx, patientID)
+	if err != nil || owner == 0 {
+		return err
+	}
+	n.UserID = owner
+	return nf.deliver(ctx, tx, n)
 }
 
 // owner is the patient's dietician; 0 for no patient or none.
