@@ -62,7 +62,9 @@ func TestProviderOutageNotifies(t *testing.T) {
 	assert.Equal(t, "The sync brought 3 new lab results.", done.Body)
 	assert.Equal(t, created.Patient.Id, done.Links.PatientId)
 	labs := ofKind(notifications(t, h, token, ""), api.NotificationKindSignificantChange)
-	assert.Len(t, labs, 3, "a new lab result is a significant change")
+	require.Len(t, labs, 1, "new lab results are a significant change, one notification for the patient")
+	assert.Equal(t, 3, labs[0].Count)
+	assert.Equal(t, "New lab result", labs[0].Title)
 	assert.Empty(t, notifications(t, h, adminToken, "").Items, "nothing for the admin while all is well")
 
 	// An amended lab report is a significant change, with what changed.

@@ -79,7 +79,7 @@ func (nf *Notifier) Notify(ctx context.Context, ctxTx connector.Tx, n connector.
 		return nf.observation(ctx, tx, n)
 	case connector.PatientNotice:
 		if s, ok := PatientSignificance(n.Old, n.New); ok {
-			return nf.change(ctx, tx, n.New.ID, 0, s, "")
+			return nf.change(ctx, tx, n.New.ID, 0, s, fmt.Sprintf("change:patient:%d", n.New.ID))
 		}
 	}
 	return nil
@@ -274,7 +274,13 @@ func (nf *Notifier) document(ctx context.Context, tx Tx, n connector.DocumentNot
 	if !ok {
 		return nil
 	}
-	return nf.change(ctx, tx, n.New.PatientID, n.New.ID, s, "")
+	// A backfill of years of results makes one notification per patient
+	// and type, which counts them; the amendments of one document, one.
+	key := fmt.Sprintf("change:new:%d:%s", n.New.PatientID, n.New.Type)
+	if n.Old.ID != 0 {
+		key = fmt.Sprintf("change:amended:%d", n.New.ID)
+	}
+	return nf.change(ctx, tx, n.New.PatientID, n.New.ID, s, key)
 }
 
 func (nf *Notifier) observation(ctx context.Context, tx Tx, n connector.ObservationNotice) error {

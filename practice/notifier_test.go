@@ -261,6 +261,16 @@ func TestNotifierSignificantChanges(t *testing.T) {
 	same.Version = "3"
 	w.notify(connector.DocumentNotice{Old: amended, New: same})
 	assert.Len(t, w.notifications(w.dietician.ID), 2, "a version with the same content tells nothing")
+
+	// A backfill of new results is one notification per type, counting.
+	for i := range 50 {
+		w.notify(connector.DocumentNotice{New: connector.StoredDocument{ID: int64(100 + i), PatientID: w.patientID,
+			Document: connector.Document{Type: connector.DocumentLabResult, Title: "CBC", ContentHash: "h"}}})
+	}
+	got = w.notifications(w.dietician.ID)
+	require.Len(t, got, 3)
+	assert.Equal(t, "New lab result", got[0].Title)
+	assert.Equal(t, 50, got[0].Count)
 }
 
 func TestNotificationsAreTheirUsers(t *testing.T) {
