@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/connector/connectortest"
 	"github.com/healthcare-records/healthcare-records/practice"
 )
@@ -249,4 +251,86 @@ func testOutbox(t *testing.T, open Opener) {
 	assert.Equal(t, 1, delivered[id], "delivered exactly once")
 	assert.Equal(t, 4, attempts[id], "retried until the sender took it")
 	assert.Zero(t, attempts[id+1000], "a rolled-back email is not sent")
+}
+
+// hookNotifier records what the engine tells it and writes a row in the
+// transaction it is given, failing the first document notice: what the
+// suite needs to see that a notice rides its event's transaction.
+type hookNotifier struct {
+	mu      sync.Mutex
+	user    int64
+	failed  bool
+	notices []connector.Notice
+}
+
+func (n *hookNotifier) Notify(ctx context.Context, tx connector.Tx, notice connector.Notice) error {
+	ptx, ok := tx.(practice.Tx)
+	if !ok {
+		return fmt.Errorf("the engine's transaction %T is no practice.Tx", tx)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	d, isDoc := notice.(connector.DocumentNotice)
+	if isDoc && !n.failed {
+		n.failed = true
+		return errors.New("notifier down for a moment")
+	}
+	if isDoc {
+		_, _, err := ptx.AddNotification(ctx, practice.Notification{UserID: n.user, Kind: practice.KindChange,
+			Severity: practice.SeverityInfo, Title: "kept", Key: "doc:" + d.New.Ref.String(), Delivery: practice.DeliverInApp})
+		if err != nil {
+			return err
+		}
+	}
+	n.notices = append(n.notices, notice)
+	return nil
+}
+
+func (n *hookNotifier) count(match func(connector.Notice) bool) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c := 0
+	for _, x := range n.notices {
+		if match(x) {
+			c++
+		}
+	}
+	return c
+}
+
+// testNotifierHook: the engine's Notifier is called with the store's
+// transaction, as a practice.Tx, inside the transactions that record
+// what it tells; its error rolls the event back, and the retry tells it
+// again. A re-sync of unchanged documents tells nothing.
+func testNotifierHook(t *testing.T, open Opener) {
+	ctx := context.Background()
+	rec := &hookNotifier{}
+	h := startWith(t, open, connectortest.SourceConfig{}, func(c *connector.Config) { c.Notifier = rec })
+	s, ok := h.store.(PracticeStore)
+	require.True(t, ok, "%T is not a PracticeStore", h.store)
+	rec.user = addUser(t, s, "hook@example.org", practice.RoleDietician)
+	patients, err := h.src.Fill(1, 3)
+	require.NoError(t, err)
+	h.enroll(t, patients)
+
+	isDoc := func(n connector.Notice) bool { _, ok := n.(connector.DocumentNotice); return ok }
+	assert.Equal(t, 3, rec.count(isDoc), "each document kept once, its failed notice rolled back and told again")
+	var kept []practice.Notification
+	read(t, s, func(tx practice.Tx) (err error) {
+		kept, err = tx.Notifications(ctx, practice.NotificationQuery{UserID: rec.user})
+		return err
+	})
+	assert.Len(t, kept, 3, "what the notifier wrote committed with each document")
+	assert.GreaterOrEqual(t, rec.count(func(n connector.Notice) bool { _, ok := n.(connector.RunNotice); return ok }), 1,
+		"the run done is told")
+	assert.GreaterOrEqual(t, rec.count(func(n connector.Notice) bool {
+		a, ok := n.(connector.AttemptNotice)
+		return ok && len(a.Failed) > 0
+	}), 1, "the failed attempt is told")
+
+	// A re-sync of unchanged documents keeps nothing and tells of no document.
+	_, err = h.engine.Sync(ctx, "php", patients[0].Ref.ID, connector.ActionManualSync, true)
+	require.NoError(t, err)
+	WaitIdle(t, h.store, 30*time.Second, nil)
+	assert.Equal(t, 3, rec.count(isDoc))
 }
