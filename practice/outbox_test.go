@@ -177,7 +177,15 @@ func TestOutboxRetriesUntilSent(t *testing.T) {
 	assert.Equal(t, 4, sender.calls, "three refusals, then sent")
 	sender.mu.Unlock()
 
-	// The same job again (a crash after the send, a duplicate) sends nothing.
+	// Once the send is recorded, the same job run again sends nothing.
+	require.Eventually(t, func() bool {
+		var got practice.Notification
+		require.NoError(t, w.st.Read(context.Background(), func(tx practice.Tx) (err error) {
+			got, err = tx.Notification(context.Background(), w.dietician.ID, n.ID)
+			return err
+		}))
+		return !got.EmailedAt.IsZero()
+	}, 10*time.Second, 10*time.Millisecond, "the send is recorded")
 	require.NoError(t, w.ob.Send(context.Background(), practice.Email{UserID: w.dietician.ID, NotificationID: n.ID}))
 	time.Sleep(300 * time.Millisecond)
 	assert.Len(t, sender.messages(), 1, "exactly one email per notification")
