@@ -24,7 +24,8 @@ type OutboxConfig struct {
 	// Sender sends the email. Required.
 	Sender mail.Sender
 	// BaseURL is the service's public URL: an email links to
-	// BaseURL + "/console/notifications/{id}", a page behind sign-in.
+	// BaseURL + "/console/notifications/{id}" (an inquiry's to
+	// "/console/patients/new?inquiry={id}"), pages behind sign-in.
 	// Required.
 	BaseURL string
 	// PracticeName is shown in the subject and the signature. Default
@@ -155,7 +156,7 @@ func (o *Outbox) Send(ctx context.Context, e Email) error {
 			if !n.EmailedAt.IsZero() {
 				continue // sent before: a resent job sends nothing more
 			}
-			item := emailItem{Title: n.Title, Count: n.Count, Link: o.cfg.BaseURL + "/console/notifications/" + strconv.FormatInt(n.ID, 10)}
+			item := emailItem{Title: n.Title, Count: n.Count, Link: o.link(n)}
 			if o.cfg.NamesInEmail && n.Links.PatientID != 0 {
 				if p, err := tx.PracticePatient(ctx, n.Links.PatientID); err == nil {
 					item.Patient = p.Name
@@ -192,6 +193,16 @@ func (o *Outbox) Send(ctx context.Context, e Email) error {
 		o.cfg.Logger.WarnContext(ctx, "recording an email sent", "message_id", m.MessageID, "err", err)
 	}
 	return nil
+}
+
+// link is where an email's notification leads, behind sign-in: an
+// inquiry's to the new-patient page prefilled from it, any other to the
+// notification.
+func (o *Outbox) link(n Notification) string {
+	if n.Kind == KindInquiry && n.Links.InquiryID != 0 {
+		return o.cfg.BaseURL + "/console/patients/new?inquiry=" + strconv.FormatInt(n.Links.InquiryID, 10)
+	}
+	return o.cfg.BaseURL + "/console/notifications/" + strconv.FormatInt(n.ID, 10)
 }
 
 func (o *Outbox) render(user User, e Email, items []emailItem) (mail.Message, error) {

@@ -269,3 +269,17 @@ func TestOutboxAlertEmailed(t *testing.T) {
 	assert.Equal(t, "[Green Clinic] Sync error: the provider refused our credentials", m.Subject)
 	assert.NotContains(t, m.Text, "SMART", "the steps are in the app, behind sign-in")
 }
+
+// TestOutboxInquiryLink: an inquiry's email leads to the new-patient page
+// prefilled from it.
+func TestOutboxInquiryLink(t *testing.T) {
+	sender := newFakeSender(0)
+	w := newOutboxWorld(t, sender, false)
+	require.NoError(t, w.st.Write(context.Background(), func(tx practice.Tx) error {
+		return w.nf.Deliver(context.Background(), tx, practice.Notification{UserID: w.dietician.ID, Kind: practice.KindInquiry,
+			Severity: practice.SeverityInfo, Title: "A prospective patient wrote", Links: practice.Links{InquiryID: 12}})
+	}))
+	m := sender.waitSent(t, 1)[0]
+	assert.Contains(t, m.Text, "https://records.practice.example/console/patients/new?inquiry=12")
+	assert.Contains(t, m.HTML, `href="https://records.practice.example/console/patients/new?inquiry=12"`)
+}

@@ -111,8 +111,6 @@ type Config struct {
 	// PublicURL is the service's URL as users reach it, for the links
 	// emails carry; empty: http:// and LISTEN_ADDR.
 	PublicURL string
-	// PracticeName is shown in emails.
-	PracticeName string
 	// EmailPatientNames opts the practice into patients' names in the body
 	// of notification emails (never the subject).
 	EmailPatientNames bool
@@ -418,9 +416,6 @@ var settings = []setting{
 	{flag: "public-url", env: "PUBLIC_URL",
 		usage: "the service's URL as users reach it, for links in emails (default: http:// and LISTEN_ADDR)",
 		set:   func(c *Config, v string) error { c.PublicURL = v; return absoluteURL(v) }},
-	{flag: "practice-name", env: "PRACTICE_NAME", def: "Your practice",
-		usage: "the practice's name, shown in emails",
-		set:   func(c *Config, v string) error { c.PracticeName = v; return nonEmpty(v) }},
 	{flag: "email-patient-names", env: "EMAIL_PATIENT_NAMES", def: "false", boolean: true,
 		usage: "put the patient's name in the body of notification emails (never the subject); off, an email holds a statement and a link behind sign-in",
 		set: func(c *Config, v string) (err error) {
