@@ -106,37 +106,41 @@ func (e AnalyteSummaryTrend) Valid() bool {
 
 // Defines values for AuditAction.
 const (
-	AuditActionAuditList        AuditAction = "audit.list"
-	AuditActionAuthLogin        AuditAction = "auth.login"
-	AuditActionAuthLogout       AuditAction = "auth.logout"
-	AuditActionAuthRefresh      AuditAction = "auth.refresh"
-	AuditActionDocumentDelete   AuditAction = "document.delete"
-	AuditActionDocumentDownload AuditAction = "document.download"
-	AuditActionDocumentList     AuditAction = "document.list"
-	AuditActionDocumentRead     AuditAction = "document.read"
-	AuditActionDocumentShare    AuditAction = "document.share"
-	AuditActionDocumentUpdate   AuditAction = "document.update"
-	AuditActionDocumentUpload   AuditAction = "document.upload"
-	AuditActionLogList          AuditAction = "log.list"
-	AuditActionLogRead          AuditAction = "log.read"
-	AuditActionPatientArchive   AuditAction = "patient.archive"
-	AuditActionPatientCreate    AuditAction = "patient.create"
-	AuditActionPatientList      AuditAction = "patient.list"
-	AuditActionPatientRead      AuditAction = "patient.read"
-	AuditActionPatientUpdate    AuditAction = "patient.update"
-	AuditActionRequestCreate    AuditAction = "request.create"
-	AuditActionRequestList      AuditAction = "request.list"
-	AuditActionShareList        AuditAction = "share.list"
-	AuditActionShareListPatient AuditAction = "share.list_patient"
-	AuditActionShareRevoke      AuditAction = "share.revoke"
-	AuditActionSyncRead         AuditAction = "sync.read"
-	AuditActionSyncStart        AuditAction = "sync.start"
-	AuditActionUserChangeRole   AuditAction = "user.change_role"
-	AuditActionUserCreate       AuditAction = "user.create"
-	AuditActionUserDelete       AuditAction = "user.delete"
-	AuditActionUserList         AuditAction = "user.list"
-	AuditActionUserRead         AuditAction = "user.read"
-	AuditActionUserUpdate       AuditAction = "user.update"
+	AuditActionAuditList                     AuditAction = "audit.list"
+	AuditActionAuthLogin                     AuditAction = "auth.login"
+	AuditActionAuthLogout                    AuditAction = "auth.logout"
+	AuditActionAuthRefresh                   AuditAction = "auth.refresh"
+	AuditActionDocumentDelete                AuditAction = "document.delete"
+	AuditActionDocumentDownload              AuditAction = "document.download"
+	AuditActionDocumentList                  AuditAction = "document.list"
+	AuditActionDocumentRead                  AuditAction = "document.read"
+	AuditActionDocumentShare                 AuditAction = "document.share"
+	AuditActionDocumentUpdate                AuditAction = "document.update"
+	AuditActionDocumentUpload                AuditAction = "document.upload"
+	AuditActionLogList                       AuditAction = "log.list"
+	AuditActionLogRead                       AuditAction = "log.read"
+	AuditActionNotificationList              AuditAction = "notification.list"
+	AuditActionNotificationPreferencesRead   AuditAction = "notification.preferences_read"
+	AuditActionNotificationPreferencesUpdate AuditAction = "notification.preferences_update"
+	AuditActionNotificationRead              AuditAction = "notification.read"
+	AuditActionPatientArchive                AuditAction = "patient.archive"
+	AuditActionPatientCreate                 AuditAction = "patient.create"
+	AuditActionPatientList                   AuditAction = "patient.list"
+	AuditActionPatientRead                   AuditAction = "patient.read"
+	AuditActionPatientUpdate                 AuditAction = "patient.update"
+	AuditActionRequestCreate                 AuditAction = "request.create"
+	AuditActionRequestList                   AuditAction = "request.list"
+	AuditActionShareList                     AuditAction = "share.list"
+	AuditActionShareListPatient              AuditAction = "share.list_patient"
+	AuditActionShareRevoke                   AuditAction = "share.revoke"
+	AuditActionSyncRead                      AuditAction = "sync.read"
+	AuditActionSyncStart                     AuditAction = "sync.start"
+	AuditActionUserChangeRole                AuditAction = "user.change_role"
+	AuditActionUserCreate                    AuditAction = "user.create"
+	AuditActionUserDelete                    AuditAction = "user.delete"
+	AuditActionUserList                      AuditAction = "user.list"
+	AuditActionUserRead                      AuditAction = "user.read"
+	AuditActionUserUpdate                    AuditAction = "user.update"
 )
 
 // Valid indicates whether the value is a known member of the AuditAction enum.
@@ -167,6 +171,14 @@ func (e AuditAction) Valid() bool {
 	case AuditActionLogList:
 		return true
 	case AuditActionLogRead:
+		return true
+	case AuditActionNotificationList:
+		return true
+	case AuditActionNotificationPreferencesRead:
+		return true
+	case AuditActionNotificationPreferencesUpdate:
+		return true
+	case AuditActionNotificationRead:
 		return true
 	case AuditActionPatientArchive:
 		return true
@@ -392,6 +404,99 @@ func (e LogStatus) Valid() bool {
 	case LogStatusSkipped:
 		return true
 	case LogStatusSuccess:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationDelivery.
+const (
+	NotificationDeliveryDigestDaily  NotificationDelivery = "digest_daily"
+	NotificationDeliveryDigestHourly NotificationDelivery = "digest_hourly"
+	NotificationDeliveryEmail        NotificationDelivery = "email"
+	NotificationDeliveryInApp        NotificationDelivery = "in_app"
+	NotificationDeliveryOff          NotificationDelivery = "off"
+)
+
+// Valid indicates whether the value is a known member of the NotificationDelivery enum.
+func (e NotificationDelivery) Valid() bool {
+	switch e {
+	case NotificationDeliveryDigestDaily:
+		return true
+	case NotificationDeliveryDigestHourly:
+		return true
+	case NotificationDeliveryEmail:
+		return true
+	case NotificationDeliveryInApp:
+		return true
+	case NotificationDeliveryOff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationKind.
+const (
+	NotificationKindAlert             NotificationKind = "alert"
+	NotificationKindDocumentRequest   NotificationKind = "document_request"
+	NotificationKindInquiry           NotificationKind = "inquiry"
+	NotificationKindRecovered         NotificationKind = "recovered"
+	NotificationKindSecurity          NotificationKind = "security"
+	NotificationKindShared            NotificationKind = "shared"
+	NotificationKindSignificantChange NotificationKind = "significant_change"
+	NotificationKindSyncError         NotificationKind = "sync_error"
+	NotificationKindSyncFinished      NotificationKind = "sync_finished"
+	NotificationKindWriteBack         NotificationKind = "write_back"
+)
+
+// Valid indicates whether the value is a known member of the NotificationKind enum.
+func (e NotificationKind) Valid() bool {
+	switch e {
+	case NotificationKindAlert:
+		return true
+	case NotificationKindDocumentRequest:
+		return true
+	case NotificationKindInquiry:
+		return true
+	case NotificationKindRecovered:
+		return true
+	case NotificationKindSecurity:
+		return true
+	case NotificationKindShared:
+		return true
+	case NotificationKindSignificantChange:
+		return true
+	case NotificationKindSyncError:
+		return true
+	case NotificationKindSyncFinished:
+		return true
+	case NotificationKindWriteBack:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotificationSeverity.
+const (
+	NotificationSeverityError   NotificationSeverity = "error"
+	NotificationSeverityInfo    NotificationSeverity = "info"
+	NotificationSeveritySuccess NotificationSeverity = "success"
+	NotificationSeverityWarning NotificationSeverity = "warning"
+)
+
+// Valid indicates whether the value is a known member of the NotificationSeverity enum.
+func (e NotificationSeverity) Valid() bool {
+	switch e {
+	case NotificationSeverityError:
+		return true
+	case NotificationSeverityInfo:
+		return true
+	case NotificationSeveritySuccess:
+		return true
+	case NotificationSeverityWarning:
 		return true
 	default:
 		return false
@@ -935,8 +1040,89 @@ type LogList struct {
 // LogStatus defines model for LogStatus.
 type LogStatus string
 
+// MarkedRead defines model for MarkedRead.
+type MarkedRead struct {
+	Marked int `json:"marked"`
+}
+
 // Name defines model for Name.
 type Name = string
+
+// Notification defines model for Notification.
+type Notification struct {
+	Body string `json:"body"`
+
+	// Count How many events the notification stands for (coalesced failures).
+	Count     int       `json:"count"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// Delivery in_app: shown in the app only; email: and emailed at once;
+	// digest_hourly, digest_daily: and gathered into an hourly or daily
+	// email; off: not at all (not for security notices).
+	Delivery  NotificationDelivery `json:"delivery"`
+	EmailedAt time.Time            `json:"emailed_at,omitempty,omitzero"`
+	Id        ID                   `json:"id"`
+	Kind      NotificationKind     `json:"kind"`
+	Links     NotificationLinks    `json:"links"`
+	ReadAt    time.Time            `json:"read_at,omitempty,omitzero"`
+	Severity  NotificationSeverity `json:"severity"`
+
+	// Title A statement with no patient data (an email's subject).
+	Title     string    `json:"title"`
+	Unread    bool      `json:"unread"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// NotificationDelivery in_app: shown in the app only; email: and emailed at once;
+// digest_hourly, digest_daily: and gathered into an hourly or daily
+// email; off: not at all (not for security notices).
+type NotificationDelivery string
+
+// NotificationKind defines model for NotificationKind.
+type NotificationKind string
+
+// NotificationLinks defines model for NotificationLinks.
+type NotificationLinks struct {
+	DocumentId ID `json:"document_id,omitempty,omitzero"`
+	InquiryId  ID `json:"inquiry_id,omitempty,omitzero"`
+	PatientId  ID `json:"patient_id,omitempty,omitzero"`
+
+	// Retry The API path (under /api/v1) whose POST retries what failed.
+	Retry string `json:"retry,omitempty,omitzero"`
+	Run   RunID  `json:"run,omitempty,omitzero"`
+
+	// Support The practice's support address (mailto:) or URL.
+	Support string `json:"support,omitempty,omitzero"`
+}
+
+// NotificationList defines model for NotificationList.
+type NotificationList struct {
+	Items      []Notification `json:"items"`
+	NextCursor string         `json:"next_cursor,omitempty,omitzero"`
+
+	// Unread How many of the caller's notifications are unread, in all.
+	Unread int `json:"unread"`
+}
+
+// NotificationPreference defines model for NotificationPreference.
+type NotificationPreference struct {
+	// Delivery in_app: shown in the app only; email: and emailed at once;
+	// digest_hourly, digest_daily: and gathered into an hourly or daily
+	// email; off: not at all (not for security notices).
+	Delivery NotificationDelivery `json:"delivery"`
+
+	// Fixed The kind cannot be turned off.
+	Fixed bool             `json:"fixed,omitempty,omitzero"`
+	Kind  NotificationKind `json:"kind"`
+}
+
+// NotificationPreferences defines model for NotificationPreferences.
+type NotificationPreferences struct {
+	Items []NotificationPreference `json:"items"`
+}
+
+// NotificationSeverity defines model for NotificationSeverity.
+type NotificationSeverity string
 
 // Observation defines model for Observation.
 type Observation struct {
@@ -1428,6 +1614,24 @@ type ListLogsParams struct {
 	Limit Limit `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
 }
 
+// ListNotificationsParams defines parameters for ListNotifications.
+type ListNotificationsParams struct {
+	// Unread Only the unread ones.
+	Unread bool `form:"unread,omitempty" json:"unread,omitempty,omitzero"`
+
+	// Cursor The `next_cursor` of the page before; left out for the first page.
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+
+	// Limit The most items a page holds. Default 50.
+	Limit Limit `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
+}
+
+// NotificationEventsParams defines parameters for NotificationEvents.
+type NotificationEventsParams struct {
+	// Wait How long the stream lasts, in seconds. Default 300.
+	Wait int `form:"wait,omitempty" json:"wait,omitempty,omitzero"`
+}
+
 // ListPatientsParams defines parameters for ListPatients.
 type ListPatientsParams struct {
 	// Q Text to look for, whatever its case.
@@ -1578,6 +1782,9 @@ type RequestDocumentsJSONRequestBody = DocumentRequestCreate
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
 
+// SetNotificationPreferencesJSONRequestBody defines body for SetNotificationPreferences for application/json ContentType.
+type SetNotificationPreferencesJSONRequestBody = NotificationPreferences
+
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = UserUpdate
 
@@ -1631,6 +1838,18 @@ type ServerInterface interface {
 	// GetLog A log entry
 	// (GET /logs/{id})
 	GetLog(w http.ResponseWriter, r *http.Request, id IDPath)
+	// ListNotifications The caller's notifications
+	// (GET /notifications)
+	ListNotifications(w http.ResponseWriter, r *http.Request, params ListNotificationsParams)
+	// NotificationEvents Follow the caller's notifications as Server-Sent Events
+	// (GET /notifications/events)
+	NotificationEvents(w http.ResponseWriter, r *http.Request, params NotificationEventsParams)
+	// MarkAllNotificationsRead Mark every notification of the caller read
+	// (POST /notifications/read-all)
+	MarkAllNotificationsRead(w http.ResponseWriter, r *http.Request)
+	// MarkNotificationRead Mark one of the caller's notifications read
+	// (POST /notifications/{id}/read)
+	MarkNotificationRead(w http.ResponseWriter, r *http.Request, id IDPath)
 	// GetOpenAPI This contract
 	// (GET /openapi.yaml)
 	GetOpenAPI(w http.ResponseWriter, r *http.Request)
@@ -1703,6 +1922,12 @@ type ServerInterface interface {
 	// GetMe The signed-in user
 	// (GET /users/me)
 	GetMe(w http.ResponseWriter, r *http.Request)
+	// GetNotificationPreferences How each kind of notification reaches the caller
+	// (GET /users/me/notification-preferences)
+	GetNotificationPreferences(w http.ResponseWriter, r *http.Request)
+	// SetNotificationPreferences Choose how kinds of notification reach the caller
+	// (PUT /users/me/notification-preferences)
+	SetNotificationPreferences(w http.ResponseWriter, r *http.Request)
 	// DeleteUser Delete a user
 	// (DELETE /users/{id})
 	DeleteUser(w http.ResponseWriter, r *http.Request, id IDPath)
@@ -2474,6 +2699,138 @@ func (siw *ServerInterfaceWrapper) GetLog(w http.ResponseWriter, r *http.Request
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetLog(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListNotifications operation middleware
+func (siw *ServerInterfaceWrapper) ListNotifications(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNotificationsParams
+
+	// ------------- Optional query parameter "unread" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "unread", r.URL.Query(), &params.Unread, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "unread"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "unread", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListNotifications(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// NotificationEvents operation middleware
+func (siw *ServerInterfaceWrapper) NotificationEvents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params NotificationEventsParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.NotificationEvents(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// MarkAllNotificationsRead operation middleware
+func (siw *ServerInterfaceWrapper) MarkAllNotificationsRead(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.MarkAllNotificationsRead(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// MarkNotificationRead operation middleware
+func (siw *ServerInterfaceWrapper) MarkNotificationRead(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.MarkNotificationRead(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3516,6 +3873,34 @@ func (siw *ServerInterfaceWrapper) GetMe(w http.ResponseWriter, r *http.Request)
 	handler.ServeHTTP(w, r)
 }
 
+// GetNotificationPreferences operation middleware
+func (siw *ServerInterfaceWrapper) GetNotificationPreferences(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetNotificationPreferences(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SetNotificationPreferences operation middleware
+func (siw *ServerInterfaceWrapper) SetNotificationPreferences(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SetNotificationPreferences(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // DeleteUser operation middleware
 func (siw *ServerInterfaceWrapper) DeleteUser(w http.ResponseWriter, r *http.Request) {
 
@@ -3755,6 +4140,12 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/syncs/{run}/events", wrapper.SyncEvents)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/patients/{patient_id}/request-documents", wrapper.RequestDocuments)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/document-requests", wrapper.ListDocumentRequests)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/notifications", wrapper.ListNotifications)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/notifications/{id}/read", wrapper.MarkNotificationRead)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/notifications/read-all", wrapper.MarkAllNotificationsRead)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/notifications/events", wrapper.NotificationEvents)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/me/notification-preferences", wrapper.GetNotificationPreferences)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/users/me/notification-preferences", wrapper.SetNotificationPreferences)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/audit", wrapper.ListAudit)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPI)
 
@@ -5538,6 +5929,300 @@ type GetLogdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetLogdefaultApplicationProblemPlusJSONResponse) VisitGetLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationsRequestObject struct {
+	Params ListNotificationsParams
+}
+
+type ListNotificationsResponseObject interface {
+	VisitListNotificationsResponse(w http.ResponseWriter) error
+}
+
+type ListNotifications200JSONResponse NotificationList
+
+func (response ListNotifications200JSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotifications400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListNotifications400ApplicationProblemPlusJSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotifications401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListNotifications401ApplicationProblemPlusJSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListNotificationsdefaultApplicationProblemPlusJSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NotificationEventsRequestObject struct {
+	Params NotificationEventsParams
+}
+
+type NotificationEventsResponseObject interface {
+	VisitNotificationEventsResponse(w http.ResponseWriter) error
+}
+
+type NotificationEvents200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response NotificationEvents200TexteventStreamResponse) VisitNotificationEventsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type NotificationEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response NotificationEvents401ApplicationProblemPlusJSONResponse) VisitNotificationEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type NotificationEventsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response NotificationEventsdefaultApplicationProblemPlusJSONResponse) VisitNotificationEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkAllNotificationsReadRequestObject struct {
+}
+
+type MarkAllNotificationsReadResponseObject interface {
+	VisitMarkAllNotificationsReadResponse(w http.ResponseWriter) error
+}
+
+type MarkAllNotificationsRead200JSONResponse MarkedRead
+
+func (response MarkAllNotificationsRead200JSONResponse) VisitMarkAllNotificationsReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkAllNotificationsRead401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MarkAllNotificationsRead401ApplicationProblemPlusJSONResponse) VisitMarkAllNotificationsReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkAllNotificationsReaddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MarkAllNotificationsReaddefaultApplicationProblemPlusJSONResponse) VisitMarkAllNotificationsReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkNotificationReadRequestObject struct {
+	Id IDPath `json:"id"`
+}
+
+type MarkNotificationReadResponseObject interface {
+	VisitMarkNotificationReadResponse(w http.ResponseWriter) error
+}
+
+type MarkNotificationRead204Response struct {
+}
+
+func (response MarkNotificationRead204Response) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type MarkNotificationRead400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response MarkNotificationRead400ApplicationProblemPlusJSONResponse) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkNotificationRead401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response MarkNotificationRead401ApplicationProblemPlusJSONResponse) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkNotificationRead404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response MarkNotificationRead404ApplicationProblemPlusJSONResponse) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkNotificationReaddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MarkNotificationReaddefaultApplicationProblemPlusJSONResponse) VisitMarkNotificationReadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8044,6 +8729,133 @@ func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeRespons
 	return err
 }
 
+type GetNotificationPreferencesRequestObject struct {
+}
+
+type GetNotificationPreferencesResponseObject interface {
+	VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error
+}
+
+type GetNotificationPreferences200JSONResponse NotificationPreferences
+
+func (response GetNotificationPreferences200JSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferences401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetNotificationPreferences401ApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetNotificationPreferencesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetNotificationPreferencesdefaultApplicationProblemPlusJSONResponse) VisitGetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNotificationPreferencesRequestObject struct {
+	Body *SetNotificationPreferencesJSONRequestBody
+}
+
+type SetNotificationPreferencesResponseObject interface {
+	VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error
+}
+
+type SetNotificationPreferences200JSONResponse NotificationPreferences
+
+func (response SetNotificationPreferences200JSONResponse) VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNotificationPreferences400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SetNotificationPreferences400ApplicationProblemPlusJSONResponse) VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNotificationPreferences401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SetNotificationPreferences401ApplicationProblemPlusJSONResponse) VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNotificationPreferencesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetNotificationPreferencesdefaultApplicationProblemPlusJSONResponse) VisitSetNotificationPreferencesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteUserRequestObject struct {
 	Id IDPath `json:"id"`
 }
@@ -8433,6 +9245,18 @@ type StrictServerInterface interface {
 	// GetLog A log entry
 	// (GET /logs/{id})
 	GetLog(ctx context.Context, request GetLogRequestObject) (GetLogResponseObject, error)
+	// ListNotifications The caller's notifications
+	// (GET /notifications)
+	ListNotifications(ctx context.Context, request ListNotificationsRequestObject) (ListNotificationsResponseObject, error)
+	// NotificationEvents Follow the caller's notifications as Server-Sent Events
+	// (GET /notifications/events)
+	NotificationEvents(ctx context.Context, request NotificationEventsRequestObject) (NotificationEventsResponseObject, error)
+	// MarkAllNotificationsRead Mark every notification of the caller read
+	// (POST /notifications/read-all)
+	MarkAllNotificationsRead(ctx context.Context, request MarkAllNotificationsReadRequestObject) (MarkAllNotificationsReadResponseObject, error)
+	// MarkNotificationRead Mark one of the caller's notifications read
+	// (POST /notifications/{id}/read)
+	MarkNotificationRead(ctx context.Context, request MarkNotificationReadRequestObject) (MarkNotificationReadResponseObject, error)
 	// GetOpenAPI This contract
 	// (GET /openapi.yaml)
 	GetOpenAPI(ctx context.Context, request GetOpenAPIRequestObject) (GetOpenAPIResponseObject, error)
@@ -8505,6 +9329,12 @@ type StrictServerInterface interface {
 	// GetMe The signed-in user
 	// (GET /users/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// GetNotificationPreferences How each kind of notification reaches the caller
+	// (GET /users/me/notification-preferences)
+	GetNotificationPreferences(ctx context.Context, request GetNotificationPreferencesRequestObject) (GetNotificationPreferencesResponseObject, error)
+	// SetNotificationPreferences Choose how kinds of notification reach the caller
+	// (PUT /users/me/notification-preferences)
+	SetNotificationPreferences(ctx context.Context, request SetNotificationPreferencesRequestObject) (SetNotificationPreferencesResponseObject, error)
 	// DeleteUser Delete a user
 	// (DELETE /users/{id})
 	DeleteUser(ctx context.Context, request DeleteUserRequestObject) (DeleteUserResponseObject, error)
@@ -8991,6 +9821,108 @@ func (sh *strictHandler) GetLog(w http.ResponseWriter, r *http.Request, id IDPat
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetLogResponseObject); ok {
 		if err := validResponse.VisitGetLogResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListNotifications operation middleware
+func (sh *strictHandler) ListNotifications(w http.ResponseWriter, r *http.Request, params ListNotificationsParams) {
+	var request ListNotificationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNotifications(ctx, request.(ListNotificationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNotifications")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListNotificationsResponseObject); ok {
+		if err := validResponse.VisitListNotificationsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// NotificationEvents operation middleware
+func (sh *strictHandler) NotificationEvents(w http.ResponseWriter, r *http.Request, params NotificationEventsParams) {
+	var request NotificationEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.NotificationEvents(ctx, request.(NotificationEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "NotificationEvents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(NotificationEventsResponseObject); ok {
+		if err := validResponse.VisitNotificationEventsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// MarkAllNotificationsRead operation middleware
+func (sh *strictHandler) MarkAllNotificationsRead(w http.ResponseWriter, r *http.Request) {
+	var request MarkAllNotificationsReadRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.MarkAllNotificationsRead(ctx, request.(MarkAllNotificationsReadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MarkAllNotificationsRead")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(MarkAllNotificationsReadResponseObject); ok {
+		if err := validResponse.VisitMarkAllNotificationsReadResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// MarkNotificationRead operation middleware
+func (sh *strictHandler) MarkNotificationRead(w http.ResponseWriter, r *http.Request, id IDPath) {
+	var request MarkNotificationReadRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.MarkNotificationRead(ctx, request.(MarkNotificationReadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MarkNotificationRead")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(MarkNotificationReadResponseObject); ok {
+		if err := validResponse.VisitMarkNotificationReadResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -9660,6 +10592,61 @@ func (sh *strictHandler) GetMe(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// GetNotificationPreferences operation middleware
+func (sh *strictHandler) GetNotificationPreferences(w http.ResponseWriter, r *http.Request) {
+	var request GetNotificationPreferencesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetNotificationPreferences(ctx, request.(GetNotificationPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetNotificationPreferences")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetNotificationPreferencesResponseObject); ok {
+		if err := validResponse.VisitGetNotificationPreferencesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SetNotificationPreferences operation middleware
+func (sh *strictHandler) SetNotificationPreferences(w http.ResponseWriter, r *http.Request) {
+	var request SetNotificationPreferencesRequestObject
+
+	var body SetNotificationPreferencesJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SetNotificationPreferences(ctx, request.(SetNotificationPreferencesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetNotificationPreferences")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SetNotificationPreferencesResponseObject); ok {
+		if err := validResponse.VisitSetNotificationPreferencesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteUser operation middleware
 func (sh *strictHandler) DeleteUser(w http.ResponseWriter, r *http.Request, id IDPath) {
 	var request DeleteUserRequestObject
@@ -9750,198 +10737,219 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id I
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rchs30uiroOZslaXdESVfkt1Ifz6vHVe868T+bHnz1Qm9IshpklgNAQbASOamVHWe5jzYeZJT3QDm",
-	"wsGQQ5mSN4n/2OIMBtfuRt/7l2SiFkslQVqTnP6SzIFnoOnPZ0pakPa5MEtlhBVK4tMMzESLpfuZjLi1",
-	"fDJfgLQjdi3snNk5sExNCnz0wLCpyIFJvoBBkiZmMocFx17sagnJaWKsFnKW3NykybfnfNbu/3wObOLm",
-	"8cCwd989PXr01dcp+7lQFrJtXb5SEx6fNnb7/u0rpqY0Xw1GFXqydY5vwerV06kF3e7yHUyUzAyzil1z",
-	"YdkYpkoDs3ol5IzxGRcy2r2QFmagkxscYMk1X4D1B/DUTEBmQs5e6yw25HOY8iK3jJsJdi3w2c8F6FWS",
-	"JrjlyWmi6Mv6sH/QME1Ok/91XJ37sXtrjt04OJFnhTZKxzduJOGjvZhQi1HYwiWfgV/zGcthapkqLJsq",
-	"TW+nQhtLbbom6rprzHTBP74CObPz5PSrh49wc6wFjd/+86enR/+bH/375Oibi6MPf/pDkkYO6zn03D58",
-	"uu/9e6HVoj3i3wGWhl3PuWXCMG6Z0owjODE7F4ZZsejcnyl2WJ/HVOkFt8lpknELR/hpdBdePn/DcQd/",
-	"cb0u8UfZqciSNNHwcyE0ZMmp1QX0XerL5w7FxELYOJgslLFMWFgYxh14zFWemQEL+/7VSddic+p1DRbE",
-	"olgkp1+dnKTJQkj362HaRiPE+9nTSUD8WP/cve271qo/3/s7y21huno37u0Ovfv+sPc33AqQduOxLV2b",
-	"i08/vv+OHB18tEjEcqUuEX9Tgle4As2ENWzCTSeM/tyFvo9OTsqDqpPTQm5YpS7krZf3tpB+hedqGxoG",
-	"Qr0NA626Df79A7QRqlxnG02uXIMHhsliMQadMkR19rCcRnNXfPONO7MRPW7wS7NU0gBB8F959hZ+LsAQ",
-	"Gvu7Fv/ky2Uu3AV6vNRqnMPiT/8yDqn6ncIb95UbtL1y7YZlYw380rgDwPE1n1jmLw4D+kpMsO20MJAx",
-	"zq54XsAZG4HWSpsR8RbGXzKA9CXB60vJaS4m976kyZzLGXIseS4yMBVHpGGidPbAMCQOQHN8XrjJwH1O",
-	"8inzxCNMTRgGCy5y3HCRgbRiKkAz+CiMNadsRH8IORuxAy4zXMtQBr6KOWbxELHIIjb5vgdDhM8aJ1ln",
-	"xGIT902Py3Y08xdKj0WWgbz3U+R5Dpot+IoZgNr5sXFhmVSWZYq27oyNMrBc5CNm+ApJyoqO9gdlX6hC",
-	"Zvc58R8UM8Vk7mea4nlKJd3sawu6lOqaqSlN8x3oK9DfIiLd9xYbGppNucghO2MjTwsuRDaqwND4radX",
-	"TEi6gHI1czh+ri5Bmg0T323CvrvIfN+JmYSMCTlgP9A9OOGTuZM+6tISPjxCmUmrvDns+q3g7iX1iusZ",
-	"3PfGj1W2QnxVV+AoLPFafkPV91yu/G1g7nVmSrEFlyvGrYXF0pozFJyc1OQ5ZJK9jkj4Wtv52pttBKYm",
-	"wNEs3kte2LnS4t9w38h6xXORMT6ZgEGh8RIkO0Bui1tmxEweCZmya63kjE00EEbw3ByuLf3HH388elrY",
-	"Ob4OV8lmuHsvTbFcKm0h+x4ywc+pzf2t3CsVUGzkDCfopEe88/GezxQYorCXAMsBcVC+UxKIJc9XbpVr",
-	"15pk3L1jnGUCrJgILtlU5bm6NuwgUxNznPOxGSwyluPVhsMKzSYKr2m82QoprNtfkMg7/ZTMx/zhJEmT",
-	"WV5MlIEkTSZzlYOxgBieJvMM/83pX6vFLF9NQOO1n6QJz8fFQsgkTaagtbD055WwfCHkUVb7e/zwEXas",
-	"gVshhcRRYDbVSZpcg5jNLZ23/2O8EMmHFpOZhm15VywWXK9wd5ZaLUFb4Vg8Xm3bplMLu3uTJo6Pae9z",
-	"zi0YyxZCFoYtNVwJVZgUSTOpfYRZ5nxFW4kbWbHIqhjnNf7YcbpJmnw8mqkjfHhkLsXySNE4PD9aKiEJ",
-	"nac8N3CT+oG3yt9jvFc8CxFY5q2SSJqEldBm5fnraXL60w4jfdhhIVaDzNobe07bp4HEzKBTybmxzM41",
-	"gON6zRnjY1Myb1O4JhrOJbPXqg65xTJJk0xdk4hrgWerKNzgOcWn4iHmgWmdaW0vH8alukou+amEPH8W",
-	"fsjyOKtJqfG/YGIJmItM2Ep8D0tCOj3I1YwQiX5omGow8/AzVzNVYN+FAT1AHA9/a+BZ+JsQDcKvYpnV",
-	"fjmgv9AqLx9lkAM1CJyt7zf89F2Hn2Xv4UE5QHjA9WQuroCOx+lIQ5flb99n+RvPMVfNZ8Wy/cSPVH0X",
-	"5l4+MXOu8QH9T+Ne+Hk1HpY/NFypS/wgV7PwBv/0MzQrORkYy7UNP/wLz7FV2xEe+D44HrH7ESVn+Ppb",
-	"aaOkbLJJjigpWQ2GblL8SGnUlvRQioTWBAXbtAzYBr+wfRUCaTLJSXXDs0z3Ik1Ovlhr+vDk0ZNYW3/Q",
-	"vZfat50q7EQtoNe2v/Ztb9K6nqrXMJUQsL7eR3+JLNci/2xjzICyc9BBZuMTCxlTMmXcsEshs1ORsQNE",
-	"79OvUkaQfvr4cI22PdpO20j7xgmegzox7FMnXXsljG0DNSlJG39s3WWHHjflOFxrTr9ruvmYDn3Lkmj8",
-	"ztm/rsAgkGVTEAOLVAakANwSlOkKDVHUfsY1LLnVCtVzzel9HYPoZwr19+0dQ7atH/q462t9K6JtzcpY",
-	"WPRourZrNJnYpj0X0+krIaE9fwnX8Ys3FxJKVWDgqyRd9F7zV/IAaFvhTMNCXUFGHw6Str4vTVSe7TCW",
-	"yrOusSTjWbZ5qGXEQmh1ISfcAkr2puJrsBd2PQc3rIWP1rBr0MAQ5LkmlM1XrFiiMroUVE2dzYGfC54j",
-	"/uG06JqhvcCphTGjUIiDxQ189WNVy8Q3jZ8tAdY/kC/rUOziKxItNCkF/QZ3s1ZNEJmL2bx5rXw6E62u",
-	"99xj4CC3cIVpchX2aW+Dr52WG8DPKHpg/nKM8BSkAuhFTryUfDHnpkOdP4ePwUwd2Hj/0doNE6V3oX/r",
-	"pfLeEyp0vu3eeP/2FVFEHhOgfwyIGHgIds0Nu9bCWpBNWW4Td9P3pt+VMzDi303oEdJ+/SRKg5wlP344",
-	"S62uRAYaqR5fAClJPWlzHDVtgfsTW/VgCtLECptDrwsmnOqm9QYwJb0MYhjx9dnFLjymX0AWPWZijTgr",
-	"DOiw0owJy+ag61R9rFQOXNa7uxiv+p1Wf2AM1qxe5sIW89Wwg1L7cBolGKyhlIekNUSu7ZibfBOvNlGT",
-	"Z6rwjjM8y4SjVG9q1IVo1boOLHxs2BI0KcHa5D/n4wsNpshtzFckTYjFjb9azldGTHh+wY0BYwLRizTU",
-	"aqbBmAupLMSarG16bU7rH8dHDdPctINv+AxiDF7Y1z7I4k/hJvUcbF9WOnx/R4x0Gpaxaf014+v6FiyW",
-	"OeyK+07m3u2bXWTMqXds+bz3gQZuYmQjRnW9VLkD/TKle8dG6d/1G3w30sSq/huDD3aH03AprMPqbS6J",
-	"67lrvW0DtxLexv76ftPKCaYGkD3Q4Bm13kpPm5iyG0zuAjv3d6QL/vGl++7J2vkST/tzAf611QXUjm/9",
-	"fveuZeYSMue9E1zwaryPsXw6RbFKA8/aPI5zsCrpwDaIuJ73O9p96D7WurxHBUgY+Z3Stq4A8VrXwHbQ",
-	"dzGZs3Hete/3cKe2B3m/zPpg0ULI+tOH63gVOukB/7tYQLr45U1At0v/fof7GXKaePhhF/GzE0beO+38",
-	"bkTsNnJZ6Uop1XV/IQ1dsuPyEb45Iy8LFI+QkFzC0ml/ghXCNMYZC8n1KjZIecpxn1vrR/OS2BoR2pf4",
-	"tIbdtPAWjrbP7x+VVNKlKdiqGdgq2u9BlJ8UWnvmPi7mCRtUbjWPfC9zBZhpy3s7oD22JjPTBlkTh3fS",
-	"GPNtmwBNejFRzis+J68d2smDslRp6gw0QXJca2n4Vck7RbBPOJwjTAhCcr+tuZXWohuT7kCf0EFs/HGR",
-	"ntZZRVFF0H/ht1IAtA/WTaMGsiLb3UxT6hUDtnyiqiDA+66aAk9U9skF+S7bXNDOXM0/RMwg8bRC0qUG",
-	"A9I6ppL4RiFnba3FOpFrnym+CYrR8cqiT4PXwIkFn0HKbGiE1xC1YGbeIFVtg+cucv7cLvLYUg2XwqIf",
-	"GPvu/PtXbKr5DD9xDPQIvxpF54AWxXZ/36lrZLBx5kzYUzZCQ8IIt9FhEO0kUin34syPQM+GknCwnE+Y",
-	"im9zxka0VSOyLYyW2dR95nxz3Y5xu071RzU4xS7CfT5CqyhHa8ylc9sNjCnOK/HblSY0Ih53NvWuJfhx",
-	"lAmVyoqYAvYF7mM5LIYVrNYuAuf5hXsm19WRtyKqwc4TgUL4GE7W7z9FA3D25vmLB4aiVQy69Po2uMfR",
-	"yeDHFxAcaNep6arsENuxiSryjJY4BkKhM1r/m+cvcOnGijx3ix/swFCdN48Zt45a4v6CdljktopNuNYC",
-	"DFMS2MGzo2fPnx4Okm3kM/SdeEiPU8kYbfl24ZVKLVc953COLhBgzFll8IsGmtSp/VdPGlLC42ZM2D//",
-	"azg0H/70X+GPP8S28QUGCQT/xBYdphCC6MWonaOi416FOWXcudIugKyn3AU52Tk7GFVu9Oankw8DskyN",
-	"DtOhJINtGeLnWV92MPKhdCkbvcxgsVQW5GR19HdYjQ4dTjb24Ou+Oo0e8q5bb/l97BhfaIBzj0hreoIY",
-	"k+7s+i3k3BSSkiYvyx3bUWiqTPZtrJDoXzljrknKClPwPEeUfP/2ZUze2KjzqFkw19mPXXQlfr6ht9h+",
-	"v+LjTkfOHR1Fmm6ht+cSXgl5WVNT73A+onGwGzWvVcu2yrF81TW7KiCv1KsIeem4NOn/jN1VjUjB8Ok1",
-	"jOdKXSZpslR5TpAiC55foIub8zZUC27F5KLyuYNcXLlgMRTN4WLMJ5ddA36SZ1s14VJvb9aA8snJN1/f",
-	"p3PYzrbcXtr1WlQk3n0LMJYvljsE3rVdtcqgz6CarrqNwpWa7YNZL0/8/nSVjQjVtqeW41fSBPVbS8IR",
-	"MZNKd6DID3yxO9lLk7qD9D4c0rmFmdKrOKmv6bZDw9RFQ3HDcj5WmlulV2juR7/7/AgjLEwPd+a09DTb",
-	"NE/vpUatkZXBwda3bLNvWk9dZd3naCevc5hOYWLF1SYNo/NXQlWH1QVUdgMfL3jghBK0SeI2qzx3zuqH",
-	"+/cOockvNdgN2RtqRz7N+YwdfJeyVyn7Dv97lbKnKfvh//2f/3tITp8zceWcWBpXfmSCO5shQ5TERjsh",
-	"NcLWsPTGg43LyfmYuaYUqYI8jLC0jueCz6QyVkze0vvjYXFy8ngiMvq/nxK1or7NSSw1oIMdqnNTNhWS",
-	"5ynjC5AZZCmbKK2B3GgPXnz38i2rIbcjNId9djcujj2lGJwMcRMbODCMGqV2iF94/+z999RvUDVg05RB",
-	"bmDdGIaD9qIEtzGyXm11DzSN+TDytsSpCslGOOnRngNp9uhxQ6SxhKjYRVSDk7ibx25X6Vp4zz3dpmX2",
-	"kDIUxUwS59ITvTDfcGOulc6i/hSbbVzEPL6W+ao08/p0EJEr1AWSZDXFcE1dHt7u5jpSOmdfNAlhv9up",
-	"4dt988Ht0BqVc90+MExgPC2rPkmZks5AgIy0MxFoFyeP+gY+sRc1bnfTNEp59bbOMAIs16uLpYYpaJAT",
-	"2GlIyMRG9br3vGuo1msB5rsZGGDR9tshJcntr95Kd9EbLeuiWxsrUfrayiNXItxNmiwgI6P3XBjrWb6+",
-	"u9874k9dS9A7gXcPoC4DTwebHFErZZI/84lagCEVbtq8DEj16CNjR6Wjqpdnw7i9fFR7WX3KcTuA8y7s",
-	"PzVxecsHP2LLv2LD6M3k4wvLc62ZdQgCK5rY9Elyk43RfU96b+WRNFFyKvTiIiMGbmIvgovSJ8KayChw",
-	"WrKQlmM9nQex6OA1rNdzsgoIM5ShmUuxgnMDp4q2io0BtYyfRmk/lWoGQrbpA6dQ3guRqrytHp20SdYe",
-	"CNCm9iRRt8yUfAGbwHAfqgjf1T3yTn7Edacpj6weDZOSPnXwU1bsz6cpAuP9cLI65V0E7w68uMshS1zq",
-	"N4jHql1GiODHXS4o4FS/MRx2fZojlwe5H4Wdv0OlbwvvlhVb3hPhjO9nU3Mc6y1MW/gVRotiWGXKatvZ",
-	"tKaMIoa9ffGMffPkqz8zn8+DefBvW/ArX/CIZ+k13TSUlKRKH+X9f1MfkLgEbZRsSdRRZ3KaoOnyRYM8",
-	"I0s22dxSBnwyd8NSmqW0H81r2PsalP+rCOUP12p/cCM+pnVXI+RgJpKQ4itc047BW7+8B/Wh++vnpbFc",
-	"doY6oS2yTG/qwu/XOcUnf+l2l/fT6Mza9sCw/znyRqGjl89TxnOjgseVy+70gJI1rUNCNJS70kpFrPgR",
-	"f9G4FbTb6ySAPbY4ZXysCns6zrm89GpNGt7l8BKW8Tw/ROZbSdQfOXcM/NKQQo5SQTHKKMOXYrDIetlo",
-	"11B63QWpW4fyNp6JZU1pWF4vLti0TMlCWqYH5tccY2rbxueOoOz23rkUIbezXfr8IheUmynGFO1i+G12",
-	"Fj3nRjhJjVlauiS29UgLSg15EbzFk7SKFaJW/yJdLT5G+pDnZVh+B4f11ue6CCPyzKUuKuVZAhyUQ3Hr",
-	"6PTaV1KtuyIe3d/cr2g236MOr413lLmkHSJ1G/3OrnZQ+LgUGsxOg/TtOwTebdd17x4hhblbdtua8E3v",
-	"OCk8lZ2b4xW+3zjSmD6gfsxreutq2s059dQLECzeSitwG0jaAUJqGHqxm0Dd+LQfhN107czzkMWqTlHI",
-	"Ake0aQKkg/nQheT7kHOpo3uUcmm8rDvBwG3cVE2geD0WujZR92mFAj3mvLddz+44pDa6lJWcvJlz04yr",
-	"8ox8mkzBTubuz0zJeHRWkLxaWwBXuMYdYjK2Y4/PTf1p5K0g3/Pa7Lo25m0R8b8I/koXXQLYc9eAUrC6",
-	"7CvLnFukWC7Rr2MmSOKbKeUcWVeUX5ZrLa6gzGoPTBcStY649fHwC3zTnsErx2lnVah8gYyMy9hQUL5G",
-	"r6GO99q5srLD2ELifU2FFGYei3H5FneR5c254nL5hEK/XdfxkJYdIGXXy38ZsGGbtsGhDQW6Wp5v2i2/",
-	"RqPYlOv4Nt0qVcUn4EDjUndL9tAU1lOCQdoC+dqpdl/1lBP4dtLDjhdwzWa8WaHk261viBuu1lHnctYD",
-	"UP8KXHeEk1YZltddFSdgTFQw+svDb2KuToHzEXJD4ZQ5NNPhGovyOOXJjQNcEKpuw1dtle5sOxb8EuRF",
-	"n5irap9vXB7JrSBuIm6vjV1uDN/Yz/WlRLfFTyMGFIheEaecsjqOMOzpm5cp05Bz9CALF8Jc9dUovfc7",
-	"sCa7Vd4G28la07fgtoZ9w8d5l8dEeLtTl/u3v/dPWXsLD42oWfGFj0qg7sg5IfW5kTGWJDwPFmCE0R0y",
-	"Y+5+JcQIfSBu3mzkE7SW57kut1VjRuHdgL6dTfdTAHa366C/FbF5dfQDg+oSaQHDq3rhJu+qcj1XlJHc",
-	"oE6RcvLZuVbFbM6MkLMc6OWRck4P9wCWnwSSHddmHbK6gGYfMpIj9PcmGeFw+7KbrkP/LZ3CdrCcdpLr",
-	"/yhj6N1aJz8Zv3uPE3Co3xgOmz7NyurDlzFLaoTHzLLG2dfYPi/3bTQbknCXienUVYsokbOMbq3na0lD",
-	"Fhef36EV4+h/1qK/P3SanyqkDj4/O4Zy50Lukkco5JiNUZWOSFyMTJXKuVujv38IwExd1SVuHZmnWEVq",
-	"MYhz0C7bavSMTBXCFrEjlzkFJNnYcMWupiMaRaUKGTPZwTB5TG+NSz2bsof0M2S9HSaHg6QzbdNO+74e",
-	"GOnK7VmVVPAWjiaWcDasN0aFK8+1NpTfUZa2fjFW5cRq9efqm7DBKrn+adRe5dPUOARy9bg22KFw2jAp",
-	"tLCrdzhBt0NjEk+xxkn160XYr7/9eJ6kkVIgdSkST5K9ef3unB0jeh+7p0r7n15YKktz0j1Do1RnMLd2",
-	"6WqZCDlVXcUbvK0M82v5omVUY+e78/M3p8TAmDTwLibwMnPguZ3j3TqUlaoLfUVCfgDb8DB9owWCGfuu",
-	"/I69CV6bB5xhcMZQvn3Cvv3u7WFK/aD+zRU4cSMGo6HPfO5LlLmE6XUzgEmrGQWbv5u26zZXs9Aro3z+",
-	"+GQwlEN5jiIjlX31uWdCTbcBq1V+OljyySWfAeNLQQXEZiBB85AXYSjRDi8zJ/5zC4YB6dr8VFxpICow",
-	"GQr4cTbnMstB05JPcSpH7G/vXv+AvRvJL+Fiwg3mN0K3Eg3MkyvDDihK+ZDBxwksbblt2DAdSsau5wJD",
-	"yTQwteQ/F8AcyGKRIrEA1xl62Dx+/PibAY76bWOqFCfuCtihIR4rcEkfN+5Oxq3MdcrQW5OxMeo4ITtl",
-	"vOyGCHNZK6/aVlwel+aa3OafnJzUZkC6Lve+7QJ0MOoq9DNKXS4JxrzjDHMU49DNYb3iXumjQ0Ervi4f",
-	"zeKVU8IbpsEWWrLRL0N3qw2TU/bTYDD4kLJhnfnF58NkMBgMk5vRGUPeB6fRrDiL3sKMY0oL/yCEqmEr",
-	"V2R27Qu3pz6XuZJVEnJqjJBSK6JEiWYMxvcTGWB/+/Hcp+pYpyIjl8DhElaO4RhK1JlPV+RDooEti3FO",
-	"KkbcodHx4Bry/IiO//hf15dmQHs9YD/OFanOMxVqUg5lBhOBUVHjVaM+0gOXvWGpcjFZpS6XxKpZOdGB",
-	"DIpGQ1mr/TbnBm9Wp8XBLVBrcPNkrdCn8H4t3v0mqUjVkevelLNCBVFSCy1KHg5OBicuITxIvhTJafJ4",
-	"cDJ47JS2cyLsx0Q18C9fxAHvRZrby4xKwBpLRQeSZlXknzoruqrg971DAdR4Z01r8Sd31zRFf3p/O1av",
-	"bRRD6eozVK7YqdOy1MdNGm9dHdwxFUTu0e5c9Wnly1P3aOkKFN98WKt6+ujkZG+VA6vKHh0FN2cUhuhu",
-	"SZBWCzApFXUw1lXGJiXGk5OTrpHKqR/XqrXSJw+3f9KocUcfPd7+UVV7k1ZE5H37V/WCkjd1KcAVlQps",
-	"QpImls+MK+uEKP4BGzvC6ss4IaesTEd0pwHjE7557s2xeoYZq5bsWulLKrluKaYMObs10uKGaEHEk4ht",
-	"wpV+VIUd3Hq/97B733pGyy88+HXW+dzGntp5fUv9JnXv6dvmLmpluYVT53CLnJlSzkKKV09hYMDeo+aP",
-	"fnJmyHwzlFYsgAEacvD28DNNw21r54AB+MQ/+IR6xqocpLtkmgfkJ3xe2jMI4P+qstXecHbNM/CmKfr4",
-	"4MsYxdh8hKGI6D1i88PHfabli43iB4++6fVBoxToJ4GxF+qS058+NEiC5hkQs1KDPoIzCdful9kA1aXh",
-	"rgumkeMkzrdZY5M7hs6zjE/9ZjbrGSNTzoeyMbMBewtLcAKKq3DkYvYIDVxVr1BOAp94B4Ch5BpqbNaj",
-	"b5zAVa9mGsEAZ9C4SwRomLa/gP/9gz9eLSgwETj4jGgyY6W6Nwr5pY7g+BeR3XhXHnDq/SYEuefPq+xt",
-	"2y+75/RJ9h/OjDw5ebL9i7IA937uX7czVZmYmrNP7ZzCI5N8uEnjUs0MbPeR7I8jLcfoKAJdVoS836O+",
-	"/4N7Ws+NuADLM25555GtyZlbJIuXz99wOyfRYllEbqDvvYYnDzZVY9E/zjhfOa5hwF47a2ojg6PPvXsg",
-	"rBlKD2760KvMkbk6W89gUi4CO6XEkkeov4/dK8423gDB/V8ta1no+18u9wr7eBKlB+Fvi+LtfCnuAdOe",
-	"0VZGSeR21Gtfbcc1WIgW+TyvCqsxJ0yQAUtIEj9Qwxre2tUSKAgSWUFr+WROpA8V1cC+Peezup7aTRdT",
-	"PZ+y0cvp0Q9KwtH33E7mI8/FGfYYdWUcZZ4RBWdVbx6dfF0F4vtMvKESRwwda9fBs9LEGNN2Oca0UtfQ",
-	"uA1lzdbws46eGmvs6jFqZdrU5e7z266g+ePxH5tUYGsVgjgBqJXjq1XS9/t/hDnWlBGbcjH6r479J/Uv",
-	"MO3tOZ9t+5La0PQenXx9R8t0RSebJQhr0BhffRlsWA3fOvUdV/g4xmrWsXfuc2ARKqopa0Dk2jx3G/o/",
-	"lrN58vDr+J64QytPCSmTKqwRGTQrSe6JrfXJuDFSeRs7e0veKELZM+/v0UnWw2UR8eVAsptWVWMDCLmX",
-	"xhHlsbLzUDHAUNLrlXN1OFjmXEj6O6Uk7ymjLNhMcq3JtzVFqb/K2H2YetMc+RyoKaOuLZWqXXCNh0Ql",
-	"aFNfGFfpofQuAQP2NMyBbgTk/9wkQqb7Q+dtoRTL8RpmVg2ld8RIKWMhmqBGzoVjxISkOv44CZyMid0m",
-	"uAtrfg2mfZ+097tR8resokFuMxFLgfeMaDJ0DUq/IdXzTRqbQKO+8dYJWHX74e/SDFB3Z+riPcV0+kW8",
-	"btGhhk/QGOw1IH5fqwqL1fR+aVQZfXd7kTCqlUT3v5pB15KrBZpwR2shmCMkDuPVUI7aYZ0jb/hVdu5d",
-	"KnC2TveOhubK73+UMjEdSoq+JHJDlNOH+cZICPV0x+JhPX62l2z4cL9DdyEnrT3FHXylXO9rzEd4vI0B",
-	"Kdvd3Py2UP3JSQ/d6bPg6vWZBFE64xq1cAIZZ2sJDNoUxMfcdsijgRR1ci6v86y05zo/KV9wqOQDcm5s",
-	"nS8I5dUQKZHPGEpy/2jURMF6IKZU/hxQYQyHCWnFJyHfQfpeTMd8SnKuy9xb9XMJsHRstpKAFjgNy5xP",
-	"iFFBpuWInJ7UtEohF2bpvpTKYgztgJGxGzLGzVCOSj1i2J3R2dpOMwNUcSRfxbZkKImwuyD8arIHT04e",
-	"UybMwxiNyoWxETbnzhVK9QJOHSQkbMOXO75twiZGOgDVfd/n4WCOf/F/3XQ6HtV0Mv7E7xG4tgDWF7hq",
-	"wdVrCfcCVds9jfwR7gKEW7WcTw0bdWhGR1Vp30pyqum2tkH1F4XjF4XjF4Xjr1XheA82pP8sFaX6FdF5",
-	"X0wzTtGZ4VMI9TSd29EazrjYW+wF9CmrlJbEc+MfZ65EJbqL/A/9VdWKPJCKueEMagkYZYgJgRH0yKko",
-	"LTANztRsDpFpd5rQunHUufGR37B54IoKeg1rTV9ajnxWlvAMPuuRIp5nriDiUJJMhu+cTpQuMVovw8M2",
-	"NfuZ87yvF69EoeCpXJE8QhU9yBhXl/gqparSpCpxbvU43GoJQ2n4yqQIuKMhFTV0UQehNOUwGQWZsVS/",
-	"Gr7C0TDxaJCAhhJDECoJSMD1aIuNj6qs3gczieN0UOk64P2O3D/iBWzvQvLI1cxsjGp4hQ16BTV8QhzC",
-	"Nq/4Whm5Po3L4gz37Of/37+6YIBQNW5jKAAGz/0aAwE+Bw6f+4jDuVYy+Oni/oVLk8KbqGYvIUvdZZhQ",
-	"0Wnz8M/SZ7JL7n+lZsndgoavBBgnzQgRqy8QEKHiAV9W7cP9JFrtw9MGK77INwHG6yVIF+O2A3CETrsl",
-	"mygU+LFq3EwVNFsFw4aI3BAHO9jsal8PEKzt4QIs9whSok8341qGODulbitJkEnXlb+14GXjmT5e1227",
-	"qs/eYWqR1hK+VJ27YEPk8YaSEhN7m7xv2aUhflORg90AxF057XNROgONEb9gXBQu8rncTFy0O4ZLsucO",
-	"1ilAtst6bZS2vW/zevmMPtf60zAdV7OsvRC8mlgohFMeDTLMXfMVcpIXGVzUque0ALpMo/Vru6zrtVU2",
-	"Xthhp+6VOu+BdNJ517GwdmdSzLEBqNGD0MrR1c74u1oxoQXqTFyAc6OE1HjFqio9ZA6T+AyBaigp5h0t",
-	"2SgPUg/YlS9rhS+paL3QxsfiG8u1NSGgbygPRvh4FHLcO+/LQzStldWQ5spPzUc9U6EtJIIuU9hQhjJa",
-	"aeme4zp1wuSESyzS76eUcxemM5SNEUyos6R0bbHR6kyocsKwbpcFwNO8JyffnIZdwyj7B4aNwpcjdBRy",
-	"QX/BnDyUITzJ+6uujzJgL6fOuVyDK3VOoUeU22EoXV2OlBnw/TYyKbgZjaJ1q0bMgCX/JPLEqhfx645d",
-	"8qh1Rz4Ezdpc9+xFsF4dpkvSDiU/ah4FaQy8dfHb9zTo4TjwPBRL+Wwu7ARNNSYEz4poj2dHqjOL08w6",
-	"HxUJ0OompMaqpUv7QoHLMmM58CufZMOvLBQDPnOTGUpH1FzQB/oRxHDR39p1ZNwWBfbUX/RfBJG2IOK2",
-	"poKQrquzS47oPIe9szRbiNLvQPO35YjuPdaLLFAuSEaYeqFb5ZLtlAnWEf195iyX6saqBm91xkZV1czA",
-	"BA2l44Ic2yCk41lIz2kOXWGjubqmfujjI+rZWC4z0x0odi+X+OcJE+uHJ7/lILFfx53sw8o2o3Pr4j0O",
-	"VYf37L/bqrpFckUZ8lWTAnoINJHMJEJe3i3OYaXl3aP+PwPbjJgXJLQunvkLQt4/QiIAxcpQr99SJXb0",
-	"xdjqWroDvKVEG4zX7756+Q+l2QIs4yzkqXRyOWTCZWML1zEldFxb5ZpLazyfjdWrKgtoC8ce3detVlu+",
-	"MOznAgrIztZSTDaYi5JxEDYwC8nv3Kd9H/EuuMNVEkICsxin51QzfRCoshTflN4oR8FGsNEaHXwGylwn",
-	"9+Cf4Mfa5EldZRz9Yh7dah6tkLeVsbUGPOWj3cUfT1YatrPNwNdtRxpRXiQzYu7/lC1B+xh9Z9hpGL5c",
-	"YtqpyHEezEAOE5u6QAlszUb45ajMRIv6+lPn7sOZ5eOycxdIsS2coKdfhs8KvhvQu3ow+/egaO7u32F1",
-	"TVqhoJj3OnJy3yq3ibyuml5nXfafnzudaqM1WNvzgWU9Q0koKROynMBHPrGH3cYybLXfGTjFvUN1Wjza",
-	"T2lSawlQJ9x0WvHKRPGfMLFOo2IGwYzXsCqilLwXq2KAyN5mxefQtiv+msx8YcFv+Aw22/lqYBJkOkem",
-	"SkLym9ecORMxar4BtceMR64XsyfHufV7ZZPYPRU5pj92XqWGWV4md68FxaFBkVrUkyazTIEZSqlcGByj",
-	"mvV1O9zDr9D1AAeoc/hlxuUcIZSaDuWTh4+dKi9kZgrGuFYGp7hWDT/qFV+7KHIrllzbY1QKHlHyHEqy",
-	"P1GZL1CPE6595Qq7JX88/qM70R1zNeHM7tuS1jdX05eo3H1me3ry8Ks+CzHFcqm0hex7yAQP5ez2QGEc",
-	"rNU9gab1Yk8bckTFec6cj49MVW8kynW+IcM8z1e2qo1vsb4QZlTHS+3Uy2MWjHVV88srYChr4v405zN2",
-	"MKLiNksNzpF6lBJ/KVFpRcH2p57LcYUghrJsTu4I1P1hWobj+gIGIsQNO51nmQhhDgvnM4Evs1BeOfBv",
-	"VqNBX00redLONfjK/yat2Qdo9UjFhVnmfMUKKWyHx/orPn7nd/QuHSKrUbpi8t3rwa/qBj1fByQ1dbmU",
-	"/RHUFS7kGeKOiqlpDfTVGIGHdvVuJbat/urBSSrqtv7Fz/yLn/lvxcu44nMj/uaf7nncHyUbuN8v30SI",
-	"uaIk7Ehr/BXGDbO6gDJU2A+DPnQwneJNcgUjdJ2TrDZqUwsJ0pKlWkhXUCatEk5QykUqDCkVM4CAdlbP",
-	"P0EittYwseBC+By3rMGz08LWFOg44wH7tpq98LepN6RXM6I6Lq5AECmDQHohIMNrM1dyRnXLuSxJbjAh",
-	"4Z2HwsIVaLv1cmQHI/9zdHjGDBBDapDfMINF1qVMel0/vS3pt/5epuUo7wDappJVodJDpJJQU1rAq9cv",
-	"f3hGKzVsAdwUeDLIInSqKlxX/St7+PadqpT2bKs5dU0C33XHeuMmWQsaP/znTydH33z45WH655sj+vMP",
-	"SVSX8vstN1KDr+0KDR88IMD8flx+UGTnY6bBFLl1FbauhOW5r2LLDeOOULqN+RxMl5f7jxrq8rvTnfjh",
-	"GIkkbVst42QerXypB+xHitWQQzl6mcFiqSzIyero77BCB+myP+qs5j9cJg+6hJXvyrgqVM50H77TnNT6",
-	"ds4lW3BXrcX5KcfNp/TVNiV9KytEc+Kd5OfRX6j6bfm7SY2Gw4+PHh4Nhx//DB/+FKNFH+42ibbHxF08",
-	"nR/d1SS2GOtSb/FHmzJeVSNXPxLrs+U5prFqWs5/95bkz+G+8dRcNlEfGcOF0hDV7dZMht20zIVxHW23",
-	"/PmS3rUAsVIFYlrBYGcVy+o1sVUy1iufrG8Q5b8oAVxWpxZ3dhU3h9pkz64X23TO5OV+fZHMbmXiboJM",
-	"HarqEFym9Lu7u5ziAe7s+n7nY5+qqqSU7MInnPchUWeexJJMVGnKSU4jSkxpQAylzxgw9L4reXe/EjbJ",
-	"lQHNrJpBdTd75ac3o3BHxW9V0Ig8Ht+5yIk7u66w/7fQmX0XN4/mQT6FXwwK+7vI7r2mUpXtE7HCdhAI",
-	"qa7rpAChz11knips0nq+c022yO8+s66GCWDMDOXYPQhBAIcuRW+HSFwq8ntL5jSl5+Vnd5vNmgbbfqN9",
-	"xstrX7liGzGxM35FWYPCicaukgqCtlbhcqmWaZhewVdvqX3GDpBVyjVwqhxNzw6/cAat83PbFTLI7uPa",
-	"b9z3SDHM8S+62JwuNH6tnez3WivkpmuN0nX9Rj1096IaCtzTA1NWwG9fDbsCy9tCxqHl2PFbG3JpjCx8",
-	"tK7ZkbEa+GJ0SvzYKExv5HO3LUEzI/nSzFXps6cLSXpvZYBRBmiqV+7hBIEBy96nrFK8jAF1LLYOLUPp",
-	"wOWM3N4XZIenOhdOynr4la/sanwGaJHl5Cwo3fVjhlItsSom3QW0Ap+BvtQl4VBTIYWZg/F6fbjyTuaY",
-	"4V4Yx50ahEE5AV/3IZjnXadRZnIlJ99e9RPuWvt8i5QsfiZf8Godr144qaMunBjmmh+9Q4AqT2mvmFYY",
-	"0HXkanNv740TA3s482qV9zeOvMXGN79JgzJu2XaLMm192kp985uvX4474xZfA2b3uztXylPJXMYilxID",
-	"TREr6gRpbpVNScgrQW9LYRzboP5rKJUMZpy1XEvdmTfwIO8oehC7/jw5N2hRHeQZd+uLQP9r10yX2TcK",
-	"0yjQEZCsJPzHC9jEjX8PyR1TyU1w6Ixo9YLjlT/C4HOKujhBtH9CdiTk9j3uk70EWz4oS/0bZP+YT+zb",
-	"1sy7jkra9DutRf05og1D8equQ+9OVxI/rftDpt+By0Lnmdx7fhLKtIDs3Ag5Yqo/ht5P6CPtZTXu2ZkH",
-	"xoXkSxXYG1+eqORSujOK3DFz8nlyiWy9FH7nWUQ+O2sRkoh0XXvN1Km/JGPgGvTTws4xkypilUvA6nCx",
-	"0HlymhzzpTi+ekg45zv8pR4eSGKd/+0Gqj0oA7lrzyoDeu1hwyOp9twrOGtPyCu13oJybFS/dWV4qc0z",
-	"E7b+gBLC3ny4+f8DAA==",
+	"7L3rchs3tjD6Kqg+U2VppkXJtpI9kf5sjR1XPKPY3rI92XVCbxFkgyRGTYAB0JK5U6o6T3Me7HuSr9Za",
+	"QF9INNmUKHmS+I8tkmgADaz79ddkpGdzrYRyNjn5NZkKngmDf77QygnlXko711Y6qRV8mwk7MnJOH5MB",
+	"d46PpjOh3IDdSDdlbipYpkcFfPXEsrHMBVN8JnpJmtjRVMw4zOIWc5GcJNYZqSbJ7W2afP+BT1bn/zAV",
+	"bET7eGLZ+x/ODp59823Kfim0E9mmKc/1iMe3DdN+vDhneoz7NcLqwow27vFCOLM4GzthVqd8L0ZaZZY5",
+	"zW64dGwoxtoI5sxCqgnjEy5VdHqpnJgIk9zCAnNu+Ew4fwFndiRUJtXkrcliS74UY17kjnE7gqklfPdL",
+	"IcwiSRM48uQk0fhkfdk/GTFOTpL/57C690P61R7SOrCRF4Wx2sQPbqDEZ3c5whGDcIRzPhH+nU9ZLsaO",
+	"6cKxsTb461ga63BM20ZpusZOZ/zzuVATN01Ovnn6DA7HOWHg2f/5+ezg/+UH/3t08N3lwae//ClJI5f1",
+	"UnQ8Pvh21+f3yujZ6or/EGJu2c2UOyYt445pwziAE3NTaZmTs9bzGcOE9X2MtZlxl5wkGXfiAB6NnsLr",
+	"l+84nOCvNOscPpSTyixJEyN+KaQRWXLiTCG6vurrl4RiciZdHExm2jomnZhZxgk8pjrPbI+Fc//mqO1l",
+	"c5x1CRbkrJglJ98cHaXJTCr69DRdRSPA+8nZKCB+bH5Ov3Z912o+P/t7x11h22a39OsWs/v5YPZ33Emh",
+	"3Nprm9OYy/tf339Frk58dkDEcq2vAH9ThFdxLQyTzrIRt60w+ksb+j47Oiovqk5OC7XmLU2h7vx6F4Xy",
+	"b/hBb0LDQKg3YaDTd8G/fwpjpS7fcxVNrmnAE8tUMRsKkzJAdfa03EbzVPzwtSezFj1u4Uk718oKhOC/",
+	"8exC/FIIi2jseS38yefzXBIDPZwbPczF7C//soRU3W7hHT1Fi66+uaFl2dAIfmXpAmB9w0eOecZhhbmW",
+	"Ixg7LqzIGGfXPC/EKRsIY7SxA5QtrGcyAuhLAuxLq3EuR4/+SqMpVxOQWPJcZsJWEpERI22yJ5YBcRC4",
+	"x5cFbUY85ibPmCceYWvSMjHjMocDl5lQTo6lMEx8ltbZEzbAP6SaDNgeVxm8S18FuYqRsLgPWOQAm/zc",
+	"vb5K0rokWRfEYhv3Qw/LcbjzV9oMZZYJ9ei3yPNcGDbjC2aFqN0fGxaOKe1YpvHoTtkgE47LfMAsXwBJ",
+	"WeDVvtHulS5U9pgbf6OZLUZTv9MU7lNpRbuvvdCV0jdMj3Gb74W5FuZ7QKTHPmKLS7Mxl7nITtnA04JL",
+	"mQ0qMLT+6PEnJhUyoFxPCMc/6Cuh7JqNb7dhP11kv+/lRImMSdVjb5APjvhoStpHXVuCLw9AZzI6by67",
+	"zBWIL+lzbibisQ9+qLMF4Ku+FkRhUdbyB6p/5GrhuYF91J1pzWZcLRh3Tszmzp6C4kRak5eQUfc6QOVr",
+	"6eRrv2wiMDUFDnfxUfHCTbWR/yseG1mveS4zxkcjYUFpvBKK7YG0xR2zcqIOpErZjdFqwkZGIEbw3O4v",
+	"vfpPP/10cFa4KfwcWMl6uPuobDGfa+NE9qPIJP+AYx7vzb1RAdRGzmCDpD0Czwc+n2lhkcJeCTHvoQTl",
+	"J0WFWPF8QW+5xNYU4/Qb4yyTwsmR5IqNdZ7rG8v2Mj2yhzkf2t4sYzmwNlhWGjbSwKaBsxVKOjpfoUB2",
+	"+jmZDvnTUZImk7wYaSuSNBlNdS6sE4DhaTLN4N8c/3VGTvLFSBhg+0ma8HxYzKRK0mQsjJEO/7yWjs+k",
+	"Oshqfw+fPoOJjeBOKqlgFTEZmyRNboScTB3et/9jOJPJpxUhMw3H8r6YzbhZwOnMjZ4L4ySJeLw6tnW3",
+	"Fk73Nk1Ijlk955w7IMUzqQrL5kZcS13YFEgzmn2kned8gUcJB1mJyLoY5jX5mCTdJE0+H0z0AXx5YK/k",
+	"/EDjOjw/mGupEJ3HPLfiNvULb9S/h8BXvAgRROaNmkiahDfBw8rzt+Pk5OctVvq0xYs4I1S2erAf8PiM",
+	"QDUz2FRybh1zUyMESb32lPGhLYW3sbhBGs4Vcze6DrnFPEmTTN+giusEzxZRuIF7im/FQ8wTu3KntbN8",
+	"GtfqKr3k5xLy/F34JcvrrDalh/8SI4fAXGTSVep7eCWg071cTxCR8IMRYyPsNHzM9UQXMHdhhekBjoe/",
+	"jeBZ+BsRTYRPxTyrfSKgvzQ6L7/KRC5wQJBs/bzho586fCxnD1+UC4QvuBlN5bXA6yEbaZiy/OznLD/D",
+	"Pea6+V0xX/3Gr1Q9F/ZefmOn3MAX+D+ue+n31fiy/GDEtb6CB3I9Cb/An36HdqFGPeu4ceGD/8FLbNVx",
+	"hC/8HByuOHxQGmQ9YjfR7/ykje/mRoyFEWok7OWm3/3JRAknbOR75aJEc7ROYylpZg1ab1N4SBuwy3Qw",
+	"v4TRCG+b7BkwBp5wXU0PaTLK0UjEs8x0IoKkySwNfXr07Dg21oNU51ftOk4XbqRnotOxv/Vjb9O6RazT",
+	"MpW6sfy+z/4aeV0HkrqLiR3aTYUJ2iEfOZExrVLGLbuSKjuRGdsDQnLyTcoQp06e7y9R0WebqSja+Thi",
+	"TjBchnNqpaDn0rpVoEZzbOOPjadM6HFbrsON4fi55gWIWes3vBKu37r7txUYBAZgCxSVgZ4JJQUcCWiP",
+	"hYmj9gtuxJw7o8EQ2NzetzGIfqHBU7B6YiAgdkMfYpTLRxEdaxfWiVmHoUunhpuJHdpLOR6fSyVW96/E",
+	"TZzF51KJ0ugYJDiFIoW3MZbSBnhxODNipq9Fhg/2klXLYproPNtiLZ1nbWspxrNs/VLziC/SmUKNuBNg",
+	"Q7CVBAWzsJupoGWd+OwsuxFGMAB5bhBl8wUr5mD2LlViWxeoxC8FzwH/YFvI0PAsYGthzSgUwmJxV2L9",
+	"WvU88UPjd4uA9U+QAFtMyPATKjEGzY/+gNuFuCaITOVk2mQr9xfX9c2OZwyy6gb5M02uwzntbPGl26IF",
+	"/I6iF+aZY0SmQGNDJ3Li9fHLKbctjoOp+Bwc4kFh8A8tcZgovQvzO6//d95QYfJNfOPjxTlSRB5T1X8K",
+	"iBhkCHbDLbsx0jmhmlrjOummK6ffVjKw8n+b0COV+/Y4SoMoZiB+OXOjr2UmDFA9PhNojvWkjWR3PAL6",
+	"E0Z1EArSxEmXi04MJtzquvcNYIoWIMAwlJOzy21kTP8CWfSaUTTiDOSf8KYZk45NhalT9aHWueCqPt3l",
+	"cNHttroDY/CbdXJMrghfDY8rjg+3UYLBEkp5SFpC5NqJ0eabeLWOmrzQhQ/R4VkmiVK9q1EXpFXL1rbw",
+	"sGVzYdDctkr+cz68NMIWuYtFpaQJirjxn+bThZUjnl9ya4W1gehFBho9McLaS6WdiA1ZOvTanpYfjq8a",
+	"trnuBN/xiYgJeOFcuyCLv4Xb1EuwXUXp8PwDCdJpeI11719z8y4fwWyei21xn7T77Z7ZRscc+xCaL8sP",
+	"jOA2RjZiVNdrlVvQL1sGkqzV/mneECWSJk53Pxj4Yns4DUxhGVbvwiRupjR60wFuJLyN8/XzplW4TQ0g",
+	"O6DBCxy9kZ42MWU7mNwGdh7vSmf882t67njpflGm/aUQ/mdnClG7vmX+7oPY7JXIKE4oBPvVZB/r+HgM",
+	"apURPFuVcSiUq6QDmyDiZtrtandh+1ia8hENIGHl99q4ugHE23eD2IHPxXTOxn3Xnt8BT11d5OM864JF",
+	"M6nq3z5dxqswSQf438bX0iYvrwO6beb3J9zNZdTEw0/bqJ+tMPKR/ADbEbG76GVl0KbSN92VNAj+jutH",
+	"8MspxnMoPhNASK7EnKw/wd9hG+sMpeJmEVukvOV4dK/zq3lNbIkI7Up9WsJufPEVHF29v39WWkmbpWCj",
+	"ZWCjar8DVX5UGOOF+7iaJ10wudVi/73OFWBmVd/bAu1hNDq01uiasDxpY8yPbQI02sVkua/4nrx1aKtY",
+	"zdKkaTJhEJLjVkvLr0vZKYJ9knAOMSEoyd2O5k5Wi3ZMegB7Qgux8deFdlryv4KJoPuL38kAsHqxtI0a",
+	"yMpsezdNaVcM2HJPU0GA920tBZ6o7FIK8lOuSkFbSzX/lDGHxFmFpHMjrFCOhEqUG6WarFotlonc6p3C",
+	"L8EwOlw4iJ7wFjg54xORMhcGARvCEcxOG6Rq1eG5jZ4/dbM89qqWK+kg4oz98OHHczY2fAKPkAA9gKcG",
+	"0T2AR3F1vh/0DQjYsHMm3QkbgCNhAMdIGIQnCVSKfjj1K+B3fYU4WO4nbMWPOWUDPKoB+hYG82xMj1EU",
+	"MJ0Yd8tUf1CDU5gi8PMBeEU5eGOuKEA4CKawr8QfV5rginDd2dgHscDDUSFUaSdjBthXcI7lspDAsFhi",
+	"BBRjBmemls2RdyKqwc8TgULxOdysP3/MO+Ds3ctXTyzmxVgIHvZj4Iyjm4GHL0UI1V2mpotyQhjHRrrI",
+	"M3zFoUAUOsX3f/fyFby6dTLP6eV7WwhUH5rXDEeHI+F8hSEsoqNiI26MFJZpJdjei4MXL8/2e8km8hnm",
+	"Tjykx6lkjLZ8P/NGpZWgQApthxAIYe1p5fCLprTUqf03xw0t4Xkz++x//rPft5/+8p/hjz/FjvEVpCOE",
+	"SMgVOozJClHGaCgkkqRXaU8Yp6DdmUDvKad0Kjdle4MqYN/+fPSph56pwX7aV+iwLZMJvejL9gY+aS9l",
+	"g9eZmM21E2q0OPiHWAz2CScbZ/BtV5tGB32X3rd8PnaNr4wQHzwiLdkJYkI6+fVXkHNd8kuavC5PbEul",
+	"qXLZr2KF4jPI8aQhKStswfMcUPLjxeuYvrHW5lHzYC6LH9vYSvx+w2yx8z7nw9aQ0S0DRZoBqHeXEs6l",
+	"uqqZqbe4H9m42LWW12rkqsmx/Kltd1XqX2lXkeqKpDTl/4zxqkZOYnj0RgynWl8laTLXeY6QogqeX0Iw",
+	"HcU16hl3cnRZRfeJXF5TWhqo5uJyyEdXbQveK7Kt2nBpt7dLQHl89N23jxkctrUvt5N1vZZ/CbxvJqzj",
+	"s/kWKX6roVplemkwTVfTRuFKT3YhrJc3/ni2ykYu7GqkFskraQL2rTniiJwobVpQ5EdurkR2IXi2ehIz",
+	"/K2R3HiUbvIi+odiG3/DZ9uTWEzsKoNMVzcJbLrF4FIoFxfdMetFXKOPFiOwaiuA+VxlKFWxvZHmubAj",
+	"kNIp7I2SFdazu7v56DyJ2QBu9bN4GZ65TROUubZcsytGBxWo677+AeMhHkmqK7vNg+f4AMk7272KBblS",
+	"uq2O7314pl36PqPM0VkZ/a90mcqZccchPZPEXXC7FAjo+1HxvlDGo1gsAGNb916M/nnxvTyJygCCGBKu",
+	"I+BFg6vVILaxnXLfUWyOgeLKEUp1yefzE6/2hSC5+RzD/07p8E5Q1fUgjBUa1Eic9lUmJxAvPNWFyRcp",
+	"8x8zLvMFPTLhbioMpgk6DUYGGsrAoA2j+gonPWV6PD5B1Qy0wDxne/A3YLgVowKOi5Faa/ebWjLtPvH4",
+	"BYdW31L1GVdL0kSPx1Equ4IeNcotFdzkwofzX46lknYqQqz/ZSDnPBfGoSw/gjRCkTWlkZoE4D22IaMA",
+	"Z5IThRtQ7tKnGaVJePeNOz4PiLzk0tha5KA3vXy4sAFnFnFt4ezda6+/FSoThh3yuTy8frrPbqbaCvbu",
+	"7fsPDB4HBRptBZQkG8VlU6iOpRDSxOf9tcWrUQIeEg8cF7Rmtgfw5vTJPsDyx4vzuCa/Fid3Id3U57u/",
+	"hFMngy1MWY9rudNPbIMzW8aNYDQFpr/xPG9w483CSQjc6UjW3pUZLdt6++7Jzsfys2gJ6wY6z0ZceUOT",
+	"K4wSGRC4uGflbsx76dg8bynfqvu52W01yjuDZ7VmM97im6M7K8ZRaaFBucdYnqQUvW+4UeTOJqodI6z1",
+	"JMZdJI1yJya6jezVokLCwJQqFnDLcj7UhjttkGFCbmx+AIzCdkg5TMscjXX79PkdOBqMgLDYsgKwPquj",
+	"o5e/Hq2/VWaoGI/FyMnrdb55ivQHJ6EzhagibrwguEfm/Nkc3d1QhYQSSvd3H1eNm58b4dZUWKtd+Tjn",
+	"E7b3Q8rOU/YD/HeesrOUvfk//9//v4/pUhN5TeHfDWNZZINbc+KQybyWSeIgGC3W8cjydXI+ZDQUs8nB",
+	"+icdvsdLySdKWydHF/j7Yb84Ono+khn+3y38oLJbNDcxNwJSUxQH1BlLxfOU8ZlQmchSNtLGCExA23v1",
+	"w+sLVkNuUtH3u5xu3JFxhnnyGeAmDCAwjIZzbZFj/PHFxx9x3sBpYWjKRG7FchgZLNqJEtwlPPF6Y2KN",
+	"beyHYZ4SbFUqNoBND3ac7L7DWHUkjSVExThLDU7iAdLb8cGlFPxHskOVFf7KdHE7SigYPsr53nFrb7TJ",
+	"opHI66PDUNF5q/JFGSDpS7ZFWCgle7fo2uHX7YKuy7TGyyYh7MadGlmRt5/ohJaoHE37xDIJyiyrHklR",
+	"GWZe9KLgGkO1rEZaOT5ylzU78bptlJ6eu5qopHDcLC7nTeGu65Iik2sDU3zOSiMopVYEarvQHDFbjXhH",
+	"9+LdWW/l9euMlnWnxypWgj1mo3W5cn6AUCsyDBedSuu0WWxz+p2rcugbJcxW4N0BqMviML11KVyVG9bf",
+	"+UjPhMXgh7TJDNBp75XnQZni5T1BYd1O2V2d4qXKdVuA8yEip2qmnQ0P/AQj/wYDo5zJ1wAp77UWEIUQ",
+	"WNHEFUNgS8iTJ713iuUfaTWWZnaZoQA3cpchuP+esCYzLG6kWCidt1xyD0V04WMTbqYYTyNtX4VhVAYR",
+	"9iYoiMNpNhRgDbwfpb0v1QyEbN0DFIqxEyJV6c3PjlZJ1g4I0Fp1HsYsAzE+uAYMd2Hm8lM9ouzkV1xO",
+	"N/DI6tGwMsa3yFNO7i4bIALj3XCyuuVtFO8WvHjIJUtc6raIx6ptVojgx0O+UMCpbmsQdt0vBcKD3E/S",
+	"Td8v1GgV7+aVWN4R4ayfZ91wWOtCjFfwK6wWxbAqCGw1Qs0YrPpn2cWrF+y742/+g/mae8yD/2rsa5VF",
+	"GcnJukFOg4UDqxKv3g+T+lIec2GsVisadTQNEzdo27I4RJ5hDChGq6VM8NGUlsVSqGk3mteIlNtgMU2T",
+	"wFa7gxvKMSu8GiAHqgWGMryBTZOAt8y8e/Wlt3AzWcdVa5EA8AKVLQioRNaypHj81/ZEU7+N1srKTyz7",
+	"7wMfTnXw+mXKeG51cHxSBdYnWFB1GRKiRZAqq1Qk/jWSaRWPH2yP1w5gDyNOGB/qwp0Mc66uvFkTl6c6",
+	"uxJdp+iQ0grsRxTIDE9aNMihH5Zh1Uc+l71Z1im6cQmll4P3220oF/FqiUtGw5K9UJmWsmwiWpme2N9y",
+	"dRa3GrbZUs5o9eyojN/dov58DcBLrJ8aE4q2CZlsTha950Yidk1YmlOjiXqOcgLYfxnyLJO0yrLHUf9C",
+	"Wy18DfQhz8uCVi0S1oWvEhdW5BmVFy31WQQc0EPh6PD2VllSbboiXhereV7RjhsHLfHO77G64GpxgbvY",
+	"d7Z154vPc2mEfZCYo1CyYrOte/sgAaivuN3RhGc6VxjAuItthwML320Flpg9oH7NS3bratvNPXW0CyAs",
+	"3skqcBdI2gJCahh6uZ1C3Xi0G4Tdtp3My1Bptk5R0ANHUT0CbTCf2pB8F3ouTvSIWi6ul7WX5rpLgpcN",
+	"FK/Diy5tlB6tUKDDnnd26tkDF6OJvspCjd5NuW1WJPCCfJqMhRtN6c9Mq3hdg6B5rRwBRc9ukc28GXvK",
+	"oKn7kLcCszZru2s7mIsiEn8RIlwu2xQwH6SDbRKobuE85w4oFjXjIGECNb6J1pQCtsAeENwYeS3KzlOC",
+	"mUKB1RGOPp64DL+s7uCcJO2sKjJVgCBDtc4KrKnuLdTxWVvfrJww9iLxucpYxZXZvodTZHlzr/C6fITx",
+	"pzR1PGRpC0jZlvnPAzZssjYQ2gCqasfzdafl39FqNuYmfkx3KvJ2DxxoMHV6ZQ9N4X1KMEhXQL52q+2s",
+	"Hvt23E172JIB13zG6w1KftzygYTA3XKi1tdZLt3yN8FNSyGWqgvKcpLPCMq7xBSjvz79LhbqFCQfqdY0",
+	"N5yKZssK60Afx14WcYALStVd5KqN2t3KEzjysku1guqcb6nW+0YQt5EgzsYpN5ZvnOfyq0SPxW8jBhSA",
+	"XpGgnLKDpbQQVZwyI3IOEWSBIUx1V4vSR38CS7pbFW2wmaw1Ywvu6ti3fJi3RUyEX7eacvf+9+5tJe4Q",
+	"oRF1K77y+bw4HQYnpL5/CWQyhO+DBxhgdIua8rvJ+QjEzbuNfBOF8j7bEzui8G6FuZtP9z4Aux076O5F",
+	"bLKObmBQMZEVYDivN1f1oSo3U41dgyzYFLGatZsaXUymzEo1yQX+eKAp6OERwPJeINnCNuuQ1QY0u9CR",
+	"iNA/mmYEy+3Kb7oM/XcMCtvCc9pKrv+tnKEP6528N353XifgULc1CJvu52X1hX+gv0BExsyyxt3XE09J",
+	"71vrNkTlLpPjMXV0K5GzrAtTr3SYhvqHvjLaSnUQ/7FWN+lTq/upQuoQ87NlEaRcqm0qcIbuDDGq0lLD",
+	"Bmq6KE3h1hDvH0qXpNQZFTMTscbEnBscEc8P830Kondkq+IPET9yWY1LoY8N3pj6roNTVOlQa57t9ZPn",
+	"+Kulpg0pe4ofQ7+IfhJPQ3V647Etn/tySRFqie10UsFbuJpYq4bwvjEqXEWurUL5A9U37ladoNxYrUd0",
+	"w5DY7pVcfjTqr/IFHgmBqGfuGj/UbZWq+R426PPeUT2FPoTVp1fhvP7+04ckjbTrq2uRcJOU+HgI6H1I",
+	"32rjP3plqWyfj3wGV6nuYOrcnPoNYipUS4M17yuDLEffWBj7YP7w4cO7ExRgbBpkFxtkmanguZsCb+2r",
+	"ytQFsSKhspZrRJi+MxLAjP1QPsfehajNPc4gOaOvLo7Z9z9c7Kc4D9jfqAkhrRichr5nkG8jTK2G6m4A",
+	"m1Y7Cj5/2jZNm+tJmJVhzy34ptdXffUBVMaxzEWo2hj6LvdYrTvr3pyPrvhEMD6X2OR3IpQwPFQU6yvw",
+	"w6uM1H/uhGUCbW1+K9S+E5vAhybbnE25ynJh8JVPYCsH7O/v376B2a3iV+JyxC1UBs0oxdKTK8v2sL7P",
+	"PhOfR2LuymODgWlfMXYzlZBKZgTTc/5LIRiBLDQSlTNBk0GEzfPnz7/rwarfN7aKFZaoyTQ44qFLrvIV",
+	"l+hm6M1oUgbRmowNwcYpshPGy2mQMJf9rKtjhdfjyt5g2Pzx0VFtB2jrot9XQ4D2Bm3NOAcpVWFjzAfO",
+	"MKIY+7SH5a7YZYwOJq343tm4i3MywltmhCuMYoNf+8TV+skJ+7nX631KWb8u/ML3/aTX6/WT28EpA9kH",
+	"tjGoDRkwiBaGoKZQcapMVYNRWPWst/QEnanvAqRV1b4HBwOk1BqdYolGC5WxkAywv//0wRe5W6YiAyp9",
+	"diUWJHD0FdjMxwuMITGCzYthjiZGOKHBYe9G5PkBXv/hv26ubA/Pusd+mmo0nWc69I3vq0yMJGRFDReN",
+	"HqZPqO7ZXOdytEipCtui2d2cQAZUo76qcozZlFvgrGTFgSPQS3BzvNSMX/q4Fh9+k1Sk6oCmt+WuwECU",
+	"1FKLkqe9o94RtVISis9lcpI87x31npPRdoqE/RCpBvzl258BX8S9vc6SE/TfYLsufMYXG7Mol8Ya6JfN",
+	"8bp28ScfZnyyprf43tM1XdH3n68qAdRpqkYbwbY5Q8+3rSYtm+TdpvHR1cUdvjJ6lnQY90F3GfWCVOUO",
+	"I8/lTFK8qRF2rpUlseLZ0dHOuntXPfFamuJPMA2RuKRQWH0hxXZo1rGxNJYCAI+PjtpWKrd++Dee1arG",
+	"Hx893fxIow81PvR880NVf3x8IyTvm5+qN32/rWsB1Pg1iAlJmjg+sdR6FVD8EwwmwupbrYKkrG1LdqcV",
+	"1pdK9tIbiXqWWafn7EabK2CkvsAKSHZLpIWWWIGI44hvgtqz68L17nzeOzi9772g5V88xHXW5dzGmbpp",
+	"/Uj9IbWf6UXzFI123IkTCrgFyUxr8pAC6yms6LGPYPnDj5xZdN/0lZMzwQQ4coB7+J2mgdu6qYAEfJQf",
+	"fClq63QuFDGZ5gX5DX8o/RkI8H/zFbB2grNLkYG3TdXHJ1/GKMb6KwyN/h8Rm58+77Itfc4NZaEfP/uu",
+	"0wONdv33AmOv1CUnP39qkATDM4HCSg36EM6UuKFPdg1Ul467NpgGiRMl32YffE4CnRcZz/xhklBE3e/3",
+	"USjnfdXYWY9diLngrlYkjcRCQAPqhxsascE3PgCgr7gRNTHr2XekcF0IZxYHZ2MnTAwDyKHxkAjQcG1/",
+	"Bf/HB39gLaAwITj4WsIqY6W5Nwr5pY3g8FeZ3fpQHkHm/SYE0fcvq7rHm5ndS3wk+zcXRo6Pjjc/8Ua7",
+	"V6BB74j/0slUDRZrwT61eyovJ/l0m8a1molw7VeyO4m0XCMikNZLbT/yVT/+xZ3Vq4rPhOMZd7z1ypb0",
+	"zA2axeuX77ibomoxLyIc6Edv4cmDTxXiWXzBD4iTEz32lrypjdrnvmvFnnS2rzy4mX1vMgfh6nS5gkn5",
+	"EjAplmQ/APt9jK+Qb7wBgrtnLUv9m7ozl0eFfbiJMoLw90XxtmaKO8C0F3iUURK5GfVWWdthDRai7fE/",
+	"VC2JGSkT6MCSCtUPsLCGX91iLjAJEkRB5/hoiqQPDNWCff+BT+p2atouNEk5YYPX44M3WomDH7kbTQde",
+	"irPsOdjKOOg8A0zOqn55dvRtlYjve1iEHnYxdKyxgxelizFm7SLBtDLXXITaliVKbEw/a5mp8Y5tM0a9",
+	"TOum3H5/mw00fz78c5MKbOzfFScAtUbWtHNcz5//AdRY01auq2Lunzr0j9SfgIYRH/hk05M4Brf37Ojb",
+	"B3pNatfebN5dg8b425fJhtXyK7e+5Rs+j4madeyd+hpYiIp6zBoQubTP7Zb+t5Vsjp9+Gz8TurTyloAy",
+	"6cJZmYlmD/YdibW+jQ1kKm8SZ+8oG0Uoe+bjPVrJemAWkVgOILvYE0Y1wJp+tESUh9pNQ68ti+1iFhTq",
+	"sDfPuVT4d4rtkVKG/WOY4sZgbGsKWn/V62Y/9a45jDnQY4ZTwy+WUf13Jn4psFJeRiXs+sqHBPTYWdgD",
+	"cgSQ/2gToUfUPkVbaM1yYMPM6b7ygRgpViwEF9SAQjgGTCrrBMfqL7AZG+MmcApLcQ12lZ+snrfOM2FW",
+	"+s9h2EzEU+AjI5oCXYPSr6kaf5vGNgCm8O4bcPruyz+kG6AeztQme0qoX/tVvV6iQ42YoKFwNwLw+0ZX",
+	"WKzHj0ujyuy7u6uEUaskhP/VHLoOQy3AhTtYSsEcAHEYLvpqsJrWOfCOX+2mPqQCdku2d3A0V3H/g5TJ",
+	"cV9h9iWSG6ScPs03RkJwpgdWD+v5s510w6e7XboNOfHdUzjBc02zLwkf4etNAkg57vb294Xqx0cdbKcv",
+	"QqjXF1JE8Y5r1IIUMs6WChisUhCfc9uijwZS1Cq5vM2z0p9LcVK+VWcpB0DESV0uCI2JASlBzugrDP9o",
+	"dBOEfhK2NP7sYUs5woS0kpNA7kB7L5RjPkE9lyr3VvNcCTEnMVsrAR44I+Y5H6GgAkLLAQY96XFVQi7s",
+	"kp5U2kEObY+hs1tkjNu+GpR2xHA6g9Olk2ZWYK++fBE7kr5Cwk5J+NVm946PnmMlzP0YjYLIkIiY8+AG",
+	"pXrr0xYSEo7hK49fdWGjIB2A6rH5ebiYw1/9X7etgUc1m4y/8UcErg2A9RWuVuDqrRKPAlWbI438FW4D",
+	"hButnGeWDVoso4O0dGJXmlPNtrUJqr8aHL8aHL8aHH+rBsdH8CH9e5ko9W+Izvs29HGKziwfi9CJnsKO",
+	"lnCGcm9hFmFOWGW0RJkb/jil5u4QLvLf+FfVZX1PaUbLWbASUPfHkBiBX5GJ0glmBLma7T4I7WQJrTtH",
+	"KYwP44btE2rH7S2sNXtpufJp2fw+xKxH2t+fUivxvkKdDH4jmygyMXxfBpdta/4ziryvt30HpeBMLVAf",
+	"wY4e6Iyra3yVUVUbNJVQWD0st5iLvoI6jykA7qCPPZ8o6yA0de8ng6AzluZXyxewGhQeDRpQX0EKQqUB",
+	"SXEz2ODj+ycAxmMIk7BOC5WuA94fKPwjvLcnWkZwn6O2c80j1xO7NqvhHAZ0Smq4Rx7Cpqj4WgPmLoPL",
+	"5gyPHOf/X7+5ZIDQb3ltKgAkz/0WEwG+BA5/8BmHU6NViNOF81tuoRhSK2s4jahI1jz4s4yZbNP7z/Uk",
+	"eVjQ8D2046RZwI9fISBCxQO+LFYv9160utF2c32oUQAziCxqPNZE4JREh2lo9ImZvdSGs8feaEwFBSYA",
+	"khQl3RZ2tQNoijbcbCZVX0k1yoss7q6Bmd403mGDu7cMOKQtMQ2u5BY/Kw1pcJ7lskm/NeK80jd2LZVe",
+	"c82PiqU7IqLxZrM1jGp+T3Sz8d0h1Ztco9sMQJ6nYQfWGcFnvm9RY1HACn5CJwmQPiBQG/QVPumbFaNr",
+	"A4T0X/seFkFOf3NLWbcqiOdh0gHpOn21Bw9CFmz9tvdxG5jR1NwJlZXQhvmyUQxwDl0joAOVmR6hQ77X",
+	"Nao9s7Bl8uF4RQ4zP7zXBlw+Iz1DKRQDSSim5Ok3PnXKeheLzHJ4VCmvc/WVnkPayfewaVzliWUDcA3L",
+	"oJz9Ugg1Ej5eoiy+j+eOnuG+og/eN4w1OQc3XLpBWBs0sqHRN0SEvr/GZi2gFYKa6Ddj0zLTH98M3EeQ",
+	"Uo+6Kt7hCCwnGJzMinmMUNXP/Ptrz6bXUipolZxrNam9EjrQLMZ4+t332EvCDfb86KiNjsH7LlsGKULk",
+	"+bdQWu2eASMrEL/emhV3PdOVfUkK8Urnub5Z25XaMnr84D3cfHmN3ckHhqbzPK9nbTXhBKKqzvK8wdMu",
+	"iAs9GFP4ESO5cJXI9ZQtu29E2ZX7i14UbNeTkAYla8jDzLPu7neDlqvQtXzHUS9n7aIOEBKlna/pu3d8",
+	"dLy/6rwAqKiDRBwijmNJgDxje17fZzyH/xb7v3uzB4IINS9Zh9AdYMTXb+gt+Cxfpzm9nQtFRSC2QNMw",
+	"6ZbE0q9VM/dVVWWqajGhZE0oFNNbn4tar6BRO5OZcNwfRalftks/ZQ0ginpYqaJp0+XoiFp1H+utorwe",
+	"/IFxESGjYJbWKiJWk1M1DuDRfYU6g6cOfmSb3vCu0pe3Q3eyyazeizaZMFASR1gqUwOGYG5HVA4K6omU",
+	"3Bo4cxu7ttq4zuauen+5LtrIWdgONfVdfRHQCljoFFleDViU2/br9bPLWnvJ34/CVG8+uFZXCif1W1OM",
+	"8L7rWFhnolCUxwpRowdhFBkeWgtU1LptzlA0xgpAjR6rwwWr2limpNEMF4gZfQXiNoZ6gniOM8BUvu8r",
+	"/AjiP4neGLdlHTfOhooXfbU3gK8HQSOg9KR9UETKdqFT7bfmywJhJ1ogglRKF4wWtF5axq/TpKQMjLhi",
+	"QxG2lHPKY++rxgo2NCLVpvay0fal4JOFukdUJsvTvOOj707CqUEZKtB/wpMDtheUkhBv2Vchf98ndC2v",
+	"0mOvx5R9aQTPc7TOBDtMX1HjupRZ4edtlBqjHQ2ijV1Bm3IYwI+pCvUu1+3J/R61HijIttm89pHDbJfb",
+	"J7a5okJPvFrIbRoDb1P8/kNxO0TWvgzdBL9YjidCU00IgbtC2uPFkerO4jSzLkdFKhi0E1Lr9JzqIgI6",
+	"w7K54Ne+Cp1/M+ZbvpzSZsiAYXytPwi0jeGi59p1ZNykVJx5Rv/VUr9qqaejqSCkjXW26RGt97BzkWYD",
+	"UfoDuMY3XNGjF0NAGzVlkUO/IOrXIjLfb6Kvyg5EgP6+tCzVgnS6IVudskHVVj4IQX1FUhCJDVKRzII6",
+	"sN2nzp9Tb//Chw9wZus4mBlbKyk8ChP/MnUUuuHJ77mKwm+DJxPGbKC4K4z3ECT3BzD1rbSlRb2irIlQ",
+	"0wI6KDSR0n1SXT0szp1LdbV9WawvIDYD5gUNrU1m/oqQj4+QAEBYBsXrz+V9LXGpEju6YmzFlh7CRI++",
+	"QV7nffX+eNqwmXCMs1DInfRykUkqVxzYsQ4u0NpbLuV8xQs+OrOoyuSv4Nizx+JqtdeXlv1SiEJkp0s1",
+	"2BvCRSk4SBeEheQPnvS5i4RwOOGqSjeCWUzSI9NMFwSqQilvy3Dtg+AjWBuuGYJqy2KAjxDA69dal2pY",
+	"leT/Gj+4MfSlQt6VlgY14Cm/2l798WSlEVy2Hvja/UgDDLKwAwq2sCmbC+OLWJFjp+H4Is/qWOawD2ZF",
+	"LkYupUxiGM0G8OSgDOAAe/0JxcNz5viwnJwyjTfl23YMXPZtc7YDemqYuPsQ4+bp/kMsbtAqFAzz3kaO",
+	"+Q3lMWFaQjMto83/80tr1lmkb19sP2JeL+EXei6GMoDiMx+5/XZnGYza7Q7IcE+oji8P/lPc1FKHgBG3",
+	"rV68spPSPTbW6lTMRHDjNbyKoCXvxKsYILKzW/GlWPUr/pbcfOGF3/GJWO/nq4FJ0OmITJWE5HdvOSMX",
+	"MVi+BViPGY+wF7ujzJJlvrJO7R7LHPqDUNqVZY6X3Y9qVSPAoYgj6l1FWKaF7SulqU4EPN30wz39BkIP",
+	"YIG6hF+2JMkBQnFoXx0/fU6mvFC6NDjjVkqcxq1q8FCnAjSzIndyzo07BKPgAVaXxC5UIw2ICH/DhmtP",
+	"Uefj5M+Hf6Yb3bKYKezssT1pXYuZfi1bs8tyqMdPv+nyIraYz7VxIvtRZJKHfs87oDAEa/VIoHG9G+qa",
+	"IqpxmTPnwwNbNeSLSp3v0DHP84UTaSkTQQNOyHkApnbi9TEnrIM4q0KULKCvaur+OOcTtjeQygkzN4Iy",
+	"DQcpypcKjFZYjerESznUKa2vyuEYjoDT76dlvRrf4UuGwjpk8ywrhU3FjGIm4MdMGgqgDvKbM0Jl4QPq",
+	"k25qhKBFbFrzD+DbAxWXdp7zBSuUdC0pned8+N6f6ENmDFWrtEUO08+93xQH/bAMSHpMofn+CuoGF4wM",
+	"oatielwDfT0E4CmjFR9OY9uY0BmCpKJ5nV8TMb8mYv5e0vAqOTeSkHn/1LzuKNnA/W4F2UJRAuxSBLTG",
+	"szBwQZtClLV0/DIQQyfGY+Ak12IAoXOK1VZtWiGFcuiploo6LqZVRTasSY6d05UGbieFPa0XaEMV2xgx",
+	"coJqXJC0bIQXp6WrGdBhxz4fiHYvPTf1jvRqR5ibQx000RgklFcCMmCbkFdjwZbKVUlygwsJeB4oC9fC",
+	"uI3Mke0N/MfB/imzAgVSC/KG7c1aMxbf1m9vQxrQP8q6dSUPwGMqRRXszYkmCT3GFzh/+/rNC3xTy2aC",
+	"2wJuBkSEVlMFTdW99Z0f32pKWd1ttae2TcBv7cWQ4JCcEwYe/J+fjw6++/Tr0/Q/bg/wzz8lUVvKH7cf",
+	"Xw2+Nhs0fPKAFPaPE/IDKjsfMiNskTtqQXstHc+ZlRNK9OJEKOlgvoTQ5fX+g4a5/OFsJ365Mq1xxc+E",
+	"7tEqlrrHfsJcDdVXg9eZmM21E2q0OPiHWECAdDkfTlaLHy6ra16JhZ/KUptWct2H5wxHs76bcsVmnNoZ",
+	"Upxy3H2KT20y0q+UTWtuvJX8PPsrJkmWn5vUqN///OzpQb//+T/Ep7/EaNGnh+0y4zFxm0jnZw+1iQ3O",
+	"utR7/MGnDKxqQA3WIUUaki/tkuf8D+9J/hLhG2f2qon6IBjOtBFR227NZdhOyyiN62Cz5+8VWXlqCWKl",
+	"CcSuJIOdViKrt8RW3QqufTXrXlT+wgrJWZ1aPBgrbi61zp9d70ZPweTleX3VzO7k4m6CTB2q6hBc1rx+",
+	"OF6O+QAPxr7f+9ynqm0/VWigjkw+JerUk1jUiSpLOeppSImpsgXWl+sxiL4rZXf/JmyUaysMc3oiKt7s",
+	"jZ/ejcKJit+p4ydGPL6nzIkHY1cw/4VobU8Bh4f7wJjCrw6F3TGyR286WpXDB6xwLQRC6Zs6KQDoI0bm",
+	"qcI6q+d7GrJBf/etJ4wYCciZwUoreyEJYJ96WLSoxKUhv7Nmjlt6WT72sO1ecLHNHO23XTeILrmeEzvh",
+	"11hWM9xojJVUELSxTS31IsFlOlZ0gPFU1MHXcwj9TPa/SgYr90fHFVos7ILtN/g9UAx7+Ksp1tfTj7O1",
+	"o92ytUKtY2tYz/Z3GqG7E9NQkJ6gkqLREyOsXWUN2wLLRaHi0HKnSmInKI8NwvZC6a25MMwqPrdTXcbs",
+	"mUKh3bteR4wzDycADH9///YNKVdkeBkK6WtNldDSVwQup4zfq35XVeCpXoYrLDWWStqpsN6uv1Tnq682",
+	"F/qKCZMLNSrrMz12/aqveLVSVauunGyoorUTTCusMHXkWpXePlpSAzsE8xqdd3eOXMDg29+lQxmObLNH",
+	"GY8+XSl98++NGruKiixs07hAn9trpZz5Kqe+6ohlUGgNHgKaW1VTkupa4q+lMg5jwP7VV1WZq6VaS+2V",
+	"N+AiHyh7EKb+MjU38KVayDOc1leF/rdumS6rbxS20cEuIFlJ+A9nYp00/qNIHphKroNDcqKNRsJa5jSE",
+	"KFfxCL0vXSIX/J8iO5Cqyxk3CigezI0YCyPUaI3ZZCIa1Zrf1R55pKLH9SUjl0RN2qAlxpOyAsPii94K",
+	"lN/EcB3Y1HJRZmbgp4Z9Yk09w5bKFO9rdWTohctwRFyTAmz2ylwr2yhd0VfciH00ORvhCqOsVw/oEHvs",
+	"va84yKiViGUjjoH2Q8FgOFTa0uMxVL48inY7tOthZvcsbC24PF4y/H2hNoUbsvyx6/TspKKD1lZgUjG8",
+	"k41DfTeYr+hVl2pLvj6rFZa6LgvlnUcy0lGOJiplqU2Gu5c4PPuaHb2Dnlh4lO2CQHt5pfhtPR7z/wOE",
+	"WLXeyaPXU8LKMKB+DkCDx4biEK0JOR3ethSaTDzxFd6VDuqY7zdcalXtFZAeWJn6MrWPNgqxf/CqR19c",
+	"FQpFj9rE9Gap51+ToeBGmLPCTaHyM2AVFYwmXCxMnpwkh3wuD6+fIs75CX+tpzOjGcp/poVqX5SFJ2rf",
+	"VQE/tS8bEZS1771DpvYNRtHXR2BNoOqzqRzFtX1m0tW/aAoEtR+wsvXtp9v/OwA=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

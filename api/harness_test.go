@@ -51,6 +51,10 @@ type harnessConfig struct {
 	// tokens, when set, stand in for the service's own: the API accepts
 	// only these, as the actors they map to.
 	tokens map[string]practice.Actor
+	// notifier, when set, is the engine's and the service's; retry the
+	// engine's backoff.
+	notifier *practice.Notifier
+	retry    connector.Backoff
 }
 
 func newHarness(t *testing.T, opts ...func(*harnessConfig)) *harness {
@@ -74,6 +78,8 @@ func newHarness(t *testing.T, opts ...func(*harnessConfig)) *harness {
 		Logger:  quiet,
 		// As the server does: a PDF's words are searchable.
 		ExtractText: present.Extractor(present.Limits{}),
+		Retry:       hc.retry,
+		Notifier:    notifierOf(hc),
 	})
 	require.NoError(t, err)
 	require.NoError(t, st.Start(ctx, engine))
@@ -90,6 +96,7 @@ func newHarness(t *testing.T, opts ...func(*harnessConfig)) *harness {
 		ProviderSource: php,
 		MaxUpload:      hc.maxUpload,
 		SyncEvery:      hc.syncEvery,
+		Notifier:       hc.notifier,
 		Logger:         quiet,
 	})
 	require.NoError(t, err)
@@ -113,6 +120,25 @@ func newHarness(t *testing.T, opts ...func(*harnessConfig)) *harness {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &harness{srv: srv, svc: svc, st: st, php: php, sink: sink, base: srv.URL + "/api/v1"}
+}
+
+// withNotifier notifies what the harness's engine and service record,
+// alerting after three failures running; it retries failed ops fast and
+// lets a patient be synced again at once.
+func withNotifier(hc *harnessConfig) {
+	hc.notifier = practice.NewNotifier(practice.NotifierConfig{AlertAfter: 3, Support: "mailto:help@practice.example",
+		Logger: slog.New(slog.DiscardHandler)})
+	hc.retry = connector.Backoff{Initial: 100 * time.Millisecond, Max: 300 * time.Millisecond}
+	hc.syncEvery = time.Millisecond
+}
+
+// notifierOf is the engine's Notifier of hc: none unless withNotifier (a
+// nil *practice.Notifier must not become a non-nil interface).
+func notifierOf(hc harnessConfig) connector.Notifier {
+	if hc.notifier == nil {
+		return nil
+	}
+	return hc.notifier
 }
 
 // withTokens makes the harness accept the fake tokens of fakeActors.

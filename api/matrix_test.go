@@ -116,6 +116,12 @@ requestDocuments     a/x=403 d/x=404 r/s=404 p/o=403 d/o=202
 listDocumentRequests a/x=200 d/o=200 d/x=404 r/s=404 p/o=403
 listAudit            d/o=403 r/o=403 p/o=403 a/o=200
 getOpenAPI           a/o=200
+listNotifications          a/o=200 d/o=200 r/o=200 p/o=200
+markNotificationRead       a/x=404 d/x=404 r/x=404 p/x=404 a/o=204 d/o=204 r/o=204 p/o=204
+markAllNotificationsRead   a/o=200 d/o=200 r/o=200 p/o=200
+notificationEvents         a/o=200 d/o=200 r/o=200 p/o=200
+getNotificationPreferences a/o=200 d/o=200 r/o=200 p/o=200
+setNotificationPreferences a/o=200 d/o=200 r/o=200 p/o=200
 `)
 
 // anonymousRows: every operation that needs a token answers 401 without

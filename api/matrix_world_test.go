@@ -38,6 +38,9 @@ type worldIDs struct {
 	run1, run2                 string
 	tokens                     map[practice.Role]string
 	emails                     map[practice.Role]string
+
+	// notes are a notification of each user, by user id.
+	notes map[int64]int64
 }
 
 const worldPassword = "a long enough password"
@@ -120,6 +123,17 @@ func buildWorld(t *testing.T, h *harness) *world {
 	}
 	ids.log1, ids.log2 = logOf(p1.ID), logOf(p2.ID)
 
+	ids.notes = map[int64]int64{}
+	for _, user := range []int64{ids.admin, ids.d1, ids.d2, ids.r, ids.u} {
+		require.NoError(t, h.st.Write(ctx, func(tx practice.Tx) error {
+			id, _, err := tx.AddNotification(ctx, practice.Notification{UserID: user, Kind: practice.KindSyncFinished,
+				Severity: practice.SeverityInfo, Title: "Sync finished", Body: "The sync brought 1 new note.",
+				Delivery: practice.DeliverInApp})
+			ids.notes[user] = id
+			return err
+		}))
+	}
+
 	ids.emails = map[practice.Role]string{
 		practice.RoleAdmin: "admin@example.com", practice.RoleDietician: "d1@example.com",
 		practice.RolePractitioner: "gp@example.com", practice.RolePatient: "u@example.com",
@@ -184,6 +198,8 @@ func (w worldIDs) params(op operation, role practice.Role, rel relation) map[str
 		n = pick(own, w.w, w.x, w.y)
 	case strings.HasPrefix(op.Path, "/shares/{id}"):
 		n = pick(w.s1b, w.s2, w.s1, w.s2)
+	case strings.HasPrefix(op.Path, "/notifications/{id}"):
+		n = pick(w.notes[w.selfID(role)], w.notes[w.d2], 0, 0)
 	case strings.HasPrefix(op.Path, "/logs/{id}"):
 		n = pick(w.log1, w.log2, 0, w.log2)
 	case strings.HasPrefix(op.Path, "/syncs/{run}"):

@@ -112,6 +112,14 @@ var samples = map[string]sample{
 	"listDocumentRequests":      {},
 	"listAudit":                 {Query: "outcome=denied&action=document.read&limit=10"},
 	"getOpenAPI":                {},
+
+	// Notifications.
+	"listNotifications":          {Query: "unread=true&limit=10"},
+	"markNotificationRead":       {},
+	"markAllNotificationsRead":   {},
+	"notificationEvents":         {Query: "wait=1"},
+	"getNotificationPreferences": {},
+	"setNotificationPreferences": {Body: map[string]any{"items": []any{map[string]any{"kind": "sync_finished", "delivery": "digest_daily"}}}},
 }
 
 // path fills op's path with the sample's parameters and query.

@@ -34,6 +34,8 @@ var wantOperations = []string{
 	"startSync", "getSync", "syncEvents",
 	"requestDocuments", "listDocumentRequests",
 	"listAudit",
+	"listNotifications", "markNotificationRead", "markAllNotificationsRead", "notificationEvents",
+	"getNotificationPreferences", "setNotificationPreferences",
 	"getOpenAPI",
 }
 

@@ -73,6 +73,10 @@ type Config struct {
 	ExtractText func(ctx context.Context, contentType string, content []byte) (string, error)
 	// ExtractTimeout bounds one ExtractText call. Default 10 s.
 	ExtractTimeout time.Duration
+	// Notifier, when set, is told of runs done, failures, write-back and
+	// request outcomes and what the pull kept, inside the transactions
+	// that record them (see Notifier). Default none.
+	Notifier Notifier
 }
 
 // Engine holds the sync logic: it turns events into ops, and runs each op
@@ -84,6 +88,8 @@ type Engine struct {
 	// knownPatients maps the refs of patients the store has committed to
 	// their local ids, sparing each pull a lookup of its patient.
 	knownPatients sync.Map
+	// streaks is what the Notifier's attempt notices need remembered.
+	streaks streaks
 }
 
 // New validates cfg and returns an Engine.
@@ -281,6 +287,7 @@ func (e *Engine) Run(ctx context.Context, job Job, ops []Op) error {
 	failed = append(failed, e.pullAll(ctx, job, pulls)...)
 	failed = append(failed, e.deliverAll(ctx, job, delivers)...)
 	e.observe(job, ops, failed)
+	e.notifyAttempt(ctx, job, ops, failed)
 	return e.settle(ctx, job, failed)
 }
 
@@ -324,7 +331,7 @@ func (e *Engine) settle(ctx context.Context, job Job, failed []failure) error {
 	if len(transient)+len(busy) == 0 || job.Final() {
 		for _, f := range failed {
 			if !errors.Is(f.err, ErrBusy) {
-				e.recordFailure(ctx, f.op, f.err)
+				e.recordFailure(ctx, f.op, f.err, job.Attempt())
 			}
 		}
 	}
@@ -345,7 +352,7 @@ func (e *Engine) settle(ctx context.Context, job Job, failed []failure) error {
 
 // recordFailure logs an op that failed for good, where the dietician sees
 // it, and counts it against its run.
-func (e *Engine) recordFailure(ctx context.Context, op Op, cause error) {
+func (e *Engine) recordFailure(ctx context.Context, op Op, cause error, attempts int) {
 	var run string
 	delta := RunDelta{Errors: 1}
 	switch op := op.(type) {
@@ -376,6 +383,11 @@ func (e *Engine) recordFailure(ctx context.Context, op Op, cause error) {
 		if err := e.failedFor(ctx, tx, op, cause); err != nil {
 			return err
 		}
+		err := e.notify(ctx, tx, FailedNotice{Op: op, System: systemOf(op), Err: cause, Attempts: attempts,
+			PatientID: entry.PatientID, DocumentID: entry.DocumentID})
+		if err != nil {
+			return err
+		}
 		if run != "" {
 			p, err := e.advance(ctx, tx, run, entry.PatientID, delta)
 			prog = &p
@@ -397,7 +409,9 @@ func (e *Engine) recordFailure(ctx context.Context, op Op, cause error) {
 func (e *Engine) advance(ctx context.Context, tx Tx, run string, patientID int64, d RunDelta) (Progress, error) {
 	p, err := tx.UpdateRun(ctx, run, patientID, d)
 	if err == nil && p.Finished() && p.Phase != PhaseDone {
-		p, err = tx.UpdateRun(ctx, run, patientID, RunDelta{Phase: PhaseDone})
+		if p, err = tx.UpdateRun(ctx, run, patientID, RunDelta{Phase: PhaseDone}); err == nil {
+			err = e.notify(ctx, tx, RunNotice{Progress: p})
+		}
 	}
 	return p, err
 }

@@ -338,6 +338,9 @@ func (e *Engine) keepDocument(ctx context.Context, tx Tx, op PullOp, doc *Docume
 	if err := e.enqueueDeliveries(ctx, tx, op.Run, next.Ref, next.Version, next.Fingerprint, next.Deleted); err != nil {
 		return 0, err
 	}
+	if err := e.notify(ctx, tx, DocumentNotice{Old: old, New: next, Action: op.Action, Run: op.Run}); err != nil {
+		return 0, err
+	}
 	entry.PatientID, entry.DocumentID = next.PatientID, next.ID
 	entry.Status, entry.Details = StatusSuccess, "stored version "+next.Version
 	if next.Deleted {
@@ -493,6 +496,10 @@ func (e *Engine) keepPatient(ctx context.Context, tx Tx, src Source, op PullOp, 
 		return 0, err
 	}
 	if err := e.enqueueDeliveries(ctx, tx, op.Run, p.Ref, p.Version, fp, false); err != nil {
+		return 0, err
+	}
+	err = e.notify(ctx, tx, PatientNotice{Old: old, New: StoredPatient{ID: id, Patient: *p, Fingerprint: fp}, Action: op.Action})
+	if err != nil {
 		return 0, err
 	}
 	entry.PatientID, entry.Status, entry.Details = id, StatusSuccess, "stored patient version "+p.Version

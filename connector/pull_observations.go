@@ -224,7 +224,10 @@ func (e *Engine) keepObservation(ctx context.Context, tx Tx, otx ObservationTx, 
 		}
 	}
 	next.Fingerprint = next.Observation.Fingerprint()
-	if _, err := otx.SaveObservation(ctx, next); err != nil {
+	if next.ID, err = otx.SaveObservation(ctx, next); err != nil {
+		return 0, false, err
+	}
+	if err := e.notify(ctx, tx, ObservationNotice{Old: old, New: next, Action: p.op.Action, Run: p.op.Run}); err != nil {
 		return 0, false, err
 	}
 	return next.PatientID, true, nil

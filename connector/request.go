@@ -100,7 +100,7 @@ func (e *Engine) RequestDocuments(ctx context.Context, tx Tx, r DocumentRequest)
 		return fmt.Errorf("%w: document request %s names unknown source %q", ErrInvalid, r.Key, r.Patient.System)
 	}
 	if _, ok := src.(DocumentRequester); !ok {
-		return tx.SaveRequestOutcome(ctx, r.Key, RequestOutcome{Status: RequestFailed, Detail: notRequester(r.Patient.System), At: e.cfg.Now()})
+		return e.saveRequestOutcome(ctx, tx, r.Key, RequestOutcome{Status: RequestFailed, Detail: notRequester(r.Patient.System), At: e.cfg.Now()})
 	}
 	_, err := tx.Enqueue(ctx, RequestOp{Patient: r.Patient, Key: r.Key, Types: r.Types, From: r.From, To: r.To})
 	return err
@@ -159,7 +159,7 @@ func (e *Engine) request(ctx context.Context, job Job, op RequestOp) error {
 // settleRequest records a request's new state and logs it.
 func (e *Engine) settleRequest(ctx context.Context, tx Tx, r StoredRequest, o RequestOutcome) error {
 	o.At = e.cfg.Now()
-	if err := tx.SaveRequestOutcome(ctx, r.Key, o); err != nil {
+	if err := e.saveRequestOutcome(ctx, tx, r.Key, o); err != nil {
 		return err
 	}
 	entry := LogEntry{PatientID: r.PatientID, Action: ActionRequest, Status: StatusSuccess, Timestamp: o.At}
@@ -189,7 +189,7 @@ func (e *Engine) requestFailed(ctx context.Context, tx Tx, op RequestOp, cause e
 	if err != nil {
 		return err
 	}
-	return tx.SaveRequestOutcome(ctx, op.Key, RequestOutcome{Status: RequestFailed, At: e.cfg.Now(),
+	return e.saveRequestOutcome(ctx, tx, op.Key, RequestOutcome{Status: RequestFailed, At: e.cfg.Now(),
 		Detail: fmt.Sprintf("asking %s for documents failed: %v", op.Patient.System, cause)})
 }
 

@@ -115,7 +115,7 @@ func (e *Engine) EditPatient(ctx context.Context, tx Tx, p StoredPatient) error 
 	now := e.cfg.Now()
 	if _, ok := src.(PatientWriter); !ok {
 		detail := notWriter(next.Ref.System)
-		if err := tx.SaveWriteBack(ctx, old.ID, WriteBack{Status: WriteBackFailed, Base: base, Detail: detail, At: now}); err != nil {
+		if err := e.saveWriteBack(ctx, tx, old.ID, WriteBack{Status: WriteBackFailed, Base: base, Detail: detail, At: now}); err != nil {
 			return fmt.Errorf("edit patient %d: %w", p.ID, err)
 		}
 		return tx.AppendLog(ctx, LogEntry{PatientID: old.ID, Action: ActionWriteBack, Status: StatusError, Details: detail, Timestamp: now})
@@ -168,7 +168,7 @@ func (e *Engine) RetryWriteBack(ctx context.Context, patientID int64) error {
 // enqueueWriteBack makes the patient's write-back pending over op.Base
 // and enqueues op.
 func (e *Engine) enqueueWriteBack(ctx context.Context, tx Tx, patientID int64, op WriteBackOp) error {
-	if err := tx.SaveWriteBack(ctx, patientID, WriteBack{Status: WriteBackPending, Base: op.Base, At: e.cfg.Now()}); err != nil {
+	if err := e.saveWriteBack(ctx, tx, patientID, WriteBack{Status: WriteBackPending, Base: op.Base, At: e.cfg.Now()}); err != nil {
 		return err
 	}
 	_, err := tx.Enqueue(ctx, op)
@@ -253,7 +253,7 @@ func (e *Engine) settleWriteBack(ctx context.Context, tx Tx, patientID int64, op
 	}
 	now := e.cfg.Now()
 	w.At = now
-	if err := tx.SaveWriteBack(ctx, patientID, w); err != nil {
+	if err := e.saveWriteBack(ctx, tx, patientID, w); err != nil {
 		return err
 	}
 	entry.PatientID, entry.Action, entry.Timestamp = patientID, ActionWriteBack, now
@@ -294,7 +294,7 @@ func (e *Engine) written(ctx context.Context, job Job, op WriteBackOp, wrote, ve
 			}
 			entry.Details += "; a later edit follows"
 		}
-		if err := tx.SaveWriteBack(ctx, p.ID, next); err != nil {
+		if err := e.saveWriteBack(ctx, tx, p.ID, next); err != nil {
 			return err
 		}
 		return tx.AppendLog(ctx, entry)
@@ -312,6 +312,6 @@ func (e *Engine) writeBackFailed(ctx context.Context, tx Tx, op WriteBackOp, cau
 	if err != nil || !op.current(w) {
 		return err
 	}
-	return tx.SaveWriteBack(ctx, p.ID, WriteBack{Status: WriteBackFailed, Base: op.Base, At: e.cfg.Now(),
+	return e.saveWriteBack(ctx, tx, p.ID, WriteBack{Status: WriteBackFailed, Base: op.Base, At: e.cfg.Now(),
 		Detail: fmt.Sprintf("writing the edit to %s failed: %v", op.Patient.System, cause)})
 }

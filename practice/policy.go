@@ -58,11 +58,18 @@ const (
 	ActionListRequests     Action = "request.list"
 
 	ActionReadAudit Action = "audit.list"
+
+	// The notification actions are on the actor's own notifications and
+	// preferences: Resource.UserID is the user they belong to.
+	ActionListNotifications Action = "notification.list"
+	ActionReadNotification  Action = "notification.read"
+	ActionReadPreferences   Action = "notification.preferences_read"
+	ActionUpdatePreferences Action = "notification.preferences_update"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{
-	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionViewDocument, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionReadVersions, ActionListObservations, ActionReadLabSummary, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit,
+	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionViewDocument, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionReadVersions, ActionListObservations, ActionReadLabSummary, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit, ActionListNotifications, ActionReadNotification, ActionReadPreferences, ActionUpdatePreferences,
 }
 
 // Resource is what the policy knows of the record an action is on: the
@@ -219,6 +226,14 @@ func Can(a Actor, act Action, r Resource) error {
 		return only(a, act, "the sync history is kept for the practice's dieticians", RoleAdmin, RoleDietician)
 	case ActionReadAudit:
 		return only(a, act, "only admins read the audit log", RoleAdmin)
+
+	case ActionListNotifications, ActionReadNotification, ActionReadPreferences, ActionUpdatePreferences:
+		// Nobody reads another's notifications, an admin included: they
+		// may name patients the admin has no business with.
+		if r.UserID == a.UserID {
+			return nil
+		}
+		return hidden(act)
 	}
 	return deny(act, "unknown action")
 }

@@ -185,6 +185,18 @@ func TestCan(t *testing.T) {
 		{"admin reads the audit log", admin, ActionReadAudit, Resource{}, allow},
 		{"dietician reads the audit log", dietician, ActionReadAudit, Resource{}, forbid},
 
+		// Notifications: one's own, nobody else's, an admin's neither.
+		{"dietician lists own notifications", dietician, ActionListNotifications, Resource{UserID: 2}, allow},
+		{"patient lists own notifications", patientU, ActionListNotifications, Resource{UserID: 5}, allow},
+		{"admin lists another's notifications", admin, ActionListNotifications, Resource{UserID: 2}, hide},
+		{"dietician marks own read", dietician, ActionReadNotification, Resource{UserID: 2}, allow},
+		{"dietician marks another's read", dietician, ActionReadNotification, Resource{UserID: 3}, hide},
+		{"practitioner reads own preferences", pract, ActionReadPreferences, Resource{UserID: 4}, allow},
+		{"admin reads another's preferences", admin, ActionReadPreferences, Resource{UserID: 2}, hide},
+		{"dietician sets own preferences", dietician, ActionUpdatePreferences, Resource{UserID: 2}, allow},
+		{"dietician sets another's preferences", dietician, ActionUpdatePreferences, Resource{UserID: 3}, hide},
+		{"anonymous lists notifications", anonymous, ActionListNotifications, Resource{}, signIn},
+
 		// Signing out is every signed-in user's.
 		{"patient logs out", patientU, ActionLogout, Resource{}, allow},
 		{"unknown action", admin, Action("patient.teleport"), ownRecord, forbid},

@@ -31,6 +31,10 @@ type Config struct {
 	// SyncEvery is the least time between two manual syncs of one
 	// patient. Default 10 seconds.
 	SyncEvery time.Duration
+	// Notifier, when set, notifies what the service records (a document
+	// shared with a practitioner) in the transaction that records it; the
+	// engine's Config.Notifier should be the same. Default none.
+	Notifier *Notifier
 	// Logger receives ids and outcomes, never patient data. Default
 	// slog.Default().
 	Logger *slog.Logger

@@ -56,8 +56,10 @@ func (s *Service) ShareDocument(ctx context.Context, a Actor, documentID int64, 
 		if in.ExpiresAt.IsZero() {
 			sh.ExpiresAt = time.Time{}
 		}
-		sh.ID, err = tx.CreateShare(ctx, sh)
-		return err
+		if sh.ID, err = tx.CreateShare(ctx, sh); err != nil || s.cfg.Notifier == nil {
+			return err
+		}
+		return s.cfg.Notifier.Share(ctx, tx, sh)
 	})
 	if err != nil {
 		return Share{}, fmt.Errorf("share document %d: %w", documentID, err)

@@ -62,7 +62,7 @@ type VersionDiff struct {
 // compared. It quotes no content.
 func (d VersionDiff) Summary() string {
 	if d.Added+d.Removed > 0 {
-		return fmt.Sprintf("%s added, %s removed", plural(d.Added, "line"), plural(d.Removed, "line"))
+		return linesChanged(d.Added, d.Removed)
 	}
 	if len(d.Changed) == 0 {
 		return "no change"
@@ -77,11 +77,22 @@ func (d VersionDiff) Summary() string {
 	return s
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
+// countLines counts the added and the removed lines of a diff.
+func countLines(lines []present.Line) (added, removed int) {
+	for _, l := range lines {
+		switch l.Op {
+		case present.OpAdded:
+			added++
+		case present.OpRemoved:
+			removed++
+		}
 	}
-	return fmt.Sprintf("%d %ss", n, word)
+	return added, removed
+}
+
+// linesChanged says how many lines a diff added and removed.
+func linesChanged(added, removed int) string {
+	return plural(added, "line added", "lines added") + ", " + plural(removed, "line removed", "lines removed")
 }
 
 // Versions lists a document's versions, oldest first, the current one
@@ -173,14 +184,7 @@ func (s *Service) DiffVersions(ctx context.Context, a Actor, id int64, from, to 
 		if texts[0] != "" || texts[1] != "" {
 			diff.Lines = present.Diff(texts[0], texts[1])
 		}
-		for _, l := range diff.Lines {
-			switch l.Op {
-			case present.OpAdded:
-				diff.Added++
-			case present.OpRemoved:
-				diff.Removed++
-			}
-		}
+		diff.Added, diff.Removed = countLines(diff.Lines)
 	}
 	s.record(ctx, a, ActionReadVersions, OutcomeSuccess, d.PatientID, id, "",
 		fmt.Sprintf("diff of versions %d and %d", from, to))

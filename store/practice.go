@@ -33,11 +33,16 @@ func (s *Store[TTx]) Read(ctx context.Context, fn func(practice.Tx) error) error
 var errReadDone = errors.New("read done")
 
 func (s *Store[TTx]) inReadTx(ctx context.Context, fn func(*tx) error) error {
+	readTx := func(q Querier) *tx {
+		t := s.newTx(q)
+		t.readOnly = true
+		return t
+	}
 	if r, ok := s.backend.(Reader); ok {
-		return r.InReadTx(ctx, func(q Querier) error { return fn(s.newTx(q)) })
+		return r.InReadTx(ctx, func(q Querier) error { return fn(readTx(q)) })
 	}
 	err := s.backend.InTx(ctx, func(_ TTx, q Querier) error {
-		if err := fn(s.newTx(q)); err != nil {
+		if err := fn(readTx(q)); err != nil {
 			return err
 		}
 		return errReadDone

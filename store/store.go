@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 
 	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/practice"
 )
 
 // Backend is what a database package provides to the shared store: River's
@@ -78,6 +79,13 @@ type Config struct {
 	// migration 00006 backfills the column from; a store configured with
 	// another name fills it as the sink's patients are delivered again.
 	CarepatronSink string
+	// Email sends one email of the notifications' outbox (practice.Outbox's
+	// Send): the worker of each email job calls it, retrying an error with
+	// the engine's backoff, for about a day, unless it is permanent
+	// (connector.IsPermanent), which makes the job a dead letter at once.
+	// Default none: the jobs wait, retried, until a handle with one runs
+	// them.
+	Email func(ctx context.Context, e practice.Email) error
 	// Logger for the job engine. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -178,6 +186,7 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 	river.AddWorker(workers, &worker[TTx, connector.WriteBackOp]{s: s})
 	river.AddWorker(workers, &worker[TTx, connector.RequestOp]{s: s})
 	river.AddWorker(workers, &periodicWorker[TTx]{s: s})
+	river.AddWorker(workers, &emailWorker[TTx]{s: s})
 	tasks := cfg.Periodic
 	if cfg.Retention > 0 {
 		tasks = append(tasks[:len(tasks):len(tasks)], s.prunePeriodic())
@@ -204,6 +213,7 @@ func New[TTx any](b Backend[TTx], cfg Config) (*Store[TTx], error) {
 			QueueReconcile: {MaxWorkers: 2},
 			QueueProvider:  {MaxWorkers: 2},
 			QueuePeriodic:  {MaxWorkers: 2},
+			QueueEmail:     {MaxWorkers: 2},
 		},
 		// Only the elected leader enqueues these, so each runs once per
 		// interval in the cluster, not once per process.
@@ -235,6 +245,11 @@ func (s *Store[TTx]) inTx(ctx context.Context, fn func(*tx) error) error {
 		t := s.newTx(q)
 		if err := fn(t); err != nil {
 			return err
+		}
+		if len(t.emails) > 0 {
+			if _, err := s.river.InsertManyTx(ctx, ttx, emailParams(t.emails)); err != nil {
+				return fmt.Errorf("enqueue %d emails: %w", len(t.emails), err)
+			}
 		}
 		return s.flush(ctx, ttx, t.enqueued)
 	})

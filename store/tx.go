@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/practice"
 )
 
 // tx implements connector.Tx with SQL both backends accept.
@@ -21,6 +22,11 @@ type tx struct {
 	// enqueued holds the ops to insert as jobs when the transaction
 	// commits, so that they go in as batches.
 	enqueued []connector.Op
+	// emails holds the outbox's email jobs to insert when the
+	// transaction commits.
+	emails []practice.Email
+	// readOnly marks a read's transaction, which inserts no jobs.
+	readOnly bool
 	// read runs a read-only transaction of its own: the content of a
 	// document read here is read through it later, in chunks.
 	read func(ctx context.Context, fn func(Querier) error) error

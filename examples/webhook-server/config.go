@@ -102,6 +102,19 @@ type Config struct {
 	// requests is read from the provider.
 	RequestRefreshInterval time.Duration
 
+	// NotifyAlertAfter is how many failures running of the provider or
+	// Carepatron alert the admins (practice.NotifierConfig.AlertAfter).
+	NotifyAlertAfter int
+	// SupportContact is offered with failures a dietician cannot fix: a
+	// mailto: address or a URL; empty: none.
+	SupportContact string
+	// PublicURL is the service's URL as users reach it, for the links
+	// emails carry; empty: http:// and LISTEN_ADDR.
+	PublicURL string
+	// EmailPatientNames opts the practice into patients' names in the body
+	// of notification emails (never the subject).
+	EmailPatientNames bool
+
 	Demo bool
 	// DemoDatabase is the database -demo fills; empty: a fresh SQLite
 	// file in a temporary directory, removed at exit.
@@ -387,6 +400,30 @@ var settings = []setting{
 	{flag: "request-refresh-interval", env: "REQUEST_REFRESH_INTERVAL", def: "1m",
 		usage: "how often the status of open document requests is read from the provider",
 		set:   durationSetter(func(c *Config) *time.Duration { return &c.RequestRefreshInterval }, false)},
+
+	{flag: "notify-alert-after", env: "NOTIFY_ALERT_AFTER", def: "3",
+		usage: "failed attempts running of the provider or Carepatron that alert the admins; a recovered notice follows",
+		set:   intSetter(func(c *Config) *int { return &c.NotifyAlertAfter })},
+	{flag: "support-contact", env: "SUPPORT_CONTACT",
+		usage: "support contact offered with failures a dietician cannot fix: mailto:ADDRESS or an http(s) URL (default: none)",
+		set: func(c *Config, v string) error {
+			c.SupportContact = v
+			if v == "" || strings.HasPrefix(v, "mailto:") && strings.Contains(v, "@") {
+				return nil
+			}
+			return absoluteURL(v)
+		}},
+	{flag: "public-url", env: "PUBLIC_URL",
+		usage: "the service's URL as users reach it, for links in emails (default: http:// and LISTEN_ADDR)",
+		set:   func(c *Config, v string) error { c.PublicURL = v; return absoluteURL(v) }},
+	{flag: "email-patient-names", env: "EMAIL_PATIENT_NAMES", def: "false", boolean: true,
+		usage: "put the patient's name in the body of notification emails (never the subject); off, an email holds a statement and a link behind sign-in",
+		set: func(c *Config, v string) (err error) {
+			if c.EmailPatientNames, err = strconv.ParseBool(v); err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			return nil
+		}},
 
 	// Flags only: no environment, however generic, turns a production
 	// configuration into the demo.

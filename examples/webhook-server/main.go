@@ -121,10 +121,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if cfg.LogLevel <= slog.LevelDebug {
 		storeLevel = cfg.LogLevel
 	}
+	sender, err := mailSender(cfg, log)
+	if err != nil {
+		return configError{err}
+	}
+	notes := newNotifications(cfg, sender, log)
 	db, err := openStore(ctx, cfg.DatabaseURL, store.Config{
 		PullWorkers: cfg.PullWorkers, DeliverWorkers: cfg.DeliverWorkers,
 		JobTimeout: cfg.JobTimeout, RescueAfter: cfg.RescueAfter,
-		Periodic:  periodicTasks(cfg, metrics, log),
+		Periodic:  append(periodicTasks(cfg, metrics, log), notes.periodic()...),
+		Email:     notes.email,
 		Retention: retention(cfg.Retention),
 		Logger:    rateLimited(quieter(log, storeLevel), cfg.LogRepeatInterval, nil),
 	})
@@ -152,6 +158,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		SpoolDir:    cfg.SpoolDir,
 		// A PDF's and a C-CDA narrative's words are searchable too.
 		ExtractText: present.Extractor(present.Limits{}),
+		// Runs done, failures, write-backs and significant changes
+		// notify, in the transactions that record them.
+		Notifier: notes.engineNotifier(),
 	})
 	if err != nil {
 		return err
@@ -170,6 +179,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	var wg sync.WaitGroup
 	wg.Go(func() { logProgress(bg, engine, metrics, log) })
 
+	if err := notes.open(db); err != nil {
+		return err
+	}
 	if err := db.Start(context.WithoutCancel(ctx), engine); err != nil {
 		return err
 	}
@@ -191,7 +203,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	ready.checkAll(ctx)
 	wg.Go(func() { ready.run(bg) })
 
-	prod, err := newProduct(cfg, db, engine, src, log)
+	prod, err := newProduct(cfg, db, engine, src, notes.notifier, log)
 	if err != nil {
 		return err
 	}

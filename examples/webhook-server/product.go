@@ -27,7 +27,7 @@ type product struct {
 // apiBase is where the REST API is mounted.
 const apiBase = "/api/v1"
 
-func newProduct(cfg *Config, db *database, e *connector.Engine, src connector.Source, log *slog.Logger) (*product, error) {
+func newProduct(cfg *Config, db *database, e *connector.Engine, src connector.Source, nf *practice.Notifier, log *slog.Logger) (*product, error) {
 	var oidc *practice.OIDCConfig
 	if cfg.OIDCIssuer != "" {
 		oidc = &practice.OIDCConfig{Issuer: cfg.OIDCIssuer, JWKSURL: cfg.OIDCJWKSURL,
@@ -37,6 +37,7 @@ func newProduct(cfg *Config, db *database, e *connector.Engine, src connector.So
 		Store: db, Engine: e, Provider: cfg.Source, ProviderSource: src, CarepatronSink: sinkName,
 		Tokens:    practice.TokenConfig{AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, OIDC: oidc},
 		MaxUpload: cfg.MaxUpload,
+		Notifier:  nf,
 		Logger:    log.With("component", "practice"),
 	})
 	if err != nil {

@@ -40,6 +40,7 @@ func testPractice(t *testing.T, open Opener) {
 		{"DocumentRequests", testDocumentRequests},
 		{"Audit", testAudit},
 		{"Read", testRead},
+		{"Notifications", testNotifications},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.test(t, practiceStore(t, open))

@@ -61,6 +61,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Product", func(t *testing.T) { testProduct(t, open) })
 	t.Run("Auth", func(t *testing.T) { testAuth(t, open) })
 	t.Run("Practice", func(t *testing.T) { testPractice(t, open) })
+	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open) })
+	t.Run("NotifierHook", func(t *testing.T) { testNotifierHook(t, open) })
 }
 
 // FastConfig is a store configuration for tests: short polls and quick
