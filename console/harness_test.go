@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -113,3 +114,5 @@ func (w *world) actor(t *testing.T, role practice.Role) practice.Actor {
 	require.NoError(t, err)
 	return a
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

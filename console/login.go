@@ -81,8 +81,9 @@ func (c *Console) safeNext(next string) string {
 // signedOut are the sentences the sign-in page shows for its why
 // parameter: a key, so that a link cannot make the page say anything else.
 var signedOut = map[string]string{
-	"idle":  "Your session ended after a time without activity. Sign in again to go on.",
-	"max":   "Your session reached its time limit. Sign in again to go on.",
-	"ended": "Your session ended. Sign in again to go on.",
-	"out":   "You signed out.",
+	"idle":     "Your session ended after a time without activity. Sign in again to go on.",
+	"max":      "Your session reached its time limit. Sign in again to go on.",
+	"ended":    "Your session ended. Sign in again to go on.",
+	"out":      "You signed out.",
+	"password": "Your password changed, and every session of yours ended. Sign in with the new password.",
 }

@@ -4,7 +4,7 @@ import "net/http"
 
 // routes maps every page and action. One file per page, as handlers go:
 // login.go, patients.go, patient_new.go, patient.go, sync.go,
-// documents.go, viewer.go, shares.go.
+// documents.go, viewer.go, shares.go, logs.go, profile.go, users.go.
 func (c *Console) routes() http.Handler {
 	m := http.NewServeMux()
 	b := c.cfg.BasePath
@@ -36,6 +36,13 @@ func (c *Console) routes() http.Handler {
 	page("POST "+b+"/documents/{id}/share", c.share)
 	page("POST "+b+"/shares/{id}/revoke", c.revoke)
 	page("GET "+b+"/shared", c.sharedWithMe)
+
+	page("GET "+b+"/logs", c.logs)
+	page("GET "+b+"/profile", c.profile)
+	page("POST "+b+"/profile", c.editProfile)
+	page("GET "+b+"/users", c.users)
+	page("POST "+b+"/users", c.createUser)
+	page("POST "+b+"/users/{id}", c.editUser)
 
 	m.HandleFunc(b+"/", func(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, nil, http.StatusNotFound, "Not found", "There is no such page in the console.")

@@ -12,14 +12,19 @@
       ys.push(Number(tr.dataset.v));
     });
     if (xs.length === 0) { box.hidden = true; return; }
-    var width = Math.max(240, box.clientWidth || 300);
-    new window.uPlot({
-      width: width,
+    var width = function () { return Math.max(240, box.clientWidth || 300); };
+    var plot = new window.uPlot({
+      width: width(),
       height: 200,
       legend: { show: false },
       series: [{}, { label: table.dataset.name + " (" + table.dataset.unit + ")", stroke: "#1565c0", width: 2, points: { size: 6 } }],
       axes: [{}, { label: table.dataset.unit }]
     }, [xs, ys], box);
+    var pending = 0;
+    window.addEventListener("resize", function () {
+      cancelAnimationFrame(pending);
+      pending = requestAnimationFrame(function () { plot.setSize({ width: width(), height: 200 }); });
+    });
   }
   document.querySelectorAll("[data-chart]").forEach(draw);
 })();
