@@ -284,8 +284,12 @@ func TestBrowserStory(t *testing.T) {
 	d.shots(shots, "patient")
 
 	// A manual sync from the button, live to 100%.
+	// The patient page shows no bar until the button is pressed.
+	assert.False(t, eval[bool](d, `document.getElementById("sync-bar") !== null`))
 	d.do(chromedp.Click(css(`#sync-now`)))
+	d.poll(`document.querySelector("#sync-area [sse-connect]") !== null`)
 	d.poll(`document.getElementById("sync-bar") !== null && document.getElementById("sync-bar").value === 100`)
+	assert.Contains(t, d.text(`#sync-area`), "Sync finished")
 	d.check("manual sync")
 
 	// The documents list, then the PDF in the viewer: its canvas drawn.

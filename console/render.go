@@ -256,6 +256,7 @@ func typeName(t connector.DocumentType) string {
 	return string(t)
 }
 
+// percent is how far a sync run is, for its progress bar.
 func percent(p connector.Progress) int {
 	if p.Finished() {
 		return 100
@@ -263,7 +264,9 @@ func percent(p connector.Progress) int {
 	if p.Total <= 0 {
 		return 0
 	}
-	return min(100, (p.Done+p.Errors)*100/p.Total)
+	// While the run still lists, its total grows: never 100% before
+	// the run is finished.
+	return min(99, (p.Done+p.Errors)*100/p.Total)
 }
 
 func humanSize(n int64) string {

@@ -42,7 +42,7 @@ func (c *Console) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := make([]byte, 18)
 		_, _ = rand.Read(b)
-		nonce := base64.StdEncoding.EncodeToString(b)
+		nonce := base64.RawURLEncoding.EncodeToString(b) // no character html/template escapes
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp(nonce))
 		h.Set("X-Content-Type-Options", "nosniff")
