@@ -55,7 +55,7 @@ func TestBrowserPages(t *testing.T) {
 	d.do(chromedp.Navigate(patientURL+"/upload"), chromedp.WaitVisible(css(`#u-file`)))
 	d.check("upload")
 	d.do(chromedp.SetUploadFiles(css(`#u-file`), []string{file}), chromedp.SendKeys(css(`#u-title`), "Visit note"),
-		chromedp.Submit(css(`#u-title`)), chromedp.WaitVisible(css(`.doc-text`)))
+		chromedp.Click(chromedp.Search(`//button[text()="Upload"]`)), chromedp.WaitVisible(css(`.doc-text`)))
 	assert.Contains(t, d.text(`.doc-text`), "eating well")
 	d.check("uploaded text")
 

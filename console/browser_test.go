@@ -292,6 +292,20 @@ func TestBrowserStory(t *testing.T) {
 	assert.Contains(t, d.text(`#sync-area`), "Sync finished")
 	d.check("manual sync")
 
+	// Edit the record: saved, and the write-back to the provider follows.
+	d.do(chromedp.Click(chromedp.Search(`//summary[text()="Edit the record"]`)), chromedp.WaitVisible(css(`#p-diet`)),
+		chromedp.SetValue(css(`#p-diet`), "Vegetarian, no nuts."), chromedp.Submit(css(`#p-diet`)),
+		chromedp.WaitVisible(css(`p[role=status]`)))
+	assert.Contains(t, d.text(`p[role=status]`), "Saved.")
+	d.check("patient saved")
+	deadline := time.Now().Add(15 * time.Second)
+	for d.text(`#write-back`) != "written" && time.Now().Before(deadline) {
+		time.Sleep(300 * time.Millisecond)
+		d.do(chromedp.Reload(), chromedp.WaitVisible(css(`#write-back`)))
+	}
+	assert.Equal(t, "written", d.text(`#write-back`), "the edit reached the provider")
+	assert.Equal(t, "Vegetarian, no nuts.", w.php.Patients()[0].DietaryPreferences)
+
 	// The documents list, then the PDF in the viewer: its canvas drawn.
 	d.do(chromedp.Navigate(patientURL+"/documents"), chromedp.WaitVisible(css(`#documents`)))
 	assert.Equal(t, 3, eval[int](d, `document.querySelectorAll("#documents tbody tr").length`))

@@ -298,3 +298,36 @@ func TestPercent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, console.Percent(tt.p)) })
 	}
 }
+
+func TestPatientListPages(t *testing.T) {
+	w := newWorld(t, console.Config{})
+	ctx := context.Background()
+	diet := w.actor(t, practice.RoleDietician)
+	for i := range 30 {
+		_, _, err := w.svc.CreatePatient(ctx, diet, practice.NewPatient{Name: "Pat " + string(rune('A'+i%26)) + itoa(int64(i)),
+			Email: "pat" + itoa(int64(i)) + "@example.com"})
+		require.NoError(t, err)
+	}
+	c := &client{t: t, base: w.url}
+	c.login(w.users[practice.RoleDietician].Email)
+	rows := regexp.MustCompile(`<td><a href="/console/patients/\d+">([^<]+)</a></td>`)
+	next := regexp.MustCompile(`<a href="/console(/patients\?[^"]+)" rel="next">`)
+
+	first := c.do(http.MethodGet, "/patients", nil, nil)
+	require.Equal(t, http.StatusOK, first.Status)
+	names := rows.FindAllStringSubmatch(first.Body, -1)
+	assert.Len(t, names, 25)
+	assert.Equal(t, "Pat A0", names[0][1], "sorted by name")
+	m := next.FindStringSubmatch(first.Body)
+	require.Len(t, m, 2, "a next page")
+	second := c.do(http.MethodGet, strings.ReplaceAll(m[1], "&amp;", "&"), nil, nil)
+	assert.Len(t, rows.FindAllStringSubmatch(second.Body, -1), 5)
+	assert.NotRegexp(t, next, second.Body, "no page after the last")
+
+	desc := c.do(http.MethodGet, "/patients?sort=name&desc=1", nil, nil)
+	assert.Equal(t, "Pat Z25", rows.FindStringSubmatch(desc.Body)[1])
+	found := c.do(http.MethodGet, "/patients?q=pat7%40example.com", nil, nil)
+	got := rows.FindAllStringSubmatch(found.Body, -1)
+	require.Len(t, got, 1)
+	assert.Equal(t, "Pat H7", got[0][1])
+}

@@ -4,6 +4,33 @@
 // allows none.
 (function () {
   "use strict";
+  // An upload shows its progress: the form is sent by XHR, which reports
+  // the bytes sent; the browser then opens the page the console answered
+  // with. Any other answer (the form refused) sends the form again the
+  // ordinary way, so that its page with the reasons is shown.
+  var upload = document.getElementById("upload-form");
+  if (upload && window.FormData) {
+    var bar = document.getElementById("upload-progress");
+    upload.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var xhr = new XMLHttpRequest();
+      bar.hidden = false;
+      bar.value = 0;
+      xhr.upload.addEventListener("progress", function (p) {
+        if (p.lengthComputable) { bar.value = Math.round(p.loaded * 100 / p.total); bar.textContent = bar.value + "%"; }
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.status === 200 && xhr.responseURL) { window.location.assign(xhr.responseURL); } else { upload.submit(); }
+      });
+      xhr.addEventListener("error", function () { upload.submit(); });
+      xhr.open("POST", upload.action);
+      xhr.send(new FormData(upload));
+    });
+  }
+})();
+
+(function () {
+  "use strict";
   var body = document.body;
   var deadline = Number(body.dataset.deadline || 0);
   if (!deadline) return;
