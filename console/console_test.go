@@ -331,3 +331,36 @@ func TestPatientListPages(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "Pat H7", got[0][1])
 }
+
+// TestRefresh: an access token about to expire is renewed with the
+// session's refresh token, once, however many requests come at once (a
+// refresh token spent twice would make the practice revoke the session).
+func TestRefresh(t *testing.T) {
+	// Every access token is within the console's 30 s of its expiry.
+	w := newWorld(t, console.Config{}, func(c *practice.Config) { c.Tokens.AccessTTL = 31 * time.Second })
+	c := &client{t: t, base: w.url}
+	c.login(w.users[practice.RoleDietician].Email)
+	time.Sleep(1100 * time.Millisecond)
+	var wg sync.WaitGroup
+	statuses := make([]int, 8)
+	for i := range statuses {
+		wg.Go(func() {
+			statuses[i] = (&client{t: t, base: w.url, cookie: c.cookie}).do(http.MethodGet, "/patients", nil, nil).Status
+		})
+	}
+	wg.Wait()
+	for _, s := range statuses {
+		assert.Equal(t, http.StatusOK, s)
+	}
+	assert.Equal(t, http.StatusOK, c.do(http.MethodGet, "/patients", nil, nil).Status, "the session lives on")
+
+	ctx := context.Background()
+	require.NoError(t, w.svc.FlushAudit(ctx))
+	log, err := w.svc.Audit(ctx, w.actor(t, practice.RoleAdmin), practice.AuditList{ActorID: w.users[practice.RoleDietician].ID,
+		Action: practice.ActionRefresh})
+	require.NoError(t, err)
+	assert.NotEmpty(t, log.Items, "the console refreshed")
+	for _, e := range log.Items {
+		assert.Equal(t, practice.OutcomeSuccess, e.Outcome, e.Detail)
+	}
+}

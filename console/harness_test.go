@@ -39,7 +39,7 @@ type world struct {
 
 const password = "correct horse battery staple"
 
-func newWorld(t *testing.T, cfg console.Config) *world {
+func newWorld(t *testing.T, cfg console.Config, adjust ...func(*practice.Config)) *world {
 	t.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
@@ -61,7 +61,11 @@ func newWorld(t *testing.T, cfg console.Config) *world {
 		defer cancel()
 		_ = st.Stop(stop)
 	})
-	svc, err := practice.New(practice.Config{Store: st, Engine: engine, Provider: "php", ProviderSource: php, Logger: quiet})
+	pc := practice.Config{Store: st, Engine: engine, Provider: "php", ProviderSource: php, Logger: quiet}
+	for _, a := range adjust {
+		a(&pc)
+	}
+	svc, err := practice.New(pc)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = svc.Close() })
 

@@ -148,9 +148,8 @@ func (c *Console) editPatient(w http.ResponseWriter, r *http.Request, rq *reques
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		return &practice.FieldError{Field: "form", Reason: "could not be read"}
+	if err := readForm(w, r, 256<<10); err != nil {
+		return err
 	}
 	field := func(name string) *string {
 		if _, ok := r.PostForm[name]; !ok {
@@ -197,9 +196,8 @@ func (c *Console) requestDocuments(w http.ResponseWriter, r *http.Request, rq *r
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return &practice.FieldError{Field: "form", Reason: "could not be read"}
+	if err := readForm(w, r, 64<<10); err != nil {
+		return err
 	}
 	in := practice.RequestInput{What: strings.TrimSpace(r.PostForm.Get("what")), Reason: strings.TrimSpace(r.PostForm.Get("reason")),
 		Key: r.PostForm.Get("key")}

@@ -37,9 +37,8 @@ func (c *Console) newPatientForm(w http.ResponseWriter, r *http.Request, rq *req
 // (step=create). A duplicate email shows the warning with a link to the
 // record on record, and a way to go on if this is another person.
 func (c *Console) newPatient(w http.ResponseWriter, r *http.Request, rq *request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		return &practice.FieldError{Field: "form", Reason: "could not be read"}
+	if err := readForm(w, r, 256<<10); err != nil {
+		return err
 	}
 	f := r.PostForm
 	v := newPatientView{Name: strings.TrimSpace(f.Get("name")), Email: strings.TrimSpace(f.Get("email")),

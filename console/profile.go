@@ -29,9 +29,8 @@ func (c *Console) profile(w http.ResponseWriter, r *http.Request, rq *request) e
 // a session left open cannot lock its owner out; changing it ends every
 // session of the user (the practice's rule), this one too.
 func (c *Console) editProfile(w http.ResponseWriter, r *http.Request, rq *request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		return &practice.FieldError{Field: "form", Reason: "could not be read"}
+	if err := readForm(w, r, 16<<10); err != nil {
+		return err
 	}
 	f := r.PostForm
 	var in practice.UserUpdate

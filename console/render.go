@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -292,4 +293,22 @@ func query(kv ...string) string {
 		return ""
 	}
 	return "?" + q.Encode()
+}
+
+// readForm reads a posted form of at most max bytes; an unreadable or
+// larger one is refused as a field of the form.
+func readForm(w http.ResponseWriter, r *http.Request, max int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	if err := r.ParseForm(); err != nil {
+		return &practice.FieldError{Field: "form", Reason: "could not be read: " + formProblem(err)}
+	}
+	return nil
+}
+
+func formProblem(err error) string {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		return "it is too large"
+	}
+	return "it is malformed"
 }

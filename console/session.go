@@ -151,24 +151,25 @@ func (c *Console) actorOf(ctx context.Context, sess *session, cl practice.Client
 		c.endLocked(ctx, sess, cl)
 		return practice.Actor{}, errSessionEnded{"idle"}
 	}
-	if !now.Before(sess.tokens.AccessExpires.Add(-refreshAhead)) {
-		t, err := c.svc.Refresh(ctx, cl, sess.tokens.Refresh)
-		if err != nil {
-			if errors.Is(err, practice.ErrUnauthenticated) {
-				c.sessions.remove(sess.id)
-				return practice.Actor{}, errSessionEnded{"ended"}
-			}
-			return practice.Actor{}, err
-		}
-		sess.tokens = t
-	}
-	a, err := c.svc.Authenticate(ctx, cl, sess.tokens.Access)
-	if err != nil {
+	// The practice ended the session (logout elsewhere, a disabled user,
+	// a new password): so does the console.
+	ended := func(err error) (practice.Actor, error) {
 		if errors.Is(err, practice.ErrUnauthenticated) {
 			c.sessions.remove(sess.id)
 			return practice.Actor{}, errSessionEnded{"ended"}
 		}
 		return practice.Actor{}, err
+	}
+	if !now.Before(sess.tokens.AccessExpires.Add(-refreshAhead)) {
+		t, err := c.svc.Refresh(ctx, cl, sess.tokens.Refresh)
+		if err != nil {
+			return ended(err)
+		}
+		sess.tokens = t
+	}
+	a, err := c.svc.Authenticate(ctx, cl, sess.tokens.Access)
+	if err != nil {
+		return ended(err)
 	}
 	if touch {
 		sess.seen = now

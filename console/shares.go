@@ -54,9 +54,8 @@ func (c *Console) share(w http.ResponseWriter, r *http.Request, rq *request) err
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return &practice.FieldError{Field: "form", Reason: "could not be read"}
+	if err := readForm(w, r, 64<<10); err != nil {
+		return err
 	}
 	in := practice.ShareInput{WithEmail: strings.TrimSpace(r.PostForm.Get("with")), Note: strings.TrimSpace(r.PostForm.Get("note"))}
 	exp, err := formDate(r.PostForm.Get("expires"), "expires_at")

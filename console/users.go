@@ -41,9 +41,8 @@ func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, rq *request,
 
 // createUser creates a staff user with a first password.
 func (c *Console) createUser(w http.ResponseWriter, r *http.Request, rq *request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		return &practice.FieldError{Field: "form", Reason: "could not be read"}
+	if err := readForm(w, r, 16<<10); err != nil {
+		return err
 	}
 	f := r.PostForm
 	in := practice.NewUser{Email: strings.TrimSpace(f.Get("email")), Name: strings.TrimSpace(f.Get("name")),
@@ -66,9 +65,8 @@ func (c *Console) editUser(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		return &practice.FieldError{Field: "form", Reason: "could not be read"}
+	if err := readForm(w, r, 16<<10); err != nil {
+		return err
 	}
 	switch r.PostForm.Get("action") {
 	case "delete":
