@@ -248,6 +248,13 @@ func TestBrowserStory(t *testing.T) {
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
 	d := newTab(t)
+	// What a first load costs: scripts and styles, as sent (gzipped).
+	d.do(chromedp.Navigate(w.url+"/login"), chromedp.WaitVisible(css(`#email`)))
+	sent := eval[float64](d, `performance.getEntriesByType("resource").filter(e => /\.(m?js|css)$/.test(e.name)).reduce((n, e) => n + e.transferSize, 0)`)
+	t.Logf("first load (the layout every page shares): %.1f KB of scripts and styles, gzipped", sent/1024)
+	assert.Less(t, sent, 150.0*1024, "scripts and styles of a first load")
+	assert.Positive(t, sent)
+	d.check("login")
 	d.login(w.url, w.users[practice.RoleDietician].Email)
 	assert.Equal(t, w.url+"/patients", d.location())
 	assert.Contains(t, d.text(`main table`), "Bea Existing")
@@ -290,6 +297,10 @@ func TestBrowserStory(t *testing.T) {
 	d.poll(`document.querySelector("#sync-area [sse-connect]") !== null`)
 	d.poll(`document.getElementById("sync-bar") !== null && document.getElementById("sync-bar").value === 100`)
 	assert.Contains(t, d.text(`#sync-area`), "Sync finished")
+	// Again at once: the practice's limit, told in the page's messages.
+	d.do(chromedp.Click(css(`#sync-now`)), chromedp.WaitVisible(css(`#messages .problem`)))
+	assert.Contains(t, d.text(`#messages`), "Please wait")
+	d.check("sync refused")
 	d.check("manual sync")
 
 	// Edit the record: saved, and the write-back to the provider follows.

@@ -20,6 +20,8 @@ type problem struct {
 	Retry bool
 	// Link, when set, leads to a record the problem names.
 	Link, LinkText string
+	// Inline: shown in a page's messages, under no heading of its own.
+	Inline bool
 }
 
 // problemOf maps an error of the practice to the page to show. It is the
@@ -99,6 +101,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, rq *request, err 
 	if r.Header.Get("HX-Request") != "" {
 		w.Header().Set("HX-Retarget", "#messages")
 		w.Header().Set("HX-Reswap", "innerHTML")
+		p.Inline = true
 		c.fragment(w, r, "error", "problem", p)
 		return
 	}
