@@ -32,7 +32,15 @@ var (
 	browserOnce sync.Once
 	browserCtx  context.Context
 	browserErr  error
+	// browserStop ends the shared browser, after the last test.
+	browserStop = func() {}
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browserStop()
+	os.Exit(code)
+}
 
 func chromiumPath() string {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -59,10 +67,11 @@ func newBrowser(t *testing.T) context.Context {
 			// As root (CI and these machines run as root) Chromium
 			// refuses to start with its sandbox.
 			chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 900))
-		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
-		ctx, _ := chromedp.NewContext(alloc)
+		alloc, stopAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, stopBrowser := chromedp.NewContext(alloc)
 		browserErr = chromedp.Do(ctx)
 		browserCtx = ctx
+		browserStop = func() { stopBrowser(); stopAlloc() }
 	})
 	require.NoError(t, browserErr, "starting chromium")
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
