@@ -23,7 +23,7 @@ import (
 // hand (Go's cookie jar would not send a Secure cookie over plain HTTP,
 // as browsers do for loopback) and never follows redirects.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	cookie string
 }
@@ -260,6 +260,10 @@ func TestErrorsAndDownloads(t *testing.T) {
 	assert.Equal(t, string(w.pdf), res.Body)
 	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "sandbox")
 
+	// The patient list shows the last sync and its status.
+	list := c.do(http.MethodGet, "/patients", nil, nil)
+	assert.Regexp(t, `\d+ \w+ \d{4} \d\d:\d\d UTC <span class="status-success">success</span>`, list.Body)
+
 	// Another dietician: the patient and its documents do not exist.
 	admin := w.actor(t, practice.RoleAdmin)
 	_, err = w.svc.CreateUser(ctx, admin, practice.NewUser{Email: "other@example.com", Name: "Other Dietician",
@@ -267,6 +271,17 @@ func TestErrorsAndDownloads(t *testing.T) {
 	require.NoError(t, err)
 	o := &client{t: t, base: w.url}
 	o.login("other@example.com")
+	last, err := w.svc.LastSyncs(ctx, w.actor(t, practice.RoleDietician), []int64{p.ID, 999999})
+	require.NoError(t, err)
+	assert.Contains(t, last, p.ID, "the owner reads the last sync")
+	assert.Len(t, last, 1, "an unknown patient is left out")
+	otherDiet, err := w.svc.Login(ctx, practice.Client{Addr: "127.0.0.1"}, "other@example.com", password)
+	require.NoError(t, err)
+	otherActor, err := w.svc.Authenticate(ctx, practice.Client{Addr: "127.0.0.1"}, otherDiet.Access)
+	require.NoError(t, err)
+	last, err = w.svc.LastSyncs(ctx, otherActor, []int64{p.ID})
+	require.NoError(t, err)
+	assert.Empty(t, last, "another dietician's patient is left out")
 	for _, path := range []string{"/patients/" + itoa(p.ID), "/patients/" + itoa(p.ID) + "/documents",
 		"/documents/" + itoa(pdf.ID), "/documents/" + itoa(pdf.ID) + "/content", "/patients/999999", "/patients/x"} {
 		res := o.do(http.MethodGet, path, nil, nil)

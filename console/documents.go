@@ -10,9 +10,17 @@ import (
 	"github.com/healthcare-records/healthcare-records/practice"
 )
 
+// documentRow is a document as the list shows it; see patientRow.
+type documentRow struct {
+	Type                      connector.DocumentType
+	Title, TypeName, Date     string
+	Source                    string
+	URL, ContentURL, ShareURL string
+}
+
 type documentsView struct {
 	Patient        practice.Patient
-	Items          []practice.Document
+	Items          []documentRow
 	Counts         []typeSummary
 	Type, Q        string
 	From, To       string
@@ -57,11 +65,16 @@ func (c *Console) documents(w http.ResponseWriter, r *http.Request, rq *request)
 		return err
 	}
 	res := practice.Resource{PatientID: p.ID, OwnerID: p.OwnerID}
-	v := documentsView{Patient: p, Items: page.Items, Counts: summarize(page), Type: q.Get("type"), Q: in.Text,
+	v := documentsView{Patient: p, Counts: summarize(page), Type: q.Get("type"), Q: in.Text,
 		From: q.Get("from"), To: q.Get("to"), Sort: string(in.Sort), Asc: q.Get("asc"), Cursor: in.Cursor, Next: page.Next,
 		CanUpload: practice.Can(rq.actor, practice.ActionUploadDocument, res) == nil,
 		CanShare:  practice.Can(rq.actor, practice.ActionShareDocument, res) == nil,
 		Types:     documentTypes, SortLinks: map[string]string{}}
+	for _, d := range page.Items {
+		u := c.path("documents", d.ID)
+		v.Items = append(v.Items, documentRow{Type: d.Type, Title: d.Title, TypeName: typeName(d.Type), Date: formatDate(d.Date),
+			Source: d.Source, URL: u, ContentURL: u + "/content", ShareURL: u + "/share"})
+	}
 	if v.Sort == "" {
 		v.Sort = string(practice.SortDate)
 	}

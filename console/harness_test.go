@@ -39,7 +39,7 @@ type world struct {
 
 const password = "correct horse battery staple"
 
-func newWorld(t *testing.T, cfg console.Config, adjust ...func(*practice.Config)) *world {
+func newWorld(t testing.TB, cfg console.Config, adjust ...func(*practice.Config)) *world {
 	t.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
@@ -91,7 +91,7 @@ func newWorld(t *testing.T, cfg console.Config, adjust ...func(*practice.Config)
 
 // providerPatient puts a patient with three documents at the provider:
 // a PDF lab result, a progress note and a physical assessment.
-func (w *world) providerPatient(t *testing.T, name, email string) connector.Patient {
+func (w *world) providerPatient(t testing.TB, name, email string) connector.Patient {
 	t.Helper()
 	p := w.php.PutPatient(connector.Patient{Name: name, Email: email})
 	date := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -109,7 +109,7 @@ func (w *world) providerPatient(t *testing.T, name, email string) connector.Pati
 }
 
 // actor signs the role's user in and returns the practice's actor.
-func (w *world) actor(t *testing.T, role practice.Role) practice.Actor {
+func (w *world) actor(t testing.TB, role practice.Role) practice.Actor {
 	t.Helper()
 	ctx := context.Background()
 	tok, err := w.svc.Login(ctx, practice.Client{Addr: "127.0.0.1"}, w.users[role].Email, password)

@@ -11,10 +11,16 @@ import (
 // pageSize is how many rows a list shows at once.
 const pageSize = 25
 
+// patientRow is a patient as the list shows it, its texts made here
+// rather than by template functions: a list renders them by the
+// thousand, and each function call in a template goes through reflection.
 type patientRow struct {
-	practice.Patient
-	// Last is the patient's latest sync log entry; nil if none.
-	Last *connector.LogEntry
+	ID                         int64
+	Name, Email, Provider, URL string
+	Added                      string
+	// LastAt and LastStatus are of the latest sync log entry; empty if
+	// none.
+	LastAt, LastStatus string
 }
 
 type patientsView struct {
@@ -56,13 +62,24 @@ func (c *Console) patients(w http.ResponseWriter, r *http.Request, rq *request) 
 	}
 	v.First = c.path("patients") + query("q", v.Q, "sort", v.Sort, "desc", v.Desc)
 	v.NextURL = c.path("patients") + query("q", v.Q, "sort", v.Sort, "desc", v.Desc, "cursor", list.Next)
+	var last map[int64]connector.LogEntry
+	if rq.actor.Role == practice.RoleAdmin || rq.actor.Role == practice.RoleDietician {
+		ids := make([]int64, len(list.Items))
+		for i, p := range list.Items {
+			ids[i] = p.ID
+		}
+		if last, err = c.svc.LastSyncs(r.Context(), rq.actor, ids); err != nil {
+			return err
+		}
+	}
 	for _, p := range list.Items {
-		row := patientRow{Patient: p}
-		if rq.actor.Role == practice.RoleAdmin || rq.actor.Role == practice.RoleDietician {
-			logs, err := c.svc.Logs(r.Context(), rq.actor, practice.LogList{PatientID: p.ID, Limit: 1})
-			if err == nil && len(logs.Items) > 0 {
-				row.Last = &logs.Items[0]
-			}
+		row := patientRow{ID: p.ID, Name: p.Name, Email: p.Email, Provider: "not linked", URL: c.path("patients", p.ID),
+			Added: formatDate(p.CreatedAt)}
+		if p.Link == practice.Linked {
+			row.Provider = p.Ref.System
+		}
+		if e, ok := last[p.ID]; ok {
+			row.LastAt, row.LastStatus = formatDateTime(e.Timestamp), string(e.Status)
 		}
 		v.Rows = append(v.Rows, row)
 	}

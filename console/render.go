@@ -31,20 +31,10 @@ type pages struct {
 
 func parsePages(c *Console) (*pages, error) {
 	funcs := template.FuncMap{
-		"asset": c.assets.url,
-		"path":  c.path,
-		"date": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.UTC().Format("2 Jan 2006")
-		},
-		"datetime": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.UTC().Format("2 Jan 2006 15:04 UTC")
-		},
+		"asset":    c.assets.url,
+		"path":     c.path,
+		"date":     formatDate,
+		"datetime": formatDateTime,
 		"isodate": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -311,4 +301,18 @@ func formProblem(err error) string {
 		return "it is too large"
 	}
 	return "it is malformed"
+}
+
+func formatDate(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006")
+}
+
+func formatDateTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }
