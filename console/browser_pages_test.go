@@ -58,6 +58,11 @@ func TestBrowserPages(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//button[text()="Upload"]`)), chromedp.WaitVisible(css(`.doc-text`)))
 	assert.Contains(t, d.text(`.doc-text`), "eating well")
 	d.check("uploaded text")
+	// Its source edits its details.
+	d.do(chromedp.Click(chromedp.Search(`//summary[text()="Edit the details"]`)), chromedp.WaitVisible(css(`#d-title`)),
+		chromedp.SetValue(css(`#d-title`), "Visit note, March"), chromedp.Submit(css(`#d-title`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Visit note, March"]`)))
+	d.check("edited document")
 
 	d.do(chromedp.Navigate(w.url+"/logs"), chromedp.WaitVisible(css(`#log`)))
 	d.check("logs")

@@ -260,6 +260,15 @@ func TestErrorsAndDownloads(t *testing.T) {
 	assert.Equal(t, string(w.pdf), res.Body)
 	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "sandbox")
 
+	// A provider's document is read-only: no edit form, and a post is
+	// refused with the policy's reason.
+	view := c.do(http.MethodGet, "/documents/"+itoa(pdf.ID), nil, nil)
+	require.Equal(t, http.StatusOK, view.Status)
+	assert.NotContains(t, view.Body, "Edit the details")
+	edit := c.do(http.MethodPost, "/documents/"+itoa(pdf.ID), url.Values{"title": {"Renamed"}, "type": {"lab_result"}}, nil)
+	assert.Equal(t, http.StatusForbidden, edit.Status)
+	assert.Contains(t, edit.Body, "documents from the provider are read-only")
+
 	// The patient list shows the last sync and its status.
 	list := c.do(http.MethodGet, "/patients", nil, nil)
 	assert.Regexp(t, `\d+ \w+ \d{4} \d\d:\d\d UTC <span class="status-success">success</span>`, list.Body)

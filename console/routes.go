@@ -31,6 +31,7 @@ func (c *Console) routes() http.Handler {
 	page("GET "+b+"/patients/{id}/upload", c.uploadForm)
 	page("POST "+b+"/patients/{id}/upload", c.upload)
 	page("GET "+b+"/documents/{id}", c.viewer)
+	page("POST "+b+"/documents/{id}", c.editDocument)
 	page("GET "+b+"/documents/{id}/content", c.download)
 	page("GET "+b+"/documents/{id}/share", c.shareForm)
 	page("POST "+b+"/documents/{id}/share", c.share)

@@ -6,7 +6,9 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
+	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/practice"
 	"github.com/healthcare-records/healthcare-records/present"
 )
@@ -16,11 +18,14 @@ type viewerView struct {
 	Patient  practice.Patient
 	Content  string
 	CanShare bool
-	Shares   []practice.Share
-	IsPDF    bool
-	IsImage  bool
-	IsHTML   bool
-	IsText   bool
+	// CanEdit: the document is an upload of the actor's (its source).
+	CanEdit bool
+	Types   []connector.DocumentType
+	Errors  map[string]string
+	IsPDF   bool
+	IsImage bool
+	IsHTML  bool
+	IsText  bool
 }
 
 // viewer shows a document: a PDF drawn by pdf.js from the download URL,
@@ -49,9 +54,38 @@ func (c *Console) viewer(w http.ResponseWriter, r *http.Request, rq *request) er
 	}
 	if p, err := c.svc.Patient(r.Context(), rq.actor, dv.Document.PatientID); err == nil {
 		v.Patient = p
-		v.CanShare = practice.Can(rq.actor, practice.ActionShareDocument, practice.Resource{PatientID: p.ID, OwnerID: p.OwnerID}) == nil
+		res := practice.Resource{PatientID: p.ID, OwnerID: p.OwnerID}
+		v.CanShare = practice.Can(rq.actor, practice.ActionShareDocument, res) == nil
+		res.Uploaded, res.UploadedBy = dv.Document.Uploaded(), dv.Document.UploadedBy
+		v.CanEdit = practice.Can(rq.actor, practice.ActionUpdateDocument, res) == nil
 	}
+	v.Types = documentTypes
 	c.render(w, r, rq, http.StatusOK, "viewer", dv.Document.Title, v)
+	return nil
+}
+
+// editDocument changes an uploaded document's title, type or date: only
+// its source may, as the practice decides.
+func (c *Console) editDocument(w http.ResponseWriter, r *http.Request, rq *request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := readForm(w, r, 16<<10); err != nil {
+		return err
+	}
+	f := r.PostForm
+	title, typ := strings.TrimSpace(f.Get("title")), connector.DocumentType(f.Get("type"))
+	in := practice.DocumentUpdate{Title: &title, Type: &typ}
+	if date, err := formDate(f.Get("date"), "date"); err != nil {
+		return err
+	} else if !date.IsZero() {
+		in.Date = &date
+	}
+	if _, err := c.svc.UpdateDocument(r.Context(), rq.actor, id, in); err != nil {
+		return err
+	}
+	http.Redirect(w, r, c.path("documents", id), http.StatusSeeOther)
 	return nil
 }
 
