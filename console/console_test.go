@@ -393,3 +393,23 @@ func TestRefresh(t *testing.T) {
 		assert.Equal(t, practice.OutcomeSuccess, e.Outcome, e.Detail)
 	}
 }
+
+func TestRequestDocuments(t *testing.T) {
+	w := newWorld(t, console.Config{})
+	ctx := context.Background()
+	w.providerPatient(t, "Ann Example", "ann@example.com")
+	p, _, err := w.svc.CreatePatient(ctx, w.actor(t, practice.RoleDietician), practice.NewPatient{Name: "Ann Example", Email: "ann@example.com"})
+	require.NoError(t, err)
+	c := &client{t: t, base: w.url}
+	c.login(w.users[practice.RoleDietician].Email)
+	res := c.do(http.MethodPost, "/patients/"+itoa(p.ID)+"/requests", url.Values{"what": {"The 2025 lipid panels"},
+		"type": {"lab_result"}, "from": {"2025-01-01"}, "reason": {"Diet review"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.Status, res.Body)
+	page := c.do(http.MethodGet, "/patients/"+itoa(p.ID), nil, nil)
+	assert.Contains(t, page.Body, "The 2025 lipid panels")
+	assert.Regexp(t, `class="status-(pending|requested|in_progress|completed)"`, page.Body)
+
+	bad := c.do(http.MethodPost, "/patients/"+itoa(p.ID)+"/requests", url.Values{"what": {"x"}, "from": {"March"}}, nil)
+	assert.Equal(t, http.StatusBadRequest, bad.Status)
+	assert.Contains(t, bad.Body, "from: is not a date (YYYY-MM-DD).")
+}

@@ -102,7 +102,11 @@ func (c *Console) download(w http.ResponseWriter, r *http.Request, rq *request) 
 	}
 	h := w.Header()
 	h.Set("Content-Type", ct.ContentType)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": ct.FileName}))
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": ct.FileName})
+	if disposition == "" {
+		disposition = "attachment"
+	}
+	h.Set("Content-Disposition", disposition)
 	h.Set("Content-Length", strconv.FormatInt(ct.Size, 10))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
