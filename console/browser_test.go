@@ -389,7 +389,9 @@ func TestBrowserStory(t *testing.T) {
 // session, and the idle warning offers one click to stay signed in
 // before the session ends.
 func TestBrowserSecurity(t *testing.T) {
-	w := newWorld(t, console.Config{IdleTimeout: 6 * time.Second, WarnBefore: 3 * time.Second})
+	// Short lifetimes for the idle test, with room for a loaded machine:
+	// the warning comes 5 s after the last request, the end 5 s later.
+	w := newWorld(t, console.Config{IdleTimeout: 10 * time.Second, WarnBefore: 5 * time.Second})
 	ctx := context.Background()
 	diet := w.actor(t, practice.RoleDietician)
 	mine, _, err := w.svc.CreatePatient(ctx, diet, practice.NewPatient{Name: "Cy Own", Email: "cy@example.com"})
@@ -449,7 +451,7 @@ func TestBrowserSecurity(t *testing.T) {
 		tb.check("idle warning")
 		tb.do(chromedp.Click(css(`#idle-extend`)), chromedp.WaitNotVisible(css(`#idle-warning`)))
 		// Extended: the page is still signed in past the first deadline.
-		tb.do(chromedp.Sleep(3500 * time.Millisecond))
+		tb.do(chromedp.Sleep(5500 * time.Millisecond))
 		assert.Equal(t, w.url+"/patients", tb.location())
 		// Then, without activity, the session ends and the page says why.
 		tb.do(chromedp.WaitVisible(css(`#email`)))
