@@ -304,6 +304,10 @@ func TestErrorsAndDownloads(t *testing.T) {
 	res = pr.do(http.MethodGet, "/patients/new", nil, nil)
 	assert.Equal(t, http.StatusForbidden, res.Status)
 	assert.Contains(t, res.Body, "You may not do this: ")
+	// An inquiry's link opens the form prefilled.
+	pre := c.do(http.MethodGet, "/patients/new?name=Zoe+Inquiry&email=zoe%40example.com", nil, nil)
+	assert.Contains(t, pre.Body, `value="Zoe Inquiry"`)
+	assert.Contains(t, pre.Body, `value="zoe@example.com"`)
 	// A duplicate on create (another tab created it meanwhile) shows the
 	// warning with the link.
 	res = c.do(http.MethodPost, "/patients/new", url.Values{"step": {"create"}, "name": {"Ann Again"}, "email": {"ANN@example.com"}}, nil)
