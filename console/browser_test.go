@@ -389,6 +389,9 @@ func TestBrowserStory(t *testing.T) {
 // session, and the idle warning offers one click to stay signed in
 // before the session ends.
 func TestBrowserSecurity(t *testing.T) {
+	// Mostly waiting for the idle timeout: run beside the others, in a
+	// tab of its own.
+	t.Parallel()
 	// Short lifetimes for the idle test, with room for a loaded machine:
 	// the warning comes 5 s after the last request, the end 5 s later.
 	w := newWorld(t, console.Config{IdleTimeout: 10 * time.Second, WarnBefore: 5 * time.Second})
