@@ -70,6 +70,12 @@ func TestBrowserPages(t *testing.T) {
 	d.do(chromedp.Navigate(w.url+"/logs?status=error"), chromedp.WaitVisible(css(`main h1`)))
 	assert.Contains(t, d.text(`main`), "No entry matches")
 
+	d.do(chromedp.Navigate(w.url+"/search"), chromedp.WaitVisible(css(`#search-q`)), chromedp.SendKeys(css(`#search-q`), "Flo\r"),
+		chromedp.WaitVisible(css(`#hits-patients`)))
+	assert.Contains(t, d.text(`main`), "Flo Labs")
+	d.check("search")
+	d.shots(shots, "search")
+
 	d.do(chromedp.Navigate(w.url+"/profile"), chromedp.WaitVisible(css(`#pr-name`)))
 	d.check("profile")
 	d.do(chromedp.SetValue(css(`#pr-name`), "Dana Renamed"), chromedp.Submit(css(`#pr-name`)), chromedp.WaitVisible(css(`p[role=status]`)))

@@ -417,3 +417,54 @@ func TestRequestDocuments(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, bad.Status)
 	assert.Contains(t, bad.Body, "from: is not a date (YYYY-MM-DD).")
 }
+
+func TestSearch(t *testing.T) {
+	w := newWorld(t, console.Config{})
+	ctx := context.Background()
+	w.providerPatient(t, "Ann Example", "ann@example.com")
+	diet := w.actor(t, practice.RoleDietician)
+	p, run, err := w.svc.CreatePatient(ctx, diet, practice.NewPatient{Name: "Ann Example", Email: "ann@example.com"})
+	require.NoError(t, err)
+	events, err := w.svc.WatchRun(ctx, diet, run)
+	require.NoError(t, err)
+	for range events {
+	}
+	docs, err := w.svc.Documents(ctx, diet, p.ID, practice.DocumentList{})
+	require.NoError(t, err)
+	var lipid int64
+	for _, d := range docs.Items {
+		if d.Title == "Lipid panel" {
+			lipid = d.ID
+		}
+	}
+	_, err = w.svc.ShareDocument(ctx, diet, lipid, practice.ShareInput{WithEmail: w.users[practice.RolePractitioner].Email})
+	require.NoError(t, err)
+
+	tests := []struct {
+		name      string
+		email     string
+		q         string
+		want, not []string
+	}{
+		{"dietician: patients", w.users[practice.RoleDietician].Email, "ann", []string{">Ann Example</a>"}, nil},
+		{"dietician: the sync log", w.users[practice.RoleDietician].Email, "stored version", []string{"stored version 1"}, nil},
+		{"practitioner: what is shared only", w.users[practice.RolePractitioner].Email, "i",
+			[]string{">Lipid panel</a>"}, []string{"First visit", "Assessment", "Ann Example"}},
+		{"practitioner: no patients", w.users[practice.RolePractitioner].Email, "ann", []string{"Nothing you may see matches"}, nil},
+		{"nothing", w.users[practice.RoleDietician].Email, "zebra", []string{"Nothing you may see matches “zebra”."}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &client{t: t, base: w.url}
+			c.login(tt.email)
+			res := c.do(http.MethodGet, "/search?q="+url.QueryEscape(tt.q), nil, nil)
+			require.Equal(t, http.StatusOK, res.Status)
+			for _, s := range tt.want {
+				assert.Contains(t, res.Body, s)
+			}
+			for _, s := range tt.not {
+				assert.NotContains(t, res.Body, s)
+			}
+		})
+	}
+}

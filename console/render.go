@@ -114,6 +114,7 @@ func (c *Console) nav(a practice.Actor, current string) []navItem {
 	case practice.RolePatient:
 		add("My record", "patients", a.PatientID)
 	}
+	add("Search", "search")
 	add("Profile", "profile")
 	return items
 }

@@ -4,7 +4,7 @@ import "net/http"
 
 // routes maps every page and action. One file per page, as handlers go:
 // login.go, patients.go, patient_new.go, patient.go, sync.go,
-// documents.go, viewer.go, shares.go, logs.go, profile.go, users.go.
+// documents.go, viewer.go, shares.go, logs.go, profile.go, users.go, search.go.
 func (c *Console) routes() http.Handler {
 	m := http.NewServeMux()
 	b := c.cfg.BasePath
@@ -38,6 +38,7 @@ func (c *Console) routes() http.Handler {
 	page("POST "+b+"/shares/{id}/revoke", c.revoke)
 	page("GET "+b+"/shared", c.sharedWithMe)
 
+	page("GET "+b+"/search", c.search)
 	page("GET "+b+"/logs", c.logs)
 	page("GET "+b+"/profile", c.profile)
 	page("POST "+b+"/profile", c.editProfile)
