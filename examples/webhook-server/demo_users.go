@@ -74,7 +74,7 @@ func demoUsers(ctx context.Context, st practice.Store, now time.Time) ([]demoUse
 
 // printUsers lists the demo's users and how to sign in.
 func printUsers(w io.Writer, server string, users []demoUser) {
-	fmt.Fprintf(w, "\nSign in to the API (%s%s) as any of:\n", server, apiBase)
+	fmt.Fprintf(w, "\nOpen the console at %s%s/ and sign in, or use the API (%s%s), as any of:\n", server, consoleBase, server, apiBase)
 	for _, u := range users {
 		fmt.Fprintf(w, "  %-13s %-28s password %s\n", u.Role, u.Email, u.password)
 	}

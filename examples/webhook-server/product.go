@@ -12,6 +12,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/api"
 	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/console"
 	"github.com/healthcare-records/healthcare-records/practice"
 )
 
@@ -19,13 +20,17 @@ import (
 // the practice over the same store and engine, its REST API and the key
 // set that verifies its tokens.
 type product struct {
-	svc  *practice.Service
-	api  http.Handler
-	jwks http.Handler
+	svc     *practice.Service
+	api     http.Handler
+	jwks    http.Handler
+	console *console.Console
 }
 
-// apiBase is where the REST API is mounted.
-const apiBase = "/api/v1"
+// apiBase is where the REST API is mounted, consoleBase the console.
+const (
+	apiBase     = "/api/v1"
+	consoleBase = "/console"
+)
 
 func newProduct(cfg *Config, db *database, e *connector.Engine, src connector.Source, nf *practice.Notifier, log *slog.Logger) (*product, error) {
 	var oidc *practice.OIDCConfig
@@ -54,7 +59,13 @@ func newProduct(cfg *Config, db *database, e *connector.Engine, src connector.So
 		_ = svc.Close()
 		return nil, err
 	}
-	return &product{svc: svc, api: h, jwks: jwks}, nil
+	con, err := console.New(console.Config{Service: svc, Logger: log.With("component", "console"), BasePath: consoleBase,
+		MaxUpload: cfg.MaxUpload})
+	if err != nil {
+		_ = svc.Close()
+		return nil, err
+	}
+	return &product{svc: svc, api: h, jwks: jwks, console: con}, nil
 }
 
 // firstAdmin creates the admin ADMIN_EMAIL names, with the password in

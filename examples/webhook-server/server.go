@@ -53,11 +53,14 @@ type serverMetrics struct {
 //	/metrics            Prometheus
 //	/api/v1/            the REST API (see docs/api.md)
 //	/.well-known/jwks.json  the keys that verify the API's tokens
+//	/console/           the web console (see docs/console.md)
 func newHandler(ready *readiness, receivers []*webhook.Receiver, reg *prometheus.Registry, p *product) http.Handler {
 	mux := http.NewServeMux()
 	if p != nil {
 		mux.Handle(apiBase+"/", p.api)
 		mux.Handle("/.well-known/jwks.json", p.jwks)
+		mux.Handle(consoleBase+"/", p.console)
+		mux.Handle("GET "+consoleBase, http.RedirectHandler(consoleBase+"/", http.StatusMovedPermanently))
 	}
 	if len(receivers) > 0 {
 		mux.Handle("/webhooks/{source...}", webhook.BySource(receivers...))

@@ -1,0 +1,4 @@
+package console
+
+// Percent is percent, for the tests.
+var Percent = percent

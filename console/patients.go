@@ -1,0 +1,98 @@
+package console
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/practice"
+)
+
+// pageSize is how many rows a list shows at once.
+const pageSize = 25
+
+// patientRow is a patient as the list shows it, its texts made here
+// rather than by template functions: a list renders them by the
+// thousand, and each function call in a template goes through reflection.
+type patientRow struct {
+	ID                         int64
+	Name, Email, Provider, URL string
+	Added                      string
+	// LastAt and LastStatus are of the latest sync log entry; empty if
+	// none.
+	LastAt, LastStatus string
+}
+
+type patientsView struct {
+	Rows            []patientRow
+	Q, Sort, Desc   string
+	Cursor, Next    string
+	First, NextURL  string
+	CanCreate       bool
+	SortLinks       map[string]string
+	SortedBy, Order string
+}
+
+// patients lists the patients the actor may see, with search, sorting
+// and pages, and each one's last sync.
+func (c *Console) patients(w http.ResponseWriter, r *http.Request, rq *request) error {
+	q := r.URL.Query()
+	in := practice.PatientList{Text: q.Get("q"), Sort: practice.PatientSort(q.Get("sort")), Desc: q.Get("desc") == "1",
+		Cursor: q.Get("cursor"), Limit: pageSize}
+	list, err := c.svc.Patients(r.Context(), rq.actor, in)
+	if err != nil {
+		return err
+	}
+	v := patientsView{Q: in.Text, Sort: string(in.Sort), Desc: q.Get("desc"), Cursor: in.Cursor, Next: list.Next,
+		CanCreate: practice.Can(rq.actor, practice.ActionCreatePatient, practice.Resource{}) == nil,
+		SortLinks: map[string]string{}}
+	if v.Sort == "" {
+		v.Sort = string(practice.SortName)
+	}
+	for _, s := range []string{"name", "created", "updated"} {
+		desc := ""
+		if s == v.Sort && v.Desc != "1" {
+			desc = "1"
+		}
+		v.SortLinks[s] = c.path("patients") + query("q", v.Q, "sort", s, "desc", desc)
+	}
+	v.Order = "ascending"
+	if v.Desc == "1" {
+		v.Order = "descending"
+	}
+	v.First = c.path("patients") + query("q", v.Q, "sort", v.Sort, "desc", v.Desc)
+	v.NextURL = c.path("patients") + query("q", v.Q, "sort", v.Sort, "desc", v.Desc, "cursor", list.Next)
+	var last map[int64]connector.LogEntry
+	if rq.actor.Role == practice.RoleAdmin || rq.actor.Role == practice.RoleDietician {
+		ids := make([]int64, len(list.Items))
+		for i, p := range list.Items {
+			ids[i] = p.ID
+		}
+		if last, err = c.svc.LastSyncs(r.Context(), rq.actor, ids); err != nil {
+			return err
+		}
+	}
+	for _, p := range list.Items {
+		row := patientRow{ID: p.ID, Name: p.Name, Email: p.Email, Provider: "not linked", URL: c.path("patients", p.ID),
+			Added: formatDate(p.CreatedAt)}
+		if p.Link == practice.Linked {
+			row.Provider = p.Ref.System
+		}
+		if e, ok := last[p.ID]; ok {
+			row.LastAt, row.LastStatus = formatDateTime(e.Timestamp), string(e.Status)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	c.render(w, r, rq, http.StatusOK, "patients", "Patients", v)
+	return nil
+}
+
+// pathID reads the {name} segment as a positive id; anything else is a
+// record that does not exist.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, practice.ErrNotFound
+	}
+	return id, nil
+}

@@ -1,0 +1,125 @@
+package console
+
+import (
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/practice"
+	"github.com/healthcare-records/healthcare-records/present"
+)
+
+type viewerView struct {
+	practice.DocumentView
+	Patient  practice.Patient
+	Content  string
+	CanShare bool
+	// CanEdit: the document is an upload of the actor's (its source).
+	CanEdit bool
+	Types   []connector.DocumentType
+	Errors  map[string]string
+	IsPDF   bool
+	IsImage bool
+	IsHTML  bool
+	IsText  bool
+}
+
+// viewer shows a document: a PDF drawn by pdf.js from the download URL,
+// text as text, HTML and C-CDA as the practice sanitized them, an image
+// by its sniffed type, with the metadata; anything else as a download
+// with the practice's reason.
+func (c *Console) viewer(w http.ResponseWriter, r *http.Request, rq *request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	dv, err := c.svc.View(r.Context(), rq.actor, id)
+	if err != nil {
+		return err
+	}
+	v := viewerView{DocumentView: dv, Content: c.path("documents", id, "content")}
+	switch dv.Kind {
+	case present.KindPDF:
+		v.IsPDF = true
+	case present.KindImage:
+		v.IsImage = true
+	case present.KindHTML:
+		v.IsHTML = true
+	case present.KindText:
+		v.IsText = true
+	}
+	if p, err := c.svc.Patient(r.Context(), rq.actor, dv.Document.PatientID); err == nil {
+		v.Patient = p
+		res := practice.Resource{PatientID: p.ID, OwnerID: p.OwnerID}
+		v.CanShare = practice.Can(rq.actor, practice.ActionShareDocument, res) == nil
+		res.Uploaded, res.UploadedBy = dv.Document.Uploaded(), dv.Document.UploadedBy
+		v.CanEdit = practice.Can(rq.actor, practice.ActionUpdateDocument, res) == nil
+	}
+	v.Types = documentTypes
+	c.render(w, r, rq, http.StatusOK, "viewer", dv.Document.Title, v)
+	return nil
+}
+
+// editDocument changes an uploaded document's title, type or date: only
+// its source may, as the practice decides.
+func (c *Console) editDocument(w http.ResponseWriter, r *http.Request, rq *request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := readForm(w, r, 16<<10); err != nil {
+		return err
+	}
+	f := r.PostForm
+	title, typ := strings.TrimSpace(f.Get("title")), connector.DocumentType(f.Get("type"))
+	in := practice.DocumentUpdate{Title: &title, Type: &typ}
+	if date, err := formDate(f.Get("date"), "date"); err != nil {
+		return err
+	} else if !date.IsZero() {
+		in.Date = &date
+	}
+	if _, err := c.svc.UpdateDocument(r.Context(), rq.actor, id, in); err != nil {
+		return err
+	}
+	http.Redirect(w, r, c.path("documents", id), http.StatusSeeOther)
+	return nil
+}
+
+// download sends the document's bytes as an attachment, never shown by
+// the browser as a page: pdf.js and <img> read the same URL.
+func (c *Console) download(w http.ResponseWriter, r *http.Request, rq *request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ct, err := c.svc.Content(r.Context(), rq.actor, id)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct.ContentType)
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": ct.FileName})
+	if disposition == "" {
+		disposition = "attachment"
+	}
+	h.Set("Content-Disposition", disposition)
+	h.Set("Content-Length", strconv.FormatInt(ct.Size, 10))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// The bytes are the patient's, not the console's: no script of
+	// theirs runs even if a browser were made to render them.
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, _ = io.Copy(w, ct.Body)
+	return nil
+}
+
+// SafeHTML is the document's HTML as the practice sanitized it
+// (present.Render), trusted as markup for that reason only.
+func (v viewerView) SafeHTML() template.HTML { return template.HTML(v.HTML) } //nolint:gosec // sanitized by present
