@@ -26,6 +26,7 @@ type Store interface {
 // value already taken.
 type Tx interface {
 	connector.Tx
+	InquiryTx
 
 	// CreateUser inserts u and returns its id. An email taken by another
 	// user, whatever its case, is ErrConflict.
