@@ -117,6 +117,10 @@ const (
 	AuditActionDocumentShare    AuditAction = "document.share"
 	AuditActionDocumentUpdate   AuditAction = "document.update"
 	AuditActionDocumentUpload   AuditAction = "document.upload"
+	AuditActionInquiryConvert   AuditAction = "inquiry.convert"
+	AuditActionInquiryDismiss   AuditAction = "inquiry.dismiss"
+	AuditActionInquiryList      AuditAction = "inquiry.list"
+	AuditActionInquiryRead      AuditAction = "inquiry.read"
 	AuditActionLogList          AuditAction = "log.list"
 	AuditActionLogRead          AuditAction = "log.read"
 	AuditActionPatientArchive   AuditAction = "patient.archive"
@@ -163,6 +167,14 @@ func (e AuditAction) Valid() bool {
 	case AuditActionDocumentUpdate:
 		return true
 	case AuditActionDocumentUpload:
+		return true
+	case AuditActionInquiryConvert:
+		return true
+	case AuditActionInquiryDismiss:
+		return true
+	case AuditActionInquiryList:
+		return true
+	case AuditActionInquiryRead:
 		return true
 	case AuditActionLogList:
 		return true
@@ -296,6 +308,60 @@ func (e DocumentViewKind) Valid() bool {
 	case DocumentViewKindPdf:
 		return true
 	case DocumentViewKindText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InquiryChannel.
+const (
+	InquiryChannelEmail InquiryChannel = "email"
+	InquiryChannelForm  InquiryChannel = "form"
+)
+
+// Valid indicates whether the value is a known member of the InquiryChannel enum.
+func (e InquiryChannel) Valid() bool {
+	switch e {
+	case InquiryChannelEmail:
+		return true
+	case InquiryChannelForm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InquiryReceiptStatus.
+const (
+	InquiryReceiptStatusReceived InquiryReceiptStatus = "received"
+)
+
+// Valid indicates whether the value is a known member of the InquiryReceiptStatus enum.
+func (e InquiryReceiptStatus) Valid() bool {
+	switch e {
+	case InquiryReceiptStatusReceived:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InquiryStatus.
+const (
+	InquiryStatusConverted InquiryStatus = "converted"
+	InquiryStatusDismissed InquiryStatus = "dismissed"
+	InquiryStatusNew       InquiryStatus = "new"
+)
+
+// Valid indicates whether the value is a known member of the InquiryStatus enum.
+func (e InquiryStatus) Valid() bool {
+	switch e {
+	case InquiryStatusConverted:
+		return true
+	case InquiryStatusDismissed:
+		return true
+	case InquiryStatusNew:
 		return true
 	default:
 		return false
@@ -785,6 +851,69 @@ type Identifier struct {
 	Value  string `json:"value"`
 }
 
+// Inquiry defines model for Inquiry.
+type Inquiry struct {
+	// Attachments The files an email inquiry carried, kept as they came; never shown inline.
+	Attachments []InquiryAttachment `json:"attachments,omitempty,omitzero"`
+	Channel     InquiryChannel      `json:"channel"`
+	CreatedAt   time.Time           `json:"created_at"`
+
+	// DieticianId The dietician addressed; absent for the practice as a whole.
+	DieticianId ID     `json:"dietician_id,omitempty,omitzero"`
+	Email       string `json:"email"`
+	Id          ID     `json:"id"`
+	Message     string `json:"message"`
+	Name        string `json:"name"`
+
+	// PatientId The patient made of it, once converted.
+	PatientId ID            `json:"patient_id,omitempty,omitzero"`
+	Status    InquiryStatus `json:"status"`
+	Subject   string        `json:"subject,omitempty,omitzero"`
+	UpdatedAt time.Time     `json:"updated_at"`
+}
+
+// InquiryAttachment defines model for InquiryAttachment.
+type InquiryAttachment struct {
+	ContentType string `json:"content_type"`
+	Id          ID     `json:"id"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+}
+
+// InquiryChannel defines model for InquiryChannel.
+type InquiryChannel string
+
+// InquiryCreate defines model for InquiryCreate.
+type InquiryCreate struct {
+	// DieticianId The dietician the form addresses; left out for the practice.
+	DieticianId ID `json:"dietician_id,omitempty,omitzero"`
+
+	// Email An email address; compared whatever its case.
+	Email   Email  `json:"email"`
+	Message string `json:"message"`
+	Name    Name   `json:"name"`
+
+	// Website The honeypot, hidden from people; a request that fills it is dropped.
+	Website string `json:"website,omitempty,omitzero"`
+}
+
+// InquiryList defines model for InquiryList.
+type InquiryList struct {
+	Items      []Inquiry `json:"items"`
+	NextCursor string    `json:"next_cursor,omitempty,omitzero"`
+}
+
+// InquiryReceipt defines model for InquiryReceipt.
+type InquiryReceipt struct {
+	Status InquiryReceiptStatus `json:"status"`
+}
+
+// InquiryReceiptStatus defines model for InquiryReceipt.Status.
+type InquiryReceiptStatus string
+
+// InquiryStatus defines model for InquiryStatus.
+type InquiryStatus string
+
 // LabSummary defines model for LabSummary.
 type LabSummary struct {
 	Items []AnalyteSummary `json:"items"`
@@ -919,10 +1048,15 @@ type PatientCreate struct {
 	DietaryPreferences  FreeText `json:"dietary_preferences,omitempty,omitzero"`
 
 	// Email An email address; compared whatever its case.
-	Email          Email        `json:"email,omitempty,omitzero"`
-	Identifiers    []Identifier `json:"identifiers,omitempty,omitzero"`
-	MedicalHistory FreeText     `json:"medical_history,omitempty,omitzero"`
-	Name           Name         `json:"name"`
+	Email       Email        `json:"email,omitempty,omitzero"`
+	Identifiers []Identifier `json:"identifiers,omitempty,omitzero"`
+
+	// InquiryId The prospective patient's inquiry the patient is made from: it
+	// is marked converted with the patient's creation (409 if it was
+	// converted or dismissed already).
+	InquiryId      ID       `json:"inquiry_id,omitempty,omitzero"`
+	MedicalHistory FreeText `json:"medical_history,omitempty,omitzero"`
+	Name           Name     `json:"name"`
 }
 
 // PatientList defines model for PatientList.
@@ -1252,6 +1386,17 @@ type GetDocumentContentParams struct {
 	IfRange     string `json:"If-Range,omitempty,omitzero"`
 }
 
+// ListInquiriesParams defines parameters for ListInquiries.
+type ListInquiriesParams struct {
+	Status InquiryStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
+
+	// Cursor The `next_cursor` of the page before; left out for the first page.
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+
+	// Limit The most items a page holds. Default 50.
+	Limit Limit `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
+}
+
 // ListLogsParams defines parameters for ListLogs.
 type ListLogsParams struct {
 	PatientId ID        `form:"patient_id,omitempty" json:"patient_id,omitempty,omitzero"`
@@ -1406,6 +1551,9 @@ type UpdateDocumentJSONRequestBody = DocumentUpdate
 // ShareDocumentJSONRequestBody defines body for ShareDocument for application/json ContentType.
 type ShareDocumentJSONRequestBody = ShareCreate
 
+// CreateInquiryJSONRequestBody defines body for CreateInquiry for application/json ContentType.
+type CreateInquiryJSONRequestBody = InquiryCreate
+
 // CreatePatientJSONRequestBody defines body for CreatePatient for application/json ContentType.
 type CreatePatientJSONRequestBody = PatientCreate
 
@@ -1459,6 +1607,18 @@ type ServerInterface interface {
 	// GetDocumentView A document presented for reading
 	// (GET /documents/{id}/view)
 	GetDocumentView(w http.ResponseWriter, r *http.Request, id IDPath)
+	// ListInquiries The inquiries the caller may see, newest first
+	// (GET /inquiries)
+	ListInquiries(w http.ResponseWriter, r *http.Request, params ListInquiriesParams)
+	// CreateInquiry A prospective patient's inquiry, from the practice's web contact form
+	// (POST /inquiries)
+	CreateInquiry(w http.ResponseWriter, r *http.Request)
+	// GetInquiry An inquiry, with its attachments' names
+	// (GET /inquiries/{id})
+	GetInquiry(w http.ResponseWriter, r *http.Request, id IDPath)
+	// DismissInquiry Dismiss a new inquiry; it stays on record
+	// (POST /inquiries/{id}/dismiss)
+	DismissInquiry(w http.ResponseWriter, r *http.Request, id IDPath)
 	// ListLogs The synchronization log of the caller's patients
 	// (GET /logs)
 	ListLogs(w http.ResponseWriter, r *http.Request, params ListLogsParams)
@@ -1945,6 +2105,131 @@ func (siw *ServerInterfaceWrapper) GetDocumentView(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetDocumentView(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListInquiries operation middleware
+func (siw *ServerInterfaceWrapper) ListInquiries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInquiriesParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListInquiries(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateInquiry operation middleware
+func (siw *ServerInterfaceWrapper) CreateInquiry(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateInquiry(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInquiry operation middleware
+func (siw *ServerInterfaceWrapper) GetInquiry(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInquiry(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DismissInquiry operation middleware
+func (siw *ServerInterfaceWrapper) DismissInquiry(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DismissInquiry(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3372,6 +3657,10 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/syncs/{run}/events", wrapper.SyncEvents)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/patients/{patient_id}/request-documents", wrapper.RequestDocuments)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/document-requests", wrapper.ListDocumentRequests)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/inquiries", wrapper.ListInquiries)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/inquiries", wrapper.CreateInquiry)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/inquiries/{id}", wrapper.GetInquiry)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/inquiries/{id}/dismiss", wrapper.DismissInquiry)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/audit", wrapper.ListAudit)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPI)
 
@@ -4461,6 +4750,390 @@ type GetDocumentViewdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetDocumentViewdefaultApplicationProblemPlusJSONResponse) VisitGetDocumentViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiriesRequestObject struct {
+	Params ListInquiriesParams
+}
+
+type ListInquiriesResponseObject interface {
+	VisitListInquiriesResponse(w http.ResponseWriter) error
+}
+
+type ListInquiries200JSONResponse InquiryList
+
+func (response ListInquiries200JSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListInquiries400ApplicationProblemPlusJSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListInquiries401ApplicationProblemPlusJSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiries403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListInquiries403ApplicationProblemPlusJSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiriesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListInquiriesdefaultApplicationProblemPlusJSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquiryRequestObject struct {
+	Body *CreateInquiryJSONRequestBody
+}
+
+type CreateInquiryResponseObject interface {
+	VisitCreateInquiryResponse(w http.ResponseWriter) error
+}
+
+type CreateInquiry202JSONResponse InquiryReceipt
+
+func (response CreateInquiry202JSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquiry400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInquiry400ApplicationProblemPlusJSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquiry413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInquiry413ApplicationProblemPlusJSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquiry429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInquiry429ApplicationProblemPlusJSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquirydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateInquirydefaultApplicationProblemPlusJSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryRequestObject struct {
+	Id IDPath `json:"id"`
+}
+
+type GetInquiryResponseObject interface {
+	VisitGetInquiryResponse(w http.ResponseWriter) error
+}
+
+type GetInquiry200JSONResponse Inquiry
+
+func (response GetInquiry200JSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiry400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiry400ApplicationProblemPlusJSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiry401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiry401ApplicationProblemPlusJSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiry404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiry404ApplicationProblemPlusJSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquirydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInquirydefaultApplicationProblemPlusJSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiryRequestObject struct {
+	Id IDPath `json:"id"`
+}
+
+type DismissInquiryResponseObject interface {
+	VisitDismissInquiryResponse(w http.ResponseWriter) error
+}
+
+type DismissInquiry200JSONResponse Inquiry
+
+func (response DismissInquiry200JSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry400ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry401ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry403ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry404ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry409ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquirydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DismissInquirydefaultApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7546,6 +8219,18 @@ type StrictServerInterface interface {
 	// GetDocumentView A document presented for reading
 	// (GET /documents/{id}/view)
 	GetDocumentView(ctx context.Context, request GetDocumentViewRequestObject) (GetDocumentViewResponseObject, error)
+	// ListInquiries The inquiries the caller may see, newest first
+	// (GET /inquiries)
+	ListInquiries(ctx context.Context, request ListInquiriesRequestObject) (ListInquiriesResponseObject, error)
+	// CreateInquiry A prospective patient's inquiry, from the practice's web contact form
+	// (POST /inquiries)
+	CreateInquiry(ctx context.Context, request CreateInquiryRequestObject) (CreateInquiryResponseObject, error)
+	// GetInquiry An inquiry, with its attachments' names
+	// (GET /inquiries/{id})
+	GetInquiry(ctx context.Context, request GetInquiryRequestObject) (GetInquiryResponseObject, error)
+	// DismissInquiry Dismiss a new inquiry; it stays on record
+	// (POST /inquiries/{id}/dismiss)
+	DismissInquiry(ctx context.Context, request DismissInquiryRequestObject) (DismissInquiryResponseObject, error)
 	// ListLogs The synchronization log of the caller's patients
 	// (GET /logs)
 	ListLogs(ctx context.Context, request ListLogsRequestObject) (ListLogsResponseObject, error)
@@ -7950,6 +8635,115 @@ func (sh *strictHandler) GetDocumentView(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetDocumentViewResponseObject); ok {
 		if err := validResponse.VisitGetDocumentViewResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListInquiries operation middleware
+func (sh *strictHandler) ListInquiries(w http.ResponseWriter, r *http.Request, params ListInquiriesParams) {
+	var request ListInquiriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInquiries(ctx, request.(ListInquiriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInquiries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListInquiriesResponseObject); ok {
+		if err := validResponse.VisitListInquiriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateInquiry operation middleware
+func (sh *strictHandler) CreateInquiry(w http.ResponseWriter, r *http.Request) {
+	var request CreateInquiryRequestObject
+
+	var body CreateInquiryJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateInquiry(ctx, request.(CreateInquiryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateInquiry")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateInquiryResponseObject); ok {
+		if err := validResponse.VisitCreateInquiryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInquiry operation middleware
+func (sh *strictHandler) GetInquiry(w http.ResponseWriter, r *http.Request, id IDPath) {
+	var request GetInquiryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInquiry(ctx, request.(GetInquiryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInquiry")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInquiryResponseObject); ok {
+		if err := validResponse.VisitGetInquiryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DismissInquiry operation middleware
+func (sh *strictHandler) DismissInquiry(w http.ResponseWriter, r *http.Request, id IDPath) {
+	var request DismissInquiryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DismissInquiry(ctx, request.(DismissInquiryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DismissInquiry")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DismissInquiryResponseObject); ok {
+		if err := validResponse.VisitDismissInquiryResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -8761,182 +9555,198 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id I
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts4uuCroLhTFXuGkp1bz7T952Ryqc5MupOTOKdPbSvHgkhIQpsC1ABoR9Plqn2afbB9kq3vA0CC",
-	"FChRtuxMd+dPYkkkrt/9+muSycVSCiaMTk5+TeaM5kzhn8+lMEyYF1wvpeaGSwHf5kxnii/tx2RMjaHZ",
-	"fMGEGZMrbubEzBnJZVbCVw80mfKCEUEXbJikic7mbEFhFLNasuQk0UZxMUuur9Pk5RmdrY9/Nmcks+t4",
-	"oMmH754NHj39JiW/lNKwfNuQb2RG48uGYT++f0PkFNermJalyrau8T0zavVsaphaH/IDy6TINTGSXFFu",
-	"yIRNpWLEqBUXM0JnlIvo8FwYNmMquYYJllTRBTPuAp7pjImci9lblcemfMGmtCwMoTqDoTl890vJ1CpJ",
-	"Ezjy5CSR+GY47Z8UmyYnyf86qu/9yP6qj+w8sJDnpdJSxQ9uLNhnc57hE2N/hEs6Y27Pp6RgU0NkachU",
-	"Kvx1ypU2+EzXQu1wjZUu6Oc3TMzMPDl5+vARHI4xTMG7//PTs8H/poN/HQ++PR98+sufkjRyWS9Yz+OD",
-	"b/d9fq+UXKzP+E/GlppczakhXBNqiFSEAjgRM+eaGL7oPJ8pDBiuYyrVgprkJMmpYQN4NXoKr1+8o3CC",
-	"v9pRl/ChGpTnSZoo9kvJFcuTE6NK1nerr19YFOMLbuJgspDaEG7YQhNqwWMui1wPiT/3p8ddmy1w1BYs",
-	"8EW5SE6eHh+nyYIL++lhuo5GgPezZ5lH/Nj41P7ad6/1eG70D4aaUneNru2vO4zuxoPR31HDmTAbr21p",
-	"nzm//fX9Z+Tq2GcDRKyQ8gLwN0V4ZZdMEW40yajuhNFfutD30fFxdVEhOS3Fhl2qUtx4e+9L4XZ4Jreh",
-	"oSfU2zDQyN3x7xo2oJdSaIbg8neav2e/lEwjzjjGBn/S5bLgllsdLZWcFGzxl5+1heB+W35n37KTrmOj",
-	"stOSiWL0QtvdwvyKZoY4Kq2ZuuQZPDstNcsJJZe0KNkpGTOlpNJjZOTaUXQGyJwAr5BiWvDs3reUzamY",
-	"gXhQFDxnuhY/FMukyh9oApjIcI0vSrsYdp+LfEYcpvqlcU3YgvICDpznTBg+5UwR9plro0/IGP/gYjYm",
-	"B1TksJeR8EIMsZLZIYCsAdB1Yw9HIklDsS2UemILd48eVc/hyl9JNeF5zsS93yItCqbIgq6IZiy4PzIp",
-	"DRHSkFzi0Z2Scc4M5cWYaLoC/F3h1f4gzStZivw+F/6DJLrM5m6lKdynkMKuPtjQhZBXRE5xmR+YumTq",
-	"JSDSfR+xxqnJlPKC5adk7GjBOc/HNRhqd/T4E+ECqX0hZxbHz+QFE3rDwndbsBsust4PfCZYTrgYkh+Q",
-	"6WQ0m1tRP1RN4MsBKChKFs1p10gwrl6+oWrG7vvgJzJfAb7KS2YpLAo27kDl91SsHDfQ97oyKcmCihWh",
-	"xrDF0uhT0FKsiuLEUVR0BqjptE4++GUbgQm0JVzFR0FLM5eK/4vdN7Je0oLnhGYZ05oYAD5yAKINNUTz",
-	"mRhwkZIrJcWMZIohRtBCH7a2/uOPPw6elWYOP3tWshnuPgpdLpdSGZZ/z3JOz/CZ+9u50+BBR6MEFmhV",
-	"NeD5wOdzyTRS2AvGlkMUl9ygqH0KWqzsLltsTRBqfyOU5JwZnnEqyFQWhbzS5CCXmT4q6EQPFzkpgLXB",
-	"tFyRTAKbBs5WCm7s+TIBcvxPyXxCH2ZJmsyKMpOaJWmSzWXBtGGA4Wkyz+HfAv81is+KVcYUsP0kTWgx",
-	"KRdcJGkyZUpxg39eckMXXAzy4O/Jw0cwsGLUcMEFzMJmU5WkyRXjs7nB+3Z/TBY8+bQm0aX+WD6UiwVV",
-	"KzidpZJLpgy3Ih6tj23TrfnTvU4TK8esn3NBDZDiBRelJkvFLrksdQqkGW0sXC8LusKjhIOs5VFZTopA",
-	"GBXlYoI67OfBTA7gy4G+4MuBxHloMVhKLhCdp7TQ7Dp1E29VdifAV5wI4aXkrWJ/mvid4GEVxdtpcvLT",
-	"DjN92mEjRjGRrx/sGR6fYqjTeQNGQbUhZq4Ys1KvPiV0oivhbcqukIZTQcyVDCG3XCZpkssr1CcNo/kq",
-	"CjdwT/GlOIh5oNfuNDjLh3EVqlaPfqogz92Fm7K6znpRcvIzywwCc5lzU+vKfktAp4eFnCEi4QfFporp",
-	"uf9YyJksYexSMzUEHPd/K0Zz/zciGvOfymUefLJAf65kUX2Vs4LhA16ydeP6j25o/7Ea3X9RTeC/oCqb",
-	"80uG12MNkn7I6rMbs/oM91jI5nflcv0bN1P9nl979Y2eUwVf4P8477lbV+PL6oNil/ICXijkzP8Cf7oV",
-	"6pXIhtpQZfwH94OT2Orj8F+4MShcsf0QJWfw80thoqQs26RHVJQsgKHrFF6SCkwTPSwQ/mmEgm0qPTwD",
-	"b5i+2neaZAXaSWieq16kyeoXrUcfHj96EnvWXXTvrfZ9TpYmkwvW69jfumev09Ao1GuaWglo7/fR3yLb",
-	"NSA/m5gwIM2cKa+z0cywnEiREqrJBRf5Cc/JAaD3ydOUIKSfPD5s0bZH22kbmroowrO33flz6qRrb7g2",
-	"60CNFsnGH1tP2aLHdTUPVYri58AQHjNYb9kSzt+5+rc1GHiyrEsUYIHKMMEZHAnodKViUdR+ThVbUqMk",
-	"2MKay/smBtHPJRjL108MxLZ+6GPZV/soos/qlTZs0ePR1qnhYmKH9sJO/l/Au+N8Ftk6ip8KDUdOkOpm",
-	"v81jmPPZvEl6bi9oyas9j+iljC2SQ5pc+nPa2+Sti7ITuBVFL8wR0AjfQTWxF8g5Tep8TvU8futz9tn7",
-	"Db2o515qUaEoTvjxjdPcei+oVMU22vLx/RvEGhpTsn6cM9HwpZIrqsmV4sYw0ZT3N3HAvtxgV+6h+b+a",
-	"0MOF+eZJsu6OSRPrWo1fzlLJS54z9UCjaRkNaeAzpIJYqQuPwP4JT/VgHGliuClYLyLkb3XTfj2You4O",
-	"GIayX36+ixziNpBHrxnZJyXAI/1Oc8INmTPFhvVoEykLRkU43Plk1e+2+gPjJVPayXw3YNANxxQ+72+j",
-	"AoMWSjlIaiFycGJ28U282kRNnsvSRTLQPOeWUr0LqAvSqradxL+syZIpNJSsk/+CTs4V02VhYs77NEEx",
-	"KP7Tcr7SPKPFOdWaae2JXuRBJWeKaX0upGGxR1qHHqyp/XJ8Vr/MTSf4jlpjRFsI8OfaB1ncLVynTsrp",
-	"K2759+9I2Er9NjbtP3DQtY9gsSzYrrhv9bLd3tlFD5m6SIMvyw8UozpGNmJU12keO9AvXfnbN2qIdlzv",
-	"TE8TI/sfDHyxO5x6ptCG1Zswiau5fXrbAW4lvI3zdeOmdVRCAJA90OA5Pr2VnjYxZTeY3AV27u9KF/Tz",
-	"a/vek9b9okz7S8ncz0aVLLi+Nn93sT76guU2nMLHRAWyjzZ0OiVGErDprMs4NuKlogPbIOJq3u9q96Ef",
-	"t4a8RyXZz/xBKhMqyc4y58UOfC+mHTfuO3h/Dzx1fZKPy7wPFi24CL992MYrP0gP+N/FSt4lL28Cul3G",
-	"dyfcz9jfxMNPu6ifnTDy0VpwdyNiN9HLqtg2Ia/6K2kQIxvXj+CXU/TEg3oEhOSCLW1YpbdU68Y8Ey6o",
-	"WsUmqW45HgRp3GxOE2sRoX2pTy3sxo2v4ej6/f0XZ1cR02N9B0vFNBPGklikolzM1mX4tja/fuDwizcT",
-	"TFYGvEBOH+ULOmMpMf4huBR8gui5vexOE/EuUu/cLIrYVjUV3IDnnHx39v0bMlV0Bq9YdjKGt8bRNYAN",
-	"dn287+QVsBtYOeHmhIwN+2zGcIwWkvAklVy4H07dDPjdSMAZ1OvxS3HPnJIxHtUYLW3jZT61r9loJnti",
-	"1LTDxMeBfgdDeOgegx2ZkoKLCxvo5Mk0rCtxx5UmOCNcdz51zjh4OUqShTQ8Zo54BedYTQtRj6smnnPr",
-	"K4czE23lvB5+B8MIbiEOheyzv1l3/hisSMm7F68eaAym1RAE5Z6BM44uBl4+Zz7kqE3IVtWA8BzJZFnk",
-	"uMUJQxQ6xf2/e/EKtq4NLwq7+eEO5OWsec1wdPgknC9TFovsUZGMKsWZJlIwcvB88PzFs8Nhsk0+8GMn",
-	"DtLj5oUYbXm5cCrWWnCDDdEDpxHT+pQAwlLF8ngcbCipPX3S4JmPmyHr//Mfo5H+9Jf/8H/8KXaMryCs",
-	"0kd0rMlmGHQZ5UnKhnZYWs71CaE2+GjBwIhrkQjCa8nBuA481D8dfxqinXZ8mI4E0DlSZSA4RkAOxi7S",
-	"PyXj1zlbLKVhIlsN/slW40OLk40z+KavhN9D+rP7rd6PXeMrxdiZQ6SW1BxjWdYTsoacmwLK0+R1dWI7",
-	"ihC1k2MdKwRdQGKIfSQlpS5pUQBKfnz/OsZ9N2oAgT2/bbbbRXNw6/Wjxc77DZ10hr7s6FprBtKsaQ69",
-	"NYE3XFwERpsd7oc3LnajHaJ+cl0Br37qWl2dL1BpGVxcWOumcH/GeFUjkcG/esUmcykvkjRZyqJASBEl",
-	"Lc71SmQ2PkMuqOHZeR2lwAp+aWPZQVBl5xOaXXRNeKtYgHrBlRVLt4DyyfG339ynO31nz0YvW1OQtAG8",
-	"b8G0oYvlDnk5687tKifFG2rqYaNwJWf7UOCrG78/zb2RQLPu27bySpqAtrdEHOEzIVUHivxAF7uTvTQJ",
-	"Q8r2EcJHDZtJtYqT+sDS4x9Mbfw41aSgE6mokWpFpCIQqVgMNJ8J3SMALK1885vW6fz6+DSIMjBZ+8g2",
-	"e/N7au6hB36nOD02nbLMQKhWt75tvfegbBtVstqK5jIsDqxSAhZ6OGZZFDa873D/vlJc/FIxsyG5NLjy",
-	"aUFn5OC7lLxJyXfw35uUPEvJD//v//zfQwyTmfFL69JtsPzIAnc2yvu40o1Wc3wInmZLZ0rbuJ2CToh9",
-	"FGN7QYbhBvfxgtOZkNrw7D3+fjQqj48fZzzH//uZFGrq21zEUjGInQfjRkqmXNAiJXTBRM7ylGRSKYaB",
-	"Rwevvnv9ngTIbQnNYZ/TjatjzzBqOQfchAcsGEZNtDtEfH58/vF7HNebGuDRlLBCs7ZpGCbtRQlu4nK4",
-	"3BosoxvrIRgPC0vlgoxh0eM9hx7v0f+MpLGCqBgjCuAk7vTcjZW2AqLviZtWyc1V8K7OEuvgjjLMd1Tr",
-	"K6nyqHdxs8UXhce3olhVTg+XrRphoTb0Ng+c2EEAg/91N0dqFc523iSE/bhTIxru+pM9oRaVs8M+0IRD",
-	"BhKpX0mJFJAwYQVphmEpymYWZlIYmpnzQNrdtIxKX72pa5gzQ9XqHEx1TDGRsZ2mZDmvZ4xwWheHgsHw",
-	"NkQ7D1PyvNmr31rZYt2LjUaSm7Pe2nbRGy1D1W0dK0H72ioj1yocOAZZji6gOdfGiXx9T793joS8Ekzt",
-	"BN49gLpK1RluCsuqjUnuzjO5YBpNuGmTGaDp0eUSjauwLafPVumpfSK2mryrQwCs5u0Azv5w2T8cKlCX",
-	"t7zwIzz5d3gwyplcRkZ1r0E8FEJgTRObHnq72Bjdd6T3Rv75TIopV4vzHAW4zJx7h/0tYY3nmGomiE9k",
-	"bidAo4jOnIX1ao5eAa5Hwj9mk9Jhbcyaoo0kEwZWxttR2ttSTU/INr1gDcp7IVJ17MGj43WStQcCtOl5",
-	"1KjbQIwvbgDDfZgi3FD3KDu5GdshBA5ZHRomFX3qkKcM35+HPwLj/XCyvuVdFO8OvLjLKStc6jeJw6pd",
-	"Zojgx11uyONUvzksdt0urMGB3I/czD+sRLaOd8taLO+JcNqNs+lxmOs9m67hl58timG1K2vdz6YU5mBr",
-	"8v7Vc/Ltk6d/JS4DmjjwX/fg15GRkTirK+Q0mMZdF9xw0XDWVUrJkiktxZpGHQ2txAXqrsgMVuToyUaf",
-	"W0oYzeZ2WixMkfajeQ1/X4PyP41Qfs9W+4MbyjFrvBogB3K3fVEUz6atgNdm3sNw6v72eaENFZ2B/+CL",
-	"rKqv2YTFtqT45G/dwaNuGZ11bh5o8t8D5xQavH6RElpo6TN+bD2MB1jeog0J0eS32ioV8eJHoqfiXtDu",
-	"qBMP9vDECaETWZqTSUHFhTNr4vS26gk3hBbFIQjfUoD9yIZjwJsaDXJYPINgDj5d8uEi7+WjbaF0O3a/",
-	"24byPp673jIaVuzFpl5VSexoZXqgf8sZV2bd+dyRxrZ+djap+ma+S5eRfY7VLGJC0S6O3+Zg0XtuBFcH",
-	"wtLS1tgL444TwP5zHzuZpHXkPD71M9pq4WugD0VRJTJ2SFjvXXawn5HmtthDpc8i4IAeCkeHt7fOkoLh",
-	"yng+ZPO8osUGBx1RGx8w13s9YeAm9p1d/aDs85IrpneapO/YPg1lu61793wByHbf7Wj8O72zBuBWdn4c",
-	"WPh+s6pi9oDwmlt263rZzTX1tAsgLN7IKnATSNoBQgIMPd9NoW682g/CrrtO5oWv+xFSFPTAIW3KGNpg",
-	"PnUh+T70XBzoHrVcnC/vTre9SZiq9hSvx0ZbC7Wv1ijQY817O/X8jhPMoltZiezdnOpmloET5NNkykw2",
-	"t3/mUsRzFbzmtXYE7BL2uEOy8XbscaUzb0feSszZDFbXdTDvy0j8hY9XOu9SwF7YB7BonbTG4YIaoFi2",
-	"NKIVJlDjm0lpA1lXWJGPKsUvWVV0lxFVCrA6wtEPo1G68Mv6Ct5YSTuvE0dLEGRs/nKJFa6chTo+aufO",
-	"qgFjG4mPNeWC63ksu/glnCIpmmuF7dIMEyHt0PEk4x0gZVfmv/TYsM3aYNEGUFUaWmw6LbdHLcmUqvgx",
-	"3Shx+xY40GDqdssOmvx+KjBI10A+uNVuVo9VFG+mPezIgAOf8WaDknuufSB2umCgzu2007H+zqjqSK6q",
-	"a1K2QxUzSNmKKUZ/e/htLNTJSz5cbKjrPmfNAoLagD6OlQXjAOeVqpvIVVu1u7U38MnzPik59Tlf28pb",
-	"W0FcR8JeG6fcmL5xnu2tRI/FLSMGFIBekaCcqng/1+TZu9cpUaygEEHmGcJc9rUofXQn0NLd6miD7WSt",
-	"GVtwU8e+ppOiK2LC/7rTkPv3v/cv8neDCI2oW/GVy0rA4TA4IXXVJCGXxH/vPcAAozvUEtudJcQIvSdu",
-	"zm3kStpV99nW2+o5o/CumbqZT/c2ALsbO+jvRWyyjn5gUDORNWB4E/aVcKEqV3OJNVw12BSlKCBrS8ly",
-	"Nieai1nB8MeBtEEP9wCWtwLJDrYZQlYX0OxDR7KE/t40I5huX37TNvTfMChsB89pJ7n+t3KG3q138tb4",
-	"3Xsej0P95rDYdDsvax3Rsy5h3lEtl365J9XCgrYhDQNLt7em/WrUju+S2W0upe3ssME+D8tmWam4WX2A",
-	"BdoTmqDYDtWy60+v/Hn948ezJI0UlQ6la0wZfvf2wxk5gnJwR/ZbqdxHJ0RWHZUQ/3CW+g7mxixtVWwu",
-	"prKrDLDzIUAVDtf+Aqu1f3d29u4ECbtOPU3XnsbPGS3MHGjOSNQmAPCh+7xp04i8e6c45LiR76r3yDsf",
-	"zXZACQStj8T7J+Tld+8PUxwH7BK2VLbjKs6Z4mpoumYXtvRmaB7Vab0i7wu1y7bDFnLmRyVYGRa+GY7E",
-	"SJyBKI3duriuquTByEMS9BA4WNLsgs4YoUuOrShmTDBFfb74SIB/UuRWLaKGacLQBuGWYovMY18g33eF",
-	"kjkVecEUbvkEljIg//jw9gcYXQt6wc4zqqEKArjbFSNOw9LkALM3Dwn7nLGlqY4NHkxHgpCrOYcUG8WI",
-	"XNJfSkYsyEK5e75gdjCIPHj8+PG3Q5j1ZWOpmD9rW6GAgxJ6OQiXT2tvxu7MDkogio2QCdh+WA7pt34Y",
-	"tONUXVfqY4XtUaGvMJz4yfFxsAK0Adjf10MjDsZdJePHqc2xJ8QFFBBLMQ7tGtq9W6rYBQzmdx1ecBVv",
-	"rHFSE8VMqQQZ/zqyXHyUnJCfhsPhp5SMQqEAvh8lw+FwlFyPTwnwBFhGs1EYRFESCqn+7gufwgNP2d5g",
-	"rTfsmboq3FLUZbrxYYCUoBw/l2jIo8SSAfKPH89cCYM2FRnbxPYLtrJWtpEAW+J0hb51xciynBRoeoET",
-	"Gh8Nr1hRDPD6j36+utBDPOsh+XEu0aSYS99KaCRylnHIFpmsGpX2H9is9qUseLZKbY79qtmDx4IMiIwj",
-	"EXQRmVNNhHTaLRyBbMHNk1Z/Ju78/S4sIalJ1cAOr6tVgeKcBCkXycPh8fAYw4+XTNAlT06Sx8Pj4WNr",
-	"zJojYT9CqgF/uXLAwBdxba9z7NylDZavTZrN7H7qbMQlfTzsDn2r4oM1vWi3Hq7porv9eDs2HWuU1e4a",
-	"09dA3mnQqmj0dRp/ur64I+xj1+O5M9nnKddVsMeTtq/c9adW/6xHx8d760FT14juaN00w/QsyyWZMIoz",
-	"nRLBroCqY0NDVO6eHB93zVQt/Sjo+4WvPNz+SqNbCr70ePtLdRcn3BGS9+1vha2JUJ7zCf62PYEXE5I0",
-	"MXSmbYMAQPFP8LAlrK4hAEjKUndkvWmmgdDYcCCQ3qyop4k2ckmupLrATpkGc21AsmuRFjvFGkQ8idhs",
-	"bRMhWZrhjc97D6f30glabuM+3i2UcxtnaubhkbpD6j7T981TVNJQw05sICJIZlJazxGwnlKzIfkIFhH8",
-	"SIlGs/ZIgChEGBi4gXu4laae25o5k2pl5QduS11pIwsmLJNpXpBb8Fll50WA/7vMV3vD2VbE1HVT9XFJ",
-	"aTGKsfkKfTuqe8Tmh4/7LMu1rYIXHn3b64VGU6lbgbFT6pKTnz41SIKiOUNhJYA+hDPBruwnvQGqK4dG",
-	"F0yDxImSb7NbE7UCnRMZn7nDbHbGA6GcjkRjZUPyni2ZVVBsrXyby4RoYPtD+KLT8I1zjI4ECIK1mPXo",
-	"W6twhX2xIhhgDb13iQANl99X8L9/8AfWAgoTgoOrFCVyUpnBopBf2QiOfuX5tQtxYNbs2YQg+/2LuqrV",
-	"dmb3Al/J/82FkSfHT7a/UbVy3A//tSdTF5MPgiCCe/Jf6eTTdRrXambMdF/J/iTSao6OdoJVb6H7ver7",
-	"v7hnYc24BTM0p4Z2XllLz9yiWbjOyqBaLMsIB/reWXiqHubg53eFECB+iA3JW+tlalS2s+mc5IAbPRIO",
-	"3NShS1MF4eq0Xdmh2gQMigX3BuC+ivEV6zNsgOD+WUurVm1/5nKvsA83UUVW/b4o3s5McQ+Y9hyPMkoi",
-	"t6PeOms7CmAh2i7qrG6/QqwyoVie+nazYGH1v4IRH5PDQBQ0hmbzhe12DEO8PKOz0E5tlwu9I07I+PV0",
-	"8IMUbPA9Ndl87KQ4TR6DrYyCzjPGpJX6l0fH39QJyq5Cqa/XHUPHgB24Dpsd1i4rmNbmGpy3s0l6NC2n",
-	"Y6TGHrtGjHqZNg25+/q2G2j+fPTnJhXYWqu4o0903bQnbARsvx1A7SmpeZ++1+6V8A0oB3pGZ9vexGdw",
-	"eY+Ov7mjbdrWVM1GRQE0xndfJWF1t6PddYePY6JmiL1zVxsIUVFOSQMiW+vcbep/W8nmycNv4mdiL626",
-	"JaBMsjSa56zZb2pPYq0rUgwZnNvE2RvKRhHKXkX831zcimr8EHIQOEsMujHBPTJupX2MQU+frEZivJ5K",
-	"MnZOFWnmzl0Jq7V2LXDi1LGG45Tw6Uhgxge2m7qaM0FcalGM2ONIdyx6hTk7veSuh/uduosY4d6xS/Yb",
-	"aUdvIbb/ehtyV8/dM4Lfvcx23MMu8dyHUXwhIQ/vOKAWVtihpJU0uU5BXJ5Ph6x36aryx/uCEk2nzBfm",
-	"p2GnZc9BbBAfjMLUCWRwcGFr7FE9EvDHqa11D/aV/8a/6qLzB0ISO50G1CeYauIjCfArsAMupGFEMaub",
-	"6cNTQgkWFm9oE9bujY42/cBWJ9dWThRUKQwqTuuZT6teAN7JG+kGcGorq48EHjT8hvvCZG67XwIEXAcC",
-	"p3VVh1Xwobj2M7EykByEpQFTa+CsF2+kJAXACdAxoH/WDw3TrZZsJDRd6RSY0XiE1dGtm97XuB8lYw8I",
-	"Y1sUfwwp5jAbVDAg6B9j+UiAz74yPcDyx1uEYmzXcA+6Is7TQbpCwPsD2UvinTDuQjwo5ExvDAN4Aw/0",
-	"igK4heN+mxs5qEfd5+Gqyts9O8b/8zfnPfflpzf6ziHa7LfoOf8SOHzmQvTmSgrv2ILz80wT44Gw+Qci",
-	"S+hjQ1S0LBr+rJwMXbbsN3KW3C1ouJLicdIMELH6CgERKu7xZbV+ubei1S6ea7iii2ITYLxdMmGDwnYA",
-	"Dj9ot+0hCgVurkCaqaNM6+hRH8LqA0eHm33TYURdcIYLZqhDkAp9ugXXKiaYaMb0eraRTluycxjtq53Q",
-	"F4hptohDZWFcpEHmSD24jc4DGW8ksMKJiy91T8ZELuCy72pysBuAWJazfi9S5UxBiCzTNmwV5FyqMxse",
-	"DvGFdZMz1ygsxtO1VKY3Nw/r8PVh68/8cmzx4/WNAGsivqJmdTXESNm1Xi6yoszZeVCGcw2gq3y83xqz",
-	"Dos0bmTY/qTulTrvgXTifYdYGPBMDNLVjAX0wD9l6WpnwFpQlXQBVk0bEdyoRTtZkbrcJ8ZfC/gOgGok",
-	"MEgczFOgD+IIMJSrjws/YvcrrrQLXteGKqN9BNxIHIzh67EvlmXdFYdD8qwuqzqXbmkuTBgr9gIRtCmH",
-	"I+Hr8aZIf8CfaQe1ymRGBXT7cksqqI1rGYnGDNoXbJUq2Gy0zCsYhSEO2obNO5r35PjbE39qEJYO7d78",
-	"m2Ny4NMRvI1oJHw8j3PwtGcZktdT641VzPZMwlgdTIYYCVvgLyWauXEbqQd2ReNoAdwx0cwQIyEAm5pG",
-	"NfDuYB+HWndkGGwW+b1n02C7zGSXpu1rBwZmwjQG3qr8/ZsPe1gDX/iqi1/M54vQFAghcFdIe5w4Ut9Z",
-	"nGaGclQkoqmbkGojlzZPCiN9RU4KRi9dVorbme8qcmoXMxKWqNkoCeh+GsNFx7VDZNwWNvXMMfqvisi6",
-	"ImKPpoaQLtbZpUd03sPeRZotROkPYPnbckX3HhyFPmIbVcJ12DFD2uy0qlIToL9LNbW5YUY2ZKtTMq7L",
-	"73shaCSsFGTFBi6szIJ2Tn1oK6RCT1sYB18e4MjaUJHr7siqe2HiXyauqh+e/J6jqn4bPNnFYW1G5zXG",
-	"e+Tbl+zZKb9Wvhf1iipGKtACeig0kVQeLi7uFufCnqBfBuN6is2E+gPslpm/IuT9IyQAUKyfTZtLVdjR",
-	"F2NrtnQHeIuZKYSGvC+sIygVWTBDKPGFHaxeziDBD9R2z46xAkJrl1mpFOzfpQvHE8CMWtVlM9Zw7NF9",
-	"cbVg+1yTX0pWMtfNvFbqG8JFJThw44WF5A8eqLIHHEJQqLP2Ecxikp41zfRBoNpTfF1Fowy8j2CjN9rH",
-	"DFTJQfcQn+Dm6jK7Bu0KvrpH+7hHa+RdK3ESAE/11e7qjyMrDd/ZZuDr9iONMZFQj4n9PyVLplxQu3Xs",
-	"NBxftpLLlBewDqJZwTKTjkRV2mEMb46r0i1grz+x4T6UGDqpBsfwI93lLHoRRHb1iMtw1Rx3A3pbWHL/",
-	"ERTN0/0nW12hVcgb5p2NHMO3qmPCqKtm1FmX/+eXzrD3aDOH9fWwZZjS42tT+rQg9plm5rDbWeZ6we1x",
-	"BdZwb1EdN0+50LioVsWQjOpOL559/XYL63Qq5sy78RpeRdCS9+JV9BDZ2634gq37FX9Lbj6/YWxmu9HP",
-	"F4CJ1+ksmaoIye/ecmZdxGD5ZmA9JjTCXvSeAufafGWT2g0luB5oF1WqiaFVNTREVgsn4FDEJ8IqQySX",
-	"TI+EkIZcMLYk2Pwq9MM9fAqhBzBBKOFXJYqgwbaNDR6JJw8fW1OeT2X0zri1lMe4VQ1e6hU0vygLw5dU",
-	"mSMwCg4w2wyr0mW2az1k0vCCBW/ZCtHJn4/+bG90x+RGWNl9e9L6Jjd+DbXfZ3rkk4dP+2xEl8ulVIbl",
-	"37OcU18Xew8UxsJaGAk0DavGbkiqjMucBZ0MqtE7pM536JinxcrUTbYMFCqFEmTA1E6cPmaYds3sKxYw",
-	"EoG6Py3ojByMsUrmUjEbSD1OUb4UYLTCDJoTJ+XYyokjUT2O4Qg4/KGtPigF8xX/uOsz57wEE2aumO3x",
-	"u7AxE/Bj7vu0ePnNKHDoy2mtT5q5Yq6FmE4D/wDuHvsd62VBV7a5WDxi/Q2dfHAnepcBkfUsXYk29ufh",
-	"b4qDnrUBSU5t8SF3BaHBBSND7FUROQ1AX9ZN8+9WY9sar+6DpKJh61/jzL/Gmf9eooxrOTcSb377yOP+",
-	"KNnA/S6O9rbIq+tMq5wrrFoGtMaxMKoJCHFVgSg3DcTQsekUOMklG0PonCDBrE0rJBMGPdW8ak0r1UjY",
-	"uJYc86i4ALamsfMQJoLRBRO5NaxnUilsbIiszkrLijlxmpvAgA4rHpKX9eq546bOkV6vCAuf2oq6aAxi",
-	"wikBObDNQooZNkCioiK53oUEPA+UhUumzFbmSA7G7uP48JRoxmz70IJOdNU/dJ1evg1vbw1IYsaJquMn",
-	"2kfgmCpRBWv1oklCTnEDb96+/uE57lSTBaO6VLbZ/6LTVGGH6l8K0z3faUpZX229pq5FwG/d1RiaXSWP",
-	"B99++vVh+tfrAf75pyRqS/nj1ucM4Gu7QcMlD3Cm/zghP6Cy0wlRTJeFsSWpL7mhhWuHQTWhllDag/kS",
-	"QpfT+wcNc/nd2U7cdARVknVfbdD2zUYRDYnthC1GYvw6Z4ulNExkq8E/2QoCpKvxcLAgfhihjS6whrQb",
-	"StuyzdZ1799TFM36Zk4FWVBb3tTGKcfdp/jWNiP9Wt2W5sI7yc+jv23qcTsafX70cDAaff4riza5tah+",
-	"d1WnHCbuEun86K4WscVZlzqPP/iUgVWNbcMFKGheFPJKtzznf3hP8pcI33imL5qoD4LhQioWte0GLsNu",
-	"WmbTuAbbPX+uN1CQIFaZQPRaMthpLbI6S6z3D0LgpH18GJW/mg1N79ShHenGuqliSO1V4Ko+76+a2Y1c",
-	"3E2QCaEqhOCqTsfd8XLMB7gz9v3B5T7VbTyw2IWr0OZSok4diUWdqLaUo56GlLjuODseEoi+q2R3txOS",
-	"FVIDS5YzVvNmZ/x0bhRqqfiNKgBjxOMHmzlxZ+zKtwPuYlOlsJGXGFP41aGwP0Z270WI6xI+gBWmg0AI",
-	"eRWSAoA+y8gcVdhk9fxgH9miv7tyWb4/OhbOOvBJAIe27laHSlwZ8ntr5q0+7dd3qmXWXd03crQvyLz2",
-	"VQCqkRM7o5dYNcjfaIyV1BC0tWy1rZ/2wXV235589R6fz8kBiEqFYhRbLeF3h18lg7X7s8cFzNGd8K3Z",
-	"foPfA8XQR7+qUmwsGxJna8f7ZWul2MTWsFzX7zRCdy+mIS89PdBVy7h11rArsLwvRRxajqy8taGWxhhC",
-	"8OxjA20Uo4vxCcpjY7+8savdtmSKaEGXei6rmD1VCrR7S80gLIzaBl8OTgAYoE9cSmrDy4SBjcWE0DIS",
-	"FlxOMex9gX74ggvmtKyHT10rFI1BM5DsXWCwoLDsR4+EXEIbCeQFuANXVrKyJcFUrlu7dnZ9dumCzKFs",
-	"JddWOtUAgyJjRJSQRefd83bQqDC5EtnLy37K3do536Aki1vJV7xq49Urq3WEyokm9vHBBwCo6pb2imnY",
-	"fXKj9PZRWzWwRzCva0vds8+O60b8O3QoV72SN/oTXOPPdumb333DLzgZu/kAmO3n7lop0LsVKxbZkhia",
-	"ULHCQYDm1tWUuLjk+GujbzbYv0YCWIKcBuWQqko0nZU34CLvKHswaMJ+z5GCuKkO8my7jH9V6H/blumq",
-	"+kapG1V3PZJVhP9owTpp/4yZ71lyx1RyExyuNbIL4hG+aM89WKDG9n8DLrafcZ/qJfDkg6o3ngbxj7jC",
-	"vuuWeTtQRZv+oM2bvkS2oe/21HXp3eVK4rd1f8j0BwhZ6LyTe69PgpUWQJwbg0SMTQUg+glipJ2uRp04",
-	"80DblHwhvXjjmjlVUkp3RZE7Fk6+TC2RrUzhD15F5IuLFr6ISBfba5ZO/TWxrdKhmSZUUgWssgVYLS6W",
-	"qkhOkiO65EeXDxHn3IC/humBqNa5z3ai4IsqkTv4rnagB182IpKC752BM/gGo1LDJ7DGRv1Z1Y6XYJ05",
-	"N+EXWBD2+tP1/x8A",
+	"7H3rchs3muiroPpMlaWZFiXfshPpz2qsuOIdJ/bK8mbrhF4RZIMkRk2AAUDJnJSqztOcBztPcur7PqBv",
+	"RJNNiZInif/YItmN63e//pqM9GyulVDOJse/JlPBM2Hwz1daOaHcmbRzbaWTWsG3mbAjI+f0MRlw5/ho",
+	"OhPKDdiNdFPmpoJlerSAr55YNpa5YIrPRC9JEzuaihmHUdxyLpLjxDoj1SS5vU2T7y74ZHX8i6lgI1rH",
+	"E8s+fH968OzlNyn7ZaGdyDYN+VaPeHzZMOzH87dMj3G9Rli9MKONazwXzixPx06Y1SE/iJFWmWVOsxsu",
+	"HRuKsTaCObOUasL4hEsVHV4qJybCJLcwwZwbPhPOX8CpHQmVSTV5Z7LYlGdizBe5Y9yOYGgJ3/2yEGaZ",
+	"pAkceXKcaHyzOu2fjBgnx8n/Oizv/ZB+tYc0Dyzk1cJYbeIHN1Dis7sc4RODcIRzPhF+zycsF2PH9MKx",
+	"sTb461ga6/CZtoXScLWVzvjnt0JN3DQ5fvn0GRyOc8LAu//z8+nB/+YH/zw6+Pby4NNf/pSkkcs6Ex2P",
+	"D77d9fm9Nnq2OuPfhZhbdjPljknLuGPaMA7gxNxUWubkrPV8xjBgdR1jbWbcJcdJxp04gFejp/Dm7D2H",
+	"E/yVRp3Dh2JQmSVpYsQvC2lElhw7sxBdt/rmjFBMzqSLg8lMW8ekEzPLOIHHVOeZ7bFw7i+P2jab46gN",
+	"WJCzxSw5fnl0lCYzqejT03QVjQDvJ6ejgPix8Tn92nWv5Xh+9A+Ou4VtG93Sr1uM7seD0d9zJ4Vya69t",
+	"Ts9c3v/6/jNydeKzAyKWa30F+JsivIprYZh0lo24bYXRX9rQ99nRUXFRVXK6UGt2aRbqzts7Xyi/wwu9",
+	"CQ0Dod6EgU5vj3+3sAE718oKBJe/8exc/LIQFnHGMzb4k8/nuSRudTg3epiL2V/+YQmCu235Pb1Fk65i",
+	"o6Fp2dAIfmVptzC/4SPHPJW2wlzLETw7XliRMc6ueb4QJ2wgjNHGDpCRW0/RBSBzArxCq3EuR4++pdGU",
+	"qwmIB3kuM2FL8cOIkTbZE8sAEwWu8WxBixGPuchT5jE1LE1aJmZc5nDgMhPKybEUhonP0jp7zAb4h1ST",
+	"AdvjKoO99FUQYhhJZvsAsg5A14/d66skrYptVakntnD/6GHxHK78tTZDmWVCPfot8jwXhs34klkhKvfH",
+	"hgvHlHYs03h0J2yQCcdlPmCWLwF/l3i1P2r3Wi9U9pgL/1EzuxhN/UpTuE+lFa2+sqErpW+YHuMyPwhz",
+	"Lcx3gEiPfcQWp2ZjLnORnbCBpwWXMhuUYGj90eNPTCqk9rmeEI5f6Cuh7JqFb7dgP1xkvR/kRImMSdVj",
+	"PyLTGfHRlET9qmoCXx6AgmJ0Xp92hQTj6vVbbibisQ9+qLMl4Ku+FkRhUbDxB6p/4GrpuYF91JVpzWZc",
+	"LRl3Tszmzp6AlkIqihdHUdE5QE2ncfKVXzYRmIq2hKv4qPjCTbWR/xSPjazXPJcZ46ORsKChXQnF9kC0",
+	"4Y5ZOVEHUqXsxmg1YSMjECN4bvcbW//pp58OThduCj8HVrIe7j4qu5jPtXEi+0Fkkl/gM4+3c6/Bg47G",
+	"GSyQVDXg+cDnMy0sUtgrIeY9FJf8oKh9Kp4vaZcNtqYYp98YZ5kUTo4kV2ys81zfWLaX6ZE9zPnQ9mYZ",
+	"y4G1wbTSsJEGNg2cbaGko/MVCuT4n5PpkD8dJWkyyRcjbUWSJqOpzoV1AjA8TaYZ/Jvjv87ISb4cCQNs",
+	"P0kTng8XM6mSNBkLY6TDP6+l4zOpDrLK38Onz2BgI7iTSiqYRUzGJkmTGyEnU4f37f8YzmTyaUWiS8Ox",
+	"fFjMZtws4XTmRs+FcZJEPF4e27pbC6d7myYkx6yec86dsI7NpFpYNjfiWuqFTYE0o41F2nnOl3iUcJCl",
+	"PKoXw7wijKrFbIg67OeDiT6ALw/slZwfaJyH5wdzLRWi85jnVtymfuKNyu4Q+IoXIYKUvFHsT5OwEzys",
+	"PH83To5/3mKmT1tsxBmhstWDvcDjMwJ1umDAyLl1zE2NECT12hPGh7YQ3sbiBmk4V8zd6CrkLuZJmmT6",
+	"BvVJJ3i2jMIN3FN8KR5intiVO62c5dO4ClWqRz8XkOfvwk9ZXGe5KD38hxg5BOZFJl2pK4ctAZ3u5XqC",
+	"iIQfjBgbYafhY64negFjL6wwPcDx8LcRPAt/I6KJ8GkxzyqfCOgvjc6LrzKRC3wgSLZ+3PDRDx0+FqOH",
+	"L4oJwhfcjKbyWuD1kEEyDFl89mMWn+Eec13/bjFf/cbPVL4X1l58Y6fcwBf4P8576ddV+7L4YMS1voIX",
+	"cj0Jv8CffoV2qUY967hx4YP/wUts5XGEL/wYHK44fJAKwGXZ/OiHCh9HWl0LU30gk3YmrY0TRJjgO+Wi",
+	"xHC0ThMpaGEFCm9TeEkbMG50sGGEpxGONhkF4Bl4w3XV39NklKOlhWeZ6UTcSENpPPr06NmL2LMeVDpv",
+	"tetzeuFGeiY6Hfs7/+xtWjUrdZqmVCOa+33218h2HUjgLiZOaDcVJmh9fORExrRKGbfsSqrsWGZsDwjE",
+	"8cuUIa4cP99vUMdnm6kjGss4YkSw/oVzaqWMb6V1q0CNNs3aHxtPmdDjtpiHG8Pxc8WUHjN5b9gSzt+6",
+	"+nclGATCbhcoAgOdEkoKOBLQChdGRFH7FTdizp3RYE2rL++bGES/0mBuXz0xEPy6oQ8xwOZRRJ+1S+vE",
+	"rMOjjVPDxcQO7Ywm/y/g/nFOjYIBCrAGTU9eFGtn4PVjmMrJtE567i+q6ZsdjxjklA2yR5pch3Pa2eSN",
+	"i6IJ/IqiF+YJaITvoKLZCeS8LnY55XYav/Wp+Bw8j0FY9C81qFAUJ8L4zut+nRe0MPkm2vLx/C1iDY+p",
+	"aT9Nhap5Y9kNt+zGSOeEqmsM6zhgV26wLfew8p916JHKffMiWXXopAk5Z+OXMzf6WmbCPLFonEZTHHgd",
+	"uWIkt+ER0J/wVAfGkSZOulx0IkLhVtftN4Apav+AYSg9ZpfbyCF+A1n0mpF9cgY8Muw0Y9KxqTCiV442",
+	"1DoXXFWHuxwuu91Wd2C8FsZ6me8ODLrm2sLnw20UYNBAKQ9JDUSunBgtvo5X66jJK73wsRA8yyRRqvcV",
+	"6oK0qmlpCS9bNhcGTS2r5D/nw0sj7CJ3Mfd/mqAYFP9pPl1aOeL5JbdWWBuIXuRBoydGWHuptBOxRxqH",
+	"XllT8+X4rGGZ607wPSdzRlMICOfaBVn8LdymXsrpKm6F9x9I2ErDNtbtv+Liax7BbJ6LbXGfNLvt3tlG",
+	"Dxn7WIUvyw+M4DZGNmJU12seW9AvW3js12qING5wx6eJ090PBr7YHk4DU2jC6l2YxM2Unt50gBsJb+18",
+	"/bhpGddQAcgOaPAKn95IT+uYsh1MbgM7j3elM/75Db33onG/KNP+shD+Z2cWonJ9Tf7uo4XslcgoICNE",
+	"VVVkH+v4eMycZmDKWZVxKGamoAObIOJm2u1qd6EfN4Z8RCU5zPxBG1dVkr1tL4gd+F5MO67dd+X9HfDU",
+	"1Uk+zrMuWDSTqvrt0yZehUE6wP82dvY2eXkd0G0zvj/hbu6COh5+2kb9bIWRj2QD3o6I3UUvK6LjlL7p",
+	"rqRBlG1cP4JfTtCXr/hMACG5EnMKzAy2blubZygVN8vYJMUtx8MonZ/Na2INIrQr9amB3bjxFRxdvb//",
+	"kuImYnos72BuhBXKEYlFKirVZFWGb2rzqwcOvwQzwXDpwI/k9VE54xORMhcegkvBJ5id0mW3moi3kXqn",
+	"bpbHtmq5kg587+z7ix/esrHhE3iF2MkA3hpE1wA22NXxvtc3wG5g5Uy6YzZw4rMbwDESJOFJGj3zP5z4",
+	"GfC7voIzKNcTluKfOWEDPKoBWtoG82xMr1E8FJ0Yd81A80FFv4MhAnQPwI7MWS7VFYVKBTIN60r8caUJ",
+	"zgjXnY29Ow9ejpJkpZ2MmSNewzkW00Lc5LKO55K87XBmqqmcl8NvYRjBLcShUHwON+vPH8MdOXt/9vqJ",
+	"xXBcC2FU/hk44+hi4OVLEYKWmoRsWQwIz7GRXuQZbnEoEIVOcP/vz17D1q2TeU6b721BXi7q1wxHh0/C",
+	"+QpDWERHxUbcGCks00qwvVcHr85O93vJJvkgjJ14SI+bF2K05buZV7FWwiMoyA+cRsLaEwYIy43I4pG0",
+	"VUnt5Ysaz3xeD3r/n3/v9+2nv/x7+ONPsWN8DYGZISZkRTbDsM0oTzIUHEK0XNpjxil8aSbAiEtIBAG6",
+	"bG9Qhi7an48+9dBOO9hP+wroHCtyGDwjYHsDnyuQssGbTMzm2gk1Wh78XSwH+4STtTP4pquE30H6o/0W",
+	"78eu8bUR4sIjUkNqjrEs8oSsIOe6kPQ0eVOc2JYiROnkWMUKxWeQWkKPpGxhFzzPASU/nr+Jcd+1GkDF",
+	"nt80222jOfj1htFi5/2GfMoRo32RSmTbZRnLeMAv75z2aJ+lJNlwjDaCb2fihClEN6K4UuVSUXh3F8XE",
+	"r/O0WFVMNYEwBiXyjmO98k/f1agTYq28UaWbOAwGkE9pNATGDxcolciKmJdSxfSxYoj/NxCSheGLYrZq",
+	"XkLqdWd70UxY6+2GdddTFAtj0UYvX0YerJuh7nlifjA24xnKeNKlTKuRYD5iAuJUOxubPEyUxia7IBzp",
+	"sq3tzUMxo4+PE6LLLK+gBOu40ac2/RoUr6BOxBTa7haL7rgrHHWGjM5y1pqT6yoqNPC/YiyA2YsriEmb",
+	"4dW7WNEejGCgpKDNrKAcNpL0F2hHnWCsm5kkqk3EYAMfCwCwbqIfOYW83Iihla5F6pxqJZZz7VI2xcwI",
+	"UkLmQs9BpeZFrDxmY4xlnltwuknLMqPnc7Fqhnvx101Y2YKQa0BqFyY4P9Qjmt78jOdiJOQ8sv6SggY8",
+	"MfDotYhpZI1Z/btrpv2wMroSN4TNRMWTNPERbyKuAr7lw9YA4C3Dg+rhxCtX0PlI30p1VXE8bUElZE04",
+	"XQso5ZOrVLH4qW11q8cOSjl5aJX/M3rY1XTO8OqNGE61vkrSZK5zxBWuFjy/tEs1oihVPeNOji7LWE2R",
+	"y2vK6ANjm7gc8tFV24T3imcsF1x44mwDe14cffvNY4YEbh2d0UmEqaSupomTM2Edn83vI5GUmblB7iiH",
+	"jcKVnuyCAhY3/ngksJZGvBqfRzaXNAGL9RxxRE6UNi0o8mNL8P0GVlkNrN9FIgN3YqLNMs5OK96q8GBK",
+	"WXTcspwPteFOmyUE8EC+Rn5g5UTZDmHwaRFfuG6dPjYRnwZzDEzWPLL1EYkdvQ/VKMKtshXEeCxGDgLW",
+	"230GFIEIDgNnFqIUtbxisufQsDqboxkeMmMpyWF/9/FeuPi5EW5NiY3KlY9zPmF736fsbcq+h//epuw0",
+	"ZT/+v//zf/cx1HciryksrWa22KjRbV6oCdk1az3/+BA8LebeHbh2OzkfMnoUM5zADgPKILfsTPKJ0tbJ",
+	"0Tn+fthfHB09H8kM/+/mFimpb30RcyMggxAcNCkbS8XzlPGZUBlYP0baGIHB03uvv39zzirITYRmv8vp",
+	"xk3Kp5i7lQFuwgMEhlE38xZ5Lx9fffwBxw3uEng0ZSK3ounehkk7UYK7hE1cbwz4tbX1MLSQwFKlYgNY",
+	"9GDHCVg7jKFD0piuE4orcBIP3NqOlTbSwh6JmxYlXooUJjtKSIeNMsz33NobbbJohNR6rzUKj+9UviwC",
+	"N3zNjggLpQSkrBKIVwnCDL9uFwxWhORf3sW0VYvoX2vkemKZhDxsVr7ijV1ekBYYWmtIvR9p5fjIXVak",
+	"3XXLKGzu97CEcrO8BHejMEKNxFZTikyWM0Y4rY+lxZRASlTLqoUJguuu21p3byqt+F+66/gV1W0VK0H7",
+	"2igjlyocWmgyDGOZSuu8yNf19DtniuobJcxOLbdPbGnE6q0LLS8dYv7OR3omLFqA0jozQPept3QNitBz",
+	"r8+GeTtFndd5V4sAWMzbApzd4bJ7SHdFXd7wwk/w5N/gwXVW0+JeKzHdCIElTVwxOLcEbXvSeyfr6Eir",
+	"sTSzywwFuJG7DEGH94Q1mWHCvWKhnEuzDAyK6MJ7sW6mGNkgbV+Fx6g0D6xNkDvdaTYU4Cm9H6W9L9Xc",
+	"yoR7fyJVxk8+O1olWd77tyPyYLSdk/JV5X80RU3Dkpa8PwArx0y6vsJvDCB7YT8sL7ocDMFZasX2Xhx9",
+	"yyQ4j0CP66vyLYjJCmZHxnMDueT7/tp3QG83G8Rj1ug1WLcLy4sf6hFFRT9jM+ozeHSI6pQ+rhbx0cnd",
+	"BWVGULobPJe3vI2doYUMPOSUBenoNoknItvMEMGPh9xQwKlucxB23S8S1YPcT9JNPyzVaBXv5qUW0hHh",
+	"rB9n3eMw17kYr+BXmC2KYWX00WpoFNg10VBy/voV+/bFy39jvuwN8+C/GnRZJrNEQuNvkLFi7Z6yypp3",
+	"zVF0G2dzYaxWKwaEaDYMLrA1AEXkGQYfYphUygQfTWlarEbWMbKkFqJVY3QvI4wuSBHdwQ3FthU+B5AD",
+	"BXtCJbzAm0iebcoqverU3d0RyjquWnM1IXysKLlLVSo6+EiblQZaixs+sey/D7wP7ODNWcp4bnVI0qYi",
+	"aE+wplkTEqL1CkojXCTwMhLwHg9caw8UDmAPTxwzPtQLdzzMubryVlycnkrdScd4nu+DgKAVmMsoghbe",
+	"tGh/xIppDAsv8bnszbJOYXUNlG6mW7abjM7jBYsaNtKCvVC2fFG5CI1qT+xvOUnercYLtlQeWD07qqRz",
+	"N1etL8NziSXMYkLRNrF69cGi91zLh6sIS3MqrFxNFUsA+y9DukuSlsmO+NQ/0DQNXwN9yPOi9kSLhHXu",
+	"C7qEGXlGFb4K9R0BB9RuODq8vVWWVBluES9hUT+vaIXpg5ZA2w9Y4Gc1sOku5qxt3b7i81waYbeapOvY",
+	"IXN4s2l/+xRPKHG03dGEdzonesKtbP04sPDdJsLHzB/Va26Y6ctl19fU0QyCsHgnI8hdIGkLCKlg6OV2",
+	"9oPaq90g7LbtZM5CsbcqRUGHY5Kuiyzyr+9Cz8WBHlHLxfmy9gopd8kssoHiddhoY6H0aokCHda8s1PP",
+	"HrgmQHQrSzV6P+W2nhjqBfk0GQs3mtKfmVbx9NKgea0cgbiGPW5RH2Yz9vh66fcjbwsss1FZXdvBnC8i",
+	"4SYhPOuyTQE7owewUrEm41rOHUahUgQmChOo8U20ptyjJZZhhvyAa1F0WhDMLBTGaWpVTcGqyPfwy+oK",
+	"3pKknZW1PhYgyFDJmQWWNfUG+fiorTsrBoxtJD7WWCppp7GCMN/BKbK8vlbYLh9h7QoaOl4XZgtI2Zb5",
+	"zwM2bLI2ENpgpr7j+brT8nu0mo25iR/TnWrt3AMHakydtuyhKeynAIN0BeQrt9rO6rF09t20hy0ZcMVF",
+	"vt6g5J9rHkiIYi4Gat1OM4P+b4Kblnz4shB5MzJzJKyNKkZ/ffptLLIrSD5SrWnmMxX1qtHWgT6O5aTj",
+	"ABeUqrvIVRu1u5U38MnLLlnU5TnfUrnVjSBuI1G+tVOuTV87z+ZWosfilxEDCkCvSAxS0bFJWnb6/k3K",
+	"jMg5+mw8Q5jqrhalj/4EGrpbGVyxmazVQynuGsdg+TBvCxAJv2415O7DDbpXdt5VrtVrn0iKw2EsRupL",
+	"iEMeX/g+OLwBRrco/7qb1KlA3LzbyNcxLu5zu3wpgMa7ubDvA7DbsYNt0mqqrKMbGJRMZAUY3lbzinxk",
+	"zs1UY+F+CzZFrXLw0Rq9mEyZlWqSC/zxQFOMxyOA5b1AsoVtViGrDWh2oSMRoX80zQim25XftAn9d4yB",
+	"28Jz2kqu/6WcoQ/rnbw3fneeJ+BQtzkIm+7nZS0DmCLp6Q9Tfq9bqk2xsEqvuI5Zb81Xo3Z8X3+IsuCo",
+	"ndca+zwsW4wWRrrlB1ggndAQxXZokVJ+eh3O6z9+ukjSSCeRqnSNCZbv3324YIdQwfeQvtXGf/RCZNFG",
+	"E/EPZynvYOrcnFqhSDXWbb0fvA8BCqf5nmfYouf7i4v3x0jYbRpoug00fip47qZAc/qqNAGADz2UuqkH",
+	"/Lw3ElL62PfFe+x9CN7b4wxi9Pvq/AX77vvz/RTHAbsE9UfxXMU7U3zZc9/hjKqlV82jNi1XFHyhNo0F",
+	"NdknPqhJCtoXzZvrCUxLXkVsGABf9fqqry5A2MYmrtIWpY9h7h6rtJbam/PRFZ8IxucSO5RNhBKGhyJA",
+	"fQUeTJWR4sSdsEyglcIvlnoPYbvI0I6PsylXWS4MHsoxLOWA/ceHdz/C6FbxK3E54hZKW4FD3gjmdTDL",
+	"9jCPe5+JzyMxd8XBwoNpXzF2M5WQc2QE03P+y0IwAmrogiRnggaD2ITnz59/24NZv6stFYuiUIc8cGFC",
+	"iy/li6TQ3dHOaFAGYX2MDcE6JLLjZtJw0YyvPFbYHlf2BuOrXxwdVVaAVgL6fTV4Ym/Q1klokFLhJMZ8",
+	"yAEjmrJPa2i29CuiGzC7wTf+w1W8JfOlZUa4hVFs8Guf+Hw/OWY/93q9TynrV8UG+L6f9Hq9fnI7OGHA",
+	"NWAZ9f6xEFbKONRv8l+EnCZ4ilrGNt6gM/WFKrQqu7fgwwAplS5NUqOpjzMiFOw/frrwdamadGZA1Yqu",
+	"xJLscH0Iy5PjJXrfjWDzxTBH4wyc0OCwdyPy/ACv//AfN1e2h2fdYz9NNRodMx06TPZVJkYS0meGy1pi",
+	"/BMqVTTXuRwtUyqctKy3ZiSQAaGyryrN5abcMqW9/gtHoBtw86LRtlP6iAAfuJCUxOyAhrfFqkC1Tio5",
+	"KMnT3lHvCOOx50LxuUyOk+e9o95zMndNkfQfItWAv3yPB+CcuLY3GTZ0tQ57EiT1Hsc/t/Zn1SFAeIt2",
+	"pvHB6n62ew9Xd+Ldf7wte9HWeqW0jRkaW2w1aNEJ5DaNP11e3CG2N+7w3IXu8pRvNt3hSWo3fPup0Vb1",
+	"2dHRzloTlo0/Wjp6TjBfjbikUI5YqRI3wjrqc43q34ujo7aZiqUfVtrB4itPN79Sa6KHLz3f/FLZ3BN3",
+	"hOR981vVjpUo8YWKB9S1KogJSZo4PrHUNwpQ/BM8TITV94kCWVrbljRAKywQGgoYAvmOhEHLrNNzdqPN",
+	"FTZQd5h8BLJfg7TQFCsQ8SJi1aXeknrhenc+7x2c3nck4IWNh4i4qiRcO1M3rR6pP6T2Mz2vn6LRjjtx",
+	"TKGKIJlpTb4lYD0LK3rsI9hM8CNnFg3ffeXkTDABJnDgHn6laeC2bio0xsVz58PY4bJyoYjJ1C/IL/ii",
+	"sAQjwP9NZ8ud4Wwjpuq2rhz5LL0YxVh/haFL6SNi89PnXZblu5nCC8++7fRCrdfovcDYq33J8c+faiTB",
+	"8EygsFKBPoQzJW7ok10D1YXLow2mQeJEybfexJOTQOdFxlN/mPWGySCU876qrazHzsVckIJCDZAouQvR",
+	"gJp+hU4i8I13nfYVCIKlmPXsW1LJqu1SIxhApuCHRICaU/Ar+D8++ANrAYUJwcGX/1QZKwxlUcgvrAiH",
+	"v8rs1gdBCDKM1iGIvj8rS5VuZnZn+Er2Ly6MvDh6sfmNosP3bvgvnUzZIagSJlG5p/CVTT7dpnGtZiJc",
+	"+5XsTiIt5mjpMl20nHzcq378izutFgKeCccz7njrlTX0zA2axZuz99xNUbWYLyIc6Adv4Smq3FkHkUW+",
+	"2Cg08GTvyA9VK1dM+a1sTzrbVx7czL7P2wXh6qRZ6qLYBAyKVZQPwMEV4yvkVayB4O5ZS6MBQXfm8qiw",
+	"DzdRxF79vije1kxxB5j2Co8ySiI3o94qazuswEK0B+hF2VOPkTJhRIYJI6B+gIU1/OqWc4HpYyAKFvVF",
+	"e2CoFuy7Cz6p2qlpudAQ7JgN3owPftRKHPzA3Wg68FKcZc/BVobG7wGmtZS/PDv6pkzk9WXnQxOWGDpW",
+	"2IFvvN5i7SLBtDTX4Lw1Y83GxJ2WkWp7bBsx6odaN+T269tsoPnz4Z/rVGBjA4o4Aah0Yqy06vfnfwDF",
+	"uLSV64r2+bcO/SvVN6DG+wWfbHoTn8HlPTv65oG2Sf1G690nK9AY332RplVOv3LrW+7weUzUrGLv1BdL",
+	"QlTUY1aDyMY6t5v6X1ayefH0m/iZ0KUVtwSUSS+clZmoNxHdkVjrO09AjucmcfaOslGEshc5AXcXt6Ia",
+	"PwQlVJwlDh2d4B4ZNBJDBqCnD5d9NVhNNhl4p4p2U++uhNWSXQucOGU04iBlctxXmBOCPURvpkIxn3wU",
+	"I/Y40gOLXtWsnk5y19PdTt1GjHDvKZzgW02jNxA7fL0JuYvnHhnBH15mO+pgl3gVAi2+kJCHd1yhFiTs",
+	"cNZIq1ylID4TqEXWu/atluLN3pnlYxG6LZGdrsHVKMwPRhHmGHI8pKKig1AsBf44oQZGYF/5b/yr7CS0",
+	"pzSj6SygPsNklBBJgF+BHXCmnWBGkG5m96GWN3aLqWkTZPdGR5t9Qi1nLMmJCkLkIKoiLWc+KRo8BSdv",
+	"pMXTCbXL6Ss8aPgN94Xp3rRfBgTcVgROclVXWxtBQZhTtXSQPoS1ElMycJaLd1qzHOAE6BjQP/JDw3TL",
+	"uegry5c2BWY06GPLG3LTh8ZF/WQQAGFAnY4GkIQOs0GNA4b+MZH1FfjsC9MDLH+wQSjGHlyPoCviPC2k",
+	"qwp4fyB7Sby92UOIB0V4UTsJUAyTuZkVRRwQvbUEBKk2GdBWlL1JfJD/rK8oQmrlR6WZViINAT5qWRkL",
+	"IjIcvxJMR31UubTuTbHyTjEKRYHqjiEA9W4fvzWveLXbwFq/eHH/fwwveLFdVonOAWCzQtSjAirIVrxE",
+	"yBaVf99DtNHoGIDaO6wu6pFDvmgUteGAMSzWpTyhYK9Ibx+2F3rHKkSTRiRS8Ybdx5gloP1jKbIeKxAD",
+	"LZJQgBjoyJwK4WbCVP0dwnjvWV/5idlezE0GnhFq4Yfj7ffYwPfiGGAkU1+F7hvHZbORqczQZlptxJEy",
+	"q6O9ODDmEIZiRg+1e2LT0nH37OgZy+WVQCJB8ZSwejI7QedNrPDZV6fUwEyHLU51nmEwAsulEhS+h9oC",
+	"p+A5iiJFpg9kPMXicBQr6GvCvTg6Cn27ipC7dpehx7oHUi/qnWU6KRjPdj156AASoSnnPi+fIJ/uLhj3",
+	"sH7izVTg1XkppwxEMPcwAv9mPZCn64sYppUQ5RLpb8SwRkhaiFSNsRfOyih3PyfRAsVhmhmRkITGHruA",
+	"4EhAvLDC0EaLAJ6IV61c5qAs9DhgexS06R+w+0QcKhNRJcZqUcU1pRhb5NUq1j0sO22TUv2Gfv8CqirB",
+	"s9CJKm0An1B0cjvr3IGcSkqrr7u5E0NWw3VPI//LAFVa1hjtJX9wq8surK50mIxjnFOhx0jnU8W18vHb",
+	"a0hrrid2bej0W3igk1Zyj2DnTUpGpalRl4eLUuGPHEz8n7+5iOPQw2itXgUpOr/FaOMvwVYufF7T1GgV",
+	"ggHh/PS4oqVhF2wSIyqoiahYYmVT1lmRFd7qSfKwoOH7UsVpOkDE8isERCxfAV+Wq5d7L7nB58D0lnyW",
+	"rwOMd3OhKJFmC+AIg7b7a6NQ4OeqWIDLzLwy4y4kBoZku976eN5qFlLlDGfCcY8gBfq0G/tLMwQa+1Zq",
+	"OIBSXvfwVSR16w3lFdM2lcYrZPpZWlEkysGJ4YK+31dkaiQro3+yzQD4viQH2wEIsZzVe9EmEwbSCoUl",
+	"WwH4BrgdUdIt5GSxM4J1lHOxfnDM0qiN68zNq9XNu7D107Ac6qCzuhFgTSy0ZSiuBpwMbeuVapQvMnFZ",
+	"6eWwAtBFlZPfGrOulr5fy7DDST0qdd4B6cT7rmJhxLJZoQfhqTWmzItm+wQ38lmUtYYmwyUre0ageVLB",
+	"dwBUZPJHGxy4CHAEGMo3WYEfQXNEeYgSfq3jxtmQNdRXewP4ehBKEJM1ab/HTsveHFPtl+ZTK7Hti/TW",
+	"ArAphKYupKtCDCgNSg64EVdsKMKSck65AH1Vm8GGrh/aVDYb7RUCgTRgh22YD789DqcGqbxPLBuENwds",
+	"z6eOF275vgo5EN5u1pylx96MKYLVCJ7nGMjKuEKTaF9R2fQUzbzVot3EQbx5JtpFZcCscMxpSFrlrtZS",
+	"qt3a6VHrgayd9U4xjxxO0Sze3+adDBXZK6EVaQy8zeL3H3LRQZc/C7Xsv1icLFktSyGE3AjcBHGkvLM4",
+	"zazKUZEskHZCap2eU/UJsrZmLBf82vuh/M5Ca8oTWkxfEVEjP86VmEclIc+1q8i4KdXk1DP6r4rIqiJC",
+	"R1NCSBvrbNMjWu9h5yLNBqL0B4iW2HBFj55QAqdPSQ1YrbZsu6i9nyTUvwX09wV8qJ6G0zXZ6oQNyh5u",
+	"QQjqK5KCSGyQimQWjA2x+9R3YqpvcBx8+QBHto6rzLZnozwKE/8yuSjd8OT3nIny2+DJPndlPTqvMN7D",
+	"0ANzx4HMK01RUK8ovJIVLaCDQhMpfyDV1cPiHPT93D61+AuIzYyHA2yXmb8i5OMjJABQrClqk0sV2NEV",
+	"Y0u29AB4S2FKvMr7qtXZtWEz4RhnoVwe6eUik1TyKbBjjAhq7HK0MAb270ssxYtmOLMsixE+YCDOBq5W",
+	"2b607JeFWIjspBFPURMuCsFBuiAsfHUz3xuHEBTKSmcIZjFJj0wzXRCo9BTfFhH8B8FHsNYbHeKsi3Cm",
+	"R4jp9nO1mV0rTeC+uke7uEdL5F0pHFkBnuKr7dUfT1ZqvrP1wNfuRxpg8RU7YPR/imGmlAhMjp2a44vi",
+	"Occyh3UwK3IxcmlfFeXwBvDmIJTZRHv9MaVIcOb4sBgcUzZsm7PorJIN0yEuw9fI3w7oqVz/7iMo6qf7",
+	"d7G8QatQMMx7GzmmvBTHhJkq9UydNv/PL62pwtEWeavrEfNqGYRQ8T+UUhCf+cjttzvLfEPxHa6ADPeE",
+	"6rh5LpXFRTWqLI64bfXi0ev3W1irUzETwY1X8yqClrwTr2KAyM5uxTOx6lf8Lbn5wobf84lY7+ergEnQ",
+	"6YhMFYTkd285IxcxWL4FWI8Zj7AXu6NkoyZfWad2j2UOQc6UiWcx/8fXmEZkJTgBhyI+UQ2NZpkWlAPB",
+	"roSYs5Uw/qcvUwz6z0VVwi/iqjGpAR/tqxdPn5MpL5R/Cc64lTIxcasavNQp0Xi2yJ2cc+MOwSh4gBU6",
+	"sNb3SGe+fzAsuPIW9d1J/nz4Z7rRLQvCwMoe25PWtSDM1/TkXZaUefH0ZZeN2MV8ro0T2Q8ikzx0G9oB",
+	"hSFYq0YCjau9ONYUoonLnDkfHhSjt0id79Exz/OlK1sXO2j/AGWbgakde33MCeuoqXHBAvqqou6Pcz5h",
+	"ewPsPTA3gpJPBynKlwqMVlh14NhLOVSPvq+KxzEcAYffp6QtrUSoki59927vJRgKdyOEqqVJCpaF7pdB",
+	"fnNGqCx8yCkRywjfmNmmFf8A7h6Tw+w850tq2RzPmnjLhx/8iT5kQGQ5SwsB8Nfa+01x0IsmIOkxFWz1",
+	"V1A1uGBkCF0V0+MK6OshAA+e6sNqbBvj1UOQVDRs/Wuc+dc4899LlHEp50bize8fedwdJWu438bR3uVZ",
+	"cZ1pUacCKz0DrfEsjFsGQlxRVNdPAzF0Yjym/MIBhM4pVpm1boUUyqGnWirqWgFJsn1FcS0Z1p6QCtia",
+	"FQBoWDyDz4TKyLA+0sZgu3hkdSQtG+HFaekqBnRYcY99V65eem7qHenliiw8T11I0BgklFcCMmCbuVYT",
+	"bCvLVUFygwsJeB7z+YQbmSPbG/iPg/0TZgUKpBbkDdubZW3GpHfV21sBkphxAkuGBB6Ax1SIKlj+AE0S",
+	"mFpp2dt3b358hTu1bCa4XcDNgIjQaqqgobq3D/DPt5pSVldbrqltEfBbewW7eq/+o4NvP/36NP232wP8",
+	"809J1Jbyx+1pUIGvzQYNnzzw+CUcviwBz/mQGWEXuaM2PtfS8dw3GeSWcSKUdDBfQujyev9BzVz+cLYT",
+	"Px1DlWTVV1tppk1RRD32E+ZqqL4avMnEbK6dUKPlwd/FEgKki/FwsEr8cJHNfyWWfihLrW7IdR/eMxzN",
+	"+m6KxVyoJQTFKcfdp/jWJiP9Sq3L+sJbyc+zv2JzwuJznRr1+5+fPT3o9z//m/j0lxgt+vSwlXo9Jn6Z",
+	"ug6NRWxw1qXe4w8+ZWBVA6qqA02g8lzf2Ibn/A/vSf4S4Run9qqO+iAYzrQRUdtuxWXYTssojetgs+fP",
+	"d1ytJIgVJhC7kgx2Uoqs3hIb/IMQOEmP96LyF1bCy6rU4sFYcX2qdf7sas8/CiYvzuurZnYnF3cdZKpQ",
+	"VYXgorbhw/FyzAd4MPb9wec+la0PsUCgr2rtU6JOPIlFnai0lKOehpQYSydaLDnYYxB9V8jufidslGsL",
+	"LFlPRMmbvfHTu1E4UfE7dU3BiMcPlDnxYOwKxj8X41Y2tVAUeYkxhV8dCrtjZI9eNqksewpY4VoIhNI3",
+	"VVIA0EeMzFOFdVbPD/TIBv3dlxg2vroVlg/bC0kA+1SruEUlLgz5nTVzXNJZ8drtg2qZONlmjvYFmdeu",
+	"iubWcmIn/BpLxIUbjbGSEoI2tvqhmtM4Tafkq3N8Hqv7MZ4bwbE9LX63/1UyWLk/Oi5gjv6E7832a/we",
+	"KIY9/NUs1NqyIXG2drRbtrZQ69galjj+nUbo7sQ0FKSnJ7ZoxL3KGrYFlvOFikPLIclba2ppDJz47Oix",
+	"A+uM4LPBMcpjg7C8ga93jaU5FZ/bqS5i9sxCod1bWwFhYZxKY3o4AWCA3topKw0vQxGKVBbQ0lcELicY",
+	"9j5DPzwWwiQt6+lL3z7SYtAMJHvnGCyoiP3YvtLzUMmUduBL8Re2JJhqLJW0U2G9XV9c+yBzqP8nLUmn",
+	"FmBQjQRTC8iiC+55GjQqTC7V6LvrbsrdyjnfoSSLX8lXvGri1WvSOqrKiWX0+MEHAKjilnaKadjTf630",
+	"9tGSGtghmNfovLtz5Bwevv1dOpThyDZ7lPHo05XSN7/78tBwMrT5CjDT5/ZaKUVxdCqJYbFCMbxUL40u",
+	"1bXEXwtlHJ4B+1dfAUvQ40o5pKISTWvlDbjIB8oehKG/TM0N3FQLeYbT+qrQ/9Yt00X1jYWtdSoJSFYQ",
+	"/sOZWCeN/yCSB6aS6+Bwpfl3JR7hi/YphwVabJl+INXmM+5SvQSefFL0E7cg/oXCv6uWeRqooE1/0Ia3",
+	"X6Sore+Q23bp7eVK4rf1eMj0BwhZaL2TR69PgpUWQJwbgESMjdgg+glipL2uxr04Q90XoLVCEG98A9xC",
+	"SmmvKPLAwsmXqSWykSn8wauIfHHRIhQRaWN79dKpvyZDwY0wpws3hUqqgFVUgJVwcWHy5Dg55HN5eP0U",
+	"cc4P+Gs1PRDVOv+ZJqp8USRyV74rHeiVL2sRSZXvvYGz8g1GpVafwBob5WdTOl6K78ra5ZUvsb1D9YuZ",
+	"cBw07/8/AA==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

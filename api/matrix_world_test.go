@@ -24,6 +24,9 @@ import (
 //	patient (U)           P1's own user
 //	victim (V)            a practitioner with no records, for deleteUser
 //
+// and the inquiries I1 (addressed to D1), I2 (to D2) and I3 (to no one:
+// any dietician's, so "unrelated" to a dietician reads it too)
+//
 // and its records: P1 (synced: provider documents X and Y, uploads Z and
 // Z2 by D1, a run, log entries, a document request), P1b (unlinked, for
 // archivePatient), P2 (synced: document W, a run, log entries, a
@@ -34,6 +37,7 @@ type worldIDs struct {
 	p1, p1b, p2                int64
 	x, y, z, z2, w             int64
 	s1, s1b, s2                int64
+	i1, i2, i3                 int64
 	log1, log2                 int64
 	run1, run2                 string
 	tokens                     map[practice.Role]string
@@ -119,6 +123,13 @@ func buildWorld(t *testing.T, h *harness) *world {
 		return id
 	}
 	ids.log1, ids.log2 = logOf(p1.ID), logOf(p2.ID)
+	inquiry := func(email string, dietician int64) int64 {
+		q, err := h.svc.ReceiveInquiry(ctx, practice.Client{}, practice.NewInquiry{Name: "Prospect", Email: email,
+			Message: "I would like an appointment.", DieticianID: dietician, Channel: practice.InquiryForm})
+		require.NoError(t, err)
+		return q.ID
+	}
+	ids.i1, ids.i2, ids.i3 = inquiry("i1@example.org", ids.d1), inquiry("i2@example.org", ids.d2), inquiry("i3@example.org", 0)
 
 	ids.emails = map[practice.Role]string{
 		practice.RoleAdmin: "admin@example.com", practice.RoleDietician: "d1@example.com",
@@ -184,6 +195,12 @@ func (w worldIDs) params(op operation, role practice.Role, rel relation) map[str
 		n = pick(own, w.w, w.x, w.y)
 	case strings.HasPrefix(op.Path, "/shares/{id}"):
 		n = pick(w.s1b, w.s2, w.s1, w.s2)
+	case strings.HasPrefix(op.Path, "/inquiries/{id}"):
+		unrelated := w.i2
+		if role == practice.RoleDietician {
+			unrelated = w.i3
+		}
+		n = pick(w.i1, w.i2, 0, unrelated)
 	case strings.HasPrefix(op.Path, "/logs/{id}"):
 		n = pick(w.log1, w.log2, 0, w.log2)
 	case strings.HasPrefix(op.Path, "/syncs/{run}"):

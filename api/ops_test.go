@@ -108,6 +108,10 @@ var samples = map[string]sample{
 	"listDocumentRequests": {},
 	"listAudit":            {Query: "outcome=denied&action=document.read&limit=10"},
 	"getOpenAPI":           {},
+	"createInquiry":        {Body: map[string]any{"name": "Ann Prospect", "email": "prospect@example.org", "message": "I would like an appointment."}},
+	"listInquiries":        {Query: "status=new&limit=10"},
+	"getInquiry":           {},
+	"dismissInquiry":       {},
 }
 
 // path fills op's path with the sample's parameters and query.
