@@ -98,18 +98,28 @@ type mailer struct {
 	serveErr chan error
 }
 
+// newSMTPSender is the server's mail.Sender, over SMTP_URL from
+// SMTP_FROM in PRACTICE_NAME's name; nil (no email) without SMTP_URL.
+func newSMTPSender(cfg *Config, log *slog.Logger) (mail.Sender, error) {
+	if cfg.SMTPURL == "" {
+		return nil, nil
+	}
+	s, err := mail.NewSMTP(mail.SMTPConfig{URL: cfg.SMTPURL, From: cfg.SMTPFrom, FromName: cfg.PracticeName,
+		Logger: log.With("component", "mail")})
+	if err != nil {
+		return nil, configError{fmt.Errorf("%s: %w", settingName("SMTP_URL"), errors.New("the URL or SMTP_FROM is not usable"))}
+	}
+	return s, nil
+}
+
 // startMail makes the sender and starts the inquiry listener, which
 // stores what it receives through svc.
 func startMail(cfg *Config, svc *practice.Service, log *slog.Logger) (*mailer, error) {
-	m := &mailer{}
-	if cfg.SMTPURL != "" {
-		s, err := mail.NewSMTP(mail.SMTPConfig{URL: cfg.SMTPURL, From: cfg.SMTPFrom, FromName: cfg.PracticeName,
-			Logger: log.With("component", "mail")})
-		if err != nil {
-			return nil, configError{fmt.Errorf("%s: %w", settingName("SMTP_URL"), err)}
-		}
-		m.sender = s
+	sender, err := newSMTPSender(cfg, log)
+	if err != nil {
+		return nil, err
 	}
+	m := &mailer{sender: sender}
 	if cfg.InquirySMTPAddr == "" {
 		return m, nil
 	}
