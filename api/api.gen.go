@@ -1616,6 +1616,9 @@ type ServerInterface interface {
 	// GetInquiry An inquiry, with its attachments' names
 	// (GET /inquiries/{id})
 	GetInquiry(w http.ResponseWriter, r *http.Request, id IDPath)
+	// GetInquiryAttachment Download a file an email inquiry carried
+	// (GET /inquiries/{id}/attachments/{attachment_id})
+	GetInquiryAttachment(w http.ResponseWriter, r *http.Request, id IDPath, attachmentId ID)
 	// DismissInquiry Dismiss a new inquiry; it stays on record
 	// (POST /inquiries/{id}/dismiss)
 	DismissInquiry(w http.ResponseWriter, r *http.Request, id IDPath)
@@ -2204,6 +2207,41 @@ func (siw *ServerInterfaceWrapper) GetInquiry(w http.ResponseWriter, r *http.Req
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetInquiry(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInquiryAttachment operation middleware
+func (siw *ServerInterfaceWrapper) GetInquiryAttachment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "attachment_id" -------------
+	var attachmentId ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "attachment_id", r.PathValue("attachment_id"), &attachmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "attachment_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInquiryAttachment(w, r, id, attachmentId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3660,6 +3698,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/inquiries", wrapper.ListInquiries)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/inquiries", wrapper.CreateInquiry)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/inquiries/{id}", wrapper.GetInquiry)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/inquiries/{id}/attachments/{attachment_id}", wrapper.GetInquiryAttachment)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/inquiries/{id}/dismiss", wrapper.DismissInquiry)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/audit", wrapper.ListAudit)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPI)
@@ -5014,6 +5053,107 @@ type GetInquirydefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetInquirydefaultApplicationProblemPlusJSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryAttachmentRequestObject struct {
+	Id           IDPath `json:"id"`
+	AttachmentId ID     `json:"attachment_id"`
+}
+
+type GetInquiryAttachmentResponseObject interface {
+	VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error
+}
+
+type GetInquiryAttachment200ResponseHeaders struct {
+	ContentDisposition string
+}
+
+type GetInquiryAttachment200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       GetInquiryAttachment200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetInquiryAttachment200ApplicationoctetStreamResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprint(response.Headers.ContentDisposition))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetInquiryAttachment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiryAttachment400ApplicationProblemPlusJSONResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryAttachment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiryAttachment401ApplicationProblemPlusJSONResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryAttachment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiryAttachment404ApplicationProblemPlusJSONResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryAttachmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInquiryAttachmentdefaultApplicationProblemPlusJSONResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8228,6 +8368,9 @@ type StrictServerInterface interface {
 	// GetInquiry An inquiry, with its attachments' names
 	// (GET /inquiries/{id})
 	GetInquiry(ctx context.Context, request GetInquiryRequestObject) (GetInquiryResponseObject, error)
+	// GetInquiryAttachment Download a file an email inquiry carried
+	// (GET /inquiries/{id}/attachments/{attachment_id})
+	GetInquiryAttachment(ctx context.Context, request GetInquiryAttachmentRequestObject) (GetInquiryAttachmentResponseObject, error)
 	// DismissInquiry Dismiss a new inquiry; it stays on record
 	// (POST /inquiries/{id}/dismiss)
 	DismissInquiry(ctx context.Context, request DismissInquiryRequestObject) (DismissInquiryResponseObject, error)
@@ -8718,6 +8861,33 @@ func (sh *strictHandler) GetInquiry(w http.ResponseWriter, r *http.Request, id I
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetInquiryResponseObject); ok {
 		if err := validResponse.VisitGetInquiryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInquiryAttachment operation middleware
+func (sh *strictHandler) GetInquiryAttachment(w http.ResponseWriter, r *http.Request, id IDPath, attachmentId ID) {
+	var request GetInquiryAttachmentRequestObject
+
+	request.Id = id
+	request.AttachmentId = attachmentId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInquiryAttachment(ctx, request.(GetInquiryAttachmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInquiryAttachment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInquiryAttachmentResponseObject); ok {
+		if err := validResponse.VisitGetInquiryAttachmentResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -9555,198 +9725,200 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id I
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rchs3muiroPpMlaWZFiXfshPpz2qsuOIdJ/bK8mbrhF4RZIMkRk2AAUDJnJSqztOcBztPcur7PqBv",
-	"RJNNiZInif/YItmN63e//pqM9GyulVDOJse/JlPBM2Hwz1daOaHcmbRzbaWTWsG3mbAjI+f0MRlw5/ho",
-	"OhPKDdiNdFPmpoJlerSAr55YNpa5YIrPRC9JEzuaihmHUdxyLpLjxDoj1SS5vU2T7y74ZHX8i6lgI1rH",
-	"E8s+fH968OzlNyn7ZaGdyDYN+VaPeHzZMOzH87dMj3G9Rli9MKONazwXzixPx06Y1SE/iJFWmWVOsxsu",
-	"HRuKsTaCObOUasL4hEsVHV4qJybCJLcwwZwbPhPOX8CpHQmVSTV5Z7LYlGdizBe5Y9yOYGgJ3/2yEGaZ",
-	"pAkceXKcaHyzOu2fjBgnx8n/Oizv/ZB+tYc0Dyzk1cJYbeIHN1Dis7sc4RODcIRzPhF+zycsF2PH9MKx",
-	"sTb461ga6/CZtoXScLWVzvjnt0JN3DQ5fvn0GRyOc8LAu//z8+nB/+YH/zw6+Pby4NNf/pSkkcs6Ex2P",
-	"D77d9fm9Nnq2OuPfhZhbdjPljknLuGPaMA7gxNxUWubkrPV8xjBgdR1jbWbcJcdJxp04gFejp/Dm7D2H",
-	"E/yVRp3Dh2JQmSVpYsQvC2lElhw7sxBdt/rmjFBMzqSLg8lMW8ekEzPLOIHHVOeZ7bFw7i+P2jab46gN",
-	"WJCzxSw5fnl0lCYzqejT03QVjQDvJ6ejgPix8Tn92nWv5Xh+9A+Ou4VtG93Sr1uM7seD0d9zJ4Vya69t",
-	"Ts9c3v/6/jNydeKzAyKWa30F+JsivIprYZh0lo24bYXRX9rQ99nRUXFRVXK6UGt2aRbqzts7Xyi/wwu9",
-	"CQ0Dod6EgU5vj3+3sAE718oKBJe/8exc/LIQFnHGMzb4k8/nuSRudTg3epiL2V/+YQmCu235Pb1Fk65i",
-	"o6Fp2dAIfmVptzC/4SPHPJW2wlzLETw7XliRMc6ueb4QJ2wgjNHGDpCRW0/RBSBzArxCq3EuR4++pdGU",
-	"qwmIB3kuM2FL8cOIkTbZE8sAEwWu8WxBixGPuchT5jE1LE1aJmZc5nDgMhPKybEUhonP0jp7zAb4h1ST",
-	"AdvjKoO99FUQYhhJZvsAsg5A14/d66skrYptVakntnD/6GHxHK78tTZDmWVCPfot8jwXhs34klkhKvfH",
-	"hgvHlHYs03h0J2yQCcdlPmCWLwF/l3i1P2r3Wi9U9pgL/1EzuxhN/UpTuE+lFa2+sqErpW+YHuMyPwhz",
-	"Lcx3gEiPfcQWp2ZjLnORnbCBpwWXMhuUYGj90eNPTCqk9rmeEI5f6Cuh7JqFb7dgP1xkvR/kRImMSdVj",
-	"PyLTGfHRlET9qmoCXx6AgmJ0Xp92hQTj6vVbbibisQ9+qLMl4Ku+FkRhUbDxB6p/4GrpuYF91JVpzWZc",
-	"LRl3Tszmzp6AlkIqihdHUdE5QE2ncfKVXzYRmIq2hKv4qPjCTbWR/xSPjazXPJcZ46ORsKChXQnF9kC0",
-	"4Y5ZOVEHUqXsxmg1YSMjECN4bvcbW//pp58OThduCj8HVrIe7j4qu5jPtXEi+0Fkkl/gM4+3c6/Bg47G",
-	"GSyQVDXg+cDnMy0sUtgrIeY9FJf8oKh9Kp4vaZcNtqYYp98YZ5kUTo4kV2ys81zfWLaX6ZE9zPnQ9mYZ",
-	"y4G1wbTSsJEGNg2cbaGko/MVCuT4n5PpkD8dJWkyyRcjbUWSJqOpzoV1AjA8TaYZ/Jvjv87ISb4cCQNs",
-	"P0kTng8XM6mSNBkLY6TDP6+l4zOpDrLK38Onz2BgI7iTSiqYRUzGJkmTGyEnU4f37f8YzmTyaUWiS8Ox",
-	"fFjMZtws4XTmRs+FcZJEPF4e27pbC6d7myYkx6yec86dsI7NpFpYNjfiWuqFTYE0o41F2nnOl3iUcJCl",
-	"PKoXw7wijKrFbIg67OeDiT6ALw/slZwfaJyH5wdzLRWi85jnVtymfuKNyu4Q+IoXIYKUvFHsT5OwEzys",
-	"PH83To5/3mKmT1tsxBmhstWDvcDjMwJ1umDAyLl1zE2NECT12hPGh7YQ3sbiBmk4V8zd6CrkLuZJmmT6",
-	"BvVJJ3i2jMIN3FN8KR5intiVO62c5dO4ClWqRz8XkOfvwk9ZXGe5KD38hxg5BOZFJl2pK4ctAZ3u5XqC",
-	"iIQfjBgbYafhY64negFjL6wwPcDx8LcRPAt/I6KJ8GkxzyqfCOgvjc6LrzKRC3wgSLZ+3PDRDx0+FqOH",
-	"L4oJwhfcjKbyWuD1kEEyDFl89mMWn+Eec13/bjFf/cbPVL4X1l58Y6fcwBf4P8576ddV+7L4YMS1voIX",
-	"cj0Jv8CffoV2qUY967hx4YP/wUts5XGEL/wYHK44fJAKwGXZ/OiHCh9HWl0LU30gk3YmrY0TRJjgO+Wi",
-	"xHC0ThMpaGEFCm9TeEkbMG50sGGEpxGONhkF4Bl4w3XV39NklKOlhWeZ6UTcSENpPPr06NmL2LMeVDpv",
-	"tetzeuFGeiY6Hfs7/+xtWjUrdZqmVCOa+33218h2HUjgLiZOaDcVJmh9fORExrRKGbfsSqrsWGZsDwjE",
-	"8cuUIa4cP99vUMdnm6kjGss4YkSw/oVzaqWMb6V1q0CNNs3aHxtPmdDjtpiHG8Pxc8WUHjN5b9gSzt+6",
-	"+nclGATCbhcoAgOdEkoKOBLQChdGRFH7FTdizp3RYE2rL++bGES/0mBuXz0xEPy6oQ8xwOZRRJ+1S+vE",
-	"rMOjjVPDxcQO7Ywm/y/g/nFOjYIBCrAGTU9eFGtn4PVjmMrJtE567i+q6ZsdjxjklA2yR5pch3Pa2eSN",
-	"i6IJ/IqiF+YJaITvoKLZCeS8LnY55XYav/Wp+Bw8j0FY9C81qFAUJ8L4zut+nRe0MPkm2vLx/C1iDY+p",
-	"aT9Nhap5Y9kNt+zGSOeEqmsM6zhgV26wLfew8p916JHKffMiWXXopAk5Z+OXMzf6WmbCPLFonEZTHHgd",
-	"uWIkt+ER0J/wVAfGkSZOulx0IkLhVtftN4Apav+AYSg9ZpfbyCF+A1n0mpF9cgY8Muw0Y9KxqTCiV442",
-	"1DoXXFWHuxwuu91Wd2C8FsZ6me8ODLrm2sLnw20UYNBAKQ9JDUSunBgtvo5X66jJK73wsRA8yyRRqvcV",
-	"6oK0qmlpCS9bNhcGTS2r5D/nw0sj7CJ3Mfd/mqAYFP9pPl1aOeL5JbdWWBuIXuRBoydGWHuptBOxRxqH",
-	"XllT8+X4rGGZ607wPSdzRlMICOfaBVn8LdymXsrpKm6F9x9I2ErDNtbtv+Liax7BbJ6LbXGfNLvt3tlG",
-	"Dxn7WIUvyw+M4DZGNmJU12seW9AvW3js12qING5wx6eJ090PBr7YHk4DU2jC6l2YxM2Unt50gBsJb+18",
-	"/bhpGddQAcgOaPAKn95IT+uYsh1MbgM7j3elM/75Db33onG/KNP+shD+Z2cWonJ9Tf7uo4XslcgoICNE",
-	"VVVkH+v4eMycZmDKWZVxKGamoAObIOJm2u1qd6EfN4Z8RCU5zPxBG1dVkr1tL4gd+F5MO67dd+X9HfDU",
-	"1Uk+zrMuWDSTqvrt0yZehUE6wP82dvY2eXkd0G0zvj/hbu6COh5+2kb9bIWRj2QD3o6I3UUvK6LjlL7p",
-	"rqRBlG1cP4JfTtCXr/hMACG5EnMKzAy2blubZygVN8vYJMUtx8MonZ/Na2INIrQr9amB3bjxFRxdvb//",
-	"kuImYnos72BuhBXKEYlFKirVZFWGb2rzqwcOvwQzwXDpwI/k9VE54xORMhcegkvBJ5id0mW3moi3kXqn",
-	"bpbHtmq5kg587+z7ix/esrHhE3iF2MkA3hpE1wA22NXxvtc3wG5g5Uy6YzZw4rMbwDESJOFJGj3zP5z4",
-	"GfC7voIzKNcTluKfOWEDPKoBWtoG82xMr1E8FJ0Yd81A80FFv4MhAnQPwI7MWS7VFYVKBTIN60r8caUJ",
-	"zgjXnY29Ow9ejpJkpZ2MmSNewzkW00Lc5LKO55K87XBmqqmcl8NvYRjBLcShUHwON+vPH8MdOXt/9vqJ",
-	"xXBcC2FU/hk44+hi4OVLEYKWmoRsWQwIz7GRXuQZbnEoEIVOcP/vz17D1q2TeU6b721BXi7q1wxHh0/C",
-	"+QpDWERHxUbcGCks00qwvVcHr85O93vJJvkgjJ14SI+bF2K05buZV7FWwiMoyA+cRsLaEwYIy43I4pG0",
-	"VUnt5Ysaz3xeD3r/n3/v9+2nv/x7+ONPsWN8DYGZISZkRTbDsM0oTzIUHEK0XNpjxil8aSbAiEtIBAG6",
-	"bG9Qhi7an48+9dBOO9hP+wroHCtyGDwjYHsDnyuQssGbTMzm2gk1Wh78XSwH+4STtTP4pquE30H6o/0W",
-	"78eu8bUR4sIjUkNqjrEs8oSsIOe6kPQ0eVOc2JYiROnkWMUKxWeQWkKPpGxhFzzPASU/nr+Jcd+1GkDF",
-	"nt80222jOfj1htFi5/2GfMoRo32RSmTbZRnLeMAv75z2aJ+lJNlwjDaCb2fihClEN6K4UuVSUXh3F8XE",
-	"r/O0WFVMNYEwBiXyjmO98k/f1agTYq28UaWbOAwGkE9pNATGDxcolciKmJdSxfSxYoj/NxCSheGLYrZq",
-	"XkLqdWd70UxY6+2GdddTFAtj0UYvX0YerJuh7nlifjA24xnKeNKlTKuRYD5iAuJUOxubPEyUxia7IBzp",
-	"sq3tzUMxo4+PE6LLLK+gBOu40ac2/RoUr6BOxBTa7haL7rgrHHWGjM5y1pqT6yoqNPC/YiyA2YsriEmb",
-	"4dW7WNEejGCgpKDNrKAcNpL0F2hHnWCsm5kkqk3EYAMfCwCwbqIfOYW83Iihla5F6pxqJZZz7VI2xcwI",
-	"UkLmQs9BpeZFrDxmY4xlnltwuknLMqPnc7Fqhnvx101Y2YKQa0BqFyY4P9Qjmt78jOdiJOQ8sv6SggY8",
-	"MfDotYhpZI1Z/btrpv2wMroSN4TNRMWTNPERbyKuAr7lw9YA4C3Dg+rhxCtX0PlI30p1VXE8bUElZE04",
-	"XQso5ZOrVLH4qW11q8cOSjl5aJX/M3rY1XTO8OqNGE61vkrSZK5zxBWuFjy/tEs1oihVPeNOji7LWE2R",
-	"y2vK6ANjm7gc8tFV24T3imcsF1x44mwDe14cffvNY4YEbh2d0UmEqaSupomTM2Edn83vI5GUmblB7iiH",
-	"jcKVnuyCAhY3/ngksJZGvBqfRzaXNAGL9RxxRE6UNi0o8mNL8P0GVlkNrN9FIgN3YqLNMs5OK96q8GBK",
-	"WXTcspwPteFOmyUE8EC+Rn5g5UTZDmHwaRFfuG6dPjYRnwZzDEzWPLL1EYkdvQ/VKMKtshXEeCxGDgLW",
-	"230GFIEIDgNnFqIUtbxisufQsDqboxkeMmMpyWF/9/FeuPi5EW5NiY3KlY9zPmF736fsbcq+h//epuw0",
-	"ZT/+v//zf/cx1HciryksrWa22KjRbV6oCdk1az3/+BA8LebeHbh2OzkfMnoUM5zADgPKILfsTPKJ0tbJ",
-	"0Tn+fthfHB09H8kM/+/mFimpb30RcyMggxAcNCkbS8XzlPGZUBlYP0baGIHB03uvv39zzirITYRmv8vp",
-	"xk3Kp5i7lQFuwgMEhlE38xZ5Lx9fffwBxw3uEng0ZSK3ounehkk7UYK7hE1cbwz4tbX1MLSQwFKlYgNY",
-	"9GDHCVg7jKFD0piuE4orcBIP3NqOlTbSwh6JmxYlXooUJjtKSIeNMsz33NobbbJohNR6rzUKj+9UviwC",
-	"N3zNjggLpQSkrBKIVwnCDL9uFwxWhORf3sW0VYvoX2vkemKZhDxsVr7ijV1ekBYYWmtIvR9p5fjIXVak",
-	"3XXLKGzu97CEcrO8BHejMEKNxFZTikyWM0Y4rY+lxZRASlTLqoUJguuu21p3byqt+F+66/gV1W0VK0H7",
-	"2igjlyocWmgyDGOZSuu8yNf19DtniuobJcxOLbdPbGnE6q0LLS8dYv7OR3omLFqA0jozQPept3QNitBz",
-	"r8+GeTtFndd5V4sAWMzbApzd4bJ7SHdFXd7wwk/w5N/gwXVW0+JeKzHdCIElTVwxOLcEbXvSeyfr6Eir",
-	"sTSzywwFuJG7DEGH94Q1mWHCvWKhnEuzDAyK6MJ7sW6mGNkgbV+Fx6g0D6xNkDvdaTYU4Cm9H6W9L9Xc",
-	"yoR7fyJVxk8+O1olWd77tyPyYLSdk/JV5X80RU3Dkpa8PwArx0y6vsJvDCB7YT8sL7ocDMFZasX2Xhx9",
-	"yyQ4j0CP66vyLYjJCmZHxnMDueT7/tp3QG83G8Rj1ug1WLcLy4sf6hFFRT9jM+ozeHSI6pQ+rhbx0cnd",
-	"BWVGULobPJe3vI2doYUMPOSUBenoNoknItvMEMGPh9xQwKlucxB23S8S1YPcT9JNPyzVaBXv5qUW0hHh",
-	"rB9n3eMw17kYr+BXmC2KYWX00WpoFNg10VBy/voV+/bFy39jvuwN8+C/GnRZJrNEQuNvkLFi7Z6yypp3",
-	"zVF0G2dzYaxWKwaEaDYMLrA1AEXkGQYfYphUygQfTWlarEbWMbKkFqJVY3QvI4wuSBHdwQ3FthU+B5AD",
-	"BXtCJbzAm0iebcoqverU3d0RyjquWnM1IXysKLlLVSo6+EiblQZaixs+sey/D7wP7ODNWcp4bnVI0qYi",
-	"aE+wplkTEqL1CkojXCTwMhLwHg9caw8UDmAPTxwzPtQLdzzMubryVlycnkrdScd4nu+DgKAVmMsoghbe",
-	"tGh/xIppDAsv8bnszbJOYXUNlG6mW7abjM7jBYsaNtKCvVC2fFG5CI1qT+xvOUnercYLtlQeWD07qqRz",
-	"N1etL8NziSXMYkLRNrF69cGi91zLh6sIS3MqrFxNFUsA+y9DukuSlsmO+NQ/0DQNXwN9yPOi9kSLhHXu",
-	"C7qEGXlGFb4K9R0BB9RuODq8vVWWVBluES9hUT+vaIXpg5ZA2w9Y4Gc1sOku5qxt3b7i81waYbeapOvY",
-	"IXN4s2l/+xRPKHG03dGEdzonesKtbP04sPDdJsLHzB/Va26Y6ctl19fU0QyCsHgnI8hdIGkLCKlg6OV2",
-	"9oPaq90g7LbtZM5CsbcqRUGHY5Kuiyzyr+9Cz8WBHlHLxfmy9gopd8kssoHiddhoY6H0aokCHda8s1PP",
-	"HrgmQHQrSzV6P+W2nhjqBfk0GQs3mtKfmVbx9NKgea0cgbiGPW5RH2Yz9vh66fcjbwsss1FZXdvBnC8i",
-	"4SYhPOuyTQE7owewUrEm41rOHUahUgQmChOo8U20ptyjJZZhhvyAa1F0WhDMLBTGaWpVTcGqyPfwy+oK",
-	"3pKknZW1PhYgyFDJmQWWNfUG+fiorTsrBoxtJD7WWCppp7GCMN/BKbK8vlbYLh9h7QoaOl4XZgtI2Zb5",
-	"zwM2bLI2ENpgpr7j+brT8nu0mo25iR/TnWrt3AMHakydtuyhKeynAIN0BeQrt9rO6rF09t20hy0ZcMVF",
-	"vt6g5J9rHkiIYi4Gat1OM4P+b4Kblnz4shB5MzJzJKyNKkZ/ffptLLIrSD5SrWnmMxX1qtHWgT6O5aTj",
-	"ABeUqrvIVRu1u5U38MnLLlnU5TnfUrnVjSBuI1G+tVOuTV87z+ZWosfilxEDCkCvSAxS0bFJWnb6/k3K",
-	"jMg5+mw8Q5jqrhalj/4EGrpbGVyxmazVQynuGsdg+TBvCxAJv2415O7DDbpXdt5VrtVrn0iKw2EsRupL",
-	"iEMeX/g+OLwBRrco/7qb1KlA3LzbyNcxLu5zu3wpgMa7ubDvA7DbsYNt0mqqrKMbGJRMZAUY3lbzinxk",
-	"zs1UY+F+CzZFrXLw0Rq9mEyZlWqSC/zxQFOMxyOA5b1AsoVtViGrDWh2oSMRoX80zQim25XftAn9d4yB",
-	"28Jz2kqu/6WcoQ/rnbw3fneeJ+BQtzkIm+7nZS0DmCLp6Q9Tfq9bqk2xsEqvuI5Zb81Xo3Z8X3+IsuCo",
-	"ndca+zwsW4wWRrrlB1ggndAQxXZokVJ+eh3O6z9+ukjSSCeRqnSNCZbv3324YIdQwfeQvtXGf/RCZNFG",
-	"E/EPZynvYOrcnFqhSDXWbb0fvA8BCqf5nmfYouf7i4v3x0jYbRpoug00fip47qZAc/qqNAGADz2UuqkH",
-	"/Lw3ElL62PfFe+x9CN7b4wxi9Pvq/AX77vvz/RTHAbsE9UfxXMU7U3zZc9/hjKqlV82jNi1XFHyhNo0F",
-	"NdknPqhJCtoXzZvrCUxLXkVsGABf9fqqry5A2MYmrtIWpY9h7h6rtJbam/PRFZ8IxucSO5RNhBKGhyJA",
-	"fQUeTJWR4sSdsEyglcIvlnoPYbvI0I6PsylXWS4MHsoxLOWA/ceHdz/C6FbxK3E54hZKW4FD3gjmdTDL",
-	"9jCPe5+JzyMxd8XBwoNpXzF2M5WQc2QE03P+y0IwAmrogiRnggaD2ITnz59/24NZv6stFYuiUIc8cGFC",
-	"iy/li6TQ3dHOaFAGYX2MDcE6JLLjZtJw0YyvPFbYHlf2BuOrXxwdVVaAVgL6fTV4Ym/Q1klokFLhJMZ8",
-	"yAEjmrJPa2i29CuiGzC7wTf+w1W8JfOlZUa4hVFs8Guf+Hw/OWY/93q9TynrV8UG+L6f9Hq9fnI7OGHA",
-	"NWAZ9f6xEFbKONRv8l+EnCZ4ilrGNt6gM/WFKrQqu7fgwwAplS5NUqOpjzMiFOw/frrwdamadGZA1Yqu",
-	"xJLscH0Iy5PjJXrfjWDzxTBH4wyc0OCwdyPy/ACv//AfN1e2h2fdYz9NNRodMx06TPZVJkYS0meGy1pi",
-	"/BMqVTTXuRwtUyqctKy3ZiSQAaGyryrN5abcMqW9/gtHoBtw86LRtlP6iAAfuJCUxOyAhrfFqkC1Tio5",
-	"KMnT3lHvCOOx50LxuUyOk+e9o95zMndNkfQfItWAv3yPB+CcuLY3GTZ0tQ57EiT1Hsc/t/Zn1SFAeIt2",
-	"pvHB6n62ew9Xd+Ldf7wte9HWeqW0jRkaW2w1aNEJ5DaNP11e3CG2N+7w3IXu8pRvNt3hSWo3fPup0Vb1",
-	"2dHRzloTlo0/Wjp6TjBfjbikUI5YqRI3wjrqc43q34ujo7aZiqUfVtrB4itPN79Sa6KHLz3f/FLZ3BN3",
-	"hOR981vVjpUo8YWKB9S1KogJSZo4PrHUNwpQ/BM8TITV94kCWVrbljRAKywQGgoYAvmOhEHLrNNzdqPN",
-	"FTZQd5h8BLJfg7TQFCsQ8SJi1aXeknrhenc+7x2c3nck4IWNh4i4qiRcO1M3rR6pP6T2Mz2vn6LRjjtx",
-	"TKGKIJlpTb4lYD0LK3rsI9hM8CNnFg3ffeXkTDABJnDgHn6laeC2bio0xsVz58PY4bJyoYjJ1C/IL/ii",
-	"sAQjwP9NZ8ud4Wwjpuq2rhz5LL0YxVh/haFL6SNi89PnXZblu5nCC8++7fRCrdfovcDYq33J8c+faiTB",
-	"8EygsFKBPoQzJW7ok10D1YXLow2mQeJEybfexJOTQOdFxlN/mPWGySCU876qrazHzsVckIJCDZAouQvR",
-	"gJp+hU4i8I13nfYVCIKlmPXsW1LJqu1SIxhApuCHRICaU/Ar+D8++ANrAYUJwcGX/1QZKwxlUcgvrAiH",
-	"v8rs1gdBCDKM1iGIvj8rS5VuZnZn+Er2Ly6MvDh6sfmNosP3bvgvnUzZIagSJlG5p/CVTT7dpnGtZiJc",
-	"+5XsTiIt5mjpMl20nHzcq378izutFgKeCccz7njrlTX0zA2axZuz99xNUbWYLyIc6Adv4Smq3FkHkUW+",
-	"2Cg08GTvyA9VK1dM+a1sTzrbVx7czL7P2wXh6qRZ6qLYBAyKVZQPwMEV4yvkVayB4O5ZS6MBQXfm8qiw",
-	"DzdRxF79vije1kxxB5j2Co8ySiI3o94qazuswEK0B+hF2VOPkTJhRIYJI6B+gIU1/OqWc4HpYyAKFvVF",
-	"e2CoFuy7Cz6p2qlpudAQ7JgN3owPftRKHPzA3Wg68FKcZc/BVobG7wGmtZS/PDv6pkzk9WXnQxOWGDpW",
-	"2IFvvN5i7SLBtDTX4Lw1Y83GxJ2WkWp7bBsx6odaN+T269tsoPnz4Z/rVGBjA4o4Aah0Yqy06vfnfwDF",
-	"uLSV64r2+bcO/SvVN6DG+wWfbHoTn8HlPTv65oG2Sf1G690nK9AY332RplVOv3LrW+7weUzUrGLv1BdL",
-	"QlTUY1aDyMY6t5v6X1ayefH0m/iZ0KUVtwSUSS+clZmoNxHdkVjrO09AjucmcfaOslGEshc5AXcXt6Ia",
-	"PwQlVJwlDh2d4B4ZNBJDBqCnD5d9NVhNNhl4p4p2U++uhNWSXQucOGU04iBlctxXmBOCPURvpkIxn3wU",
-	"I/Y40gOLXtWsnk5y19PdTt1GjHDvKZzgW02jNxA7fL0JuYvnHhnBH15mO+pgl3gVAi2+kJCHd1yhFiTs",
-	"cNZIq1ylID4TqEXWu/atluLN3pnlYxG6LZGdrsHVKMwPRhHmGHI8pKKig1AsBf44oQZGYF/5b/yr7CS0",
-	"pzSj6SygPsNklBBJgF+BHXCmnWBGkG5m96GWN3aLqWkTZPdGR5t9Qi1nLMmJCkLkIKoiLWc+KRo8BSdv",
-	"pMXTCbXL6Ss8aPgN94Xp3rRfBgTcVgROclVXWxtBQZhTtXSQPoS1ElMycJaLd1qzHOAE6BjQP/JDw3TL",
-	"uegry5c2BWY06GPLG3LTh8ZF/WQQAGFAnY4GkIQOs0GNA4b+MZH1FfjsC9MDLH+wQSjGHlyPoCviPC2k",
-	"qwp4fyB7Sby92UOIB0V4UTsJUAyTuZkVRRwQvbUEBKk2GdBWlL1JfJD/rK8oQmrlR6WZViINAT5qWRkL",
-	"IjIcvxJMR31UubTuTbHyTjEKRYHqjiEA9W4fvzWveLXbwFq/eHH/fwwveLFdVonOAWCzQtSjAirIVrxE",
-	"yBaVf99DtNHoGIDaO6wu6pFDvmgUteGAMSzWpTyhYK9Ibx+2F3rHKkSTRiRS8Ybdx5gloP1jKbIeKxAD",
-	"LZJQgBjoyJwK4WbCVP0dwnjvWV/5idlezE0GnhFq4Yfj7ffYwPfiGGAkU1+F7hvHZbORqczQZlptxJEy",
-	"q6O9ODDmEIZiRg+1e2LT0nH37OgZy+WVQCJB8ZSwejI7QedNrPDZV6fUwEyHLU51nmEwAsulEhS+h9oC",
-	"p+A5iiJFpg9kPMXicBQr6GvCvTg6Cn27ipC7dpehx7oHUi/qnWU6KRjPdj156AASoSnnPi+fIJ/uLhj3",
-	"sH7izVTg1XkppwxEMPcwAv9mPZCn64sYppUQ5RLpb8SwRkhaiFSNsRfOyih3PyfRAsVhmhmRkITGHruA",
-	"4EhAvLDC0EaLAJ6IV61c5qAs9DhgexS06R+w+0QcKhNRJcZqUcU1pRhb5NUq1j0sO22TUv2Gfv8CqirB",
-	"s9CJKm0An1B0cjvr3IGcSkqrr7u5E0NWw3VPI//LAFVa1hjtJX9wq8surK50mIxjnFOhx0jnU8W18vHb",
-	"a0hrrid2bej0W3igk1Zyj2DnTUpGpalRl4eLUuGPHEz8n7+5iOPQw2itXgUpOr/FaOMvwVYufF7T1GgV",
-	"ggHh/PS4oqVhF2wSIyqoiahYYmVT1lmRFd7qSfKwoOH7UsVpOkDE8isERCxfAV+Wq5d7L7nB58D0lnyW",
-	"rwOMd3OhKJFmC+AIg7b7a6NQ4OeqWIDLzLwy4y4kBoZku976eN5qFlLlDGfCcY8gBfq0G/tLMwQa+1Zq",
-	"OIBSXvfwVSR16w3lFdM2lcYrZPpZWlEkysGJ4YK+31dkaiQro3+yzQD4viQH2wEIsZzVe9EmEwbSCoUl",
-	"WwH4BrgdUdIt5GSxM4J1lHOxfnDM0qiN68zNq9XNu7D107Ac6qCzuhFgTSy0ZSiuBpwMbeuVapQvMnFZ",
-	"6eWwAtBFlZPfGrOulr5fy7DDST0qdd4B6cT7rmJhxLJZoQfhqTWmzItm+wQ38lmUtYYmwyUre0ageVLB",
-	"dwBUZPJHGxy4CHAEGMo3WYEfQXNEeYgSfq3jxtmQNdRXewP4ehBKEJM1ab/HTsveHFPtl+ZTK7Hti/TW",
-	"ArAphKYupKtCDCgNSg64EVdsKMKSck65AH1Vm8GGrh/aVDYb7RUCgTRgh22YD789DqcGqbxPLBuENwds",
-	"z6eOF275vgo5EN5u1pylx96MKYLVCJ7nGMjKuEKTaF9R2fQUzbzVot3EQbx5JtpFZcCscMxpSFrlrtZS",
-	"qt3a6VHrgayd9U4xjxxO0Sze3+adDBXZK6EVaQy8zeL3H3LRQZc/C7Xsv1icLFktSyGE3AjcBHGkvLM4",
-	"zazKUZEskHZCap2eU/UJsrZmLBf82vuh/M5Ca8oTWkxfEVEjP86VmEclIc+1q8i4KdXk1DP6r4rIqiJC",
-	"R1NCSBvrbNMjWu9h5yLNBqL0B4iW2HBFj55QAqdPSQ1YrbZsu6i9nyTUvwX09wV8qJ6G0zXZ6oQNyh5u",
-	"QQjqK5KCSGyQimQWjA2x+9R3YqpvcBx8+QBHto6rzLZnozwKE/8yuSjd8OT3nIny2+DJPndlPTqvMN7D",
-	"0ANzx4HMK01RUK8ovJIVLaCDQhMpfyDV1cPiHPT93D61+AuIzYyHA2yXmb8i5OMjJABQrClqk0sV2NEV",
-	"Y0u29AB4S2FKvMr7qtXZtWEz4RhnoVwe6eUik1TyKbBjjAhq7HK0MAb270ssxYtmOLMsixE+YCDOBq5W",
-	"2b607JeFWIjspBFPURMuCsFBuiAsfHUz3xuHEBTKSmcIZjFJj0wzXRCo9BTfFhH8B8FHsNYbHeKsi3Cm",
-	"R4jp9nO1mV0rTeC+uke7uEdL5F0pHFkBnuKr7dUfT1ZqvrP1wNfuRxpg8RU7YPR/imGmlAhMjp2a44vi",
-	"Occyh3UwK3IxcmlfFeXwBvDmIJTZRHv9MaVIcOb4sBgcUzZsm7PorJIN0yEuw9fI3w7oqVz/7iMo6qf7",
-	"d7G8QatQMMx7GzmmvBTHhJkq9UydNv/PL62pwtEWeavrEfNqGYRQ8T+UUhCf+cjttzvLfEPxHa6ADPeE",
-	"6rh5LpXFRTWqLI64bfXi0ev3W1irUzETwY1X8yqClrwTr2KAyM5uxTOx6lf8Lbn5wobf84lY7+ergEnQ",
-	"6YhMFYTkd285IxcxWL4FWI8Zj7AXu6NkoyZfWad2j2UOQc6UiWcx/8fXmEZkJTgBhyI+UQ2NZpkWlAPB",
-	"roSYs5Uw/qcvUwz6z0VVwi/iqjGpAR/tqxdPn5MpL5R/Cc64lTIxcasavNQp0Xi2yJ2cc+MOwSh4gBU6",
-	"sNb3SGe+fzAsuPIW9d1J/nz4Z7rRLQvCwMoe25PWtSDM1/TkXZaUefH0ZZeN2MV8ro0T2Q8ikzx0G9oB",
-	"hSFYq0YCjau9ONYUoonLnDkfHhSjt0id79Exz/OlK1sXO2j/AGWbgakde33MCeuoqXHBAvqqou6Pcz5h",
-	"ewPsPTA3gpJPBynKlwqMVlh14NhLOVSPvq+KxzEcAYffp6QtrUSoki59927vJRgKdyOEqqVJCpaF7pdB",
-	"fnNGqCx8yCkRywjfmNmmFf8A7h6Tw+w850tq2RzPmnjLhx/8iT5kQGQ5SwsB8Nfa+01x0IsmIOkxFWz1",
-	"V1A1uGBkCF0V0+MK6OshAA+e6sNqbBvj1UOQVDRs/Wuc+dc4899LlHEp50bize8fedwdJWu438bR3uVZ",
-	"cZ1pUacCKz0DrfEsjFsGQlxRVNdPAzF0Yjym/MIBhM4pVpm1boUUyqGnWirqWgFJsn1FcS0Z1p6QCtia",
-	"FQBoWDyDz4TKyLA+0sZgu3hkdSQtG+HFaekqBnRYcY99V65eem7qHenliiw8T11I0BgklFcCMmCbuVYT",
-	"bCvLVUFygwsJeB7z+YQbmSPbG/iPg/0TZgUKpBbkDdubZW3GpHfV21sBkphxAkuGBB6Ax1SIKlj+AE0S",
-	"mFpp2dt3b358hTu1bCa4XcDNgIjQaqqgobq3D/DPt5pSVldbrqltEfBbewW7eq/+o4NvP/36NP232wP8",
-	"809J1Jbyx+1pUIGvzQYNnzzw+CUcviwBz/mQGWEXuaM2PtfS8dw3GeSWcSKUdDBfQujyev9BzVz+cLYT",
-	"Px1DlWTVV1tppk1RRD32E+ZqqL4avMnEbK6dUKPlwd/FEgKki/FwsEr8cJHNfyWWfihLrW7IdR/eMxzN",
-	"+m6KxVyoJQTFKcfdp/jWJiP9Sq3L+sJbyc+zv2JzwuJznRr1+5+fPT3o9z//m/j0lxgt+vSwlXo9Jn6Z",
-	"ug6NRWxw1qXe4w8+ZWBVA6qqA02g8lzf2Ibn/A/vSf4S4Run9qqO+iAYzrQRUdtuxWXYTssojetgs+fP",
-	"d1ytJIgVJhC7kgx2Uoqs3hIb/IMQOEmP96LyF1bCy6rU4sFYcX2qdf7sas8/CiYvzuurZnYnF3cdZKpQ",
-	"VYXgorbhw/FyzAd4MPb9wec+la0PsUCgr2rtU6JOPIlFnai0lKOehpQYSydaLDnYYxB9V8jufidslGsL",
-	"LFlPRMmbvfHTu1E4UfE7dU3BiMcPlDnxYOwKxj8X41Y2tVAUeYkxhV8dCrtjZI9eNqksewpY4VoIhNI3",
-	"VVIA0EeMzFOFdVbPD/TIBv3dlxg2vroVlg/bC0kA+1SruEUlLgz5nTVzXNJZ8drtg2qZONlmjvYFmdeu",
-	"iubWcmIn/BpLxIUbjbGSEoI2tvqhmtM4Tafkq3N8Hqv7MZ4bwbE9LX63/1UyWLk/Oi5gjv6E7832a/we",
-	"KIY9/NUs1NqyIXG2drRbtrZQ69galjj+nUbo7sQ0FKSnJ7ZoxL3KGrYFlvOFikPLIclba2ppDJz47Oix",
-	"A+uM4LPBMcpjg7C8ga93jaU5FZ/bqS5i9sxCod1bWwFhYZxKY3o4AWCA3topKw0vQxGKVBbQ0lcELicY",
-	"9j5DPzwWwiQt6+lL3z7SYtAMJHvnGCyoiP3YvtLzUMmUduBL8Re2JJhqLJW0U2G9XV9c+yBzqP8nLUmn",
-	"FmBQjQRTC8iiC+55GjQqTC7V6LvrbsrdyjnfoSSLX8lXvGri1WvSOqrKiWX0+MEHAKjilnaKadjTf630",
-	"9tGSGtghmNfovLtz5Bwevv1dOpThyDZ7lPHo05XSN7/78tBwMrT5CjDT5/ZaKUVxdCqJYbFCMbxUL40u",
-	"1bXEXwtlHJ4B+1dfAUvQ40o5pKISTWvlDbjIB8oehKG/TM0N3FQLeYbT+qrQ/9Yt00X1jYWtdSoJSFYQ",
-	"/sOZWCeN/yCSB6aS6+Bwpfl3JR7hi/YphwVabJl+INXmM+5SvQSefFL0E7cg/oXCv6uWeRqooE1/0Ia3",
-	"X6Sore+Q23bp7eVK4rf1eMj0BwhZaL2TR69PgpUWQJwbgESMjdgg+glipL2uxr04Q90XoLVCEG98A9xC",
-	"SmmvKPLAwsmXqSWykSn8wauIfHHRIhQRaWN79dKpvyZDwY0wpws3hUqqgFVUgJVwcWHy5Dg55HN5eP0U",
-	"cc4P+Gs1PRDVOv+ZJqp8USRyV74rHeiVL2sRSZXvvYGz8g1GpVafwBob5WdTOl6K78ra5ZUvsb1D9YuZ",
-	"cBw07/8/AA==",
+	"7H3rchs3muiroPpMlaWZFiXfshPpz3rsuOIdJ/HaymbrhF4RZIMkRk2AAUDJnJSqztOcBztPcur7PqAb",
+	"TaLJpkTJk8R/bJHsxvW7X3/NRno210ooZ7PTX7Op4IUw+OdLrZxQ7pW0c22lk1rBt4WwIyPn9DEbcOf4",
+	"aDoTyg3YtXRT5qaCFXq0gK8eWTaWpWCKz0QvyzM7mooZh1Hcci6y08w6I9Uku7nJs2/O+WR9/POpYCNa",
+	"xyPLPnz74ujJ869y9stCO1FsG/KtHvH0smHYH9+/ZXqM6zXC6oUZbV3je+HM8sXYCbM+5Acx0qqwzGl2",
+	"zaVjQzHWRjBnllJNGJ9wqZLDS+XERJjsBiaYc8NnwvkLeGFHQhVSTX4wRWrKV2LMF6Vj3I5gaAnf/bIQ",
+	"ZpnlGRx5dpppfDOe9k9GjLPT7H8d1/d+TL/aY5oHFvJyYaw26YMbKPHJXYzwiUE4wjmfCL/nM1aKsWN6",
+	"4dhYG/x1LI11+EzbQmm4xkpn/NNboSZump0+f/wEDsc5YeDd//n5xdH/5kf/PDn6+uLo41/+lOWJy3ol",
+	"Oh4ffLvv83tt9Gx9xr8LMbfsesodk5Zxx7RhHMCJuam0zMlZ6/mMYcB4HWNtZtxlp1nBnTiCV5On8ObV",
+	"Ow4n+CuNOocP1aCyyPLMiF8W0ogiO3VmIbpu9c0rQjE5ky4NJjNtHZNOzCzjBB5TXRa2x8K5Pz9p22yJ",
+	"o67AgpwtZtnp85OTPJtJRZ8e5+toBHg/eTEKiJ8an9OvXfdaj+dH/+C4W9i20S39usPofjwY/R13Uii3",
+	"8drm9MzF3a/vPxNXJz45IGKl1peAvznCq7gShkln2YjbVhj9pQ19n5ycVBcVk9OF2rBLs1C33t77hfI7",
+	"PNfb0DAQ6m0Y6PTu+HcDG7BzraxAcPkbL96LXxbCIs54xgZ/8vm8lMStjudGD0sx+8s/LEFwty2/o7do",
+	"0nVsNDQtGxrBLy3tFuY3fOSYp9JWmCs5gmfHCysKxtkVLxfijA2EMdrYATJy6ym6AGTOgFdoNS7l6MG3",
+	"NJpyNQHxoCxlIWwtfhgx0qZ4ZBlgosA1vlrQYsRDLvIF85galiYtEzMuSzhwWQjl5FgKw8QnaZ09ZQP8",
+	"Q6rJgB1wVcBe+ioIMYwks0MAWQeg68fu9VWWx2JbLPWkFu4fPa6ew5W/1mYoi0KoB79FXpbCsBlfMitE",
+	"dH9suHBMaccKjUd3xgaFcFyWA2b5EvB3iVf7vXav9UIVD7nw7zWzi9HUrzSH+1Ra0eqjDV0qfc30GJf5",
+	"QZgrYb4BRHroI7Y4NRtzWYrijA08LbiQxaAGQ+uPHn9iUiG1L/WEcPxcXwplNyx8twX74RLr/SAnShRM",
+	"qh77HpnOiI+mJOrHqgl8eQQKitFlc9o1Eoyr12+5mYiHPvihLpaAr/pKEIVFwcYfqP6Oq6XnBvZBV6Y1",
+	"m3G1ZNw5MZs7ewZaCqkoXhxFRecINZ2Vk49+2UZgIm0JV/Gj4gs31Ub+Uzw0sl7xUhaMj0bCgoZ2KRQ7",
+	"ANGGO2blRB1JlbNro9WEjYxAjOClPVzZ+k8//XT0YuGm8HNgJZvh7kdlF/O5Nk4U34lC8nN85uF27jV4",
+	"0NE4gwWSqgY8H/h8oYVFCnspxLyH4pIfFLVPxcsl7XKFrSnG6TfGWSGFkyPJFRvrstTXlh0UemSPSz60",
+	"vVnBSmBtMK00bKSBTQNnWyjp6HyFAjn+52w65I9HWZ5NysVIW5Hl2WiqS2GdAAzPs2kB/5b4rzNyUi5H",
+	"wgDbz/KMl8PFTKosz8bCGOnwzyvp+EyqoyL6e/j4CQxsBHdSSQWziMnYZHl2LeRk6vC+/R/Dmcw+rkl0",
+	"eTiWD4vZjJslnM7c6LkwTpKIx+tj23Rr4XRv8ozkmPVzLrkT1rGZVAvL5kZcSb2wOZBmtLFIOy/5Eo8S",
+	"DrKWR/ViWEbCqFrMhqjDfjqa6CP48sheyvmRxnl4eTTXUiE6j3lpxU3uJ96q7A6Br3gRIkjJW8X+PAs7",
+	"wcMqyx/G2enPO8z0cYeNOCNUsX6w53h8RqBOFwwYJbeOuakRgqRee8b40FbC21hcIw3nirlrHUPuYp7l",
+	"WaGvUZ90ghfLJNzAPaWX4iHmkV270+gsH6dVqFo9+rmCPH8XfsrqOutF6eE/xMghMC8K6WpdOWwJ6HSv",
+	"1BNEJPxgxNgIOw0fSz3RCxh7YYXpAY6Hv43gRfgbEU2ET4t5EX0ioL8wuqy+KkQp8IEg2fpxw0c/dPhY",
+	"jR6+qCYIX3AzmsorgddDBskwZPXZj1l9hnssdfO7xXz9Gz9T/V5Ye/WNnXIDX+D/OO+FX1fjy+qDEVf6",
+	"El4o9ST8An/6FdqlGvWs48aFD/4HL7HVxxG+8GNwuOLwQSoAl+XqRz9U+DjS6kqY+IFC2pm0Nk0QYYJv",
+	"lEsSw9EmTaSihREU3uTwkjZg3OhgwwhPIxxtMwrAM/CG66q/59moREsLLwrTibiRhrLy6OOTJ89Sz3pQ",
+	"6bzVrs/phRvpmeh07D/4Z2/y2KzUaZpajVjd75O/JrbrQAJ3KXFCu6kwQevjIycKplXOuGWXUhWnsmAH",
+	"QCBOn+cMceX06eEKdXyynTqisYwjRgTrXzinVsr4Vlq3DtRo02z8sfWUCT1uqnm4MRw/R6b0lMl7y5Zw",
+	"/tbV/1CDQSDsdoEiMNApoaSAIwGtcGFEErVfciPm3BkN1rTm8r5KQfRLDeb29RMDwa8b+hADXD2K5LN2",
+	"aZ2YdXh05dRwMalDe0WT/xdw/zSnRsEABViDpicvirUz8OYxTOVk2iQ9dxfV9PWeRwxyyhbZI8+uwjnt",
+	"bfKVi6IJ/IqSF+YJaILvoKLZCeS8LnYx5XaavvWp+BQ8j0FY9C+tUKEkToTxndf9Oi9oYcpttOXH928R",
+	"a3hKTftpKlTDG8uuuWXXRjonVFNj2MQBu3KDXbmHlf9sQo9U7qtn2bpDJ8/IOZu+nLnRV7IQ5pFF4zSa",
+	"4sDryBUjuQ2PgP6Epzowjjxz0pWiExEKt7ppvwFMUfsHDEPpsbjYRQ7xGyiS14zskzPgkWGnBZOOTYUR",
+	"vXq0odal4Coe7mK47HZb3YHxShjrZb5bMOiGawufD7dRgcEKSnlIWkHk6MRo8U282kRNXuqFj4XgRSGJ",
+	"Ur2LqAvSqlVLS3jZsrkwaGpZJ/8lH14YYRelS7n/8wzFoPRP8+nSyhEvL7i1wtpA9BIPGj0xwtoLpZ1I",
+	"PbJy6NGaVl9OzxqWuekE33EyZ6wKAeFcuyCLv4Wb3Es5XcWt8P49CVt52Mam/UcuvtUjmM1LsSvuk2a3",
+	"2zu76CFjH6vwefmBEdymyEaK6nrNYwf6ZSuP/UYNkcYN7vg8c7r7wcAXu8NpYAqrsHobJnE9pae3HeBW",
+	"wts4Xz9uXsc1RADZAQ1e4tNb6WkTU3aDyV1g5+GudMY/vaH3nq3cL8q0vyyE/9mZhYiub5W/+2gheykK",
+	"CsgIUVWR7GMdH4+Z0wxMOesyDsXMVHRgG0RcT7td7T7045UhH1BJDjN/0MbFSrK37QWxA99LaceN+47e",
+	"3wNPXZ/kx3nRBYtmUsXfPl7FqzBIB/jfxc7eJi9vArpdxvcn3M1d0MTDj7uon60w8iPZgHcjYrfRy6ro",
+	"OKWvuytpEGWb1o/glzP05Ss+E0BILsWcAjODrds25hlKxc0yNUl1y+kwSudn85rYChHal/q0gt248TUc",
+	"Xb+//5LiOmF6rO9gboQVyhGJRSoq1WRdhl/V5tcPHH4JZoLh0oEfyeujcsYnImcuPASXgk8wO6XLbjUR",
+	"7yL1Tt2sTG3VciUd+N7Zt+ffvWVjwyfwCrGTAbw1SK4BbLDr432rr4HdwMqZdKds4MQnN4BjJEjCkzR6",
+	"5n848zPgd30FZ1CvJyzFP3PGBnhUA7S0DebFmF6jeCg6Me5WA80HkX4HQwToHoAdmbNSqksKlQpkGtaV",
+	"+ePKM5wRrrsYe3cevJwkyUo7mTJHvIZzrKaFuMllE88ledvhzNSqcl4Pv4NhBLeQhkLxKdysP38Md+Ts",
+	"3avXjyyG41oIo/LPwBknFwMvX4gQtLRKyJbVgPAcG+lFWeAWhwJR6Az3/+7Va9i6dbIsafO9HcjLefOa",
+	"4ejwSThfYQiL6KjYiBsjhWVaCXbw8ujlqxeHvWybfBDGzjykp80LKdryzcyrWGvhERTkB04jYe0ZA4Tl",
+	"RhTpSNpYUnv+rMEznzaD3v/n3/t9+/Ev/x7++FPqGF9DYGaICVmTzTBsM8mTDAWHEC2X9pRxCl+aCTDi",
+	"EhJBgC47GNShi/bnk489tNMODvO+AjrHqhwGzwjYwcDnCuRs8KYQs7l2Qo2WR38Xy8Eh4WTjDL7qKuF3",
+	"kP5ov9X7qWt8bYQ494i0IjWnWBZ5QtaQc1NIep69qU5sRxGidnKsY4XiM0gtoUdytrALXpaAkj++f5Pi",
+	"vhs1gMiev2q220Vz8OsNo6XO+w35lBNG+yqVyLbLMpbxgF/eOe3RvshJsuEYbQTfzsQZU4huRHGlKqWi",
+	"8O4uiolf54tqVSnVBMIYlCg7jvXSP31bo06ItfJGlW7iMBhAPubJEBg/XKBUoqhiXmoV08eKIf5fQ0gW",
+	"hi+K2bp5CanXre1FM2Gttxs2XU9JLExFGz1/nniwaYa644n5wdiMFyjjSZczrUaC+YgJiFPtbGzyMFEb",
+	"m+yCcKTLtnY3D6WMPj5OiC6zvoIarNNGn8b0G1A8Qp2EKbTdLZbccVc46gwZneWsDSfXVVRYwf/IWACz",
+	"V1eQkjbDq7exot0bwUBJQZtZRTlsIukv0I4mwdg0M0lU24jBFj4WAGDTRN9zCnm5FkMrXYvUOdVKLOfa",
+	"5WyKmRGkhMyFnoNKzatYeczGGMuytOB0k5YVRs/nYt0M9+yv27CyBSE3gNQ+THB+qAc0vfkZ34uRkPPE",
+	"+msKGvDEwKNXIqWRrczq390w7Ye10ZW4JmwmKp7lmY94E2kV8C0ftgYA7xge1AwnXruCzkf6VqrLyPG0",
+	"A5WQDeF0I6DUT65TxeqnttWtHzso5eShVf7P5GHH6Zzh1WsxnGp9meXZXJeIK1wteHlhl2pEUap6xp0c",
+	"XdSxmqKUV5TRB8Y2cTHko8u2Ce8Uz1gvuPLE2RXseXby9VcPGRK4c3RGJxEmSl3NMydnwjo+m99FIqkz",
+	"c4PcUQ+bhCs92QcFrG784UhgI414PT6PbC55BhbrOeKInChtWlDk+5bg+y2sMg6s30ciA3dios0yzU4j",
+	"b1V4MKcsOm5ZyYfacKfNEgJ4IF+jPLJyomyHMPi8ii/ctE4fm4hPgzkGJls9ss0RiR29D3EU4U7ZCmI8",
+	"FiMHAevtPgOKQASHgTMLUYtaXjE5cGhYnc3RDA+ZsZTkcLj/eC9c/NwIt6HERnTl45JP2MG3OXubs2/h",
+	"v7c5e5Gz7//f//m/hxjqO5FXFJbWMFts1ei2L9SE7JqNnn98CJ4Wc+8O3Lidkg8ZPYoZTmCHAWWQW/ZK",
+	"8onS1snRe/z9uL84OXk6kgX+380tUlPf5iLmRkAGIThocjaWipc54zOhCrB+jLQxAoOnD15/++Y9i5Cb",
+	"CM1hl9NNm5RfYO5WAbgJDxAYJt3MO+S9/Pjyx+9w3OAugUdzJkorVt3bMGknSnCbsImrrQG/trEehhYS",
+	"WKpUbACLHuw5AWuPMXRIGvNNQnEEJ+nArd1Y6Upa2ANx06rES5XCZEcZ6bBJhvmOW3utTZGMkNrstUbh",
+	"8QdVLqvADV+zI8FCKQGpiALxoiDM8OtuwWBVSP7FbUxbjYj+jUauR5ZJyMNm9Sve2OUFaYGhtYbU+5FW",
+	"jo/cRSTtblpGZXO/gyWUm+UFuBuFEWokdppSFLKeMcFpfSwtpgRSoloRFyYIrrtua92/qTTyv3TX8SPV",
+	"bR0rQfvaKiPXKhxaaAoMY5lK67zI1/X0O2eK6mslzF4tt49sbcTqbQotrx1i/s5HeiYsWoDyJjNA96m3",
+	"dA2q0HOvz4Z5O0WdN3lXiwBYzdsCnN3hsntId6Qub3nhJ3jyb/DgJqtpda9RTDdCYE0T1wzOLUHbnvTe",
+	"yjo60moszeyiQAFu5C5C0OEdYU0WmHCvWCjnsloGBkV04b1Y11OMbJC2r8JjVJoH1ibIne40GwrwlN6N",
+	"0t6Vau5kwr07karjJ5+crJMs7/3bE3kw2s5J+Yr5H03R0LCkJe8PwMopk66v8BsDyF7ZD+uLrgdDcJZa",
+	"sYNnJ18zCc4j0OP6qn4LYrKC2ZHx0kAu+aG/9j3Q2+0G8ZQ1egPW7cPy4od6QFHRz7ga9Rk8OkR1ah9X",
+	"i/jo5P6CMhMo3Q2e61vexc7QQgbuc8qKdHSbxBORXWZI4Md9bijgVLc5CLvuFonqQe4n6aYflmq0jnfz",
+	"WgvpiHDWj7PpcZjrvRiv4VeYLYlhdfTRemgU2DXRUPL+9Uv29bPn/8Z82RvmwX896LJOZkmExl8jY8Xa",
+	"PXWVNe+ao+g2zubCWK3WDAjJbBhcYGsAiigLDD7EMKmcCT6a0rRYjaxjZEkjRKvB6J4nGF2QIrqDG4pt",
+	"a3wOIAcK9oRKeIE3kTy7Kqv04qm7uyOUdVy15mpC+FhVcpeqVHTwka5WGmgtbvjIsv8+8j6wozevcsZL",
+	"q0OSNhVBe4Q1zVYhIVmvoDbCJQIvEwHv6cC19kDhAPbwxCnjQ71wp8OSq0tvxcXpqdSddIyX5SEICFqB",
+	"uYwiaOFNi/ZHrJjGsPASn8verOgUVreC0qvplu0mo/fpgkUrNtKKvVC2fFW5CI1qj+xvOUnerccLtlQe",
+	"WD87qqRzO1etL8NzgSXMUkLRLrF6zcGS99zIh4uEpTkVVo5TxTLA/ouQ7pLldbIjPvUPNE3D10AfyrKq",
+	"PdEiYb33BV3CjLygCl+V+o6AA2o3HB3e3jpLioZbpEtYNM8rWWH6qCXQ9gMW+FkPbLqNOWtXt6/4NJdG",
+	"2J0m6Tp2yBzebtrfPcUTShztdjThnc6JnnArOz8OLHy/ifAp80d8zStm+nrZzTV1NIMgLN7KCHIbSNoB",
+	"QiIMvdjNftB4tRuE3bSdzKtQ7C2mKOhwzPJNkUX+9X3ouTjQA2q5OF/RXiHlNplFNlC8DhtdWSi9WqNA",
+	"hzXv7dSLe64JkNzKUo3eTbltJoZ6QT7PxsKNpvRnoVU6vTRoXmtHIK5gjzvUh9mOPb5e+t3I2wLLbESr",
+	"azuY94tEuEkIz7poU8Be0QNYqViTca3kDqNQKQIThQnU+CZaU+7REsswQ37Alag6LQhmFgrjNLWKU7Ai",
+	"+R5+WV/BW5K0i7rWxwIEGSo5s8Cypt4gnx61dWfVgKmNpMcaSyXtNFUQ5hs4RVY21wrb5SOsXUFDp+vC",
+	"7AApuzL/ecCGbdYGQhvM1He83HRafo9WszE36WO6Va2dO+BAg6nTlj00hf1UYJCvgXx0q+2sHktn3057",
+	"2JEBRy7yzQYl/9zqgYQo5mqg1u2sZtD/TXDTkg9fFyJfjcwcCWuTitFfH3+diuwKko9UG5r5TEWzarR1",
+	"oI9jOek0wAWl6jZy1Vbtbu0NfPKiSxZ1fc43VG51K4jbRJRv45Qb0zfOc3UryWPxy0gBBaBXIgap6tgk",
+	"LXvx7k3OjCg5+mw8Q5jqrhalH/0JrOhudXDFdrLWDKW4bRyD5cOyLUAk/LrTkPsPN+he2XlfuVavfSIp",
+	"DoexGLkvIQ55fOH74PAGGN2h/Ot+UqcCcfNuI1/HuLrP3fKlABpv58K+C8Duxg52SauJWUc3MKiZyBow",
+	"vI3zinxkzvVUY+F+CzZFrUrw0Rq9mEyZlWpSCvzxSFOMxwOA5Z1AsoVtxpDVBjT70JGI0D+YZgTT7ctv",
+	"ugr9t4yB28Fz2kqu/6WcoffrnbwzfneeJ+BQtzkIm+7mZa0DmBLp6fdTfq9bqk21sKhXXMest9VXk3Z8",
+	"X3+IsuCondcG+zwsW4wWRrrlB1ggndAQxXZokVJ/eh3O6z9+Os/yRCeRWLrGBMt3P3w4Z8dQwfeYvtXG",
+	"f/RCZNVGE/EPZ6nvYOrcnFqhSDXWbb0fvA8BCqf5nmfYoufb8/N3p0jYbR5oug00fip46aZAc/qqNgGA",
+	"Dz2UumkG/LwzElL62LfVe+xdCN474Axi9Pvq/TP2zbfvD3McB+wS1B/FcxXvTPFlz32HM6qWHptHbV6v",
+	"KPhCbZ4KarKPfFCTFLQvmrfUE5iWvIrYMAC+6vVVX52DsI1NXKWtSh/D3D0WtZY6mPPRJZ8IxucSO5RN",
+	"hBKGhyJAfQUeTFWQ4sSdsEyglcIvlnoPYbvI0I6PsylXRSkMHsopLOWI/ceHH76H0a3il+JixC2UtgKH",
+	"vBHM62CWHWAe9yETn0Zi7qqDhQfzvmLseioh58gIpuf8l4VgBNTQBUnOBA0GsQlPnz79ugezftNYKhZF",
+	"oQ554MKEFl/KF0mhu6Od0aAMwvoYG4J1SBSnq0nDVTO++lhhe1zZa4yvfnZyEq0ArQT0+3rwxMGgrZPQ",
+	"IKfCSYz5kANGNOWQ1rDa0q+KbsDsBt/4D1fxlsyXlhnhFkaxwa994vP97JT93Ov1PuasH4sN8H0/6/V6",
+	"/exmcMaAa8Aymv1jIayUcajf5L8IOU3wFLWMXXmDztQXqtCq7t6CDwOkRF2apEZTH2dEKNh//HTu61Kt",
+	"0pkBVSu6FEuyw/UhLE+Ol+h9N4LNF8MSjTNwQoPj3rUoyyO8/uN/XF/aHp51j/001Wh0LHToMNlXhRhJ",
+	"SJ8ZLhuJ8Y+oVNFcl3K0zKlw0rLZmpFABoTKvoqay025ZUp7/ReOQK/AzbOVtp3SRwT4wIWsJmZHNLyt",
+	"VgWqdRbloGSPeye9E4zHngvF5zI7zZ72TnpPydw1RdJ/jFQD/vI9HoBz4treFNjQ1TrsSZA1exz/3Nqf",
+	"VYcA4R3amaYHa/rZ7jxc04l39/F27EXb6JXSNmZobLHToFUnkJs8/XR9ccfY3rjDc+e6y1O+2XSHJ6nd",
+	"8M3HlbaqT05O9taasG780dLRc4L5asQlhXLESpW4FtZRn2tU/56dnLTNVC39OGoHi6883v5Ko4kevvR0",
+	"+0t1c0/cEZL37W/FHStR4gsVD6hrVRATsjxzfGKpbxSg+Ed4mAir7xMFsrS2LWmAVlggNBQwBPIdCYOW",
+	"Wafn7FqbS2yg7jD5CGS/FdJCU6xBxLOEVZd6S+qF6936vPdwet+QgBc2HiLiYkm4caZuGh+pP6T2M33f",
+	"PEWjHXfilEIVQTLTmnxLwHoWVvTYj2AzwY+cWTR895WTM8EEmMCBe/iV5oHbuqnQGBfPnQ9jh8sqhSIm",
+	"07wgv+DzyhKMAP83XSz3hrMrMVU3TeXIZ+mlKMbmKwxdSh8Qmx8/7bIs380UXnjydacXGr1G7wTGXu3L",
+	"Tn/+2CAJhhcChZUI+hDOlLimT3YDVFcujzaYBokTJd9mE09OAp0XGV/4w2w2TAahnPdVY2U99l7MBSko",
+	"1ACJkrsQDajpV+gkAt9412lfgSBYi1lPviaVLG6XmsAAMgXfJwI0nIJfwP/hwR9YCyhMCA6+/KcqWGUo",
+	"S0J+ZUU4/lUWNz4IQpBhtAlB9P2rulTpdmb3Cl8p/sWFkWcnz7a/UXX43g//pZOpOwRFYRLRPYWvbPbx",
+	"Jk9rNRPh2q9kfxJpNUdLl+mq5eTDXvXDX9yLuBDwTDhecMdbr2xFz9yiWbx59Y67KaoW80WCA33nLTxV",
+	"lTvrILLIFxuFBp7sB/JDNcoVU34rO5DO9pUHN3Po83ZBuDpbLXVRbQIGxSrKR+DgSvEV8io2QHD/rGWl",
+	"AUF35vKgsA83UcVe/b4o3s5McQ+Y9hKPMkkit6PeOms7jmAh2QP0vO6px0iZMKLAhBFQP8DCGn51y7nA",
+	"9DEQBav6oj0wVAv2zTmfxHZqWi40BDtlgzfjo++1EkffcTeaDrwUZ9lTsJWh8XuAaS31L09OvqoTeX3Z",
+	"+dCEJYWOETvwjddbrF0kmNbmGpy3YazZmrjTMlJjj20jJv1Qm4bcfX3bDTR/Pv5zkwpsbUCRJgBRJ8ao",
+	"Vb8//yMoxqWt3FS0z7917F+J34Aa7+d8su1NfAaX9+Tkq3vaJvUbbXafjKAxvfsqTauefu3Wd9zh05So",
+	"GWPv1BdLQlTUY9aAyJV17jb1v6xk8+zxV+kzoUurbgkok144KwvRbCK6J7HWd56AHM9t4uwtZaMEZa9y",
+	"Am4vbiU1fghKiJwlDh2d4B4ZrCSGDEBPHy77arCebDLwThXtpt5dCasluxY4cepoxEHO5LivMCcEe4he",
+	"T4ViPvkoRexxpHsWveKsnk5y1+P9Tt1GjHDvOZzgW02jryB2+HobclfPPTCC37/MdtLBLvEyBFp8JiEP",
+	"7ziiFiTscLaSVrlOQXwmUIusd+VbLaWbvTPLxyJ0WyI73QpXozA/GEWYU8jxkIqKDkKxFPjjjBoYgX3l",
+	"v/GvupPQgdKMprOA+gyTUUIkAX4FdsCZdoIZQbqZPYRa3tgtpqFNkN0bHW32EbWcsSQnKgiRg6iKvJ75",
+	"rGrwFJy8iRZPZ9Qup6/woOE33Beme9N+GRBwGwmc5KqOWxtBQZgXaukgfQhrJeZk4KwX77RmJcAJ0DGg",
+	"f+SHhumWc9FXli9tDsxo0MeWN+SmD42L+tkgAMKAOh0NIAkdZoMaBwz9Y6LoK/DZV6YHWP5gi1CMPbge",
+	"QFfEeVpIVwx4fyB7Sbq92X2IB1V4UTsJUAyTuZkVVRwQvbUEBImbDGgr6t4kPsh/1lcUIbX2o9JMK5GH",
+	"AB+1jMaCiAzHLwXTSR9VKa17U628U4xCVaC6YwhAs9vHb80rHncb2OgXr+7/j+EFr7bLougcADYrRDMq",
+	"IEK26iVCtqT8+w6ijUanANTeYXXejBzyRaOoDQeMYbEu5RkFeyV6+7CD0DtWIZqsRCJVb9hDjFkC2j+W",
+	"ouixCjHQIgkFiIGOzKkQbiFM7O8QxnvP+spPzA5SbjLwjFALPxzvsMcGvhfHACOZ+ip03zitm41MZYE2",
+	"07gRR86sTvbiwJhDGIoZPdTukc1rx92TkyeslJcCiQTFU8LqyewEnTexwmdfvaAGZjpscarLAoMRWCmV",
+	"oPA91BY4Bc9RFCkyfSDjORaHo1hBXxPu2clJ6NtVhdy1uww91t2TetHsLNNJwXiy78lDB5AETXnv8/IJ",
+	"8unugnEP6ydeTwVenZdy6kAEcwcj8G/WA/licxHDPApRrpH+WgwbhKSFSDUYe+WsTHL39yRaoDhMMyMS",
+	"ktDYY+cQHAmIF1YY2mgRwBPxapTLHNSFHgfsgII2/QP2kIhDNBFVYoyLKm4oxdgir8ZYd7/stE1K9Rv6",
+	"/QuoqgbPSieK2gA+oujkdta5BzmVlNZo0uNf6w8Xm0D9PHIL1D0HoerYNSQJg34UQ4geOeGOrDOCz6i1",
+	"LSi0DTdGFLSL6iOSOuKxo5LLGYWQD42+tsB9+ZWwFBaMAfowJPU71HOhLNMUO8+kq7Q2XFSALtACBptx",
+	"IOrgthM2xHvdi/0bNng/Nv6b3zmORWZhDyXp9pl7RrLgToII8SjYOcasbFXe2CmcOoXFvnruXszRKwE4",
+	"NPK/DGvI60rBvewPbjvdB5LQYTKO0YqVNUI6X/BBK5+FsUFAKvXEbkyAeAsPdLIt3CFlYZupIGpN1uXh",
+	"quD/A6cE/OdvLm8gdCLbaB2BRLvfYs7A52Bc5z47cWq0CiG9cH56HNlasJc9KQMRaiIq1li5qrGsSTtv",
+	"9SS7X9Dw3eXSNB0gYvkFAhL264Avy/XLvZP07zPZeks+KzcBxg9zoSgdbgfgCIO2R10kocDPFflx6vza",
+	"Om82pPeGlNne5qj8OJcwOsOZcNwjSIU+7S672piIJvu1SixgWmv66SN923p3V+SgogKXlWY+yyNzQD04",
+	"MVyw2vUVOQzIV+CfbDPjv6vJwW4AQixn/V60KYSB5GBhyeIHHj5uR5Q6D5mV7BXBOmqrWAU85S/QxnXm",
+	"5nGPgi5s/UVYDvXBWt8IsCYWmqtUVwOuwrb1SjUqF4W4iDqyrAF0Vavot8as4wYWGxl2OKkHpc57IJ14",
+	"3zEWJvwTET0IT21wSJyvNkFxI58L3WhLNFyyuvMLOhkUfAdARY47VD7B0YcjwFC+VRL8KJ0leYjS9q3j",
+	"xtmQ+9dXBwP4ehAKiZNN+LDHXtQddqbaL80nSGPzJultfmAZDK2ZyOIEkdw0KLnRR1yxoQhLKjll9PRV",
+	"YwYbevdoE2022fEHwuHAm7LiBPj6NJwaJOQ/smwQ3hywA18Aogqu6auQyeSt36uz9NibMRmgjOBlieHo",
+	"jCt0bPQVNT/I0ZAUl94nDuKNrMleSANmhWNOg42Ju0ZjuHafhUete/JZNPs9PXBQ1GoLjrYYg9BXIQqQ",
+	"ylPgbRa//8CpDrr8q9CR4rNFu5PvoRZCyBnITRBH6jtL08xYjkrkcrUTUuv0nGrIkM+kYKUAqy6lkXip",
+	"wpcNPqPF9BURNfLGXop5UhLyXDtGxm0JYy88o/+iiKwrInQ0NYS0sc42PaL1HvYu0mwhSn+AmKctV/Tg",
+	"aWFw+pSahDWn6+ap2ns7QxVrQH9fhouq4jjdkK3O2KDuxBiEoL4iKYjEBqlIZsEIL3tI3WOm+hrHwZeP",
+	"cGTruCpse07ZgzDxz5NR1g1Pfs/5ZL8Nnuwz0Daj8xrjPQ6dbPecjrDW2gj1iiq2INICOig0iSImUl3e",
+	"L85B997dCwR8BrEZMC9oaG0y8xeEfHiEBABKtTZe5VIVdnTF2Jot3QPeUrAhj3lf3GNBGzYTjnEWil6S",
+	"Xi4KSYXbAjvGuL6VXY4WxsD+faG0dOkbZ5Z1SdF7DKfbwtWi7UvLflmIhSjOVqKiGsJFJThIF4SFL27m",
+	"O+MQgkJdrxDBLCXpkWmmCwLVnuKbKg/nKPgINnqjQ7ZEFZT4AJkZfq42s2vUyvGLe7SLe7RG3rXyrxHw",
+	"VF/trv54stLwnW0GvnY/0gBLKNkBo/9zDBandH5y7DQcXxSVPZYlrINZUYqRy/uqio8bwJuDUCwX7fWn",
+	"lOjEmePDanBMvLJtzqJXUU5bh7gM3+liN6Cnphv7j6Bonu7fxfIarULBMO9t5Ji4Vh0T5ps18+3a/D+/",
+	"tCb8Jxtdrq9HzONiJqFvRyiIIj7xkTtsd5bBU/tdARnuCdVx81wqi4taqZU64rbVi0ev321hrU7FQgQ3",
+	"XsOrCFryXryKASI7uxVfiXW/4m/JzRc2/I5PxGY/XwQmQacjMlURkt+95YxcxGD5FmA9ZjzBXuyeUgZX",
+	"+comtRuiVh9Zn09rMYvPV4pHZCU4AYdiFTJdVTIutKBMJnYpxJytJeM8fp6HsNhIwq+yIzA1CR/tq2eP",
+	"n5IpLxRxCs64tWJPaasavNSpXMBsUTo558Ydg1HwCOvsYMX+kS58F3BYcPQWdc/K/nz8Z7rRHcs6wcoe",
+	"2pPWtazTlyID+ywM9ezx8y4bsYv5XBsniu9EIXnoGbYHCkOwFkcCjeOOOhvKSaVlzpIPj6rRW6TOd+iY",
+	"5+XS1Q3IHTRxgeLrwNROvT7mhHXUmrxiAX0Vqfvjkk/YwQA7iMyNoBTyQY7ypQKjFdYOOfVSDnWV6Kvq",
+	"cQxHwOEPKfVSKxF6HUjfg997CYbCXQuhGsnOghWhh22Q35wRqggfSkqnNMK3V7d55B/A3WOKp52XfEmN",
+	"19N5H2/58IM/0fsMiKxnaSEA/lp7vykOer4KSHpMZZf9FcQGF4wMoatiehyBvh4C8OCp3q/GtjVePQRJ",
+	"JcPWv8SZf4kz/71EGddybiLe/O6Rx91RsoH7bRzth7KorjOvqs1gvXagNZ6FcctAiKtKY/tpIIZOjMeU",
+	"JTyA0DnFolmbVkihHHqqpaLeM5Dq3lcU11JgBRmpgK1ZAYCGJXD4TKiCDOsjbYBjwQcVugcZ4cVp6SID",
+	"Oqy4x76pVy89N/WO9HpFFp6nXkJoDBLKKwEFsM1Sqwk2h+aqIrnBhQQ8j/ms4K3MkR0M/MfB4RmzAgVS",
+	"C/KG7c2KNmPSD/HtrQFJyjiBhX8CD8BjqkQVLGJCyZxj3MDbH958/xJ3atlMcLuAmwERodVUQUN1bwLi",
+	"n281payvtl5T2yLgt/Y6lHBIzgkDL/7PzydHX3/89XH+bzdH+OefsqQt5Y/bmSSCr+0GDZ888PCFWD4v",
+	"AS/5kBlhF6WjZlxX0vHStwrllnEilHQwn0Po8nr/UcNcfn+2Ez8dQ5Vk3VcbtcSnKKIe+wlzNVRfDd4U",
+	"YjbXTqjR8ujvYgkB0tV4OFgUP1zV5LgUSz9UlZlubOWVYIajWd9NsSQTNXahOOW0+xTf2makX6tY21x4",
+	"K/l58ldsMVp9blKjfv/Tk8dH/f6nfxMf/5KiRR/vt962x8TPU51lZRFbnHW59/iDTxlY1YBqY0Ert7LU",
+	"13bFc/6H9yR/jvCNF/ayifogGM60EUnbbuQybKdllMZ1tN3z5/smRwlilQnEriWDndUiq7fEBv8gBE7S",
+	"472k/IX1LIuYWtwbK25OtcmfHXfupGDy6ry+aGa3cnE3QSaGqhiCqwql98fLMR/g3tj3B5/7VDcwxZIx",
+	"vja9T4k68yQWdaLaUo56GlJiLIBqsXBoj0H0XSW7+52wUaktsGQ9ETVv9sZP70bhRMVv1fsIIx4/UObE",
+	"vbErGP+9GLeyqYWiyEuMKfziUNgfI3vw4md18WLACtdCIJS+jkkBQB8xMk8VNlk9P9AjW/R3Xyjc+Bp1",
+	"WATwICQBHFLF8RaVuDLkd9bMcUmvqtdu7lXLxMm2c7TPyLz2Vfq6kRM74VdY6DHcaIqV1BC0tWEXVY7H",
+	"aTolX73H57FGJ+OlERybTON3h18kg7X7o+MC5uhP+M5sv8HvgWLY41/NQm0sG5Jmayf7ZWsLtYmtYaHy",
+	"32mE7l5MQ0F6emSrdvrrrGFXYHm/UGloOSZ5a0MtjYETnxw9FmoBnqI8NgjLG/iq9VhgV/G5neoqZs8s",
+	"FNq9tRUQFsapwK2HEwAG6JCfs9rwMhSh1GwFLX1F4HKGYe8z9MNjOVvSsh4/901gLQbNQLJ3icGCitiP",
+	"7Ss9D/WIaQe+oUZlS4KpxlJJOxXW2/XFlQ8yhyqe0pJ0agEG1UgwtYAsuuCep0GTwuRSjb656qbcrZ3z",
+	"LUqy+JV8watVvHpNWkesnFhGjx99AICqbmmvmLawwsTItS69/WhJDewQzGt02d058h4evvldOpThyLZ7",
+	"lPHo87XSN7/7Iu9wMrT5CJjpc3utlKrFAZXEsFhnHF5qNjiQ6krir5UyDs+A/auvgCXocVQOqapE01p5",
+	"Ay7ynrIHYejPU3MDN9VCnuG0vij0v3XLdFV9Y2Eb/YYCklWE/3gmNknj34nsnqnkJjgkJ1rcm7yOR+h9",
+	"TlUXFgj+T1EcSbX9jLtUL4EnIVhGWAsCIYh/oXz3umWeBqpo0x+0bfVnKWrr+1y3XXp7uZL0bT0cMv0B",
+	"QhZa7+TB65NgpQUQ5wYgEWM7RYh+ghhpr6txL85QD5UCQr68eOPbWFdSSntFkXsWTj5PLZGtTOEPXkXk",
+	"s4sWoYhIG9trlk79NRsKboR5sXBTqKQKWEUFWAkXF6bMTrNjPpfHV48R5/yAv8bpgajW+c80UfRFlcgd",
+	"fVc70KMvGxFJ0ffewBl9g1Gp8RNYY6P+bGrHS/VdXbs8+hKbtMRfYJXYm483/38A",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

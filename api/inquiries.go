@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"net/http"
 
 	"github.com/healthcare-records/healthcare-records/practice"
 )
@@ -67,4 +69,30 @@ func inquiryOut(q practice.Inquiry) Inquiry {
 		CreatedAt: q.CreatedAt,
 		UpdatedAt: q.UpdatedAt,
 	}
+}
+
+// GetInquiryAttachment answers a file an email inquiry carried as bytes
+// to save, never in the type its sender claimed: a browser neither
+// renders nor runs it.
+func (s *server) GetInquiryAttachment(ctx context.Context, req GetInquiryAttachmentRequestObject) (GetInquiryAttachmentResponseObject, error) {
+	a, err := s.svc.InquiryAttachment(ctx, actorOf(ctx), req.Id, req.AttachmentId)
+	if err != nil {
+		return nil, err
+	}
+	return attachmentDownload{GetInquiryAttachment200ApplicationoctetStreamResponse{
+		Body:          bytes.NewReader(a.Data),
+		Headers:       GetInquiryAttachment200ResponseHeaders{ContentDisposition: contentDisposition(a.Name)},
+		ContentLength: int64(len(a.Data)),
+	}}, nil
+}
+
+// attachmentDownload is the generated answer, sandboxed should a browser
+// open it anyway.
+type attachmentDownload struct {
+	GetInquiryAttachment200ApplicationoctetStreamResponse
+}
+
+func (d attachmentDownload) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Security-Policy", "sandbox")
+	return d.GetInquiryAttachment200ApplicationoctetStreamResponse.VisitGetInquiryAttachmentResponse(w)
 }

@@ -183,3 +183,33 @@ func TestInquiryConvertAndDismiss(t *testing.T) {
 	}))
 	assert.Equal(t, 2, reads)
 }
+
+func TestInquiryAttachmentDownload(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, token := inquiryDietician(t, h, "dee@example.com")
+	ctx := context.Background()
+	exe := []byte("MZ\x90\x00 not run")
+	q, err := h.svc.ReceiveInquiry(ctx, practice.Client{}, practice.NewInquiry{Name: "Cy", Email: "cy@example.org",
+		Message: "My labs.", Channel: practice.InquiryEmail, MessageID: "att@example.org",
+		Attachments: []practice.InquiryAttachment{{Name: "run me.exe", ContentType: "text/html", Data: exe}}})
+	require.NoError(t, err)
+
+	res := h.do(t, request{Method: http.MethodGet, Path: fmt.Sprintf("/inquiries/%d", q.ID), Token: token})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	got := decode[api.Inquiry](t, res)
+	require.Len(t, got.Attachments, 1)
+	assert.Equal(t, "run me.exe", got.Attachments[0].Name)
+	assert.Equal(t, int64(len(exe)), got.Attachments[0].Size)
+
+	res = h.do(t, request{Method: http.MethodGet, Path: fmt.Sprintf("/inquiries/%d/attachments/%d", q.ID, got.Attachments[0].Id), Token: token})
+	require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+	assert.Equal(t, exe, res.Body)
+	assert.Equal(t, "application/octet-stream", res.Header.Get("Content-Type"), "never the type the sender claimed")
+	assert.Equal(t, `attachment; filename="run me.exe"`, res.Header.Get("Content-Disposition"))
+	assert.Equal(t, "sandbox", res.Header.Get("Content-Security-Policy"))
+	assert.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+
+	res = h.do(t, request{Method: http.MethodGet, Path: fmt.Sprintf("/inquiries/%d/attachments/%d", q.ID, 999), Token: token})
+	checkProblem(t, res, http.StatusNotFound)
+}

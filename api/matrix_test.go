@@ -114,6 +114,7 @@ listAudit            d/o=403 r/o=403 p/o=403 a/o=200
 createInquiry        a/o=202
 listInquiries        a/o=200 d/o=200 r/o=403 p/o=403
 getInquiry           a/x=200 d/o=200 d/x=404 d/u=200 r/u=404 p/u=404
+getInquiryAttachment a/x=200 d/o=200 d/x=404 d/u=200 r/u=404 p/u=404
 dismissInquiry       d/x=404 r/u=404 p/u=404 a/x=200 d/o=200
 getOpenAPI           a/o=200
 `)

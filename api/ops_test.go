@@ -112,12 +112,13 @@ var samples = map[string]sample{
 	"listInquiries":        {Query: "status=new&limit=10"},
 	"getInquiry":           {},
 	"dismissInquiry":       {},
+	"getInquiryAttachment": {},
 }
 
 // path fills op's path with the sample's parameters and query.
 func (s sample) path(op operation) string {
 	p := op.Path
-	for name, def := range map[string]string{"id": "1", "patient_id": "1", "run": sampleRun} {
+	for name, def := range map[string]string{"id": "1", "patient_id": "1", "run": sampleRun, "attachment_id": "1"} {
 		v, ok := s.Params[name]
 		if !ok {
 			v = def

@@ -33,7 +33,7 @@ var wantOperations = []string{
 	"startSync", "getSync", "syncEvents",
 	"requestDocuments", "listDocumentRequests",
 	"listAudit",
-	"createInquiry", "listInquiries", "getInquiry", "dismissInquiry",
+	"createInquiry", "listInquiries", "getInquiry", "getInquiryAttachment", "dismissInquiry",
 	"getOpenAPI",
 }
 
