@@ -40,11 +40,11 @@ type worldIDs struct {
 	s1, s1b, s2                int64
 	i1, i2, i3                 int64
 	// att holds each inquiry's attachment id.
-	att map[int64]int64
-	log1, log2                 int64
-	run1, run2                 string
-	tokens                     map[practice.Role]string
-	emails                     map[practice.Role]string
+	att        map[int64]int64
+	log1, log2 int64
+	run1, run2 string
+	tokens     map[practice.Role]string
+	emails     map[practice.Role]string
 }
 
 const worldPassword = "a long enough password"
