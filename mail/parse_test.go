@@ -1,6 +1,7 @@
 package mail_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -124,4 +125,24 @@ func TestParseRefuses(t *testing.T) {
 			assert.ErrorIs(t, err, c.want)
 		})
 	}
+}
+
+// FuzzParse holds Parse to its contract on any input: it returns a
+// message or an error of its two classes, and never panics.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(crlf("From: a@example.org\nSubject: x\n\nhello\n")))
+	f.Add([]byte(crlf("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: base64\n\naGk=\n--b--\n")))
+	f.Add([]byte(crlf("Content-Type: multipart/alternative; boundary=\"x\"\n\n--x\nContent-Type: text/html\n\n<p>hi</p>\n--x")))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := mail.Parse(strings.NewReader(string(b)), mail.Limits{MaxBytes: 1 << 16, MaxParts: 20, MaxDepth: 4})
+		if err != nil {
+			if !errors.Is(err, mail.ErrMalformed) && !errors.Is(err, mail.ErrTooLarge) {
+				t.Fatalf("an error of no class: %v", err)
+			}
+			return
+		}
+		if p == nil {
+			t.Fatal("no message and no error")
+		}
+	})
 }
