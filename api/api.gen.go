@@ -117,12 +117,21 @@ const (
 	AuditActionDocumentShare                 AuditAction = "document.share"
 	AuditActionDocumentUpdate                AuditAction = "document.update"
 	AuditActionDocumentUpload                AuditAction = "document.upload"
+	AuditActionDocumentVersions              AuditAction = "document.versions"
+	AuditActionDocumentView                  AuditAction = "document.view"
+	AuditActionInquiryConvert                AuditAction = "inquiry.convert"
+	AuditActionInquiryDismiss                AuditAction = "inquiry.dismiss"
+	AuditActionInquiryList                   AuditAction = "inquiry.list"
+	AuditActionInquiryRead                   AuditAction = "inquiry.read"
 	AuditActionLogList                       AuditAction = "log.list"
+	AuditActionLogListAll                    AuditAction = "log.list_all"
 	AuditActionLogRead                       AuditAction = "log.read"
 	AuditActionNotificationList              AuditAction = "notification.list"
 	AuditActionNotificationPreferencesRead   AuditAction = "notification.preferences_read"
 	AuditActionNotificationPreferencesUpdate AuditAction = "notification.preferences_update"
 	AuditActionNotificationRead              AuditAction = "notification.read"
+	AuditActionObservationList               AuditAction = "observation.list"
+	AuditActionObservationSummary            AuditAction = "observation.summary"
 	AuditActionPatientArchive                AuditAction = "patient.archive"
 	AuditActionPatientCreate                 AuditAction = "patient.create"
 	AuditActionPatientList                   AuditAction = "patient.list"
@@ -168,7 +177,21 @@ func (e AuditAction) Valid() bool {
 		return true
 	case AuditActionDocumentUpload:
 		return true
+	case AuditActionDocumentVersions:
+		return true
+	case AuditActionDocumentView:
+		return true
+	case AuditActionInquiryConvert:
+		return true
+	case AuditActionInquiryDismiss:
+		return true
+	case AuditActionInquiryList:
+		return true
+	case AuditActionInquiryRead:
+		return true
 	case AuditActionLogList:
+		return true
+	case AuditActionLogListAll:
 		return true
 	case AuditActionLogRead:
 		return true
@@ -179,6 +202,10 @@ func (e AuditAction) Valid() bool {
 	case AuditActionNotificationPreferencesUpdate:
 		return true
 	case AuditActionNotificationRead:
+		return true
+	case AuditActionObservationList:
+		return true
+	case AuditActionObservationSummary:
 		return true
 	case AuditActionPatientArchive:
 		return true
@@ -332,6 +359,60 @@ func (e DocumentViewKind) Valid() bool {
 	case DocumentViewKindPdf:
 		return true
 	case DocumentViewKindText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InquiryChannel.
+const (
+	InquiryChannelEmail InquiryChannel = "email"
+	InquiryChannelForm  InquiryChannel = "form"
+)
+
+// Valid indicates whether the value is a known member of the InquiryChannel enum.
+func (e InquiryChannel) Valid() bool {
+	switch e {
+	case InquiryChannelEmail:
+		return true
+	case InquiryChannelForm:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InquiryReceiptStatus.
+const (
+	InquiryReceiptStatusReceived InquiryReceiptStatus = "received"
+)
+
+// Valid indicates whether the value is a known member of the InquiryReceiptStatus enum.
+func (e InquiryReceiptStatus) Valid() bool {
+	switch e {
+	case InquiryReceiptStatusReceived:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InquiryStatus.
+const (
+	InquiryStatusConverted InquiryStatus = "converted"
+	InquiryStatusDismissed InquiryStatus = "dismissed"
+	InquiryStatusNew       InquiryStatus = "new"
+)
+
+// Valid indicates whether the value is a known member of the InquiryStatus enum.
+func (e InquiryStatus) Valid() bool {
+	switch e {
+	case InquiryStatusConverted:
+		return true
+	case InquiryStatusDismissed:
+		return true
+	case InquiryStatusNew:
 		return true
 	default:
 		return false
@@ -1004,6 +1085,69 @@ type Identifier struct {
 	Value  string `json:"value"`
 }
 
+// Inquiry defines model for Inquiry.
+type Inquiry struct {
+	// Attachments The files an email inquiry carried, kept as they came; never shown inline.
+	Attachments []InquiryAttachment `json:"attachments,omitempty,omitzero"`
+	Channel     InquiryChannel      `json:"channel"`
+	CreatedAt   time.Time           `json:"created_at"`
+
+	// DieticianId The dietician addressed; absent for the practice as a whole.
+	DieticianId ID     `json:"dietician_id,omitempty,omitzero"`
+	Email       string `json:"email"`
+	Id          ID     `json:"id"`
+	Message     string `json:"message"`
+	Name        string `json:"name"`
+
+	// PatientId The patient made of it, once converted.
+	PatientId ID            `json:"patient_id,omitempty,omitzero"`
+	Status    InquiryStatus `json:"status"`
+	Subject   string        `json:"subject,omitempty,omitzero"`
+	UpdatedAt time.Time     `json:"updated_at"`
+}
+
+// InquiryAttachment defines model for InquiryAttachment.
+type InquiryAttachment struct {
+	ContentType string `json:"content_type"`
+	Id          ID     `json:"id"`
+	Name        string `json:"name"`
+	Size        int64  `json:"size"`
+}
+
+// InquiryChannel defines model for InquiryChannel.
+type InquiryChannel string
+
+// InquiryCreate defines model for InquiryCreate.
+type InquiryCreate struct {
+	// DieticianId The dietician the form addresses; left out for the practice.
+	DieticianId ID `json:"dietician_id,omitempty,omitzero"`
+
+	// Email An email address; compared whatever its case.
+	Email   Email  `json:"email"`
+	Message string `json:"message"`
+	Name    Name   `json:"name"`
+
+	// Website The honeypot, hidden from people; a request that fills it is dropped.
+	Website string `json:"website,omitempty,omitzero"`
+}
+
+// InquiryList defines model for InquiryList.
+type InquiryList struct {
+	Items      []Inquiry `json:"items"`
+	NextCursor string    `json:"next_cursor,omitempty,omitzero"`
+}
+
+// InquiryReceipt defines model for InquiryReceipt.
+type InquiryReceipt struct {
+	Status InquiryReceiptStatus `json:"status"`
+}
+
+// InquiryReceiptStatus defines model for InquiryReceipt.Status.
+type InquiryReceiptStatus string
+
+// InquiryStatus defines model for InquiryStatus.
+type InquiryStatus string
+
 // LabSummary defines model for LabSummary.
 type LabSummary struct {
 	Items []AnalyteSummary `json:"items"`
@@ -1219,10 +1363,15 @@ type PatientCreate struct {
 	DietaryPreferences  FreeText `json:"dietary_preferences,omitempty,omitzero"`
 
 	// Email An email address; compared whatever its case.
-	Email          Email        `json:"email,omitempty,omitzero"`
-	Identifiers    []Identifier `json:"identifiers,omitempty,omitzero"`
-	MedicalHistory FreeText     `json:"medical_history,omitempty,omitzero"`
-	Name           Name         `json:"name"`
+	Email       Email        `json:"email,omitempty,omitzero"`
+	Identifiers []Identifier `json:"identifiers,omitempty,omitzero"`
+
+	// InquiryId The prospective patient's inquiry the patient is made from: it
+	// is marked converted with the patient's creation (409 if it was
+	// converted or dismissed already).
+	InquiryId      ID       `json:"inquiry_id,omitempty,omitzero"`
+	MedicalHistory FreeText `json:"medical_history,omitempty,omitzero"`
+	Name           Name     `json:"name"`
 }
 
 // PatientList defines model for PatientList.
@@ -1592,6 +1741,17 @@ type GetDocumentVersionContentParams struct {
 	IfRange     string `json:"If-Range,omitempty,omitzero"`
 }
 
+// ListInquiriesParams defines parameters for ListInquiries.
+type ListInquiriesParams struct {
+	Status InquiryStatus `form:"status,omitempty" json:"status,omitempty,omitzero"`
+
+	// Cursor The `next_cursor` of the page before; left out for the first page.
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+
+	// Limit The most items a page holds. Default 50.
+	Limit Limit `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
+}
+
 // ListLogsParams defines parameters for ListLogs.
 type ListLogsParams struct {
 	PatientId ID        `form:"patient_id,omitempty" json:"patient_id,omitempty,omitzero"`
@@ -1764,6 +1924,9 @@ type UpdateDocumentJSONRequestBody = DocumentUpdate
 // ShareDocumentJSONRequestBody defines body for ShareDocument for application/json ContentType.
 type ShareDocumentJSONRequestBody = ShareCreate
 
+// CreateInquiryJSONRequestBody defines body for CreateInquiry for application/json ContentType.
+type CreateInquiryJSONRequestBody = InquiryCreate
+
 // CreatePatientJSONRequestBody defines body for CreatePatient for application/json ContentType.
 type CreatePatientJSONRequestBody = PatientCreate
 
@@ -1832,6 +1995,21 @@ type ServerInterface interface {
 	// GetDocumentView A document presented for reading
 	// (GET /documents/{id}/view)
 	GetDocumentView(w http.ResponseWriter, r *http.Request, id IDPath)
+	// ListInquiries The inquiries the caller may see, newest first
+	// (GET /inquiries)
+	ListInquiries(w http.ResponseWriter, r *http.Request, params ListInquiriesParams)
+	// CreateInquiry A prospective patient's inquiry, from the practice's web contact form
+	// (POST /inquiries)
+	CreateInquiry(w http.ResponseWriter, r *http.Request)
+	// GetInquiry An inquiry, with its attachments' names
+	// (GET /inquiries/{id})
+	GetInquiry(w http.ResponseWriter, r *http.Request, id IDPath)
+	// GetInquiryAttachment Download a file an email inquiry carried
+	// (GET /inquiries/{id}/attachments/{attachment_id})
+	GetInquiryAttachment(w http.ResponseWriter, r *http.Request, id IDPath, attachmentId ID)
+	// DismissInquiry Dismiss a new inquiry; it stays on record
+	// (POST /inquiries/{id}/dismiss)
+	DismissInquiry(w http.ResponseWriter, r *http.Request, id IDPath)
 	// ListLogs The synchronization log of the caller's patients
 	// (GET /logs)
 	ListLogs(w http.ResponseWriter, r *http.Request, params ListLogsParams)
@@ -2549,6 +2727,166 @@ func (siw *ServerInterfaceWrapper) GetDocumentView(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetDocumentView(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListInquiries operation middleware
+func (siw *ServerInterfaceWrapper) ListInquiries(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInquiriesParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListInquiries(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateInquiry operation middleware
+func (siw *ServerInterfaceWrapper) CreateInquiry(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateInquiry(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInquiry operation middleware
+func (siw *ServerInterfaceWrapper) GetInquiry(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInquiry(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInquiryAttachment operation middleware
+func (siw *ServerInterfaceWrapper) GetInquiryAttachment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "attachment_id" -------------
+	var attachmentId ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "attachment_id", r.PathValue("attachment_id"), &attachmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "attachment_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInquiryAttachment(w, r, id, attachmentId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DismissInquiry operation middleware
+func (siw *ServerInterfaceWrapper) DismissInquiry(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id IDPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DismissInquiry(w, r, id)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4146,6 +4484,11 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/notifications/events", wrapper.NotificationEvents)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/me/notification-preferences", wrapper.GetNotificationPreferences)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/users/me/notification-preferences", wrapper.SetNotificationPreferences)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/inquiries", wrapper.ListInquiries)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/inquiries", wrapper.CreateInquiry)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/inquiries/{id}", wrapper.GetInquiry)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/inquiries/{id}/attachments/{attachment_id}", wrapper.GetInquiryAttachment)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/inquiries/{id}/dismiss", wrapper.DismissInquiry)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/audit", wrapper.ListAudit)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPI)
 
@@ -5721,6 +6064,491 @@ type GetDocumentViewdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetDocumentViewdefaultApplicationProblemPlusJSONResponse) VisitGetDocumentViewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiriesRequestObject struct {
+	Params ListInquiriesParams
+}
+
+type ListInquiriesResponseObject interface {
+	VisitListInquiriesResponse(w http.ResponseWriter) error
+}
+
+type ListInquiries200JSONResponse InquiryList
+
+func (response ListInquiries200JSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListInquiries400ApplicationProblemPlusJSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListInquiries401ApplicationProblemPlusJSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiries403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListInquiries403ApplicationProblemPlusJSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInquiriesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListInquiriesdefaultApplicationProblemPlusJSONResponse) VisitListInquiriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquiryRequestObject struct {
+	Body *CreateInquiryJSONRequestBody
+}
+
+type CreateInquiryResponseObject interface {
+	VisitCreateInquiryResponse(w http.ResponseWriter) error
+}
+
+type CreateInquiry202JSONResponse InquiryReceipt
+
+func (response CreateInquiry202JSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquiry400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInquiry400ApplicationProblemPlusJSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquiry413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInquiry413ApplicationProblemPlusJSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquiry429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateInquiry429ApplicationProblemPlusJSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInquirydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateInquirydefaultApplicationProblemPlusJSONResponse) VisitCreateInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryRequestObject struct {
+	Id IDPath `json:"id"`
+}
+
+type GetInquiryResponseObject interface {
+	VisitGetInquiryResponse(w http.ResponseWriter) error
+}
+
+type GetInquiry200JSONResponse Inquiry
+
+func (response GetInquiry200JSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiry400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiry400ApplicationProblemPlusJSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiry401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiry401ApplicationProblemPlusJSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiry404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiry404ApplicationProblemPlusJSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquirydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInquirydefaultApplicationProblemPlusJSONResponse) VisitGetInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryAttachmentRequestObject struct {
+	Id           IDPath `json:"id"`
+	AttachmentId ID     `json:"attachment_id"`
+}
+
+type GetInquiryAttachmentResponseObject interface {
+	VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error
+}
+
+type GetInquiryAttachment200ResponseHeaders struct {
+	ContentDisposition string
+}
+
+type GetInquiryAttachment200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	Headers       GetInquiryAttachment200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetInquiryAttachment200ApplicationoctetStreamResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprint(response.Headers.ContentDisposition))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetInquiryAttachment400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiryAttachment400ApplicationProblemPlusJSONResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryAttachment401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiryAttachment401ApplicationProblemPlusJSONResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryAttachment404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetInquiryAttachment404ApplicationProblemPlusJSONResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInquiryAttachmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInquiryAttachmentdefaultApplicationProblemPlusJSONResponse) VisitGetInquiryAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiryRequestObject struct {
+	Id IDPath `json:"id"`
+}
+
+type DismissInquiryResponseObject interface {
+	VisitDismissInquiryResponse(w http.ResponseWriter) error
+}
+
+type DismissInquiry200JSONResponse Inquiry
+
+func (response DismissInquiry200JSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry400ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry401ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry403ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry404ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquiry409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DismissInquiry409ApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissInquirydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DismissInquirydefaultApplicationProblemPlusJSONResponse) VisitDismissInquiryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -9239,6 +10067,21 @@ type StrictServerInterface interface {
 	// GetDocumentView A document presented for reading
 	// (GET /documents/{id}/view)
 	GetDocumentView(ctx context.Context, request GetDocumentViewRequestObject) (GetDocumentViewResponseObject, error)
+	// ListInquiries The inquiries the caller may see, newest first
+	// (GET /inquiries)
+	ListInquiries(ctx context.Context, request ListInquiriesRequestObject) (ListInquiriesResponseObject, error)
+	// CreateInquiry A prospective patient's inquiry, from the practice's web contact form
+	// (POST /inquiries)
+	CreateInquiry(ctx context.Context, request CreateInquiryRequestObject) (CreateInquiryResponseObject, error)
+	// GetInquiry An inquiry, with its attachments' names
+	// (GET /inquiries/{id})
+	GetInquiry(ctx context.Context, request GetInquiryRequestObject) (GetInquiryResponseObject, error)
+	// GetInquiryAttachment Download a file an email inquiry carried
+	// (GET /inquiries/{id}/attachments/{attachment_id})
+	GetInquiryAttachment(ctx context.Context, request GetInquiryAttachmentRequestObject) (GetInquiryAttachmentResponseObject, error)
+	// DismissInquiry Dismiss a new inquiry; it stays on record
+	// (POST /inquiries/{id}/dismiss)
+	DismissInquiry(ctx context.Context, request DismissInquiryRequestObject) (DismissInquiryResponseObject, error)
 	// ListLogs The synchronization log of the caller's patients
 	// (GET /logs)
 	ListLogs(ctx context.Context, request ListLogsRequestObject) (ListLogsResponseObject, error)
@@ -9769,6 +10612,142 @@ func (sh *strictHandler) GetDocumentView(w http.ResponseWriter, r *http.Request,
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetDocumentViewResponseObject); ok {
 		if err := validResponse.VisitGetDocumentViewResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListInquiries operation middleware
+func (sh *strictHandler) ListInquiries(w http.ResponseWriter, r *http.Request, params ListInquiriesParams) {
+	var request ListInquiriesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInquiries(ctx, request.(ListInquiriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInquiries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListInquiriesResponseObject); ok {
+		if err := validResponse.VisitListInquiriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateInquiry operation middleware
+func (sh *strictHandler) CreateInquiry(w http.ResponseWriter, r *http.Request) {
+	var request CreateInquiryRequestObject
+
+	var body CreateInquiryJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateInquiry(ctx, request.(CreateInquiryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateInquiry")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateInquiryResponseObject); ok {
+		if err := validResponse.VisitCreateInquiryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInquiry operation middleware
+func (sh *strictHandler) GetInquiry(w http.ResponseWriter, r *http.Request, id IDPath) {
+	var request GetInquiryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInquiry(ctx, request.(GetInquiryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInquiry")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInquiryResponseObject); ok {
+		if err := validResponse.VisitGetInquiryResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInquiryAttachment operation middleware
+func (sh *strictHandler) GetInquiryAttachment(w http.ResponseWriter, r *http.Request, id IDPath, attachmentId ID) {
+	var request GetInquiryAttachmentRequestObject
+
+	request.Id = id
+	request.AttachmentId = attachmentId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInquiryAttachment(ctx, request.(GetInquiryAttachmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInquiryAttachment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInquiryAttachmentResponseObject); ok {
+		if err := validResponse.VisitGetInquiryAttachmentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DismissInquiry operation middleware
+func (sh *strictHandler) DismissInquiry(w http.ResponseWriter, r *http.Request, id IDPath) {
+	var request DismissInquiryRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DismissInquiry(ctx, request.(DismissInquiryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DismissInquiry")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DismissInquiryResponseObject); ok {
+		if err := validResponse.VisitDismissInquiryResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -10737,219 +11716,240 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id I
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs3tjD6Kqg+U2VppkXJtpI9kf5sjR1XPKPY3rI92XVCbxFkgyRGTYAB0JK5U6o6T3Me7HuSr9Za",
-	"QF9INNmUKHmS+I8tkmgADaz79ddkpGdzrYRyNjn5NZkKngmDf77QygnlXko711Y6qRV8mwk7MnJOH5MB",
-	"d46PpjOh3IDdSDdlbipYpkcFfPXEsrHMBVN8JnpJmtjRVMw4zOIWc5GcJNYZqSbJ7W2afP+BT1bn/zAV",
-	"bET7eGLZ+x/ODp59823Kfim0E9mmKc/1iMe3DdN+vDhneoz7NcLqwow27vFCOLM4GzthVqd8L0ZaZZY5",
-	"zW64dGwoxtoI5sxCqgnjEy5VdHqpnJgIk9zCAnNu+Ew4fwFndiRUJtXkrcliS74UY17kjnE7gqklfPdL",
-	"IcwiSRM48uQk0fhkfdk/GTFOTpL/57C690P61R7SOrCRF4Wx2sQPbqDEZ3c5whGDcIRzPhH+nU9ZLsaO",
-	"6cKxsTb461ga63BM20ZpusZOZ/zzuVATN01Ovnn6DA7HOWHg2f/5+ezg/+UH/3t08N3lwae//ClJI5f1",
-	"UnQ8Pvh21+f3yujZ6or/EGJu2c2UOyYt445pwziAE3NTaZmTs9bzGcOE9X2MtZlxl5wkGXfiAB6NnsLr",
-	"l+84nOCvNOscPpSTyixJEyN+KaQRWXLiTCG6vurrl4RiciZdHExm2jomnZhZxgk8pjrPbI+Fc//mqO1l",
-	"c5x1CRbkrJglJ98cHaXJTCr69DRdRSPA+8nZKCB+bH5Ov3Z912o+P/t7x11h22a39OsWs/v5YPZ33Emh",
-	"3Nprm9OYy/tf339Frk58dkDEcq2vAH9ThFdxLQyTzrIRt60w+ksb+j47Oiovqk5OC7XmLU2h7vx6F4Xy",
-	"b/hBb0LDQKg3YaDTd8G/fwpjpS7fcxVNrmnAE8tUMRsKkzJAdfa03EbzVPzwtSezFj1u4Uk718oKhOC/",
-	"8exC/FIIi2jseS38yefzXBIDPZwbPczF7C//soRU3W7hHT1Fi66+uaFl2dAIfmXpAmB9w0eOecZhhbmW",
-	"Ixg7LqzIGGfXPC/EKRsIY7SxA5QtrGcyAuhLAuxLq3EuR4/+SqMpVxOQWPJcZsJWEpERI22yJ5YBcRC4",
-	"x5cFbUY85ibPmCceYWvSMjHjMocDl5lQTo6lMEx8ltbZEzbAP6SaDNgeVxm8S18FuYqRsLgPWOQAm/zc",
-	"vb5K0rokWRfEYhv3Qw/LcbjzV9oMZZYJ9ei3yPNcGDbjC2aFqN0fGxaOKe1YpvHoTtkgE47LfMAsXwBJ",
-	"WeDVvtHulS5U9pgbf6OZLUZTv9MU7lNpRbuvvdCV0jdMj3Gb74W5FuZ7QKTHPmKLS7Mxl7nITtnA04JL",
-	"mQ0qMLT+6PEnJhUyoFxPCMc/6Cuh7JqNb7dhP11kv+/lRImMSdVjb5APjvhoStpHXVuCLw9AZzI6by67",
-	"zBWIL+lzbibisQ9+qLMF4Ku+FkRhUdbyB6p/5GrhuYF91J1pzWZcLRh3Tszmzp6C4kRak5eQUfc6QOVr",
-	"6eRrv2wiMDUFDnfxUfHCTbWR/yseG1mveS4zxkcjYUFpvBKK7YG0xR2zcqIOpErZjdFqwkZGIEbw3O4v",
-	"vfpPP/10cFa4KfwcWMl6uPuobDGfa+NE9qPIJP+AYx7vzb1RAdRGzmCDpD0Czwc+n2lhkcJeCTHvoQTl",
-	"J0WFWPF8QW+5xNYU4/Qb4yyTwsmR5IqNdZ7rG8v2Mj2yhzkf2t4sYzmwNlhWGjbSwKaBsxVKOjpfoUB2",
-	"+jmZDvnTUZImk7wYaSuSNBlNdS6sE4DhaTLN4N8c/3VGTvLFSBhg+0ma8HxYzKRK0mQsjJEO/7yWjs+k",
-	"Oshqfw+fPoOJjeBOKqlgFTEZmyRNboScTB3et/9jOJPJpxUhMw3H8r6YzbhZwOnMjZ4L4ySJeLw6tnW3",
-	"Fk73Nk1Ijlk955w7IMUzqQrL5kZcS13YFEgzmn2kned8gUcJB1mJyLoY5jX5mCTdJE0+H0z0AXx5YK/k",
-	"/EDjOjw/mGupEJ3HPLfiNvULb9S/h8BXvAgRROaNmkiahDfBw8rzt+Pk5OctVvq0xYs4I1S2erAf8PiM",
-	"QDUz2FRybh1zUyMESb32lPGhLYW3sbhBGs4Vcze6DrnFPEmTTN+giusEzxZRuIF7im/FQ8wTu3KntbN8",
-	"GtfqKr3k5xLy/F34JcvrrDalh/8SI4fAXGTSVep7eCWg071cTxCR8IMRYyPsNHzM9UQXMHdhhekBjoe/",
-	"jeBZ+BsRTYRPxTyrfSKgvzQ6L7/KRC5wQJBs/bzho586fCxnD1+UC4QvuBlN5bXA6yEbaZiy/OznLD/D",
-	"Pea6+V0xX/3Gr1Q9F/ZefmOn3MAX+D+ue+n31fiy/GDEtb6CB3I9Cb/An36HdqFGPeu4ceGD/8FLbNVx",
-	"hC/8HByuOHxQGmQ9YjfR7/ykje/mRoyFEWok7OWm3/3JRAknbOR75aJEc7ROYylpZg1ab1N4SBuwy3Qw",
-	"v4TRCG+b7BkwBp5wXU0PaTLK0UjEs8x0IoKkySwNfXr07Dg21oNU51ftOk4XbqRnotOxv/Vjb9O6RazT",
-	"MpW6sfy+z/4aeV0HkrqLiR3aTYUJ2iEfOZExrVLGLbuSKjuRGdsDQnLyTcoQp06e7y9R0WebqSja+Thi",
-	"TjBchnNqpaDn0rpVoEZzbOOPjadM6HFbrsON4fi55gWIWes3vBKu37r7txUYBAZgCxSVgZ4JJQUcCWiP",
-	"hYmj9gtuxJw7o8EQ2NzetzGIfqHBU7B6YiAgdkMfYpTLRxEdaxfWiVmHoUunhpuJHdpLOR6fSyVW96/E",
-	"TZzF51KJ0ugYJDiFIoW3MZbSBnhxODNipq9Fhg/2klXLYproPNtiLZ1nbWspxrNs/VLziC/SmUKNuBNg",
-	"Q7CVBAWzsJupoGWd+OwsuxFGMAB5bhBl8wUr5mD2LlViWxeoxC8FzwH/YFvI0PAsYGthzSgUwmJxV2L9",
-	"WvU88UPjd4uA9U+QAFtMyPATKjEGzY/+gNuFuCaITOVk2mQr9xfX9c2OZwyy6gb5M02uwzntbPGl26IF",
-	"/I6iF+aZY0SmQGNDJ3Li9fHLKbctjoOp+Bwc4kFh8A8tcZgovQvzO6//d95QYfJNfOPjxTlSRB5T1X8K",
-	"iBhkCHbDLbsx0jmhmlrjOummK6ffVjKw8n+b0COV+/Y4SoMoZiB+OXOjr2UmDFA9PhNojvWkjWR3PAL6",
-	"E0Z1EArSxEmXi04MJtzquvcNYIoWIMAwlJOzy21kTP8CWfSaUTTiDOSf8KYZk45NhalT9aHWueCqPt3l",
-	"cNHttroDY/CbdXJMrghfDY8rjg+3UYLBEkp5SFpC5NqJ0eabeLWOmrzQhQ/R4VkmiVK9q1EXpFXL1rbw",
-	"sGVzYdDctkr+cz68NMIWuYtFpaQJirjxn+bThZUjnl9ya4W1gehFBho9McLaS6WdiA1ZOvTanpYfjq8a",
-	"trnuBN/xiYgJeOFcuyCLv4Xb1EuwXUXp8PwDCdJpeI11719z8y4fwWyei21xn7T77Z7ZRscc+xCaL8sP",
-	"jOA2RjZiVNdrlVvQL1sGkqzV/mneECWSJk53Pxj4Yns4DUxhGVbvwiRupjR60wFuJLyN8/XzplW4TQ0g",
-	"O6DBCxy9kZ42MWU7mNwGdh7vSmf882t67njpflGm/aUQ/mdnClG7vmX+7oPY7JXIKE4oBPvVZB/r+HgM",
-	"apURPFuVcSiUq6QDmyDiZtrtandh+1ia8hENIGHl99q4ugHE23eD2IHPxXTOxn3Xnt8BT11d5OM864JF",
-	"M6nq3z5dxqswSQf438bX0iYvrwO6beb3J9zNZdTEw0/bqJ+tMPKR/ADbEbG76GVl0KbSN92VNAj+jutH",
-	"8MspxnMoPhNASK7EnKw/wd9hG+sMpeJmEVukvOV4dK/zq3lNbIkI7Up9WsJufPEVHF29v39WWkmbpWCj",
-	"ZWCjar8DVX5UGOOF+7iaJ10wudVi/73OFWBmVd/bAu1hNDq01uiasDxpY8yPbQI02sVkua/4nrx1aKtY",
-	"zdKkaTJhEJLjVkvLr0vZKYJ9knAOMSEoyd2O5k5Wi3ZMegB7Qgux8deFdlryv4KJoPuL38kAsHqxtI0a",
-	"yMpsezdNaVcM2HJPU0GA920tBZ6o7FIK8lOuSkFbSzX/lDGHxFmFpHMjrFCOhEqUG6WarFotlonc6p3C",
-	"L8EwOlw4iJ7wFjg54xORMhcGARvCEcxOG6Rq1eG5jZ4/dbM89qqWK+kg4oz98OHHczY2fAKPkAA9gKcG",
-	"0T2AR3F1vh/0DQjYsHMm3QkbgCNhAMdIGIQnCVSKfjj1K+B3fYU4WO4nbMWPOWUDPKoB+hYG82xMj1EU",
-	"MJ0Yd8tUf1CDU5gi8PMBeEU5eGOuKEA4CKawr8QfV5rginDd2dgHscDDUSFUaSdjBthXcI7lspDAsFhi",
-	"BBRjBmemls2RdyKqwc8TgULxOdysP3/MO+Ds3ctXTyzmxVgIHvZj4Iyjm4GHL0UI1V2mpotyQhjHRrrI",
-	"M3zFoUAUOsX3f/fyFby6dTLP6eV7WwhUH5rXDEeHI+F8hSEsoqNiI26MFJZpJdjei4MXL8/2e8km8hnm",
-	"Tjykx6lkjLZ8P/NGpZWgQApthxAIYe1p5fCLprTUqf03xw0t4Xkz++x//rPft5/+8p/hjz/FjvEVpCOE",
-	"SMgVOozJClHGaCgkkqRXaU8Yp6DdmUDvKad0Kjdle4MqYN/+fPSph56pwX7aV+iwLZMJvejL9gY+aS9l",
-	"g9eZmM21E2q0OPiHWAz2CScbZ/BtV5tGB32X3rd8PnaNr4wQHzwiLdkJYkI6+fVXkHNd8kuavC5PbEul",
-	"qXLZr2KF4jPI8aQhKStswfMcUPLjxeuYvrHW5lHzYC6LH9vYSvx+w2yx8z7nw9aQ0S0DRZoBqHeXEs6l",
-	"uqqZqbe4H9m42LWW12rkqsmx/Kltd1XqX2lXkeqKpDTl/4zxqkZOYnj0RgynWl8laTLXeY6QogqeX0Iw",
-	"HcU16hl3cnRZRfeJXF5TWhqo5uJyyEdXbQveK7Kt2nBpt7dLQHl89N23jxkctrUvt5N1vZZ/CbxvJqzj",
-	"s/kWKX6roVplemkwTVfTRuFKT3YhrJc3/ni2ykYu7GqkFskraQL2rTniiJwobVpQ5EdurkR2IXi2ehIz",
-	"/K2R3HiUbvIi+odiG3/DZ9uTWEzsKoNMVzcJbLrF4FIoFxfdMetFXKOPFiOwaiuA+VxlKFWxvZHmubAj",
-	"kNIp7I2SFdazu7v56DyJ2QBu9bN4GZ65TROUubZcsytGBxWo677+AeMhHkmqK7vNg+f4AMk7272KBblS",
-	"uq2O7314pl36PqPM0VkZ/a90mcqZccchPZPEXXC7FAjo+1HxvlDGo1gsAGNb916M/nnxvTyJygCCGBKu",
-	"I+BFg6vVILaxnXLfUWyOgeLKEUp1yefzE6/2hSC5+RzD/07p8E5Q1fUgjBUa1Eic9lUmJxAvPNWFyRcp",
-	"8x8zLvMFPTLhbioMpgk6DUYGGsrAoA2j+gonPWV6PD5B1Qy0wDxne/A3YLgVowKOi5Faa/ebWjLtPvH4",
-	"BYdW31L1GVdL0kSPx1Equ4IeNcotFdzkwofzX46lknYqQqz/ZSDnPBfGoSw/gjRCkTWlkZoE4D22IaMA",
-	"Z5IThRtQ7tKnGaVJePeNOz4PiLzk0tha5KA3vXy4sAFnFnFt4ezda6+/FSoThh3yuTy8frrPbqbaCvbu",
-	"7fsPDB4HBRptBZQkG8VlU6iOpRDSxOf9tcWrUQIeEg8cF7Rmtgfw5vTJPsDyx4vzuCa/Fid3Id3U57u/",
-	"hFMngy1MWY9rudNPbIMzW8aNYDQFpr/xPG9w483CSQjc6UjW3pUZLdt6++7Jzsfys2gJ6wY6z0ZceUOT",
-	"K4wSGRC4uGflbsx76dg8bynfqvu52W01yjuDZ7VmM97im6M7K8ZRaaFBucdYnqQUvW+4UeTOJqodI6z1",
-	"JMZdJI1yJya6jezVokLCwJQqFnDLcj7UhjttkGFCbmx+AIzCdkg5TMscjXX79PkdOBqMgLDYsgKwPquj",
-	"o5e/Hq2/VWaoGI/FyMnrdb55ivQHJ6EzhagibrwguEfm/Nkc3d1QhYQSSvd3H1eNm58b4dZUWKtd+Tjn",
-	"E7b3Q8rOU/YD/HeesrOUvfk//9//v4/pUhN5TeHfDWNZZINbc+KQybyWSeIgGC3W8cjydXI+ZDQUs8nB",
-	"+icdvsdLySdKWydHF/j7Yb84Ono+khn+3y38oLJbNDcxNwJSUxQH1BlLxfOU8ZlQmchSNtLGCExA23v1",
-	"w+sLVkNuUtH3u5xu3JFxhnnyGeAmDCAwjIZzbZFj/PHFxx9x3sBpYWjKRG7FchgZLNqJEtwlPPF6Y2KN",
-	"beyHYZ4SbFUqNoBND3ac7L7DWHUkjSVExThLDU7iAdLb8cGlFPxHskOVFf7KdHE7SigYPsr53nFrb7TJ",
-	"opHI66PDUNF5q/JFGSDpS7ZFWCgle7fo2uHX7YKuy7TGyyYh7MadGlmRt5/ohJaoHE37xDIJyiyrHklR",
-	"GWZe9KLgGkO1rEZaOT5ylzU78bptlJ6eu5qopHDcLC7nTeGu65Iik2sDU3zOSiMopVYEarvQHDFbjXhH",
-	"9+LdWW/l9euMlnWnxypWgj1mo3W5cn6AUCsyDBedSuu0WWxz+p2rcugbJcxW4N0BqMviML11KVyVG9bf",
-	"+UjPhMXgh7TJDNBp75XnQZni5T1BYd1O2V2d4qXKdVuA8yEip2qmnQ0P/AQj/wYDo5zJ1wAp77UWEIUQ",
-	"WNHEFUNgS8iTJ713iuUfaTWWZnaZoQA3cpchuP+esCYzLG6kWCidt1xyD0V04WMTbqYYTyNtX4VhVAYR",
-	"9iYoiMNpNhRgDbwfpb0v1QyEbN0DFIqxEyJV6c3PjlZJ1g4I0Fp1HsYsAzE+uAYMd2Hm8lM9ouzkV1xO",
-	"N/DI6tGwMsa3yFNO7i4bIALj3XCyuuVtFO8WvHjIJUtc6raIx6ptVojgx0O+UMCpbmsQdt0vBcKD3E/S",
-	"Td8v1GgV7+aVWN4R4ayfZ91wWOtCjFfwK6wWxbAqCGw1Qs0YrPpn2cWrF+y742/+g/mae8yD/2rsa5VF",
-	"GcnJukFOg4UDqxKv3g+T+lIec2GsVisadTQNEzdo27I4RJ5hDChGq6VM8NGUlsVSqGk3mteIlNtgMU2T",
-	"wFa7gxvKMSu8GiAHqgWGMryBTZOAt8y8e/Wlt3AzWcdVa5EA8AKVLQioRNaypHj81/ZEU7+N1srKTyz7",
-	"7wMfTnXw+mXKeG51cHxSBdYnWFB1GRKiRZAqq1Qk/jWSaRWPH2yP1w5gDyNOGB/qwp0Mc66uvFkTl6c6",
-	"uxJdp+iQ0grsRxTIDE9aNMihH5Zh1Uc+l71Z1im6cQmll4P3220oF/FqiUtGw5K9UJmWsmwiWpme2N9y",
-	"dRa3GrbZUs5o9eyojN/dov58DcBLrJ8aE4q2CZlsTha950Yidk1YmlOjiXqOcgLYfxnyLJO0yrLHUf9C",
-	"Wy18DfQhz8uCVi0S1oWvEhdW5BmVFy31WQQc0EPh6PD2VllSbboiXhereV7RjhsHLfHO77G64GpxgbvY",
-	"d7Z154vPc2mEfZCYo1CyYrOte/sgAaivuN3RhGc6VxjAuItthwML320Flpg9oH7NS3bratvNPXW0CyAs",
-	"3skqcBdI2gJCahh6uZ1C3Xi0G4Tdtp3My1Bptk5R0ANHUT0CbTCf2pB8F3ouTvSIWi6ul7WX5rpLgpcN",
-	"FK/Diy5tlB6tUKDDnnd26tkDF6OJvspCjd5NuW1WJPCCfJqMhRtN6c9Mq3hdg6B5rRwBRc9ukc28GXvK",
-	"oKn7kLcCszZru2s7mIsiEn8RIlwu2xQwH6SDbRKobuE85w4oFjXjIGECNb6J1pQCtsAeENwYeS3KzlOC",
-	"mUKB1RGOPp64DL+s7uCcJO2sKjJVgCBDtc4KrKnuLdTxWVvfrJww9iLxucpYxZXZvodTZHlzr/C6fITx",
-	"pzR1PGRpC0jZlvnPAzZssjYQ2gCqasfzdafl39FqNuYmfkx3KvJ2DxxoMHV6ZQ9N4X1KMEhXQL52q+2s",
-	"Hvt23E172JIB13zG6w1KftzygYTA3XKi1tdZLt3yN8FNSyGWqgvKcpLPCMq7xBSjvz79LhbqFCQfqdY0",
-	"N5yKZssK60Afx14WcYALStVd5KqN2t3KEzjysku1guqcb6nW+0YQt5EgzsYpN5ZvnOfyq0SPxW8jBhSA",
-	"XpGgnLKDpbQQVZwyI3IOEWSBIUx1V4vSR38CS7pbFW2wmaw1Ywvu6ti3fJi3RUyEX7eacvf+9+5tJe4Q",
-	"oRF1K77y+bw4HQYnpL5/CWQyhO+DBxhgdIua8rvJ+QjEzbuNfBOF8j7bEzui8G6FuZtP9z4Aux076O5F",
-	"bLKObmBQMZEVYDivN1f1oSo3U41dgyzYFLGatZsaXUymzEo1yQX+eKAp6OERwPJeINnCNuuQ1QY0u9CR",
-	"iNA/mmYEy+3Kb7oM/XcMCtvCc9pKrv+tnKEP6528N353XifgULc1CJvu52X1hX+gv0BExsyyxt3XE09J",
-	"71vrNkTlLpPjMXV0K5GzrAtTr3SYhvqHvjLaSnUQ/7FWN+lTq/upQuoQ87NlEaRcqm0qcIbuDDGq0lLD",
-	"Bmq6KE3h1hDvH0qXpNQZFTMTscbEnBscEc8P830Kondkq+IPET9yWY1LoY8N3pj6roNTVOlQa57t9ZPn",
-	"+Kulpg0pe4ofQ7+IfhJPQ3V647Etn/tySRFqie10UsFbuJpYq4bwvjEqXEWurUL5A9U37ladoNxYrUd0",
-	"w5DY7pVcfjTqr/IFHgmBqGfuGj/UbZWq+R426PPeUT2FPoTVp1fhvP7+04ckjbTrq2uRcJOU+HgI6H1I",
-	"32rjP3plqWyfj3wGV6nuYOrcnPoNYipUS4M17yuDLEffWBj7YP7w4cO7ExRgbBpkFxtkmanguZsCb+2r",
-	"ytQFsSKhspZrRJi+MxLAjP1QPsfehajNPc4gOaOvLo7Z9z9c7Kc4D9jfqAkhrRichr5nkG8jTK2G6m4A",
-	"m1Y7Cj5/2jZNm+tJmJVhzy34ptdXffUBVMaxzEWo2hj6LvdYrTvr3pyPrvhEMD6X2OR3IpQwPFQU6yvw",
-	"w6uM1H/uhGUCbW1+K9S+E5vAhybbnE25ynJh8JVPYCsH7O/v376B2a3iV+JyxC1UBs0oxdKTK8v2sL7P",
-	"PhOfR2LuymODgWlfMXYzlZBKZgTTc/5LIRiBLDQSlTNBk0GEzfPnz7/rwarfN7aKFZaoyTQ44qFLrvIV",
-	"l+hm6M1oUgbRmowNwcYpshPGy2mQMJf9rKtjhdfjyt5g2Pzx0VFtB2jrot9XQ4D2Bm3NOAcpVWFjzAfO",
-	"MKIY+7SH5a7YZYwOJq343tm4i3MywltmhCuMYoNf+8TV+skJ+7nX631KWb8u/ML3/aTX6/WT28EpA9kH",
-	"tjGoDRkwiBaGoKZQcapMVYNRWPWst/QEnanvAqRV1b4HBwOk1BqdYolGC5WxkAywv//0wRe5W6YiAyp9",
-	"diUWJHD0FdjMxwuMITGCzYthjiZGOKHBYe9G5PkBXv/hv26ubA/Pusd+mmo0nWc69I3vq0yMJGRFDReN",
-	"HqZPqO7ZXOdytEipCtui2d2cQAZUo76qcozZlFvgrGTFgSPQS3BzvNSMX/q4Fh9+k1Sk6oCmt+WuwECU",
-	"1FKLkqe9o94RtVISis9lcpI87x31npPRdoqE/RCpBvzl258BX8S9vc6SE/TfYLsufMYXG7Mol8Ya6JfN",
-	"8bp28ScfZnyyprf43tM1XdH3n68qAdRpqkYbwbY5Q8+3rSYtm+TdpvHR1cUdvjJ6lnQY90F3GfWCVOUO",
-	"I8/lTFK8qRF2rpUlseLZ0dHOuntXPfFamuJPMA2RuKRQWH0hxXZo1rGxNJYCAI+PjtpWKrd++Dee1arG",
-	"Hx893fxIow81PvR880NVf3x8IyTvm5+qN32/rWsB1Pg1iAlJmjg+sdR6FVD8EwwmwupbrYKkrG1LdqcV",
-	"1pdK9tIbiXqWWafn7EabK2CkvsAKSHZLpIWWWIGI44hvgtqz68L17nzeOzi9772g5V88xHXW5dzGmbpp",
-	"/Uj9IbWf6UXzFI123IkTCrgFyUxr8pAC6yms6LGPYPnDj5xZdN/0lZMzwQQ4coB7+J2mgdu6qYAEfJQf",
-	"fClq63QuFDGZ5gX5DX8o/RkI8H/zFbB2grNLkYG3TdXHJ1/GKMb6KwyN/h8Rm58+77Itfc4NZaEfP/uu",
-	"0wONdv33AmOv1CUnP39qkATDM4HCSg36EM6UuKFPdg1Ul467NpgGiRMl32YffE4CnRcZz/xhklBE3e/3",
-	"USjnfdXYWY9diLngrlYkjcRCQAPqhxsascE3PgCgr7gRNTHr2XekcF0IZxYHZ2MnTAwDyKHxkAjQcG1/",
-	"Bf/HB39gLaAwITj4WsIqY6W5Nwr5pY3g8FeZ3fpQHkHm/SYE0fcvq7rHm5ndS3wk+zcXRo6Pjjc/8Ua7",
-	"V6BB74j/0slUDRZrwT61eyovJ/l0m8a1molw7VeyO4m0XCMikNZLbT/yVT/+xZ3Vq4rPhOMZd7z1ypb0",
-	"zA2axeuX77ibomoxLyIc6Edv4cmDTxXiWXzBD4iTEz32lrypjdrnvmvFnnS2rzy4mX1vMgfh6nS5gkn5",
-	"EjAplmQ/APt9jK+Qb7wBgrtnLUv9m7ozl0eFfbiJMoLw90XxtmaKO8C0F3iUURK5GfVWWdthDRai7fE/",
-	"VC2JGSkT6MCSCtUPsLCGX91iLjAJEkRB5/hoiqQPDNWCff+BT+p2atouNEk5YYPX44M3WomDH7kbTQde",
-	"irPsOdjKOOg8A0zOqn55dvRtlYjve1iEHnYxdKyxgxelizFm7SLBtDLXXITaliVKbEw/a5mp8Y5tM0a9",
-	"TOum3H5/mw00fz78c5MKbOzfFScAtUbWtHNcz5//AdRY01auq2Lunzr0j9SfgIYRH/hk05M4Brf37Ojb",
-	"B3pNatfebN5dg8b425fJhtXyK7e+5Rs+j4madeyd+hpYiIp6zBoQubTP7Zb+t5Vsjp9+Gz8TurTyloAy",
-	"6cJZmYlmD/YdibW+jQ1kKm8SZ+8oG0Uoe+bjPVrJemAWkVgOILvYE0Y1wJp+tESUh9pNQ68ti+1iFhTq",
-	"sDfPuVT4d4rtkVKG/WOY4sZgbGsKWn/V62Y/9a45jDnQY4ZTwy+WUf13Jn4psFJeRiXs+sqHBPTYWdgD",
-	"cgSQ/2gToUfUPkVbaM1yYMPM6b7ygRgpViwEF9SAQjgGTCrrBMfqL7AZG+MmcApLcQ12lZ+snrfOM2FW",
-	"+s9h2EzEU+AjI5oCXYPSr6kaf5vGNgCm8O4bcPruyz+kG6AeztQme0qoX/tVvV6iQ42YoKFwNwLw+0ZX",
-	"WKzHj0ujyuy7u6uEUaskhP/VHLoOQy3AhTtYSsEcAHEYLvpqsJrWOfCOX+2mPqQCdku2d3A0V3H/g5TJ",
-	"cV9h9iWSG6ScPs03RkJwpgdWD+v5s510w6e7XboNOfHdUzjBc02zLwkf4etNAkg57vb294Xqx0cdbKcv",
-	"QqjXF1JE8Y5r1IIUMs6WChisUhCfc9uijwZS1Cq5vM2z0p9LcVK+VWcpB0DESV0uCI2JASlBzugrDP9o",
-	"dBOEfhK2NP7sYUs5woS0kpNA7kB7L5RjPkE9lyr3VvNcCTEnMVsrAR44I+Y5H6GgAkLLAQY96XFVQi7s",
-	"kp5U2kEObY+hs1tkjNu+GpR2xHA6g9Olk2ZWYK++fBE7kr5Cwk5J+NVm946PnmMlzP0YjYLIkIiY8+AG",
-	"pXrr0xYSEo7hK49fdWGjIB2A6rH5ebiYw1/9X7etgUc1m4y/8UcErg2A9RWuVuDqrRKPAlWbI438FW4D",
-	"hButnGeWDVoso4O0dGJXmlPNtrUJqr8aHL8aHL8aHH+rBsdH8CH9e5ko9W+Izvs29HGKziwfi9CJnsKO",
-	"lnCGcm9hFmFOWGW0RJkb/jil5u4QLvLf+FfVZX1PaUbLWbASUPfHkBiBX5GJ0glmBLma7T4I7WQJrTtH",
-	"KYwP44btE2rH7S2sNXtpufJp2fw+xKxH2t+fUivxvkKdDH4jmygyMXxfBpdta/4ziryvt30HpeBMLVAf",
-	"wY4e6Iyra3yVUVUbNJVQWD0st5iLvoI6jykA7qCPPZ8o6yA0de8ng6AzluZXyxewGhQeDRpQX0EKQqUB",
-	"SXEz2ODj+ycAxmMIk7BOC5WuA94fKPwjvLcnWkZwn6O2c80j1xO7NqvhHAZ0Smq4Rx7Cpqj4WgPmLoPL",
-	"5gyPHOf/X7+5ZIDQb3ltKgAkz/0WEwG+BA5/8BmHU6NViNOF81tuoRhSK2s4jahI1jz4s4yZbNP7z/Uk",
-	"eVjQ8D2046RZwI9fISBCxQO+LFYv9160utF2c32oUQAziCxqPNZE4JREh2lo9ImZvdSGs8feaEwFBSYA",
-	"khQl3RZ2tQNoijbcbCZVX0k1yoss7q6Bmd403mGDu7cMOKQtMQ2u5BY/Kw1pcJ7lskm/NeK80jd2LZVe",
-	"c82PiqU7IqLxZrM1jGp+T3Sz8d0h1Ztco9sMQJ6nYQfWGcFnvm9RY1HACn5CJwmQPiBQG/QVPumbFaNr",
-	"A4T0X/seFkFOf3NLWbcqiOdh0gHpOn21Bw9CFmz9tvdxG5jR1NwJlZXQhvmyUQxwDl0joAOVmR6hQ77X",
-	"Nao9s7Bl8uF4RQ4zP7zXBlw+Iz1DKRQDSSim5Ok3PnXKeheLzHJ4VCmvc/WVnkPayfewaVzliWUDcA3L",
-	"oJz9Ugg1Ej5eoiy+j+eOnuG+og/eN4w1OQc3XLpBWBs0sqHRN0SEvr/GZi2gFYKa6Ddj0zLTH98M3EeQ",
-	"Uo+6Kt7hCCwnGJzMinmMUNXP/Ptrz6bXUipolZxrNam9EjrQLMZ4+t332EvCDfb86KiNjsH7LlsGKULk",
-	"+bdQWu2eASMrEL/emhV3PdOVfUkK8Urnub5Z25XaMnr84D3cfHmN3ckHhqbzPK9nbTXhBKKqzvK8wdMu",
-	"iAs9GFP4ESO5cJXI9ZQtu29E2ZX7i14UbNeTkAYla8jDzLPu7neDlqvQtXzHUS9n7aIOEBKlna/pu3d8",
-	"dLy/6rwAqKiDRBwijmNJgDxje17fZzyH/xb7v3uzB4IINS9Zh9AdYMTXb+gt+Cxfpzm9nQtFRSC2QNMw",
-	"6ZbE0q9VM/dVVWWqajGhZE0oFNNbn4tar6BRO5OZcNwfRalftks/ZQ0ginpYqaJp0+XoiFp1H+utorwe",
-	"/IFxESGjYJbWKiJWk1M1DuDRfYU6g6cOfmSb3vCu0pe3Q3eyyazeizaZMFASR1gqUwOGYG5HVA4K6omU",
-	"3Bo4cxu7ttq4zuauen+5LtrIWdgONfVdfRHQCljoFFleDViU2/br9bPLWnvJ34/CVG8+uFZXCif1W1OM",
-	"8L7rWFhnolCUxwpRowdhFBkeWgtU1LptzlA0xgpAjR6rwwWr2limpNEMF4gZfQXiNoZ6gniOM8BUvu8r",
-	"/AjiP4neGLdlHTfOhooXfbU3gK8HQSOg9KR9UETKdqFT7bfmywJhJ1ogglRKF4wWtF5axq/TpKQMjLhi",
-	"QxG2lHPKY++rxgo2NCLVpvay0fal4JOFukdUJsvTvOOj707CqUEZKtB/wpMDtheUkhBv2Vchf98ndC2v",
-	"0mOvx5R9aQTPc7TOBDtMX1HjupRZ4edtlBqjHQ2ijV1Bm3IYwI+pCvUu1+3J/R61HijIttm89pHDbJfb",
-	"J7a5okJPvFrIbRoDb1P8/kNxO0TWvgzdBL9YjidCU00IgbtC2uPFkerO4jSzLkdFKhi0E1Lr9JzqIgI6",
-	"w7K54Ne+Cp1/M+ZbvpzSZsiAYXytPwi0jeGi59p1ZNykVJx5Rv/VUr9qqaejqSCkjXW26RGt97BzkWYD",
-	"UfoDuMY3XNGjF0NAGzVlkUO/IOrXIjLfb6Kvyg5EgP6+tCzVgnS6IVudskHVVj4IQX1FUhCJDVKRzII6",
-	"sN2nzp9Tb//Chw9wZus4mBlbKyk8ChP/MnUUuuHJ77mKwm+DJxPGbKC4K4z3ECT3BzD1rbSlRb2irIlQ",
-	"0wI6KDSR0n1SXT0szp1LdbV9WawvIDYD5gUNrU1m/oqQj4+QAEBYBsXrz+V9LXGpEju6YmzFlh7CRI++",
-	"QV7nffX+eNqwmXCMs1DInfRykUkqVxzYsQ4u0NpbLuV8xQs+OrOoyuSv4Nizx+JqtdeXlv1SiEJkp0s1",
-	"2BvCRSk4SBeEheQPnvS5i4RwOOGqSjeCWUzSI9NMFwSqQilvy3Dtg+AjWBuuGYJqy2KAjxDA69dal2pY",
-	"leT/Gj+4MfSlQt6VlgY14Cm/2l798WSlEVy2Hvja/UgDDLKwAwq2sCmbC+OLWJFjp+H4Is/qWOawD2ZF",
-	"LkYupUxiGM0G8OSgDOAAe/0JxcNz5viwnJwyjTfl23YMXPZtc7YDemqYuPsQ4+bp/kMsbtAqFAzz3kaO",
-	"+Q3lMWFaQjMto83/80tr1lmkb19sP2JeL+EXei6GMoDiMx+5/XZnGYza7Q7IcE+oji8P/lPc1FKHgBG3",
-	"rV68spPSPTbW6lTMRHDjNbyKoCXvxKsYILKzW/GlWPUr/pbcfOGF3/GJWO/nq4FJ0OmITJWE5HdvOSMX",
-	"MVi+BViPGY+wF7ujzJJlvrJO7R7LHPqDUNqVZY6X3Y9qVSPAoYgj6l1FWKaF7SulqU4EPN30wz39BkIP",
-	"YIG6hF+2JMkBQnFoXx0/fU6mvFC6NDjjVkqcxq1q8FCnAjSzIndyzo07BKPgAVaXxC5UIw2ICH/DhmtP",
-	"Uefj5M+Hf6Yb3bKYKezssT1pXYuZfi1bs8tyqMdPv+nyIraYz7VxIvtRZJKHfs87oDAEa/VIoHG9G+qa",
-	"IqpxmTPnwwNbNeSLSp3v0DHP84UTaSkTQQNOyHkApnbi9TEnrIM4q0KULKCvaur+OOcTtjeQygkzN4Iy",
-	"DQcpypcKjFZYjerESznUKa2vyuEYjoDT76dlvRrf4UuGwjpk8ywrhU3FjGIm4MdMGgqgDvKbM0Jl4QPq",
-	"k25qhKBFbFrzD+DbAxWXdp7zBSuUdC0pned8+N6f6ENmDFWrtEUO08+93xQH/bAMSHpMofn+CuoGF4wM",
-	"oatielwDfT0E4CmjFR9OY9uY0BmCpKJ5nV8TMb8mYv5e0vAqOTeSkHn/1LzuKNnA/W4F2UJRAuxSBLTG",
-	"szBwQZtClLV0/DIQQyfGY+Ak12IAoXOK1VZtWiGFcuiploo6LqZVRTasSY6d05UGbieFPa0XaEMV2xgx",
-	"coJqXJC0bIQXp6WrGdBhxz4fiHYvPTf1jvRqR5ibQx000RgklFcCMmCbkFdjwZbKVUlygwsJeB4oC9fC",
-	"uI3Mke0N/MfB/imzAgVSC/KG7c1aMxbf1m9vQxrQP8q6dSUPwGMqRRXszYkmCT3GFzh/+/rNC3xTy2aC",
-	"2wJuBkSEVlMFTdW99Z0f32pKWd1ttae2TcBv7cWQ4JCcEwYe/J+fjw6++/Tr0/Q/bg/wzz8lUVvKH7cf",
-	"Xw2+Nhs0fPKAFPaPE/IDKjsfMiNskTtqQXstHc+ZlRNK9OJEKOlgvoTQ5fX+g4a5/OFsJ365Mq1xxc+E",
-	"7tEqlrrHfsJcDdVXg9eZmM21E2q0OPiHWECAdDkfTlaLHy6ra16JhZ/KUptWct2H5wxHs76bcsVmnNoZ",
-	"Upxy3H2KT20y0q+UTWtuvJX8PPsrJkmWn5vUqN///OzpQb//+T/Ep7/EaNGnh+0y4zFxm0jnZw+1iQ3O",
-	"utR7/MGnDKxqQA3WIUUaki/tkuf8D+9J/hLhG2f2qon6IBjOtBFR227NZdhOyyiN62Cz5+8VWXlqCWKl",
-	"CcSuJIOdViKrt8RW3QqufTXrXlT+wgrJWZ1aPBgrbi61zp9d70ZPweTleX3VzO7k4m6CTB2q6hBc1rx+",
-	"OF6O+QAPxr7f+9ynqm0/VWigjkw+JerUk1jUiSpLOeppSImpsgXWl+sxiL4rZXf/JmyUaysMc3oiKt7s",
-	"jZ/ejcKJit+p4ydGPL6nzIkHY1cw/4VobU8Bh4f7wJjCrw6F3TGyR286WpXDB6xwLQRC6Zs6KQDoI0bm",
-	"qcI6q+d7GrJBf/etJ4wYCciZwUoreyEJYJ96WLSoxKUhv7Nmjlt6WT72sO1ecLHNHO23XTeILrmeEzvh",
-	"11hWM9xojJVUELSxTS31IsFlOlZ0gPFU1MHXcwj9TPa/SgYr90fHFVos7ILtN/g9UAx7+Ksp1tfTj7O1",
-	"o92ytUKtY2tYz/Z3GqG7E9NQkJ6gkqLREyOsXWUN2wLLRaHi0HKnSmInKI8NwvZC6a25MMwqPrdTXcbs",
-	"mUKh3bteR4wzDycADH9///YNKVdkeBkK6WtNldDSVwQup4zfq35XVeCpXoYrLDWWStqpsN6uv1Tnq682",
-	"F/qKCZMLNSrrMz12/aqveLVSVauunGyoorUTTCusMHXkWpXePlpSAzsE8xqdd3eOXMDg29+lQxmObLNH",
-	"GY8+XSl98++NGruKiixs07hAn9trpZz5Kqe+6ohlUGgNHgKaW1VTkupa4q+lMg5jwP7VV1WZq6VaS+2V",
-	"N+AiHyh7EKb+MjU38KVayDOc1leF/rdumS6rbxS20cEuIFlJ+A9nYp00/qNIHphKroNDcqKNRsJa5jSE",
-	"KFfxCL0vXSIX/J8iO5Cqyxk3CigezI0YCyPUaI3ZZCIa1Zrf1R55pKLH9SUjl0RN2qAlxpOyAsPii94K",
-	"lN/EcB3Y1HJRZmbgp4Z9Yk09w5bKFO9rdWTohctwRFyTAmz2ylwr2yhd0VfciH00ORvhCqOsVw/oEHvs",
-	"va84yKiViGUjjoH2Q8FgOFTa0uMxVL48inY7tOthZvcsbC24PF4y/H2hNoUbsvyx6/TspKKD1lZgUjG8",
-	"k41DfTeYr+hVl2pLvj6rFZa6LgvlnUcy0lGOJiplqU2Gu5c4PPuaHb2Dnlh4lO2CQHt5pfhtPR7z/wOE",
-	"WLXeyaPXU8LKMKB+DkCDx4biEK0JOR3ethSaTDzxFd6VDuqY7zdcalXtFZAeWJn6MrWPNgqxf/CqR19c",
-	"FQpFj9rE9Gap51+ToeBGmLPCTaHyM2AVFYwmXCxMnpwkh3wuD6+fIs75CX+tpzOjGcp/poVqX5SFJ2rf",
-	"VQE/tS8bEZS1771DpvYNRtHXR2BNoOqzqRzFtX1m0tW/aAoEtR+wsvXtp9v/OwA=",
+	"7H3tchs5kuCrIHgTYWmnRMkf3Tst/VmN3Y72jNv2yvL0xjW9IlgFkhgVARpASeZ2KOKe5h7snuQiM4H6",
+	"IFFkUaLkcbf/2GIVCp+ZifzO33qpns21EsrZ3vFvvangmTD453OtnFDuhbRzbaWTWsHTTNjUyDn97A25",
+	"czydzoRyQ3Yt3ZS5qWCZTgt49MiyscwFU3wm+r2kZ9OpmHHoxS3monfcs85INend3CS9H8/5ZLX/86lg",
+	"Kc3jkWXvfzo9ePLd9wn7VGgnsk1dvtYpj08buv1w9prpMc7XCKsLk26c45lwZnE6dsKsdvlepFplljnN",
+	"rrl0bCTG2gjmzEKqCeMTLlW0e6mcmAjTu4EB5tzwmXD+AE5tKlQm1eStyWJDvhBjXuSOcZtC1xKefSqE",
+	"WfSSHmx577in8cv6sH8yYtw77v2vw+rcD+mtPaRxYCLPC2O1iW/cUInP7iLFFsOwhXM+EX7NJywXY8d0",
+	"4dhYG3w7lsY6bNM2UequMdMZ//xaqImb9o6/e/wENsc5YeDb//719OB/84P/OTr44eLg45//1Esih/VC",
+	"dNw+eLrr/Xtp9Gx1xL8LMbfsesodk5Zxx7RhHMCJuam0zMlZ6/6MocP6PMbazLjrHfcy7sQBfBrdhVcv",
+	"3nHYwd+o1zn8KDuVWS/pGfGpkEZkvWNnCtF1qa9eEIrJmXRxMJlp65h0YmYZJ/CY6jyzfRb2/bujtsXm",
+	"2OsSLMhZMesdf3d0lPRmUtGvx8kqGgHeT07TgPix/jm97brWqj/f+3vHXWHberf0dovefX/Q+zvupFBu",
+	"7bHNqc3F3Y/vPyNHJz47IGK51peAvwnCq7gShklnWcptK4x+akPfJ0dH5UHVyWmh1qzSFOrWyzsrlF/h",
+	"ud6EhoFQb8JAp2+Df/8QxkpdrnMVTa6owSPLVDEbCZMwQHX2uJxGc1d887U7sxY9buBLO9fKCoTgv/Ls",
+	"THwqhEU09nct/Mnn81zSBXo4N3qUi9mf/2kJqbqdwjv6igZdXbmhYdnICH5p6QBgfMNTx/zFYYW5kim0",
+	"HRdWZIyzK54X4oQNhTHa2CHyFtZfMgLoSw+uL63GuUwffEnplKsJcCx5LjNhK47IiFSb7JFlQBwEzvFF",
+	"QZMRDznJU+aJR5iatEzMuMxhw2UmlJNjKQwTn6V19pgN8Q+pJkO2x1UGaxmowFcxYhb3AYscYJPvuz9Q",
+	"vaTOSdYZsdjEfdPDsh3O/KU2I5llQj34KfI8F4bN+IJZIWrnx0aFY0o7lmncuhM2zITjMh8yyxdAUhZ4",
+	"tG+0e6kLlT3kxN9oZot06meawHkqrWj2tQVdKn3N9Bin+V6YK2F+BER66C22ODQbc5mL7IQNPS24kNmw",
+	"AkPrtx5fManwAsr1hHD8XF8KZddMfLsJ++4i830vJ0pkTKo+e4P3YMrTKUkfdWkJHh6AzGR03hx2+Vag",
+	"e0m/5mYiHnrjRzpbAL7qK0EUFnktv6H6Z64W/jawDzozrdmMqwXjzonZ3NkTEJxIavIcMspeByh8Le18",
+	"7c0mAlMT4HAWHxQv3FQb+T/ioZH1iucyYzxNhQWh8VIotgfcFnfMyok6kCph10arCUuNQIzgud1fWvov",
+	"v/xycFq4KbwOV8l6uPugbDGfa+NE9rPIJD/HNg+3cq9UALGRM5ggSY9w58M9n2lhkcJeCjHvIwflO0WB",
+	"WPF8QatcutYU4/SOcZZJ4WQquWJjnef62rK9TKf2MOcj259lLJfWIWmRhqUarmm42QolHe2vUMA7/dqb",
+	"jvjjtJf0JnmRait6SS+d6lxYJwDDk940g39z/NcZOckXqTBw7feSHs9HxUyqXtIbC2Okwz+vpOMzqQ6y",
+	"2t+jx0+gYyO4k0oqGEVMxqaX9K6FnEwdnrf/YzSTvY8rTGYStuV9MZtxs4DdmRs9F8ZJYvF4tW3rTi3s",
+	"7k3SIz5mdZ9z7oAUz6QqLJsbcSV1YRMgzaj2kXae8wVuJWxkxSLrYpTX+GPidHtJ7/PBRB/AwwN7KecH",
+	"Gsfh+cFcS4XoPOa5FTeJH3ij/D2Ce8WzEIFl3iiJJL2wEtysPH877h3/usVIH7dYiDNCZasbe47bZwSK",
+	"mUGnknPrmJsaIYjrtSeMj2zJvI3FNdJwrpi71nXILea9pJfpaxRxneDZIgo3cE7xqXiIeWRXzrS2l4/j",
+	"Ul0ll/xaQp4/Cz9keZzVpPTonyJ1CMxFJl0lvoclAZ3u53qCiIQ/jBgbYafhZ64nuoC+CytMH3A8/G0E",
+	"z8LfiGgi/CrmWe0XAf2F0Xn5KBO5wAaBs/X9hp++6/Cz7D08KAcID7hJp/JK4PGQjjR0Wf72fZa/4Rxz",
+	"3Xx2JcV1/XcxX25Rjlz1E9ZSPrFTbhoPvHBpe0lPVwAeZlh/ZD2tSXrYCTa58ItsPCx/GHGlL2G0XE/C",
+	"m/DnBc9z/9Ov3i5U2reOGxd++BeeG6y2OjzwXXIAn/BDaeAj08YqGs98p41ncyPGwgiVCnux6X25y1IB",
+	"0C/CIOGn/z78TLW6EqbeIJN2Jq2Nk3VYyo/KRUl6uk6eKil6DZduEvhIG9AadVAOhdaIDZu0LdAGvnBd",
+	"FSNJL81RhcWzzHQi0SRnLTV9fPTkWayth+fOS+3aThcu1TPRadvf+rY3SV1f12mYShhaXu+Tv0SW60CO",
+	"cDGmSLupMEF25akTGdMqYdyyS6myY5mxPSBzx98lDJH0+On+Eo1/spnGoxaSI+4FtWrYp1b6/lpatwrU",
+	"qCxu/LFxlwk9bspxuDEcf9dsFDFbwoYl4fits39bgUG4nmyBjDwQU6GkgC0B2bYwIoraz7kRc+6MBjVl",
+	"c3rfxyD6uQY7xuqOAfvaDX3oGl/eimhbu7BOzDo0Xdo1nExs017I8fi1VGJ1/kpcxxmQXCpRqkQDf6mQ",
+	"4fGXVMkLgY2JMyNm+kpk+GG/t6r3THo6z7YYS+dZ21iK8SxbP9Q8Yil1plAgo4GGw1b8HfTCrqeChnXi",
+	"s7PsWhhQIs7m3CDK5gtWzEEpXwrsts7uiU8Fh/sTp4VXIu4FTC2MGYVCGCxu6Kwfq573fNP42SJg/QP4",
+	"0xYFN7xCEcugctRvcDuL2QSRqZxMm9fK3YUJfb3jHgMnvYE7TnpXYZ92NvjSadEAfkbRA/OXY4SnQFVI",
+	"J3LitQUXU25bzBpT8TmY64M44z9aumGi9C7077x2ovOECpNvujc+nL1GishjioRfAiIGHoJdc8uujXRO",
+	"qKZMu4676XrTb8sZWPk/TeiRyn3/LEqDyKMhfjhzo69kJgxQPT4TqCz2pI0kCdwC+hNadWAKkp6TLhed",
+	"LphwquvWG8AU9VOAYchpZxfb8Jh+AVn0mJE14gz4n7DSjEnHpsLUqfpI61xwVe/uYrTodlrdgTFY9TqZ",
+	"TVeYr4Y9GNuH0yjBYAmlPCQtIXJtx2jyTbxaR02e68I7EPEsk0Sp3tWoC9KqZV1g+NiyuTCoDFwl/zkf",
+	"XRhhi9zFfGaSHrK48Vfz6cLKlOcX3FphbSB6kYZGT4yw9kJpJ2JNlja9Nqflj+Ojhmmu28F3fCJiDF7Y",
+	"1y7I4k/hJvEcbFdWOnx/T4x0Epaxbv01I/TyFszmudgW90k/sN0328iYY+/g82XvAyO4jZGNGNX1UuUW",
+	"9MuWbi5rpX/qN/iwJD2nu28MPNgeTsOlsAyrt7kkrqfUetMGbiS8jf31/SaVM1ANIDugwXNsvZGeNjFl",
+	"O5jcBnYe7khn/PMr+u7Z0vkiT/upEP61M4WoHd/y/e5d7OylyMiLKbgi1ngf6/h4DGIVqOlWeRxyNCvp",
+	"wCaIuJ52O9pd6D6WunxABUgY+b02rq4A8XrQwHbgdzGZs3Hete93cKeuDvJhnnXBoplU9aePl/EqdNIB",
+	"/rexBLXxy+uAbpv+/Q53M2g18fDjNuJnK4x8IKvEdkTsNnJZ6VKq9HV3IQ1c0+PyEbw5QW8TEI+AkFyK",
+	"OWl/gjXGNsYZSUXWkHapKO577PxoXhJbIkK7Ep+WsBsXvoKjq+f3j0oqadMUbNQMbBTtdyDKp4UxnrmP",
+	"i3nSBZVbLTLBy1wBZlblvS3QHlqjeW2NrAnDkzTGfNsmQKNeTJbzis/Ja4e28iQtVZoGVJoAyXGtpeVX",
+	"Je8UwT5JOIeYEITkbltzK61FOybdgz6hhdj440I9LVmHQUXQfeG3UgCsHixNowayMtveTFPqFQO23FFV",
+	"EOB9W02BJyq75IJ8l6tc0NZczT9kzCBxWiHp3AgrlCOmEvlGqSarWotlIrd6pvAmKEZHCwe+HV4DJ2d8",
+	"IhLmQiO4hrAFs9MGqVo1eG4j50/dLI8t1XIlHfjDsZ/Of37NxoZP4BNioIfw1TA6B7Aorvb3k74GBhtm",
+	"zqQ7ZkMwJAxhGwmDcCeBStGLEz8CPhsoxMFyPmEqvs0JG+JWDdG2MJxnY/qMfJRpx7hbpvrDGpxCF+E+",
+	"H4JVlIM15pLclwNjCvPq+e1KejgiHHc29i428HGUCVXayZgC9iXsYzkshFcsli4C8oCDPVPL6shbEdVg",
+	"54lAofgcTtbvP0ZFcPbuxctHFqN2LLg2+zawx9HJwMcXIjgSL1PTRdkhtGOpLvIMlzgSiEInuP53L17C",
+	"0q2TeU6L72/BUJ03jxm2DlvC/gpDWERbxVJujBSWaSXY3vOD5y9O9/u9TeQz9N3zkB6nkjHa8uPMK5VW",
+	"XBbJ8R5cIIS1J5XBLxpwU6f23z1rSAlPm7Fx//0fg4H9+Of/CH/8KbaNLyFYIvhprtBhDKWIXoyGHDaJ",
+	"e5X2mHFyKZ4JtJ5yCvZyU7Y3rMIJ7K9HH/tomRruJwOFBtsy1NGzvmxv6EMKEzZ8lYnZXDuh0sXB38Vi",
+	"uE842diD77vqNDrIu7Te8vvYMb40Qpx7RFrSE8SYdLLrryDnutCcpPeq3LEthabKZL+KFYrPpJowapKw",
+	"whY8zwElP5y9iskba3UeNQvmMvuxja7Ezzf0FtvvV+QhFRE+yohj2y69WcYDfnlXK4/2WUIcLEd5AJ7O",
+	"xAlTiG5EcaUKhv1OTIif52k5q5gyBphHJfKOfT33rW+rxg7+z16N3E0BACrfj0nULdV3FyiVyBr+EA3/",
+	"bcT/a3CTxpACMVtVqCP1urWGfCas9ZaSprE9ioUxD+Dvvos0bCre77hjvjM24xnyeNIlTKtUMO//B7Ej",
+	"ndXrHiYq9botCEe6LGt7hXhMze19d+kwqyOowDqu5m4MvwbFa6gTMf60OwJEV9wVjjpDRmc+a83OdWUV",
+	"lvC/ph6F0csjiHGb4dPb2A3ujWAgp6DNrKQcNpIbINCOJsFYNzJxVJuIwYZ7LADAuoHecHLgvBYjK10L",
+	"1znVSizm2iVsitGKJITMhZ6DEpGX8WsYITmWeW69Piozej4Xq6L8s79slOXjCLkGpHYhbvuuHtDY4Ec8",
+	"E6mQ88j8Kwoa8MRA06uov9vSqP7bNcO+X+ldodd9ScV7Sc/7b7c42L3mo9agnC2dXZshPrfXdLyW6rJm",
+	"at+CSsgGc7oWUKqWq1SxfNU2u9VtB6GcNE3K/xnd7HrWh/DptRhNtb7sJb25xhiDGVcFzy/sQqUUOaJn",
+	"3Mm08uTPRC6vKPAfzAviYsTTy7YB7+SdX0249D2wS9jz7OiH7x/SwX1rf7ROLEwtw0XSc3ImrOOz+V04",
+	"kiqBR+A7qm6jcKUnu6CA5Yk/HAlsZBtZ9TYnnUvSAxvdHHFETpQ2LSjyMzeXIjsTPFvdiRm+a6SPONrI",
+	"5PiPYhN/0xJ8t+FaflMLtVmdJKgaWoxGhXJx9SPGFYsrOEjyIq+NwKzjKkPNENtLNc+FTUHTSK77FA66",
+	"XmS/nZ+RJzGb2I/aTF+EbwKTtOWYXTE6qHG7zuvv0B58qqW6tNt8+Bo/IJ3NdkuxIKxLt9X2vQ/ftGsQ",
+	"Tyk3x6yMr1S6lOQy7jjbCyoFcB0hIWw/qqIslPEoFnMi3YVE5lWQ5U5URhzEkHAcAS8at1qbhFbOO4rN",
+	"MVBc2UKpLvh8flwqUsjRfz7HEIYT2rxjVNd7EMYcWCoVJwOVyQnEPE11YfJFwvzPjMt8QZ9MuJsKg4kY",
+	"nAb1DjVlYJSHVgOFnZ4wPR4fo3oZNNl5zvbgb8BwK9ICtouRat7uNzX9NPsaX92YUvUbR+slPT0eR6ns",
+	"CnrUKLdXRvmgxouxVNJORYh4vAjknOcUJmhECokaRNbkRmocgJcuQpgl9iQnCieg3IUP5E56Ye0bZ/w6",
+	"IPKSjLg1y0Ervbg/10dnFnGJ7PTdK6+DLhSYvA/5XB5ePd4HxZQV7N3b9+cMPpfCZ4GiNCRRXDaF6phs",
+	"Kun5zAptPvck5iLxwHZBKmZ7AG9OH+8DLH84ex23RqzFyV1wN/X+7s7h1Mlgy6Wsx7XsNI9s42a2jBvB",
+	"qAtMMMDzvHEbb2ZOgvNxR7L2rozr3VZ9csfrfCw/i5bQNKDzLOXKG8tcYRQEhI3Hce+Q213eS9vm75Zy",
+	"Vd33zW4rUd4aPKsxmz6j3x3dWjCOcgsNyj3WvaTGel9zo8glj6h2jLDW00TsIi0Hd2Ki28hezbM1NEwo",
+	"JxS3LOcjbbjTBi9MyD6SH8BFYTskdUjKONN18/QxqtgaDJkw2LIAsD4ytaOnYj3icKvcG2I8FqmTV+v8",
+	"CylaERydnClEpaT0jOCeQ5cEiEiAbdZ5Tik79ncfG4aTnxvh1uSwrR35OOcTtvdTwl4n7Cf473XCThP2",
+	"5v/9n/+7jyHfE3lFIWwNg99GW8jmiZqQK2btJYmNoLVYd0eWy8n5iFFTzNcDFkzpcB0vJJ8obZ1Mz/D9",
+	"4aA4Onqaygz/7+ZCWektmpOYG5HLGTpzJmwsFc8TxmdCZWA3TLUxAoPo917+9OqM1ZCbRPT9Lrsbd8Y4",
+	"xUxEGeAmNCAwjLqkb5HF5cPzDz9jv+GmhaYJE7kVy67wMGgnSnCbEIurjcHBtjEfhrZFmKpUbAiTHu44",
+	"ndAO4+2QNCbr1Mk1OIkHeW13Dy4lOXogPVSZQ7lMyGPTHll/ojffO27ttTZZNJpqvYc7CjpvVb4ogzx8",
+	"UtzIFUrpdFpk7fB2u8CxMjXDxW2Mwo3MDmvNw48skyDMsuoTbyb2rBc5CBsyjKVaOZ66i5qeeN00Sm+V",
+	"O/gQcLO4mDeZu65Dikyuda71cbcNx9pams3t3It372RQ81zqbh2rGT1WsRL0MRu1y5XxA22bGYa8TKV1",
+	"2iy22f3Oec/0tRJmpz4Pj2xl/u2vC0OvXMn8mad6JizaTpPmZYCOh154HpZh6t4SFMbtFKHeyee7HLcF",
+	"OO/D+7um2tnwwS/Q8q/QcJ2/QXmuNaduhMCKJq4oAlvctj3pvZVfQarVWJrZRYYMXOouQoDiHWFNZpg+",
+	"UrGQnHg5qTGy6ML7f11P0SdY2oEKzSjRNMxNkCOq02wkQBt4N0p7V6q5lfPD3YlUJTc/OVolWU0F3l3J",
+	"g9F2TsJX/f6jIRoSlrTkNwWwcsykGyh8Anamyn+qOuiqMwRnqRXbe3b0A5NjH7AyUNVXoCoOBnvGc1AL",
+	"Lfb9se+A3m52JYn5cazBul1o9XxXD8gq+hGXI0SDLxRRncr20MI+Orm7AM4ISneD5+qUt9EztJCB+xyy",
+	"JB3dBvFEZJsRIvhxnwsKONVtDMKuu0WtepD7Rbrp+4VKV/FuXkkhHRHO+n7WNYexzsR4Bb/CaFEMq/z2",
+	"V4MKjME00padvXzOfnj23b8zn8SZefBfDVeqEl9Ewuiv8WLFTNRVzQBvdkp89rW5MFarFQVCNHMGTrDV",
+	"dVvkGYbtYIBBwgRPpzQs5tbv6JPdCG7YoCBOeoGL6A5uyLat3HMAOZB+OtR1CHcT8bPLvEq/PvQWVjXr",
+	"uGrN6wRGr7KmFeVF7eBduJxxsrVUxyPL/uvAe48dvHqRMJ5bHey8lNL/EWboX4aEaN7KSgkXCVmKBMfH",
+	"Qz7aQ+wC2EOLY8ZHunDHo5yrS6/FxeGpcINESzHa37QCdRnFnsGXFvWPaHZmmEacz2V/lnUKSFlC6eV4",
+	"y3aV0Vk8/faSjrS8XiizXpmHG5Vqj+zXnFDPrUbatGSgXN07ygt9OydHn1T6AhPyx5iibaJcmp1Fz7mR",
+	"O6fGLM2pclk9rUwPsP8ipMboJVViJGz1T1RNw2OgD3le5iBt4bDOfGLfMCLPKF99Kb4j4IDYDVuHp7d6",
+	"JdW6K+KpTJv7FS3hdtASovYe01OvhgTcRp21rfeC+DyXRth7cbEKWcY2q/a394mAHNvbbU34pnNSKHQz",
+	"2bY5XOG7TZoXU3/Uj3lJTV9NuzmnjmoQhMVbKUFuA0lbQEgNQy+20x80Pu0GYTdtO/MilC6oUxQ0OPaS",
+	"dT75/vNdyLnY0QNKuThe1p5N9TYx+TZQvA4LXZroci7/DnPe2a5n95w/MLqUhUrfTbltJpHyjHzSGwuX",
+	"TunPTKt4Kqogea1sATkLb5GAZjP2lD5idyFvBSbaqM2ubWPOioi7SXDouWgTwLxPEtbdolTT85w7jN9y",
+	"lZccSnwTrSlqf4FFxbgxoNgLpUwFM4XCCCfdliEb3qzO4DVx2lmVF7QARobS0xZYpMcr5OO9tq6s7DC2",
+	"kHhfpWvmSm8/wi6yvDlXWC5P0d2Wuo57aG0BKdte/vOADZu0DYQ2gKra8Xzdbvk1Ws3G3MS36VZ5ee+A",
+	"A41LnZbsoSmspwSDZAXka6faftVjIbjbSQ9bXsA1E/l6hZJvt7whwU+57Kh1OcvZ9v4quGnJnVeV1VuO",
+	"aUqFtVHB6C+Pf4h5dgXOR6o11bLBQbxeA806kMexOFoc4IJQdRu+aqN0t/IFtrzokmCq2ucbKh60EcRt",
+	"xGe1scuN4Rv7ubyU6Lb4acSAAtAr4oNUlkSXFpyoE2ZEztFm4y+Eqe6qUfrgd2BJdqucKzaTtaYrxW39",
+	"GCwf5W0OIuHtVl3u3t2ge52yXWUpeOlTsGB36IuR+IJ4ELgRngeDN8DoFmWAdhPiEoibNxv5qlzleW6X",
+	"aQCg8XYm7LsA7HbXwTYB6fWroxsYVJfICjC8rkfke8+c66nGMpSWSUUFSNzU6GIyZVaqSS7w5YEmH48H",
+	"AMs7gWTLtVmHrDag2YWMRIT+wSQjGG5XdtNl6L+lD9wWltNWcv0vZQy9X+vknfG78zgBh7qNQdh0Nyur",
+	"z9UIJaEiPGaWNc6+HmdLct9asyEKd5kcj6lEcImcZSq/enLqJKSs9slsV7K0+J+1VJcfW81PFVIHF6ct",
+	"81bmUm2TND0U1IpRlZa0g5CGT2nyLofwhpBtLqFS+xiIiWnB5txgi3g4nC8tFT0jW+W6iNiRywSqCm1s",
+	"sOKEfSo0GkWVDuWB2N6g9xTfWqqzlbDH+DOU+Br04lG3Tm/ctuV9X84CB2eHHVXwFo4mVl0rrDdGhStH",
+	"vVUov6eSFN2SMZQTC66m3fOiLH8atVf5nNyEQONcpm6dHeqmikx9DxP0Yf4onkJh6+rXy7Bff/vlvJdE",
+	"6j/XpUg4SYrzPAT0PqSn2vifXlgCMMJtwXsGR6nOYOrcnApYY+RXS8VebyuDoE5hrmQqqLD6T+fn746R",
+	"gbFJ4F1s4GWmguduCnfrQFWqLrtQaUiG2nRse2ckgBn7qfyOvQtOqnucQSzKQJ09Yz/+dLafYD+gf6Oq",
+	"1jRiMBr6Mo+WPCqoOmTdDGCTakbB5m+TmPOefeSd96SgddG4uZ7AsGQ9x1Ks8Kg/UAN1DkLlWOYipOIG",
+	"fIex++y89B5ge3OeXvKJYHwu96HlRChheEgTO1DS4bpQQcCdsJDZwSzCZKlivHVMQrzkWBvBOJtyleXC",
+	"4KYcw1QO2N/ev30DvVvFL8VFyi2ke88o5tQTNMv2MNPXPhOfUzF35cZCw2SgGLueSoitM4LpOf9UCEZA",
+	"DbXr5UxQZ+CD8/Tp0x/6MOqPjali2kwjxoUVYKq/VCB6URpNOjtaGXXKwH2VsRFoQUV2vJxWamQEv2xu",
+	"KyyPK3uNcQTPjo5qM0BtGL1fdRLaG7bVfx8mlFqXMe9aw4im7NMcgCeyzFXXcfDiwSgeHNMOcRavSU1v",
+	"mRGuMIoNfxvQvTfoHbNf+/3+x4QN6uwxPB/0+v3+oHczPGHAHcE0hrUmQwbu04xDhl//IMTuQStMZdtf",
+	"+oL21Kcy1KqqyYiNAVJqtfUx77aFdKdIKNjffjn3mYuX6cyQ8tleigWxJANwP5XjBXqZGMHmxShHJSTs",
+	"0PCwfy3y/ACP//Cf15e2j3vdZ79MNSrXM01B6jDbTKQSwsRGi0bqtEeUzHauc5kuEkqtuyA1TgAHAhkQ",
+	"ngaqCrpmU27h7iU9D2yBXoKbZ0kzHa30ni/eQadXEbMD6t6WswIVUq8Wa9V73D/qH1F9TKH4XPaOe0/7",
+	"R/2npNadIuk/RKoBf/matnBz4txeZb1jtPBgDVb8xmeQtci5ShjiU0FJLohBryoee0LPu1k545017cl3",
+	"7q5prL57f1VOpE5dNWpDt/UZCvlu1WlZ+fgmibeuDu7wpdGzXod257pLq+ckTHdo+VrOJHmkGmHnWlli",
+	"PJ4cHdWyTsKfdWL4T59beIu9QP0BchHLulagMRjGAM2YUI6uUqhxax0bS2PJRfDZ0VHbSOXUD//Ks1op",
+	"oGdHjzd/8kGR4AOp1emjp5s/eqnNCJMcEm+K5H3zV+/xbv8RbgDi+IKcgExUySb0kp7jE0vV/gHFP0Jj",
+	"Iqy+uj/w0tq2hLtaYX39C8/fETNomXV6zq61uYSL1GecAd5vibTQECsQ8SxivZATzMNQuP6t93sHu/cj",
+	"MXhh4cHzs84JN/bUTetb6jepfU/PmrtotONOHJNLLnBmWpMNFa6ewoo++2Bhg+EnZxYNPAPl5EwwAaYe",
+	"uD38TJNw27qp0Bj/wV2oL2KdzoWiS6Z5QH7C56XFAwH+rz4l2E5wdsl38KYpHPlo1BjFWH+E3qb2kNj8",
+	"+GmXaenX3FBY/rMnP3T64GeuFn5y9m5g7MW+3vGvHxskwUD0D2/iMMKZEtf0y66B6tK01wbTwHEi59sQ",
+	"GPc4MXSeZTz1m0lM0VTwTJh9ZMr5QDVm1mdnYi64q2WNI7YQ0CDNUWntq+vCE+8iMFDACFZs1pMfSCQ7",
+	"E84sDk7HTpgYBpDJ4z4RoGH8/gb+Dw/+cLWAwITg4AtEqIyVCuEo5JdahMPfZHbjnX0EGQCaEETPX1TF",
+	"LDZfdi/wk+xfnBl5dvRs8xdvtHsJEvSO7l/amapqds0dqHZO4ZHtfbxJ4lLNRLj2I9kdR1qOEWFI6/VT",
+	"HvioH/7gTuulYmbC8Yw73npkS3LmBsni1Yt33E1RtJgXkRvoZ6/hKfOgWwcedL4cBTeiz96SvbVR0MaX",
+	"ItuTzg6UBzez75Xqlkl3spzSpVwEdIp1dg5Awx+7V8h63gDB3V8tS0U5u18uDwr7cBKlj+Hvi+JtfSnu",
+	"ANOe41ZGSeRm1Fu92g5rsOAp6epR+jaMhAk0cUmF4gdoWMNbUPNjmCSwgmUFij4oqgX78ZxP6npqmi5U",
+	"vjtmw1fjgzdaiYOfuUunQ8/FWfYUdGWo/B5i+Fb15snR91XAui9MFgoTx9Cxdh08L42QMW0XMaaVuuYs",
+	"JPssUWJjgFpLT401tvUYtUOt63L7+W1W0Pzb4b81qcDGoqxxAuC7BL0AzRzH8/t/AEnntJXr0rr7rw79",
+	"J/UvoArYOZ9s+hLb4PSeHH1/T8vESMEy82aJKZeV03Jk9WU4YjX8yqlvucKnMVazjr1TnxQMUVGPWQMi",
+	"l+a53dD/spzNs8ffx/eEDq08JaBMunBWZqJ+jP1dsbW+NiHEMm9iZ2/JG0Uoe+Y9QlrJergsIt4eQHax",
+	"0J9qgDW9tESUR9pNQwFVi8XAFuQMsTfPuVT4d4I1LxOGRQGZ4sag92sCUn9VwHA/8aY59ErQY4Zdw5sy",
+	"UYn4VGDqwIxy+g2Udxros9MwB7wRgP+jSYTCn/vkj6E1y+EaZk4PlHfVSDCFI5ighuTkMWRSWSc4psOB",
+	"ydjYbQK7sOT5YFfvk9X91jkYmJeLCgPmxSwF3neiydA1KP2aNPo3SWwCoArvPgGnbz/8fZoB6g5Pbbyn",
+	"hIS+38TrJTrU8BoaCXctAL+vdYXFevywNKqMz7u9SBjVSoKDYM2g69AZA0y4w6UgzSEQh9FioIargZ9D",
+	"b/jVbupdKmC2pHsHQ3MVGTBMmBwPFMZnIrlByukDgWMkBHu6Z/GwHmHbSTZ8vNuh25AT157ADr7W1PsS",
+	"8xEeb2JAynY3N78vVH921EF3+jw4g30hQRTPuEYtSCDjbCnFwSoF8VG5LfJoIEWtnMvbPCvtueQo5euv",
+	"l3xAzq2r8wXS19gHpAQ+Y6DQ/aNRIhoKbNhS+bOHdYIJE5KKTwK+A/W9kJ/6GOVcSmVc9XMpxJzYbK0E",
+	"k44ZMc95iowKMC0H6PSkx1VOvTBL+lJpB1G2fYbGbvBosQM1LPWIYXeGJ0s7zazAAsz5IrYlA4WEncL0",
+	"q8nuPTt6iqlB92M0KpfWRdice1co1evZt5CQsA3f7vhVEzYy0gGoHvo+Dwdz+Jv/66bV8aimk/En/oDA",
+	"tQGwvsHVCly9VeJBoGqzp5E/wm2AcKOW89SyYYtmdJiURuxKcqrptjZB9TeF4zeF4zeF49eqcHwAG9K/",
+	"lopSf0V0XorrdorOLB8LNjfCCkUVX5ZxhqJzoRdhjlmltESeG/44Qe0luov8F/5luZIOgANK4DEazoKW",
+	"gMphhsAIfEQqSieYEWRqtvvAtJMmtG4cJTc+9Bu2jxi6gXsNa01fWo58woJiM/isAx5jJ2QIA0kGBnr3",
+	"4uVAoUwG70gnipcYrpfBYdua/Yw870PEXmHyIQgFp2qB8giWOEFjXF3iq5Sq2qCqhNzqYbjFXAyU5Qub",
+	"AOAOB1gEi6IOMg9qg94wyIyl+tXyBYwGqUmDBDRQEIJQSUBSXA832Pj+IbGs9P0zkzBOC5WuA94fyP0j",
+	"rNsTLSO4j2LbueRRRku1kwDFMAcjycZkYaCvFoAg9ar62oqypH7mc3PMBooCvlZeKg1kMgnxSmpR6wsC",
+	"TBy/FEyrNqH6VTnzTiEXZUXmjhENjVrrN1+bk3+9vP5aN//y/P8YTv3lcmsVHhHYrBDNIIcaspUfEbJF",
+	"VeXvIHgqPQag9v63S8U1fa53hnnLoA+LOqMTil2rIL9CkT1tSGhSiCZLgVXlF3YfQ7CoSCVoyErEQAer",
+	"HIBNZGxO9avAdlZz3xTGOwMPVFn1M+b1y+bckq4P+9vvs+G1GFnpwNhnwQ451Uos5todYytc5VRm6AJG",
+	"t+Jc6HkOd7BejhIcyzy3GEIJXTGjR9o9sknlh/zk6AnL5aVAIkHhoTB78qJhSl9jYZ6BOsVgP6bDEqc6",
+	"zzC2gkyiGI2IhgVvrKWgWLz0gYwnWNOBQh99KYdnR0fQJ3RSRhC2e0C/Kqvo3oclwve+jS3iya4HPxOp",
+	"kPMoTTnz6TQJ8unsgq8SqmivpwKPznM5VVyFuYNP21frUH26vvZIUou4rpD+WowahKSFSDUu9tL3Onq7",
+	"nxFrgewwjYxISExjn51DrCcgXpgh3hkuoaomgohXo8rNsKrPMmR7FIPqG9h9Ig61gcgvoV4LZU0FlRZ+",
+	"tY5193udtnGpfkG/fwZVVeBZykSVk6J9RMHW7VfnDvhUElprgx7+Vv24WAfq5zUvR/JqTvkMxLH8mi/w",
+	"YSPEXKdOuAPrjOCzIclsFnjZ2oJrMcgoPlLQG96xac7ljCLiR0ZfW7h9+ZWwFOWM+QagS7SkMT0XyjJN",
+	"qQCYdHW7VYlQfZAChutx4LSc2nbYUF/rTrRrsMD70SDe/M5xrObl5qHEMzOBaqbcGCmyHSNZUFZDwHst",
+	"druOWWv9mDZGh8ew2Be92onnyrJzGfb8L3M1JFWBr37vD+5msQskoc1kHIMvS22EdD5Pq1Y+qcQaBinX",
+	"E7s2n8NraNBJt3CHDAybVAV6EnIhdGpc1ul84AwH//nVpUF4rSebtSOQN+hrTIHwJS6uc59saWq0ChHK",
+	"sH96XNO1PLJlpqYaaiIqVli5LLGscDuv9aR3v6Dxo3LtNB0gYvENAiL664Avi9XDvRP3T8otOky7Psgq",
+	"gBnEVDU+ayKwF2Cm+prNQKuEWc8KBTx2n73RmAQLLgHLuCKNU2Gx36U+udeOD5RUaV5kcUdV6OlNYw0b",
+	"HN3LUEuaEtPgRN/iYU5NGjfPckrpr4041/dqM5Vec8wPiqU7IqIlCKsliAkY1XxOdLPx7JBqcayx6g7B",
+	"kknNShGXDLn1jgAr+DHtJED6kEBtOFD4JWRjtoKhUyeYJ38beFgEC+WbG8o3poJhMnQ6JCvvQO3BhyAg",
+	"1097H6eBuVyaM6GUm9own1KbAc6hUygIyWWOi1TzXNg0WFmrObMwZfJe9SZszHnh/VXB2TXVM7S/ob6Y",
+	"bF2Pv/NJY6x3LpVZDp8q5a3NAwXye5/9CJPGUR6B1J6hZpzM0p8KLIdHkSJlYULcd1SXDhT98F7xqHEf",
+	"XnPphmHsk0qR8MhCvjwoZAv2cDCQ+8nYJORWpJUx0qhjGjk6wxR8RkgnX8xjhKq+5z9e+Wt6LaX6SV+z",
+	"XHv9uF9FzjE/o1Rh9n32gnCDPT06aqNjsN5lnyiKjXn6PaSdv2OozArEr/fjiTvd05F9SQrxUue5vm6y",
+	"VA3kB3Sgzw/ew8mXx9idfGBQPs/zer6aJpyA3vY0zxt32hndQvd2KfyMumIcJXI8P4WbHExG/tr8ogcF",
+	"0/UkpEHJGvww81d397NBxQl+tft4n9N2VgcIidLO1zvae3b0bH/VbROgog4ScYh4FrdCgL0Tt6OqgP57",
+	"16cjiFBh13UI3QFGfObK/oLP8nWS09u5UJT+cgs0DZ1uSSz9WDVHpyqfbpUnN6TzDSly++uzcNVzh9b2",
+	"ZCYc91tRypft3E9lbUeflpUKI3CRNuNCagYp6/3BeD3sBSNCgulqltTsZVXnpJGCO3qgyKOGqINv2SY3",
+	"vKvk5e3QnXQyq+eiTSYMJAMWlkzi4ALHbUqpsiGTanlbw83cdl1bbVxndVe99n4XaeQ0TOctTDayEJAK",
+	"GDfpFEzO5dEwp3XbfL18dhE++l0JTH5/N8tKYae+NsEIz7uOhREHnho9CK3WeOycV52RJdqlPvdxPWER",
+	"4IbMhELnGir7ouAZABV5tqF1Bthz7AG6yqUCd2N4KZ31rDdGrFnHjbMh1+dA7Q3h8TBIBOQ0sQ+CSGlT",
+	"n2o/NZ8QGWgIk94oDqbzQtF4SRm5T52SMJByxUYiTCnnlMFvoBojWEGrAPGqWiyanpaqw6M3OrgbLXnJ",
+	"/HAcdg0ScIP8E74csr0glIRI04EKmQu9e8jyKH32akwWWiN4nqN2JuhhBoqK+idoaa2XlKcbxHshpFqN",
+	"pZldZNhz6i7AnQKkKYepC9DvqOZ0scapx6PWPTn1+N6/TICxH/wX6aZQgLHVCZeaNYKNkxh4m+L3H4Tc",
+	"wdj1oqADEV8suxU551RMCHnLcRPYkerM4jSzzkdFcje2E1Lr9JxqRpBTUcZyAW4PFCbsuQpfDveEJkMK",
+	"DOOrHECIcQwX/a1dR8ZNQsWpv+i/aepXNfW0NRWEtF2dbXJE6znsnKXZQJT+AEEBG47owdNAoo6a8udJ",
+	"y3wt29Lff6DK6syA/r7sDlXBcLrBW52wIbwWF/AyMEEDRVwQsQ1SEc+CMrDdh8gWi0Yb6Ac/PsCereOg",
+	"ZmzNIfkgl/iXySDZDU9+z/kjv447mTBmA8VduXgPgXO/B1XfeTMpq5crSufbmhTQQaCJFC2Q6vJ+ce61",
+	"VJfbJwT/AmwzYF6Q0Np45m8I+fAICQCECWC9/Fye19ItVWJHV4ytrqX7UNGjbZDX7z6KocFKdiDAz4Rj",
+	"nIUidySXi0xSoaZwHetgAq2tcinbTbzUhTOLqoTgPcabbLjVasuXln0qRAExvc2wgQZzUTIO0gVm4Zsf",
+	"5t1T4cEOV/XJEMxinB6pZrogUOVKeVMGqh8EG8Fad80QTlxG7TxA6LIfa12Spapc4Tf/wY2uLxXyrpR7",
+	"rAFP+Wh78ceTlYZz2Xrga7cjDdHJwg7J2cImGE1J6bvJsNMwfJFldSxzmAezIhepSyiHGrRmQ/hyWDpw",
+	"gL7+mDIBcOb4qOyccqxtyjTW0XHZlxTeDujP4aN7KKLW3N2/i8U1aoWCYt7ryDGzQ7lNmJChmZCizf7z",
+	"qTXfDjiXRJL3LM9HzOvFC3BQWRVAEJ956vbbjWXQarczIMU9oTounktlcVJLtRFTbluteGWV6TtMrNWo",
+	"mIlgxmtYFUFK3olVMUBkZ7PiC7FqV/yazHxhwe/4RKy389XAJMh0RKZKQvK715yRiRg03wK0x4xHrhe7",
+	"o5way/fKOrEbwroeWZ9wxmKaC18ZupYvEwyKZUxhWbk004JC/dEVka1Eqz/+LglxYzUOvwwfxth9bDpQ",
+	"zx4/JVVeKNoSjHErxV3iWjX4qFPq3VmROznnxh2CUvAA62pghe5UAyLC3zDh2lfnRHAg0xee6JZlXGBm",
+	"D21J61rG5VvC3l0Wgnn2+LsuC7HFfK6NE9nPIpOc2JedUBiCtbonEPlQr6r4lsvHxHnOnI8Oyt5buM53",
+	"aJjn+cKJpOSJ+AhJCl7Cx14ec8I68LMqRHkFDFRN3B/nfML2hlI5YeZGUI6lYYL8pQKlFebhPvZcDlWR",
+	"H6iyObojYPf7SZmp19c2lyGlMOk8yxzptWxAgmXSkAN14N+cESoLP3LKN2KEoEFsUrMP4OoxB4qd53zB",
+	"CiVdS2D0az5673f0PiOGqlHaPIfpdf+rukHPlwFJj8k13x9BXeGCniF0VEyPa6CvRwA8pbfi/UlsGwM6",
+	"g5NUNK7zWyDmt0DM30sYXsXnRgIy7x6a1x0lG7jfLRV9SMeI9ZmB1vgrjFvmTCHKLMJ+GPChE+MxpdEZ",
+	"guucYrVRm1pIoRxaqqViAjYuqXLRYzU2C2+UZlYAoJ3UU9OjiG2MSJ2g7J7ELRvh2Wnpagp0mLGPB6LZ",
+	"S3+bekN6NSOMzZEopqAySCgvBGRwbUJcjWVO40Q8yQ0mJLjzmE+bs/FyZHtD/3O4f8KsQIbUAr9h+7PW",
+	"iMW39dPbEAb09zJjf3kH4DaVrApm+aNsJ2NcwOu3r948x5VaNhPcFnAywCK0qiqoq+5F/337VlXK6myr",
+	"ObVNAt61p4GGTXJOGPjwv389Ovjh42+Pk3+/OcA//9SL6lIe9Hr4l6L8NfjarNDwwQMPn6nwyxLwnI+Y",
+	"EbbIMRI5Y1fS8ZxZOaFAL06EkjbmSzBdXu4/aKjL70934ocrwxpX7ExoHq18qfvsF4zVUAM1fJWJ2Vw7",
+	"odLFwd/FAhyky/6ws5r/cJm07lIsfFdl6iZjS6sEMxzV+m6KOUsvyekRVf1x8yl+tUlJv5IwvjnxVvLz",
+	"5C8YJFn+blKjweDzk8cHg8Hnfxcf/xyjRR/vt76ux8Qvk75waRIbjHWJt/iDTRmuqiElj4UQaQi+tEuW",
+	"8z+8JflLuG+c2ssm6gNjONNGRHW7NZNhOy2jMK6DzZa/l6TlqQWIlSoQuxIMdlKxrF4TW9VpvPJ1vPpR",
+	"/gtrQ2V1anFvV3FzqHX2bJxvZVWQptrvb5LZrUzcTZCpQ1UdgstqX/d3l2M8wL1d3+997FPp9uYzNFAt",
+	"ah8SdeJJLMpElaYc5TSkxJTZAjPr9xl435W8u18JS3NthWFOT0R1N3vlpzejcKLiFFXkcwzHsh7H7nD0",
+	"eHxPkRP3dl1B/2eitTAnbB7OA30KvxkUdneRPXh24KoQIGCFayEQSl/XSQFAH11kniqs03q+pyYb5Hdf",
+	"dNP4JM6YaWUvBAHsU/XOFpG4VOR3lsxxSi/Kz+630C0OtvlG+7rzBtEh12NiJ/wKM6GHE41dJRUERYK8",
+	"lkUXqMKKw3TM6ADtKamDz+cQKrnuf+MMVs6PtisUl9zFtd+474Fi2MPfTLG+kmD8Wjva7bVWqHXXGlby",
+	"+Z166O5ENRS4J8ikaPTECGtXr4ZtgeWsUHFouVUmsWPkx4ZheiH1FlagUHxup7r02TOFQr13PY8YZx5O",
+	"ABj+9v7tm4RVipeRCLUYSmgZKAKXE8bvlL+rSvBUT8MVhhpLJe1UWK/XX8rzNVCbE33FmMmFSsv8TA+d",
+	"v+obXq1k1aoLJxuyaO0E0worTB25Vrm3D5bEwA7OvEbn3Y0jZ9D45ndpUIYt22xRxq1PVlLf/O6rIMHO",
+	"0OJrwEy/23OllDXAKCWGxUI88FGzAphUVxLflsI4tAH910BVaa6Wci21Z96Ag7yn6EHo+svk3MBFtZBn",
+	"2K1vAv3Xrpkus28UtlG7PyBZSfgPZ2IdN/6z6N0zlVwHh2RES1NhLVU0q/kj9L90ilywf4rsQKoue9xI",
+	"oHgwN2IsjFDpGrXJRDSyNb+rffJASY/rQ0YOicrTQzHQR2UGhsUXPRVIv4nuOjCp5aTMzMCrhn5iTT7D",
+	"lswU72t5ZGjBpTsijkkONntlrJVtpK4YKG7EPqqcjXCFUaGUJW1in733GQcZFVG1LOXoaD8SDJpDpi09",
+	"HkPmy6P9KCu/HmZ2f4WtBZeHC4a/K9QmcEKWP3Senp1kdNDaCgwqhjXZONR3g/mKXnXJtuTzs1phsUI/",
+	"iKuhHteqJZE6KnmpTYq7F9j8W5WaXVSpwa1sZwTa0yvFT+vhLv8/gItV65k8eD4lzAwD4ucQJPgh04aB",
+	"tybEdHjdUigy8chneFc6iGNTzFxfSVXtGZDuWZj6MrmPNjKxf/CsR19cFApJj9rY9Gaq5996I8GNMKeF",
+	"m0LmZ8AqShhNuFiYvHfcO+RzeXj1GHHOd/hbPZwZ1VD+Nw1Ue1Amnqg9qxx+ag8bHpS1594gU3uCXvT1",
+	"FpgTqPptKkNx+awqRlZ7iFVX6w+aXELtBaa7vvl48/8HAA==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

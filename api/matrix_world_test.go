@@ -24,6 +24,10 @@ import (
 //	patient (U)           P1's own user
 //	victim (V)            a practitioner with no records, for deleteUser
 //
+// and the inquiries I1 (addressed to D1), I2 (to D2) and I3 (to no one:
+// any dietician's, so "unrelated" to a dietician reads it too), each by
+// email with one attachment
+//
 // and its records: P1 (synced: provider documents X and Y, uploads Z and
 // Z2 by D1, a run, log entries, a document request), P1b (unlinked, for
 // archivePatient), P2 (synced: document W, a run, log entries, a
@@ -34,10 +38,13 @@ type worldIDs struct {
 	p1, p1b, p2                int64
 	x, y, z, z2, w             int64
 	s1, s1b, s2                int64
-	log1, log2                 int64
-	run1, run2                 string
-	tokens                     map[practice.Role]string
-	emails                     map[practice.Role]string
+	i1, i2, i3                 int64
+	// att holds each inquiry's attachment id.
+	att        map[int64]int64
+	log1, log2 int64
+	run1, run2 string
+	tokens     map[practice.Role]string
+	emails     map[practice.Role]string
 
 	// notes are a notification of each user, by user id.
 	notes map[int64]int64
@@ -122,6 +129,19 @@ func buildWorld(t *testing.T, h *harness) *world {
 		return id
 	}
 	ids.log1, ids.log2 = logOf(p1.ID), logOf(p2.ID)
+	ids.att = map[int64]int64{}
+	inquiry := func(email string, dietician int64) int64 {
+		q, err := h.svc.ReceiveInquiry(ctx, practice.Client{}, practice.NewInquiry{Name: "Prospect", Email: email,
+			Message: "I would like an appointment.", DieticianID: dietician, Channel: practice.InquiryEmail,
+			MessageID: email + "-1", Attachments: []practice.InquiryAttachment{{Name: "labs.pdf",
+				ContentType: "application/pdf", Data: []byte("%PDF-1.4")}}})
+		require.NoError(t, err)
+		q, err = h.svc.Inquiry(ctx, practice.Actor{UserID: ids.admin, Role: practice.RoleAdmin}, q.ID)
+		require.NoError(t, err)
+		ids.att[q.ID] = q.Attachments[0].ID
+		return q.ID
+	}
+	ids.i1, ids.i2, ids.i3 = inquiry("i1@example.org", ids.d1), inquiry("i2@example.org", ids.d2), inquiry("i3@example.org", 0)
 
 	ids.notes = map[int64]int64{}
 	for _, user := range []int64{ids.admin, ids.d1, ids.d2, ids.r, ids.u} {
@@ -200,6 +220,15 @@ func (w worldIDs) params(op operation, role practice.Role, rel relation) map[str
 		n = pick(w.s1b, w.s2, w.s1, w.s2)
 	case strings.HasPrefix(op.Path, "/notifications/{id}"):
 		n = pick(w.notes[w.selfID(role)], w.notes[w.d2], 0, 0)
+	case strings.HasPrefix(op.Path, "/inquiries/{id}"):
+		unrelated := w.i2
+		if role == practice.RoleDietician {
+			unrelated = w.i3
+		}
+		n = pick(w.i1, w.i2, 0, unrelated)
+		if n != 0 && op.ID == "getInquiryAttachment" {
+			return map[string]string{"id": strconv.FormatInt(n, 10), "attachment_id": strconv.FormatInt(w.att[n], 10)}
+		}
 	case strings.HasPrefix(op.Path, "/logs/{id}"):
 		n = pick(w.log1, w.log2, 0, w.log2)
 	case strings.HasPrefix(op.Path, "/syncs/{run}"):

@@ -120,12 +120,19 @@ var samples = map[string]sample{
 	"notificationEvents":         {Query: "wait=1"},
 	"getNotificationPreferences": {},
 	"setNotificationPreferences": {Body: map[string]any{"items": []any{map[string]any{"kind": "sync_finished", "delivery": "digest_daily"}}}},
+
+	// Inquiries.
+	"createInquiry":        {Body: map[string]any{"name": "Ann Prospect", "email": "prospect@example.org", "message": "I would like an appointment."}},
+	"listInquiries":        {Query: "status=new&limit=10"},
+	"getInquiry":           {},
+	"dismissInquiry":       {},
+	"getInquiryAttachment": {},
 }
 
 // path fills op's path with the sample's parameters and query.
 func (s sample) path(op operation) string {
 	p := op.Path
-	for name, def := range map[string]string{"id": "1", "patient_id": "1", "run": sampleRun, "version": "1"} {
+	for name, def := range map[string]string{"id": "1", "patient_id": "1", "run": sampleRun, "version": "1", "attachment_id": "1"} {
 		v, ok := s.Params[name]
 		if !ok {
 			v = def

@@ -33,6 +33,7 @@ func (s *server) CreatePatient(ctx context.Context, req CreatePatientRequestObje
 		DietaryPreferences:  b.DietaryPreferences,
 		Identifiers:         identifiersIn(b.Identifiers),
 		ConfirmDistinctFrom: b.ConfirmDistinctFrom,
+		Inquiry:             b.InquiryId,
 	})
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/healthcare-records/healthcare-records/api"
+	"github.com/healthcare-records/healthcare-records/practice"
 )
 
 // The operations the spec must have, by the names clients and tests use.
@@ -36,6 +37,7 @@ var wantOperations = []string{
 	"listAudit",
 	"listNotifications", "markNotificationRead", "markAllNotificationsRead", "notificationEvents",
 	"getNotificationPreferences", "setNotificationPreferences",
+	"createInquiry", "listInquiries", "getInquiry", "getInquiryAttachment", "dismissInquiry",
 	"getOpenAPI",
 }
 
@@ -72,7 +74,7 @@ func TestSpecSecurity(t *testing.T) {
 			anonymous = append(anonymous, op.Method+" "+op.Path)
 		}
 	}
-	assert.ElementsMatch(t, []string{"POST /auth/token", "POST /auth/refresh", "GET /openapi.yaml"}, anonymous)
+	assert.ElementsMatch(t, []string{"POST /auth/token", "POST /auth/refresh", "GET /openapi.yaml", "POST /inquiries"}, anonymous)
 }
 
 // TestSpecBounds checks the rules every request schema keeps: each object
@@ -151,7 +153,12 @@ func checkRequestSchema(t *testing.T, where string, ref *openapi3.SchemaRef, bod
 func TestSpecEnums(t *testing.T) {
 	t.Parallel()
 	doc := loadSpecFile(t)
+	actions := make([]any, len(practice.Actions))
+	for i, a := range practice.Actions {
+		actions[i] = string(a)
+	}
 	for name, want := range map[string][]any{
+		"AuditAction":   actions,
 		"Role":          {"admin", "dietician", "practitioner", "patient"},
 		"DocumentType":  {"lab_result", "progress_note", "physical_assessment", "other"},
 		"PatientSort":   {"name", "created", "updated"},

@@ -354,11 +354,17 @@ func (nf *Notifier) owner(ctx context.Context, tx Tx, patientID int64) (int64, e
 
 // toAdmins delivers n to every enabled admin, each adjusted by edit.
 func (nf *Notifier) toAdmins(ctx context.Context, tx Tx, n Notification, edit ...func(*Notification)) error {
-	admins, err := tx.Users(ctx, UserQuery{Role: RoleAdmin, Limit: MaxLimit})
+	return nf.toRole(ctx, tx, RoleAdmin, n, edit...)
+}
+
+// toRole delivers n to every enabled user of a role, each adjusted by
+// edit.
+func (nf *Notifier) toRole(ctx context.Context, tx Tx, role Role, n Notification, edit ...func(*Notification)) error {
+	users, err := tx.Users(ctx, UserQuery{Role: role, Limit: MaxLimit})
 	if err != nil {
 		return err
 	}
-	for _, u := range admins {
+	for _, u := range users {
 		if u.Disabled() {
 			continue
 		}
@@ -372,6 +378,21 @@ func (nf *Notifier) toAdmins(ctx context.Context, tx Tx, n Notification, edit ..
 		}
 	}
 	return nil
+}
+
+// InquiryReceived tells the dietician an inquiry is addressed to, or,
+// for one addressed to the practice as a whole, every dietician (any of
+// them may take it on: see the policy), in the transaction that stores
+// it. The notice names nobody: the inquiry's page does, behind sign-in.
+func (nf *Notifier) InquiryReceived(ctx context.Context, tx Tx, in Inquiry) error {
+	n := Notification{Kind: KindInquiry, Severity: SeverityInfo, Title: "A prospective patient wrote",
+		Body:  "A prospective patient wrote to the practice: open the inquiry to create their record.",
+		Links: Links{InquiryID: in.ID}}
+	if in.DieticianID == 0 {
+		return nf.toRole(ctx, tx, RoleDietician, n)
+	}
+	n.UserID = in.DieticianID
+	return nf.deliver(ctx, tx, n)
 }
 
 // Share tells a practitioner of a document shared with them, in the

@@ -21,6 +21,9 @@ type NewPatient struct {
 	// ConfirmDistinctFrom confirms that the patient is another person
 	// than the existing patient of that id, whose email it shares.
 	ConfirmDistinctFrom int64
+	// Inquiry is the prospective patient's inquiry the patient is made
+	// from: it is marked converted with the patient's creation.
+	Inquiry int64
 }
 
 // PatientUpdate changes a patient; nil fields stay.
@@ -118,6 +121,11 @@ func (s *Service) CreatePatient(ctx context.Context, a Actor, in NewPatient) (Pa
 	if err := checkNewPatient(in); err != nil {
 		return Patient{}, "", err
 	}
+	if in.Inquiry != 0 {
+		if err := s.checkConvert(ctx, a, in.Inquiry); err != nil {
+			return Patient{}, "", err
+		}
+	}
 	if err := s.checkDuplicates(ctx, in); err != nil {
 		return Patient{}, "", err
 	}
@@ -131,7 +139,7 @@ func (s *Service) CreatePatient(ctx context.Context, a Actor, in NewPatient) (Pa
 		OwnerID: a.UserID, CreatedAt: s.now(), EditedAt: s.now(),
 	}
 	var run string
-	err = s.cfg.Store.Write(ctx, func(tx Tx) error {
+	create := func(tx Tx) error {
 		if match == nil {
 			p.Ref = connector.Ref{System: LocalSource, Type: connector.PatientType, ID: uuid.NewString()}
 			p.Link = Unlinked
@@ -157,6 +165,12 @@ func (s *Service) CreatePatient(ctx context.Context, a Actor, in NewPatient) (Pa
 		}
 		run, err = s.cfg.Engine.Enroll(ctx, tx, match.Ref, connector.ActionManualSync)
 		return err
+	}
+	err = s.cfg.Store.Write(ctx, func(tx Tx) error {
+		if err := create(tx); err != nil || in.Inquiry == 0 {
+			return err
+		}
+		return s.convertInquiry(ctx, tx, in.Inquiry, p.ID)
 	})
 	if err != nil {
 		return Patient{}, "", fmt.Errorf("create patient: %w", err)

@@ -65,11 +65,18 @@ const (
 	ActionReadNotification  Action = "notification.read"
 	ActionReadPreferences   Action = "notification.preferences_read"
 	ActionUpdatePreferences Action = "notification.preferences_update"
+	// The inquiries of prospective patients. Receiving one needs no
+	// sign-in, and is not an action of the policy.
+	ActionListInquiries  Action = "inquiry.list"
+	ActionReadInquiry    Action = "inquiry.read"
+	ActionConvertInquiry Action = "inquiry.convert"
+	ActionDismissInquiry Action = "inquiry.dismiss"
 )
 
 // Actions lists every action, for tests and documentation.
 var Actions = []Action{
 	ActionLogin, ActionRefresh, ActionLogout, ActionListUsers, ActionReadUser, ActionCreateUser, ActionUpdateUser, ActionChangeRole, ActionDeleteUser, ActionListPatients, ActionReadPatient, ActionCreatePatient, ActionUpdatePatient, ActionArchivePatient, ActionListDocuments, ActionReadDocument, ActionDownload, ActionViewDocument, ActionUploadDocument, ActionUpdateDocument, ActionDeleteDocument, ActionShareDocument, ActionReadVersions, ActionListObservations, ActionReadLabSummary, ActionListShared, ActionListShares, ActionRevokeShare, ActionListLogs, ActionListAllLogs, ActionReadLog, ActionStartSync, ActionReadSync, ActionRequestDocuments, ActionListRequests, ActionReadAudit, ActionListNotifications, ActionReadNotification, ActionReadPreferences, ActionUpdatePreferences,
+	ActionListInquiries, ActionReadInquiry, ActionConvertInquiry, ActionDismissInquiry,
 }
 
 // Resource is what the policy knows of the record an action is on: the
@@ -92,6 +99,10 @@ type Resource struct {
 	NewRole Role
 	// SharedBy and SharedWith are a share's parties.
 	SharedBy, SharedWith int64
+	// Inquiry is set for a prospective patient's inquiry, with the
+	// dietician it is addressed to (zero: the practice as a whole).
+	Inquiry     bool
+	AddressedTo int64
 }
 
 // Can decides whether a may do act on r. It returns nil or a *DenyError:
@@ -231,6 +242,25 @@ func Can(a Actor, act Action, r Resource) error {
 		// Nobody reads another's notifications, an admin included: they
 		// may name patients the admin has no business with.
 		if r.UserID == a.UserID {
+			return nil
+		}
+		return hidden(act)
+	case ActionListInquiries:
+		// The service narrows a dietician's listing to theirs and the
+		// unaddressed ones.
+		return only(a, act, "inquiries are for the practice's dieticians and admins", RoleAdmin, RoleDietician)
+	case ActionReadInquiry, ActionDismissInquiry, ActionConvertInquiry:
+		// An inquiry addressed to no one is the practice's shared inbox:
+		// any dietician may take it on.
+		mine := a.Role == RoleDietician && (r.AddressedTo == 0 || r.AddressedTo == a.UserID)
+		switch {
+		case !r.Inquiry:
+			return hidden(act)
+		case mine:
+			return nil
+		case a.Role == RoleAdmin && act == ActionConvertInquiry:
+			return deny(act, "only dieticians create patients: an admin may dismiss the inquiry or leave it to a dietician")
+		case a.Role == RoleAdmin:
 			return nil
 		}
 		return hidden(act)

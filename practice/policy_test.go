@@ -196,6 +196,30 @@ func TestCan(t *testing.T) {
 		{"dietician sets own preferences", dietician, ActionUpdatePreferences, Resource{UserID: 2}, allow},
 		{"dietician sets another's preferences", dietician, ActionUpdatePreferences, Resource{UserID: 3}, hide},
 		{"anonymous lists notifications", anonymous, ActionListNotifications, Resource{}, signIn},
+		// Inquiries: a dietician's own and the unaddressed ones (the
+		// practice's shared inbox); admins read and dismiss any, and
+		// convert none, since only dieticians create patients.
+		{"admin lists inquiries", admin, ActionListInquiries, Resource{}, allow},
+		{"dietician lists inquiries", dietician, ActionListInquiries, Resource{}, allow},
+		{"practitioner lists inquiries", pract, ActionListInquiries, Resource{}, forbid},
+		{"patient lists inquiries", patientU, ActionListInquiries, Resource{}, forbid},
+		{"anonymous lists inquiries", anonymous, ActionListInquiries, Resource{}, signIn},
+		{"dietician reads theirs", dietician, ActionReadInquiry, Resource{Inquiry: true, AddressedTo: 2}, allow},
+		{"dietician reads an unaddressed one", dietician, ActionReadInquiry, Resource{Inquiry: true}, allow},
+		{"dietician reads another's", other, ActionReadInquiry, Resource{Inquiry: true, AddressedTo: 2}, hide},
+		{"admin reads any", admin, ActionReadInquiry, Resource{Inquiry: true, AddressedTo: 2}, allow},
+		{"practitioner reads one", pract, ActionReadInquiry, Resource{Inquiry: true}, hide},
+		{"patient reads one", patientU, ActionReadInquiry, Resource{Inquiry: true}, hide},
+		{"not an inquiry", admin, ActionReadInquiry, ownRecord, hide},
+		{"dietician converts theirs", dietician, ActionConvertInquiry, Resource{Inquiry: true, AddressedTo: 2}, allow},
+		{"dietician converts an unaddressed one", other, ActionConvertInquiry, Resource{Inquiry: true}, allow},
+		{"dietician converts another's", other, ActionConvertInquiry, Resource{Inquiry: true, AddressedTo: 2}, hide},
+		{"admin converts", admin, ActionConvertInquiry, Resource{Inquiry: true}, forbid},
+		{"practitioner converts", pract, ActionConvertInquiry, Resource{Inquiry: true}, hide},
+		{"dietician dismisses theirs", dietician, ActionDismissInquiry, Resource{Inquiry: true, AddressedTo: 2}, allow},
+		{"dietician dismisses another's", other, ActionDismissInquiry, Resource{Inquiry: true, AddressedTo: 2}, hide},
+		{"admin dismisses", admin, ActionDismissInquiry, Resource{Inquiry: true, AddressedTo: 2}, allow},
+		{"patient dismisses", patientU, ActionDismissInquiry, Resource{Inquiry: true}, hide},
 
 		// Signing out is every signed-in user's.
 		{"patient logs out", patientU, ActionLogout, Resource{}, allow},

@@ -9,15 +9,18 @@ import (
 // relations are the standings the roles table shows, as the facts the
 // policy sees for an actor (user 2; a patient user's record is patient
 // 10): their own records (their patient, document, account, share), an
-// upload of their own, a record shared with them, and anyone else's.
+// upload of their own, a record shared with them, an inquiry addressed
+// to no one, and anyone else's. An inquiry addressed to them is "own".
 var relations = []struct {
 	name string
 	r    Resource
 }{
-	{"own", Resource{PatientID: 10, OwnerID: 2, UserID: 2, SharedBy: 2}},
+	{"own", Resource{PatientID: 10, OwnerID: 2, UserID: 2, SharedBy: 2, Inquiry: true, AddressedTo: 2}},
 	{"own upload", Resource{PatientID: 10, OwnerID: 2, Uploaded: true, UploadedBy: 2}},
 	{"shared with them", Resource{PatientID: 12, OwnerID: 9, SharedWithActor: true, SharedWith: 2}},
-	{"anyone's", Resource{PatientID: 11, OwnerID: 9, UserID: 7, SharedBy: 9, SharedWith: 8, Uploaded: true, UploadedBy: 9}},
+	{"unaddressed", Resource{Inquiry: true}},
+	{"anyone's", Resource{PatientID: 11, OwnerID: 9, UserID: 7, SharedBy: 9, SharedWith: 8, Uploaded: true, UploadedBy: 9,
+		Inquiry: true, AddressedTo: 9}},
 }
 
 // RolesTable renders, as a Markdown table, what each role may do under

@@ -35,6 +35,9 @@ type Config struct {
 	// shared with a practitioner) in the transaction that records it; the
 	// engine's Config.Notifier should be the same. Default none.
 	Notifier *Notifier
+	// Inquiries, when set, is told of each new inquiry in the
+	// transaction that stores it (see InquiryNotifier).
+	Inquiries InquiryNotifier
 	// Logger receives ids and outcomes, never patient data. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -76,6 +79,8 @@ type Service struct {
 	log      *slog.Logger
 	auditLog *auditLog
 	syncs    *syncLimiter
+	// inquiries limits the public inquiries.
+	inquiries *inquiryLimiter
 	// auth is sign-in's state: keys, limits and the session cache.
 	auth *authState
 }
@@ -110,7 +115,8 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, syncs: newSyncLimiter(cfg.SyncEvery), auth: auth}
+	s := &Service{cfg: cfg, log: cfg.Logger, syncs: newSyncLimiter(cfg.SyncEvery), auth: auth,
+		inquiries: newInquiryLimiter()}
 	s.auditLog = newAuditLog(s)
 	return s, nil
 }

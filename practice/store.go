@@ -27,6 +27,7 @@ type Store interface {
 type Tx interface {
 	connector.Tx
 	NotificationTx
+	InquiryTx
 
 	// CreateUser inserts u and returns its id. An email taken by another
 	// user, whatever its case, is ErrConflict.

@@ -114,6 +114,12 @@ type Config struct {
 	// EmailPatientNames opts the practice into patients' names in the body
 	// of notification emails (never the subject).
 	EmailPatientNames bool
+	// SMTPURL and SMTPFrom send the service's email; PracticeName is
+	// its sender's name. InquirySMTPAddr, when set, runs the inquiry
+	// listener for the addresses InquirySMTPRcpt (see mail.go).
+	SMTPURL, SMTPFrom, PracticeName string
+	InquirySMTPAddr                 string
+	InquirySMTPRcpt                 []string
 
 	Demo bool
 	// DemoDatabase is the database -demo fills; empty: a fresh SQLite
@@ -165,7 +171,8 @@ func (s setting) key() string {
 	return s.env
 }
 
-var settings = []setting{
+// settings are the server's settings: those below, then mailSettings.
+var settings = append([]setting{
 	{flag: "database-url", env: "DATABASE_URL", def: "./healthcare-records.db", secret: true,
 		usage: "database: postgres://user:password@host/db, or a SQLite file path (sqlite://PATH)",
 		set:   func(c *Config, v string) error { c.DatabaseURL = v; return nonEmpty(v) }},
@@ -456,7 +463,7 @@ var settings = []setting{
 			}
 			return nil
 		}},
-}
+}, mailSettings...)
 
 // LoadConfig reads the flags in args, then the environment through
 // lookup, then the defaults. It reports every invalid setting at once,
@@ -589,6 +596,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s (%s) must be 0 or at least 1h: a sender's retry must still be known as a duplicate",
 			settingName("RETENTION"), c.Retention))
 	}
+	errs = append(errs, c.validateMail()...)
 	if c.WebhookFormat == formatNone && c.PollInterval == 0 {
 		errs = append(errs, fmt.Errorf("%s=none and %s=0 would never hear of a change: enable one",
 			"WEBHOOK_FORMAT", settingName("POLL_INTERVAL")))

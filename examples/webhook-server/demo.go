@@ -15,6 +15,7 @@ import (
 
 	"github.com/healthcare-records/healthcare-records/adapters/mockphp"
 	"github.com/healthcare-records/healthcare-records/carepatron/carepatrontest"
+	"github.com/healthcare-records/healthcare-records/mail/mailtest"
 	"github.com/healthcare-records/healthcare-records/store/storeurl"
 	"github.com/healthcare-records/healthcare-records/webhook"
 )
@@ -27,9 +28,16 @@ const demoClientID = "healthcare-records-demo"
 // table of ids and references (no names, no contents), for a person.
 const ListingPath = "/_fake/listing"
 
-// demo is the world -demo runs the server in: the mock provider and the
-// fake Carepatron, each on its own loopback port, and a directory holding
-// the demo's SMART key and database.
+// MailPath serves the mail the demo's SMTP server received.
+const MailPath = "/demo/mail/"
+
+// The demo's inquiry addresses: the practice's, and the dietician's own.
+var demoInquiryRcpt = []string{"inquiries@demo.example", "dietician@demo.example"}
+
+// demo is the world -demo runs the server in: the mock provider, the
+// fake Carepatron and an SMTP server that keeps what it receives, each on
+// its own loopback port, and a directory holding the demo's SMART key and
+// database.
 type demo struct {
 	dir    string
 	php    *mockphp.Server
@@ -37,7 +45,11 @@ type demo struct {
 	cp     *carepatrontest.Server
 	cpSrv  *http.Server
 	cpURL  string
-	log    *slog.Logger
+	// mail receives the server's email; mailURL lists it.
+	mail    *mailtest.Server
+	mailSrv *http.Server
+	mailURL string
+	log     *slog.Logger
 }
 
 // startDemo starts the mock provider and the fake Carepatron and points
@@ -98,6 +110,22 @@ func startDemo(cfg *Config, log *slog.Logger) (_ *demo, err error) {
 		return nil, err
 	}
 
+	if d.mail, err = mailtest.Start(); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	mailMux := http.NewServeMux()
+	mailMux.Handle(MailPath, d.mail.Handler())
+	origin, err := d.serve(&d.mailSrv, mailMux)
+	if err != nil {
+		return nil, err
+	}
+	d.mailURL = origin + MailPath
+
+	cfg.SMTPURL, cfg.SMTPFrom = d.mail.URL(), "notifications@demo.example"
+	if !cfg.explicit["PRACTICE_NAME"] {
+		cfg.PracticeName = "Demo Nutrition Practice"
+	}
+	cfg.InquirySMTPAddr, cfg.InquirySMTPRcpt = "127.0.0.1:0", demoInquiryRcpt
 	cfg.FHIRBaseURL = d.php.BaseURL()
 	cfg.SMARTClient, cfg.SMARTKeyFile, cfg.SMARTKeyID = demoClientID, keyFile, key.Kid
 	cfg.SMARTToken, cfg.BearerToken = "", ""
@@ -185,8 +213,9 @@ func (d *demo) touch(ctx context.Context, every time.Duration) {
 	}
 }
 
-// printBanner tells a person what runs and where to look.
-func (d *demo) printBanner(w io.Writer, server string, cfg *Config) {
+// printBanner tells a person what runs and where to look; inquiries is
+// the inquiry listener's address.
+func (d *demo) printBanner(w io.Writer, server string, cfg *Config, inquiries string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "healthcare-records webhook server: demo\n\n")
 	fmt.Fprintf(&b, "  server:            %s\n", server)
@@ -198,6 +227,8 @@ func (d *demo) printBanner(w io.Writer, server string, cfg *Config) {
 	fmt.Fprintf(&b, "    listing:         %s%s\n", d.cpURL, ListingPath)
 	fmt.Fprintf(&b, "    state:           %s%s\n", d.cpURL, carepatrontest.StatePath)
 	fmt.Fprintf(&b, "  database:          %s\n", storeurl.Redact(cfg.DatabaseURL))
+	fmt.Fprintf(&b, "  mail received:     %s (the in-process SMTP server, %s)\n", d.mailURL, strings.TrimSuffix(d.mail.URL(), "?starttls=none"))
+	fmt.Fprintf(&b, "  inquiries by SMTP: %s (for %s)\n", inquiries, strings.Join(cfg.InquirySMTPRcpt, ", "))
 	fmt.Fprintf(&b, "\n%d patients with %d documents each are syncing now; the mock provider changes\n", cfg.DemoPatients, cfg.DemoDocs)
 	fmt.Fprintf(&b, "something every %s and tells the server by webhook. Logs (JSON) go to stderr.\n", cfg.DemoTouchEvery)
 	fmt.Fprintf(&b, "Watch the listing fill:  curl -s %s%s\n", d.cpURL, ListingPath)
@@ -218,7 +249,10 @@ func (d *demo) stopChanges() {
 // store is closed.
 func (d *demo) close() {
 	d.stopChanges()
-	for _, s := range []*http.Server{d.phpSrv, d.cpSrv} {
+	if d.mail != nil {
+		_ = d.mail.Close()
+	}
+	for _, s := range []*http.Server{d.phpSrv, d.cpSrv, d.mailSrv} {
 		if s != nil {
 			_ = s.Close()
 		}

@@ -121,7 +121,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if cfg.LogLevel <= slog.LevelDebug {
 		storeLevel = cfg.LogLevel
 	}
-	sender, err := mailSender(cfg, log)
+	sender, err := newSMTPSender(cfg, log)
 	if err != nil {
 		return configError{err}
 	}
@@ -211,6 +211,17 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if err := firstAdmin(ctx, cfg, db, log); err != nil {
 		return err
 	}
+	mails, err := startMail(cfg, prod.svc, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if serr := mails.stop(sctx); serr != nil {
+			log.Warn("inquiry listener shutdown", "err", serr)
+		}
+	}()
 
 	srv := newHTTPServer(newHandler(ready, receivers, reg, prod), log)
 	serveErr := make(chan error, 1)
@@ -230,7 +241,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		}
 		patients = append(patients, dm.patients()...)
 		wg.Go(func() { dm.touch(bg, cfg.DemoTouchEvery) })
-		dm.printBanner(stdout, origin, cfg)
+		dm.printBanner(stdout, origin, cfg, mails.addr)
+		if err := mails.seedInquiry(demoInquiryRcpt[0]); err != nil {
+			log.Error("demo inquiry failed", "err", err)
+		}
 	}
 	wg.Go(func() {
 		if err := enroll(bg, engine, db, cfg.Source, patients, enrollTimeout, log); err != nil && bg.Err() == nil {

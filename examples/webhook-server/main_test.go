@@ -223,7 +223,8 @@ func runDemo(t *testing.T, env []string, args ...string) {
 	c := start(t, env, append([]string{"-demo", "-listen", "127.0.0.1:0", "-demo-touch-every", "1s"}, args...)...)
 	server := c.bannerValue(t, "server:", 30*time.Second)
 	state := c.bannerValue(t, "state:", 5*time.Second)
-	for _, u := range []string{server, state} {
+	mailURL := c.bannerValue(t, "mail received:", 5*time.Second)
+	for _, u := range []string{server, state, mailURL} {
 		require.True(t, strings.HasPrefix(u, "http://127.0.0.1:"), "not loopback: %s", u)
 	}
 
@@ -304,6 +305,34 @@ func runDemo(t *testing.T, env []string, args ...string) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&patients))
 	resp.Body.Close()
 	assert.Len(t, patients.Items, 5, "the demo dietician owns the demo's patients")
+
+	// The demo mailed one inquiry to its listener, over SMTP, at start;
+	// the dietician sees it, and the demo's mail listing answers.
+	var inquiries struct {
+		Items []struct {
+			Name    string `json:"name"`
+			Channel string `json:"channel"`
+		} `json:"items"`
+	}
+	ictx, icancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer icancel()
+	for len(inquiries.Items) == 0 && ictx.Err() == nil {
+		req, _ = http.NewRequestWithContext(ictx, http.MethodGet, server+"/api/v1/inquiries", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err = http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&inquiries))
+		resp.Body.Close()
+		if len(inquiries.Items) == 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	require.Len(t, inquiries.Items, 1, "the demo's inquiry")
+	assert.Equal(t, "Riley Prospect", inquiries.Items[0].Name)
+	assert.Equal(t, "email", inquiries.Items[0].Channel)
+	code, err = getJSON(ictx, mailURL, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code, "the mail listing")
 
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
 	assert.Equal(t, 0, c.wait(t, 30*time.Second), "exit code after SIGTERM")

@@ -72,16 +72,10 @@ func (n *notifications) open(st practice.Store) error {
 		base = "http://" + n.cfg.ListenAddr
 	}
 	ob, err := practice.NewOutbox(practice.OutboxConfig{Store: st, Sender: n.sender, BaseURL: base,
-		NamesInEmail: n.cfg.EmailPatientNames, Logger: n.log.With("component", "outbox")})
+		NamesInEmail: n.cfg.EmailPatientNames, PracticeName: n.cfg.PracticeName, Logger: n.log.With("component", "outbox")})
 	if err != nil {
 		return configError{err}
 	}
 	n.outbox = ob
 	return nil
 }
-
-// mailSender is the server's mail.Sender: none in this build. The mail
-// package's SMTP sender, configured by SMTP_URL (and the practice's
-// name, PRACTICE_NAME, for OutboxConfig.PracticeName), plugs in here;
-// with none, notifications stay in the app.
-func mailSender(*Config, *slog.Logger) (mail.Sender, error) { return nil, nil }

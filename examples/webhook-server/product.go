@@ -43,6 +43,7 @@ func newProduct(cfg *Config, db *database, e *connector.Engine, src connector.So
 		Tokens:    practice.TokenConfig{AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, OIDC: oidc},
 		MaxUpload: cfg.MaxUpload,
 		Notifier:  nf,
+		Inquiries: nf,
 		Logger:    log.With("component", "practice"),
 	})
 	if err != nil {

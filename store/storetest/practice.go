@@ -38,6 +38,7 @@ func testPractice(t *testing.T, open Opener) {
 		{"Logs", testPracticeLogs},
 		{"Shares", testShares},
 		{"DocumentRequests", testDocumentRequests},
+		{"Inquiries", testInquiries},
 		{"Audit", testAudit},
 		{"Read", testRead},
 		{"Notifications", testNotifications},
