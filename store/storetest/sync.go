@@ -155,7 +155,9 @@ func testSync(t *testing.T, open Opener) {
 	patients, err := h.src.Fill(3, 5)
 	require.NoError(t, err)
 
-	// Malformed input is refused and enqueues nothing.
+	// Malformed input is refused and enqueues nothing. (The store's own
+	// periodic jobs run once at start: let them finish first.)
+	WaitIdle(t, h.store, 30*time.Second, nil)
 	for _, ev := range []connector.Event{
 		{ID: "bad-1", Source: "php", Changes: []connector.Change{{Kind: connector.ChangeUpsert}}},
 		{ID: "bad-2", Source: "php", Changes: []connector.Change{{Kind: "explode", Ref: h.src.DocumentRef("x")}}},
