@@ -65,6 +65,7 @@ func sendMail(t *testing.T, addr, from, to, raw string) {
 // of another inquiry by keyboard only.
 func TestBrowserInquiryStory(t *testing.T) {
 	w := newWorld(t, console.Config{})
+	shots := shotDir(t)
 	ctx := context.Background()
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
@@ -108,6 +109,7 @@ func TestBrowserInquiryStory(t *testing.T) {
 	assert.Equal(t, "riley@prospect.example", eval[string](d, `document.getElementById("email").value`))
 	assert.Contains(t, d.text(`#from-inquiry`), "blood sugar")
 	d.check("new patient from an inquiry")
+	d.shots(shots, "new-patient-inquiry")
 	d.do(chromedp.Submit(css(`#email`)), chromedp.WaitVisible(css(`#dietary_preferences`)))
 	assert.Contains(t, d.text(`#from-inquiry`), "blood sugar", "the message stays beside the details")
 	d.do(chromedp.SetValue(css(`#medical_history`), "Raised blood sugar."), chromedp.Submit(css(`#medical_history`)),
@@ -133,6 +135,7 @@ func TestBrowserInquiryStory(t *testing.T) {
 	d.do(chromedp.Navigate(w.url+"/notifications"), chromedp.WaitVisible(css(`#notifications`)))
 	assert.Contains(t, d.text(`#notifications`), "A prospective patient wrote")
 	d.check("notifications")
+	d.shots(shots, "notifications")
 	d.do(chromedp.Click(chromedp.Search(`//a[text()="A prospective patient wrote"]`)), chromedp.WaitVisible(css(`#notification-links`)))
 	assert.Contains(t, d.text(`#notification-links`), "Open the inquiry")
 	assert.Empty(t, strings.TrimSpace(eval[string](d, `document.getElementById("notify-count").textContent`)), "read once opened")
@@ -158,6 +161,7 @@ func TestBrowserInquiryStory(t *testing.T) {
 	d.check("inquiries")
 	d.do(chromedp.Navigate(fmt.Sprintf("%s/inquiries/%d", w.url, other.ID)), chromedp.WaitVisible(css(`#dismiss`)))
 	d.check("inquiry")
+	d.shots(shots, "inquiry")
 	reached := false
 	for range 40 {
 		d.do(chromedp.KeyEvent("\t"))
