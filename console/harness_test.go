@@ -37,6 +37,8 @@ type world struct {
 	php *connectortest.Source
 	// mail receives the outbox's email.
 	mail *mailtest.Server
+	// notify delivers a notification as the practice's Notifier does.
+	notify func(n practice.Notification)
 	// url is the console's: srv.URL + "/console".
 	url   string
 	users map[practice.Role]practice.User
@@ -106,6 +108,9 @@ func newWorld(t testing.TB, cfg console.Config, adjust ...func(*practice.Config)
 	outbox.Store(ob)
 
 	w := &world{srv: srv, svc: svc, php: php, mail: mails, url: srv.URL + "/console", users: map[practice.Role]practice.User{}}
+	w.notify = func(n practice.Notification) {
+		require.NoError(t, st.Write(ctx, func(tx practice.Tx) error { return nf.Deliver(ctx, tx, n) }))
+	}
 	for _, role := range []practice.Role{practice.RoleAdmin, practice.RoleDietician, practice.RolePractitioner} {
 		u, err := practice.Bootstrap(ctx, st, practice.NewUser{Email: string(role) + "@example.com", Name: "Test " + string(role),
 			Role: role, Password: password}, time.Now())

@@ -116,7 +116,7 @@ func TestNotificationsAndInquiriesPages(t *testing.T) {
 	require.Len(t, dn.Items, 1)
 	nid := fmt.Sprint(dn.Items[0].ID)
 
-	tests := []struct {
+	type testCase struct {
 		name   string
 		c      *client
 		method string
@@ -124,7 +124,8 @@ func TestNotificationsAndInquiriesPages(t *testing.T) {
 		form   url.Values
 		status int
 		body   string
-	}{
+	}
+	tests := []testCase{
 		{"another's notification is not found", admin, http.MethodGet, "/notifications/" + nid, nil, http.StatusNotFound, "Not found"},
 		{"a practitioner has no inbox", pract, http.MethodGet, "/inquiries", nil, http.StatusForbidden, "inquiries are for the practice"},
 		{"nor the inquiry", pract, http.MethodGet, fmt.Sprintf("/inquiries/%d", q.ID), nil, http.StatusNotFound, "Not found"},
@@ -142,13 +143,30 @@ func TestNotificationsAndInquiriesPages(t *testing.T) {
 		{"a preference refused", diet, http.MethodPost, "/settings/notifications", url.Values{"security": {"off"}}, http.StatusUnprocessableEntity, "cannot be turned off"},
 		{"a preference saved", diet, http.MethodPost, "/settings/notifications", url.Values{"inquiry": {"digest_daily"}}, http.StatusSeeOther, ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := tt.c.do(tt.method, tt.path, tt.form, nil)
-			assert.Equal(t, tt.status, res.Status)
-			assert.Contains(t, res.Body, tt.body)
-		})
+	run := func(tests []testCase) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				res := tt.c.do(tt.method, tt.path, tt.form, nil)
+				assert.Equal(t, tt.status, res.Status)
+				assert.Contains(t, res.Body, tt.body)
+			})
+		}
 	}
+	run(tests)
+
+	// A failed write-back: its page offers the retry and the support.
+	w.notify(practice.Notification{UserID: w.users[practice.RoleDietician].ID, Kind: practice.KindWriteBack, Severity: practice.SeverityError,
+		Title: "Write-back failed", Body: "The provider refused the edit.",
+		Links: practice.Links{PatientID: 41, Retry: "/patients/41/write-back", Support: "support@practice.example"}})
+	dn, _, err = w.svc.Notifications(ctx, w.actor(t, practice.RoleDietician), practice.NotificationList{})
+	require.NoError(t, err)
+	failed := fmt.Sprint(dn.Items[0].ID)
+	run([]testCase{
+		{"a failure's retry", diet, http.MethodGet, "/notifications/" + failed, nil, http.StatusOK,
+			`<form method="post" action="/console/patients/41/retry" class="inline"><button type="submit">Retry the write-back</button>`},
+		{"and its support", diet, http.MethodGet, "/notifications/" + failed, nil, http.StatusOK, `<a href="mailto:support@practice.example">Contact support</a>`},
+		{"and its patient", diet, http.MethodGet, "/notifications/" + failed, nil, http.StatusOK, `<a href="/console/patients/41">Open the patient</a>`},
+	})
 	prefs, err := w.svc.NotificationPreferences(ctx, w.actor(t, practice.RoleDietician))
 	require.NoError(t, err)
 	assert.Contains(t, prefs, practice.Preference{Kind: practice.KindInquiry, Delivery: practice.DeliverDaily})
