@@ -2,12 +2,14 @@ package console_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,8 @@ import (
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/connector/connectortest"
 	"github.com/healthcare-records/healthcare-records/console"
+	"github.com/healthcare-records/healthcare-records/mail"
+	"github.com/healthcare-records/healthcare-records/mail/mailtest"
 	"github.com/healthcare-records/healthcare-records/practice"
 	"github.com/healthcare-records/healthcare-records/present"
 	"github.com/healthcare-records/healthcare-records/store"
@@ -24,12 +28,17 @@ import (
 
 // world is the console on loopback over a real practice service: a
 // SQLite store in a temporary directory, an engine syncing an in-memory
-// provider ("php") into an in-memory Carepatron, and one user of each
+// provider ("php") into an in-memory Carepatron, notifications whose
+// email goes over SMTP to an in-process server, and one user of each
 // role.
 type world struct {
 	srv *httptest.Server
 	svc *practice.Service
 	php *connectortest.Source
+	// mail receives the outbox's email.
+	mail *mailtest.Server
+	// notify delivers a notification as the practice's Notifier does.
+	notify func(n practice.Notification)
 	// url is the console's: srv.URL + "/console".
 	url   string
 	users map[practice.Role]practice.User
@@ -43,8 +52,21 @@ func newWorld(t testing.TB, cfg console.Config, adjust ...func(*practice.Config)
 	t.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hr.db"), store.Config{FetchPollInterval: 20 * time.Millisecond, Logger: quiet})
+	mails, err := mailtest.Start()
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = mails.Close() })
+	// The outbox needs the console's address, known once it listens.
+	var outbox atomic.Pointer[practice.Outbox]
+	email := func(ctx context.Context, e practice.Email) error {
+		if ob := outbox.Load(); ob != nil {
+			return ob.Send(ctx, e)
+		}
+		return errors.New("the outbox is not ready")
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "hr.db"), store.Config{FetchPollInterval: 20 * time.Millisecond, Logger: quiet,
+		Email: email})
+	require.NoError(t, err)
+	nf := practice.NewNotifier(practice.NotifierConfig{Support: "support@practice.example", Logger: quiet})
 	t.Cleanup(func() { st.Close() })
 	php := connectortest.NewSource(connectortest.SourceConfig{Name: "php"})
 	engine, err := connector.New(connector.Config{
@@ -53,6 +75,7 @@ func newWorld(t testing.TB, cfg console.Config, adjust ...func(*practice.Config)
 		Sinks:       map[string]connector.Sink{"carepatron": connectortest.NewSink(connectortest.SinkConfig{})},
 		Logger:      quiet,
 		ExtractText: present.Extractor(present.Limits{}),
+		Notifier:    nf,
 	})
 	require.NoError(t, err)
 	require.NoError(t, st.Start(ctx, engine))
@@ -61,7 +84,7 @@ func newWorld(t testing.TB, cfg console.Config, adjust ...func(*practice.Config)
 		defer cancel()
 		_ = st.Stop(stop)
 	})
-	pc := practice.Config{Store: st, Engine: engine, Provider: "php", ProviderSource: php, Logger: quiet}
+	pc := practice.Config{Store: st, Engine: engine, Provider: "php", ProviderSource: php, Logger: quiet, Notifier: nf, Inquiries: nf}
 	for _, a := range adjust {
 		a(&pc)
 	}
@@ -77,7 +100,17 @@ func newWorld(t testing.TB, cfg console.Config, adjust ...func(*practice.Config)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	w := &world{srv: srv, svc: svc, php: php, url: srv.URL + "/console", users: map[practice.Role]practice.User{}}
+	sender, err := mail.NewSMTP(mail.SMTPConfig{URL: mails.URL(), From: "notifications@practice.example", FromName: "Test practice",
+		Timeout: 5 * time.Second, Logger: quiet})
+	require.NoError(t, err)
+	ob, err := practice.NewOutbox(practice.OutboxConfig{Store: st, Sender: sender, BaseURL: srv.URL, PracticeName: "Test practice", Logger: quiet})
+	require.NoError(t, err)
+	outbox.Store(ob)
+
+	w := &world{srv: srv, svc: svc, php: php, mail: mails, url: srv.URL + "/console", users: map[practice.Role]practice.User{}}
+	w.notify = func(n practice.Notification) {
+		require.NoError(t, st.Write(ctx, func(tx practice.Tx) error { return nf.Deliver(ctx, tx, n) }))
+	}
 	for _, role := range []practice.Role{practice.RoleAdmin, practice.RoleDietician, practice.RolePractitioner} {
 		u, err := practice.Bootstrap(ctx, st, practice.NewUser{Email: string(role) + "@example.com", Name: "Test " + string(role),
 			Role: role, Password: password}, time.Now())

@@ -20,16 +20,33 @@ type newPatientView struct {
 	// Confirmed is the duplicate the dietician said is another person.
 	Confirmed int64
 	Errors    map[string]string
+	// Inquiry is the inquiry the patient is made from, if any: creating
+	// the patient marks it converted.
+	Inquiry *inquiryNote
 }
 
-// newPatientForm shows the first step, prefilled from the query (an
-// inquiry's link carries name and email).
+// newPatientForm shows the first step, prefilled from the query: ?name=
+// and ?email=, or ?inquiry=, the inquiry email's link, whose name and
+// email it takes and whose message it shows beside the form. An inquiry
+// no longer new opens the inquiry's page instead, which says why.
 func (c *Console) newPatientForm(w http.ResponseWriter, r *http.Request, rq *request) error {
 	if err := practice.Can(rq.actor, practice.ActionCreatePatient, practice.Resource{}); err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	c.render(w, r, rq, http.StatusOK, "patient_new", "New patient", newPatientView{Step: 1, Name: q.Get("name"), Email: q.Get("email")})
+	v := newPatientView{Step: 1, Name: q.Get("name"), Email: q.Get("email")}
+	note, inq, err := c.prefill(r, rq, q.Get("inquiry"))
+	if err != nil {
+		return err
+	}
+	if note != nil {
+		if inq.Status != practice.InquiryNew {
+			http.Redirect(w, r, c.path("inquiries", inq.ID), http.StatusSeeOther)
+			return nil
+		}
+		v.Name, v.Email, v.Inquiry = inq.Name, inq.Email, note
+	}
+	c.render(w, r, rq, http.StatusOK, "patient_new", "New patient", v)
 	return nil
 }
 
@@ -45,8 +62,15 @@ func (c *Console) newPatient(w http.ResponseWriter, r *http.Request, rq *request
 		ContactDetails: f.Get("contact_details"), MedicalHistory: f.Get("medical_history"),
 		DietaryPreferences: f.Get("dietary_preferences")}
 	v.Confirmed, _ = strconv.ParseInt(f.Get("confirm_distinct_from"), 10, 64)
+	var err error
+	if v.Inquiry, _, err = c.prefill(r, rq, f.Get("inquiry")); err != nil {
+		return err
+	}
 	in := practice.NewPatient{Name: v.Name, Email: v.Email, ContactDetails: v.ContactDetails, MedicalHistory: v.MedicalHistory,
 		DietaryPreferences: v.DietaryPreferences, ConfirmDistinctFrom: v.Confirmed}
+	if v.Inquiry != nil {
+		in.Inquiry = v.Inquiry.ID
+	}
 	if f.Get("step") != "create" {
 		err := c.svc.CheckNewPatient(r.Context(), rq.actor, in)
 		return c.newPatientStep(w, r, rq, v, err, 2)

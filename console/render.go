@@ -85,12 +85,18 @@ type view struct {
 	Deadline, Warn, Idle int64
 	// Current is the request's path, for the navigation's aria-current.
 	Current string
-	Data    any
+	// Unread is the notification area's count (-1 unknown), and Events
+	// the stream that keeps it live.
+	Unread unreadView
+	Events string
+	Data   any
 }
 
 type navItem struct {
 	Label, URL string
 	Current    bool
+	// Live marks the notification area, whose count follows a stream.
+	Live bool
 }
 
 // nav lists the sections the actor's role works in. Showing an entry
@@ -104,10 +110,12 @@ func (c *Console) nav(a practice.Actor, current string) []navItem {
 	switch a.Role {
 	case practice.RoleAdmin:
 		add("Patients", "patients")
+		add("Inquiries", "inquiries")
 		add("Logs", "logs")
 		add("Users", "users")
 	case practice.RoleDietician:
 		add("Patients", "patients")
+		add("Inquiries", "inquiries")
 		add("Logs", "logs")
 	case practice.RolePractitioner:
 		add("Shared with me", "shared")
@@ -115,6 +123,8 @@ func (c *Console) nav(a practice.Actor, current string) []navItem {
 		add("My record", "patients", a.PatientID)
 	}
 	add("Search", "search")
+	add("Notifications", "notifications")
+	items[len(items)-1].Live = true
 	add("Profile", "profile")
 	return items
 }
@@ -204,6 +214,8 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, rq *request, st
 		v.Deadline = c.deadline(rq.sess).UnixMilli()
 		v.Warn = c.cfg.WarnBefore.Milliseconds()
 		v.Idle = c.cfg.IdleTimeout.Milliseconds()
+		v.Unread = unreadView{c.unreadCount(r, rq)}
+		v.Events = c.path("notifications", "events") + query("unread", strconv.Itoa(v.Unread.Unread))
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {

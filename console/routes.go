@@ -4,7 +4,8 @@ import "net/http"
 
 // routes maps every page and action. One file per page, as handlers go:
 // login.go, patients.go, patient_new.go, patient.go, sync.go,
-// documents.go, viewer.go, shares.go, logs.go, profile.go, users.go, search.go.
+// documents.go, viewer.go, shares.go, logs.go, profile.go, users.go, search.go,
+// notifications.go, preferences.go, inquiries.go.
 func (c *Console) routes() http.Handler {
 	m := http.NewServeMux()
 	b := c.cfg.BasePath
@@ -42,6 +43,17 @@ func (c *Console) routes() http.Handler {
 	page("GET "+b+"/logs", c.logs)
 	page("GET "+b+"/profile", c.profile)
 	page("POST "+b+"/profile", c.editProfile)
+	page("GET "+b+"/notifications", c.notifications)
+	page("POST "+b+"/notifications/read-all", c.readAllNotifications)
+	page("GET "+b+"/notifications/{id}", c.notification)
+	m.Handle("GET "+b+"/notifications/events", c.authed(c.notificationEvents, false))
+	page("GET "+b+"/settings/notifications", c.preferences)
+	page("POST "+b+"/settings/notifications", c.savePreferences)
+	page("GET "+b+"/inquiries", c.inquiries)
+	page("GET "+b+"/inquiries/{id}", c.inquiry)
+	page("POST "+b+"/inquiries/{id}/dismiss", c.dismissInquiry)
+	page("GET "+b+"/inquiries/{id}/attachments/{att}", c.inquiryAttachment)
+
 	page("GET "+b+"/users", c.users)
 	page("POST "+b+"/users", c.createUser)
 	page("POST "+b+"/users/{id}", c.editUser)

@@ -1,10 +1,7 @@
 package console
 
 import (
-	"bytes"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
@@ -51,14 +48,8 @@ func (c *Console) syncEvents(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	if rc.Flush() != nil {
+	rc, ok := startStream(w)
+	if !ok {
 		return nil
 	}
 	tick := time.NewTicker(c.cfg.Heartbeat)
@@ -76,7 +67,7 @@ func (c *Console) syncEvents(w http.ResponseWriter, r *http.Request, rq *request
 				return nil
 			}
 		case <-tick.C:
-			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || rc.Flush() != nil {
+			if heartbeat(w, rc) != nil {
 				return nil
 			}
 		case <-r.Context().Done():
@@ -85,22 +76,7 @@ func (c *Console) syncEvents(w http.ResponseWriter, r *http.Request, rq *request
 	}
 }
 
-// writeProgress writes one event whose data is the progress bar, one data
-// line per line of HTML.
+// writeProgress writes one event whose data is the progress bar.
 func (c *Console) writeProgress(w http.ResponseWriter, rc *http.ResponseController, r *http.Request, event string, p connector.Progress) error {
-	var buf bytes.Buffer
-	if err := c.pages.byName["patient"].ExecuteTemplate(&buf, "progress", p); err != nil {
-		c.log.ErrorContext(r.Context(), "rendering progress failed", "err", err)
-		return err
-	}
-	var out strings.Builder
-	fmt.Fprintf(&out, "event: %s\n", event)
-	for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-		fmt.Fprintf(&out, "data: %s\n", line)
-	}
-	out.WriteString("\n")
-	if _, err := w.Write([]byte(out.String())); err != nil {
-		return err
-	}
-	return rc.Flush()
+	return c.writeEvent(w, rc, r, "patient", event, "progress", p)
 }

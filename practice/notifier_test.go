@@ -294,3 +294,22 @@ func TestNotificationsAreTheirUsers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, n2)
 }
+
+func TestOpenNotification(t *testing.T) {
+	w := newNotifyWorld(t)
+	ctx := context.Background()
+	w.notify(connector.WriteBackNotice{PatientID: w.patientID, WriteBack: connector.WriteBack{Status: connector.WriteBackFailed}})
+	n := w.notifications(w.dietician.ID)[0]
+	require.True(t, n.Unread())
+	_, err := w.svc.OpenNotification(ctx, actorOf(w.admin), n.ID)
+	assert.ErrorIs(t, err, practice.ErrNotFound, "another user's notification")
+	assert.True(t, w.notifications(w.dietician.ID)[0].Unread(), "left unread by the refused open")
+	got, err := w.svc.OpenNotification(ctx, actorOf(w.dietician), n.ID)
+	require.NoError(t, err)
+	assert.Equal(t, n.ID, got.ID)
+	assert.Equal(t, n.Title, got.Title)
+	assert.False(t, got.Unread(), "opened is read")
+	_, unread, err := w.svc.Notifications(ctx, actorOf(w.dietician), practice.NotificationList{})
+	require.NoError(t, err)
+	assert.Zero(t, unread)
+}
