@@ -73,7 +73,7 @@ type fieldRow struct {
 // diffRow is a line of the diff as the table shows it: its numbers in
 // each version ("" where absent) and what happened to it, in words.
 type diffRow struct {
-	Old, New string
+	Old, New       string
 	Label          string
 	Added, Removed bool
 	Text           string
