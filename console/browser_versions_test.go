@@ -27,13 +27,7 @@ func TestBrowserVersions(t *testing.T) {
 	diet := w.actor(t, practice.RoleDietician)
 	p, run, err := w.svc.CreatePatient(ctx, diet, practice.NewPatient{Name: "Vera Versions", Email: "vera@example.com"})
 	require.NoError(t, err)
-	finish := func(run string) {
-		events, err := w.svc.WatchRun(ctx, diet, run)
-		require.NoError(t, err)
-		for range events {
-		}
-	}
-	finish(run)
+	w.finish(t, diet, run)
 	var ref string
 	for _, d := range w.php.Documents() {
 		if d.Title == "First visit" {
@@ -45,7 +39,7 @@ func TestBrowserVersions(t *testing.T) {
 	require.NoError(t, err)
 	run, err = w.svc.StartSync(ctx, diet, p.ID)
 	require.NoError(t, err)
-	finish(run)
+	w.finish(t, diet, run)
 	docs, err := w.svc.Documents(ctx, diet, p.ID, practice.DocumentList{Type: connector.DocumentProgressNote})
 	require.NoError(t, err)
 	require.Len(t, docs.Items, 1)

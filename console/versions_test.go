@@ -22,10 +22,7 @@ func TestVersionPages(t *testing.T) {
 	diet := w.actor(t, practice.RoleDietician)
 	p, run, err := w.svc.CreatePatient(ctx, diet, practice.NewPatient{Name: "Ann Example", Email: "ann@example.com"})
 	require.NoError(t, err)
-	events, err := w.svc.WatchRun(ctx, diet, run)
-	require.NoError(t, err)
-	for range events {
-	}
+	w.finish(t, diet, run)
 	docs, err := w.svc.Documents(ctx, diet, p.ID, practice.DocumentList{Type: connector.DocumentProgressNote})
 	require.NoError(t, err)
 	require.Len(t, docs.Items, 1)
@@ -57,5 +54,14 @@ func TestVersionPages(t *testing.T) {
 			assert.Equal(t, tc.status, res.Status)
 			assert.Contains(t, res.Body, tc.says)
 		})
+	}
+}
+
+// finish waits for the sync run to end.
+func (w *world) finish(t testing.TB, a practice.Actor, run string) {
+	t.Helper()
+	events, err := w.svc.WatchRun(context.Background(), a, run)
+	require.NoError(t, err)
+	for range events {
 	}
 }
