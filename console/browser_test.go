@@ -218,6 +218,15 @@ func (tb *tab) login(base, email string) {
 		chromedp.WaitVisible(chromedp.CSS(`header nav a[aria-current="page"]`)))
 }
 
+// inked is a JavaScript expression true when the canvas the expression
+// canvas finds has been drawn on: more than a few dark pixels.
+func inked(canvas string) string {
+	return `(() => { const c = ` + canvas + `; const x = c.getContext("2d");
+		const px = x.getImageData(0, 0, c.width, c.height).data; let ink = 0;
+		for (let i = 0; i < px.length; i += 4) { if (px[i+3] > 0 && (px[i] < 200 || px[i+1] < 200 || px[i+2] < 200)) ink++; }
+		return c.width > 0 && ink > 50; })()`
+}
+
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
 	return get(tb, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
@@ -334,10 +343,7 @@ func TestBrowserStory(t *testing.T) {
 	d.do(chromedp.Click(chromedp.Search(`//a[text()="Lipid panel"]`)), chromedp.WaitVisible(css(`#pdf-canvas`)))
 	d.poll(`document.getElementById("pdf").dataset.rendered === "1" || document.getElementById("pdf").dataset.error !== undefined`)
 	assert.Empty(t, eval[string](d, `document.getElementById("pdf").dataset.error || ""`))
-	drawn := eval[bool](d, `(() => { const c = document.getElementById("pdf-canvas"); const x = c.getContext("2d");
-		const px = x.getImageData(0, 0, c.width, c.height).data; let ink = 0;
-		for (let i = 0; i < px.length; i += 4) { if (px[i+3] > 0 && (px[i] < 200 || px[i+1] < 200 || px[i+2] < 200)) ink++; }
-		return c.width > 0 && ink > 50; })()`)
+	drawn := eval[bool](d, inked(`document.getElementById("pdf-canvas")`))
 	assert.True(t, drawn, "the PDF's canvas has ink on it")
 	d.check("viewer")
 	d.shots(shots, "viewer")

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"html/template"
 	"io"
 	"net/http"
 	"strings"
@@ -10,17 +11,10 @@ import (
 	"github.com/healthcare-records/healthcare-records/practice"
 )
 
-// documentRow is a document as the list shows it; see patientRow.
-type documentRow struct {
-	Type                      connector.DocumentType
-	Title, TypeName, Date     string
-	Source                    string
-	URL, ContentURL, ShareURL string
-}
-
 type documentsView struct {
-	Patient        practice.Patient
-	Items          []documentRow
+	Patient practice.Patient
+	// Items are the table's rows, built in Go (see rows).
+	Items          template.HTML
 	Counts         []typeSummary
 	Type, Q        string
 	From, To       string
@@ -70,11 +64,29 @@ func (c *Console) documents(w http.ResponseWriter, r *http.Request, rq *request)
 		CanUpload: practice.Can(rq.actor, practice.ActionUploadDocument, res) == nil,
 		CanShare:  practice.Can(rq.actor, practice.ActionShareDocument, res) == nil,
 		Types:     documentTypes, SortLinks: map[string]string{}}
+	var rw rows
 	for _, d := range page.Items {
 		u := c.path("documents", d.ID)
-		v.Items = append(v.Items, documentRow{Type: d.Type, Title: d.Title, TypeName: typeName(d.Type), Date: formatDate(d.Date),
-			Source: d.Source, URL: u, ContentURL: u + "/content", ShareURL: u + "/share"})
+		rw.open("tr", "data-type", string(d.Type))
+		rw.raw("\n<td>")
+		rw.link(u, d.Title)
+		rw.raw("</td>\n")
+		rw.cell(typeName(d.Type))
+		rw.raw("\n")
+		rw.cell(formatDate(d.Date))
+		rw.raw("\n")
+		rw.cell(d.Source)
+		rw.raw("\n<td class=\"actions\">")
+		rw.link(u, "View")
+		rw.raw(" ")
+		rw.link(u+"/content", "Download", "download", "")
+		if v.CanShare {
+			rw.raw(" ")
+			rw.link(u+"/share", "Share")
+		}
+		rw.raw("</td>\n</tr>")
 	}
+	v.Items = rw.html()
 	if v.Sort == "" {
 		v.Sort = string(practice.SortDate)
 	}

@@ -16,6 +16,7 @@ type logsView struct {
 	First, NextURL          string
 	Actions                 []connector.Action
 	Statuses                []connector.Status
+	Chart                   logChartView
 }
 
 var logActions = []connector.Action{connector.ActionWebhook, connector.ActionPoll, connector.ActionManualSync,
@@ -52,6 +53,9 @@ func (c *Console) logs(w http.ResponseWriter, r *http.Request, rq *request) erro
 	v := logsView{Items: list.Items, Action: q.Get("action"), Status: q.Get("status"), Patient: q.Get("patient"),
 		From: q.Get("from"), To: q.Get("to"), Q: in.Text, Cursor: in.Cursor, Next: list.Next,
 		Actions: logActions, Statuses: logStatuses}
+	if v.Chart, err = c.logChart(r.Context(), rq.actor, in, c.cfg.Now()); err != nil {
+		return err
+	}
 	filters := []string{"action", v.Action, "status", v.Status, "patient", v.Patient, "from", v.From, "to", v.To, "q", v.Q}
 	v.First = c.path("logs") + query(filters...)
 	v.NextURL = c.path("logs") + query(append(filters, "cursor", list.Next)...)

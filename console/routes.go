@@ -4,7 +4,7 @@ import "net/http"
 
 // routes maps every page and action. One file per page, as handlers go:
 // login.go, patients.go, patient_new.go, patient.go, sync.go,
-// documents.go, viewer.go, shares.go, logs.go, profile.go, users.go, search.go,
+// documents.go, viewer.go, versions.go, shares.go, logs.go, profile.go, users.go, search.go,
 // notifications.go, preferences.go, inquiries.go.
 func (c *Console) routes() http.Handler {
 	m := http.NewServeMux()
@@ -34,6 +34,8 @@ func (c *Console) routes() http.Handler {
 	page("GET "+b+"/documents/{id}", c.viewer)
 	page("POST "+b+"/documents/{id}", c.editDocument)
 	page("GET "+b+"/documents/{id}/content", c.download)
+	page("GET "+b+"/documents/{id}/versions/compare", c.compareVersions)
+	page("GET "+b+"/documents/{id}/versions/{n}/content", c.versionContent)
 	page("GET "+b+"/documents/{id}/share", c.shareForm)
 	page("POST "+b+"/documents/{id}/share", c.share)
 	page("POST "+b+"/shares/{id}/revoke", c.revoke)

@@ -21,6 +21,7 @@ type viewerView struct {
 	// CanEdit: the document is an upload of the actor's (its source).
 	CanEdit bool
 	Types   []connector.DocumentType
+	History historyView
 	Errors  map[string]string
 	IsPDF   bool
 	IsImage bool
@@ -60,6 +61,9 @@ func (c *Console) viewer(w http.ResponseWriter, r *http.Request, rq *request) er
 		v.CanEdit = practice.Can(rq.actor, practice.ActionUpdateDocument, res) == nil
 	}
 	v.Types = documentTypes
+	if v.History, err = c.history(r.Context(), rq.actor, id); err != nil {
+		return err
+	}
 	c.render(w, r, rq, http.StatusOK, "viewer", dv.Document.Title, v)
 	return nil
 }
@@ -100,6 +104,12 @@ func (c *Console) download(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err != nil {
 		return err
 	}
+	sendContent(w, r, ct)
+	return nil
+}
+
+// sendContent writes a document's content as an attachment.
+func sendContent(w http.ResponseWriter, r *http.Request, ct practice.Content) {
 	h := w.Header()
 	h.Set("Content-Type", ct.ContentType)
 	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": ct.FileName})
@@ -114,10 +124,9 @@ func (c *Console) download(w http.ResponseWriter, r *http.Request, rq *request) 
 	// theirs runs even if a browser were made to render them.
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	if r.Method == http.MethodHead {
-		return nil
+		return
 	}
 	_, _ = io.Copy(w, ct.Body)
-	return nil
 }
 
 // SafeHTML is the document's HTML as the practice sanitized it

@@ -39,22 +39,8 @@ func (s *Service) Logs(ctx context.Context, a Actor, in LogList) (List[connector
 	q := LogQuery{Action: in.Action, Status: in.Status, From: in.From, To: in.To, Text: in.Text, BeforeID: c.ID, Limit: limit + 1}
 	var entries []connector.LogEntry
 	err = s.cfg.Store.Read(ctx, func(tx Tx) error {
-		if in.PatientID != 0 {
-			r, err := s.patientAccess(ctx, tx, a, in.PatientID)
-			if err != nil {
-				return err
-			}
-			if err := s.check(ctx, a, ActionListLogs, r, 0); err != nil {
-				return err
-			}
-			q.PatientIDs = []int64{in.PatientID}
-		} else {
-			if err := s.check(ctx, a, ActionListAllLogs, Resource{}, 0); err != nil {
-				return err
-			}
-			if a.Role == RoleDietician {
-				q.OwnerID = a.UserID
-			}
+		if err := s.logScope(ctx, tx, a, in.PatientID, &q); err != nil {
+			return err
 		}
 		var err error
 		entries, err = tx.Logs(ctx, q)
@@ -65,6 +51,29 @@ func (s *Service) Logs(ctx context.Context, a Actor, in LogList) (List[connector
 	}
 	s.record(ctx, a, ActionListLogs, OutcomeSuccess, in.PatientID, 0, "", "")
 	return keysetPage(entries, limit, func(e connector.LogEntry) int64 { return e.ID }), nil
+}
+
+// logScope checks that a may list the log of patient id (or, for 0,
+// across a's patients) and narrows q to it.
+func (s *Service) logScope(ctx context.Context, tx Tx, a Actor, id int64, q *LogQuery) error {
+	if id != 0 {
+		r, err := s.patientAccess(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := s.check(ctx, a, ActionListLogs, r, 0); err != nil {
+			return err
+		}
+		q.PatientIDs = []int64{id}
+		return nil
+	}
+	if err := s.check(ctx, a, ActionListAllLogs, Resource{}, 0); err != nil {
+		return err
+	}
+	if a.Role == RoleDietician {
+		q.OwnerID = a.UserID
+	}
+	return nil
 }
 
 // Log returns one sync-log entry.
