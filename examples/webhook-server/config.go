@@ -109,7 +109,8 @@ type Config struct {
 	// mailto: address or a URL; empty: none.
 	SupportContact string
 	// PublicURL is the service's URL as users reach it, for the links
-	// emails carry; empty: http:// and LISTEN_ADDR.
+	// emails carry; empty: http:// and the address LISTEN_ADDR listens on,
+	// as this host reaches it.
 	PublicURL string
 	// EmailPatientNames opts the practice into patients' names in the body
 	// of notification emails (never the subject).

@@ -159,29 +159,38 @@ const demoInquiry = "From: Riley Prospect <riley@prospect.example>\r\n" +
 	"Hello, my doctor suggested I see a dietician about my blood sugar.\r\n" +
 	"Could I book a first appointment? Thank you, Riley\r\n"
 
-// seedInquiry mails the demo's inquiry to the listener over SMTP, on
-// loopback and so without STARTTLS.
-func (m *mailer) seedInquiry(rcpt string) (err error) {
-	c, err := smtp.Dial(m.addr)
-	if err != nil {
+// seedInquiry mails the demo's inquiry to the listener, as a
+// prospective patient's mail server would.
+func (m *mailer) seedInquiry(rcpt string) error {
+	if err := mailInquiry(m.addr, "riley@prospect.example", rcpt, fmt.Sprintf(demoInquiry, rcpt)); err != nil {
 		return fmt.Errorf("demo inquiry: %w", err)
+	}
+	return nil
+}
+
+// mailInquiry delivers message from the envelope sender from to rcpt
+// over SMTP at addr, on loopback and so without STARTTLS.
+func mailInquiry(addr, from, rcpt, message string) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
 	}
 	defer c.Close()
-	if err := c.Mail("riley@prospect.example", nil); err != nil {
-		return fmt.Errorf("demo inquiry: %w", err)
+	if err := c.Mail(from, nil); err != nil {
+		return err
 	}
 	if err := c.Rcpt(rcpt, nil); err != nil {
-		return fmt.Errorf("demo inquiry: %w", err)
+		return err
 	}
 	w, err := c.Data()
 	if err != nil {
-		return fmt.Errorf("demo inquiry: %w", err)
+		return err
 	}
-	if _, err := io.WriteString(w, fmt.Sprintf(demoInquiry, rcpt)); err != nil {
-		return fmt.Errorf("demo inquiry: %w", err)
+	if _, err := io.WriteString(w, message); err != nil {
+		return err
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("demo inquiry: %w", err)
+		return err
 	}
 	return c.Quit()
 }

@@ -179,7 +179,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	var wg sync.WaitGroup
 	wg.Go(func() { logProgress(bg, engine, metrics, log) })
 
-	if err := notes.open(db); err != nil {
+	if err := notes.open(db, origin); err != nil {
 		return err
 	}
 	if err := db.Start(context.WithoutCancel(ctx), engine); err != nil {
@@ -242,9 +242,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		patients = append(patients, dm.patients()...)
 		wg.Go(func() { dm.touch(bg, cfg.DemoTouchEvery) })
 		dm.printBanner(stdout, origin, cfg, mails.addr)
-		if err := mails.seedInquiry(demoInquiryRcpt[0]); err != nil {
-			log.Error("demo inquiry failed", "err", err)
-		}
 	}
 	wg.Go(func() {
 		if err := enroll(bg, engine, db, cfg.Source, patients, enrollTimeout, log); err != nil && bg.Err() == nil {
@@ -261,6 +258,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 			return
 		}
 		printUsers(stdout, origin, users)
+		// Mailed once the dietician exists, whose notification and
+		// email it makes: the demo's mail listing shows that email.
+		if err := mails.seedInquiry(demoInquiryRcpt[0]); err != nil {
+			log.Error("demo inquiry failed", "err", err)
+		}
 	})
 
 	select {

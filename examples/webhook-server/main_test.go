@@ -224,6 +224,7 @@ func runDemo(t *testing.T, env []string, args ...string) {
 	server := c.bannerValue(t, "server:", 30*time.Second)
 	state := c.bannerValue(t, "state:", 5*time.Second)
 	mailURL := c.bannerValue(t, "mail received:", 5*time.Second)
+	inquiryAddr := c.bannerValue(t, "inquiries by SMTP:", 5*time.Second)
 	for _, u := range []string{server, state, mailURL} {
 		require.True(t, strings.HasPrefix(u, "http://127.0.0.1:"), "not loopback: %s", u)
 	}
@@ -280,59 +281,29 @@ func runDemo(t *testing.T, env []string, args ...string) {
 
 	// The printed dietician signs in to the API and sees the demo's
 	// patients.
-	dietician := strings.Fields(c.bannerRest(t, "dietician ", 60*time.Second))
+	admin := strings.Fields(c.bannerRest(t, "admin ", 60*time.Second))
+	require.Len(t, admin, 3, "admin EMAIL password PASSWORD")
+	dietician := strings.Fields(c.bannerRest(t, "dietician ", 5*time.Second))
 	require.Len(t, dietician, 3, "dietician EMAIL password PASSWORD")
-	body, _ := json.Marshal(map[string]string{"email": dietician[0], "password": dietician[2]})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, server+"/api/v1/auth/token", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&tok))
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, server+"/api/v1/patients", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err = http.DefaultClient.Do(req)
-	require.NoError(t, err)
+	tok := signIn(t, ctx, server, dietician[0], dietician[2])
 	var patients struct {
 		Items []struct {
 			ID int64 `json:"id"`
 		} `json:"items"`
 	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&patients))
-	resp.Body.Close()
+	code, err = callAPI(ctx, http.MethodGet, server+"/api/v1/patients", tok, nil, &patients)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, code)
 	assert.Len(t, patients.Items, 5, "the demo dietician owns the demo's patients")
 
-	// The demo mailed one inquiry to its listener, over SMTP, at start;
-	// the dietician sees it, and the demo's mail listing answers.
-	var inquiries struct {
-		Items []struct {
-			Name    string `json:"name"`
-			Channel string `json:"channel"`
-		} `json:"items"`
-	}
+	// The demo mailed one inquiry to its listener, over SMTP, once its
+	// dietician existed; the dietician sees it.
 	ictx, icancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer icancel()
-	for len(inquiries.Items) == 0 && ictx.Err() == nil {
-		req, _ = http.NewRequestWithContext(ictx, http.MethodGet, server+"/api/v1/inquiries", nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-		resp, err = http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(&inquiries))
-		resp.Body.Close()
-		if len(inquiries.Items) == 0 {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	require.Len(t, inquiries.Items, 1, "the demo's inquiry")
-	assert.Equal(t, "Riley Prospect", inquiries.Items[0].Name)
-	assert.Equal(t, "email", inquiries.Items[0].Channel)
-	code, err = getJSON(ictx, mailURL, nil)
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, code, "the mail listing")
+	q := waitInquiry(t, ictx, server, tok, "riley@prospect.example")
+	assert.Equal(t, "Riley Prospect", q.Name)
+	assert.Equal(t, "email", q.Channel)
+	checkInquiryEmails(t, context.Background(), server, mailURL, inquiryAddr, admin, dietician)
 
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
 	assert.Equal(t, 0, c.wait(t, 30*time.Second), "exit code after SIGTERM")

@@ -60,16 +60,18 @@ func (n *notifications) periodic() []store.Periodic {
 		}}}
 }
 
-// open makes the outbox over the open store. Call it before the store's
-// workers start.
-func (n *notifications) open(st practice.Store) error {
+// open makes the outbox over the open store; its email links to
+// PUBLIC_URL, or without it to origin, the server's listening address as
+// this host reaches it. Call it before the store's workers start.
+func (n *notifications) open(st practice.Store, origin string) error {
 	if n.sender == nil {
 		n.log.Info("notifications stay in the app: no mail sender is configured")
 		return nil
 	}
 	base := n.cfg.PublicURL
 	if base == "" {
-		base = "http://" + n.cfg.ListenAddr
+		// LISTEN_ADDR may be ":8080" or a port 0 chosen at listen.
+		base = origin
 	}
 	ob, err := practice.NewOutbox(practice.OutboxConfig{Store: st, Sender: n.sender, BaseURL: base,
 		NamesInEmail: n.cfg.EmailPatientNames, PracticeName: n.cfg.PracticeName, Logger: n.log.With("component", "outbox")})

@@ -149,6 +149,21 @@ func (s *Server) Message(id int) (Received, bool) {
 	return s.messages[id-1], true
 }
 
+// WithMessageID returns the messages received under that Message-ID
+// (without angle brackets), oldest first: how a test sees that a message
+// sent again is the same one, or that it was sent once.
+func (s *Server) WithMessageID(id string) []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Received
+	for _, m := range s.messages {
+		if m.MessageID == id {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Wait waits until the server has received at least n messages, or ctx
 // ends, and returns them.
 func (s *Server) Wait(ctx context.Context, n int) ([]Received, error) {

@@ -34,6 +34,8 @@ func TestDownUpAndListing(t *testing.T) {
 	require.NoError(t, sender.Send(ctx, m))
 	_, err = srv.Wait(ctx, 1)
 	require.NoError(t, err)
+	assert.Len(t, srv.WithMessageID("n1@practice.example"), 1)
+	assert.Empty(t, srv.WithMessageID("n2@practice.example"))
 
 	web := httptest.NewServer(http.StripPrefix("/demo/mail", srv.Handler()))
 	defer web.Close()
