@@ -2,10 +2,10 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/healthcare-records/healthcare-records/internal/sse"
 	"github.com/healthcare-records/healthcare-records/practice"
 )
 
@@ -84,14 +84,8 @@ type notificationStream struct {
 // stream, it stops without an error once the client left.
 func (e notificationStream) VisitNotificationEventsResponse(w http.ResponseWriter) error {
 	defer e.done()
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	if rc.Flush() != nil {
+	rc, ok := sse.Start(w)
+	if !ok {
 		return nil
 	}
 	tick := time.NewTicker(e.heartbeat)
@@ -114,7 +108,7 @@ func (e notificationStream) VisitNotificationEventsResponse(w http.ResponseWrite
 				return nil
 			}
 		case <-tick.C:
-			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || rc.Flush() != nil {
+			if sse.Heartbeat(w, rc) != nil {
 				return nil
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/internal/sse"
 )
 
 // eventStream answers GET /syncs/{run}/events: a text/event-stream with
@@ -25,16 +26,8 @@ type eventStream struct {
 // write means the client left: the stream stops, and no error is returned,
 // since no problem can follow an answer already under way.
 func (e eventStream) VisitSyncEventsResponse(w http.ResponseWriter) error {
-	rc := http.NewResponseController(w)
-	// A server's WriteTimeout is for answers, not for streams that last
-	// as long as a sync does.
-	_ = rc.SetWriteDeadline(time.Time{})
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no") // a proxy passes events on as they come
-	w.WriteHeader(http.StatusOK)
-	if rc.Flush() != nil {
+	rc, ok := sse.Start(w)
+	if !ok {
 		return nil
 	}
 	tick := time.NewTicker(e.heartbeat)
@@ -54,7 +47,7 @@ func (e eventStream) VisitSyncEventsResponse(w http.ResponseWriter) error {
 			}
 			seq++
 		case <-tick.C:
-			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil || rc.Flush() != nil {
+			if sse.Heartbeat(w, rc) != nil {
 				return nil
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healthcare-records/healthcare-records/internal/sse"
 	"github.com/healthcare-records/healthcare-records/practice"
 )
 
@@ -168,7 +169,7 @@ func (c *Console) notificationEvents(w http.ResponseWriter, r *http.Request, rq 
 	if err != nil {
 		return err
 	}
-	rc, ok := startStream(w)
+	rc, ok := sse.Start(w)
 	if !ok {
 		return nil
 	}
@@ -194,7 +195,7 @@ func (c *Console) notificationEvents(w http.ResponseWriter, r *http.Request, rq 
 				_ = c.writeEvent(w, rc, r, "notifications", "end", "unread", unreadView{shown})
 				return nil
 			}
-			if heartbeat(w, rc) != nil {
+			if sse.Heartbeat(w, rc) != nil {
 				return nil
 			}
 		case <-r.Context().Done():

@@ -5,25 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // Server-sent events for htmx's SSE extension: the sync's progress bar
 // and the notification area's count. Each event's data is HTML that the
 // extension swaps in.
-
-// startStream answers the request with an event stream, without the
-// server's write deadline; false if the client left already.
-func startStream(w http.ResponseWriter) (*http.ResponseController, bool) {
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	return rc, rc.Flush() == nil
-}
 
 // writeEvent writes one event whose data is the template name of the
 // page's set executed with data, one data line per line of HTML.
@@ -40,15 +26,6 @@ func (c *Console) writeEvent(w http.ResponseWriter, rc *http.ResponseController,
 	}
 	out.WriteString("\n")
 	if _, err := w.Write([]byte(out.String())); err != nil {
-		return err
-	}
-	return rc.Flush()
-}
-
-// heartbeat writes a comment, which keeps proxies from closing an idle
-// stream.
-func heartbeat(w http.ResponseWriter, rc *http.ResponseController) error {
-	if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
 		return err
 	}
 	return rc.Flush()

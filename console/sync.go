@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/internal/sse"
 )
 
 type syncView struct {
@@ -48,7 +49,7 @@ func (c *Console) syncEvents(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	rc, ok := startStream(w)
+	rc, ok := sse.Start(w)
 	if !ok {
 		return nil
 	}
@@ -67,7 +68,7 @@ func (c *Console) syncEvents(w http.ResponseWriter, r *http.Request, rq *request
 				return nil
 			}
 		case <-tick.C:
-			if heartbeat(w, rc) != nil {
+			if sse.Heartbeat(w, rc) != nil {
 				return nil
 			}
 		case <-r.Context().Done():

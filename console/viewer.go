@@ -2,10 +2,7 @@ package console
 
 import (
 	"html/template"
-	"io"
-	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/healthcare-records/healthcare-records/connector"
@@ -110,23 +107,7 @@ func (c *Console) download(w http.ResponseWriter, r *http.Request, rq *request) 
 
 // sendContent writes a document's content as an attachment.
 func sendContent(w http.ResponseWriter, r *http.Request, ct practice.Content) {
-	h := w.Header()
-	h.Set("Content-Type", ct.ContentType)
-	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": ct.FileName})
-	if disposition == "" {
-		disposition = "attachment"
-	}
-	h.Set("Content-Disposition", disposition)
-	h.Set("Content-Length", strconv.FormatInt(ct.Size, 10))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	// The bytes are the patient's, not the console's: no script of
-	// theirs runs even if a browser were made to render them.
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	if r.Method == http.MethodHead {
-		return
-	}
-	_, _ = io.Copy(w, ct.Body)
+	serveAttachment(w, r, ct.ContentType, ct.FileName, ct.Size, ct.Body)
 }
 
 // SafeHTML is the document's HTML as the practice sanitized it

@@ -149,30 +149,25 @@ func (s *Service) VersionContent(ctx context.Context, a Actor, id int64, number 
 // finds in its content, within present's default limits.
 func (s *Service) DiffVersions(ctx context.Context, a Actor, id int64, from, to int) (VersionDiff, error) {
 	var (
-		diff     VersionDiff
+		versions [2]DocumentVersion
 		bodies   [2]io.ReadSeeker
-		numbers  = [2]int{from, to}
-		versions [2]*DocumentVersion
 		texts    [2]string
 	)
-	versions[0], versions[1] = &diff.From, &diff.To
-	d, err := s.readVersions(ctx, a, id, func(tx Tx) error {
-		for i, n := range numbers {
-			r, v, err := tx.DocumentVersionContent(ctx, id, n)
-			if err != nil {
+	d, err := s.readVersions(ctx, a, id, func(tx Tx) (err error) {
+		for i, n := range [2]int{from, to} {
+			if bodies[i], versions[i], err = tx.DocumentVersionContent(ctx, id, n); err != nil {
 				return err
 			}
-			bodies[i], *versions[i] = r, v
 		}
 		return nil
 	})
 	if err != nil {
 		return VersionDiff{}, fmt.Errorf("diff versions %d and %d of document %d: %w", from, to, id, err)
 	}
-	diff.Changed = changedFields(diff.From, diff.To)
+	diff := VersionDiff{From: versions[0], To: versions[1], Changed: changedFields(versions[0], versions[1])}
 	if diff.From.ContentHash != diff.To.ContentHash {
 		for i, v := range versions {
-			t, notice, err := versionText(ctx, *v, bodies[i])
+			t, notice, err := versionText(ctx, v, bodies[i])
 			if err != nil {
 				return VersionDiff{}, fmt.Errorf("diff versions %d and %d of document %d: %w", from, to, id, err)
 			}
