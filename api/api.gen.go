@@ -114,6 +114,7 @@ const (
 	AuditActionDocumentDownload              AuditAction = "document.download"
 	AuditActionDocumentList                  AuditAction = "document.list"
 	AuditActionDocumentRead                  AuditAction = "document.read"
+	AuditActionDocumentSearch                AuditAction = "document.search"
 	AuditActionDocumentShare                 AuditAction = "document.share"
 	AuditActionDocumentUpdate                AuditAction = "document.update"
 	AuditActionDocumentUpload                AuditAction = "document.upload"
@@ -170,6 +171,8 @@ func (e AuditAction) Valid() bool {
 	case AuditActionDocumentList:
 		return true
 	case AuditActionDocumentRead:
+		return true
+	case AuditActionDocumentSearch:
 		return true
 	case AuditActionDocumentShare:
 		return true
@@ -1643,6 +1646,21 @@ type Cursor = string
 // DescendingOrder defines model for DescendingOrder.
 type DescendingOrder = Order
 
+// DocumentAuthor defines model for DocumentAuthor.
+type DocumentAuthor = string
+
+// DocumentKeywords defines model for DocumentKeywords.
+type DocumentKeywords = string
+
+// DocumentSortBy defines model for DocumentSortBy.
+type DocumentSortBy = DocumentSort
+
+// DocumentSource defines model for DocumentSource.
+type DocumentSource = string
+
+// DocumentTypeFilter defines model for DocumentTypeFilter.
+type DocumentTypeFilter = DocumentType
+
 // From defines model for From.
 type From = time.Time
 
@@ -1710,6 +1728,38 @@ type ListAuditParams struct {
 
 	// To Keeps what is before this time.
 	To To `form:"to,omitempty" json:"to,omitempty,omitzero"`
+
+	// Cursor The `next_cursor` of the page before; left out for the first page.
+	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
+
+	// Limit The most items a page holds. Default 50.
+	Limit Limit `form:"limit,omitempty" json:"limit,omitempty,omitzero"`
+}
+
+// SearchDocumentsParams defines parameters for SearchDocuments.
+type SearchDocumentsParams struct {
+	Type DocumentTypeFilter `form:"type,omitempty" json:"type,omitempty,omitzero"`
+
+	// From Keeps what is at or after this time.
+	From From `form:"from,omitempty" json:"from,omitempty,omitzero"`
+
+	// To Keeps what is before this time.
+	To To `form:"to,omitempty" json:"to,omitempty,omitzero"`
+
+	// Q Keywords matched in the title and the text of the content.
+	Q DocumentKeywords `form:"q,omitempty" json:"q,omitempty,omitzero"`
+
+	// Source Keeps documents of this source (exact).
+	Source DocumentSource `form:"source,omitempty" json:"source,omitempty,omitzero"`
+
+	// Author Keeps documents whose author contains this, whatever its case.
+	Author DocumentAuthor `form:"author,omitempty" json:"author,omitempty,omitzero"`
+
+	// Sort The order; ties break by descending id. Default date.
+	Sort DocumentSortBy `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+
+	// Order Default desc.
+	Order DescendingOrder `form:"order,omitempty" json:"order,omitempty,omitzero"`
 
 	// Cursor The `next_cursor` of the page before; left out for the first page.
 	Cursor Cursor `form:"cursor,omitempty" json:"cursor,omitempty,omitzero"`
@@ -1815,7 +1865,7 @@ type ListPatientsParams struct {
 
 // ListDocumentsParams defines parameters for ListDocuments.
 type ListDocumentsParams struct {
-	Type DocumentType `form:"type,omitempty" json:"type,omitempty,omitzero"`
+	Type DocumentTypeFilter `form:"type,omitempty" json:"type,omitempty,omitzero"`
 
 	// From Keeps what is at or after this time.
 	From From `form:"from,omitempty" json:"from,omitempty,omitzero"`
@@ -1824,16 +1874,16 @@ type ListDocumentsParams struct {
 	To To `form:"to,omitempty" json:"to,omitempty,omitzero"`
 
 	// Q Keywords matched in the title and the text of the content.
-	Q string `form:"q,omitempty" json:"q,omitempty,omitzero"`
+	Q DocumentKeywords `form:"q,omitempty" json:"q,omitempty,omitzero"`
 
 	// Source Keeps documents of this source (exact).
-	Source string `form:"source,omitempty" json:"source,omitempty,omitzero"`
+	Source DocumentSource `form:"source,omitempty" json:"source,omitempty,omitzero"`
 
 	// Author Keeps documents whose author contains this, whatever its case.
-	Author string `form:"author,omitempty" json:"author,omitempty,omitzero"`
+	Author DocumentAuthor `form:"author,omitempty" json:"author,omitempty,omitzero"`
 
 	// Sort The order; ties break by descending id. Default date.
-	Sort DocumentSort `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
+	Sort DocumentSortBy `form:"sort,omitempty" json:"sort,omitempty,omitzero"`
 
 	// Order Default desc.
 	Order DescendingOrder `form:"order,omitempty" json:"order,omitempty,omitzero"`
@@ -1965,6 +2015,9 @@ type ServerInterface interface {
 	// CreateToken Sign in with email and password
 	// (POST /auth/token)
 	CreateToken(w http.ResponseWriter, r *http.Request)
+	// SearchDocuments Search documents across the caller's patients
+	// (GET /documents)
+	SearchDocuments(w http.ResponseWriter, r *http.Request, params SearchDocumentsParams)
 	// DeleteDocument Delete an uploaded document
 	// (DELETE /documents/{id})
 	DeleteDocument(w http.ResponseWriter, r *http.Request, id IDPath)
@@ -2296,6 +2349,156 @@ func (siw *ServerInterfaceWrapper) CreateToken(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateToken(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SearchDocuments operation middleware
+func (siw *ServerInterfaceWrapper) SearchDocuments(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SearchDocumentsParams
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", r.URL.Query(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", r.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "from"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "from", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", r.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "to", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", r.URL.Query(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "q"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "q", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "source" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "source", r.URL.Query(), &params.Source, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "source"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "source", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "author" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "author", r.URL.Query(), &params.Author, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "author"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "author", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "sort" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "sort", r.URL.Query(), &params.Sort, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "sort"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "sort", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "order" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order", r.URL.Query(), &params.Order, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "order"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "order", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SearchDocuments(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4455,6 +4658,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/patients/{id}/write-back", wrapper.RetryWriteBack)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/patients/{patient_id}/documents", wrapper.ListDocuments)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/patients/{patient_id}/documents", wrapper.UploadDocument)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents", wrapper.SearchDocuments)
 	m.HandleFunc(http.MethodDelete+" "+options.BaseURL+"/documents/{id}", wrapper.DeleteDocument)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/documents/{id}", wrapper.GetDocument)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/documents/{id}", wrapper.UpdateDocument)
@@ -4883,6 +5087,78 @@ type CreateTokendefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CreateTokendefaultApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchDocumentsRequestObject struct {
+	Params SearchDocumentsParams
+}
+
+type SearchDocumentsResponseObject interface {
+	VisitSearchDocumentsResponse(w http.ResponseWriter) error
+}
+
+type SearchDocuments200JSONResponse DocumentPage
+
+func (response SearchDocuments200JSONResponse) VisitSearchDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchDocuments400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SearchDocuments400ApplicationProblemPlusJSONResponse) VisitSearchDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchDocuments401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SearchDocuments401ApplicationProblemPlusJSONResponse) VisitSearchDocumentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SearchDocumentsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SearchDocumentsdefaultApplicationProblemPlusJSONResponse) VisitSearchDocumentsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -10037,6 +10313,9 @@ type StrictServerInterface interface {
 	// CreateToken Sign in with email and password
 	// (POST /auth/token)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// SearchDocuments Search documents across the caller's patients
+	// (GET /documents)
+	SearchDocuments(ctx context.Context, request SearchDocumentsRequestObject) (SearchDocumentsResponseObject, error)
 	// DeleteDocument Delete an uploaded document
 	// (DELETE /documents/{id})
 	DeleteDocument(ctx context.Context, request DeleteDocumentRequestObject) (DeleteDocumentResponseObject, error)
@@ -10333,6 +10612,32 @@ func (sh *strictHandler) CreateToken(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateTokenResponseObject); ok {
 		if err := validResponse.VisitCreateTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SearchDocuments operation middleware
+func (sh *strictHandler) SearchDocuments(w http.ResponseWriter, r *http.Request, params SearchDocumentsParams) {
+	var request SearchDocumentsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SearchDocuments(ctx, request.(SearchDocumentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SearchDocuments")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SearchDocumentsResponseObject); ok {
+		if err := validResponse.VisitSearchDocumentsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -11716,240 +12021,245 @@ func (sh *strictHandler) UpdateUser(w http.ResponseWriter, r *http.Request, id I
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3tchs5kuCrIHgTYWmnRMkf3Tst/VmN3Y72jNv2yvL0xjW9IlgFkhgVARpASeZ2KOKe5h7snuQiM4H6",
-	"IFFkUaLkcbf/2GIVCp+ZifzO33qpns21EsrZ3vFvvangmTD453OtnFDuhbRzbaWTWsHTTNjUyDn97A25",
-	"czydzoRyQ3Yt3ZS5qWCZTgt49MiyscwFU3wm+r2kZ9OpmHHoxS3monfcs85INend3CS9H8/5ZLX/86lg",
-	"Kc3jkWXvfzo9ePLd9wn7VGgnsk1dvtYpj08buv1w9prpMc7XCKsLk26c45lwZnE6dsKsdvlepFplljnN",
-	"rrl0bCTG2gjmzEKqCeMTLlW0e6mcmAjTu4EB5tzwmXD+AE5tKlQm1eStyWJDvhBjXuSOcZtC1xKefSqE",
-	"WfSSHmx577in8cv6sH8yYtw77v2vw+rcD+mtPaRxYCLPC2O1iW/cUInP7iLFFsOwhXM+EX7NJywXY8d0",
-	"4dhYG3w7lsY6bNM2UequMdMZ//xaqImb9o6/e/wENsc5YeDb//719OB/84P/OTr44eLg45//1Esih/VC",
-	"dNw+eLrr/Xtp9Gx1xL8LMbfsesodk5Zxx7RhHMCJuam0zMlZ6/6MocP6PMbazLjrHfcy7sQBfBrdhVcv",
-	"3nHYwd+o1zn8KDuVWS/pGfGpkEZkvWNnCtF1qa9eEIrJmXRxMJlp65h0YmYZJ/CY6jyzfRb2/bujtsXm",
-	"2OsSLMhZMesdf3d0lPRmUtGvx8kqGgHeT07TgPix/jm97brWqj/f+3vHXWHberf0dovefX/Q+zvupFBu",
-	"7bHNqc3F3Y/vPyNHJz47IGK51peAvwnCq7gShklnWcptK4x+akPfJ0dH5UHVyWmh1qzSFOrWyzsrlF/h",
-	"ud6EhoFQb8JAp2+Df/8QxkpdrnMVTa6owSPLVDEbCZMwQHX2uJxGc1d887U7sxY9buBLO9fKCoTgv/Ls",
-	"THwqhEU09nct/Mnn81zSBXo4N3qUi9mf/2kJqbqdwjv6igZdXbmhYdnICH5p6QBgfMNTx/zFYYW5kim0",
-	"HRdWZIyzK54X4oQNhTHa2CHyFtZfMgLoSw+uL63GuUwffEnplKsJcCx5LjNhK47IiFSb7JFlQBwEzvFF",
-	"QZMRDznJU+aJR5iatEzMuMxhw2UmlJNjKQwTn6V19pgN8Q+pJkO2x1UGaxmowFcxYhb3AYscYJPvuz9Q",
-	"vaTOSdYZsdjEfdPDsh3O/KU2I5llQj34KfI8F4bN+IJZIWrnx0aFY0o7lmncuhM2zITjMh8yyxdAUhZ4",
-	"tG+0e6kLlT3kxN9oZot06meawHkqrWj2tQVdKn3N9Bin+V6YK2F+BER66C22ODQbc5mL7IQNPS24kNmw",
-	"AkPrtx5fManwAsr1hHD8XF8KZddMfLsJ++4i830vJ0pkTKo+e4P3YMrTKUkfdWkJHh6AzGR03hx2+Vag",
-	"e0m/5mYiHnrjRzpbAL7qK0EUFnktv6H6Z64W/jawDzozrdmMqwXjzonZ3NkTEJxIavIcMspeByh8Le18",
-	"7c0mAlMT4HAWHxQv3FQb+T/ioZH1iucyYzxNhQWh8VIotgfcFnfMyok6kCph10arCUuNQIzgud1fWvov",
-	"v/xycFq4KbwOV8l6uPugbDGfa+NE9rPIJD/HNg+3cq9UALGRM5ggSY9w58M9n2lhkcJeCjHvIwflO0WB",
-	"WPF8QatcutYU4/SOcZZJ4WQquWJjnef62rK9TKf2MOcj259lLJfWIWmRhqUarmm42QolHe2vUMA7/dqb",
-	"jvjjtJf0JnmRait6SS+d6lxYJwDDk940g39z/NcZOckXqTBw7feSHs9HxUyqXtIbC2Okwz+vpOMzqQ6y",
-	"2t+jx0+gYyO4k0oqGEVMxqaX9K6FnEwdnrf/YzSTvY8rTGYStuV9MZtxs4DdmRs9F8ZJYvF4tW3rTi3s",
-	"7k3SIz5mdZ9z7oAUz6QqLJsbcSV1YRMgzaj2kXae8wVuJWxkxSLrYpTX+GPidHtJ7/PBRB/AwwN7KecH",
-	"Gsfh+cFcS4XoPOa5FTeJH3ij/D2Ce8WzEIFl3iiJJL2wEtysPH877h3/usVIH7dYiDNCZasbe47bZwSK",
-	"mUGnknPrmJsaIYjrtSeMj2zJvI3FNdJwrpi71nXILea9pJfpaxRxneDZIgo3cE7xqXiIeWRXzrS2l4/j",
-	"Ul0ll/xaQp4/Cz9keZzVpPTonyJ1CMxFJl0lvoclAZ3u53qCiIQ/jBgbYafhZ64nuoC+CytMH3A8/G0E",
-	"z8LfiGgi/CrmWe0XAf2F0Xn5KBO5wAaBs/X9hp++6/Cz7D08KAcID7hJp/JK4PGQjjR0Wf72fZa/4Rxz",
-	"3Xx2JcV1/XcxX25Rjlz1E9ZSPrFTbhoPvHBpe0lPVwAeZlh/ZD2tSXrYCTa58ItsPCx/GHGlL2G0XE/C",
-	"m/DnBc9z/9Ov3i5U2reOGxd++BeeG6y2OjzwXXIAn/BDaeAj08YqGs98p41ncyPGwgiVCnux6X25y1IB",
-	"0C/CIOGn/z78TLW6EqbeIJN2Jq2Nk3VYyo/KRUl6uk6eKil6DZduEvhIG9AadVAOhdaIDZu0LdAGvnBd",
-	"FSNJL81RhcWzzHQi0SRnLTV9fPTkWayth+fOS+3aThcu1TPRadvf+rY3SV1f12mYShhaXu+Tv0SW60CO",
-	"cDGmSLupMEF25akTGdMqYdyyS6myY5mxPSBzx98lDJH0+On+Eo1/spnGoxaSI+4FtWrYp1b6/lpatwrU",
-	"qCxu/LFxlwk9bspxuDEcf9dsFDFbwoYl4fits39bgUG4nmyBjDwQU6GkgC0B2bYwIoraz7kRc+6MBjVl",
-	"c3rfxyD6uQY7xuqOAfvaDX3oGl/eimhbu7BOzDo0Xdo1nExs017I8fi1VGJ1/kpcxxmQXCpRqkQDf6mQ",
-	"4fGXVMkLgY2JMyNm+kpk+GG/t6r3THo6z7YYS+dZ21iK8SxbP9Q8Yil1plAgo4GGw1b8HfTCrqeChnXi",
-	"s7PsWhhQIs7m3CDK5gtWzEEpXwrsts7uiU8Fh/sTp4VXIu4FTC2MGYVCGCxu6Kwfq573fNP42SJg/QP4",
-	"0xYFN7xCEcugctRvcDuL2QSRqZxMm9fK3YUJfb3jHgMnvYE7TnpXYZ92NvjSadEAfkbRA/OXY4SnQFVI",
-	"J3LitQUXU25bzBpT8TmY64M44z9aumGi9C7077x2ovOECpNvujc+nL1GishjioRfAiIGHoJdc8uujXRO",
-	"qKZMu4676XrTb8sZWPk/TeiRyn3/LEqDyKMhfjhzo69kJgxQPT4TqCz2pI0kCdwC+hNadWAKkp6TLhed",
-	"LphwquvWG8AU9VOAYchpZxfb8Jh+AVn0mJE14gz4n7DSjEnHpsLUqfpI61xwVe/uYrTodlrdgTFY9TqZ",
-	"TVeYr4Y9GNuH0yjBYAmlPCQtIXJtx2jyTbxaR02e68I7EPEsk0Sp3tWoC9KqZV1g+NiyuTCoDFwl/zkf",
-	"XRhhi9zFfGaSHrK48Vfz6cLKlOcX3FphbSB6kYZGT4yw9kJpJ2JNlja9Nqflj+Ojhmmu28F3fCJiDF7Y",
-	"1y7I4k/hJvEcbFdWOnx/T4x0Epaxbv01I/TyFszmudgW90k/sN0328iYY+/g82XvAyO4jZGNGNX1UuUW",
-	"9MuWbi5rpX/qN/iwJD2nu28MPNgeTsOlsAyrt7kkrqfUetMGbiS8jf31/SaVM1ANIDugwXNsvZGeNjFl",
-	"O5jcBnYe7khn/PMr+u7Z0vkiT/upEP61M4WoHd/y/e5d7OylyMiLKbgi1ngf6/h4DGIVqOlWeRxyNCvp",
-	"wCaIuJ52O9pd6D6WunxABUgY+b02rq4A8XrQwHbgdzGZs3Hete93cKeuDvJhnnXBoplU9aePl/EqdNIB",
-	"/rexBLXxy+uAbpv+/Q53M2g18fDjNuJnK4x8IKvEdkTsNnJZ6VKq9HV3IQ1c0+PyEbw5QW8TEI+AkFyK",
-	"OWl/gjXGNsYZSUXWkHapKO577PxoXhJbIkK7Ep+WsBsXvoKjq+f3j0oqadMUbNQMbBTtdyDKp4UxnrmP",
-	"i3nSBZVbLTLBy1wBZlblvS3QHlqjeW2NrAnDkzTGfNsmQKNeTJbzis/Ja4e28iQtVZoGVJoAyXGtpeVX",
-	"Je8UwT5JOIeYEITkbltzK61FOybdgz6hhdj440I9LVmHQUXQfeG3UgCsHixNowayMtveTFPqFQO23FFV",
-	"EOB9W02BJyq75IJ8l6tc0NZczT9kzCBxWiHp3AgrlCOmEvlGqSarWotlIrd6pvAmKEZHCwe+HV4DJ2d8",
-	"IhLmQiO4hrAFs9MGqVo1eG4j50/dLI8t1XIlHfjDsZ/Of37NxoZP4BNioIfw1TA6B7Aorvb3k74GBhtm",
-	"zqQ7ZkMwJAxhGwmDcCeBStGLEz8CPhsoxMFyPmEqvs0JG+JWDdG2MJxnY/qMfJRpx7hbpvrDGpxCF+E+",
-	"H4JVlIM15pLclwNjCvPq+e1KejgiHHc29i428HGUCVXayZgC9iXsYzkshFcsli4C8oCDPVPL6shbEdVg",
-	"54lAofgcTtbvP0ZFcPbuxctHFqN2LLg2+zawx9HJwMcXIjgSL1PTRdkhtGOpLvIMlzgSiEInuP53L17C",
-	"0q2TeU6L72/BUJ03jxm2DlvC/gpDWERbxVJujBSWaSXY3vOD5y9O9/u9TeQz9N3zkB6nkjHa8uPMK5VW",
-	"XBbJ8R5cIIS1J5XBLxpwU6f23z1rSAlPm7Fx//0fg4H9+Of/CH/8KbaNLyFYIvhprtBhDKWIXoyGHDaJ",
-	"e5X2mHFyKZ4JtJ5yCvZyU7Y3rMIJ7K9HH/tomRruJwOFBtsy1NGzvmxv6EMKEzZ8lYnZXDuh0sXB38Vi",
-	"uE842diD77vqNDrIu7Te8vvYMb40Qpx7RFrSE8SYdLLrryDnutCcpPeq3LEthabKZL+KFYrPpJowapKw",
-	"whY8zwElP5y9iskba3UeNQvmMvuxja7Ezzf0FtvvV+QhFRE+yohj2y69WcYDfnlXK4/2WUIcLEd5AJ7O",
-	"xAlTiG5EcaUKhv1OTIif52k5q5gyBphHJfKOfT33rW+rxg7+z16N3E0BACrfj0nULdV3FyiVyBr+EA3/",
-	"bcT/a3CTxpACMVtVqCP1urWGfCas9ZaSprE9ioUxD+Dvvos0bCre77hjvjM24xnyeNIlTKtUMO//B7Ej",
-	"ndXrHiYq9botCEe6LGt7hXhMze19d+kwqyOowDqu5m4MvwbFa6gTMf60OwJEV9wVjjpDRmc+a83OdWUV",
-	"lvC/ph6F0csjiHGb4dPb2A3ujWAgp6DNrKQcNpIbINCOJsFYNzJxVJuIwYZ7LADAuoHecHLgvBYjK10L",
-	"1znVSizm2iVsitGKJITMhZ6DEpGX8WsYITmWeW69Piozej4Xq6L8s79slOXjCLkGpHYhbvuuHtDY4Ec8",
-	"E6mQ88j8Kwoa8MRA06uov9vSqP7bNcO+X+ldodd9ScV7Sc/7b7c42L3mo9agnC2dXZshPrfXdLyW6rJm",
-	"at+CSsgGc7oWUKqWq1SxfNU2u9VtB6GcNE3K/xnd7HrWh/DptRhNtb7sJb25xhiDGVcFzy/sQqUUOaJn",
-	"3Mm08uTPRC6vKPAfzAviYsTTy7YB7+SdX0249D2wS9jz7OiH7x/SwX1rf7ROLEwtw0XSc3ImrOOz+V04",
-	"kiqBR+A7qm6jcKUnu6CA5Yk/HAlsZBtZ9TYnnUvSAxvdHHFETpQ2LSjyMzeXIjsTPFvdiRm+a6SPONrI",
-	"5PiPYhN/0xJ8t+FaflMLtVmdJKgaWoxGhXJx9SPGFYsrOEjyIq+NwKzjKkPNENtLNc+FTUHTSK77FA66",
-	"XmS/nZ+RJzGb2I/aTF+EbwKTtOWYXTE6qHG7zuvv0B58qqW6tNt8+Bo/IJ3NdkuxIKxLt9X2vQ/ftGsQ",
-	"Tyk3x6yMr1S6lOQy7jjbCyoFcB0hIWw/qqIslPEoFnMi3YVE5lWQ5U5URhzEkHAcAS8at1qbhFbOO4rN",
-	"MVBc2UKpLvh8flwqUsjRfz7HEIYT2rxjVNd7EMYcWCoVJwOVyQnEPE11YfJFwvzPjMt8QZ9MuJsKg4kY",
-	"nAb1DjVlYJSHVgOFnZ4wPR4fo3oZNNl5zvbgb8BwK9ICtouRat7uNzX9NPsaX92YUvUbR+slPT0eR6ns",
-	"CnrUKLdXRvmgxouxVNJORYh4vAjknOcUJmhECokaRNbkRmocgJcuQpgl9iQnCieg3IUP5E56Ye0bZ/w6",
-	"IPKSjLg1y0Ervbg/10dnFnGJ7PTdK6+DLhSYvA/5XB5ePd4HxZQV7N3b9+cMPpfCZ4GiNCRRXDaF6phs",
-	"Kun5zAptPvck5iLxwHZBKmZ7AG9OH+8DLH84ex23RqzFyV1wN/X+7s7h1Mlgy6Wsx7XsNI9s42a2jBvB",
-	"qAtMMMDzvHEbb2ZOgvNxR7L2rozr3VZ9csfrfCw/i5bQNKDzLOXKG8tcYRQEhI3Hce+Q213eS9vm75Zy",
-	"Vd33zW4rUd4aPKsxmz6j3x3dWjCOcgsNyj3WvaTGel9zo8glj6h2jLDW00TsIi0Hd2Ki28hezbM1NEwo",
-	"JxS3LOcjbbjTBi9MyD6SH8BFYTskdUjKONN18/QxqtgaDJkw2LIAsD4ytaOnYj3icKvcG2I8FqmTV+v8",
-	"CylaERydnClEpaT0jOCeQ5cEiEiAbdZ5Tik79ncfG4aTnxvh1uSwrR35OOcTtvdTwl4n7Cf473XCThP2",
-	"5v/9n/+7jyHfE3lFIWwNg99GW8jmiZqQK2btJYmNoLVYd0eWy8n5iFFTzNcDFkzpcB0vJJ8obZ1Mz/D9",
-	"4aA4Onqaygz/7+ZCWektmpOYG5HLGTpzJmwsFc8TxmdCZWA3TLUxAoPo917+9OqM1ZCbRPT9Lrsbd8Y4",
-	"xUxEGeAmNCAwjLqkb5HF5cPzDz9jv+GmhaYJE7kVy67wMGgnSnCbEIurjcHBtjEfhrZFmKpUbAiTHu44",
-	"ndAO4+2QNCbr1Mk1OIkHeW13Dy4lOXogPVSZQ7lMyGPTHll/ojffO27ttTZZNJpqvYc7CjpvVb4ogzx8",
-	"UtzIFUrpdFpk7fB2u8CxMjXDxW2Mwo3MDmvNw48skyDMsuoTbyb2rBc5CBsyjKVaOZ66i5qeeN00Sm+V",
-	"O/gQcLO4mDeZu65Dikyuda71cbcNx9pams3t3It372RQ81zqbh2rGT1WsRL0MRu1y5XxA22bGYa8TKV1",
-	"2iy22f3Oec/0tRJmpz4Pj2xl/u2vC0OvXMn8mad6JizaTpPmZYCOh154HpZh6t4SFMbtFKHeyee7HLcF",
-	"OO/D+7um2tnwwS/Q8q/QcJ2/QXmuNaduhMCKJq4oAlvctj3pvZVfQarVWJrZRYYMXOouQoDiHWFNZpg+",
-	"UrGQnHg5qTGy6ML7f11P0SdY2oEKzSjRNMxNkCOq02wkQBt4N0p7V6q5lfPD3YlUJTc/OVolWU0F3l3J",
-	"g9F2TsJX/f6jIRoSlrTkNwWwcsykGyh8Anamyn+qOuiqMwRnqRXbe3b0A5NjH7AyUNVXoCoOBnvGc1AL",
-	"Lfb9se+A3m52JYn5cazBul1o9XxXD8gq+hGXI0SDLxRRncr20MI+Orm7AM4ISneD5+qUt9EztJCB+xyy",
-	"JB3dBvFEZJsRIvhxnwsKONVtDMKuu0WtepD7Rbrp+4VKV/FuXkkhHRHO+n7WNYexzsR4Bb/CaFEMq/z2",
-	"V4MKjME00padvXzOfnj23b8zn8SZefBfDVeqEl9Ewuiv8WLFTNRVzQBvdkp89rW5MFarFQVCNHMGTrDV",
-	"dVvkGYbtYIBBwgRPpzQs5tbv6JPdCG7YoCBOeoGL6A5uyLat3HMAOZB+OtR1CHcT8bPLvEq/PvQWVjXr",
-	"uGrN6wRGr7KmFeVF7eBduJxxsrVUxyPL/uvAe48dvHqRMJ5bHey8lNL/EWboX4aEaN7KSgkXCVmKBMfH",
-	"Qz7aQ+wC2EOLY8ZHunDHo5yrS6/FxeGpcINESzHa37QCdRnFnsGXFvWPaHZmmEacz2V/lnUKSFlC6eV4",
-	"y3aV0Vk8/faSjrS8XiizXpmHG5Vqj+zXnFDPrUbatGSgXN07ygt9OydHn1T6AhPyx5iibaJcmp1Fz7mR",
-	"O6fGLM2pclk9rUwPsP8ipMboJVViJGz1T1RNw2OgD3le5iBt4bDOfGLfMCLPKF99Kb4j4IDYDVuHp7d6",
-	"JdW6K+KpTJv7FS3hdtASovYe01OvhgTcRp21rfeC+DyXRth7cbEKWcY2q/a394mAHNvbbU34pnNSKHQz",
-	"2bY5XOG7TZoXU3/Uj3lJTV9NuzmnjmoQhMVbKUFuA0lbQEgNQy+20x80Pu0GYTdtO/MilC6oUxQ0OPaS",
-	"dT75/vNdyLnY0QNKuThe1p5N9TYx+TZQvA4LXZroci7/DnPe2a5n95w/MLqUhUrfTbltJpHyjHzSGwuX",
-	"TunPTKt4Kqogea1sATkLb5GAZjP2lD5idyFvBSbaqM2ubWPOioi7SXDouWgTwLxPEtbdolTT85w7jN9y",
-	"lZccSnwTrSlqf4FFxbgxoNgLpUwFM4XCCCfdliEb3qzO4DVx2lmVF7QARobS0xZYpMcr5OO9tq6s7DC2",
-	"kHhfpWvmSm8/wi6yvDlXWC5P0d2Wuo57aG0BKdte/vOADZu0DYQ2gKra8Xzdbvk1Ws3G3MS36VZ5ee+A",
-	"A41LnZbsoSmspwSDZAXka6faftVjIbjbSQ9bXsA1E/l6hZJvt7whwU+57Kh1OcvZ9v4quGnJnVeV1VuO",
-	"aUqFtVHB6C+Pf4h5dgXOR6o11bLBQbxeA806kMexOFoc4IJQdRu+aqN0t/IFtrzokmCq2ucbKh60EcRt",
-	"xGe1scuN4Rv7ubyU6Lb4acSAAtAr4oNUlkSXFpyoE2ZEztFm4y+Eqe6qUfrgd2BJdqucKzaTtaYrxW39",
-	"GCwf5W0OIuHtVl3u3t2ge52yXWUpeOlTsGB36IuR+IJ4ELgRngeDN8DoFmWAdhPiEoibNxv5qlzleW6X",
-	"aQCg8XYm7LsA7HbXwTYB6fWroxsYVJfICjC8rkfke8+c66nGMpSWSUUFSNzU6GIyZVaqSS7w5YEmH48H",
-	"AMs7gWTLtVmHrDag2YWMRIT+wSQjGG5XdtNl6L+lD9wWltNWcv0vZQy9X+vknfG78zgBh7qNQdh0Nyur",
-	"z9UIJaEiPGaWNc6+HmdLct9asyEKd5kcj6lEcImcZSq/enLqJKSs9slsV7K0+J+1VJcfW81PFVIHF6ct",
-	"81bmUm2TND0U1IpRlZa0g5CGT2nyLofwhpBtLqFS+xiIiWnB5txgi3g4nC8tFT0jW+W6iNiRywSqCm1s",
-	"sOKEfSo0GkWVDuWB2N6g9xTfWqqzlbDH+DOU+Br04lG3Tm/ctuV9X84CB2eHHVXwFo4mVl0rrDdGhStH",
-	"vVUov6eSFN2SMZQTC66m3fOiLH8atVf5nNyEQONcpm6dHeqmikx9DxP0Yf4onkJh6+rXy7Bff/vlvJdE",
-	"6j/XpUg4SYrzPAT0PqSn2vifXlgCMMJtwXsGR6nOYOrcnApYY+RXS8VebyuDoE5hrmQqqLD6T+fn746R",
-	"gbFJ4F1s4GWmguduCnfrQFWqLrtQaUiG2nRse2ckgBn7qfyOvQtOqnucQSzKQJ09Yz/+dLafYD+gf6Oq",
-	"1jRiMBr6Mo+WPCqoOmTdDGCTakbB5m+TmPOefeSd96SgddG4uZ7AsGQ9x1Ks8Kg/UAN1DkLlWOYipOIG",
-	"fIex++y89B5ge3OeXvKJYHwu96HlRChheEgTO1DS4bpQQcCdsJDZwSzCZKlivHVMQrzkWBvBOJtyleXC",
-	"4KYcw1QO2N/ev30DvVvFL8VFyi2ke88o5tQTNMv2MNPXPhOfUzF35cZCw2SgGLueSoitM4LpOf9UCEZA",
-	"DbXr5UxQZ+CD8/Tp0x/6MOqPjali2kwjxoUVYKq/VCB6URpNOjtaGXXKwH2VsRFoQUV2vJxWamQEv2xu",
-	"KyyPK3uNcQTPjo5qM0BtGL1fdRLaG7bVfx8mlFqXMe9aw4im7NMcgCeyzFXXcfDiwSgeHNMOcRavSU1v",
-	"mRGuMIoNfxvQvTfoHbNf+/3+x4QN6uwxPB/0+v3+oHczPGHAHcE0hrUmQwbu04xDhl//IMTuQStMZdtf",
-	"+oL21Kcy1KqqyYiNAVJqtfUx77aFdKdIKNjffjn3mYuX6cyQ8tleigWxJANwP5XjBXqZGMHmxShHJSTs",
-	"0PCwfy3y/ACP//Cf15e2j3vdZ79MNSrXM01B6jDbTKQSwsRGi0bqtEeUzHauc5kuEkqtuyA1TgAHAhkQ",
-	"ngaqCrpmU27h7iU9D2yBXoKbZ0kzHa30ni/eQadXEbMD6t6WswIVUq8Wa9V73D/qH1F9TKH4XPaOe0/7",
-	"R/2npNadIuk/RKoBf/matnBz4txeZb1jtPBgDVb8xmeQtci5ShjiU0FJLohBryoee0LPu1k545017cl3",
-	"7q5prL57f1VOpE5dNWpDt/UZCvlu1WlZ+fgmibeuDu7wpdGzXod257pLq+ckTHdo+VrOJHmkGmHnWlli",
-	"PJ4cHdWyTsKfdWL4T59beIu9QP0BchHLulagMRjGAM2YUI6uUqhxax0bS2PJRfDZ0VHbSOXUD//Ks1op",
-	"oGdHjzd/8kGR4AOp1emjp5s/eqnNCJMcEm+K5H3zV+/xbv8RbgDi+IKcgExUySb0kp7jE0vV/gHFP0Jj",
-	"Iqy+uj/w0tq2hLtaYX39C8/fETNomXV6zq61uYSL1GecAd5vibTQECsQ8SxivZATzMNQuP6t93sHu/cj",
-	"MXhh4cHzs84JN/bUTetb6jepfU/PmrtotONOHJNLLnBmWpMNFa6ewoo++2Bhg+EnZxYNPAPl5EwwAaYe",
-	"uD38TJNw27qp0Bj/wV2oL2KdzoWiS6Z5QH7C56XFAwH+rz4l2E5wdsl38KYpHPlo1BjFWH+E3qb2kNj8",
-	"+GmXaenX3FBY/rMnP3T64GeuFn5y9m5g7MW+3vGvHxskwUD0D2/iMMKZEtf0y66B6tK01wbTwHEi59sQ",
-	"GPc4MXSeZTz1m0lM0VTwTJh9ZMr5QDVm1mdnYi64q2WNI7YQ0CDNUWntq+vCE+8iMFDACFZs1pMfSCQ7",
-	"E84sDk7HTpgYBpDJ4z4RoGH8/gb+Dw/+cLWAwITg4AtEqIyVCuEo5JdahMPfZHbjnX0EGQCaEETPX1TF",
-	"LDZfdi/wk+xfnBl5dvRs8xdvtHsJEvSO7l/amapqds0dqHZO4ZHtfbxJ4lLNRLj2I9kdR1qOEWFI6/VT",
-	"HvioH/7gTuulYmbC8Yw73npkS3LmBsni1Yt33E1RtJgXkRvoZ6/hKfOgWwcedL4cBTeiz96SvbVR0MaX",
-	"ItuTzg6UBzez75Xqlkl3spzSpVwEdIp1dg5Awx+7V8h63gDB3V8tS0U5u18uDwr7cBKlj+Hvi+JtfSnu",
-	"ANOe41ZGSeRm1Fu92g5rsOAp6epR+jaMhAk0cUmF4gdoWMNbUPNjmCSwgmUFij4oqgX78ZxP6npqmi5U",
-	"vjtmw1fjgzdaiYOfuUunQ8/FWfYUdGWo/B5i+Fb15snR91XAui9MFgoTx9Cxdh08L42QMW0XMaaVuuYs",
-	"JPssUWJjgFpLT401tvUYtUOt63L7+W1W0Pzb4b81qcDGoqxxAuC7BL0AzRzH8/t/AEnntJXr0rr7rw79",
-	"J/UvoArYOZ9s+hLb4PSeHH1/T8vESMEy82aJKZeV03Jk9WU4YjX8yqlvucKnMVazjr1TnxQMUVGPWQMi",
-	"l+a53dD/spzNs8ffx/eEDq08JaBMunBWZqJ+jP1dsbW+NiHEMm9iZ2/JG0Uoe+Y9QlrJergsIt4eQHax",
-	"0J9qgDW9tESUR9pNQwFVi8XAFuQMsTfPuVT4d4I1LxOGRQGZ4sag92sCUn9VwHA/8aY59ErQY4Zdw5sy",
-	"UYn4VGDqwIxy+g2Udxros9MwB7wRgP+jSYTCn/vkj6E1y+EaZk4PlHfVSDCFI5ighuTkMWRSWSc4psOB",
-	"ydjYbQK7sOT5YFfvk9X91jkYmJeLCgPmxSwF3neiydA1KP2aNPo3SWwCoArvPgGnbz/8fZoB6g5Pbbyn",
-	"hIS+38TrJTrU8BoaCXctAL+vdYXFevywNKqMz7u9SBjVSoKDYM2g69AZA0y4w6UgzSEQh9FioIargZ9D",
-	"b/jVbupdKmC2pHsHQ3MVGTBMmBwPFMZnIrlByukDgWMkBHu6Z/GwHmHbSTZ8vNuh25AT157ADr7W1PsS",
-	"8xEeb2JAynY3N78vVH921EF3+jw4g30hQRTPuEYtSCDjbCnFwSoF8VG5LfJoIEWtnMvbPCvtueQo5euv",
-	"l3xAzq2r8wXS19gHpAQ+Y6DQ/aNRIhoKbNhS+bOHdYIJE5KKTwK+A/W9kJ/6GOVcSmVc9XMpxJzYbK0E",
-	"k44ZMc95iowKMC0H6PSkx1VOvTBL+lJpB1G2fYbGbvBosQM1LPWIYXeGJ0s7zazAAsz5IrYlA4WEncL0",
-	"q8nuPTt6iqlB92M0KpfWRdice1co1evZt5CQsA3f7vhVEzYy0gGoHvo+Dwdz+Jv/66bV8aimk/En/oDA",
-	"tQGwvsHVCly9VeJBoGqzp5E/wm2AcKOW89SyYYtmdJiURuxKcqrptjZB9TeF4zeF4zeF49eqcHwAG9K/",
-	"lopSf0V0XorrdorOLB8LNjfCCkUVX5ZxhqJzoRdhjlmltESeG/44Qe0luov8F/5luZIOgANK4DEazoKW",
-	"gMphhsAIfEQqSieYEWRqtvvAtJMmtG4cJTc+9Bu2jxi6gXsNa01fWo58woJiM/isAx5jJ2QIA0kGBnr3",
-	"4uVAoUwG70gnipcYrpfBYdua/Yw870PEXmHyIQgFp2qB8giWOEFjXF3iq5Sq2qCqhNzqYbjFXAyU5Qub",
-	"AOAOB1gEi6IOMg9qg94wyIyl+tXyBYwGqUmDBDRQEIJQSUBSXA832Pj+IbGs9P0zkzBOC5WuA94fyP0j",
-	"rNsTLSO4j2LbueRRRku1kwDFMAcjycZkYaCvFoAg9ar62oqypH7mc3PMBooCvlZeKg1kMgnxSmpR6wsC",
-	"TBy/FEyrNqH6VTnzTiEXZUXmjhENjVrrN1+bk3+9vP5aN//y/P8YTv3lcmsVHhHYrBDNIIcaspUfEbJF",
-	"VeXvIHgqPQag9v63S8U1fa53hnnLoA+LOqMTil2rIL9CkT1tSGhSiCZLgVXlF3YfQ7CoSCVoyErEQAer",
-	"HIBNZGxO9avAdlZz3xTGOwMPVFn1M+b1y+bckq4P+9vvs+G1GFnpwNhnwQ451Uos5todYytc5VRm6AJG",
-	"t+Jc6HkOd7BejhIcyzy3GEIJXTGjR9o9sknlh/zk6AnL5aVAIkHhoTB78qJhSl9jYZ6BOsVgP6bDEqc6",
-	"zzC2gkyiGI2IhgVvrKWgWLz0gYwnWNOBQh99KYdnR0fQJ3RSRhC2e0C/Kqvo3oclwve+jS3iya4HPxOp",
-	"kPMoTTnz6TQJ8unsgq8SqmivpwKPznM5VVyFuYNP21frUH26vvZIUou4rpD+WowahKSFSDUu9tL3Onq7",
-	"nxFrgewwjYxISExjn51DrCcgXpgh3hkuoaomgohXo8rNsKrPMmR7FIPqG9h9Ig61gcgvoV4LZU0FlRZ+",
-	"tY5193udtnGpfkG/fwZVVeBZykSVk6J9RMHW7VfnDvhUElprgx7+Vv24WAfq5zUvR/JqTvkMxLH8mi/w",
-	"YSPEXKdOuAPrjOCzIclsFnjZ2oJrMcgoPlLQG96xac7ljCLiR0ZfW7h9+ZWwFOWM+QagS7SkMT0XyjJN",
-	"qQCYdHW7VYlQfZAChutx4LSc2nbYUF/rTrRrsMD70SDe/M5xrObl5qHEMzOBaqbcGCmyHSNZUFZDwHst",
-	"druOWWv9mDZGh8ew2Be92onnyrJzGfb8L3M1JFWBr37vD+5msQskoc1kHIMvS22EdD5Pq1Y+qcQaBinX",
-	"E7s2n8NraNBJt3CHDAybVAV6EnIhdGpc1ul84AwH//nVpUF4rSebtSOQN+hrTIHwJS6uc59saWq0ChHK",
-	"sH96XNO1PLJlpqYaaiIqVli5LLGscDuv9aR3v6Dxo3LtNB0gYvENAiL664Avi9XDvRP3T8otOky7Psgq",
-	"gBnEVDU+ayKwF2Cm+prNQKuEWc8KBTx2n73RmAQLLgHLuCKNU2Gx36U+udeOD5RUaV5kcUdV6OlNYw0b",
-	"HN3LUEuaEtPgRN/iYU5NGjfPckrpr4041/dqM5Vec8wPiqU7IqIlCKsliAkY1XxOdLPx7JBqcayx6g7B",
-	"kknNShGXDLn1jgAr+DHtJED6kEBtOFD4JWRjtoKhUyeYJ38beFgEC+WbG8o3poJhMnQ6JCvvQO3BhyAg",
-	"1097H6eBuVyaM6GUm9own1KbAc6hUygIyWWOi1TzXNg0WFmrObMwZfJe9SZszHnh/VXB2TXVM7S/ob6Y",
-	"bF2Pv/NJY6x3LpVZDp8q5a3NAwXye5/9CJPGUR6B1J6hZpzM0p8KLIdHkSJlYULcd1SXDhT98F7xqHEf",
-	"XnPphmHsk0qR8MhCvjwoZAv2cDCQ+8nYJORWpJUx0qhjGjk6wxR8RkgnX8xjhKq+5z9e+Wt6LaX6SV+z",
-	"XHv9uF9FzjE/o1Rh9n32gnCDPT06aqNjsN5lnyiKjXn6PaSdv2OozArEr/fjiTvd05F9SQrxUue5vm6y",
-	"VA3kB3Sgzw/ew8mXx9idfGBQPs/zer6aJpyA3vY0zxt32hndQvd2KfyMumIcJXI8P4WbHExG/tr8ogcF",
-	"0/UkpEHJGvww81d397NBxQl+tft4n9N2VgcIidLO1zvae3b0bH/VbROgog4ScYh4FrdCgL0Tt6OqgP57",
-	"16cjiFBh13UI3QFGfObK/oLP8nWS09u5UJT+cgs0DZ1uSSz9WDVHpyqfbpUnN6TzDSly++uzcNVzh9b2",
-	"ZCYc91tRypft3E9lbUeflpUKI3CRNuNCagYp6/3BeD3sBSNCgulqltTsZVXnpJGCO3qgyKOGqINv2SY3",
-	"vKvk5e3QnXQyq+eiTSYMJAMWlkzi4ALHbUqpsiGTanlbw83cdl1bbVxndVe99n4XaeQ0TOctTDayEJAK",
-	"GDfpFEzO5dEwp3XbfL18dhE++l0JTH5/N8tKYae+NsEIz7uOhREHnho9CK3WeOycV52RJdqlPvdxPWER",
-	"4IbMhELnGir7ouAZABV5tqF1Bthz7AG6yqUCd2N4KZ31rDdGrFnHjbMh1+dA7Q3h8TBIBOQ0sQ+CSGlT",
-	"n2o/NZ8QGWgIk94oDqbzQtF4SRm5T52SMJByxUYiTCnnlMFvoBojWEGrAPGqWiyanpaqw6M3OrgbLXnJ",
-	"/HAcdg0ScIP8E74csr0glIRI04EKmQu9e8jyKH32akwWWiN4nqN2JuhhBoqK+idoaa2XlKcbxHshpFqN",
-	"pZldZNhz6i7AnQKkKYepC9DvqOZ0scapx6PWPTn1+N6/TICxH/wX6aZQgLHVCZeaNYKNkxh4m+L3H4Tc",
-	"wdj1oqADEV8suxU551RMCHnLcRPYkerM4jSzzkdFcje2E1Lr9JxqRpBTUcZyAW4PFCbsuQpfDveEJkMK",
-	"DOOrHECIcQwX/a1dR8ZNQsWpv+i/aepXNfW0NRWEtF2dbXJE6znsnKXZQJT+AEEBG47owdNAoo6a8udJ",
-	"y3wt29Lff6DK6syA/r7sDlXBcLrBW52wIbwWF/AyMEEDRVwQsQ1SEc+CMrDdh8gWi0Yb6Ac/PsCereOg",
-	"ZmzNIfkgl/iXySDZDU9+z/kjv447mTBmA8VduXgPgXO/B1XfeTMpq5crSufbmhTQQaCJFC2Q6vJ+ce61",
-	"VJfbJwT/AmwzYF6Q0Np45m8I+fAICQCECWC9/Fye19ItVWJHV4ytrqX7UNGjbZDX7z6KocFKdiDAz4Rj",
-	"nIUidySXi0xSoaZwHetgAq2tcinbTbzUhTOLqoTgPcabbLjVasuXln0qRAExvc2wgQZzUTIO0gVm4Zsf",
-	"5t1T4cEOV/XJEMxinB6pZrogUOVKeVMGqh8EG8Fad80QTlxG7TxA6LIfa12Spapc4Tf/wY2uLxXyrpR7",
-	"rAFP+Wh78ceTlYZz2Xrga7cjDdHJwg7J2cImGE1J6bvJsNMwfJFldSxzmAezIhepSyiHGrRmQ/hyWDpw",
-	"gL7+mDIBcOb4qOyccqxtyjTW0XHZlxTeDujP4aN7KKLW3N2/i8U1aoWCYt7ryDGzQ7lNmJChmZCizf7z",
-	"qTXfDjiXRJL3LM9HzOvFC3BQWRVAEJ956vbbjWXQarczIMU9oTounktlcVJLtRFTbluteGWV6TtMrNWo",
-	"mIlgxmtYFUFK3olVMUBkZ7PiC7FqV/yazHxhwe/4RKy389XAJMh0RKZKQvK715yRiRg03wK0x4xHrhe7",
-	"o5way/fKOrEbwroeWZ9wxmKaC18ZupYvEwyKZUxhWbk004JC/dEVka1Eqz/+LglxYzUOvwwfxth9bDpQ",
-	"zx4/JVVeKNoSjHErxV3iWjX4qFPq3VmROznnxh2CUvAA62pghe5UAyLC3zDh2lfnRHAg0xee6JZlXGBm",
-	"D21J61rG5VvC3l0Wgnn2+LsuC7HFfK6NE9nPIpOc2JedUBiCtbonEPlQr6r4lsvHxHnOnI8Oyt5buM53",
-	"aJjn+cKJpOSJ+AhJCl7Cx14ec8I68LMqRHkFDFRN3B/nfML2hlI5YeZGUI6lYYL8pQKlFebhPvZcDlWR",
-	"H6iyObojYPf7SZmp19c2lyGlMOk8yxzptWxAgmXSkAN14N+cESoLP3LKN2KEoEFsUrMP4OoxB4qd53zB",
-	"CiVdS2D0az5673f0PiOGqlHaPIfpdf+rukHPlwFJj8k13x9BXeGCniF0VEyPa6CvRwA8pbfi/UlsGwM6",
-	"g5NUNK7zWyDmt0DM30sYXsXnRgIy7x6a1x0lG7jfLRV9SMeI9ZmB1vgrjFvmTCHKLMJ+GPChE+MxpdEZ",
-	"guucYrVRm1pIoRxaqqViAjYuqXLRYzU2C2+UZlYAoJ3UU9OjiG2MSJ2g7J7ELRvh2Wnpagp0mLGPB6LZ",
-	"S3+bekN6NSOMzZEopqAySCgvBGRwbUJcjWVO40Q8yQ0mJLjzmE+bs/FyZHtD/3O4f8KsQIbUAr9h+7PW",
-	"iMW39dPbEAb09zJjf3kH4DaVrApm+aNsJ2NcwOu3r948x5VaNhPcFnAywCK0qiqoq+5F/337VlXK6myr",
-	"ObVNAt61p4GGTXJOGPjwv389Ovjh42+Pk3+/OcA//9SL6lIe9Hr4l6L8NfjarNDwwQMPn6nwyxLwnI+Y",
-	"EbbIMRI5Y1fS8ZxZOaFAL06EkjbmSzBdXu4/aKjL70934ocrwxpX7ExoHq18qfvsF4zVUAM1fJWJ2Vw7",
-	"odLFwd/FAhyky/6ws5r/cJm07lIsfFdl6iZjS6sEMxzV+m6KOUsvyekRVf1x8yl+tUlJv5IwvjnxVvLz",
-	"5C8YJFn+blKjweDzk8cHg8Hnfxcf/xyjRR/vt76ux8Qvk75waRIbjHWJt/iDTRmuqiElj4UQaQi+tEuW",
-	"8z+8JflLuG+c2ssm6gNjONNGRHW7NZNhOy2jMK6DzZa/l6TlqQWIlSoQuxIMdlKxrF4TW9VpvPJ1vPpR",
-	"/gtrQ2V1anFvV3FzqHX2bJxvZVWQptrvb5LZrUzcTZCpQ1UdgstqX/d3l2M8wL1d3+997FPp9uYzNFAt",
-	"ah8SdeJJLMpElaYc5TSkxJTZAjPr9xl435W8u18JS3NthWFOT0R1N3vlpzejcKLiFFXkcwzHsh7H7nD0",
-	"eHxPkRP3dl1B/2eitTAnbB7OA30KvxkUdneRPXh24KoQIGCFayEQSl/XSQFAH11kniqs03q+pyYb5Hdf",
-	"dNP4JM6YaWUvBAHsU/XOFpG4VOR3lsxxSi/Kz+630C0OtvlG+7rzBtEh12NiJ/wKM6GHE41dJRUERYK8",
-	"lkUXqMKKw3TM6ADtKamDz+cQKrnuf+MMVs6PtisUl9zFtd+474Fi2MPfTLG+kmD8Wjva7bVWqHXXGlby",
-	"+Z166O5ENRS4J8ikaPTECGtXr4ZtgeWsUHFouVUmsWPkx4ZheiH1FlagUHxup7r02TOFQr13PY8YZx5O",
-	"ABj+9v7tm4RVipeRCLUYSmgZKAKXE8bvlL+rSvBUT8MVhhpLJe1UWK/XX8rzNVCbE33FmMmFSsv8TA+d",
-	"v+obXq1k1aoLJxuyaO0E0worTB25Vrm3D5bEwA7OvEbn3Y0jZ9D45ndpUIYt22xRxq1PVlLf/O6rIMHO",
-	"0OJrwEy/23OllDXAKCWGxUI88FGzAphUVxLflsI4tAH910BVaa6Wci21Z96Ag7yn6EHo+svk3MBFtZBn",
-	"2K1vAv3Xrpkus28UtlG7PyBZSfgPZ2IdN/6z6N0zlVwHh2RES1NhLVU0q/kj9L90ilywf4rsQKoue9xI",
-	"oHgwN2IsjFDpGrXJRDSyNb+rffJASY/rQ0YOicrTQzHQR2UGhsUXPRVIv4nuOjCp5aTMzMCrhn5iTT7D",
-	"lswU72t5ZGjBpTsijkkONntlrJVtpK4YKG7EPqqcjXCFUaGUJW1in733GQcZFVG1LOXoaD8SDJpDpi09",
-	"HkPmy6P9KCu/HmZ2f4WtBZeHC4a/K9QmcEKWP3Senp1kdNDaCgwqhjXZONR3g/mKXnXJtuTzs1phsUI/",
-	"iKuhHteqJZE6KnmpTYq7F9j8W5WaXVSpwa1sZwTa0yvFT+vhLv8/gItV65k8eD4lzAwD4ucQJPgh04aB",
-	"tybEdHjdUigy8chneFc6iGNTzFxfSVXtGZDuWZj6MrmPNjKxf/CsR19cFApJj9rY9Gaq5996I8GNMKeF",
-	"m0LmZ8AqShhNuFiYvHfcO+RzeXj1GHHOd/hbPZwZ1VD+Nw1Ue1Amnqg9qxx+ag8bHpS1594gU3uCXvT1",
-	"FpgTqPptKkNx+awqRlZ7iFVX6w+aXELtBaa7vvl48/8HAA==",
+	"7H3rchu5ueCroLipspS0KPkyczLSn6PY4xonGo+PbGdO7dBHBLs/koiaAAdAi2amXLVPsw+2T7KF7wP6",
+	"QqLJpkTJ8cR/bJHsxvW7X3/rpWo2VxKkNb3T33pT4Blo/PO5khakfSHMXBlhhZLu2wxMqsWcPvaG3Fqe",
+	"Tmcg7ZAthJ0yOwWWqbRwXz0ybCxyYJLPoN9Leiadwoy7UexyDr3TnrFayEnv06ek9/07Plkf/90UWErr",
+	"eGTY2x/Oj558823Cfi2UhWzbkBcq5fFlu2HfX14wNcb1ajCq0OnWNV6C1cvzsQW9PuRbSJXMDLOKLbiw",
+	"bARjpYFZvRRywviECxkdXkgLE9C9T26COdd8BtZfwLlJQWZCTn7SWWzKFzDmRW4ZN6kbWrjvfi1AL3tJ",
+	"zx1577Sn8M36tH/QMO6d9v7XcXXvx/SrOaZ53EKeF9ooHT+4oYSP9irFJ4bhCOd8An7PZyyHsWWqsGys",
+	"NP46FtpYfKZtoTRcY6Uz/vEC5MROe6ffPH7iDsda0O7d//nl/Oh/86N/nhx9d3X04U9/6CWRy3oBHY/P",
+	"fbvv83vhMeC8sNPYOf4NYG5KPDFsMVUGGMenEeC5kIbZqTAJW0y5hRvQTFjDUm5az5BebzvDJycn0WPy",
+	"a/gbLBdKZya2VvqFzbhNp5AxIfFSrbA5MC4z+gQfbQAGj7Ft6/z1lkt8q7T9yzIOlHhRZ8wKMGykgV+z",
+	"0RJvlkCAiazPygvntvUMjdK2833XF7ayUkdOtl87npcwjMgPO4CPPLWH7WvDUW93eO+Wc3gpck+7YsPj",
+	"u7tu3Q2L87zUata2YQfBTBjGLVOacUdAad9WzFpvYuwGrC9nrPSM295pz93fkXs1ivevXrzh7jz8Jufu",
+	"QzmoyHpJT8OvhdCQ9U6tLqDrjl+9IKYiZsLGYXCmjGXCwswwTgRxqvLMVID3zUnbZnMcdeVmxayY9U6/",
+	"cfc6E5I+PU7WGYfjdJPzNLC6KGmgX7vutRrPj/7WcluYttEN/brD6H48N/obbgVIu/Ha5vTM1d2v778i",
+	"V+col1UsV+racawdKO6ulOyykBt2qQt56+1dFtLv8J3ahoZBNNmGgVbdBv/+DtoIVe5zHU1u6IFHhsli",
+	"NgKdMIfq7HG5jOap+Mc3nsxG9Pjk3jRzJQ0gBP+FZ5fwawEG0djzKvcnn89zQSLj8VyrUQ6zP/3DEFJ1",
+	"u4U39BZNur5zTdMSgyL2jrxS8xQpo+OdBvSNSN2z48JAxji74XkBZ2wIWitthihNGy9WgaMvPSewKTnO",
+	"RfrgW0qnXE4cx89zkYGpdAANqdLZI8MccQBc44uCFgMPuchz5olHWJowDGZc5O7ARQbSirEAzeCjMNac",
+	"siH+IeRkyA68bDOQQZNgpB4dOiyyDpv82P2Bg8+a7lRXPWIL948el8/hyl8qPRJZBvLBb5HnOWg240tm",
+	"AGr3x0aFZVJZlik8ujM2zMBykQ+Z4UtHUpZ4ta+VfakKmT3kwl8rZop06leauPuUStLqaxu6lmrB1BiX",
+	"+Rb0DejvHSI99BEbnJqNucghO2NDTwuuRDaswND4oycyISQyoFxNCMffqWuQZsPCd1uwHy6y3rdiIlHO",
+	"77PXyAdT7gT/fhPGn7svj547+qXy5rSrXIH4krrgegIPffAjlS0dvqobIAqLspY/UPUjl0vPDcyDrkwp",
+	"NuNyyZxSO5tbc8asXpKdwEvIaG04QnPDysnXftlGYGomC1zFe0laovgnPDSy3vBcZIynKRjDrAM+duCk",
+	"LW6ZERN5JGTCFlrJCUs1IEbw3ByubP3nn38+ckq1+zmwks1w916aYj5X2kL2I2SCo8bygDv3ZjSn63Hm",
+	"Fkj2EsfzHZ/PFBiksNcA8z5KUH5QNAFJni9tRJM8l4zTb4yzTIAVqeCSjVWeq4VhB5lKzXHOR6Y/y1ju",
+	"WJubVmiWKsemHWcrpLB0viCd7PRLbzrij9Ne0pvkRaqME+/SqcrBWHAYnvSmmfs3x3+tFpN8mYJ2bL+X",
+	"9Hg+KmbCscExaC0s/nkjLJ8JeZTV/h49fuIG1sCtkEK6WWAy1r2ktwAxmVq8b//HaCZ6H9aEzCQcy9ti",
+	"NuMaLQJzreagnfqPF1od26ZbC6f7yW3UyTHr55xz60jxTMjCsLmGG6EKkwQTSCbMPOdLPEp3kJWIrIpR",
+	"XpOPSdLtJb2PRxN15L48MtdifqRwHp4fzZUTWHXvdMxzA58SP/FWi9PI8RUvQgSReasmkvTCTvCw8vyn",
+	"ce/0lx1m+rDDRqwGkgvWSXMmNKCaGQxHOTeW2akGIKnXnDE+MqXwNoYF0nAumV2oOuQW817Sy9QCVVwL",
+	"PFtG4cbdU3wpHmIembU7rZ3l47hWV+klv5SQ5+/CT1leZ7UoNfoHpBaBuciErdT3sCVHp/u5miAi4QcN",
+	"Yw1mGj7maqIKN3ZhQPcdjoe/NfAs/I2IBuFTMc9qnwjor7TKy68yyAEfCJKtHzd89EOHj+Xo4YtygvAF",
+	"1+lU3ABeD5mMwpDlZz9m+dndY66a390IWNQ/F/PVJ8qZq3HCXspvzJTr5hfg1teYiNRNR9JUBfJhzfWv",
+	"jKc+SQ+HxUeu/LYbX5YfNNyoazd/ribhl/DnFc9z/9Gfh1nKtG8sJ4Ok++B/8PJhdfjhCz8kdwAVPkjl",
+	"JMu0sYvGd37QxndzDWPQIFMwV9t+L89dSIcGyzBJ+OjfDx9TJW9A1x/IhJkJY+KE3m3le2mjRD7dpGGV",
+	"NL6GXZ8S95LSVyLrYi4KTyN+bLO/uGfcG7arqSTppTkatXiW6U5EmzSvlUcfnzx5FnvWw3PnrXZ9ThU2",
+	"VTPodOw/+Wc/JXULXqdpKvVodb9P/hzZrnWahY2JScpOQQdtlqcWMqZkwrhh10JmpyJjB47wnX6TMETS",
+	"06eHK1T/yXaqj3ZJjrgXDK3hnFop/oUg9t4EajQfN/7YesqEHp/KebjWHD/X/HQxf9qWLeH8rav/qQKD",
+	"wLBMgaK9I6YgBbgjcdpuoSGK2s+5hjm3WslXL1aW920Mop+rzP21dmJOoO2GPsTYV48i+qxZGguzDo+u",
+	"nBouJnZoL8R4fOGk3bX1S1jERZJcSCiNpEHilCgCeSZVSkdjpRlnGmbqBjJ8sd9bt4QmPZVnO8yl8qxt",
+	"Lsl4lm2eah6JFrC6kE5ry4ZkQfMSnxuFLaYgS0+iYQvQwBzIc40omy9ZMWdWVSq8qQuA8GvBHf/EZSFL",
+	"xLNARcXPGYVCN1nc2V+/VuXES3w0frcIWH93EmuLydv9hEqXRnOpP+B2obMJIlMxmTbZyt3VC7XY84hB",
+	"tt4iLye9m3BOe5t85bZoAr+i6IV55hiRKUp//VZy4u0HV1NuWhwdU/gYQlYinvFt9C6Mb729ovOCCp1v",
+	"4xvvLy+QIvKYaeHngIhBhmALbthCC2tBNrXcTdJNV06/q2RgxD+b0COk/fZZlAaZFjf8OzTAqBuRgXZU",
+	"j88AzceetJFugUdAf7qnOggFSQ9DIjoxmHCr3X3sSY8k7exqFxnTbyCLXjOKRpw5+SfsNGPCsinoOlUf",
+	"KZUDl/XhrkbLbrfVHRiDn6+TI3VN+Gp4iH0kA91GUsVNNFDKQ9IKItdOjBbfxKtN1OS5KnwQHc8yQZTq",
+	"TY26IK1atQ6+KGNB5qDRPLhO/nM+utJgitzG4saSHoq48Z/m06URKc+vuDFgTCB6kQe1mmgw5koqogmR",
+	"KIP6odfWtPpyfNawzE0n+IZPICbghXPtgiz+FhwB2kmULnnC/QjSSdjGpv3X3NKrRzCb57Ar7pN9YLd3",
+	"dtExxz7k5/PyAw3cxMhGjOp6rXIH+mXKwJeN2j+NG6Jakp5V3Q/GfbE7nAamsAqrt2ESiym3XQ5wK+Ft",
+	"nK8fN6nCg2oA2QENnpN5axs9bWLKbjC5C+w83JXO+MdX9N6zlftFmfbXAvzPVhdQu75V/u6D7sw1ZBTX",
+	"FMJxa7KPsXw8dmqVBp6tyzgUelbSgW0QgSvpcLX7sH2sEs2HM4A0wj5rBhBvBw1iB74X0zkb9117fw88",
+	"dX2S9/OsCxbNhKx/+3gVr8IgHeB/F99Qm7y8Ceh2Gd+fcDcXVxMPP+yifrbCyHvyU+xGxG6jl5VBplIt",
+	"uitpY5G36EfulzOMP3HqkSMk1zAn60/wz5jGPCMhyRvSrhXF4++tn81rYitEaF/q0wp248bXcHT9/v5e",
+	"aSVtloKtloGtqv0eVPm00NoL93E1T9hgcqtl53idK8DMur63A9qj8IhCavsiMMCRYt39s02ARruYKNcV",
+	"X5O3Du0UW1qaNHUGGiE5brU0/KaUnSLYJwjnEBOCktztaG5ltWjHpHuwJ7QQG39daKclf3HGVoMdNhog",
+	"bmMAiITP4TJqICuy3d00pV0xYMsdTQUB3ne1FHiisk8pKNCpNSloZ6nm7yLmkDivkHSuwYC0JFSi3Cjk",
+	"ZN1qsUrk1u8Ug6G8YXS0tGDOggVOzPgEEvIGuIccG8InmJk2SNW6w3MXPX9qZ3lsq4ZLYcU/IWM/vPvx",
+	"go01n7hXSIAeureG0TVci1ikyw9q4QRst3Im7CkbWvhoh+4YCYPwJB2Voh/O/Az43UAiDpbrCUvxz5yx",
+	"IR7VEH0Lw3k2ptcoaplOjNtVqj+swakbIvDzIeOGcZYLeU0BzUEwRc+HP66khzO6687GPugGRZyYECqV",
+	"FTED7Et3juW0CVtMlyuMgGLi3JnJVXPkrYhq8PNEoBA+hpv15495Epy9efHykcE8HsMMX/pn3BlHF+Ne",
+	"voIQWrxKTZflgJgol6oiz3CLI0AUOsP9v3nx0m3dWJHntPn+DgLVu+Y1u6PDJ935giYsoqNiKddagGFK",
+	"Ajt4fvT8xflhv7eNfJYo5iE9TiVjtOX7mTcqrQUxUig+zzKn65xVDr9oCk6d2n/zrKElPG3mh/7Pfw4G",
+	"5sOf/jP88YfYMb4UkGchcnONDmNyRZQxagrhJOlVmFPGKch4Bug95ZT+ZafsYFglGJhfTj700TM1PEwG",
+	"Eh22ZbqvF33ZwdCn1SZs+CqD2VxZkOny6G+wHB4STjbO4NuuNo0O+i7tt3w/do0vNcA7j0grdoKYkE5+",
+	"/TXk3JSsk/RelSe2o9JUuezXsULymZATRo8krDAFz3OHku8vX8X0jY02j5oHc1X82MVW4tcbRoud9yuK",
+	"kIooH2XWvWnX3ozjpIRfPtTKo32WkATLUR9w387gjElEN6K4QgbHfichxK/zvFxVzBjjhEcJecexnvun",
+	"b2vGDhHR3ozczQDw6gWq/bFA1RBg7SkVZI14iEZEN+L/YqpyynqC2bpBHanXrS3kMzDGe0qazvYoFsZi",
+	"gr/5JhYT3DC83/HEQtLVjGco4wmbMCVT9IDfgMbqDZ3N6x4mKvO6KQhHumxrd4N4zMzto3npMqsrqMA6",
+	"buZuTL8BxWuoE3H+tAcCRHfcFY46Q0ZnOWvDyXUVFVbwv2YedbOXVxCTNsOrt/Eb3BvBQElB6VlJOUyk",
+	"PkagHU2CsWlmkqi2EYMtfCwAwKaJXnMK4FzAyAjbInVOlYTlXNmETTF/kZSQOah5DmcYmUYZbZgzORZ5",
+	"brw9KtNqPod1Vf7Zn7fq8nGE3ABS+1C3A0d+OGeDn/ESUhDzyPorChrwRLtHb6LxbqsiCL27Ydq3a6NL",
+	"jMMvqXgP4ypnwrHEKFJe8FFrms6Owa7NpJ/bWzouhLyuudp3oBKiIZxuBJTqyXWqWP7Utrr1Y3dKOVma",
+	"pP8zetj1OhDh1QWMpkpdO41dYY7BjMuC51dmKVPKJVEzbkVaRfJnkIsbKgWw0MLC1Yin120T3ik6v1Zo",
+	"IsQemBXseXby3bcPGeC+czxaJxGmVvPC6e8zMJbP5neRSKqSHkHuqIaNwpWa7IMCljf+cCSwUX9kPdqc",
+	"bC5Jz1wLx0uc0jKRSregyI9cX0N2CeSUa57EDH9rFJQ42Srk+JdiC3/dko63hS2/rqXarC9ypLJli9Oo",
+	"iDmAflALyjSGG4wzwyjy2gzMWC4ztAyxg1TxHEwKGfOh+5Qgulllv12ckScx28SP2kpfhHeCkLTjnF0x",
+	"Ophxu67rb+75TwnSaLPLixf4AtlsdtuKccq6sDsd39vwTrsF8ZyqdczKjEupSk0u45azg2BSeGSYV8IO",
+	"oybKQmqPYrEg0n1oZN4EWZ5E5cRBDAnXEfCiwdXaNLRy3VFsjoHi2hEKecXn89PSkEKB/vM5pjCc0eGd",
+	"ornegzBWxZIpnA1kJiZg7NVUFTpfJsx/zLjIl/TKhNspaCzNYBXjktGjTGmGTw0kDnrG1Hh8iuZlbhnP",
+	"c3bg/nYYbiAt3HExMs2bw6aln1Zfk6sbS6o+42y9pKfG4yiVXUOPGuX2xiif1Hg1FlKYKYSMx6tAznlO",
+	"aYIaUnXjNt2URmoSgNcuQpoljiQmEhcg7ZVP7XagQnvfuuKLgMgrOuLOIgft9Or+Qh+tbqmHd/7mlbdB",
+	"FzIDzY75XBzfPD70lQbf/PT2HXOvC/B1oagwSRSXdSE7lp9Ker7WQlvMPam5SDzwuaAVswMHb1adHjpY",
+	"fn95EfdGbMTJfUg3DdZ7ZwmnTgZbmHLIC8F6NY9MgzMbxjUwGgJLDvA8b3Dj7cJJCD7uSNbelHm9u5pP",
+	"7sjOx+IjtKSmOTrPUi69s8wWWkLmCFw8OuR2zHvl2DxvKXfV/dzMrhrlrcGzdleNmNFvTm6tGEelhQbl",
+	"HmNJuFL0XnAtKSSPqHaMsNYLR+yjUAe3MFFtZK8W2RoeTKhKFDcs5yOluVUaGeaNsDw/cozCdCjzkJR5",
+	"ppvW6XNU8enZnONkqwrA5szUjpGK9YzDnapxwHgMqRU3m+ILKVtxwQ2zuoDKSOkFwQMKSZjNMWQvVXlO",
+	"RTwO958bhoufa7Ab6jjXrnyc8wk7+CFhFwn7wf13kbDzhL3+f//n/x5iyvdE3FAKW8Pht9UX0oETh+ox",
+	"G5kkPoTYuIlHltvJ+YjRo1jBB8vYWtzHC8EnUhkr0kv8/XhQnJw8TUWG/3cLoazsFs1FzDXkYobBnAkb",
+	"C8nzhPEZyAyyhKVKa8Ak+oOXP7y6ZDXkJhX9sMvpxoMxzrE2UYaFEOGjJTCMhqTvUNfl/fP3P+K4gdO6",
+	"RxMGuYHVUHg3aSdKcJsUi5utycGmsR6GvkW3VCHZ0C16uOcCQ3vMt0PSmGwyJ9fgJJ7ktRsfXCl79EB2",
+	"qLKOeFmix6Q98v5EOd8bbsxC6SyaTbU5wh0VnZ9kviyTPHyZ3AgLpQI7Lbp2+HW3xLGyNMPVbZzCjcoO",
+	"G93DjwwTWE+8esW7ib3oRQHCmhxjWBc9tVc1O/GmZZTRKneIIeB6eTVvCnddp4RMbAyu9Xm3jcDaWuHN",
+	"3cKL9x9kUItc6u4dqzk91rEyF/J6q3W5cn6gbzPDlJepMFZtVy7qp9+5EppaSNB7jXnAcg7e/dvflIZe",
+	"hZL5O0/VDAz6TpMmM8DAQ688D8s0de8JKovQdslQ7xTzXc7bApz3Ef1dM+1seeFn9+Rf3IOb4g3Ke60F",
+	"dSMEVjRxzRDYErbtSe+t4gpSJcdCz64yFOBSexUSFO8IayLDgpKShXLFq2WOUUQHH/+1mGJMsDADGR6j",
+	"0tNubUCBqFaxEfQH8o6U9q5Uc6fgh7sTqUpvfnKyTrKaBry7kgetzJyUrzr/86F5dQ1LGIqbcrByyoQd",
+	"SPxGO2QvPe/VRVeDUVVNJdnBs5PvmBj7hJWBrN5SmpUOe8ZzDTxbHvpr3wO93R5KEovj2IB1+7DqBdnp",
+	"4URFP+NqhmiIhSKqU/keWsRHHGNPCZwRlO4Gz9Ut72JnaCED9zllSTq6TeKJyC4zRPDjPjcUcKrbHIRd",
+	"d8ta9SD3s7DTt0uZruPdvNJCOiKc8eNsetzNdQnjNfwKs0UxrIrbX08q0BoLSxt2+fI5++7ZN//BfFln",
+	"5sF/PV2pKnwRSaNfIGPF2tRVFwHvdkp89bU5aKPkmgEhWjmDWjm0hW5DnmHaDiYYJAx4OqVpsdp+x5js",
+	"RnLDFgNx0gtSRHdwQ7Ftjc85yGGcZaHTQ+BNJM+uyir9+tQ7eNWM5bK1rhO306qvG9VF7RBduFpxsrV5",
+	"xyPD/vvIR48dvXqRMJ4bFfy8VOT/EdbsX4WEaN3KyggXSVmKJMfHUz7aU+wC2LsnThkfqcKejnIur70V",
+	"F6enVg4CPcXof1MSmBpT7hmWskD7I3X+wsLifC76s6xTQsoKSq/mW7abjC7jBblXbKQle6HKemVlbjSq",
+	"PTJfckE9u55p01KBcv3sqFL07YIcfZnpKyzRHxOKdslyaQ4WvedG7ZyasDSn1m31sjJYNfgqlMboJVVh",
+	"JHzqH2iadl87+pDnZQ3SFgnr0hf2Le15GVWwL9V3BByndrujw9tbZ0m14Yp4KdPmeUXbGB61pKi9xYLV",
+	"6ykBtzFn7Rq9AB/nQoO5lxCrUGVsu2l/95iIG3W949GEdzoXhcIwk10fdyx8v0XzYuaP+jWvmOmrZTfX",
+	"1NEMgrB4KyPIbSBpBwipYejVbvaDxqvdIOxT28m8CM0M6hQFHY4UxNQWk+9f34eeS9Ti4bRcnC9rr6Z6",
+	"m5x8Eyheh42upjOsVPfvsOa9nXp2z/UDo1tZyvTNlJtmESkvyCe9Mdh0Sn9mSsZLUQXNa+0IKFh4hwI0",
+	"27GnjBG7C3mjQhu11bUdzGURCTcJAT1XbQqYj0nCTlxUanqec4v5W7aKkkONb6IUZe0vsc0Y11rcQNnc",
+	"FJguJGY4qbYK2Xgpayu4IEm76hE7L5wgQ+VpC2zb4w3y8VFbd1YOGNtIfKwyNHNttO/dKQatoF61gacY",
+	"bktDxyO0doCUXZn/PGDDNmsDoQ1W9bM833Rafo9GsTHX8WO6VV3eO+BAg6nTlj00hf2UYJCsgXztVttZ",
+	"PbaGu532sCMDrrnINxuU/HOrBxLilMuBWrezWm3vL8B1S+28qtHeak5TCsZEFaM/P/4uFtkVJB8hN3SM",
+	"n0KzK5qxTh/HdmlxgAtK1W3kqq3aXaTw5TXIqy4Fpqpz/kTthLaCuInErDZOuTF94zxXtxI9Fr+MGFA4",
+	"9IrEIL2/vCjbcp+/eZUwDTlHn41nCFPV1aL03p/Aiu5WBVdsJ2vNUIrbxjEYPsrbAkTCrzsNuf9wg+6d",
+	"y/ZVpeClL8FCLjcHJolvkacWsvw+OLwdjO7QBmg/KS6BuHm3ke/TVd7nbpUGHDTezoV9F4DdjR3skpBe",
+	"Zx3dwKBiImvAcFHPyPeROYupwsaUhglJDUjsVKtiMmVGyEkO1LVSUYzHA4DlnUCyhW3WIasNaPahIxGh",
+	"fzDNyE23L7/pKvTfMgZuB89pK7n+l3KG3q938s743XmegEPd5iBsupuX1ddqfCHGEcWbGhhFHUJe79vo",
+	"NkTlLhPjMTUNLpGzLOVXL06dhJLVvpjtWpWW0CO3KnX5odX9VCF1CHHasW5lLuQuRdNDQ60YVWkpO/jz",
+	"dMmkoujyBTdltbmEmu9jIiaWBZtzjU/E0+F8a6noHZmq1kXEj1wWUJXoY3M7TtivhUKnqFShPRA7GPSe",
+	"4q+G+mwl7DE1yfJzD3rxrFuqUb/Tua9WgXN3hwNV8BauJtZdK+w3RoWrQL1IAbP7aUnRrRhDubAQatq9",
+	"Lsrqq1F/la/JTQg0zkVqN/mhPlWZqW/dAn2aP6qn5wX5DOjTy3Bef/35XS+JdISua5FYggfzPI8deh/T",
+	"t0r7j15ZcmCEx4J8hlTicoVTa+fU0hozv1p6+Hpf2SOD7m+RArVa/+HduzenKMCYJMguJsgyU+C5nTre",
+	"OpCVqcssZRqKoTYD295o4cCM/VC+x96EINUDzl7+8OpyIC+fse9/uDxMcBymC0l9rr305J2Gvs2joYgK",
+	"6g5ZdwOYpFpR8Pm7DawH75lHPnhPAO2L5s3VxE1L3nNsxYrRAAM5kO+cUjkWOYRS3A7f3dx99q6MHmAH",
+	"c55e8wkwPheH7skJSNA8lIkdSGFxX2gg4BYMA7TGhSJL2EPeWCYsG8FYaWCcTbnMctB4KKduKUfsr29/",
+	"eo3FRiW/hquUGzhjIqOcU0/QDDvASl+HDD6mMLflwboHk4FkbDEV6RRfUXP+awGMgNqcMSxGgr9cvnzO",
+	"nj59+l3fzfp9Y6lYNlPDuDBgWCGvpVO9qIwm3R3tjAZlwrgpR6qQGWSnq2WlRhr4dfNY0SApzQLzCJ6d",
+	"nNRWgNYw+n09SOhg2NYRfphQaV3GfGgNI5pySGtwMpHxBe0bUTyYxUMWuCGu4oLM9IZpsIWWbPjbgPje",
+	"oHfKfun3+x8SNqiLx+77Qa/f7w96n4ZnzElHbhnD2iNDNuLpNeOGhTKiZe6eewpL2fZX3qAz9aUMlax6",
+	"MuLDDlJq3fax7rZhnBGhYH/9+Z2vXLxKZ4ZUz/YaliSSDOQNaDFeYpSJBjYvRjkaId0JDY/7C8jzI7z+",
+	"438srk0fz7rPfp4qNK5nipLU3WozSEUGGRstG6XTHlEx27nKRbpMqLTuksw4ARwIZJzyRMhJSddsyo3j",
+	"vWTncUegVuDmWdIsRyt85IsP0OlVxOyIhjdVMcjzN696tVyr3uP+Sf+E+mOC5HPRO+097Z/0n5JZd4qk",
+	"/xiphvvL97R1nBPX9irrnaKHB3uw4ju+gqxByVW4KX4tqMgFCehVx2NP6Hk3L2d8sKY/+c7DNZ3Vdx+v",
+	"qonUaahGb+i2MUMj350GLTsfu1FjT1cXd/zSiVwdnnunujz1nJTpDk9eiJmgiFQNZq6kIcHjyclJreok",
+	"Cms1YvgPX1t4h7NA+wFKEau2VkdjMI0BuSRIS6xUwsJR9bHQhkIEn9GSYjOVSz/+C89qrYCenTze/sp7",
+	"SYqP+Cdk9NLT7S+9VHqERQ5JNkXyvv2tt8jbv8cs+U91PQGFqFJMcFSFTwz1/3co/sE9TITV9/t3srQy",
+	"LemuBozvf+HlOxIGDTNWzdlC6WvHSH3FGSf7rZAWmmINIp5FvBdignUYinBFtzjvPZze9yTghY2HyM+6",
+	"JNw4UzutH6k/pPYzvWyeolaWWzilkFwnmSlFPlTHegoDffbeuAN2Hzkz6OAZSCcKMZCZQe7hV5oEbmun",
+	"oDD/g9vQX8RYlYMkJtO8IL/gd6XHAwH+L74k2F5wdiV28FNTOfLZqDGKsfkKvU/tIbH58dMuy1IXXFNa",
+	"/rMn33V64Ucul35x5m5gHAoSnf7yoUESNM8AhZUa9CGcSVh4WNwA1aVrrw2mncSJkm9DYTzgJNB5kfHc",
+	"HyYJRVPgGehDFMr5QDZW1meXMAdSUHzVOBILHRqkORqtfXddRAwKERhIJwhWYtaT70gluwSrl0fnYws6",
+	"hgHk8rhPBGg4v7+C/8ODv2MtTmFCcPANImTGSoNwFPJLK0JNbm5vj2EcoyDlMrhVahqBUzkMNJ8+dfA7",
+	"kFgCfibkiu4RkkAadZ8rn4155B8YyLqtgVksxkWxmGU+34xJtSizSqrVkWeyP5AvRW7RqoLdrBInRiFX",
+	"lxkbUpfZISpZTlEoA1kexZDJANfptHxmXaHYIkLWO0rRqnoPLvCGNfwNlg46zC7vvKXM4B3eIKq42xza",
+	"/mXZ6Q0wKdkQqdLElybtN9o4bxT4K8Qqk1gJcGtdsB+QVO5BDn2LmFTbGE+1MqZZ3C1QgxoFq8jWChk7",
+	"/k1kn3zMIpAfs4m79P2LqifPdpn9BTlx/sV1qme09M1vvFb2pSrkvq6PTqZq/l+Lamy5rCRunJmAbb+S",
+	"/aNaDM3qfO6Br/rhL+683vFqBpZn3PLWK9uNu7168YbbKdLMeRERKH70huqynYOxfFl21eEa+uwnChtp",
+	"9OXyHRUPhDUD6cFNH3rfoNMRz1YrU9WoiqZ2YUdK5ssYR6cgoAYI7l9CXukt3F1GflDYdzdRhkr/vije",
+	"zrL9HjDtOR5llERuR7111nZcg4VWcT34w8kmgp56IdGKohay/NXJC5jt7YTzspFOfyDdEN+/45O6u42W",
+	"O+VmesqGr8ZHr5WEox+5TadDr4wa9vTkWUI+vCFmoVa/PDn5thJZfH/F0F89ho41dvC8jKWIGe1Jv66s",
+	"zpehZnGJElvzbFtGauyxbcSoO33TkLuvb7vk+cfjPzapwNbe0nEC4Ifs9xK/cpzPn//RC2HmyohN3Sn8",
+	"W8f+lfobn5Keg6htb+IzuLwnJ9/e0zYx4bksIFxiynWVexHZfZlVXU2/Ho6w2w6fxkTNOvZOfW1DREU1",
+	"Zg2IXFnnblP/y0o2zx5/21JFgIhouCVHmVRhjcigfo39fYm1vsUq49vF2VvKRhHKnvnAtlayHphFJGjN",
+	"kV3sVyobYE0/GiLKI2WnoQ+0wZ6GS4rpOpjnXEjf0fWHdz9eJAx7mzLJtcYg/oTxgaz6sB4m3giEwVVq",
+	"zHBo90tZbwl+LbACakalSQfSxz712XnZi9pxBCf/0SJC/+JDCitTiuWODTOrBtJHnCVYidYwzoYUqzZk",
+	"QhoLHKt6YbRVjJu4U1gJ4IrYbNbPW+UZ6LXe6BgfGHF4+hCwpkDXoPQbuoE4nhHpvwmLHRaAwWe3nP4+",
+	"7Rv1uM022VOMx1/V6zU61Ah+HIFdgMPvhaqwWI0flkaVaca3VwmjzpXXfAY127C3846WoX5jmWs+dMRh",
+	"tBzI4Xr++tDHryg79ZFhbrXkQuSWDasEp2HCxHggMc0cyQ1STl/PIGrxxVT1+1UP64UCOumGj/c7dRty",
+	"4t4Td4IXikZfET7C19sEkPK5BxZC7l+vPOngAnoeYlo/kyKKd1yjFqSQcbZSqWWdgvjiAi36aCBFrZLL",
+	"T3lWhqVQvGdaaO0WEOSAnBtblwuEoUbLDimdnDGQGMXW6HRvpmphSuPPAbY7J0xIKjnJyR1o7xVKHp6i",
+	"nksV2atxrgHmJGYrCUxYpmGe8xQFFSe0HGHsptcWsDRoWCW9KZWdCjnpM4zZgYxxM5DD0o4YTmd4tnLS",
+	"zAD2kfd2rpUjGUgk7N7DVS724NnJU6xwfBijUXW/VU3MuXeDkp+rLV4Ja7X75Xzl8euROChIB6B6aH4e",
+	"Lub4N//Xp9b4yZpNJmRBPBxwbQGsr3C1Blc/SXgQqNruQvVXuAsQbrVynhs2bLGMDpMyFqfSnGq2rW1Q",
+	"/dXg+NXg+NXg+KUaHB/Ah/SvZaJUXxCdF7Bop+jM8LHT/8GApMZVqzhDoV1uFNCnrDJaoszt/jhD6yVG",
+	"dP03/mW4FNYBBzuQitF0JmFSUVffkN+FX5GJ0gLTQK5mc+iEdrKE1p2jFI2M6Q/mEcNsFm9hrdlLy5nP",
+	"WDBshtQbh8c4CDnCnCbjJnrz4uVAok7mfiObKDIx3C9zl21q/jNKIAqJx4XOh04pOJdL1EewU1NCYafV",
+	"4iujqtJoKqHsIDfdcg4DafjSJA5whwPs5UfJU5kHtUFvGHTG0vxq+NLNtpguSw1oILlhNQ1IwGK4xcf3",
+	"d4Hd8e9fmHTztFDpOuD9G4V/hH17oqWB+2TcvWseZdJnOwkIQaKoG5OHwfd5OFsJElUGQg9UyHyJodlA",
+	"Ut7q2o9SOTKZhLRLuayNNeNLZvm10//blOpX5co7ZY6VjeU7JmbRDquc6i8retEvf3u2Unn//x65SeV2",
+	"IxHSzVytGrJVOILIFjWVvylGuUhPsSIDpRGs9Aj2LSsYll90Yxi0GZ1RCm4F+RWKHChNSpNENFnJDy3f",
+	"MIeYSUq9diHrsxIxfNz0DC1gc2rDl4GuR6GD9jkNA1k2L44lL7A5N2Trw/EO+2y4gJERFoaYXzqQUyVh",
+	"OVf2lDKG3S6nIsMQMOKKc1Dz3PFgtZrsPBZ5bjATHPNxtRop+8gkVTrFk5MnLBfXgESCstzd6imKhkm1",
+	"wP5iA3mOOcuOjdIWpyrPMJicXKKYVI2OBe+spdx+ZPqOjCfYmoYyuH0E+7OTEzemG6RMhG5P5HhVNgO/",
+	"D0+EH30XX8STfU9+CSmIeZSmXPqqwAT5dHchVglNtIsp4NV5KadKD9N3iGn7YvNCzje3UEpqhSMqpF/A",
+	"qEFIWohUg7GXsddR7n5JogWKw755k0NCEhr77J1iM8eGq9wNxzNsQs2ZgIhXo1nXsGozNWQHlEofQsUP",
+	"iTjUJqK4hHpLpw2NoFrk1TrW3S87bZNS/YZ+/wKqrMCz1ImqIEXziGpGtLPOPcippLTWJj3+rfpwtQnU",
+	"39WiHCmqOeUzp47lC77ELxuVMlRqwR4Zq4HPhqSzGUqZKqerlVJA9ZFyd5HHpjkXMyrsMdJqYRz35Tdg",
+	"qFgDlk1xQ6Injak5SOPoIpZ5EbbutyoRqu+0gOFmHDgvl7YbNtT3uhfrmtvg/VgQP/3OcawW5eahxAsz",
+	"gWqmXGsB2Z6RLBir5xx7KIQSFHXM2hjHtLXIRQyLfe++vUSurAaX4cj/MqwhqfoU/u7C93cNs9gHktBh",
+	"Mo455KU1QlhfblpJXxtng4CUq4nZWJbmwj3QybZwh0Iy20wFahJKunR6uGw3/MB5q//1xeV3XqjJdutI",
+	"riZfZCWXz8G43vmacVOtZCi04M4vuAs25I0iKlZYuaqxrEk7F2rSu1/Q+F7adpruIGL5FQIi9uuAL8v1",
+	"y72T9E/GLbrMzTURSjBTC8karzUR2CswU7VgMy4xwXEgC+lk7D57rbCWn2MChnFJFqfC4LgrY4YSCgMp",
+	"ZJoXWTxQ1Y30urGHLYHuZaolLYkpCaYtwpweaXCe1cr4Xxpxrp/Vdiq94Zq/tMz7BgjLFYgJGNX8nuhm",
+	"47tjaim0was7tPDR0mOlikuO3PpADiv4KZ2kg/QhgdpwIMlRu0CnDgZ1CoNVH+mBQe+Uvf5EZRNlcEyG",
+	"QYfk5R3IA/eiU5Drt32Iy8CSVM2VUOVgpZnvDMAczmFQqFOSy1I9qeI5mDR4Was1s7Bkil6tyjQMfAsi",
+	"02fnLFUz9L+hvZh8XY+/8bWvjA8uFVmO3m/pvc0D6fT3PvveLRpneeS09gwt4+SW/rXArp6UKVL2V8Vz",
+	"R3PpQNIHHxWPFvfhggs7DHOfVYaER4Z9f1PW+xhIJ+niYkwSSsTSzhhZ1LEaJt1hym06JZt8MY8RqvqZ",
+	"f38TL6PShKUf1ILlytvH/S5yjmVm0WeIq++zF4Qb7OnJSRsdc/tdjYmi3Jin356cJHdNlVmD+M1xPPGg",
+	"e7qyz0khXqo8V4umSNVAfocO9PrRW3fz5TV2Jx+YlM/zvF52qwknM66vz/O8wdMuiQvdG1P4EW3FOEvk",
+	"en4InHwBOrDNz3pRbrmehDQoWUMeZp51d78bNJzgW/vP9zlvF3UcIZHK+rZtB89Onh2uh206qKiDRBwi",
+	"nsW9EOzARzownrv/loe/e3s6ggj1p96E0B1gxBfg7S/5LN+kOf00B0lVfHdA0zDojsTSz1ULdKrKglfl",
+	"vkNV8lDpu7+5mGC9BHLtTGZguT+KUr9sl34qbzvGtKw1SnKMlK3UNqsqpft4MF5Pe2nWPEtitc68Rcrx",
+	"6IGkiJpGzbY2veFNpS/vhu5kk4kk0OoM9BmzAgy5xNloyXio1sVEVnFrx5nb2LVR2nY2d/lNvHXvdNFG",
+	"zteLh613lmRcp1NxA1l5Ncwq1bZer59dhZd+VwqTP9/tulI4qS9NMcL7rmNhJICnRg9KItAesfOuGow8",
+	"0U40xhLu9YJFDjdEBhKDa6h7lXTfOaCiyDb0zjjxHEdwQ+VCXruRZIbiP4nemLFmLNfoMsWSxQN5MHRf",
+	"D4NGQEETh04RKX3qWDSepHas6+5oiJvEd0sbyELSfEmZuU+DkjKQcslGEJaUcypEOpCNGQx4H5PStc2i",
+	"6+kjlfYvn55yg+FGK1Ey352GUxvlMHP6T3hzyA6CUhIyTQcyFGD14SGrs/TZqzF5aDXwPEfrTLDDDOQc",
+	"tFEyQU8rNaet94rwUQipkmOhZ1cZjpzaq7FWM6dNWSxdgHFHtaCLDUE9HrXuKajHj/55Eoz95D8LO327",
+	"lGlrEC491kg2TmLgrYvffxJyB2fXi4IuBD5bdSsKzqmEEIqW4zqII9WdxWlmXY6K1G5sJ6TGqjm1vglF",
+	"XHPgNz7c0u+M+a7eZ7QYMmBo36zlGuZRSchz7ToyblMqzj2j/2qpX7fU09FUENLGOtv0iNZ72LtIs4Uo",
+	"/RskBWy5ogcvA4k2aqqfJwzzLbnLeH80ylKTeYf+vnsYNfMJXei9bHXGhu5nuHI/BiHICVUYOopig5Ak",
+	"s6AObA6Z4UuDThs3Dr58hCMby2Vm2mtIPggT/zwVJLvhye+5fuSXwZN9xcnN6LzGeI+d5H4Ppr53zaKs",
+	"Xq8og29rWkAHhSbSe0XI6/vFuQshr3fva/AZxGaHeUFDa5OZvyLkwyOkAyAsAOv158pip1ZLFq/Fkm3E",
+	"2Iot3YeJHn2DvM77KIcGG3I6BX4GlnEWenWSXg6ZoH5zgR2r4AKt7XKl2k28Y4/Vy6oT6j3mm2zharXt",
+	"C8N+LaCA7GwlbaAhXJSCA8UIOmHhaxzm3UvhuROu2iwimMUkPTLNdEGgKpTyU5mofhR8BBvDNUM6cZm1",
+	"8wCpy36uTUWWqq6rX+MHt4a+VMi71rW2BjzlV7urP56sNILLNgNfux+pbE9D/ydlu49Qh7Xh+CLP6pi6",
+	"3TADOaQ2oRpqGI8ydG8OywCOOZ/AKVUC4MzyUTk41VjbVmnsa/ebr91v/i2733wOykW+SJkx6kBV6Xj1",
+	"bhd7Kt6wSsA26XdjkcMj4yubGKyn4Dup1woznjn6EpLXyk6/mQLKKceYN7aWFv34myQkKNVEyTJPFZPE",
+	"8dGBfPb4KdmMQneQ4PVZ6yISN9+4lzrVeJ0VuRVzru3xWOnZETZwwI72qcLqGae/9dyCa2+9I6/vH4//",
+	"SDe6Y78Qt7KHdtl07RfytTLsPjuOPHv8TZeNmGI+V9pC9iNkgiN07YfCEKzVQ04aDfU29CmJCzc5Hx2V",
+	"o7eIN2/QA8zzpYUkOKgtHyFJwRCSUy/4WyfV3vC8gJIFDGRNrxznfMIOhkJa0HMNVMxnmKAgIxk3WD5e",
+	"nlJ7cwP6RqQwkOXj6PfG4Q+TsiTsCMZKA2ai28ocXRbjrpWdAZYJTZG6IczKapBZ+JBTYQsNQJOYpGaI",
+	"xt1jsQ0zz/mSFVLYlgzcCz5660/0PlNTqlnaQlTp5/4XxUHfrQKSGlMMuL+CumaPIQh0VUyNa6CvRg54",
+	"yrC4+1MNtmYOhmicaALh14y/rxl/v5d8r0rOjWT+3T0HrDtKNnC/W83zUPcP+5k7WuNZGDfMCXFluVo/",
+	"zUAeDGE8pnotw8M+O5esNmvT3AWOeWGOCgN3cElV9Bzbfhn3i1SO2wkwZ/Ua6EqzVGnHsYDKSJK0rMGL",
+	"0yi6B0utW7FPPKHVC89Nvce2WhEmgQhUU9DqANIrAZljm7mSE8OswoV4kht8FY7nMV+fZStzZAdD/3F4",
+	"eBbaDhsnb5j+rDU17qf67W3JN/lbWRq+5AHUiDuIKlhOjspqjHEDFz+9ev0cd2rYDLgp0Fk9hVlbpKgf",
+	"qnNw67l/PtIvpm211ZraFuF+a6837A7JWtDuxf/55eTouw+/PU7+49MR/vmHXrQY8YOyh38pyl+Dr+0G",
+	"DR+l/vAl8T4vAc/5iGkwRY4prxm7EZbnzIgJZRRxIpR0MJ9D6PJ6/1HDLnt/tpMQUxry59YcGuiHq4J2",
+	"++xnTAqQAzl8lcFsrizIdHn0N1gOk1rBOxysFqhaVke7hmVozBhqBGlTmr+Z5mg/tlMsjnlN0XVoU477",
+	"6fCtDdbgeGXy5sJbyc+TP2M2Xvm5SY0Gg49PHh8NBh//Az78KUaLPtxvI1ePiZ+nTt7KIrZ4hRLvWobs",
+	"DFnVkKqUDtkYs/zMiov2395l+TniBM7NdRP1nWA4Uxqitt2ab6qdllG+0NF2F9NLsvLUMpFKE4hZyzo6",
+	"q0RWb4mtGgLe+IZR/aj8hU2Isjq1uDdW3Jxqk+OU2huV2xO6Ou+vmtmtfKlNkKlDVR2Cy7ZS98fLMfD8",
+	"3tj3W59kU8ZX+VIA1PTY596ceRKLOlFlKUc9DSkxlVDAEu599nYp01J2D3aoNFfGsWQ1gYo3e+Ond6Nw",
+	"ouKUvuKL2cbK60ab27ltvKUQ/XtjV278S2jtAOkOD9eBwWtfHQr7Y2QPXoa26jjnsMK2EAipFnVS4KCP",
+	"GJmnCpusnm/pkS36u+/uqH21YCzpcRCizQ+pTWSLSlwa8jtr5rikF+Vr99tRFSfbztG+7AI1dMn15MsJ",
+	"v8GS2+FGY6ykgqBINtGq6nKjroFaX3YrHYDtQbF6gC8cEFqGHn6VDNbuj44rdDHcB9tv8HtHMczxb7rY",
+	"3LIuztZO9svWCrmJrWHLmN9pKOheTENBenpknOoz0WDMOmvYFVguCxmHlluVrDpFeWwYlhdqPGGrA8nn",
+	"ZqpssOjpQqLdu16wijMPJw4Y/vr2p9cJqwwvIwhF/0toGUgClzOMr759oaiqklC93lOYaiykMFMw8YJS",
+	"JJ1urigVEyaXMi0LAT10oaSveLVWvqmunGwp17QXTCuMF9Vbpbf3htTADuVutcq7O0cu3cOffpcOZXdk",
+	"2z3KePTJWo2V3327HYyKLEzTuECf24tylM2mqPaCwY4v7qVmqykhbwT+Wirj7hk2dtp7VU9ppahPe4kH",
+	"d5H3lKbmhv48xR1wUy3k2Z3WV4X+S7dMl2UeCtNoEh+QrCT8xzPYJI3/CL17ppKb4JCcaGkKxlDrrFo8",
+	"Qv9z12I1YiIhOxKyyxk3KvUdzTWMQTspzWw6/Hq9vDe1Vx6oum59ysglUR/0ayGzR2Wq//Kz3soPakHh",
+	"Om5Rq9V/mXY/NewTGwrntZRAeFsrWEIbLsMRcU4KsDkok3pMo0bCQHINh2hy1mALLUPPRDrEPnvrS9sx",
+	"6tZpWMox0H4EzD0O2UCq8ZgdPDs5OYyK8pthZv8sbCO4PFzW9V2hNnE3ZPhDF4TZS+kA5dTWqVrgnkwc",
+	"6rvBfEWvupT18YVADRhsBe/U1dD4ad2TSAOVstQ2w90Liob7moa7h3YoeJTtgkB7HZ/4bT0c8/83CLFq",
+	"vZMHL9yDJUic+jl0GvyQKc2GmTB8lIO3LYVuBo98KXGpgjpGJdIrraq91M49K1Ofp8jOViH237y8zmdX",
+	"hUJ1nTYxvVlT+LfeCLgGfV7Yae/0lw8Oq6gyMeFiofPeae+Yz8XxzWPEOT/gb2WMcOG7poUmHDhR7Yuy",
+	"wkHtuyrgp/ZlI4Ky9r13yNS+wSj6+hNYfKb6rCtH8W9V1dvQ9ar2Jbb3rH/RlBJqP2Bd5U8fPv3/AAAA",
+	"//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -90,6 +90,7 @@ archivePatient       a/x=403 d/x=404 r/s=404 p/o=403 d/o=204
 linkPatient          a/x=403 d/x=404 r/s=404 p/o=403 d/o=409
 retryWriteBack       a/x=403 d/x=404 r/s=404 p/o=403 d/o=409
 listDocuments        a/o=200 a/x=200 d/o=200 d/x=404 r/s=404 p/o=200 p/x=404
+searchDocuments      a/o=200 d/o=200 r/o=200 p/o=200
 uploadDocument       a/x=403 d/x=404 r/s=404 p/o=403 d/o=201
 getDocument          a/x=200 d/o=200 d/x=404 r/s=200 r/u=404 r/x=404 p/o=200 p/x=404
 getDocumentContent   a/x=206 d/o=206 d/x=404 r/s=206 r/u=404 r/x=404 p/o=206 p/x=404
@@ -157,6 +158,8 @@ type world struct {
 	// a record of op in the relation to the role's user; nil if the
 	// world has none, which skips the row.
 	params func(op operation, role practice.Role, rel relation) map[string]string
+	// ids are the world's people and records.
+	ids worldIDs
 }
 
 // newWorld builds the world over h's service: see buildWorld.

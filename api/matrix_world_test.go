@@ -172,6 +172,7 @@ func buildWorld(t *testing.T, h *harness) *world {
 			return ids.tokens[role]
 		},
 		params: ids.params,
+		ids:    ids,
 	}
 }
 

@@ -86,6 +86,7 @@ var samples = map[string]sample{
 	"linkPatient":               {Body: map[string]any{"identifier": map[string]any{"system": "urn:mrn", "value": "1"}}},
 	"retryWriteBack":            {},
 	"listDocuments":             {Query: "type=lab_result&from=2024-01-01T00:00:00Z&sort=date&order=desc&limit=10"},
+	"searchDocuments":           {Query: "q=note&type=progress_note&sort=title&order=asc&limit=10"},
 	"uploadDocument":            uploadSample("note.txt", []byte("a note"), map[string]string{"type": "progress_note", "title": "A note"}),
 	"getDocument":               {},
 	"getDocumentContent":        {Header: map[string]string{"Range": "bytes=0-1"}},

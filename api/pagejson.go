@@ -17,7 +17,11 @@ import (
 // encoded here too.
 type documentPage DocumentPage
 
-func (p documentPage) VisitListDocumentsResponse(w http.ResponseWriter) error {
+func (p documentPage) VisitListDocumentsResponse(w http.ResponseWriter) error { return p.write(w) }
+
+func (p documentPage) VisitSearchDocumentsResponse(w http.ResponseWriter) error { return p.write(w) }
+
+func (p documentPage) write(w http.ResponseWriter) error {
 	buf := pageBuffers.Get().(*[]byte)
 	defer pageBuffers.Put(buf)
 	b, err := p.appendJSON((*buf)[:0])

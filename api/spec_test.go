@@ -27,7 +27,7 @@ var wantOperations = []string{
 	"createToken", "refreshToken", "logout",
 	"listUsers", "createUser", "getMe", "getUser", "updateUser", "deleteUser",
 	"listPatients", "createPatient", "getPatient", "updatePatient", "archivePatient", "linkPatient", "retryWriteBack",
-	"listDocuments", "uploadDocument", "getDocument", "getDocumentContent", "getDocumentView",
+	"listDocuments", "searchDocuments", "uploadDocument", "getDocument", "getDocumentContent", "getDocumentView",
 	"listDocumentVersions", "getDocumentVersion", "getDocumentVersionContent", "diffDocumentVersions", "updateDocument", "deleteDocument", "shareDocument",
 	"listObservations", "getLabSummary",
 	"listSharedDocuments", "listShares", "revokeShare",

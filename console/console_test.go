@@ -439,6 +439,9 @@ func TestSearch(t *testing.T) {
 	}
 	_, err = w.svc.ShareDocument(ctx, diet, lipid, practice.ShareInput{WithEmail: w.users[practice.RolePractitioner].Email})
 	require.NoError(t, err)
+	_, err = w.svc.CreateUser(ctx, w.actor(t, practice.RoleAdmin), practice.NewUser{Email: "ann@example.com", Name: "Ann Example",
+		Role: practice.RolePatient, Password: password, PatientID: p.ID})
+	require.NoError(t, err)
 
 	tests := []struct {
 		name      string
@@ -448,8 +451,13 @@ func TestSearch(t *testing.T) {
 	}{
 		{"dietician: patients", w.users[practice.RoleDietician].Email, "ann", []string{">Ann Example</a>"}, nil},
 		{"dietician: the sync log", w.users[practice.RoleDietician].Email, "stored version", []string{"stored version 1"}, nil},
-		{"practitioner: what is shared only", w.users[practice.RolePractitioner].Email, "i",
+		{"dietician: documents", w.users[practice.RoleDietician].Email, "lipid", []string{">Lipid panel</a>"}, nil},
+		{"patient: their documents", "ann@example.com", "lipid", []string{">Lipid panel</a>"}, []string{"stored version"}},
+		{"patient: no sync log", "ann@example.com", "stored version", []string{"Nothing you may see matches"}, nil},
+		{"practitioner: what is shared only", w.users[practice.RolePractitioner].Email, "panel",
 			[]string{">Lipid panel</a>"}, []string{"First visit", "Assessment", "Ann Example"}},
+		{"practitioner: not what is not shared", w.users[practice.RolePractitioner].Email, "assessment",
+			[]string{"Nothing you may see matches"}, nil},
 		{"practitioner: no patients", w.users[practice.RolePractitioner].Email, "ann", []string{"Nothing you may see matches"}, nil},
 		{"nothing", w.users[practice.RoleDietician].Email, "zebra", []string{"Nothing you may see matches “zebra”."}, nil},
 	}

@@ -100,6 +100,57 @@ func (s *Service) Documents(ctx context.Context, a Actor, patientID int64, in Do
 	return page, nil
 }
 
+// SearchDocuments lists, with their counts per type, the documents in
+// across every patient a may see documents of: an admin's the practice's,
+// a dietician's those of their patients, a practitioner's those shared with
+// them now, a patient's their own. It is the search box's listing; a
+// patient's own listing is Documents.
+func (s *Service) SearchDocuments(ctx context.Context, a Actor, in DocumentList) (DocumentPage, error) {
+	q, err := documentQuery(0, in)
+	if err != nil {
+		return DocumentPage{}, err
+	}
+	if err := s.check(ctx, a, ActionSearchDocuments, Resource{}, 0); err != nil {
+		return DocumentPage{}, err
+	}
+	var (
+		docs   []Document
+		counts map[connector.DocumentType]int
+	)
+	err = s.cfg.Store.Read(ctx, func(tx Tx) error {
+		switch a.Role {
+		case RoleAdmin:
+		case RoleDietician:
+			q.OwnerID = a.UserID
+		case RolePatient:
+			q.PatientID = a.PatientID
+			if a.PatientID == 0 {
+				q.IDs = []int64{} // a patient user not (yet) linked to a record
+			}
+		case RolePractitioner:
+			shares, err := tx.Shares(ctx, ShareQuery{SharedWith: a.UserID, LiveAt: s.now(), Limit: MaxLimit})
+			if err != nil {
+				return err
+			}
+			q.IDs = make([]int64, len(shares))
+			for i, sh := range shares {
+				q.IDs[i] = sh.DocumentID
+			}
+		default:
+			return ErrNotFound
+		}
+		var err error
+		docs, counts, err = tx.DocumentsCounted(ctx, q)
+		return err
+	})
+	if err != nil {
+		return DocumentPage{}, fmt.Errorf("search documents: %w", err)
+	}
+	page := DocumentPage{List: pageOf(docs, q.Page), Counts: counts}
+	s.record(ctx, a, ActionSearchDocuments, OutcomeSuccess, q.PatientID, 0, "", strconv.Itoa(len(page.Items))+" documents")
+	return page, nil
+}
+
 func documentQuery(patientID int64, in DocumentList) (DocumentQuery, error) {
 	q := DocumentQuery{PatientID: patientID, Type: in.Type, From: in.From, To: in.To, Text: in.Text,
 		Source: in.Source, Author: in.Author, Sort: in.Sort, Asc: in.Asc}

@@ -254,6 +254,13 @@ func TestEveryActionIsDecided(t *testing.T) {
 	}
 }
 
+func TestCanSearchDocuments(t *testing.T) {
+	// Open to every role: the service narrows the search to what each may see.
+	for _, a := range []Actor{admin, dietician, pract, patientU} {
+		assert.Equal(t, allow, outcome(Can(a, ActionSearchDocuments, Resource{})), a.Role)
+	}
+}
+
 func TestCanListAllLogs(t *testing.T) {
 	assert.Equal(t, allow, outcome(Can(admin, ActionListAllLogs, Resource{})))
 	assert.Equal(t, allow, outcome(Can(dietician, ActionListAllLogs, Resource{})))

@@ -197,7 +197,9 @@ const (
 // filter.
 type DocumentQuery struct {
 	PatientID int64
-	Type      connector.DocumentType
+	// OwnerID keeps the documents of this dietician's patients.
+	OwnerID int64
+	Type    connector.DocumentType
 	// From and To bound the document's Date: From <= Date < To.
 	From, To time.Time
 	// Text holds keywords matched like store.SearchQuery.Text.

@@ -100,6 +100,9 @@ func (s *Store[TTx]) SearchDocuments(ctx context.Context, q SearchQuery) ([]Docu
 func documentConditions(q practice.DocumentQuery, searcher Searcher, args *params) ([]string, error) {
 	conds := []string{"d.deleted = " + args.add(false)}
 	conds = args.matchIDs(conds, idFilter{"d.patient_id", q.PatientID})
+	if q.OwnerID != 0 {
+		conds = append(conds, "d.patient_id IN (SELECT id FROM patients WHERE user_id = "+args.add(q.OwnerID)+")")
+	}
 	if q.Type != "" {
 		conds = append(conds, "d.type = "+args.add(string(q.Type)))
 	}

@@ -18,7 +18,9 @@ func documentID(d practice.Document) int64 { return d.ID }
 func testPracticeDocuments(t *testing.T, s PracticeStore) {
 	ctx := context.Background()
 	dee := addUser(t, s, "dee@example.org", practice.RoleDietician)
-	ps := createPatients(t, s, newPatient("p1", "Pat One", ""), newPatient("p2", "Pat Two", ""))
+	mine := newPatient("p1", "Pat One", "")
+	mine.OwnerID = dee
+	ps := createPatients(t, s, mine, newPatient("p2", "Pat Two", ""))
 	type doc struct {
 		name, patient string
 		typ           connector.DocumentType
@@ -77,6 +79,8 @@ func testPracticeDocuments(t *testing.T, s PracticeStore) {
 		{"from is inclusive", practice.DocumentQuery{PatientID: p1, From: at(7, 9)}, []string{"exam"}},
 		{"keyword in content", practice.DocumentQuery{PatientID: p1, Text: "CHOLESTEROL"}, []string{"note"}},
 		{"keyword in title, every patient", practice.DocumentQuery{Text: "lipid"}, []string{"other", "lab1"}},
+		{"a dietician's patients", practice.DocumentQuery{OwnerID: dee, Text: "lipid"}, []string{"lab1"}},
+		{"another dietician's patients", practice.DocumentQuery{OwnerID: dee + 1000}, nil},
 		{"keywords and a type", practice.DocumentQuery{Text: "lipid", Type: connector.DocumentProgressNote}, nil},
 		{"source, exactly", practice.DocumentQuery{PatientID: p1, Source: "City Lab"}, []string{"lab2", "lab1"}},
 		{"source, not in another case", practice.DocumentQuery{PatientID: p1, Source: "city lab"}, nil},
@@ -117,6 +121,8 @@ func testPracticeDocuments(t *testing.T, s PracticeStore) {
 		{"keywords", practice.DocumentQuery{Text: "lipid"}, map[connector.DocumentType]int{connector.DocumentLabResult: 2}},
 		{"keywords, ignoring type and paging", practice.DocumentQuery{Text: "lipid", Type: connector.DocumentProgressNote,
 			Page: practice.Page{Limit: 1, Offset: 1}}, map[connector.DocumentType]int{connector.DocumentLabResult: 2}},
+		{"keywords of a dietician's patients", practice.DocumentQuery{OwnerID: dee, Text: "lipid"},
+			map[connector.DocumentType]int{connector.DocumentLabResult: 1}},
 		{"keywords of a patient, not deleted", practice.DocumentQuery{PatientID: p1, Text: "cholesterol"},
 			map[connector.DocumentType]int{connector.DocumentProgressNote: 1}},
 		{"filters", practice.DocumentQuery{PatientID: p1, Author: "dr. "}, map[connector.DocumentType]int{
