@@ -50,14 +50,12 @@ func (c *Console) documents(w http.ResponseWriter, r *http.Request, rq *request)
 	if !in.To.IsZero() {
 		in.To = in.To.AddDate(0, 0, 1) // the whole day named
 	}
-	p, err := c.svc.Patient(r.Context(), rq.actor, id)
-	if err != nil {
-		return err
-	}
+	in.WithPatient = true
 	page, err := c.svc.Documents(r.Context(), rq.actor, id, in)
 	if err != nil {
 		return err
 	}
+	p := page.Patient
 	res := practice.Resource{PatientID: p.ID, OwnerID: p.OwnerID}
 	v := documentsView{Patient: p, Counts: summarize(page), Type: q.Get("type"), Q: in.Text,
 		From: q.Get("from"), To: q.Get("to"), Sort: string(in.Sort), Asc: q.Get("asc"), Cursor: in.Cursor, Next: page.Next,

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/practice"
 )
 
@@ -28,7 +27,7 @@ type patientsView struct {
 func (c *Console) patients(w http.ResponseWriter, r *http.Request, rq *request) error {
 	q := r.URL.Query()
 	in := practice.PatientList{Text: q.Get("q"), Sort: practice.PatientSort(q.Get("sort")), Desc: q.Get("desc") == "1",
-		Cursor: q.Get("cursor"), Limit: pageSize}
+		Cursor: q.Get("cursor"), Limit: pageSize, LastSyncs: true}
 	list, err := c.svc.Patients(r.Context(), rq.actor, in)
 	if err != nil {
 		return err
@@ -52,16 +51,6 @@ func (c *Console) patients(w http.ResponseWriter, r *http.Request, rq *request) 
 	}
 	v.First = c.path("patients") + query("q", v.Q, "sort", v.Sort, "desc", v.Desc)
 	v.NextURL = c.path("patients") + query("q", v.Q, "sort", v.Sort, "desc", v.Desc, "cursor", list.Next)
-	var last map[int64]connector.LogEntry
-	if rq.actor.Role == practice.RoleAdmin || rq.actor.Role == practice.RoleDietician {
-		ids := make([]int64, len(list.Items))
-		for i, p := range list.Items {
-			ids[i] = p.ID
-		}
-		if last, err = c.svc.LastSyncs(r.Context(), rq.actor, ids); err != nil {
-			return err
-		}
-	}
 	var rw rows
 	for _, p := range list.Items {
 		rw.raw("<tr>\n<td>")
@@ -75,7 +64,7 @@ func (c *Console) patients(w http.ResponseWriter, r *http.Request, rq *request) 
 			rw.cell("not linked")
 		}
 		rw.raw("\n<td>")
-		if e, ok := last[p.ID]; ok {
+		if e, ok := list.LastSyncs[p.ID]; ok {
 			rw.text(formatDateTime(e.Timestamp) + " ")
 			rw.open("span", "class", "status-"+string(e.Status))
 			rw.text(string(e.Status))

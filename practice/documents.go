@@ -28,6 +28,10 @@ type DocumentList struct {
 	Asc      bool
 	Cursor   string
 	Limit    int
+	// WithPatient also reads, in the same read, the patient's record (a
+	// read of the record, authorized and audited as Patient is), for a
+	// page that shows whose documents they are.
+	WithPatient bool
 }
 
 // DocumentPage is a page of documents with the counts per type of every
@@ -35,6 +39,8 @@ type DocumentList struct {
 type DocumentPage struct {
 	List[Document]
 	Counts map[connector.DocumentType]int
+	// Patient is the patient's record, when the list asked for it.
+	Patient Patient
 }
 
 // Content is a document's content with what a download needs.
@@ -78,24 +84,37 @@ func (s *Service) Documents(ctx context.Context, a Actor, patientID int64, in Do
 		return DocumentPage{}, err
 	}
 	var (
-		docs   []Document
-		counts map[connector.DocumentType]int
+		docs []Document
+		page DocumentPage
 	)
 	err = s.cfg.Store.Read(ctx, func(tx Tx) error {
-		r, err := s.patientAccess(ctx, tx, a, patientID)
+		var (
+			r   Resource
+			err error
+		)
+		if in.WithPatient {
+			if page.Patient, r, err = s.patientFacts(ctx, tx, a, patientID); err == nil {
+				err = s.check(ctx, a, ActionReadPatient, r, 0)
+			}
+		} else {
+			r, err = s.patientAccess(ctx, tx, a, patientID)
+		}
 		if err != nil {
 			return err
 		}
 		if err := s.check(ctx, a, ActionListDocuments, r, 0); err != nil {
 			return err
 		}
-		docs, counts, err = tx.DocumentsCounted(ctx, q)
+		docs, page.Counts, err = tx.DocumentsCounted(ctx, q)
 		return err
 	})
 	if err != nil {
 		return DocumentPage{}, fmt.Errorf("list documents of patient %d: %w", patientID, err)
 	}
-	page := DocumentPage{List: pageOf(docs, q.Page), Counts: counts}
+	page.List = pageOf(docs, q.Page)
+	if in.WithPatient {
+		s.record(ctx, a, ActionReadPatient, OutcomeSuccess, patientID, 0, "", "")
+	}
 	s.record(ctx, a, ActionListDocuments, OutcomeSuccess, patientID, 0, "", strconv.Itoa(len(page.Items))+" documents")
 	return page, nil
 }

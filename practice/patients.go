@@ -37,16 +37,28 @@ type PatientList struct {
 	Sort            PatientSort
 	Desc            bool
 	IncludeArchived bool
-	Cursor          string
-	Limit           int
+	// LastSyncs also reads, in the same read, each listed patient's
+	// newest sync-log entry, for callers who may read the log across
+	// patients (admins and dieticians; for others it is ignored).
+	LastSyncs bool
+	Cursor    string
+	Limit     int
+}
+
+// PatientPage is a page of patients with, when the list asked for them,
+// the newest sync-log entry of each patient that has one, by patient id:
+// what a list of patients shows beside each.
+type PatientPage struct {
+	List[Patient]
+	LastSyncs map[int64]connector.LogEntry
 }
 
 // Patients lists the patients a may see: a dietician's own, every patient
 // for an admin, those with documents shared to a practitioner (name and
 // email only), a patient's own record.
-func (s *Service) Patients(ctx context.Context, a Actor, in PatientList) (List[Patient], error) {
+func (s *Service) Patients(ctx context.Context, a Actor, in PatientList) (PatientPage, error) {
 	if err := s.check(ctx, a, ActionListPatients, Resource{}, 0); err != nil {
-		return List[Patient]{}, err
+		return PatientPage{}, err
 	}
 	q := PatientQuery{Text: in.Text, Sort: in.Sort, Desc: in.Desc, IncludeArchived: in.IncludeArchived, Now: s.now()}
 	switch q.Sort {
@@ -54,14 +66,14 @@ func (s *Service) Patients(ctx context.Context, a Actor, in PatientList) (List[P
 		q.Sort = SortName
 	case SortName, SortCreated, SortUpdated:
 	default:
-		return List[Patient]{}, invalid("sort", "must be one of name, created, updated")
+		return PatientPage{}, invalid("sort", "must be one of name, created, updated")
 	}
 	if err := checkText("q", in.Text, maxName, true); err != nil {
-		return List[Patient]{}, err
+		return PatientPage{}, err
 	}
 	page, err := offsetPage(in.Cursor, in.Limit)
 	if err != nil {
-		return List[Patient]{}, err
+		return PatientPage{}, err
 	}
 	q.Page = page
 	switch a.Role {
@@ -72,22 +84,53 @@ func (s *Service) Patients(ctx context.Context, a Actor, in PatientList) (List[P
 	case RolePatient:
 		q.ID = a.PatientID
 	}
-	var found []Patient
+	withLogs := in.LastSyncs && Can(a, ActionListAllLogs, Resource{}) == nil
+	var (
+		found []Patient
+		out   PatientPage
+	)
 	err = s.cfg.Store.Read(ctx, func(tx Tx) (err error) {
-		found, err = tx.Patients(ctx, q)
+		if found, err = tx.Patients(ctx, q); err != nil || !withLogs {
+			return err
+		}
+		out.LastSyncs, err = s.lastSyncs(ctx, tx, a, pageOf(found, page).Items)
 		return err
 	})
 	if err != nil {
-		return List[Patient]{}, fmt.Errorf("list patients: %w", err)
+		return PatientPage{}, fmt.Errorf("list patients: %w", err)
 	}
 	if a.Role == RolePractitioner {
 		for i := range found {
 			found[i] = sharedView(found[i])
 		}
 	}
-	list := pageOf(found, page)
-	s.record(ctx, a, ActionListPatients, OutcomeSuccess, 0, 0, "", strconv.Itoa(len(list.Items))+" patients")
-	return list, nil
+	out.List = pageOf(found, page)
+	s.record(ctx, a, ActionListPatients, OutcomeSuccess, 0, 0, "", strconv.Itoa(len(out.Items))+" patients")
+	if withLogs {
+		s.record(ctx, a, ActionListAllLogs, OutcomeSuccess, 0, 0, "", "last entry of "+strconv.Itoa(len(out.LastSyncs))+" patients")
+	}
+	return out, nil
+}
+
+// lastSyncs reads the newest sync-log entry of each of ps, narrowed as
+// the log across patients is for a (see logScope).
+func (s *Service) lastSyncs(ctx context.Context, tx Tx, a Actor, ps []Patient) (map[int64]connector.LogEntry, error) {
+	q := LogQuery{PatientIDs: make([]int64, len(ps)), Latest: true, Limit: max(len(ps), 1)}
+	for i, p := range ps {
+		q.PatientIDs[i] = p.ID
+	}
+	if err := s.logScope(ctx, tx, a, 0, &q); err != nil {
+		return nil, err
+	}
+	entries, err := tx.Logs(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	last := make(map[int64]connector.LogEntry, len(entries))
+	for _, e := range entries {
+		last[e.PatientID] = e
+	}
+	return last, nil
 }
 
 // sharedView is what a practitioner sees of a patient whose documents are

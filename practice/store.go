@@ -244,7 +244,10 @@ type LogQuery struct {
 	Text string
 	// BeforeID lists entries with a smaller id.
 	BeforeID int64
-	Limit    int
+	// Latest keeps, of the entries the other fields select, the newest of
+	// each patient.
+	Latest bool
+	Limit  int
 }
 
 // ShareQuery selects shares. A zero field does not filter.

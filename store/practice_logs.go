@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/practice"
@@ -35,11 +36,12 @@ func (t *tx) Logs(ctx context.Context, q practice.LogQuery) ([]connector.LogEntr
 		args  params
 		conds []string
 	)
-	if q.PatientIDs != nil {
-		conds = append(conds, args.in("patient_id", q.PatientIDs))
-	}
+	// Whose patient an entry is holds for every entry of the patient, so
+	// it filters the newest entries rather than choosing them.
+	var owner []string
 	if q.OwnerID != 0 {
-		conds = append(conds, "patient_id IN (SELECT id FROM patients WHERE user_id = "+args.add(q.OwnerID)+")")
+		owner = []string{"EXISTS (SELECT 1 FROM patients p WHERE p.id = synchronization_log.patient_id AND p.user_id = " +
+			args.add(q.OwnerID) + ")"}
 	}
 	if q.Action != "" {
 		conds = append(conds, "action = "+args.add(string(q.Action)))
@@ -59,8 +61,28 @@ func (t *tx) Logs(ctx context.Context, q practice.LogQuery) ([]connector.LogEntr
 	if q.BeforeID != 0 {
 		conds = append(conds, "id < "+args.add(q.BeforeID))
 	}
-	rows, err := t.q.Query(ctx, `SELECT `+logColumns+` FROM synchronization_log`+where(conds)+
-		` ORDER BY id DESC LIMIT `+args.add(listLimit(q.Limit)), args...)
+	from := ` FROM synchronization_log`
+	switch {
+	case q.Latest && q.PatientIDs != nil:
+		// A patient's newest entry is its largest id, which the index on
+		// (patient_id, id) finds at once, however long its log.
+		newest := make([]string, len(q.PatientIDs))
+		for i, id := range q.PatientIDs {
+			newest[i] = `(SELECT MAX(id) FROM synchronization_log` + where(append([]string{"patient_id = " + args.add(id)}, conds...)) + `)`
+		}
+		if len(newest) == 0 {
+			newest = []string{"NULL"}
+		}
+		from += where(append(owner, `id IN (`+strings.Join(newest, ", ")+`)`))
+	case q.Latest:
+		from += where(append(owner, `id IN (SELECT MAX(id) FROM synchronization_log`+where(conds)+` GROUP BY patient_id)`))
+	default:
+		if q.PatientIDs != nil {
+			conds = append(conds, args.in("patient_id", q.PatientIDs))
+		}
+		from += where(append(owner, conds...))
+	}
+	rows, err := t.q.Query(ctx, `SELECT `+logColumns+from+` ORDER BY id DESC LIMIT `+args.add(listLimit(q.Limit)), args...)
 	out, err := scanAll(rows, err, scanLog)
 	if err != nil {
 		return nil, fmt.Errorf("store: list logs: %w", err)

@@ -230,6 +230,11 @@ func testPracticeLogs(t *testing.T, s PracticeStore) {
 		{"before an id", practice.LogQuery{BeforeID: all[2].ID}, []string{"e2", "e1"}},
 		{"limit", practice.LogQuery{Limit: 2}, []string{"e5", "e4"}},
 		{"filters together", practice.LogQuery{OwnerID: dee, Status: connector.StatusError, Text: "put"}, []string{"e2"}},
+		{"each patient's newest", practice.LogQuery{Latest: true}, []string{"e5", "e4", "e2"}},
+		{"these patients' newest", practice.LogQuery{Latest: true, PatientIDs: []int64{ps[0].ID, ps[1].ID}}, []string{"e5", "e2"}},
+		{"each patient's newest success", practice.LogQuery{Latest: true, Status: connector.StatusSuccess}, []string{"e4", "e3", "e1"}},
+		{"an owner's patients' newest", practice.LogQuery{Latest: true, OwnerID: dee}, []string{"e2"}},
+		{"no patients' newest", practice.LogQuery{Latest: true, PatientIDs: []int64{}}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			read(t, s, func(tx practice.Tx) error {
