@@ -62,8 +62,10 @@ type Searcher interface {
 	// d, that holds when the document's indexed text holds every term as a
 	// word or the start of one, and the one argument the condition binds
 	// at placeholder param. Terms are lower-case runs of letters and
-	// digits.
-	MatchText(terms []string, param string) (cond string, arg any)
+	// digits. A patientID other than 0 is the patient every candidate
+	// document is of (the query says so in another condition), for a
+	// database that indexes words by patient.
+	MatchText(terms []string, patientID int64, param string) (cond string, arg any)
 }
 
 // ErrNoTextSearch means the database cannot search document text.
@@ -128,7 +130,7 @@ func documentConditions(q practice.DocumentQuery, searcher Searcher, args *param
 			return nil, ErrNoTextSearch
 		}
 		*args = append(*args, nil)
-		cond, v := searcher.MatchText(terms, "$"+strconv.Itoa(len(*args)))
+		cond, v := searcher.MatchText(terms, q.PatientID, "$"+strconv.Itoa(len(*args)))
 		(*args)[len(*args)-1] = v
 		conds = append(conds, cond)
 	}

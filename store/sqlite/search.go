@@ -10,7 +10,8 @@ var _ store.Searcher = (*backend)(nil)
 
 // MatchText implements store.Searcher with the FTS5 index of migration
 // 00002: every term, as a word or a word's prefix, in the title or the text.
-func (b *backend) MatchText(terms []string, param string) (string, any) {
+// The index is not by patient, so patientID is not needed.
+func (b *backend) MatchText(terms []string, _ int64, param string) (string, any) {
 	q := make([]string, len(terms))
 	for i, t := range terms {
 		// Terms are letters and digits only; quoting keeps FTS5 from

@@ -122,6 +122,27 @@ func testSearch(t *testing.T, open Opener) {
 				}
 			}
 			assert.Equal(t, c.want, names)
+			if c.q.Text == "" || c.q.PatientID != 0 {
+				return
+			}
+			// One patient's matches are the store's matches of that
+			// patient, however the database finds them.
+			for _, patient := range patients {
+				q := c.q
+				q.PatientID, q.Limit, q.Offset = patient, store.MaxSearchLimit, 0
+				mine, err := search.SearchDocuments(ctx, q)
+				require.NoError(t, err)
+				q.PatientID = 0
+				all, err := search.SearchDocuments(ctx, q)
+				require.NoError(t, err)
+				want := []store.DocumentSummary{}
+				for _, d := range all {
+					if d.PatientID == patient {
+						want = append(want, d)
+					}
+				}
+				assert.Equal(t, want, mine, "patient %d", patient)
+			}
 		})
 	}
 
