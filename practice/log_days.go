@@ -18,15 +18,12 @@ type LogDay struct {
 // MaxLogDays bounds the range LogsPerDay counts.
 const MaxLogDays = 366
 
-// logDayPage is how many entries LogsPerDay reads from the store at once.
-const logDayPage = 500
-
 // LogsPerDay counts the sync-log entries of each day from in.From's day
 // up to in.To's day, excluded, by status, under the filters of Logs
 // (in.Cursor and in.Limit do not apply). Both ends are required and at
 // most MaxLogDays apart; every day of the range is in the result, oldest
-// first, days with no entry with empty counts. It reads the entries as
-// Logs does, so it costs in proportion to the entries of the range.
+// first, days with no entry with empty counts. The store counts them in
+// one query (Tx.CountLogs): no entry is read out.
 func (s *Service) LogsPerDay(ctx context.Context, a Actor, in LogList) ([]LogDay, error) {
 	from, to := day(in.From), day(in.To)
 	switch {
@@ -42,33 +39,26 @@ func (s *Service) LogsPerDay(ctx context.Context, a Actor, in LogList) ([]LogDay
 	if err := checkText("q", in.Text, maxName, true); err != nil {
 		return nil, err
 	}
-	days := make([]LogDay, 0, int(to.Sub(from)/(24*time.Hour)))
-	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-		days = append(days, LogDay{Day: d, Counts: map[connector.Status]int{}})
+	var bounds []time.Time
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		bounds = append(bounds, d)
 	}
-	q := LogQuery{Action: in.Action, Status: in.Status, From: from, To: to, Text: in.Text, Limit: logDayPage}
+	q := LogQuery{Action: in.Action, Status: in.Status, Text: in.Text}
+	var counts []map[connector.Status]int
 	err := s.cfg.Store.Read(ctx, func(tx Tx) error {
 		if err := s.logScope(ctx, tx, a, in.PatientID, &q); err != nil {
 			return err
 		}
-		for {
-			entries, err := tx.Logs(ctx, q)
-			if err != nil {
-				return err
-			}
-			for _, e := range entries {
-				if i := int(day(e.Timestamp).Sub(from) / (24 * time.Hour)); i >= 0 && i < len(days) {
-					days[i].Counts[e.Status]++
-				}
-			}
-			if len(entries) < logDayPage {
-				return nil
-			}
-			q.BeforeID = entries[len(entries)-1].ID
-		}
+		var err error
+		counts, err = tx.CountLogs(ctx, q, bounds)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("count sync log per day: %w", err)
+	}
+	days := make([]LogDay, len(counts))
+	for i, c := range counts {
+		days[i] = LogDay{Day: bounds[i], Counts: c}
 	}
 	s.record(ctx, a, ActionListLogs, OutcomeSuccess, in.PatientID, 0, "", fmt.Sprintf("per day, %d days", len(days)))
 	return days, nil

@@ -22,7 +22,7 @@ func TestLogsPerDay(t *testing.T) {
 	mine, other := h.patient("p-1"), h.patient("p-2")
 	day1 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	var entries []connector.LogEntry
-	// More entries on the first day than the service reads at once.
+	// Many entries on the first day: more than any page of Logs holds.
 	for i := range 600 {
 		entries = append(entries, connector.LogEntry{PatientID: mine, Action: connector.ActionPoll, Status: connector.StatusSuccess,
 			Timestamp: day1.Add(time.Duration(i) * time.Second)})

@@ -118,6 +118,11 @@ type Tx interface {
 
 	// Logs lists sync-log entries, newest first.
 	Logs(ctx context.Context, q LogQuery) ([]connector.LogEntry, error)
+	// CountLogs counts, by status, the entries q selects (its Latest,
+	// BeforeID and Limit aside) in each span of time between two
+	// consecutive bounds, which ascend: counts[i] is of bounds[i] <=
+	// timestamp < bounds[i+1].
+	CountLogs(ctx context.Context, q LogQuery, bounds []time.Time) (counts []map[connector.Status]int, err error)
 	Log(ctx context.Context, id int64) (connector.LogEntry, error)
 	// Run returns a sync run's progress.
 	Run(ctx context.Context, id string) (connector.Progress, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/practice"
@@ -31,14 +32,11 @@ func scanLog(r Row) (connector.LogEntry, error) {
 	return e, nil
 }
 
-func (t *tx) Logs(ctx context.Context, q practice.LogQuery) ([]connector.LogEntry, error) {
-	var (
-		args  params
-		conds []string
-	)
-	// Whose patient an entry is holds for every entry of the patient, so
-	// it filters the newest entries rather than choosing them.
-	var owner []string
+// logConditions returns the conditions on synchronization_log of q's
+// filters but its patients, Latest, BeforeID and Limit, binding their
+// arguments in args; owner apart, as it holds for every entry of a
+// patient.
+func logConditions(q practice.LogQuery, args *params) (owner, conds []string) {
 	if q.OwnerID != 0 {
 		owner = []string{"EXISTS (SELECT 1 FROM patients p WHERE p.id = synchronization_log.patient_id AND p.user_id = " +
 			args.add(q.OwnerID) + ")"}
@@ -58,6 +56,12 @@ func (t *tx) Logs(ctx context.Context, q practice.LogQuery) ([]connector.LogEntr
 	if q.Text != "" {
 		conds = append(conds, args.contains("details", q.Text))
 	}
+	return owner, conds
+}
+
+func (t *tx) Logs(ctx context.Context, q practice.LogQuery) ([]connector.LogEntry, error) {
+	var args params
+	owner, conds := logConditions(q, &args)
 	if q.BeforeID != 0 {
 		conds = append(conds, "id < "+args.add(q.BeforeID))
 	}
@@ -88,6 +92,51 @@ func (t *tx) Logs(ctx context.Context, q practice.LogQuery) ([]connector.LogEntr
 		return nil, fmt.Errorf("store: list logs: %w", err)
 	}
 	return out, nil
+}
+
+// CountLogs counts in one pass over the range's entries: the span of an
+// entry is the first bound it is before, a CASE of comparisons either
+// database runs the same way.
+func (t *tx) CountLogs(ctx context.Context, q practice.LogQuery, bounds []time.Time) ([]map[connector.Status]int, error) {
+	if len(bounds) < 2 {
+		return nil, nil
+	}
+	q.From, q.To = bounds[0], bounds[len(bounds)-1]
+	var args params
+	owner, conds := logConditions(q, &args)
+	if q.PatientIDs != nil {
+		conds = append(conds, args.in("patient_id", q.PatientIDs))
+	}
+	var span strings.Builder
+	span.WriteString("CASE")
+	for i, b := range bounds[1:] {
+		fmt.Fprintf(&span, ` WHEN "timestamp" < %s THEN %d`, args.add(b.UTC()), i)
+	}
+	span.WriteString(" END")
+	rows, err := t.q.Query(ctx, `SELECT `+span.String()+`, status, COUNT(*) FROM synchronization_log`+
+		where(append(owner, conds...))+` GROUP BY 1, 2`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: count logs: %w", err)
+	}
+	defer rows.Close()
+	counts := make([]map[connector.Status]int, len(bounds)-1)
+	for i := range counts {
+		counts[i] = map[connector.Status]int{}
+	}
+	for rows.Next() {
+		var (
+			i, n   int
+			status nullString
+		)
+		if err := rows.Scan(&i, &status, &n); err != nil {
+			return nil, fmt.Errorf("store: count logs: %w", err)
+		}
+		counts[i][connector.Status(status)] += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count logs: %w", err)
+	}
+	return counts, nil
 }
 
 func (t *tx) Log(ctx context.Context, id int64) (connector.LogEntry, error) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -241,6 +242,32 @@ func testPracticeLogs(t *testing.T, s PracticeStore) {
 				got, err := tx.Logs(ctx, c.q)
 				require.NoError(t, err)
 				assert.Equal(t, c.want, namesOf(got, func(e connector.LogEntry) int64 { return e.ID }, names))
+				return nil
+			})
+		})
+	}
+
+	type counts = map[connector.Status]int
+	ok, failed := connector.StatusSuccess, connector.StatusError
+	spans := []time.Time{at(1, 0), at(3, 0), at(6, 0)}
+	for _, c := range []struct {
+		name   string
+		q      practice.LogQuery
+		bounds []time.Time
+		want   []counts
+	}{
+		{"per span, a bound in the span it starts", practice.LogQuery{}, spans, []counts{{ok: 1, failed: 1}, {ok: 2, failed: 1}}},
+		{"an owner's patients", practice.LogQuery{OwnerID: dee}, spans, []counts{{ok: 1, failed: 1}, {}}},
+		{"a patient's, one status", practice.LogQuery{PatientIDs: []int64{ps[1].ID}, Status: failed}, spans, []counts{{}, {failed: 1}}},
+		{"text", practice.LogQuery{Text: "failed"}, spans, []counts{{failed: 1}, {failed: 1}}},
+		{"outside the bounds", practice.LogQuery{}, []time.Time{at(2, 1), at(3, 0)}, []counts{{}}},
+		{"no span", practice.LogQuery{}, spans[:1], nil},
+	} {
+		t.Run("count "+c.name, func(t *testing.T) {
+			read(t, s, func(tx practice.Tx) error {
+				got, err := tx.CountLogs(ctx, c.q, c.bounds)
+				require.NoError(t, err)
+				assert.Equal(t, c.want, got)
 				return nil
 			})
 		})
