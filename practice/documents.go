@@ -119,11 +119,11 @@ func (s *Service) Documents(ctx context.Context, a Actor, patientID int64, in Do
 	return page, nil
 }
 
-// SearchDocuments lists, with their counts per type, the documents in
-// across every patient a may see documents of: an admin's the practice's,
-// a dietician's those of their patients, a practitioner's those shared with
-// them now, a patient's their own. It is the search box's listing; a
-// patient's own listing is Documents.
+// SearchDocuments lists the documents in selects, with their counts per
+// type, across every patient a may see documents of: for an admin the
+// practice's, for a dietician their patients', for a practitioner those
+// shared with them now (the newest MaxLimit shares), for a patient their
+// own. It is the search box's listing; one patient's is Documents.
 func (s *Service) SearchDocuments(ctx context.Context, a Actor, in DocumentList) (DocumentPage, error) {
 	q, err := documentQuery(0, in)
 	if err != nil {
