@@ -143,9 +143,11 @@ func (observationChanges) assertSynced(t *testing.T, h *harness) {
 func (observationChanges) delivered() bool { return false }
 
 // testObservationsExactlyOnce is ExactlyOnce for observations: the same
-// faults, duplicates and reordering.
+// faults, duplicates and reordering, on 400 observations (40 patients):
+// observations are pulled, not delivered, so the faults that matter are
+// the source's, about 250 of them at that size.
 func testObservationsExactlyOnce(t *testing.T, open Opener) {
-	exactlyOnce(t, startObserving(t, open), observationChanges{})
+	exactlyOnce(t, startObserving(t, open), observationChanges{}, 40)
 }
 
 // testObservations syncs observations through reconciles: listed

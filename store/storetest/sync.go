@@ -287,7 +287,7 @@ func testDeadLetters(t *testing.T, open Opener) {
 }
 
 func testExactlyOnce(t *testing.T, open Opener) {
-	exactlyOnce(t, start(t, open), documentChanges{})
+	exactlyOnce(t, start(t, open), documentChanges{}, 100)
 }
 
 // changing is what exactlyOnce changes at the Source and checks in the
@@ -334,12 +334,12 @@ func (documentChanges) delivered() bool                       { return true }
 
 // exactlyOnce syncs what c changes under transient faults of the Source
 // and sink, every change duplicated and the whole reordered, a third
-// amended while the first half syncs: 1,000 resources (100 patients ×
-// 10), enough for hundreds of faults on each side.
-func exactlyOnce(t *testing.T, h *harness, c changing) {
-	patients, each := 100, 10
+// amended while the first half syncs: patients × 10 resources, enough at
+// 100 patients for hundreds of faults on each side.
+func exactlyOnce(t *testing.T, h *harness, c changing, patients int) {
+	each := 10
 	if testing.Short() {
-		patients, each = 40, 5
+		patients, each = min(patients, 40), 5
 	}
 	ctx := context.Background()
 	c.fill(t, h, patients, each)
