@@ -14,9 +14,7 @@ import (
 )
 
 func (s *server) ListDocuments(ctx context.Context, req ListDocumentsRequestObject) (ListDocumentsResponseObject, error) {
-	p := req.Params
-	page, err := s.svc.Documents(ctx, actorOf(ctx), req.PatientId, documentList(p.Type, p.From, p.To, p.Q, p.Source,
-		p.Author, p.Sort, p.Order, p.Cursor, p.Limit))
+	page, err := s.svc.Documents(ctx, actorOf(ctx), req.PatientId, documentList(req.Params))
 	if err != nil {
 		return nil, err
 	}
@@ -24,21 +22,19 @@ func (s *server) ListDocuments(ctx context.Context, req ListDocumentsRequestObje
 }
 
 func (s *server) SearchDocuments(ctx context.Context, req SearchDocumentsRequestObject) (SearchDocumentsResponseObject, error) {
-	p := req.Params
-	page, err := s.svc.SearchDocuments(ctx, actorOf(ctx), documentList(p.Type, p.From, p.To, p.Q, p.Source,
-		p.Author, p.Sort, p.Order, p.Cursor, p.Limit))
+	// The two operations share their parameters (the spec's components),
+	// so their generated structs are one type but for the name.
+	page, err := s.svc.SearchDocuments(ctx, actorOf(ctx), documentList(ListDocumentsParams(req.Params)))
 	if err != nil {
 		return nil, err
 	}
 	return s.documentPage(page), nil
 }
 
-// documentList is the practice's query of the document listings'
-// parameters, which the two operations share.
-func documentList(typ DocumentType, from, to time.Time, q, source, author string, sort DocumentSort,
-	order Order, cursor string, limit int) practice.DocumentList {
-	return practice.DocumentList{Type: connector.DocumentType(typ), From: from, To: to, Text: q, Source: source,
-		Author: author, Sort: practice.DocumentSort(sort), Asc: order == OrderAsc, Cursor: cursor, Limit: limit}
+// documentList is the practice's query of a document listing's parameters.
+func documentList(p ListDocumentsParams) practice.DocumentList {
+	return practice.DocumentList{Type: connector.DocumentType(p.Type), From: p.From, To: p.To, Text: p.Q, Source: p.Source,
+		Author: p.Author, Sort: practice.DocumentSort(p.Sort), Asc: p.Order == OrderAsc, Cursor: p.Cursor, Limit: p.Limit}
 }
 
 func (s *server) documentPage(page practice.DocumentPage) documentPage {

@@ -21,7 +21,7 @@ func TestSearchDocuments(t *testing.T) {
 	ids := w.ids
 	search := func(role practice.Role, query string) api.DocumentPage {
 		t.Helper()
-		res := h.do(t, request{Method: http.MethodGet, Path: "/documents?" + query, Token: w.ids.tokens[role]})
+		res := h.do(t, request{Method: http.MethodGet, Path: "/documents?" + query, Token: ids.tokens[role]})
 		require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
 		return decode[api.DocumentPage](t, res)
 	}

@@ -243,10 +243,7 @@ func TestErrorsAndDownloads(t *testing.T) {
 	diet := w.actor(t, practice.RoleDietician)
 	p, run, err := w.svc.CreatePatient(ctx, diet, practice.NewPatient{Name: "Ann Example", Email: "ann@example.com"})
 	require.NoError(t, err)
-	events, err := w.svc.WatchRun(ctx, diet, run)
-	require.NoError(t, err)
-	for range events {
-	}
+	w.finish(t, diet, run)
 	docs, err := w.svc.Documents(ctx, diet, p.ID, practice.DocumentList{Type: "lab_result"})
 	require.NoError(t, err)
 	require.Len(t, docs.Items, 1)
@@ -436,10 +433,7 @@ func TestSearch(t *testing.T) {
 	diet := w.actor(t, practice.RoleDietician)
 	p, run, err := w.svc.CreatePatient(ctx, diet, practice.NewPatient{Name: "Ann Example", Email: "ann@example.com"})
 	require.NoError(t, err)
-	events, err := w.svc.WatchRun(ctx, diet, run)
-	require.NoError(t, err)
-	for range events {
-	}
+	w.finish(t, diet, run)
 	docs, err := w.svc.Documents(ctx, diet, p.ID, practice.DocumentList{})
 	require.NoError(t, err)
 	var lipid int64

@@ -85,26 +85,26 @@ func (s *Service) Patients(ctx context.Context, a Actor, in PatientList) (Patien
 		q.ID = a.PatientID
 	}
 	withLogs := in.LastSyncs && Can(a, ActionListAllLogs, Resource{}) == nil
-	var (
-		found []Patient
-		out   PatientPage
-	)
-	err = s.cfg.Store.Read(ctx, func(tx Tx) (err error) {
-		if found, err = tx.Patients(ctx, q); err != nil || !withLogs {
+	var out PatientPage
+	err = s.cfg.Store.Read(ctx, func(tx Tx) error {
+		found, err := tx.Patients(ctx, q)
+		if err != nil {
 			return err
 		}
-		out.LastSyncs, err = s.lastSyncs(ctx, tx, a, pageOf(found, page).Items)
+		out.List = pageOf(found, page)
+		if withLogs {
+			out.LastSyncs, err = s.lastSyncs(ctx, tx, a, out.Items)
+		}
 		return err
 	})
 	if err != nil {
 		return PatientPage{}, fmt.Errorf("list patients: %w", err)
 	}
 	if a.Role == RolePractitioner {
-		for i := range found {
-			found[i] = sharedView(found[i])
+		for i := range out.Items {
+			out.Items[i] = sharedView(out.Items[i])
 		}
 	}
-	out.List = pageOf(found, page)
 	s.record(ctx, a, ActionListPatients, OutcomeSuccess, 0, 0, "", strconv.Itoa(len(out.Items))+" patients")
 	if withLogs {
 		s.record(ctx, a, ActionListAllLogs, OutcomeSuccess, 0, 0, "", "last entry of "+strconv.Itoa(len(out.LastSyncs))+" patients")

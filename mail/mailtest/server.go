@@ -202,7 +202,7 @@ func (s *Server) refusalNow() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.refusal == nil {
-		return nil
+		return nil // not the nil *SMTPError, which is a non-nil error
 	}
 	return s.refusal
 }
