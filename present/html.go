@@ -42,7 +42,12 @@ var policy = sync.OnceValue(func() *bluemonday.Policy {
 	p.AllowElements("td", "th")
 
 	p.AllowAttrs("href").OnElements("a")
-	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowURLSchemes("mailto")
+	// A web link names its host: "https:/e/x" has none, and browsers read
+	// it as another URL than the one shown.
+	for _, scheme := range []string{"http", "https"} {
+		p.AllowURLSchemeWithCustomPolicy(scheme, func(u *url.URL) bool { return u.Host != "" })
+	}
 	p.RequireParseableURLs(true)
 	p.AllowRelativeURLs(false)
 	p.RequireNoFollowOnLinks(true)
