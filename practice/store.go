@@ -65,7 +65,8 @@ type Tx interface {
 	PracticePatient(ctx context.Context, id int64) (Patient, error)
 	// PatientOwner returns the id of the patient's dietician (0 when it
 	// has none): what the policy needs of a patient, read without the
-	// rest of it.
+	// rest of it, and, since an owner does not change, possibly from a
+	// cache.
 	PatientOwner(ctx context.Context, id int64) (int64, error)
 	// Patients lists the patients q selects.
 	Patients(ctx context.Context, q PatientQuery) ([]Patient, error)
@@ -78,7 +79,8 @@ type Tx interface {
 	CreatePatient(ctx context.Context, p Patient) (int64, error)
 	// SetPatientPractice saves the practice fields of the patient (owner,
 	// link, archived and edited times), neither the synced ones nor the
-	// write-back, which the engine keeps.
+	// write-back, which the engine keeps. A patient's owner, once set,
+	// does not change: another owner is ErrConflict.
 	SetPatientPractice(ctx context.Context, p Patient) error
 	// RelinkPatient moves an unlinked patient to the provider's ref.
 	RelinkPatient(ctx context.Context, id int64, ref connector.Ref) error

@@ -216,10 +216,11 @@ func (s *Service) UpdateUser(ctx context.Context, a Actor, id int64, in UserUpda
 	return u, nil
 }
 
-// DeleteUser deletes a user (admins only). A dietician who still owns
-// patients is refused: archive them or hand them to another dietician
-// first. A user whose name stands on records (uploads, shares, requests)
-// is refused too: disable them instead, which keeps the history readable.
+// DeleteUser deletes a user (admins only). A dietician who owns patients,
+// archived ones too, is refused, since a patient's dietician does not
+// change (Tx.SetPatientPractice); so is a user whose name stands on
+// records (uploads, shares, requests): disable them instead, which keeps
+// the history readable.
 func (s *Service) DeleteUser(ctx context.Context, a Actor, id int64) error {
 	err := s.cfg.Store.Write(ctx, func(tx Tx) error {
 		if err := s.check(ctx, a, ActionDeleteUser, Resource{UserID: id}, 0); err != nil {
@@ -233,7 +234,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, id int64) error {
 			return err
 		}
 		if len(owned) > 0 {
-			return refuse(ErrConflict, "the user is the dietician of patients; hand them to another dietician or archive them first")
+			return refuse(ErrConflict, "the user is the dietician of patients (archived ones too), which keep their dietician; disable the user instead")
 		}
 		given, err := tx.Shares(ctx, ShareQuery{SharedBy: id, Limit: 1})
 		if err != nil {

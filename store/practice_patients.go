@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/healthcare-records/healthcare-records/connector"
 	"github.com/healthcare-records/healthcare-records/practice"
@@ -43,7 +44,16 @@ func (t *tx) PracticePatient(ctx context.Context, id int64) (practice.Patient, e
 	return p, notFound(err, fmt.Sprintf("patient %d", id))
 }
 
+// PatientOwner answers from the store's cache of owners where it can: a
+// patient's dietician, once set, never changes (SetPatientPractice
+// refuses it), so what a read saw of it holds in every process for as
+// long as the patient exists, and patients are never deleted. Only a read
+// transaction fills the cache, since it sees committed rows alone; a
+// patient without a dietician is read each time, as one may adopt it.
 func (t *tx) PatientOwner(ctx context.Context, id int64) (int64, error) {
+	if owner, ok := t.owners.get(id); ok {
+		return owner, nil
+	}
 	var owner *int64
 	err := t.q.QueryRow(ctx, `SELECT user_id FROM patients WHERE id = $1`, id).Scan(&owner)
 	if err != nil {
@@ -52,7 +62,36 @@ func (t *tx) PatientOwner(ctx context.Context, id int64) (int64, error) {
 	if owner == nil {
 		return 0, nil
 	}
+	if t.readOnly {
+		t.owners.put(id, *owner)
+	}
 	return *owner, nil
+}
+
+// ownerCache maps patients to their dieticians, up to maxCachedOwners of
+// them (then it starts over). The zero ownerCache is ready to use.
+type ownerCache struct {
+	mu sync.RWMutex
+	m  map[int64]int64
+}
+
+// maxCachedOwners bounds ownerCache: 16 bytes a patient, about a MiB.
+const maxCachedOwners = 1 << 16
+
+func (c *ownerCache) get(id int64) (int64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	owner, ok := c.m[id]
+	return owner, ok
+}
+
+func (c *ownerCache) put(id, owner int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedOwners {
+		c.m = make(map[int64]int64)
+	}
+	c.m[id] = owner
 }
 
 // patientOrders are the ORDER BY clauses of the patient sorts, ascending
@@ -166,12 +205,20 @@ func linkOf(p practice.Patient) practice.LinkStatus {
 }
 
 // SetPatientPractice leaves the write-back columns alone: the engine
-// keeps them (connector.Tx.SaveWriteBack).
+// keeps them (connector.Tx.SaveWriteBack). It refuses to change a
+// dietician once set, which PatientOwner's cache relies on.
 func (t *tx) SetPatientPractice(ctx context.Context, p practice.Patient) error {
+	what := fmt.Sprintf("patient %d", p.ID)
 	n, err := t.q.Exec(ctx, `UPDATE patients SET user_id = $1, link_status = $2, archived_at = $3, edited_at = $4
-		WHERE id = $5`,
+		WHERE id = $5 AND (user_id IS NULL OR user_id = $1)`,
 		nullID(p.OwnerID), string(linkOf(p)), timeArg(p.ArchivedAt), timeArg(p.EditedAt), p.ID)
-	return mustChange(n, err, fmt.Sprintf("patient %d", p.ID))
+	if err == nil && n == 0 {
+		if _, err := t.PatientOwner(ctx, p.ID); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s has a dietician, who does not change: %w", what, practice.ErrConflict)
+	}
+	return mustChange(n, err, what)
 }
 
 // RelinkPatient moves the patient's row, and what each sink holds of it,

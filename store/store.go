@@ -157,6 +157,9 @@ type Store[TTx any] struct {
 	// retryAfter carries a server's requested delay from a failed attempt
 	// to River's retry policy, keyed by job id.
 	retryAfter sync.Map
+
+	// owners caches patients' dieticians (tx.PatientOwner).
+	owners ownerCache
 }
 
 // Queue names. Each sink's deliveries have their own queue, so that a slow
@@ -257,7 +260,8 @@ func (s *Store[TTx]) inTx(ctx context.Context, fn func(*tx) error) error {
 
 func (s *Store[TTx]) newTx(q Querier) *tx {
 	searcher, _ := s.backend.(Searcher)
-	return &tx{q: q, now: s.cfg.Now, searcher: searcher, carepatronSink: s.cfg.CarepatronSink, read: s.readQuerier}
+	return &tx{q: q, now: s.cfg.Now, searcher: searcher, carepatronSink: s.cfg.CarepatronSink, read: s.readQuerier,
+		owners: &s.owners}
 }
 
 // readQuerier runs fn in a read-only transaction of its own.

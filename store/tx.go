@@ -27,6 +27,8 @@ type tx struct {
 	emails []practice.Email
 	// readOnly marks a read's transaction, which inserts no jobs.
 	readOnly bool
+	// owners is the store's cache of patients' dieticians.
+	owners *ownerCache
 	// read runs a read-only transaction of its own: the content of a
 	// document read here is read through it later, in chunks.
 	read func(ctx context.Context, fn func(Querier) error) error

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -143,13 +144,22 @@ func testPracticePatients(t *testing.T, s PracticeStore) {
 	})
 	assert.ErrorIs(t, err, connector.ErrInvalid, "a ref that is not a patient's")
 
+	// A dietician, once set, does not change (PatientOwner's cache relies
+	// on it), neither to another nor to none.
+	for _, to := range []int64{other, 0} {
+		moved := p
+		moved.OwnerID = to
+		err := s.Write(ctx, func(tx practice.Tx) error { return tx.SetPatientPractice(ctx, moved) })
+		assert.ErrorIs(t, err, practice.ErrConflict, "owner %d", to)
+	}
+
 	// The practice fields change; the synced ones and the write-back
 	// (the engine's) stay.
 	wb := practice.WriteBack{Status: practice.WriteBackConflict, Base: "4", Detail: "changed there", At: at(5, 10)}
 	write(t, s, func(tx practice.Tx) error { return tx.SaveWriteBack(ctx, p.ID, wb) })
 	p.WriteBack = wb
 	changed := p
-	changed.OwnerID, changed.ArchivedAt, changed.EditedAt = other, at(5, 12), at(5, 11)
+	changed.ArchivedAt, changed.EditedAt = at(5, 12), at(5, 11)
 	changed.WriteBack = practice.WriteBack{Status: practice.WriteBackWritten}
 	changed.Name, changed.Version = "Not Saved", "9"
 	write(t, s, func(tx practice.Tx) error { return tx.SetPatientPractice(ctx, changed) })
@@ -167,7 +177,7 @@ func testPracticePatients(t *testing.T, s PracticeStore) {
 		return err
 	})
 	assert.NotContains(t, refs, p.Ref, "an archived patient no longer syncs")
-	// Back to no owner, not archived.
+	// Not archived again.
 	write(t, s, func(tx practice.Tx) error { return tx.SetPatientPractice(ctx, p) })
 	read(t, s, func(tx practice.Tx) error {
 		got, err := tx.PracticePatient(ctx, p.ID)
@@ -177,6 +187,36 @@ func testPracticePatients(t *testing.T, s PracticeStore) {
 	})
 	err = s.Write(ctx, func(tx practice.Tx) error { return tx.SetPatientPractice(ctx, practice.Patient{ID: p.ID + 100}) })
 	assert.ErrorIs(t, err, practice.ErrNotFound)
+
+	// A patient without a dietician gets one: what reads saw before, and
+	// what a write that rolled back saw, does not hide it.
+	orphan := newPatient("p2", "Orphan Example", "")
+	orphan = createPatients(t, s, orphan)[0]
+	owners := func() (owner int64) {
+		read(t, s, func(tx practice.Tx) (err error) {
+			owner, err = tx.PatientOwner(ctx, orphan.ID)
+			return err
+		})
+		return owner
+	}
+	assert.Zero(t, owners())
+	adopted := orphan
+	adopted.OwnerID = other
+	errUndo := errors.New("undo")
+	err = s.Write(ctx, func(tx practice.Tx) error {
+		if err := tx.SetPatientPractice(ctx, adopted); err != nil {
+			return err
+		}
+		owner, err := tx.PatientOwner(ctx, orphan.ID)
+		require.NoError(t, err)
+		assert.Equal(t, other, owner, "in the write")
+		return errUndo
+	})
+	require.ErrorIs(t, err, errUndo)
+	assert.Zero(t, owners(), "rolled back")
+	write(t, s, func(tx practice.Tx) error { return tx.SetPatientPractice(ctx, adopted) })
+	assert.Equal(t, other, owners())
+	assert.Equal(t, other, owners(), "read again")
 }
 
 func testPatientListing(t *testing.T, s PracticeStore) {
