@@ -38,7 +38,7 @@ func documentList(p ListDocumentsParams) practice.DocumentList {
 }
 
 func (s *server) documentPage(page practice.DocumentPage) documentPage {
-	return documentPage{Items: mapItems(page.Items, s.documentOut), Counts: countsOut(page.Counts), NextCursor: page.Next}
+	return documentPage{page: page, base: jsonBase(s.cfg.BasePath)}
 }
 
 func (s *server) UploadDocument(ctx context.Context, req UploadDocumentRequestObject) (UploadDocumentResponseObject, error) {

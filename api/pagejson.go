@@ -7,15 +7,31 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/practice"
 )
 
-// documentPage is ListDocuments' answer, encoded by hand: listing and
-// searching a patient's documents is the API's busiest call, and
-// encoding/json spent as much CPU on a page of 50 as the store's query of
-// it. TestDocumentPageJSON holds the bytes to encoding/json's, field by
-// field, so a field the spec adds to Document fails the test until it is
-// encoded here too.
-type documentPage DocumentPage
+// documentPage is ListDocuments' answer, encoded by hand from the
+// practice's page: listing and searching a patient's documents is the
+// API's busiest call, and encoding/json spent as much CPU on a page of 50
+// as the store's query of it. It writes what encoding/json writes of
+// DocumentPage as documentOut and countsOut fill it, without building it:
+// TestDocumentPageJSON holds the two to the same bytes, and documentOut to
+// setting every field of Document, so a field the spec adds fails the test
+// until it is converted and encoded here too.
+type documentPage struct {
+	page practice.DocumentPage
+	// base is the API's base path, which the documents' URLs begin with,
+	// escaped as in a JSON string (jsonBase).
+	base string
+}
+
+// jsonBase is base as it stands inside a JSON string.
+func jsonBase(base string) string {
+	q := appendString(nil, base)
+	return string(q[1 : len(q)-1])
+}
 
 func (p documentPage) VisitListDocumentsResponse(w http.ResponseWriter) error { return p.write(w) }
 
@@ -48,40 +64,35 @@ const maxPooledPage = 256 << 10
 
 // appendJSON appends p as json.Encoder.Encode writes it, newline and all.
 func (p documentPage) appendJSON(b []byte) ([]byte, error) {
-	c := p.Counts
+	c := p.page.Counts
 	b = append(b, `{"counts":{"lab_result":`...)
-	b = strconv.AppendInt(b, int64(c.LabResult), 10)
+	b = strconv.AppendInt(b, int64(c[connector.DocumentLabResult]), 10)
 	b = append(b, `,"other":`...)
-	b = strconv.AppendInt(b, int64(c.Other), 10)
+	b = strconv.AppendInt(b, int64(c[connector.DocumentOther]), 10)
 	b = append(b, `,"physical_assessment":`...)
-	b = strconv.AppendInt(b, int64(c.PhysicalAssessment), 10)
+	b = strconv.AppendInt(b, int64(c[connector.DocumentPhysicalAssessment]), 10)
 	b = append(b, `,"progress_note":`...)
-	b = strconv.AppendInt(b, int64(c.ProgressNote), 10)
-	b = append(b, `},"items":`...)
-	if p.Items == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range p.Items {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = appendDocument(b, &p.Items[i]); err != nil {
-				return nil, err
-			}
+	b = strconv.AppendInt(b, int64(c[connector.DocumentProgressNote]), 10)
+	b = append(b, `},"items":[`...)
+	for i := range p.page.Items {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		b = append(b, ']')
+		var err error
+		if b, err = p.appendDocument(b, &p.page.Items[i]); err != nil {
+			return nil, err
+		}
 	}
-	if p.NextCursor != "" {
-		b = appendString(append(b, `,"next_cursor":`...), p.NextCursor)
+	b = append(b, ']')
+	if p.page.Next != "" {
+		b = appendString(append(b, `,"next_cursor":`...), p.page.Next)
 	}
 	return append(b, "}\n"...), nil
 }
 
-// appendDocument appends d's JSON object, its fields in encoding/json's
-// order (the struct's) with its omissions.
-func appendDocument(b []byte, d *Document) ([]byte, error) {
+// appendDocument appends documentOut(d)'s JSON object, its fields in
+// encoding/json's order (Document's) with its omissions.
+func (p documentPage) appendDocument(b []byte, d *practice.Document) ([]byte, error) {
 	b = append(b, '{')
 	if d.Author != "" {
 		b = appendString(append(b, `"author":`...), d.Author)
@@ -89,15 +100,15 @@ func appendDocument(b []byte, d *Document) ([]byte, error) {
 	}
 	b = appendString(append(b, `"content_hash":`...), d.ContentHash)
 	b = appendString(append(b, `,"content_type":`...), d.ContentType)
-	b = appendString(append(b, `,"content_url":`...), d.ContentUrl)
+	b = p.appendURL(append(b, `,"content_url":`...), d.ID, "/content")
 	var err error
 	if !d.Date.IsZero() {
 		if b, err = appendTime(append(b, `,"date":`...), d.Date); err != nil {
 			return nil, err
 		}
 	}
-	b = strconv.AppendInt(append(b, `,"id":`...), d.Id, 10)
-	b = strconv.AppendInt(append(b, `,"patient_id":`...), d.PatientId, 10)
+	b = strconv.AppendInt(append(b, `,"id":`...), d.ID, 10)
+	b = strconv.AppendInt(append(b, `,"patient_id":`...), d.PatientID, 10)
 	b = strconv.AppendInt(append(b, `,"size":`...), d.Size, 10)
 	b = appendString(append(b, `,"source":`...), d.Source)
 	b = appendString(append(b, `,"title":`...), d.Title)
@@ -107,15 +118,23 @@ func appendDocument(b []byte, d *Document) ([]byte, error) {
 			return nil, err
 		}
 	}
-	b = strconv.AppendBool(append(b, `,"uploaded":`...), d.Uploaded)
+	b = strconv.AppendBool(append(b, `,"uploaded":`...), d.Uploaded())
 	if d.UploadedBy != 0 {
 		b = strconv.AppendInt(append(b, `,"uploaded_by":`...), d.UploadedBy, 10)
 	}
-	b = appendString(append(b, `,"url":`...), d.Url)
+	b = p.appendURL(append(b, `,"url":`...), d.ID, "")
 	if d.Version != "" {
 		b = appendString(append(b, `,"version":`...), d.Version)
 	}
 	return append(b, '}'), nil
+}
+
+// appendURL appends, quoted, the URL of document id and its suffix, as
+// s.url writes it.
+func (p documentPage) appendURL(b []byte, id int64, suffix string) []byte {
+	b = append(append(b, '"'), p.base...)
+	b = strconv.AppendInt(append(b, "/documents/"...), id, 10)
+	return append(append(b, suffix...), '"')
 }
 
 // appendTime appends t as time.Time's MarshalJSON does, refusing the
