@@ -45,9 +45,12 @@ var apiRequests = flag.Int("api-requests", 2000, "requests of each BenchmarkAPI 
 // download a 1 MiB document over HTTP on loopback, each request signed in
 // with a real access token and answered by the real practice service
 // (authorization, audit and all); in the same run, 32 goroutines make the
-// store calls the service makes for each, directly. It prints requests/s,
-// p50 and p99 of both and the API's rate as a ratio to the direct one, on
-// SQLite and on PostgreSQL.
+// store calls the service makes for each, directly; and, as the
+// baseline, the same clients fetch an answer of the API from a handler
+// that does nothing else (the HTTP exchange alone). It prints requests/s,
+// p50 and p99 of each side, the API's rate as a ratio to the direct one,
+// and what a request costs the machine in the store calls, the exchange
+// and the rest of the API, on SQLite and on PostgreSQL.
 //
 //	go test -run '^$' -bench API -benchtime 1x -timeout 30m ./bench/
 func BenchmarkAPI(b *testing.B) {
@@ -115,6 +118,7 @@ func TestAPISmall(t *testing.T) {
 	for _, p := range rep.Phases {
 		assert.Equal(t, requests, p.Direct.Calls, p.Name)
 		assert.Equal(t, requests, p.API.Calls, p.Name)
+		assert.Equal(t, requests, p.Bare.Calls, p.Name)
 		assert.Len(t, p.Rounds, 2, p.Name)
 		assert.Positive(t, p.Ratio(), p.Name)
 	}
@@ -160,6 +164,9 @@ type apiWorld struct {
 	// tokens are the dieticians' access tokens: patient i is
 	// seeded.Patients[i], of dietician i%len(tokens).
 	tokens []string
+	// bare holds, by phase, an answer of the API that /bare/{phase}
+	// serves as it is: the HTTP exchange alone, for the baseline side.
+	bare map[string][]byte
 }
 
 const (
@@ -182,7 +189,7 @@ func newAPIWorld(tb testing.TB, st storeurl.Store, size apiSize) *apiWorld {
 	if size.Seed.Documents <= 0 {
 		size.Seed.Documents = storetest.BenchPatientDocuments
 	}
-	w := &apiWorld{size: size, st: st}
+	w := &apiWorld{size: size, st: st, bare: map[string][]byte{}}
 	var emails []string
 	for i := range size.Owners {
 		email := fmt.Sprintf("dietician-%d@example.org", i)
@@ -207,6 +214,7 @@ func newAPIWorld(tb testing.TB, st storeurl.Store, size apiSize) *apiWorld {
 	require.NoError(tb, err)
 	mux := http.NewServeMux()
 	mux.Handle(apiBase+"/", h)
+	mux.HandleFunc("GET /bare/{phase}", w.serveBare)
 	srv := httptest.NewServer(mux)
 	tb.Cleanup(srv.Close)
 	w.host = strings.TrimPrefix(srv.URL, "http://")
@@ -321,9 +329,7 @@ func (w *apiWorld) http(ctx context.Context, c apiCall) ([]byte, error) {
 			path += "?q=" + url.QueryEscape(c.text)
 		}
 	}
-	raw := "GET " + path + " HTTP/1.1\r\nHost: " + w.host + "\r\nAuthorization: Bearer " + c.token +
-		"\r\nUser-Agent: bench\r\n\r\n"
-	code, body, err := w.client.Do(ctx, []byte(raw))
+	code, body, err := w.get(ctx, path, c.token)
 	switch {
 	case err != nil:
 		return nil, err
@@ -335,8 +341,43 @@ func (w *apiWorld) http(ctx context.Context, c apiCall) ([]byte, error) {
 	return body, nil
 }
 
+// get sends a GET of path with the bearer token, as every request of the
+// HTTP sides is sent, and returns the answer's status and body.
+func (w *apiWorld) get(ctx context.Context, path, token string) (int, []byte, error) {
+	raw := "GET " + path + " HTTP/1.1\r\nHost: " + w.host + "\r\nAuthorization: Bearer " + token +
+		"\r\nUser-Agent: bench\r\n\r\n"
+	return w.client.Do(ctx, []byte(raw))
+}
+
+// bareHTTP makes c's request, headers and all, of the baseline handler,
+// which answers the phase's recorded body.
+func (w *apiWorld) bareHTTP(ctx context.Context, phase string, c apiCall) error {
+	code, body, err := w.get(ctx, "/bare/"+phase, c.token)
+	switch {
+	case err != nil:
+		return err
+	case code != http.StatusOK || len(body) != len(w.bare[phase]):
+		return fmt.Errorf("bare %s: %d, %d bytes", phase, code, len(body))
+	}
+	return nil
+}
+
+// serveBare answers /bare/{phase} with the phase's recorded body, as the
+// API sends a page: with its type and length, in one write.
+func (w *apiWorld) serveBare(rw http.ResponseWriter, r *http.Request) {
+	body, ok := w.bare[r.PathValue("phase")]
+	if !ok {
+		http.NotFound(rw, r)
+		return
+	}
+	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = rw.Write(body)
+}
+
 // verify checks, on a few calls of each phase, that the API answers what
-// the direct calls read: both sides do the same work.
+// the direct calls read: both sides do the same work. It records each
+// phase's first answer for the baseline side.
 func (w *apiWorld) verify(ctx context.Context) error { return w.verifyPhases(ctx, w.phases()) }
 
 // verifyPhases is verify for the given phases.
@@ -354,6 +395,9 @@ func (w *apiWorld) verifyPhases(ctx context.Context, phases []apiPhase) error {
 			}
 			if err := want.same(body); err != nil {
 				return fmt.Errorf("%s %d: %w", ph.name, i, err)
+			}
+			if i == 0 {
+				w.bare[ph.name] = body
 			}
 		}
 	}
@@ -410,8 +454,11 @@ func (a storeAnswer) same(body []byte) error {
 	return nil
 }
 
-// run measures each phase: a warm-up of both sides, then rounds of
-// Requests/Rounds calls a side, the side going first alternating.
+// run measures each phase: a warm-up of each side, then rounds of
+// Requests/Rounds calls a side, the side going first in turn. The sides
+// are the direct calls, the API, and the baseline: the same client
+// fetching an answer of the API from a handler that does nothing else,
+// which is the most any HTTP API could reach here.
 func (w *apiWorld) run(ctx context.Context, backend string) (apiReport, error) {
 	return w.runPhases(ctx, backend, w.phases())
 }
@@ -421,14 +468,15 @@ func (w *apiWorld) runPhases(ctx context.Context, backend string, phases []apiPh
 	rep := apiReport{Backend: backend, Size: w.size}
 	per := w.size.Requests / w.size.Rounds
 	for _, ph := range phases {
-		sides := [2]func(i int) error{
+		sides := [3]func(i int) error{
 			func(i int) error { _, err := w.direct(ctx, ph.call(i)); return err },
 			func(i int) error { _, err := w.http(ctx, ph.call(i)); return err },
+			func(i int) error { return w.bareHTTP(ctx, ph.name, ph.call(i)) },
 		}
 		measure := func(side, from, n int) (loadtest.Result, error) {
 			res, err := loadtest.Run(n, w.size.Clients, func(i int) error { return sides[side](from + i) })
 			if err != nil {
-				return res, fmt.Errorf("%s, %s: %w", ph.name, [2]string{"direct", "API"}[side], err)
+				return res, fmt.Errorf("%s, %s: %w", ph.name, [3]string{"direct", "API", "bare HTTP"}[side], err)
 			}
 			return res, nil
 		}
@@ -438,20 +486,20 @@ func (w *apiWorld) runPhases(ctx context.Context, backend string, phases []apiPh
 			}
 		}
 		res := apiPhaseResult{Name: ph.name}
-		var direct, viaAPI []loadtest.Result
+		var direct, viaAPI, bare []loadtest.Result
 		for r := range w.size.Rounds {
-			var round [2]loadtest.Result
-			for k := range 2 {
-				side := (r + k) % 2
+			var round [len(sides)]loadtest.Result
+			for k := range sides {
+				side := (r + k) % len(sides)
 				var err error
 				if round[side], err = measure(side, w.size.Warmup+r*per, per); err != nil {
 					return rep, err
 				}
 			}
-			direct, viaAPI = append(direct, round[0]), append(viaAPI, round[1])
+			direct, viaAPI, bare = append(direct, round[0]), append(viaAPI, round[1]), append(bare, round[2])
 			res.Rounds = append(res.Rounds, round[1].Rate()/round[0].Rate())
 		}
-		res.Direct, res.API = loadtest.Merge(direct...), loadtest.Merge(viaAPI...)
+		res.Direct, res.API, res.Bare = loadtest.Merge(direct...), loadtest.Merge(viaAPI...), loadtest.Merge(bare...)
 		rep.Phases = append(rep.Phases, res)
 	}
 	return rep, nil
@@ -465,16 +513,32 @@ type apiReport struct {
 	Phases  []apiPhaseResult
 }
 
-// apiPhaseResult is one phase measured both ways.
+// apiPhaseResult is one phase measured each way.
 type apiPhaseResult struct {
 	Name        string
 	Direct, API loadtest.Result
+	// Bare is the baseline: the API's answer from a handler that does
+	// nothing else.
+	Bare loadtest.Result
 	// Rounds are each round's ratio.
 	Rounds []float64
 }
 
 // Ratio is the API's rate as a fraction of the direct calls'.
 func (p apiPhaseResult) Ratio() float64 { return p.API.Rate() / p.Direct.Rate() }
+
+// Ceiling is the Ratio of an API whose only cost beside the store calls
+// were its HTTP exchange (the baseline's): times a request add, so its
+// rate would be 1/(1/direct + 1/bare).
+func (p apiPhaseResult) Ceiling() float64 { return p.Bare.Rate() / (p.Bare.Rate() + p.Direct.Rate()) }
+
+// costs are the machine's time a request of each side takes at full load
+// (the inverse of its rate): the store calls, the HTTP exchange alone, and
+// what the API does beside both.
+func (p apiPhaseResult) costs() (direct, exchange, own time.Duration) {
+	per := func(r loadtest.Result) time.Duration { return time.Duration(float64(time.Second) / r.Rate()) }
+	return per(p.Direct), per(p.Bare), per(p.API) - per(p.Direct) - per(p.Bare)
+}
 
 // apiTargets are the issue's: the API's rate at least 0.8 of the direct
 // calls' for the list and the search, and their p99 on PostgreSQL.
@@ -500,6 +564,7 @@ func (r apiReport) String() string {
 	for _, p := range r.Phases {
 		fmt.Fprintf(&b, "  %-8s direct %s\n", p.Name, p.Direct)
 		fmt.Fprintf(&b, "  %-8s API    %s\n", "", p.API)
+		fmt.Fprintf(&b, "  %-8s bare   %s\n", "", p.Bare)
 		var rounds []string
 		for _, x := range p.Rounds {
 			rounds = append(rounds, strconv.FormatFloat(x, 'f', 2, 64))
@@ -509,7 +574,10 @@ func (r apiReport) String() string {
 		if t, ok := apiTargets[p.Name]; ok {
 			fmt.Fprintf(&b, "; ratio ≥ %.1f %s, p99 < %s %s", t.ratio, met(p.Ratio() >= t.ratio), t.p99, met(p.API.P99 < t.p99))
 		}
-		b.WriteString("\n")
+		direct, exchange, own := p.costs()
+		fmt.Fprintf(&b, "\n  %-8s a request takes the machine %s in the store calls, %s in a bare HTTP exchange, %s in the rest of the API; "+
+			"ceiling with the exchange alone %.2f\n", "", direct.Round(time.Microsecond), exchange.Round(time.Microsecond),
+			own.Round(time.Microsecond), p.Ceiling())
 	}
 	return b.String()
 }
