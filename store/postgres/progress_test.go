@@ -60,6 +60,23 @@ func TestProgressAcrossProcesses(t *testing.T) {
 	default:
 		t.Fatal("local subscriber missed the snapshot")
 	}
+	// And the other way: each bus listens on a connection of its own, so
+	// that a's listener is up is not known from b's.
+	p0 := connector.Progress{Run: "r0", PatientID: 8, Phase: connector.PhaseFetching, Total: 1}
+	deadline = time.Now().Add(10 * time.Second)
+	for got := false; !got; {
+		require.True(t, time.Now().Before(deadline), "no progress crossed back")
+		b.Progress().Publish(p0)
+		wait := time.After(100 * time.Millisecond)
+		for waiting := true; waiting && !got; {
+			select {
+			case q := <-all:
+				got = q.Run == p0.Run
+			case <-wait:
+				waiting = false
+			}
+		}
+	}
 	for len(all) > 0 {
 		<-all
 	}
