@@ -114,7 +114,7 @@ func newHandler(cfg Config, authn authenticator) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, spec: spec, authn: authn}
+	s := &server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, spec: spec, authn: authn, jsonBase: jsonBase(cfg.BasePath)}
 
 	mux := http.NewServeMux()
 	HandlerWithOptions(
@@ -154,6 +154,8 @@ type server struct {
 	spec *spec
 	// authn verifies bearer tokens.
 	authn authenticator
+	// jsonBase is cfg.BasePath escaped once for the hand-encoded pages.
+	jsonBase string
 }
 
 var _ StrictServerInterface = (*server)(nil)

@@ -38,7 +38,7 @@ func documentList(p ListDocumentsParams) practice.DocumentList {
 }
 
 func (s *server) documentPage(page practice.DocumentPage) documentPage {
-	return documentPage{page: page, base: jsonBase(s.cfg.BasePath)}
+	return documentPage{page: page, base: s.jsonBase}
 }
 
 func (s *server) UploadDocument(ctx context.Context, req UploadDocumentRequestObject) (UploadDocumentResponseObject, error) {

@@ -23,7 +23,7 @@ import (
 type documentPage struct {
 	page practice.DocumentPage
 	// base is the API's base path, which the documents' URLs begin with,
-	// escaped as in a JSON string (jsonBase).
+	// escaped as in a JSON string (server.jsonBase).
 	base string
 }
 

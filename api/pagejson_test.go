@@ -9,11 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/healthcare-records/healthcare-records/connector"
-	"github.com/healthcare-records/healthcare-records/practice"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/healthcare-records/healthcare-records/connector"
+	"github.com/healthcare-records/healthcare-records/practice"
 )
+
+// pageServer is a server with what its pages need: the base path.
+func pageServer(base string) *server {
+	return &server{cfg: Config{BasePath: base}, jsonBase: jsonBase(base)}
+}
 
 // TestDocumentPageJSON holds the hand-written page encoder to
 // encoding/json's bytes of the page documentOut and countsOut build: on
@@ -37,7 +43,7 @@ func TestDocumentPageJSON(t *testing.T) {
 			Items: []practice.Document{{Title: s, Date: time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)}}}})
 	}
 	for _, base := range []string{"/api/v1", "/prac<t>&ice/api"} {
-		s := &server{cfg: Config{BasePath: base}}
+		s := pageServer(base)
 		for i, p := range pages {
 			var want bytes.Buffer
 			page := DocumentPage{Items: mapItems(p.Items, s.documentOut), Counts: countsOut(p.Counts), NextCursor: p.Next}
@@ -50,7 +56,7 @@ func TestDocumentPageJSON(t *testing.T) {
 
 	var d practice.Document
 	fill(reflect.ValueOf(&d).Elem(), "set", 1)
-	out := reflect.ValueOf((&server{cfg: Config{BasePath: "/api/v1"}}).documentOut(d))
+	out := reflect.ValueOf(pageServer("/api/v1").documentOut(d))
 	for i := range out.NumField() {
 		assert.False(t, out.Field(i).IsZero(), "documentOut leaves Document.%s empty", out.Type().Field(i).Name)
 	}
@@ -109,7 +115,7 @@ func BenchmarkDocumentPageJSON(b *testing.B) {
 			Size: 3072, ContentHash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Version: "3",
 			UpdatedAt: at})
 	}
-	s := &server{cfg: Config{BasePath: "/api/v1"}}
+	s := pageServer("/api/v1")
 	b.Run("encoding/json", func(b *testing.B) {
 		for b.Loop() {
 			var buf bytes.Buffer

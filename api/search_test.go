@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,6 +50,18 @@ func TestSearchDocuments(t *testing.T) {
 		all := found(search(practice.RoleAdmin, "limit=100"))
 		assert.Subset(t, all, []int64{ids.x, ids.y, ids.z, ids.z2, ids.w})
 		assert.Len(t, all, 6, "P1's four and P2's two")
+	})
+
+	t.Run("links", func(t *testing.T) {
+		// The page's URLs are written by hand (pagejson.go): each must be
+		// the document's own.
+		for _, d := range search(practice.RoleDietician, "limit=100").Items {
+			assert.Equal(t, "/api/v1/documents/"+strconv.FormatInt(d.Id, 10), d.Url)
+			assert.Equal(t, d.Url+"/content", d.ContentUrl)
+			res := h.do(t, request{Method: http.MethodGet, Path: strings.TrimPrefix(d.Url, "/api/v1"), Token: ids.tokens[practice.RoleDietician]})
+			require.Equal(t, http.StatusOK, res.Status, "%s", res.Body)
+			assert.Equal(t, d.Id, decode[api.Document](t, res).Id)
+		}
 	})
 
 	t.Run("keywords, type and counts", func(t *testing.T) {
