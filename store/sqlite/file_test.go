@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/healthcare-records/healthcare-records/practice"
 	"github.com/healthcare-records/healthcare-records/store/sqlite"
 	"github.com/healthcare-records/healthcare-records/store/storetest"
 )
@@ -26,8 +27,9 @@ func mode(t *testing.T, path string) fs.FileMode {
 	return fi.Mode().Perm()
 }
 
-// TestNewFileOwnerOnly: a new database, and the -wal and -shm files SQLite
-// makes beside it, are readable by their owner only, whatever the umask.
+// TestNewFileOwnerOnly: a new database and its audit log's file, and the
+// -wal and -shm files SQLite makes beside them, are readable by their
+// owner only, whatever the umask.
 func TestNewFileOwnerOnly(t *testing.T) {
 	old := syscall.Umask(0)
 	defer syscall.Umask(old)
@@ -37,14 +39,14 @@ func TestNewFileOwnerOnly(t *testing.T) {
 	defer s.Close()
 	_, err = s.DeadLetters(context.Background(), 1) // the migrations wrote
 	require.NoError(t, err)
-	for _, name := range []string{path, path + "-wal", path + "-shm"} {
+	for _, name := range []string{path, path + "-wal", path + "-shm", path + "-audit", path + "-audit-wal", path + "-audit-shm"} {
 		assert.Equal(t, fs.FileMode(0o600), mode(t, name), name)
 	}
 }
 
 // TestSharedFileRefused: an existing database that others may read, or
-// whose -wal file they may read, is refused with the fix, and left as it
-// was; mode_check=off accepts it.
+// whose -wal file or audit log's file they may read, is refused with the
+// fix, and left as it was; mode_check=off accepts it.
 func TestSharedFileRefused(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -56,20 +58,27 @@ func TestSharedFileRefused(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		fileMode fs.FileMode
-		wal      bool
+		// other, when set, is the file beside the database made world
+		// readable.
+		other string
 	}{
-		{"world readable", 0o644, false},
-		{"group writable", 0o620, false},
-		{"wal world readable", 0o600, true},
+		{"world readable", 0o644, ""},
+		{"group writable", 0o620, ""},
+		{"wal world readable", 0o600, "-wal"},
+		{"audit log world readable", 0o600, "-audit"},
+		{"audit log's wal world readable", 0o600, "-audit-wal"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			require.NoError(t, os.Chmod(path, c.fileMode))
 			bad := path
-			if c.wal {
-				bad = path + "-wal"
-				require.NoError(t, os.WriteFile(bad, nil, 0o600))
+			if c.other != "" {
+				bad = path + c.other
+				if _, err := os.Stat(bad); err != nil {
+					require.NoError(t, os.WriteFile(bad, nil, 0o600))
+					defer os.Remove(bad)
+				}
 				require.NoError(t, os.Chmod(bad, 0o644))
-				defer os.Remove(bad)
+				defer os.Chmod(bad, 0o600)
 			}
 			s, err := sqlite.Open(ctx, path, storetest.FastConfig())
 			if s != nil {
@@ -91,6 +100,39 @@ func TestSharedFileRefused(t *testing.T) {
 	s, err = sqlite.Open(ctx, path, storetest.FastConfig())
 	require.NoError(t, err, "chmod 600 fixes it")
 	require.NoError(t, s.Close())
+}
+
+// TestAuditFileMissing: a database whose audit log's file is gone is
+// refused, naming the file, and no empty log is started in its place; the
+// file restored, it opens with its entries.
+func TestAuditFileMissing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hr.db")
+	s, err := sqlite.Open(ctx, path, storetest.FastConfig())
+	require.NoError(t, err)
+	require.NoError(t, s.Write(ctx, func(tx practice.Tx) error { return tx.AppendAudit(ctx, audited) }))
+	require.NoError(t, s.Close())
+	kept := filepath.Join(dir, "kept")
+	require.NoError(t, os.Rename(path+"-audit", kept))
+
+	for range 2 {
+		s, err = sqlite.Open(ctx, path, storetest.FastConfig())
+		require.ErrorIs(t, err, sqlite.ErrAuditMissing)
+		assert.Nil(t, s)
+		assert.Contains(t, err.Error(), path+"-audit")
+		assert.NoFileExists(t, path+"-audit", "no empty log made")
+	}
+
+	require.NoError(t, os.Rename(kept, path+"-audit"))
+	s, err = sqlite.Open(ctx, path, storetest.FastConfig())
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Read(ctx, func(tx practice.Tx) error {
+		got, err := tx.Audit(ctx, practice.AuditQuery{})
+		assert.Len(t, got, 1)
+		return err
+	}))
 }
 
 // TestNames: a plain path is the file's name as written, so that the

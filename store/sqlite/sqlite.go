@@ -34,10 +34,18 @@ type Store = store.Store[*sql.Tx]
 // WAL lets read while the writer writes. A database in memory has only the
 // one connection, which its reads share.
 //
+// The audit log is kept in a second file, path with "-audit" appended
+// (hr.db-audit), so that its commits, one every few milliseconds while
+// the practice reads, leave the read connections' caches of the records
+// warm. The two files are one database: back them up, move and restore
+// them together. A database whose audit log's file is missing is refused
+// with an error wrapping ErrAuditMissing; a database made before the
+// audit log had its file has it moved there by the migrations.
+//
 // path is a file name as it is, or a file: URI (file:/var/lib/hr.db) whose
-// only parameter may be mode_check=off. The file holds patients' data: a
+// only parameter may be mode_check=off. The files hold patients' data: a
 // new one is created readable and writable by its owner only (0600, as
-// are its -wal and -shm files), whatever the umask, and an existing one
+// are the -wal and -shm files), whatever the umask, and an existing one
 // that group or others may read or write is refused with an error
 // wrapping ErrSharedFile, unless path carries mode_check=off
 // (file:/var/lib/hr.db?mode_check=off). The directory must exist.
@@ -49,7 +57,13 @@ func Open(ctx context.Context, path string, cfg store.Config) (*Store, error) {
 	if err := prepareFile(l); err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(cachingConnector{base: &sqlite.Driver{}, dsn: dsn(l.path)})
+	if err := checkAuditFile(ctx, l); err != nil {
+		return nil, err
+	}
+	if err := prepareFile(auditLocation(l)); err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(cachingConnector{base: &sqlite.Driver{}, dsn: dsn(l.path), setup: writerSetup(l)})
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
@@ -62,7 +76,7 @@ func Open(ctx context.Context, path string, cfg store.Config) (*Store, error) {
 	if !l.inMemory() {
 		// Opened once the writer has made the file (with the mode
 		// prepareFile checked) and put it in WAL mode.
-		b.reader = openReader(l.path)
+		b.reader = openReader(l)
 	}
 	s, err := store.New[*sql.Tx](b, cfg)
 	if err != nil {
@@ -77,9 +91,9 @@ func Open(ctx context.Context, path string, cfg store.Config) (*Store, error) {
 func readConns() int { return max(4, runtime.GOMAXPROCS(0)) }
 
 // openReader opens the pool of read-only connections to the database
-// file at path.
-func openReader(path string) *sql.DB {
-	db := sql.OpenDB(cachingConnector{base: &sqlite.Driver{}, dsn: readDSN(path)})
+// file at l.
+func openReader(l location) *sql.DB {
+	db := sql.OpenDB(cachingConnector{base: &sqlite.Driver{}, dsn: readDSN(l.path), setup: readerSetup(l)})
 	db.SetMaxOpenConns(readConns())
 	db.SetMaxIdleConns(readConns())
 	db.SetConnMaxLifetime(0)

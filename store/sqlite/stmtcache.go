@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 )
 
 // The SQLite driver parses every query it is handed, and parsing cost half
@@ -16,13 +17,14 @@ import (
 const maxCachedStmts = 256
 
 // cachingConnector opens connections of base that reuse prepared
-// statements.
+// statements, each having run setup first.
 type cachingConnector struct {
-	base driver.Driver
-	dsn  string
+	base  driver.Driver
+	dsn   string
+	setup []string
 }
 
-func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
+func (c cachingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.base.Open(c.dsn)
 	if err != nil {
 		return nil, err
@@ -34,6 +36,12 @@ func (c cachingConnector) Connect(context.Context) (driver.Conn, error) {
 		if !ok {
 			conn.Close()
 			return nil, errors.New("sqlite: driver lacks the context interfaces")
+		}
+	}
+	for _, q := range c.setup {
+		if _, err := conn.(driver.ExecerContext).ExecContext(ctx, q, nil); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("sqlite: %s: %w", q, err)
 		}
 	}
 	return &cachingConn{Conn: conn, stmts: make(map[string]*cachedStmt)}, nil

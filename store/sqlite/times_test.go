@@ -37,6 +37,11 @@ func TestTimesReadBySQLite(t *testing.T) {
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
 	defer db.Close()
+	// One connection, with the audit log attached as the store attaches
+	// it, for the migrations.
+	db.SetMaxOpenConns(1)
+	_, err = db.Exec(`ATTACH DATABASE ? AS audit`, path+"-audit")
+	require.NoError(t, err)
 	// A row as the store wrote it before, and the schema as it was then.
 	_, err = db.Exec(`INSERT INTO ingested_events (source, event_id, received_at) VALUES ('php', 'old', $1)`, at.String())
 	require.NoError(t, err)
