@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -114,7 +115,8 @@ func newHandler(cfg Config, authn authenticator) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, spec: spec, authn: authn, jsonBase: jsonBase(cfg.BasePath)}
+	s := &server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, spec: spec, authn: authn, jsonBase: jsonBase(cfg.BasePath),
+		escapedBase: (&url.URL{Path: cfg.BasePath}).EscapedPath()}
 
 	mux := http.NewServeMux()
 	HandlerWithOptions(
@@ -131,12 +133,8 @@ func newHandler(cfg Config, authn authenticator) (http.Handler, error) {
 		s.writeProblem(w, r, &problem{Status: http.StatusNotFound, Detail: "nothing is served at this path"})
 	}))
 
-	validate, err := s.validator()
-	if err != nil {
-		return nil, err
-	}
 	var h http.Handler = mux
-	h = validate(h)
+	h = s.validator()(h)
 	h = s.authenticate(h)
 	h = s.limitBody(h)
 	h = s.recoverPanics(h)
@@ -156,6 +154,8 @@ type server struct {
 	authn authenticator
 	// jsonBase is cfg.BasePath escaped once for the hand-encoded pages.
 	jsonBase string
+	// escapedBase is cfg.BasePath as it begins an escaped path.
+	escapedBase string
 }
 
 var _ StrictServerInterface = (*server)(nil)

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -45,9 +42,9 @@ type spec struct {
 	// yaml is the document as served by GET /openapi.yaml, its server
 	// being the base path the API is mounted at.
 	yaml []byte
-	// router finds operations by path, without the base path, to list
-	// the methods of a path for Allow.
-	router routers.Router
+	// router finds operations by method and path, without the base
+	// path.
+	router *router
 }
 
 func loadSpec(basePath string) (*spec, error) {
@@ -61,9 +58,9 @@ func loadSpec(basePath string) (*spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: rendering the spec: %w", err)
 	}
-	router, err := gorillamux.NewRouter(doc)
+	router, err := newRouter(doc)
 	if err != nil {
-		return nil, fmt.Errorf("api: routing the spec: %w", err)
+		return nil, err
 	}
 	return &spec{yaml: y, router: router}, nil
 }
@@ -100,20 +97,4 @@ func blockStyle(n *yaml.Node) {
 	for _, c := range n.Content {
 		blockStyle(c)
 	}
-}
-
-// methods lists the methods the spec has for the path of r (the base path
-// stripped), for the Allow header of a 405.
-func (s *spec) methods(r *http.Request, basePath string) []string {
-	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		probe.URL.Path = strings.TrimPrefix(r.URL.Path, basePath)
-		probe.URL.RawPath = ""
-		if _, _, err := s.router.FindRoute(probe); err == nil {
-			allow = append(allow, m)
-		}
-	}
-	return allow
 }

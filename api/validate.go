@@ -12,43 +12,40 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	nethttpmiddleware "github.com/oapi-codegen/nethttp-middleware"
 )
 
 // validator returns the middleware that checks every request against the
-// spec before its handler runs: the route and method, the security (see
-// requireActor), the parameters and the body. What it refuses is answered
-// as a problem naming each field at fault.
-func (s *server) validator() (func(http.Handler) http.Handler, error) {
-	doc, err := embeddedSpec()
-	if err != nil {
-		return nil, err
+// spec before its handler runs (kin-openapi's openapi3filter): the route
+// and method, the security (see requireActor), the parameters and the
+// body. What it refuses is answered as a problem naming each field at
+// fault; an unknown path as a 404 and a method the path does not serve as
+// a 405 with Allow.
+func (s *server) validator() func(http.Handler) http.Handler {
+	opts := &openapi3filter.Options{AuthenticationFunc: requireActor, MultiError: true}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// The spec has no servers (see embeddedSpec): the base path
+			// is stripped, not matched.
+			path, ok := strings.CutPrefix(r.URL.EscapedPath(), s.escapedBase)
+			route, params, err := s.spec.router.find(r.Method, path)
+			switch {
+			case !ok, errors.Is(err, routers.ErrPathNotFound):
+				s.writeProblem(w, r, &problem{Status: http.StatusNotFound, Detail: "nothing is served at this path"})
+				return
+			case errors.Is(err, routers.ErrMethodNotAllowed):
+				allow := strings.Join(s.spec.router.methods(path), ", ")
+				p := &problem{Status: http.StatusMethodNotAllowed, Detail: fmt.Sprintf("%s is not served at this path; it serves %s", r.Method, allow)}
+				s.writeProblem(w, r, p.with("Allow", allow))
+				return
+			}
+			in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts}
+			if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
+				s.writeProblem(w, r, requestProblem(r.Context(), err))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
-	return nethttpmiddleware.OapiRequestValidatorWithOptions(doc, &nethttpmiddleware.Options{
-		Options: openapi3filter.Options{
-			AuthenticationFunc: requireActor,
-			MultiError:         true,
-		},
-		ErrorHandlerWithOpts: s.validationFailed,
-		// The spec has no servers (see embeddedSpec): the base path is
-		// stripped, not matched.
-		Prefix: s.cfg.BasePath,
-	}), nil
-}
-
-// validationFailed answers a request the validator refused.
-func (s *server) validationFailed(ctx context.Context, err error, w http.ResponseWriter, r *http.Request, opts nethttpmiddleware.ErrorHandlerOpts) {
-	if opts.MatchedRoute == nil {
-		if errors.Is(err, routers.ErrMethodNotAllowed) {
-			allow := s.spec.methods(r, s.cfg.BasePath)
-			p := &problem{Status: http.StatusMethodNotAllowed, Detail: fmt.Sprintf("%s is not served at this path; it serves %s", r.Method, strings.Join(allow, ", "))}
-			s.writeProblem(w, r, p.with("Allow", strings.Join(allow, ", ")))
-			return
-		}
-		s.writeProblem(w, r, &problem{Status: http.StatusNotFound, Detail: "nothing is served at this path"})
-		return
-	}
-	s.writeProblem(w, r, requestProblem(ctx, err))
 }
 
 // requestProblem turns what the validator found into one problem: 401 if
