@@ -44,20 +44,21 @@ func BenchmarkObservations(b *testing.B) {
 		Owners:  2,
 		Clients: 32, Requests: *apiRequests, Rounds: 4, Warmup: 200,
 	}
-	run := func(b *testing.B, backend string, open func() (storeurl.Store, error)) {
+	run := func(b *testing.B, db benchBackend) {
 		for b.Loop() {
-			st, err := open()
+			st, err := db.open()
 			require.NoError(b, err)
 			w := newAPIWorld(b, st, size)
 			begin := time.Now()
 			require.NoError(b, seedSeries(context.Background(), st, w.seeded.Patients))
 			seeded := time.Since(begin)
+			require.NoError(b, db.settle(context.Background()))
 			phases := w.seriesPhases()
 			require.NoError(b, w.verifyPhases(context.Background(), phases))
-			rep, err := w.runPhases(context.Background(), backend, phases)
+			rep, err := w.runPhases(context.Background(), db.name, phases)
 			require.NoError(b, err)
 			fmt.Printf("observations series, %s: one patient's %d years of monthly values of %d analytes (%d values, seeded in %s)\n",
-				backend, seriesYears, len(labs.Analytes), seriesYears*12*len(labs.Analytes), seeded.Round(time.Millisecond))
+				db.name, seriesYears, len(labs.Analytes), seriesYears*12*len(labs.Analytes), seeded.Round(time.Millisecond))
 			for _, p := range rep.Phases {
 				fmt.Printf("  %-8s direct %s\n  %-8s API    %s\n  %-8s bare   %s\n  %-8s API/direct %.2f; p50 ×%.2f, p99 ×%.2f; ceiling %.2f\n",
 					p.Name, p.Direct, "", p.API, "", p.Bare, "", p.Ratio(),
