@@ -38,7 +38,7 @@ import (
 	"github.com/healthcare-records/healthcare-records/store/storeurl"
 )
 
-var apiRequests = flag.Int("api-requests", 2000, "requests of each BenchmarkAPI phase, on each side")
+var apiRequests = flag.Int("api-requests", 8000, "requests of each BenchmarkAPI phase, on each side")
 
 // BenchmarkAPI is the API's target: with 100,000 documents in the store
 // (200 patients of 500, a few KB of text each, and eight 1 MiB PDFs), 32
@@ -58,7 +58,7 @@ func BenchmarkAPI(b *testing.B) {
 	size := apiSize{
 		Seed:    storetest.PracticeSeed{TextBytes: 3 << 10, Large: 8, LargeBytes: 1 << 20},
 		Owners:  4,
-		Clients: 32, Requests: *apiRequests, Rounds: 4, Warmup: 200,
+		Clients: 32, Requests: *apiRequests, Rounds: 8, Warmup: 200,
 	}
 	run := func(b *testing.B, db benchBackend) {
 		for b.Loop() {
