@@ -80,10 +80,10 @@ func readerSetup(l location) []string { return []string{attachAudit(l, "rw")} }
 // database, which must exist, over a connection of its own that attaches
 // nothing.
 func checkAuditFile(ctx context.Context, l location) error {
-	a := auditLocation(l)
 	if l.inMemory() {
 		return nil
 	}
+	a := auditLocation(l)
 	if _, err := os.Stat(a.path); !errors.Is(err, fs.ErrNotExist) {
 		return nil // there, or prepareFile says what is wrong with it
 	}
