@@ -77,3 +77,16 @@ func BenchmarkPracticeLists(b *testing.B) {
 	defer s.Close()
 	storetest.BenchPracticeLists(b, s)
 }
+
+// BenchmarkAudit is storetest.BenchAudit on PostgreSQL: what an audit
+// entry costs, by the size of the batch it is appended in.
+//
+//	go test -run '^$' -bench Audit -benchtime 1x ./store/postgres/
+func BenchmarkAudit(b *testing.B) {
+	for b.Loop() {
+		s, err := postgres.Open(context.Background(), pgtest.Database(b), storetest.FastConfig())
+		require.NoError(b, err)
+		storetest.BenchAudit(b, "PostgreSQL", s)
+		require.NoError(b, s.Close())
+	}
+}

@@ -33,3 +33,16 @@ func BenchmarkPracticeLists(b *testing.B) {
 	defer s.Close()
 	storetest.BenchPracticeLists(b, s)
 }
+
+// BenchmarkAudit is storetest.BenchAudit on SQLite: what an audit entry
+// costs, by the size of the batch it is appended in (to the audit file).
+//
+//	go test -run '^$' -bench Audit -benchtime 1x ./store/sqlite/
+func BenchmarkAudit(b *testing.B) {
+	for b.Loop() {
+		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), storetest.FastConfig())
+		require.NoError(b, err)
+		storetest.BenchAudit(b, "SQLite", s)
+		require.NoError(b, s.Close())
+	}
+}
