@@ -225,7 +225,7 @@ func readTx(ctx context.Context, db interface {
 type querier struct{ tx *sql.Tx }
 
 func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := q.tx.ExecContext(ctx, positional(query, len(args)), args...)
+	res, err := q.tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, classify(err)
 	}
@@ -233,11 +233,11 @@ func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, er
 }
 
 func (q querier) QueryRow(ctx context.Context, query string, args ...any) store.Row {
-	return row{q.tx.QueryRowContext(ctx, positional(query, len(args)), args...)}
+	return row{q.tx.QueryRowContext(ctx, query, args...)}
 }
 
 func (q querier) Query(ctx context.Context, query string, args ...any) (store.Rows, error) {
-	rs, err := q.tx.QueryContext(ctx, positional(query, len(args)), args...)
+	rs, err := q.tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

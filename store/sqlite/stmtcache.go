@@ -65,13 +65,14 @@ type cachedStmt struct {
 	busy bool
 }
 
-// stmt returns the cached statement for query, or a fresh one the caller
-// must close when the cached one is busy.
-func (c *cachingConn) stmt(ctx context.Context, query string) (s *cachedStmt, owned bool, err error) {
+// stmt returns the cached statement for query, taking args arguments, or
+// a fresh one the caller must close when the cached one is busy. A
+// statement is prepared with its parameters made positional.
+func (c *cachingConn) stmt(ctx context.Context, query string, args int) (s *cachedStmt, owned bool, err error) {
 	if s, ok := c.stmts[query]; ok && !s.busy {
 		return s, false, nil
 	}
-	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+	st, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, positional(query, args))
 	if err != nil {
 		return nil, false, err
 	}
@@ -101,7 +102,7 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	if len(args) == 0 {
 		return c.Conn.(driver.QueryerContext).QueryContext(ctx, query, args)
 	}
-	s, owned, err := c.stmt(ctx, query)
+	s, owned, err := c.stmt(ctx, query, len(args))
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +122,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 	if len(args) == 0 {
 		return c.Conn.(driver.ExecerContext).ExecContext(ctx, query, args)
 	}
-	s, owned, err := c.stmt(ctx, query)
+	s, owned, err := c.stmt(ctx, query, len(args))
 	if err != nil {
 		return nil, err
 	}
