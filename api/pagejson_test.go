@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,6 +32,11 @@ func pageServer(base string) *server {
 func TestDocumentPageJSON(t *testing.T) {
 	strs := []string{"", "plain", `quote " and \ backslash`, "<script>&amp;</script>", "tab\tnew\nline\rcr\bbs\fff",
 		"\x00\x01\x1f\x7f", "é ü 日本 🍎", "line\u2028para\u2029", "bad \xff\xfe utf-8 \xe2\x82", "\xed\xa0\x80 surrogate"}
+	var ascii []byte
+	for c := range byte(utf8.RuneSelf) {
+		ascii = append(ascii, c)
+	}
+	strs = append(strs, string(ascii))
 	pages := []practice.DocumentPage{{}, {List: practice.List[practice.Document]{Items: []practice.Document{}}}}
 	for i, s := range strs {
 		var d practice.Document
