@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -185,7 +186,10 @@ func TestReplicas(t *testing.T) {
 	begin := time.Now()
 	deadline := begin.Add(3 * time.Minute)
 	for len(sink.Documents()) < total {
-		require.True(t, time.Now().Before(deadline), "sink holds %d of %d documents", len(sink.Documents()), total)
+		if time.Now().After(deadline) {
+			logJobs(t, s)
+			t.Fatalf("sink holds %d of %d documents", len(sink.Documents()), total)
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("all %d documents delivered %s after the last event; %d sends retried on another replica",
@@ -212,6 +216,22 @@ func TestReplicas(t *testing.T) {
 	var recorded int
 	require.NoError(t, s.Pool().QueryRow(ctx, `SELECT count(*) FROM ingested_events`).Scan(&recorded))
 	assert.Equal(t, total+total/20, recorded, "each distinct event id recorded once")
+}
+
+// logJobs logs the jobs not completed, grouped by kind, state and
+// attempt, with the last error of each group: what a delivery that never
+// came was waiting for, for a failure that will not come back on demand.
+func logJobs(t *testing.T, s *postgres.Store) {
+	rows, err := s.Pool().Query(context.Background(), `SELECT format('%s %s attempt %s: %s jobs, scheduled %s to %s, last error %s',
+			kind, state, attempt, count(*), min(scheduled_at), max(scheduled_at),
+			coalesce(max(errors[array_length(errors, 1)]->>'error'), 'none'))
+		FROM river_job WHERE state <> 'completed' GROUP BY kind, state, attempt ORDER BY kind, state, attempt`)
+	if err != nil {
+		t.Logf("jobs: %v", err)
+		return
+	}
+	groups, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	t.Logf("jobs not completed at %s (err %v):\n%s", time.Now().UTC().Format(time.RFC3339), err, strings.Join(groups, "\n"))
 }
 
 func post(client *http.Client, addr string, ev connector.Event) error {
