@@ -219,10 +219,11 @@ func TestReplicas(t *testing.T) {
 }
 
 // logJobs logs the jobs not completed, grouped by kind, state and
-// attempt, with the last error of each group: what a delivery that never
-// came was waiting for, for a failure that will not come back on demand.
+// attempt, with one job's last error for each group: what a delivery that
+// never came was waiting for, for a failure that will not come back on
+// demand.
 func logJobs(t *testing.T, s *postgres.Store) {
-	rows, err := s.Pool().Query(context.Background(), `SELECT format('%s %s attempt %s: %s jobs, scheduled %s to %s, last error %s',
+	rows, err := s.Pool().Query(context.Background(), `SELECT format('%s %s attempt %s: %s jobs, scheduled %s to %s, a last error: %s',
 			kind, state, attempt, count(*), min(scheduled_at), max(scheduled_at),
 			coalesce(max(errors[array_length(errors, 1)]->>'error'), 'none'))
 		FROM river_job WHERE state <> 'completed' GROUP BY kind, state, attempt ORDER BY kind, state, attempt`)

@@ -34,7 +34,7 @@ func positional(query string, args int) string {
 	for i := 0; i < len(query); i++ {
 		switch c := query[i]; c {
 		case '\'', '"', '`', '[':
-			end := byte(c)
+			end := c
 			if c == '[' {
 				end = ']'
 			}
