@@ -48,7 +48,10 @@
 // referenced Practitioner, PractitionerRole or Organization), custodian
 // (else Config.Name) as source, meta.versionId as version, the resource's
 // JSON as Raw, and the content with its size and SHA-256. An attachment
-// whose bytes do not match its hash is connector.ErrPermanent. UpdatedAt,
+// whose bytes do not match its hash is connector.ErrPermanent while the
+// resource, read again, still states that hash; if it states another,
+// the attachment changed with it between the two reads and the error is
+// retryable. UpdatedAt,
 // of documents, patients and listed items alike, is meta.lastUpdated, else
 // the answer's Last-Modified or Date (for a listed item, its Bundle's
 // time), never zero. A DiagnosticReport without a presented form gets a

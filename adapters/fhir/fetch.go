@@ -37,7 +37,15 @@ func (s *Source) fetchDocumentReference(ctx context.Context, id string) (*connec
 	if !ok {
 		return nil, fmt.Errorf("%w: document reference has no attachment with content", connector.ErrPermanent)
 	}
-	if err := s.content(ctx, doc, a); err != nil {
+	reread := func(ctx context.Context) (provider.Attachment, error) {
+		d, err := s.c.ReadDocumentReference(ctx, id)
+		if err != nil {
+			return provider.Attachment{}, err
+		}
+		a, _ := documentAttachment(d)
+		return a, nil
+	}
+	if err := s.content(ctx, doc, a, reread); err != nil {
 		return nil, classify(err)
 	}
 	return doc, nil
@@ -77,7 +85,15 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 		return doc, nil
 	}
 	if a, ok := reportAttachment(r); ok {
-		if err := s.content(ctx, doc, a); err != nil {
+		reread := func(ctx context.Context) (provider.Attachment, error) {
+			r, err := s.c.ReadDiagnosticReport(ctx, id)
+			if err != nil {
+				return provider.Attachment{}, err
+			}
+			a, _ := reportAttachment(r)
+			return a, nil
+		}
+		if err := s.content(ctx, doc, a, reread); err != nil {
 			return nil, classify(err)
 		}
 		return doc, nil
@@ -148,8 +164,10 @@ func checkPatient(doc *connector.Document) error {
 // content gives doc the attachment's content: inline data is held; what a
 // URL serves is a Body, read from the response as the engine reads it
 // (and spools it when it is large). The request is sent here, so that the
-// answer's status and media type are the fetch's.
-func (s *Source) content(ctx context.Context, doc *connector.Document, a provider.Attachment) error {
+// answer's status and media type are the fetch's. reread reads the
+// resource's attachment again (see attachment).
+func (s *Source) content(ctx context.Context, doc *connector.Document, a provider.Attachment,
+	reread func(context.Context) (provider.Attachment, error)) error {
 	if a.URL == "" {
 		c, err := s.c.Content(ctx, a)
 		if err != nil {
@@ -162,18 +180,24 @@ func (s *Source) content(ctx context.Context, doc *connector.Document, a provide
 	if err != nil {
 		return err
 	}
-	doc.ContentType, doc.Body = cs.ContentType, &attachment{c: s.c, a: a, first: cs}
+	doc.ContentType, doc.Body = cs.ContentType, &attachment{c: s.c, a: a, reread: reread, first: cs}
 	return nil
 }
 
 // attachment is the Body of content a URL serves. Its first reading is
 // the response the fetch opened; another reading requests it again. It
 // closes that response if it is never read (io.Closer). Errors are
-// classified as the fetch's are: content too large or other than its
-// hash is ErrPermanent.
+// classified as the fetch's are: content too large is ErrPermanent, and
+// so is content other than its hash while the resource still states that
+// hash. A URL's content can change between the read of the resource and
+// the read of the URL (a Binary updated with its DocumentReference, say:
+// nothing in FHIR makes the two reads one), so a mismatch reads the
+// resource again, and if it now states another attachment the error is
+// retryable: the next fetch reads the resource as it is now.
 type attachment struct {
-	c *provider.Client
-	a provider.Attachment
+	c      *provider.Client
+	a      provider.Attachment
+	reread func(context.Context) (provider.Attachment, error)
 
 	mu    sync.Mutex
 	first *provider.ContentStream
@@ -190,7 +214,21 @@ func (b *attachment) Open(ctx context.Context) (io.ReadCloser, error) {
 			return nil, classify(err)
 		}
 	}
-	return classified{cs}, nil
+	return classified{ReadCloser: cs, ctx: ctx, b: b}, nil
+}
+
+// changed tells a read whose bytes did not match the hash why: mismatch
+// when the resource still states the attachment that was read, and a
+// retryable error when it states another now or cannot be read.
+func (b *attachment) changed(ctx context.Context, mismatch error) error {
+	cur, err := b.reread(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w (the resource could not be read again to tell a change from a corruption: %v)", mismatch, err)
+	case cur.URL != b.a.URL || cur.Hash != b.a.Hash:
+		return fmt.Errorf("the resource changed while its attachment was read (it states another now): %w", mismatch)
+	}
+	return classify(mismatch)
 }
 
 // Close drops the response of the fetch if it was not read.
@@ -205,12 +243,21 @@ func (b *attachment) Close() error {
 	return err
 }
 
-// classified reads an attachment, classifying its errors.
-type classified struct{ io.ReadCloser }
+// classified reads an attachment of b, classifying its errors. ctx is
+// the Open's, for reading the resource again on a mismatch: Read has none.
+type classified struct {
+	io.ReadCloser
+	ctx context.Context
+	b   *attachment
+}
 
 func (r classified) Read(p []byte) (int, error) {
 	n, err := r.ReadCloser.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
+	switch {
+	case err == nil, errors.Is(err, io.EOF):
+	case errors.Is(err, provider.ErrHashMismatch):
+		err = r.b.changed(r.ctx, err)
+	default:
 		err = classify(err)
 	}
 	return n, err

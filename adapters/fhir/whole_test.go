@@ -82,3 +82,61 @@ func TestAttachmentStreams(t *testing.T) {
 	assert.ErrorIs(t, err, connector.ErrPermanent)
 	assert.ErrorIs(t, err, provider.ErrHashMismatch)
 }
+
+// A DocumentReference and its Binary can be updated between the fetch's
+// read of the one and its request of the other: the bytes then match
+// neither the hash read nor, once the resource is read again, a hash it
+// still states. That is a change, not a corruption: the reading fails
+// retryably, and the next fetch reads the new version. A mismatch whose
+// resource cannot be read again is retried too; one whose resource still
+// states the hash read fails permanently (TestAttachmentStreams).
+func TestAttachmentChangedWhileRead(t *testing.T) {
+	e := newExampleServer(t)
+	version := func(v string, content []byte) string {
+		sum := sha1.Sum(content)
+		return `{"resourceType":"DocumentReference","id":"x","meta":{"versionId":"` + v + `"},"status":"current",
+			"subject":{"reference":"Patient/p1"},
+			"content":[{"attachment":{"contentType":"text/plain","url":"Binary/b1","hash":"` + base64.StdEncoding.EncodeToString(sum[:]) + `"}}]}`
+	}
+	first, amended := []byte("the first note"), []byte("the note, amended")
+	ref := connector.Ref{Type: "DocumentReference", ID: "x"}
+	src := exampleSource(t, e)
+	read := func(d *connector.Document) error {
+		r, err := d.Body.Open(t.Context())
+		require.NoError(t, err)
+		defer r.Close()
+		_, err = io.Copy(io.Discard, r)
+		return err
+	}
+
+	// Version 1 read, the Binary already at version 2's bytes, the
+	// resource at version 2 by the time the reading ends.
+	e.resource(version("1", first))
+	e.binaries["b1"] = amended
+	d, err := src.FetchDocument(t.Context(), ref)
+	require.NoError(t, err)
+	assert.Equal(t, "1", d.Version)
+	e.resource(version("2", amended))
+	err = read(d)
+	require.ErrorIs(t, err, provider.ErrHashMismatch)
+	assert.NotErrorIs(t, err, connector.ErrPermanent, "a change is retried")
+	assert.Contains(t, err.Error(), "changed while its attachment was read")
+
+	d, err = fetchWhole(t, src, ref)
+	require.NoError(t, err)
+	assert.Equal(t, "2", d.Version)
+	assert.Equal(t, amended, d.Content)
+
+	// The resource gone when the mismatch is found: not known to be a
+	// corruption, so retried.
+	e.binaries["b1"] = first
+	d, err = src.FetchDocument(t.Context(), ref)
+	require.NoError(t, err)
+	e.mu.Lock()
+	delete(e.resources, "DocumentReference/x")
+	e.mu.Unlock()
+	err = read(d)
+	require.ErrorIs(t, err, provider.ErrHashMismatch)
+	assert.NotErrorIs(t, err, connector.ErrPermanent, "a mismatch not told from a change is retried")
+	assert.Contains(t, err.Error(), "could not be read again")
+}
