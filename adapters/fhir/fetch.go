@@ -37,15 +37,7 @@ func (s *Source) fetchDocumentReference(ctx context.Context, id string) (*connec
 	if !ok {
 		return nil, fmt.Errorf("%w: document reference has no attachment with content", connector.ErrPermanent)
 	}
-	reread := func(ctx context.Context) (provider.Attachment, error) {
-		d, err := s.c.ReadDocumentReference(ctx, id)
-		if err != nil {
-			return provider.Attachment{}, err
-		}
-		a, _ := documentAttachment(d)
-		return a, nil
-	}
-	if err := s.content(ctx, doc, a, reread); err != nil {
+	if err := s.content(ctx, doc, a, reread(s.c.ReadDocumentReference, id, documentAttachment)); err != nil {
 		return nil, classify(err)
 	}
 	return doc, nil
@@ -85,15 +77,7 @@ func (s *Source) fetchDiagnosticReport(ctx context.Context, id string) (*connect
 		return doc, nil
 	}
 	if a, ok := reportAttachment(r); ok {
-		reread := func(ctx context.Context) (provider.Attachment, error) {
-			r, err := s.c.ReadDiagnosticReport(ctx, id)
-			if err != nil {
-				return provider.Attachment{}, err
-			}
-			a, _ := reportAttachment(r)
-			return a, nil
-		}
-		if err := s.content(ctx, doc, a, reread); err != nil {
+		if err := s.content(ctx, doc, a, reread(s.c.ReadDiagnosticReport, id, reportAttachment)); err != nil {
 			return nil, classify(err)
 		}
 		return doc, nil
@@ -159,6 +143,21 @@ func checkPatient(doc *connector.Document) error {
 		return fmt.Errorf("%w: subject is not a patient reference, and the resource was not listed under a patient", connector.ErrPermanent)
 	}
 	return nil
+}
+
+// reread returns a function that reads resource id again and picks its
+// attachment, as a fetch did, for attachment to tell a change from a
+// corruption.
+func reread[R any](read func(context.Context, string) (R, error), id string,
+	pick func(R) (provider.Attachment, bool)) func(context.Context) (provider.Attachment, error) {
+	return func(ctx context.Context) (provider.Attachment, error) {
+		r, err := read(ctx, id)
+		if err != nil {
+			return provider.Attachment{}, err
+		}
+		a, _ := pick(r)
+		return a, nil
+	}
 }
 
 // content gives doc the attachment's content: inline data is held; what a
